@@ -1,0 +1,69 @@
+import { describeValue, TlobRangeError, TlobTypeError } from '../errors.js';
+
+/** Nanoseconds per unit accepted in duration strings. */
+const UNIT_NS: Readonly<Record<string, number>> = {
+  ns: 1,
+  us: 1e3,
+  µs: 1e3,
+  μs: 1e3,
+  ms: 1e6,
+  s: 1e9,
+};
+
+/** A duration: a number of milliseconds, or a string with a unit (`'250us'`, `'50ms'`, `'1.5s'`). */
+export type Duration = number | string;
+
+export const MIN_BUDGET_NS = 1_000;
+export const MAX_BUDGET_NS = 3_600_000_000_000;
+
+const DURATION_RE = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ns|us|µs|μs|ms|s)\s*$/;
+
+/**
+ * Parses a duration into nanoseconds: a number is milliseconds, a string needs one of the units
+ * `ns`, `us`, `µs`, `ms`, `s`. Throws a `TypeError` (`ERR_TLOB_INVALID_BUDGET`) for anything else.
+ */
+export function parseDuration(value: unknown, what = 'budget', caller = 'tlob'): number {
+  let ns: number;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw invalid(value, what, caller);
+    ns = value * 1e6;
+  } else if (typeof value === 'string') {
+    const match = DURATION_RE.exec(value);
+    if (match === null) throw invalid(value, what, caller);
+    ns = Number(match[1]) * (UNIT_NS[match[2] as string] as number);
+  } else {
+    throw invalid(value, what, caller);
+  }
+  return Math.round(ns);
+}
+
+/** Parses a budget into nanoseconds and checks the kernel's range, 1 µs to 1 h (`RangeError` outside). */
+export function parseBudget(value: unknown, caller = 'tlob'): number {
+  const ns = parseDuration(value, 'budget', caller);
+  if (ns < MIN_BUDGET_NS || ns > MAX_BUDGET_NS) {
+    throw new TlobRangeError(
+      'ERR_TLOB_BUDGET_RANGE',
+      `${caller}: expected \`budget\` between 1us and 1h, got ${describeValue(value)}`,
+    );
+  }
+  return ns;
+}
+
+/** Formats nanoseconds for humans: `850ns`, `12.3us`, `45.67ms`, `1.5s`. */
+export function formatNs(ns: number): string {
+  if (ns < 1e3) return `${Math.round(ns)}ns`;
+  if (ns < 1e6) return `${trim(ns / 1e3)}us`;
+  if (ns < 1e9) return `${trim(ns / 1e6)}ms`;
+  return `${trim(ns / 1e9)}s`;
+}
+
+function trim(n: number): string {
+  return n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
+}
+
+function invalid(value: unknown, what: string, caller: string): TlobTypeError {
+  return new TlobTypeError(
+    'ERR_TLOB_INVALID_BUDGET',
+    `${caller}: expected \`${what}\` like "50ms" (a number of milliseconds or a string with ns, us, ms or s), got ${describeValue(value)}`,
+  );
+}

@@ -1,0 +1,103 @@
+import { TlobTypeError } from '../errors.js';
+
+/**
+ * A hybrid automaton, written as data (the kernel's rvgen `.dot` model): states, events, a
+ * transition table, the initial and final states, and clock invariants `clk < LIMIT()` per state.
+ * The engine runs any such model; a monitor only maps its observations onto the model's events.
+ */
+export interface ModelSpec<S extends string = string, E extends string = string> {
+  /** Monitor name, used for channels (`<name>:error`, `<name>:event`) and violation records. */
+  readonly name: string;
+  readonly states: readonly S[];
+  readonly events: readonly E[];
+  readonly initial: S;
+  /** Marked (accepting) states, drawn as `doublecircle`. */
+  readonly finals: readonly S[];
+  /** `transitions[from][event] = to`; a missing entry is an invalid event in that state. */
+  readonly transitions: { readonly [F in S]?: { readonly [V in E]?: S } };
+  /** Events that reset the clock on their edge (`event;reset(clk)`). */
+  readonly resets?: readonly E[];
+  /** The clock invariant of each constrained state: `clk < limit` where the limit is a per-instance value. */
+  readonly invariants?: { readonly [F in S]?: { readonly clock: string; readonly limit: string } };
+}
+
+/** A model compiled for O(1) lookups on the hot path: states and events become small integers. */
+export interface CompiledModel<S extends string = string, E extends string = string> {
+  readonly spec: ModelSpec<S, E>;
+  readonly name: string;
+  readonly states: readonly S[];
+  readonly events: readonly E[];
+  readonly initial: number;
+  /** `next[state * events.length + event]`, or -1 when the event is invalid in that state. */
+  readonly next: Int8Array;
+  /** 1 where the state carries the clock invariant. */
+  readonly constrained: Uint8Array;
+  /** 1 where the event resets the clock. */
+  readonly resets: Uint8Array;
+  readonly final: Uint8Array;
+  state(name: S): number;
+  event(name: E): number;
+}
+
+/** Checks a model's data and compiles its transition table. Throws `ERR_TLOB_INVALID_MODEL` on a bad model. */
+export function compileModel<S extends string, E extends string>(spec: ModelSpec<S, E>): CompiledModel<S, E> {
+  const { states, events } = spec;
+  const stateIndex = indexOf(states, 'state', spec.name);
+  const eventIndex = indexOf(events, 'event', spec.name);
+  const need = (map: Map<string, number>, key: string, what: string): number => {
+    const i = map.get(key);
+    if (i === undefined) {
+      throw new TlobTypeError(
+        'ERR_TLOB_INVALID_MODEL',
+        `model ${spec.name}: unknown ${what} ${JSON.stringify(key)}`,
+      );
+    }
+    return i;
+  };
+  const next = new Int8Array(states.length * events.length).fill(-1);
+  for (const [from, row] of Object.entries(spec.transitions) as [string, Record<string, string>][]) {
+    const f = need(stateIndex, from, 'state');
+    for (const [event, to] of Object.entries(row)) {
+      next[f * events.length + need(eventIndex, event, 'event')] = need(stateIndex, to, 'state');
+    }
+  }
+  const constrained = new Uint8Array(states.length);
+  for (const state of Object.keys(spec.invariants ?? {})) constrained[need(stateIndex, state, 'state')] = 1;
+  const resets = new Uint8Array(events.length);
+  for (const event of spec.resets ?? []) resets[need(eventIndex, event, 'event')] = 1;
+  const final = new Uint8Array(states.length);
+  for (const state of spec.finals) final[need(stateIndex, state, 'state')] = 1;
+  return {
+    spec,
+    name: spec.name,
+    states,
+    events,
+    initial: need(stateIndex, spec.initial, 'state'),
+    next,
+    constrained,
+    resets,
+    final,
+    state: (name) => need(stateIndex, name, 'state'),
+    event: (name) => need(eventIndex, name, 'event'),
+  };
+}
+
+function indexOf(names: readonly string[], what: string, model: string): Map<string, number> {
+  const map = new Map<string, number>();
+  names.forEach((name, i) => {
+    if (map.has(name)) {
+      throw new TlobTypeError(
+        'ERR_TLOB_INVALID_MODEL',
+        `model ${model}: duplicate ${what} ${JSON.stringify(name)}`,
+      );
+    }
+    map.set(name, i);
+  });
+  if (names.length === 0 || names.length > 127) {
+    throw new TlobTypeError(
+      'ERR_TLOB_INVALID_MODEL',
+      `model ${model}: expected 1 to 127 ${what}s, got ${names.length}`,
+    );
+  }
+  return map;
+}

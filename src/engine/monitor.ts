@@ -1,0 +1,211 @@
+import { reportInternalError } from '../errors.js';
+import { channels } from '../report/channels.js';
+import { violationRing } from '../report/violation-ring.js';
+import { epochMs } from './clock.js';
+import { type Deadlined, deadlines } from './deadline-queue.js';
+import type { CompiledModel } from './model.js';
+import { RateLimitedLog } from './rate-limited-log.js';
+import { abortReactor, type Reactor } from './reactors.js';
+import { BUDGET_EXPIRED, type Violation } from './violation.js';
+
+/**
+ * One monitored object (the kernel's per-object `da_monitor` storage): where it is in the model,
+ * whether it is monitored, and its clock. Monitors extend it with their own data.
+ */
+export class Instance implements Deadlined {
+  /** Current state, an index into the model's states. */
+  state: number;
+  /** False before start and after a violation or a reset: events are ignored. */
+  monitoring = false;
+  /** `nowNs()` at the last clock reset. */
+  clockNs = 0;
+  deadlineNs = Number.POSITIVE_INFINITY;
+  heapIndex = -1;
+
+  constructor(
+    readonly monitor: Monitor<any>,
+    readonly id: number,
+    readonly name: string,
+    /** The limit of the clock invariant (`clk < limitNs`). */
+    readonly limitNs: number,
+  ) {
+    this.state = monitor.model.initial;
+  }
+
+  expire(now: number): void {
+    this.monitor.expire(this, now);
+  }
+}
+
+/** What a concrete monitor adds to the generic engine. */
+export interface MonitorGlue<I extends Instance> {
+  /** Monitor-specific fields of a violation record, computed at `now`. */
+  detail(instance: I, now: number): Record<string, unknown>;
+  /** One human line for the log reactor. */
+  format(violation: Violation): string;
+  /** Called after a violation has been reacted to and published, before the instance is reset. */
+  onViolation?(instance: I, violation: Violation): void;
+}
+
+/** Payload of the `tlob:event` channel: one transition of one instance. */
+export interface TransitionEvent {
+  monitor: string;
+  id: number;
+  name: string;
+  state: string;
+  event: string;
+  next: string;
+  final: boolean;
+  /** `nowNs()` of the transition. */
+  atNs: number;
+}
+
+/**
+ * The generic engine (the kernel's da_monitor/ha_monitor): runs any compiled model over
+ * instances, checks the clock invariant on every event and on the deadline timer, and on a
+ * violation builds an immutable record, reacts, publishes it, and resets the instance. The
+ * monitored code is never touched: a violation only ends the monitoring of that instance.
+ */
+export class Monitor<I extends Instance> {
+  /** A disabled monitor ignores every start; instances already running finish normally. */
+  enabled = true;
+  reactor: Reactor = 'log';
+  private readonly log = new RateLimitedLog((line) => process.stderr.write(`${line}\n`));
+  private readonly eventCount: number;
+
+  constructor(
+    readonly model: CompiledModel,
+    private readonly glue: MonitorGlue<I>,
+  ) {
+    this.eventCount = model.events.length;
+  }
+
+  /** Starts monitoring `instance` in the initial state with its clock reset, without an event. */
+  start(instance: I, now: number): void {
+    instance.monitoring = true;
+    instance.state = this.model.initial;
+    instance.clockNs = now;
+    if (this.model.constrained[instance.state] === 1) this.arm(instance);
+  }
+
+  /** Starts monitoring `instance` and handles `event` from the initial state (`da_handle_start_run_event`). */
+  startAndHandle(instance: I, event: number, now: number): boolean {
+    instance.monitoring = true;
+    instance.state = this.model.initial;
+    instance.clockNs = now;
+    return this.handle(instance, event, now);
+  }
+
+  /**
+   * Handles one event. Returns false when the instance is not monitored or the event found a
+   * violation (broken invariant, or an event invalid in the current state).
+   */
+  handle(instance: I, event: number, now: number): boolean {
+    if (!instance.monitoring) return false;
+    const model = this.model;
+    const state = instance.state;
+    if (model.constrained[state] === 1 && now - instance.clockNs >= instance.limitNs) {
+      this.violate(instance, model.events[event] as string, now);
+      return false;
+    }
+    const next = model.next[state * this.eventCount + event] as number;
+    if (next < 0) {
+      this.violate(instance, model.events[event] as string, now);
+      return false;
+    }
+    const reset = model.resets[event] === 1;
+    if (reset) instance.clockNs = now;
+    instance.state = next;
+    if (model.constrained[next] === 1) {
+      if (reset || model.constrained[state] === 0) this.arm(instance);
+    } else if (model.constrained[state] === 1) {
+      deadlines.remove(instance);
+    }
+    if (channels.event.hasSubscribers) this.publishTransition(instance, state, event, next, now);
+    return true;
+  }
+
+  /** The deadline timer's path: the invariant expired while no event came. */
+  expire(instance: I, now: number): void {
+    if (!instance.monitoring) return;
+    if (now - instance.clockNs < instance.limitNs) {
+      this.arm(instance); // the clock was reset since the deadline was set
+      return;
+    }
+    this.violate(instance, BUDGET_EXPIRED, now);
+  }
+
+  /** Stops monitoring `instance` and disarms its deadline (`da_monitor_reset`). */
+  reset(instance: I): void {
+    instance.monitoring = false;
+    instance.state = this.model.initial;
+    deadlines.remove(instance);
+  }
+
+  private arm(instance: I): void {
+    instance.deadlineNs = instance.clockNs + instance.limitNs;
+    deadlines.insert(instance);
+  }
+
+  private violate(instance: I, event: string, now: number): void {
+    const violation: Violation = Object.freeze({
+      monitor: this.model.name,
+      name: instance.name,
+      id: instance.id,
+      ...this.glue.detail(instance, now),
+      state: this.model.states[instance.state] as string,
+      event,
+      at: epochMs(now),
+    });
+    this.reset(instance);
+    this.react(violation);
+    violationRing.push(violation);
+    if (channels.error.hasSubscribers) publishGuarded(channels.error, violation);
+    if (this.glue.onViolation) {
+      try {
+        this.glue.onViolation(instance, violation);
+      } catch (error) {
+        reportInternalError(`${this.model.name} violation handler`, error);
+      }
+    }
+  }
+
+  private react(violation: Violation): void {
+    const reactor = this.reactor;
+    try {
+      if (reactor === 'log') this.log.line(this.glue.format(violation));
+      else if (reactor === 'abort') abortReactor(violation, this.glue.format);
+      else if (typeof reactor === 'function') reactor(violation);
+    } catch (error) {
+      reportInternalError(`${this.model.name} reactor`, error);
+    }
+  }
+
+  private publishTransition(instance: I, state: number, event: number, next: number, now: number): void {
+    const model = this.model;
+    const payload: TransitionEvent = {
+      monitor: model.name,
+      id: instance.id,
+      name: instance.name,
+      state: model.states[state] as string,
+      event: model.events[event] as string,
+      next: model.states[next] as string,
+      final: model.final[next] === 1,
+      atNs: now,
+    };
+    publishGuarded(channels.event, payload);
+  }
+}
+
+/**
+ * Publishes on a channel. `diagnostics_channel` already keeps a subscriber's exception away from
+ * the publisher (it re-throws it on the next tick); this also keeps a failure of the channel
+ * machinery itself off the observed call path.
+ */
+export function publishGuarded(ch: { publish(message: unknown): void }, message: unknown): void {
+  try {
+    ch.publish(message);
+  } catch (error) {
+    reportInternalError('channel publish', error);
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * A violation: an immutable record of one monitor instance breaking its model, either by an event
+ * that is invalid in its state or by its clock invariant expiring. Monitors add their own detail
+ * fields (tlob adds the budget and the running/waiting/sleeping split).
+ */
+export interface Violation {
+  /** The monitor that found it (`'tlob'`). */
+  readonly monitor: string;
+  /** The instance's name (for tlob, the window or probe name). */
+  readonly name: string;
+  /** The instance's id, unique per process and monitor. */
+  readonly id: number;
+  /** The state the instance was in. */
+  readonly state: string;
+  /** The event that found the violation, or `'budget_expired'` when the invariant's timer fired. */
+  readonly event: string;
+  /** When it was found, as a Unix epoch timestamp in milliseconds. */
+  readonly at: number;
+  /** Monitor-specific detail. */
+  readonly [detail: string]: unknown;
+}
+
+/** The event name of violations found by the deadline timer rather than by a model event. */
+export const BUDGET_EXPIRED = 'budget_expired';

@@ -1,0 +1,1 @@
+export { formatNs, parseBudget, parseDuration } from './engine/duration.js';

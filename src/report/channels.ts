@@ -1,0 +1,18 @@
+import { channel } from 'node:diagnostics_channel';
+
+/**
+ * The `diagnostics_channel` channels of tlob (the kernel's tracepoints). Each is published only
+ * when it has subscribers, so nobody listening costs one property read.
+ * - `tlob:error`: every violation record (`error_env_tlob` + `detail_env_tlob`).
+ * - `tlob:event`: every model transition (`event_tlob`).
+ * - `tlob:stop`: the result of every finished window.
+ * - `tlob:warning`: failures of user hooks, reactors and subscribers, and of tlob itself.
+ */
+export const channels = {
+  error: channel('tlob:error'),
+  event: channel('tlob:event'),
+  stop: channel('tlob:stop'),
+  warning: channel('tlob:warning'),
+} as const;
+
+export type ChannelName = keyof typeof channels;

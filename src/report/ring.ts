@@ -1,0 +1,93 @@
+import type { Violation } from '../engine/violation.js';
+import { describeValue, TlobRangeError } from '../errors.js';
+
+/**
+ * A bounded ring of violation records (the kernel's per-fd mmap ring): the producer never blocks
+ * and never grows the buffer; when the ring is full a new record is dropped and counted
+ * (drop-new, so the oldest, usually most telling, records stay).
+ */
+export class ViolationRing implements AsyncIterable<Violation> {
+  private slots: (Violation | undefined)[];
+  private head = 0;
+  private tail = 0;
+  private waiters: (() => void)[] = [];
+  /** Records dropped because the ring was full. */
+  dropped = 0;
+
+  constructor(capacity = 1024) {
+    this.slots = new Array(checkCapacity(capacity));
+  }
+
+  get capacity(): number {
+    return this.slots.length;
+  }
+
+  /** Records waiting to be read. */
+  get length(): number {
+    return this.head - this.tail;
+  }
+
+  /** Changes the capacity; records that do not fit any more are dropped and counted. */
+  resize(capacity: number): void {
+    const records = this.read();
+    this.slots = new Array(checkCapacity(capacity));
+    this.head = this.tail = 0;
+    for (const record of records) this.push(record);
+  }
+
+  /** Adds a record; returns false (and counts it in `dropped`) when the ring is full. */
+  push(record: Violation): boolean {
+    if (this.head - this.tail >= this.slots.length) {
+      this.dropped++;
+      return false;
+    }
+    this.slots[this.head % this.slots.length] = record;
+    this.head++;
+    if (this.waiters.length > 0) {
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const wake of waiters) wake();
+    }
+    return true;
+  }
+
+  /** Takes up to `max` records, oldest first, without waiting. Returns `[]` when empty. */
+  read(max = Number.POSITIVE_INFINITY): Violation[] {
+    const out: Violation[] = [];
+    while (this.tail < this.head && out.length < max) {
+      const i = this.tail % this.slots.length;
+      out.push(this.slots[i] as Violation);
+      this.slots[i] = undefined;
+      this.tail++;
+    }
+    return out;
+  }
+
+  /** Empties the ring and resets the `dropped` counter. */
+  clear(): void {
+    this.read();
+    this.dropped = 0;
+  }
+
+  /** Yields records as they arrive; waits (without polling) while the ring is empty. */
+  async *[Symbol.asyncIterator](): AsyncIterator<Violation> {
+    for (;;) {
+      const batch = this.read();
+      if (batch.length > 0) {
+        yield* batch;
+        continue;
+      }
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+}
+
+function checkCapacity(capacity: number): number {
+  if (!Number.isInteger(capacity) || capacity < 1 || capacity > 1 << 24) {
+    throw new TlobRangeError(
+      'ERR_TLOB_INVALID_ARG',
+      `tlob.ring: expected \`capacity\` to be an integer from 1 to 16777216, got ${describeValue(capacity)}`,
+    );
+  }
+  return capacity;
+}
