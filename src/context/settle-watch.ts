@@ -1,0 +1,72 @@
+import { promiseHooks } from 'node:v8';
+import { nowNs } from '../engine/clock.js';
+
+/** Called once when a watched promise settles, synchronously at the moment it settles. */
+export interface SettleWatcher {
+  settled(now: number): void;
+}
+
+/**
+ * Observes when native promises settle WITHOUT attaching a reaction to them: a `.then` would mark
+ * the promise handled, and a rejection nobody handles would no longer raise `unhandledRejection`.
+ * `v8.promiseHooks.onSettled` sees every settlement of the process while it is registered, so it is
+ * registered only while something is watched or a monitored call that may return a promise runs
+ * (`holdSettleHook`), and the callback is one WeakMap lookup.
+ *
+ * It also remembers the last promise that settled, so that a call that returns an
+ * already-settled promise (an `async function` that finished without awaiting) is recognised:
+ * `settledJustNow(p)` right after the call returns.
+ */
+const watched = new WeakMap<Promise<unknown>, SettleWatcher | SettleWatcher[]>();
+let pending = 0;
+let holds = 0;
+let unregister: (() => void) | undefined;
+let lastSettled: Promise<unknown> | undefined;
+
+function onSettled(promise: Promise<unknown>): void {
+  lastSettled = promise;
+  const watcher = watched.get(promise);
+  if (watcher === undefined) return;
+  watched.delete(promise);
+  pending--;
+  const now = nowNs();
+  if (Array.isArray(watcher)) for (const w of watcher) w.settled(now);
+  else watcher.settled(now);
+  if (pending === 0 && holds === 0) stopHook();
+}
+
+function startHook(): void {
+  unregister ??= promiseHooks.onSettled(onSettled) as () => void;
+}
+
+function stopHook(): void {
+  if (unregister === undefined) return;
+  unregister();
+  unregister = undefined;
+  lastSettled = undefined;
+}
+
+/** Keeps the settle hook registered around a call that may return a promise. */
+export function holdSettleHook(): void {
+  if (holds++ === 0) startHook();
+}
+
+export function releaseSettleHook(): void {
+  if (holds > 0 && --holds === 0 && pending === 0) stopHook();
+}
+
+/** True when `promise` is the last promise that settled while the hook was held. */
+export function settledJustNow(promise: Promise<unknown>): boolean {
+  return lastSettled === promise;
+}
+
+/** Calls `watcher.settled(now)` when `promise` settles. The promise must still be pending. */
+export function watchSettled(promise: Promise<unknown>, watcher: SettleWatcher): void {
+  const existing = watched.get(promise);
+  if (existing === undefined) {
+    watched.set(promise, watcher);
+    pending++;
+  } else if (Array.isArray(existing)) existing.push(watcher);
+  else watched.set(promise, [existing, watcher]);
+  startHook();
+}

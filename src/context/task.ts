@@ -1,0 +1,14 @@
+/**
+ * What the context layer knows of a monitored call: a task that can be switched onto the JS
+ * thread and off it. The tlob window implements it; the context layer only drives it.
+ */
+export interface Task {
+  /** The enclosing task when this one was opened (the outer call), or undefined. */
+  readonly parent: Task | undefined;
+  /** False once the task stopped or stopped being monitored: it then ignores every call below. */
+  readonly live: boolean;
+  /** A continuation of the task starts on the thread; `readyNs` is when it became runnable. */
+  switchIn(now: number, readyNs: number): void;
+  /** The continuation that ran ends. */
+  switchOut(now: number): void;
+}

@@ -1,0 +1,33 @@
+import { TlobError } from '../../errors.js';
+
+/** What `window.stop()` returns: the window's budget, elapsed time and where that time went. */
+export interface WindowResult {
+  /** The window's name (`tlob.start({ name })`, `tlob.run(name, …)`, or the probe's name). */
+  readonly name: string;
+  /** Unique id of the window in this thread; 0 for the inert window of a disabled monitor. */
+  readonly id: number;
+  readonly budgetNs: number;
+  /** Time from start to stop. */
+  readonly elapsedNs: number;
+  /** Time the JS thread ran code of the window (its own frames, synchronous callees, its continuations). */
+  readonly runningNs: number;
+  /** Time a continuation of the window was ready to run but the thread was busy with other work. */
+  readonly waitingNs: number;
+  /** Time the window waited on something that was not ready (I/O, timers, other calls). */
+  readonly sleepingNs: number;
+  /** True when the window broke its budget (then exactly one violation was reported). */
+  readonly overBudget: boolean;
+  /** `'EOVERFLOW'` when over budget (the kernel's TRACE_STOP return), otherwise `undefined`. */
+  readonly code: 'EOVERFLOW' | undefined;
+}
+
+/** Thrown by `stop()` and `run()` for an over-budget window when the monitor's reactor is `'throw'`. */
+export class TlobBudgetError extends TlobError {
+  constructor(readonly result: WindowResult) {
+    super(
+      'ERR_TLOB_BUDGET_EXCEEDED',
+      `tlob: window "${result.name}" exceeded its budget of ${result.budgetNs / 1e6}ms (elapsed ${(result.elapsedNs / 1e6).toFixed(3)}ms)`,
+    );
+    this.name = 'TlobBudgetError';
+  }
+}

@@ -1,0 +1,61 @@
+import { parseBudget } from '../../engine/duration.js';
+import { describeValue, TlobTypeError } from '../../errors.js';
+import { type StatsRecorder, statsFor } from '../../report/stats.js';
+import type { OnStop } from './window.js';
+
+/** Options of a window: `tlob.start(options)`, `tlob.run(name, options, fn)`, `tlob.attach(…, options)`. */
+export interface WindowOptions {
+  /**
+   * The latency budget: a number of milliseconds, or a string with a unit (`'250us'`, `'50ms'`,
+   * `'1.5s'`, `'20000ns'`). From 1 µs to 1 h.
+   * @example { budget: '50ms' }
+   */
+  budget: number | string;
+  /**
+   * Name reported in results, violations and stats.
+   * @default 'window'
+   */
+  name?: string;
+  /** Called with the result of each window when it stops. An exception it throws is reported, not thrown. */
+  onStop?: OnStop;
+}
+
+/**
+ * A place windows are opened from (a `tlob.run` name, a probe): its parsed budget, its stats, and
+ * what it has learned about its calls (whether one ever returned a promise).
+ */
+export interface Site {
+  readonly name: string;
+  readonly budgetNs: number;
+  readonly onStop: OnStop | undefined;
+  readonly stats: StatsRecorder;
+  /** The raw budget, to reuse the parse while callers pass the same value. */
+  readonly budgetInput: unknown;
+  /** Set once a call of this site returned a promise: its calls then always get an async context. */
+  async: boolean;
+}
+
+/** Checks window options and builds a site. Throws `ERR_TLOB_*` errors naming the bad option. */
+export function createSite(options: unknown, caller: string, defaultName = 'window'): Site {
+  if (options === null || typeof options !== 'object') {
+    throw new TlobTypeError(
+      'ERR_TLOB_INVALID_ARG',
+      `${caller}: expected options like { budget: "50ms" }, got ${describeValue(options)}`,
+    );
+  }
+  const { budget, name = defaultName, onStop } = options as Partial<WindowOptions>;
+  const budgetNs = parseBudget(budget, caller);
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new TlobTypeError(
+      'ERR_TLOB_INVALID_ARG',
+      `${caller}: expected \`name\` to be a non-empty string, got ${describeValue(name)}`,
+    );
+  }
+  if (onStop !== undefined && typeof onStop !== 'function') {
+    throw new TlobTypeError(
+      'ERR_TLOB_INVALID_ARG',
+      `${caller}: expected \`onStop\` to be a function, got ${describeValue(onStop)}`,
+    );
+  }
+  return { name, budgetNs, onStop, stats: statsFor(name), budgetInput: budget, async: false };
+}

@@ -1,0 +1,42 @@
+import { formatNs } from '../../engine/duration.js';
+import { Monitor } from '../../engine/monitor.js';
+import type { Violation } from '../../engine/violation.js';
+import { tlobModel } from './model.js';
+import type { Window } from './window.js';
+
+/** The violation record of tlob: the generic fields plus the budget and the split at the violation. */
+export interface TlobViolation extends Violation {
+  readonly monitor: 'tlob';
+  readonly budgetNs: number;
+  readonly elapsedNs: number;
+  readonly runningNs: number;
+  readonly waitingNs: number;
+  readonly sleepingNs: number;
+}
+
+function format(v: Violation): string {
+  const t = v as TlobViolation;
+  return (
+    `tlob: "${t.name}" #${t.id} over budget ${formatNs(t.budgetNs)}: elapsed ${formatNs(t.elapsedNs)} ` +
+    `(running ${formatNs(t.runningNs)}, waiting ${formatNs(t.waitingNs)}, sleeping ${formatNs(t.sleepingNs)}) ` +
+    `state=${t.state} event=${t.event}`
+  );
+}
+
+/** The tlob monitor: the generic engine running the tlob model over windows. */
+export const tlobMonitor: Monitor<Window> = new Monitor<Window>(tlobModel, {
+  detail(window, now) {
+    window.account(now); // include the open interval of the current state (detail_env_tlob)
+    return {
+      budgetNs: window.budgetNs,
+      elapsedNs: Math.round(now - window.startNs),
+      runningNs: Math.round(window.runningNs),
+      waitingNs: Math.round(window.waitingNs),
+      sleepingNs: Math.round(window.sleepingNs),
+    };
+  },
+  format,
+  onViolation(window) {
+    window.overBudget = true;
+  },
+});

@@ -1,0 +1,164 @@
+import { enterSync, isSyncTask, liveTask, taskStorage } from '../../context/current-task.js';
+import { releaseSchedulerHooks } from '../../context/scheduler-hooks.js';
+import type { SettleWatcher } from '../../context/settle-watch.js';
+import type { Task } from '../../context/task.js';
+import { nowNs } from '../../engine/clock.js';
+import { Instance, publishGuarded } from '../../engine/monitor.js';
+import { reportInternalError } from '../../errors.js';
+import { channels } from '../../report/channels.js';
+import type { StatsRecorder } from '../../report/stats.js';
+import { E_SLEEP, E_STOP, E_SWITCH_IN, E_WAKEUP, S_RUNNING, S_SLEEPING, S_WAITING } from './model.js';
+import { TlobBudgetError, type WindowResult } from './result.js';
+import { tlobMonitor } from './tlob-monitor.js';
+
+/** Called with the result of every window when it stops. */
+export type OnStop = (result: WindowResult) => void;
+
+/**
+ * One monitored window: an instance of the tlob automaton plus the accounting of where its time
+ * went. It is a context-layer `Task`, so the event loop's continuations switch it onto the thread
+ * and off it; the stop comes from `stop()` or from the settlement of the promise its call returned.
+ */
+export class Window extends Instance implements Task, SettleWatcher {
+  readonly budgetNs: number;
+  readonly startNs: number;
+  /** Time of the last accounted state change. */
+  lastNs: number;
+  runningNs = 0;
+  waitingNs = 0;
+  sleepingNs = 0;
+  /** The window's result once stopped; a second `stop()` returns it again. */
+  result: WindowResult | undefined = undefined;
+  /** True once a violation was reported; the split is then frozen at the violation. */
+  overBudget = false;
+  /** When the watched promise of the call settled; the window stops at that time. */
+  settledNs = -1;
+  /** Set while the window holds the scheduler hooks enabled. */
+  holdsHooks = false;
+
+  constructor(
+    id: number,
+    name: string,
+    budgetNs: number,
+    now: number,
+    readonly parent: Task | undefined,
+    readonly stats: StatsRecorder,
+    readonly onStop: OnStop | undefined,
+  ) {
+    super(tlobMonitor, id, name, budgetNs);
+    this.budgetNs = budgetNs;
+    this.startNs = now;
+    this.lastNs = now;
+  }
+
+  /** Live while monitored and not yet settled or stopped: only then do scheduler events count. */
+  get live(): boolean {
+    return this.monitoring && this.settledNs < 0;
+  }
+
+  /** Adds the time since the last change to the current state's bucket. */
+  account(at: number): void {
+    const d = at - this.lastNs;
+    if (d <= 0) return;
+    const state = this.state;
+    if (state === S_RUNNING) this.runningNs += d;
+    else if (state === S_SLEEPING) this.sleepingNs += d;
+    else if (state === S_WAITING) this.waitingNs += d;
+    this.lastNs = at;
+  }
+
+  /** Accounts up to `at`, then feeds `event` to the engine. */
+  step(event: number, at: number): void {
+    this.account(at);
+    tlobMonitor.handle(this, event, at);
+  }
+
+  switchIn(now: number, readyNs: number): void {
+    if (this.state === S_SLEEPING)
+      this.step(E_WAKEUP, readyNs > this.lastNs ? Math.min(readyNs, now) : this.lastNs);
+    if (this.state === S_WAITING) this.step(E_SWITCH_IN, now);
+  }
+
+  switchOut(now: number): void {
+    if (this.state === S_RUNNING) this.step(E_SLEEP, now);
+  }
+
+  /** The watched promise settled (called inside a promise hook: only arithmetic here). */
+  settled(now: number): void {
+    if (this.result !== undefined || this.settledNs >= 0) return;
+    this.switchIn(now, now);
+    this.account(now);
+    this.settledNs = now;
+    scheduleFinish(this);
+  }
+
+  /**
+   * Stops the window and returns its result. A second call returns the same result and does
+   * nothing else. If the window is the current context, the context returns to the nearest open
+   * enclosing window. With the `'throw'` reactor an over-budget result is thrown as a
+   * `TlobBudgetError` instead.
+   */
+  stop(): WindowResult {
+    const result = this.finish();
+    if (result.overBudget && tlobMonitor.reactor === 'throw') throw new TlobBudgetError(result);
+    return result;
+  }
+
+  /** Stops at `settledNs` when the call's promise settled, otherwise now. Never throws. */
+  finish(): WindowResult {
+    if (this.result !== undefined) return this.result;
+    const now = this.settledNs >= 0 ? this.settledNs : nowNs();
+    if (this.monitoring) {
+      // stop() is called by code of the window, so the window is on the thread whatever the
+      // scheduler hooks saw (a listener of an EventEmitter runs in its emitter's context).
+      this.switchIn(now, now);
+      this.step(E_STOP, now);
+    }
+    const elapsedNs = Math.round(now - this.startNs);
+    const result: WindowResult = {
+      name: this.name,
+      id: this.id,
+      budgetNs: this.budgetNs,
+      elapsedNs,
+      runningNs: Math.round(this.runningNs),
+      waitingNs: Math.round(this.waitingNs),
+      sleepingNs: Math.round(this.sleepingNs),
+      overBudget: this.overBudget,
+      code: this.overBudget ? 'EOVERFLOW' : undefined,
+    };
+    this.result = result;
+    this.unbind();
+    this.stats.record(elapsedNs, this.runningNs, this.waitingNs, this.sleepingNs, this.overBudget);
+    if (this.onStop !== undefined) {
+      try {
+        this.onStop(result);
+      } catch (error) {
+        reportInternalError('onStop callback', error);
+      }
+    }
+    if (channels.stop.hasSubscribers) publishGuarded(channels.stop, result);
+    return result;
+  }
+
+  /** Leaves the current context and the scheduler hooks. */
+  private unbind(): void {
+    if (this.holdsHooks) {
+      this.holdsHooks = false;
+      releaseSchedulerHooks();
+    }
+    if (isSyncTask(this)) enterSync(liveTask(this.parent));
+    if (taskStorage.getStore() === this) taskStorage.enterWith(liveTask(this.parent) as Task);
+  }
+}
+
+const finishQueue: Window[] = [];
+
+function drainFinishQueue(): void {
+  for (let i = 0; i < finishQueue.length; i++) (finishQueue[i] as Window).finish();
+  finishQueue.length = 0;
+}
+
+/** Finishes settled windows in one microtask, outside the promise hook that saw them settle. */
+function scheduleFinish(window: Window): void {
+  if (finishQueue.push(window) === 1) queueMicrotask(drainFinishQueue);
+}

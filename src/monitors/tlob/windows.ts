@@ -1,0 +1,159 @@
+import { currentTask, enterSync, restoreSync, taskStorage } from '../../context/current-task.js';
+import { holdSchedulerHooks } from '../../context/scheduler-hooks.js';
+import {
+  holdSettleHook,
+  releaseSettleHook,
+  settledJustNow,
+  watchSettled,
+} from '../../context/settle-watch.js';
+import { nowNs } from '../../engine/clock.js';
+import { E_SLEEP, E_START, S_RUNNING } from './model.js';
+import type { WindowResult } from './result.js';
+import type { Site } from './site.js';
+import { tlobMonitor } from './tlob-monitor.js';
+import { type OnStop, Window } from './window.js';
+
+let nextId = 1;
+
+/** Opens a window for `site` whose parent is the current window; it is not bound to any context yet. */
+export function openWindow(site: Site, onStop: OnStop | undefined = site.onStop): Window {
+  const now = nowNs();
+  const window = new Window(nextId++, site.name, site.budgetNs, now, currentTask(), site.stats, onStop);
+  tlobMonitor.startAndHandle(window, E_START, now);
+  return window;
+}
+
+/** The window is off the thread until one of its continuations runs (its call returned a pending promise). */
+export function windowYielded(window: Window): void {
+  if (!window.holdsHooks) {
+    window.holdsHooks = true;
+    holdSchedulerHooks();
+  }
+  if (window.state === S_RUNNING) window.step(E_SLEEP, nowNs());
+}
+
+/** Calls (or, with `newTarget`, constructs) `fn`; shared so that no closure is made per call. */
+function invoke(
+  fn: Function,
+  thisArg: unknown,
+  args: ArrayLike<unknown>,
+  newTarget: Function | undefined,
+): unknown {
+  return newTarget === undefined ? Reflect.apply(fn, thisArg, args) : Reflect.construct(fn, args, newTarget);
+}
+
+/**
+ * Calls `fn` with `window` as the async context of the call and of every continuation it creates
+ * (AsyncLocalStorage.run). Returns or throws exactly what `fn` does.
+ */
+export function enterWindow<T>(
+  window: Window,
+  fn: Function,
+  thisArg: unknown,
+  args: ArrayLike<unknown>,
+  newTarget?: Function,
+): T {
+  const previous = enterSync(undefined);
+  try {
+    return taskStorage.run(window, invoke, fn, thisArg, args, newTarget) as T;
+  } finally {
+    restoreSync(previous);
+  }
+}
+
+const AsyncFunction = (async () => {}).constructor;
+const AsyncGeneratorFunction = async function* () {}.constructor;
+
+function isAsyncFunction(fn: Function): boolean {
+  const c = fn.constructor;
+  return c === AsyncFunction || c === AsyncGeneratorFunction;
+}
+
+/** Stops a window, and with the `'throw'` reactor throws for an over-budget result. */
+function stopOrThrow(window: Window): WindowResult {
+  return window.stop();
+}
+
+function throwIfOver(window: Window): (value: unknown) => unknown {
+  return (value) => {
+    stopOrThrow(window);
+    return value;
+  };
+}
+
+/**
+ * Runs `fn` in a new window of `site` and closes the window when the call ends: at a synchronous
+ * return or throw, or when the native promise it returned settles (observed without marking it
+ * handled). Returns or throws exactly what `fn` does.
+ *
+ * A call that cannot have continuations pays no AsyncLocalStorage.run: a site starts on the
+ * synchronous fast path and moves to the async path the first time a call returns a promise (or
+ * at once for `async function`s). That first promise's continuations run in the caller's context.
+ */
+export function runInWindow<T>(
+  site: Site,
+  fn: Function,
+  thisArg: unknown,
+  args: ArrayLike<unknown>,
+  newTarget?: Function,
+  onStop?: OnStop,
+): T {
+  if (!tlobMonitor.enabled) return invoke(fn, thisArg, args, newTarget) as T;
+  const window = openWindow(site, onStop ?? site.onStop);
+  if (site.async || isAsyncFunction(fn)) return runAsync(window, fn, thisArg, args, newTarget);
+  const previous = enterSync(window);
+  let result: unknown;
+  try {
+    result = invoke(fn, thisArg, args, newTarget);
+  } catch (error) {
+    restoreSync(previous);
+    window.finish();
+    throw error;
+  }
+  restoreSync(previous);
+  if (result instanceof Promise) {
+    // First promise of a site that looked synchronous: its continuations were not bound to the
+    // window, and without the settle hook held we cannot tell a settled promise from a pending
+    // one, so this one promise is observed with `.then`. Later calls take the async path.
+    site.async = true;
+    windowYielded(window);
+    const finish = () => {
+      window.finish();
+    };
+    result.then(finish, finish);
+    return (tlobMonitor.reactor === 'throw' ? result.then(throwIfOver(window)) : result) as T;
+  }
+  stopOrThrow(window);
+  return result as T;
+}
+
+function runAsync<T>(
+  window: Window,
+  fn: Function,
+  thisArg: unknown,
+  args: ArrayLike<unknown>,
+  newTarget: Function | undefined,
+): T {
+  holdSettleHook();
+  let result: unknown;
+  try {
+    result = enterWindow(window, fn, thisArg, args, newTarget);
+  } catch (error) {
+    releaseSettleHook();
+    window.finish();
+    throw error;
+  }
+  if (!(result instanceof Promise)) {
+    releaseSettleHook();
+    stopOrThrow(window);
+    return result as T;
+  }
+  if (settledJustNow(result)) {
+    window.finish();
+  } else {
+    windowYielded(window);
+    watchSettled(result, window);
+  }
+  releaseSettleHook();
+  return (tlobMonitor.reactor === 'throw' ? result.then(throwIfOver(window)) : result) as T;
+}

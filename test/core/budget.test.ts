@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { formatNs, parseBudget, tlob } from '../../src/index.js';
+
+describe('budgets', () => {
+  it.each([
+    [50, 50_000_000],
+    [0.5, 500_000],
+    ['50ms', 50_000_000],
+    ['250us', 250_000],
+    ['250µs', 250_000],
+    ['1.5s', 1_500_000_000],
+    ['20000ns', 20_000],
+    ['1us', 1_000],
+    ['3600s', 3_600_000_000_000],
+    [' 7 ms ', 7_000_000],
+  ])('parses %j as %d ns', (input, ns) => {
+    expect(parseBudget(input)).toBe(ns);
+  });
+
+  it.each([
+    ['fast'],
+    ['50'],
+    ['50 m'],
+    ['ms'],
+    [''],
+    [null],
+    [undefined],
+    [{}],
+    [Number.NaN],
+    [Number.POSITIVE_INFINITY],
+    ['-5ms'],
+  ])('rejects %j with a TypeError naming what was expected and given', (input) => {
+    let error: unknown;
+    try {
+      parseBudget(input, 'tlob.start');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error).toMatchObject({ code: 'ERR_TLOB_INVALID_BUDGET' });
+    expect((error as Error).message).toMatch(/^tlob\.start: expected `budget` like "50ms"/);
+    expect((error as Error).message).toContain('got ');
+  });
+
+  it.each([[0], ['999ns'], ['3601s'], [-1], ['0ms']])(
+    'rejects %j outside 1us..1h with a RangeError',
+    (input) => {
+      expect(() => parseBudget(input)).toThrow(RangeError);
+      expect(() => parseBudget(input)).toThrow(expect.objectContaining({ code: 'ERR_TLOB_BUDGET_RANGE' }));
+    },
+  );
+
+  it('the message quotes the bad value and its type', () => {
+    expect(() => tlob.start({ budget: 'fast' })).toThrow(
+      'tlob.start: expected `budget` like "50ms" (a number of milliseconds or a string with ns, us, ms or s), got "fast" (string)',
+    );
+  });
+
+  it('rejects bad options early', () => {
+    expect(() => tlob.start(undefined as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_TLOB_INVALID_ARG' }),
+    );
+    expect(() => tlob.start({ budget: 5, name: 3 as never })).toThrow(/`name`/);
+    expect(() => tlob.run('x', { budget: 5 }, 'nope' as never)).toThrow(/`fn`/);
+    expect(() => tlob.run('', { budget: 5 }, () => 1)).toThrow(/`name`/);
+    expect(() => tlob.reactor('panic' as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_TLOB_INVALID_REACTOR' }),
+    );
+  });
+
+  it('formats nanoseconds for humans', () => {
+    expect(formatNs(850)).toBe('850ns');
+    expect(formatNs(12_300)).toBe('12.3us');
+    expect(formatNs(45_670_000)).toBe('45.7ms');
+    expect(formatNs(1_500_000_000)).toBe('1.50s');
+  });
+});

@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { compileModel, type ModelSpec } from '../../src/engine/model.js';
+import { Instance, Monitor } from '../../src/engine/monitor.js';
+import { BUDGET_EXPIRED } from '../../src/engine/violation.js';
+import { renderDot, tlobModelSpec } from '../../src/index.js';
+
+const model = compileModel(tlobModelSpec as ModelSpec);
+
+// Every (state, event) pair of the model, as the kernel's KUnit table test does.
+const expected: Record<string, Record<string, string | null>> = {
+  stopped: { start: 'running', stop: null, switch_in: null, preempt: null, sleep: null, wakeup: null },
+  running: {
+    start: null,
+    stop: 'stopped',
+    switch_in: null,
+    preempt: 'waiting',
+    sleep: 'sleeping',
+    wakeup: null,
+  },
+  waiting: { start: null, stop: null, switch_in: 'running', preempt: null, sleep: null, wakeup: null },
+  sleeping: { start: null, stop: null, switch_in: null, preempt: null, sleep: null, wakeup: 'waiting' },
+};
+
+function newMonitor() {
+  const violations: Record<string, unknown>[] = [];
+  const monitor = new Monitor<Instance>(model, { detail: () => ({}), format: () => 'x' });
+  monitor.reactor = (v) => violations.push(v);
+  return { monitor, violations };
+}
+
+/** An instance of the model put into `state` by valid events, with a budget that does not expire. */
+function instanceIn(state: string) {
+  const { monitor, violations } = newMonitor();
+  const inst = new Instance(monitor, 1, 'test', 1e15);
+  const path: Record<string, string[]> = {
+    stopped: [],
+    running: ['start'],
+    waiting: ['start', 'preempt'],
+    sleeping: ['start', 'sleep'],
+  };
+  monitor.start(inst, 0);
+  for (const e of path[state] ?? []) expect(monitor.handle(inst, model.event(e), 1)).toBe(true);
+  monitor.reset(inst);
+  inst.monitoring = true;
+  inst.state = model.state(state);
+  return { monitor, violations, inst };
+}
+
+describe('tlob model', () => {
+  for (const state of tlobModelSpec.states) {
+    for (const event of tlobModelSpec.events) {
+      const next = expected[state]?.[event] ?? null;
+      it(`${state} --${event}--> ${next ?? 'invalid'}`, () => {
+        const { monitor, violations, inst } = instanceIn(state);
+        const ok = monitor.handle(inst, model.event(event), 2);
+        if (next === null) {
+          expect(ok).toBe(false);
+          expect(violations).toHaveLength(1);
+          expect(violations[0]).toMatchObject({ monitor: 'tlob', state, event });
+          expect(inst.monitoring).toBe(false); // the engine resets the instance after a violation
+        } else {
+          expect(ok).toBe(true);
+          expect(violations).toHaveLength(0);
+          expect(model.states[inst.state]).toBe(next);
+        }
+      });
+    }
+  }
+
+  it('finds an expired invariant at the next event, whatever that event is', () => {
+    const { monitor, violations, inst } = instanceIn('running');
+    const short = new Instance(monitor, 2, 'short', 10);
+    monitor.startAndHandle(short, model.event('start'), 0);
+    expect(monitor.handle(short, model.event('sleep'), 11)).toBe(false);
+    expect(violations).toEqual([expect.objectContaining({ id: 2, state: 'running', event: 'sleep' })]);
+    expect(Object.isFrozen(violations[0])).toBe(true);
+    expect(inst.monitoring).toBe(true);
+  });
+
+  it('the deadline path reports budget_expired once and ignores later events', () => {
+    const { monitor, violations } = newMonitor();
+    const inst = new Instance(monitor, 3, 'late', 10);
+    monitor.startAndHandle(inst, model.event('start'), 0);
+    monitor.expire(inst, 5); // early timer: re-armed, nothing reported
+    expect(violations).toHaveLength(0);
+    monitor.expire(inst, 10);
+    monitor.expire(inst, 20);
+    expect(monitor.handle(inst, model.event('stop'), 30)).toBe(false);
+    expect(violations).toEqual([expect.objectContaining({ event: BUDGET_EXPIRED, state: 'running' })]);
+  });
+
+  it('docs/models/tlob.dot is the rendering of the model', () => {
+    const file = readFileSync(new URL('../../docs/models/tlob.dot', import.meta.url), 'utf8');
+    expect(file).toBe(renderDot(tlobModelSpec));
+  });
+
+  it('renders in the rvgen conventions', () => {
+    const dot = renderDot(tlobModelSpec);
+    expect(dot).toContain('"__init_stopped" -> "stopped";');
+    expect(dot).toContain('{node [shape = doublecircle] "stopped"};');
+    expect(dot).toContain('label = "running\\nclk < BUDGET_NS()"');
+    expect(dot).toContain('"stopped" -> "running" [ label = "start;reset(clk)" ];');
+  });
+
+  it('rejects a model that names an unknown state', () => {
+    expect(() =>
+      compileModel({ ...tlobModelSpec, transitions: { stopped: { start: 'flying' as 'running' } } }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'ERR_TLOB_INVALID_MODEL',
+        message: expect.stringContaining('"flying"'),
+      }),
+    );
+  });
+});

@@ -1,0 +1,200 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TlobBudgetError, tlob } from '../../src/index.js';
+import { collectViolations, expectViolation, ms, sleep, spin } from '../helpers.js';
+
+beforeEach(() => {
+  tlob.reactor('nop');
+  tlob.enable();
+});
+afterEach(() => {
+  tlob.reactor('nop');
+});
+
+describe('windows', () => {
+  it('a 30 ms spin in a 10 ms window is over budget, EOVERFLOW, with exactly one violation', async () => {
+    let result: ReturnType<ReturnType<typeof tlob.start>['stop']> | undefined;
+    const violation = await expectViolation(() => {
+      const w = tlob.start({ budget: '10ms', name: 'spin' });
+      spin(30);
+      result = w.stop();
+    });
+    expect(result).toMatchObject({ name: 'spin', overBudget: true, code: 'EOVERFLOW', budgetNs: 10_000_000 });
+    expect(ms(result?.elapsedNs ?? 0)).toBeGreaterThanOrEqual(30);
+    expect(violation).toMatchObject({
+      monitor: 'tlob',
+      name: 'spin',
+      event: 'stop',
+      state: 'running',
+      budgetNs: 10e6,
+    });
+    expect(violation.elapsedNs).toBe(violation.runningNs + violation.waitingNs + violation.sleepingNs);
+  });
+
+  it('a window within budget has no code and no violation', async () => {
+    const seen = collectViolations();
+    const w = tlob.start({ budget: '1s', name: 'quick' });
+    const result = w.stop();
+    seen.stop();
+    expect(result).toMatchObject({ overBudget: false, code: undefined });
+    expect(result.elapsedNs).toBe(result.runningNs + result.waitingNs + result.sleepingNs);
+    expect(seen.list).toHaveLength(0);
+  });
+
+  it('a window never stopped is reported shortly after its deadline, by the timer', async () => {
+    const seen = collectViolations();
+    const started = performance.now();
+    tlob.run('forgotten', { budget: 5_000 }, () => {
+      tlob.start({ budget: '20ms', name: 'never-stopped' });
+    });
+    while (seen.list.length === 0 && performance.now() - started < 1000) await sleep(1);
+    const late = performance.now() - started;
+    seen.stop();
+    expect(seen.list).toHaveLength(1);
+    expect(seen.list[0]).toMatchObject({ name: 'never-stopped', event: 'budget_expired' });
+    expect(late).toBeGreaterThanOrEqual(20);
+    expect(late).toBeLessThan(60); // generous: a shared 2-core machine
+    expect(ms(seen.list[0]?.elapsedNs ?? 0)).toBeGreaterThanOrEqual(20);
+  });
+
+  it('a second stop() returns the same result and reports nothing more', async () => {
+    const seen = collectViolations();
+    const w = tlob.start({ budget: '1ms', name: 'twice' });
+    spin(3);
+    const first = w.stop();
+    const second = w.stop();
+    seen.stop();
+    expect(second).toBe(first);
+    expect(seen.list).toHaveLength(1);
+  });
+
+  it('windows may be stopped in any order, and stop() restores the window current before', () => {
+    expect(tlob.current()).toBeUndefined();
+    tlob.run('outer-run', { budget: '1s' }, () => {
+      const a = tlob.start({ budget: '1s', name: 'a' });
+      const b = tlob.start({ budget: '1s', name: 'b' });
+      expect(tlob.current()).toBe(b);
+      a.stop();
+      expect(tlob.current()).toBe(b);
+      b.stop();
+      expect(tlob.current()?.name).toBe('outer-run');
+    });
+  });
+
+  it('a window started in an async function belongs to that async context', async () => {
+    const seenInside: (string | undefined)[] = [];
+    async function task(name: string) {
+      const w = tlob.start({ budget: '1s', name });
+      await sleep(5);
+      seenInside.push(tlob.current()?.name);
+      await sleep(1);
+      return w.stop();
+    }
+    const [a, b] = await Promise.all([
+      tlob.run('ctx-a', { budget: '1s' }, () => task('a')),
+      tlob.run('ctx-b', { budget: '1s' }, () => task('b')),
+    ]);
+    expect(seenInside.sort()).toEqual(['a', 'b']);
+    expect(a.name).toBe('a');
+    expect(b.name).toBe('b');
+  });
+
+  it('a stopped or expired window left behind as the current context does nothing', async () => {
+    const seen = collectViolations();
+    await tlob.run('holder', { budget: '1s' }, async () => {
+      const w = tlob.start({ budget: '2ms', name: 'expires' });
+      await sleep(10); // expires here, by the timer
+      await sleep(1);
+      spin(1);
+      await sleep(1);
+      expect(w.stop().overBudget).toBe(true);
+      expect(tlob.current()?.name).toBe('holder');
+    });
+    seen.stop();
+    expect(seen.list.map((v) => v.name)).toEqual(['expires']);
+  });
+
+  it('run() returns exactly what fn returns, sync and async', async () => {
+    const value = { v: 1 };
+    expect(tlob.run('same', { budget: '1s' }, () => value)).toBe(value);
+    const promise = Promise.resolve(value);
+    const fn = () => promise;
+    expect(tlob.run('same-promise', { budget: '1s' }, fn)).toBe(promise);
+    expect(tlob.run('same-promise', { budget: '1s' }, fn)).toBe(promise);
+    const asyncFn = async () => value;
+    await expect(tlob.run('async', { budget: '1s' }, asyncFn)).resolves.toBe(value);
+  });
+
+  it('run() throws exactly what fn throws, sync and async', async () => {
+    const error = new Error('boom');
+    expect(() =>
+      tlob.run('throws', { budget: '1s' }, () => {
+        throw error;
+      }),
+    ).toThrow(error);
+    await expect(
+      tlob.run('rejects', { budget: '1s' }, async () => {
+        await sleep(1);
+        throw error;
+      }),
+    ).rejects.toBe(error);
+  });
+
+  it('run() calls onStop with the result, and a throwing onStop never reaches the caller', async () => {
+    const results: unknown[] = [];
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    const out = tlob.run('with-onstop', { budget: '1s', onStop: (r) => results.push(r) }, () => 5);
+    const out2 = await tlob.run(
+      'bad-onstop',
+      {
+        budget: '1s',
+        onStop: () => {
+          throw new Error('onStop broke');
+        },
+      },
+      async () => 6,
+    );
+    await sleep(5);
+    process.off('warning', onWarning);
+    expect(out).toBe(5);
+    expect(out2).toBe(6);
+    expect(results).toEqual([expect.objectContaining({ name: 'with-onstop', overBudget: false })]);
+    expect(warnings.map((w) => w.message)).toContainEqual(expect.stringContaining('onStop broke'));
+  });
+
+  it('items.map(async …) under run() gives every item its own window', async () => {
+    const names = await Promise.all(
+      [1, 2, 3].map((i) =>
+        tlob.run(`item-${i}`, { budget: '1s' }, async () => {
+          await sleep(2);
+          return tlob.current()?.name;
+        }),
+      ),
+    );
+    expect(names).toEqual(['item-1', 'item-2', 'item-3']);
+  });
+
+  it("with the 'throw' reactor, stop() and run() throw a TlobBudgetError carrying the result", async () => {
+    tlob.reactor('throw');
+    const w = tlob.start({ budget: '1ms', name: 'thrower' });
+    spin(3);
+    let caught: unknown;
+    try {
+      w.stop();
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(TlobBudgetError);
+    expect((caught as TlobBudgetError).code).toBe('ERR_TLOB_BUDGET_EXCEEDED');
+    expect((caught as TlobBudgetError).result).toMatchObject({ name: 'thrower', overBudget: true });
+    expect(() => tlob.run('sync-thrower', { budget: '1ms' }, () => spin(3))).toThrow(TlobBudgetError);
+    await expect(
+      tlob.run('async-thrower', { budget: '1ms' }, async () => {
+        await sleep(5);
+        return 1;
+      }),
+    ).rejects.toBeInstanceOf(TlobBudgetError);
+    await expect(tlob.run('async-ok', { budget: '1s' }, async () => 2)).resolves.toBe(2);
+  });
+});

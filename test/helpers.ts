@@ -1,0 +1,52 @@
+import { expect } from 'vitest';
+import type { TlobViolation } from '../src/index.js';
+import { tlob } from '../src/index.js';
+
+/** Busy-waits `ms` milliseconds on the JS thread. */
+export function spin(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    // hold the thread
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Violations published from now on, collected through `tlob:error`. */
+export function collectViolations(): { list: TlobViolation[]; stop(): void } {
+  const list: TlobViolation[] = [];
+  const stop = tlob.subscribe('error', (v) => list.push(v as TlobViolation));
+  return { list, stop };
+}
+
+/**
+ * Asserts where a violation happens: none before `block`, exactly one inside it (after it and
+ * its promise, if any, finished). Returns that violation.
+ */
+export async function expectViolation(block: () => unknown): Promise<TlobViolation> {
+  const seen = collectViolations();
+  try {
+    expect(seen.list).toHaveLength(0);
+    await block();
+    expect(seen.list).toHaveLength(1);
+    return seen.list[0] as TlobViolation;
+  } finally {
+    seen.stop();
+  }
+}
+
+/** Runs a timing scenario up to `tries` times, so that one noisy run on a shared machine does not fail it. */
+export async function retry<T>(tries: number, scenario: () => Promise<T>): Promise<T> {
+  let last: unknown;
+  for (let i = 0; i < tries; i++) {
+    try {
+      return await scenario();
+    } catch (error) {
+      last = error;
+    }
+  }
+  throw last;
+}
+
+/** `ns` in milliseconds. */
+export const ms = (ns: number) => ns / 1e6;
