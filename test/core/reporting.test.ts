@@ -1,0 +1,248 @@
+import { execFileSync } from 'node:child_process';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RateLimitedLog } from '../../src/engine/rate-limited-log.js';
+import { tlob } from '../../src/index.js';
+import { ViolationRing } from '../../src/report/ring.js';
+import { collectViolations, sleep, spin } from '../helpers.js';
+
+beforeEach(() => {
+  tlob.reactor('nop');
+  tlob.enable();
+  tlob.ring.clear();
+});
+afterEach(() => {
+  tlob.reactor('nop');
+  tlob.enable();
+});
+
+function overBudget(name: string) {
+  return tlob.run(name, { budget: '1ms' }, () => {
+    spin(2);
+    return 'value';
+  });
+}
+
+async function warningsDuring(block: () => unknown): Promise<Error[]> {
+  const warnings: Error[] = [];
+  const onWarning = (w: Error) => warnings.push(w);
+  process.on('warning', onWarning);
+  try {
+    await block();
+    await sleep(5);
+  } finally {
+    process.off('warning', onWarning);
+  }
+  return warnings;
+}
+
+describe('reactors', () => {
+  it('a throwing reactor never reaches the caller; it is reported through process.emitWarning', async () => {
+    tlob.reactor(() => {
+      throw new Error('reactor broke');
+    });
+    let value: unknown;
+    const warnings = await warningsDuring(() => {
+      value = overBudget('reactor-throws');
+    });
+    expect(value).toBe('value');
+    expect(warnings).toContainEqual(
+      expect.objectContaining({ name: 'TlobWarning', message: expect.stringContaining('reactor broke') }),
+    );
+  });
+
+  it('a function reactor receives the violation record', () => {
+    const seen: unknown[] = [];
+    tlob.reactor((v) => seen.push(v));
+    overBudget('fn-reactor');
+    expect(seen).toEqual([
+      expect.objectContaining({
+        monitor: 'tlob',
+        name: 'fn-reactor',
+        state: 'running',
+        event: 'stop',
+        budgetNs: 1e6,
+      }),
+    ]);
+  });
+
+  it('reactor() returns the previous reactor', () => {
+    expect(tlob.reactor('log')).toBe('nop');
+    expect(tlob.reactor('nop')).toBe('log');
+  });
+
+  it('the log reactor writes one line naming the window, its budget and split, rate-limited', () => {
+    const lines: string[] = [];
+    const log = new RateLimitedLog((l) => lines.push(l), 3, 1000);
+    for (let i = 0; i < 10; i++) log.line(`line ${i}`, 5000);
+    expect(lines).toEqual(['line 0', 'line 1', 'line 2']);
+    log.line('later', 6001);
+    expect(lines.slice(3)).toEqual(['tlob: 7 violation line(s) suppressed by rate limit', 'later']);
+
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { tlob } from ${JSON.stringify(new URL('../../dist/index.js', import.meta.url).href)};
+         const spin = (ms) => { const e = performance.now() + ms; while (performance.now() < e); };
+         for (let i = 0; i < 30; i++) tlob.run('logged', { budget: '1ms' }, () => spin(1.2));`,
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    expect(out).toBe('');
+  });
+
+  it("the 'abort' reactor writes a diagnostic report and aborts the process", () => {
+    let status: number | null = 0;
+    let stderr = '';
+    try {
+      execFileSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `import { tlob } from ${JSON.stringify(new URL('../../dist/index.js', import.meta.url).href)};
+           process.report.directory = ${JSON.stringify(process.env.TMPDIR ?? '/tmp')};
+           tlob.reactor('abort');
+           const spin = (ms) => { const e = performance.now() + ms; while (performance.now() < e); };
+           tlob.run('fatal', { budget: '1ms' }, () => spin(2));
+           console.log('survived');`,
+        ],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+    } catch (error) {
+      const e = error as { status: number | null; signal: string | null; stderr: string; stdout: string };
+      status = e.status;
+      stderr = e.stderr;
+      expect(e.signal ?? e.status).toBeTruthy();
+      expect(e.stdout).not.toContain('survived');
+    }
+    expect(status).not.toBe(0);
+    expect(stderr).toContain('"fatal"');
+  });
+});
+
+describe('channels', () => {
+  it('tlob:error, tlob:event and tlob:stop carry violations, transitions and results', () => {
+    const got: Record<string, unknown[]> = { error: [], event: [], stop: [] };
+    const unsubs = (['error', 'event', 'stop'] as const).map((n) =>
+      tlob.subscribe(n, (m) => got[n]?.push(m)),
+    );
+    overBudget('channels');
+    for (const u of unsubs) u();
+    expect(got.error).toEqual([expect.objectContaining({ name: 'channels', event: 'stop' })]);
+    expect(got.event).toEqual([
+      expect.objectContaining({
+        monitor: 'tlob',
+        name: 'channels',
+        state: 'stopped',
+        event: 'start',
+        next: 'running',
+      }),
+    ]);
+    expect(got.stop).toEqual([
+      expect.objectContaining({ name: 'channels', overBudget: true, code: 'EOVERFLOW' }),
+    ]);
+  });
+
+  it('a subscriber that throws never reaches the caller; tlob.subscribe reports it as a warning', async () => {
+    const unsub = tlob.subscribe('error', () => {
+      throw new Error('subscriber broke');
+    });
+    let value: unknown;
+    const warnings = await warningsDuring(() => {
+      value = overBudget('subscriber-throws');
+    });
+    unsub();
+    expect(value).toBe('value');
+    expect(warnings).toContainEqual(
+      expect.objectContaining({ message: expect.stringContaining('subscriber broke') }),
+    );
+  });
+
+  it('a raw diagnostics_channel subscriber that throws does not reach the caller either', async () => {
+    const errors: unknown[] = [];
+    const onUncaught = (e: unknown) => errors.push(e);
+    const listeners = process.listeners('uncaughtException');
+    process.removeAllListeners('uncaughtException');
+    process.on('uncaughtException', onUncaught);
+    const raw = () => {
+      throw new Error('raw subscriber broke');
+    };
+    subscribe('tlob:stop', raw);
+    let value: unknown;
+    try {
+      value = tlob.run('raw-subscriber', { budget: '1s' }, () => 'ok');
+      await sleep(5);
+    } finally {
+      unsubscribe('tlob:stop', raw);
+      process.off('uncaughtException', onUncaught);
+      for (const l of listeners) process.on('uncaughtException', l);
+    }
+    expect(value).toBe('ok');
+    expect(errors).toEqual([expect.objectContaining({ message: 'raw subscriber broke' })]);
+  });
+
+  it('a disabled monitor publishes nothing and hands out an inert window', () => {
+    const seen: unknown[] = [];
+    const unsubs = (['error', 'event', 'stop'] as const).map((n) => tlob.subscribe(n, (m) => seen.push(m)));
+    tlob.disable();
+    expect(tlob.enabled).toBe(false);
+    expect(overBudget('disabled')).toBe('value');
+    const w = tlob.start({ budget: '1ms', name: 'inert' });
+    spin(2);
+    const result = w.stop();
+    tlob.enable();
+    for (const u of unsubs) u();
+    expect(seen).toEqual([]);
+    expect(tlob.ring.read()).toEqual([]);
+    expect(result).toMatchObject({ id: 0, overBudget: false, name: 'inert' });
+  });
+});
+
+describe('violation ring', () => {
+  it('drops new records when full and counts them', () => {
+    const ring = new ViolationRing(2);
+    const v = (id: number) => ({ monitor: 'x', name: 'n', id, state: 's', event: 'e', at: 0 });
+    expect(ring.push(v(1))).toBe(true);
+    expect(ring.push(v(2))).toBe(true);
+    expect(ring.push(v(3))).toBe(false);
+    expect(ring.dropped).toBe(1);
+    expect(ring.read().map((r) => r.id)).toEqual([1, 2]); // the oldest stay
+    expect(ring.read()).toEqual([]);
+    ring.push(v(4));
+    expect(ring.read(5).map((r) => r.id)).toEqual([4]);
+  });
+
+  it('receives every violation; read() never blocks; the async iterator waits for the next', async () => {
+    overBudget('ring-1');
+    expect(tlob.ring.read().map((r) => r.name)).toEqual(['ring-1']);
+    const iterator = tlob.ring[Symbol.asyncIterator]();
+    const next = iterator.next();
+    setTimeout(() => overBudget('ring-2'), 5);
+    expect((await next).value).toMatchObject({ name: 'ring-2' });
+  });
+
+  it('rejects a bad capacity', () => {
+    expect(() => new ViolationRing(0)).toThrow(expect.objectContaining({ code: 'ERR_TLOB_INVALID_ARG' }));
+    expect(() => tlob.ring.resize(1.5)).toThrow(RangeError);
+  });
+});
+
+describe('stats', () => {
+  it('counts windows and violations per name, with percentiles of every state', async () => {
+    tlob.resetStats();
+    for (let i = 0; i < 3; i++) tlob.run('stats-sync', { budget: '1s' }, () => spin(1));
+    overBudget('stats-over');
+    await tlob.run('stats-async', { budget: '1s' }, () => sleep(5));
+    const byName = Object.fromEntries(tlob.stats().map((s) => [s.name, s]));
+    expect(byName['stats-sync']).toMatchObject({ count: 3, violations: 0 });
+    expect(byName['stats-over']).toMatchObject({ count: 1, violations: 1 });
+    const sync = byName['stats-sync'];
+    expect(sync?.elapsed.p50).toBeGreaterThanOrEqual(1e6);
+    expect(sync?.running.p99).toBeGreaterThanOrEqual(1e6);
+    expect(sync?.sleeping.max).toBe(0);
+    expect(byName['stats-async']?.sleeping.p50).toBeGreaterThanOrEqual(4e6);
+  });
+});
