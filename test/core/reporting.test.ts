@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RateLimitedLog } from '../../src/engine/rate-limited-log.js';
 import { tlob } from '../../src/index.js';
 import { ViolationRing } from '../../src/report/ring.js';
-import { collectViolations, sleep, spin } from '../helpers.js';
+import { sleep, spin } from '../helpers.js';
 
 beforeEach(() => {
   tlob.reactor('nop');

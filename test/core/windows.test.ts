@@ -198,3 +198,23 @@ describe('windows', () => {
     await expect(tlob.run('async-ok', { budget: '1s' }, async () => 2)).resolves.toBe(2);
   });
 });
+
+describe('synchronous fast path', () => {
+  it('a site that turned synchronous and then returns a promise still returns it unchanged and closes its window', async () => {
+    const results: { name: string; elapsedNs: number }[] = [];
+    const onStop = (r: { name: string; elapsedNs: number }) => results.push(r);
+    let async = false;
+    const fn = () => (async ? sleep(5).then(() => 'late') : 'now');
+    for (let i = 0; i < 40; i++) expect(tlob.run('flip', { budget: '1s', onStop }, fn)).toBe('now');
+    async = true;
+    const p = tlob.run('flip', { budget: '1s', onStop }, fn);
+    expect(p).toBeInstanceOf(Promise);
+    await expect(p).resolves.toBe('late');
+    await sleep(1);
+    expect(results).toHaveLength(41);
+    expect(ms(results[40]?.elapsedNs ?? 0)).toBeGreaterThanOrEqual(4);
+    // and the next call is on the async path again: its continuation sees its own window
+    const seen = await tlob.run('flip', { budget: '1s' }, () => sleep(1).then(() => tlob.current()?.name));
+    expect(seen).toBe('flip');
+  });
+});

@@ -65,7 +65,10 @@ function runSite(name: unknown, options: unknown): Site {
   const budget = (options as WindowOptions | null)?.budget;
   if (site !== undefined && site.budgetInput === budget && budget !== undefined) return site;
   const fresh = createSite({ ...(options as object), name, onStop: undefined }, 'tlob.run');
-  if (site !== undefined) fresh.async = site.async;
+  if (site !== undefined) {
+    fresh.fast = site.fast;
+    fresh.syncStreak = site.syncStreak;
+  }
   runSites.set(name, fresh);
   return fresh;
 }

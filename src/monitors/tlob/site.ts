@@ -31,8 +31,13 @@ export interface Site {
   readonly stats: StatsRecorder;
   /** The raw budget, to reuse the parse while callers pass the same value. */
   readonly budgetInput: unknown;
-  /** Set once a call of this site returned a promise: its calls then always get an async context. */
-  async: boolean;
+  /**
+   * Set while the site takes the synchronous fast path (no AsyncLocalStorage.run): after
+   * `FAST_PATH_AFTER` consecutive calls returned without a promise. A promise clears it.
+   */
+  fast: boolean;
+  /** Consecutive calls that returned without a promise. */
+  syncStreak: number;
 }
 
 /** Checks window options and builds a site. Throws `ERR_TLOB_*` errors naming the bad option. */
@@ -57,5 +62,5 @@ export function createSite(options: unknown, caller: string, defaultName = 'wind
       `${caller}: expected \`onStop\` to be a function, got ${describeValue(onStop)}`,
     );
   }
-  return { name, budgetNs, onStop, stats: statsFor(name), budgetInput: budget, async: false };
+  return { name, budgetNs, onStop, stats: statsFor(name), budgetInput: budget, fast: false, syncStreak: 0 };
 }

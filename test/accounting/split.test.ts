@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tlob, type WindowResult } from '../../src/index.js';
+import { collectViolations, ms, retry, sleep, spin } from '../helpers.js';
+
+beforeAll(() => {
+  tlob.reactor('nop');
+});
+afterAll(() => {
+  tlob.reactor('log');
+});
+
+/** Runs `fn` in a window and resolves with the window's result. */
+function measure(name: string, fn: () => unknown, budget: string | number = '10s'): Promise<WindowResult> {
+  return new Promise((resolve, reject) => {
+    try {
+      const out = tlob.run(name, { budget, onStop: resolve }, fn as () => unknown);
+      if (out instanceof Promise) out.catch(reject);
+    } catch (error) {
+      reject(error);
+    }
+  });
+}
+
+function expectSums(r: WindowResult): void {
+  expect(Math.abs(r.runningNs + r.waitingNs + r.sleepingNs - r.elapsedNs)).toBeLessThanOrEqual(2);
+}
+
+describe('where the time goes', () => {
+  it('a 20 ms spin reports at least 95% running', async () => {
+    await retry(3, async () => {
+      const r = await measure('spin20', () => spin(20));
+      expectSums(r);
+      expect(r.runningNs / r.elapsedNs).toBeGreaterThanOrEqual(0.95);
+      expect(ms(r.runningNs)).toBeGreaterThanOrEqual(20);
+    });
+  });
+
+  it('await a 30 ms timer, then spin 10 ms: sleeping ≈ 30 ms, running ≈ 10 ms (±2 ms)', async () => {
+    await retry(4, async () => {
+      const r = await measure('sleep-then-spin', async () => {
+        await sleep(30);
+        spin(10);
+      });
+      expectSums(r);
+      expect(Math.abs(ms(r.sleepingNs) - 30)).toBeLessThanOrEqual(2);
+      expect(Math.abs(ms(r.runningNs) - 10)).toBeLessThanOrEqual(2);
+    });
+  });
+
+  it('a timer that comes due while another call holds the thread counts as waiting (±3 ms)', async () => {
+    await retry(4, async () => {
+      const hog = new Promise<void>((resolve) =>
+        setTimeout(() => {
+          spin(30); // from ~2 ms to ~32 ms, outside every window
+          resolve();
+        }, 2),
+      );
+      const r = await measure('A', () => sleep(10));
+      await hog;
+      expectSums(r);
+      expect(Math.abs(ms(r.waitingNs) - 22)).toBeLessThanOrEqual(3);
+      expect(Math.abs(ms(r.sleepingNs) - 10)).toBeLessThanOrEqual(3);
+      expect(ms(r.runningNs)).toBeLessThan(2);
+    });
+  });
+
+  it('50 concurrent windows: each running ≈ its own spin, and the sum of running stays within the wall time', async () => {
+    await retry(3, async () => {
+      const spins = Array.from({ length: 50 }, (_, i) => (i % 5) * 0.5); // 0 .. 2 ms
+      const t0 = performance.now();
+      const results = await Promise.all(
+        spins.map((spinMs, i) =>
+          measure(`c${i}`, async () => {
+            await sleep(i % 7);
+            spin(spinMs / 2);
+            await sleep(1 + (i % 3));
+            spin(spinMs / 2);
+          }),
+        ),
+      );
+      const wall = performance.now() - t0;
+      let total = 0;
+      results.forEach((r, i) => {
+        expectSums(r);
+        const own = spins[i] as number;
+        expect(Math.abs(ms(r.runningNs) - own)).toBeLessThanOrEqual(1 + own * 0.05);
+        total += ms(r.runningNs);
+      });
+      expect(total).toBeLessThanOrEqual(wall);
+    });
+  });
+
+  it('Promise.all(items.map(… tlob.run …)) gives each item its own window, none nested', async () => {
+    const seenParents: (string | undefined)[] = [];
+    const t0 = performance.now();
+    const results = await Promise.all(
+      [3, 3, 3, 3].map((spinMs, i) =>
+        measure(`item${i}`, async () => {
+          await sleep(1);
+          seenParents.push(tlob.current()?.name);
+          spin(spinMs);
+        }),
+      ),
+    );
+    const wall = performance.now() - t0;
+    const total = results.reduce((sum, r) => sum + ms(r.runningNs), 0);
+    expect(seenParents.sort()).toEqual(['item0', 'item1', 'item2', 'item3']);
+    expect(total).toBeLessThanOrEqual(wall);
+    for (const r of results) expect(ms(r.runningNs)).toBeLessThan(4 + 1);
+  });
+
+  it('nested windows: the outer window is running while the inner one runs', async () => {
+    await retry(3, async () => {
+      let inner: WindowResult | undefined;
+      const outer = await measure('outer', async () => {
+        spin(3);
+        inner = await measure('inner', async () => {
+          await sleep(10);
+          spin(5);
+        });
+        await sleep(5);
+      });
+      expect(inner).toBeDefined();
+      const i = inner as WindowResult;
+      expectSums(outer);
+      expectSums(i);
+      expect(Math.abs(ms(i.runningNs) - 5)).toBeLessThanOrEqual(1.5);
+      expect(Math.abs(ms(i.sleepingNs) - 10)).toBeLessThanOrEqual(2);
+      expect(Math.abs(ms(outer.runningNs) - 8)).toBeLessThanOrEqual(2);
+      expect(Math.abs(ms(outer.sleepingNs) - 15)).toBeLessThanOrEqual(3);
+    });
+  });
+
+  it('a window that expires while sleeping reports state sleeping and the split at expiry', async () => {
+    await retry(3, async () => {
+      const seen = collectViolations();
+      const r = await measure(
+        'expires-asleep',
+        async () => {
+          spin(3);
+          await sleep(40);
+        },
+        '20ms',
+      );
+      seen.stop();
+      expect(seen.list).toHaveLength(1);
+      const v = seen.list[0];
+      expect(v).toMatchObject({ event: 'budget_expired', state: 'sleeping', name: 'expires-asleep' });
+      expect(ms(v?.elapsedNs ?? 0)).toBeGreaterThanOrEqual(20);
+      expect(ms(v?.elapsedNs ?? 0)).toBeLessThan(25);
+      expect(
+        Math.abs((v?.runningNs ?? 0) + (v?.waitingNs ?? 0) + (v?.sleepingNs ?? 0) - (v?.elapsedNs ?? 0)),
+      ).toBeLessThanOrEqual(2);
+      expect(Math.abs(ms(v?.runningNs ?? 0) - 3)).toBeLessThanOrEqual(1);
+      expect(r).toMatchObject({ overBudget: true, code: 'EOVERFLOW' });
+      expect(ms(r.elapsedNs)).toBeGreaterThanOrEqual(40);
+    });
+  });
+
+  it('callbacks and EventEmitter-free timers follow the window; a setImmediate continuation counts as running', async () => {
+    await retry(3, async () => {
+      const r = await measure(
+        'callbacks',
+        () =>
+          new Promise<void>((resolve) => {
+            setImmediate(() => {
+              spin(4);
+              setTimeout(() => {
+                spin(4);
+                resolve();
+              }, 5);
+            });
+          }),
+      );
+      expectSums(r);
+      expect(Math.abs(ms(r.runningNs) - 8)).toBeLessThanOrEqual(1.5);
+      expect(ms(r.sleepingNs)).toBeGreaterThanOrEqual(4);
+    });
+  });
+});
