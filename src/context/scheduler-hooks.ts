@@ -45,6 +45,18 @@ const hook = createHook({ before, after });
 calibrateTimerClock();
 let holders = 0;
 
+const noop = () => {};
+
+/**
+ * Makes sure a task bound to the current context is switched off the thread when the current
+ * synchronous run ends. Inside a continuation the hook's `after` does that; at the top level of a
+ * script (or when the hook was only just enabled) there is no `after` to come, so an empty
+ * microtask, which runs in this context once the synchronous code is done, provides one.
+ */
+export function ensureSwitchOut(): void {
+  if (depth === 0) queueMicrotask(noop);
+}
+
 /** Number of open tasks holding the hook enabled. */
 export function hookHolders(): number {
   return holders;

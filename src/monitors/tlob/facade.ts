@@ -1,6 +1,6 @@
 import { subscribe as dcSubscribe, unsubscribe as dcUnsubscribe } from 'node:diagnostics_channel';
 import { currentTask, enterSync, taskStorage } from '../../context/current-task.js';
-import { holdSchedulerHooks } from '../../context/scheduler-hooks.js';
+import { ensureSwitchOut, holdSchedulerHooks } from '../../context/scheduler-hooks.js';
 import { checkReactor, type Reactor } from '../../engine/reactors.js';
 import { describeValue, reportInternalError, TlobTypeError } from '../../errors.js';
 import { type ChannelName, channels } from '../../report/channels.js';
@@ -94,6 +94,7 @@ export const tlob = {
     holdSchedulerHooks();
     taskStorage.enterWith(window);
     if (currentTask() !== window) enterSync(window);
+    ensureSwitchOut();
     return window;
   },
 
