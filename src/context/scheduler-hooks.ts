@@ -1,6 +1,7 @@
 import { createHook, executionAsyncResource } from 'node:async_hooks';
 import { nowNs } from '../engine/clock.js';
 import { taskStorage } from './current-task.js';
+import { releaseWhenIdle } from './idle-release.js';
 import { calibrateTimerClock, timerDueNs } from './timer-due.js';
 
 /**
@@ -44,6 +45,14 @@ const hook = createHook({ before, after });
 // At load rather than at first use, so that the (at most ~1 ms) measurement is never charged to a window.
 calibrateTimerClock();
 let holders = 0;
+let enabled = false;
+const disableWhenIdle = releaseWhenIdle(
+  () => holders > 0,
+  () => {
+    enabled = false;
+    hook.disable();
+  },
+);
 
 const noop = () => {};
 
@@ -64,7 +73,8 @@ export function hookHolders(): number {
 
 /** One more open task needs scheduler events; enables the hook on the first. */
 export function holdSchedulerHooks(): void {
-  if (holders++ === 0) {
+  if (holders++ === 0 && !enabled) {
+    enabled = true;
     depth = 0;
     hook.enable();
   }
@@ -72,5 +82,5 @@ export function holdSchedulerHooks(): void {
 
 /** A task that held the hook finished; disables the hook with the last. */
 export function releaseSchedulerHooks(): void {
-  if (holders > 0 && --holders === 0) hook.disable();
+  if (holders > 0 && --holders === 0) disableWhenIdle();
 }

@@ -1,5 +1,7 @@
+import { inspect } from 'node:util';
 import { promiseHooks } from 'node:v8';
 import { nowNs } from '../engine/clock.js';
+import { releaseWhenIdle } from './idle-release.js';
 
 /** Called once when a watched promise settles, synchronously at the moment it settles. */
 export interface SettleWatcher {
@@ -39,12 +41,14 @@ function startHook(): void {
   unregister ??= promiseHooks.onSettled(onSettled) as () => void;
 }
 
-function stopHook(): void {
-  if (unregister === undefined) return;
-  unregister();
-  unregister = undefined;
-  lastSettled = undefined;
-}
+const stopHook = releaseWhenIdle(
+  () => pending > 0 || holds > 0,
+  () => {
+    unregister?.();
+    unregister = undefined;
+    lastSettled = undefined;
+  },
+);
 
 /** Keeps the settle hook registered around a call that may return a promise. */
 export function holdSettleHook(): void {
@@ -69,4 +73,16 @@ export function watchSettled(promise: Promise<unknown>, watcher: SettleWatcher):
   } else if (Array.isArray(existing)) existing.push(watcher);
   else watched.set(promise, [existing, watcher]);
   startHook();
+}
+
+const inspectOptions = { depth: 0, customInspect: false, showProxy: false, getters: false } as const;
+
+/**
+ * Whether a native promise is still pending, for a promise that did not settle during the call
+ * that returned it: a function that is not an `async function` may return a promise made earlier
+ * (a cached one), settled or not. V8 exposes a promise's state only through `util.inspect`
+ * (~0.7 µs), so this is the slow path, taken only for such functions' promises.
+ */
+export function isPending(promise: Promise<unknown>): boolean {
+  return inspect(promise, inspectOptions).endsWith('{ <pending> }');
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TlobBudgetError, tlob } from '../../src/index.js';
 import { collectViolations, expectViolation, ms, sleep, spin } from '../helpers.js';
@@ -216,5 +217,56 @@ describe('synchronous fast path', () => {
     // and the next call is on the async path again: its continuation sees its own window
     const seen = await tlob.run('flip', { budget: '1s' }, () => sleep(1).then(() => tlob.current()?.name));
     expect(seen).toBe('flip');
+  });
+});
+
+describe('promises returned by a call', () => {
+  it('a cached promise that settled before the call closes the window at return', async () => {
+    const cached = Promise.resolve('cached');
+    await cached;
+    const results: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const p = tlob.run('cached', { budget: '1s', onStop: (r) => results.push(r.elapsedNs) }, () => cached);
+      expect(p).toBe(cached);
+    }
+    expect(results).toHaveLength(3); // closed synchronously, not at the deadline
+  });
+
+  it('a cached promise still pending closes the window when it settles', async () => {
+    let resolve!: (v: string) => void;
+    const cached = new Promise<string>((r) => (resolve = r));
+    const results: number[] = [];
+    for (let i = 0; i < 20; i++)
+      tlob.run('cached-pending', { budget: '1s', onStop: (r) => results.push(r.elapsedNs) }, () => cached);
+    await sleep(5);
+    expect(results).toHaveLength(0);
+    resolve('done');
+    await cached;
+    await sleep(0);
+    expect(results).toHaveLength(20);
+    expect(Math.min(...results)).toBeGreaterThanOrEqual(4e6);
+  });
+
+  it('observing the returned promise does not mark it handled: an unhandled rejection is still raised', () => {
+    const dist = new URL('../../dist/index.js', import.meta.url).href;
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { tlob } from ${JSON.stringify(dist)};
+         process.on('unhandledRejection', (e) => console.log('unhandledRejection', e.message));
+         tlob.run('rejecting', { budget: '1s' }, async () => { await null; throw new Error('nobody handles me'); });
+         tlob.run('rejecting-now', { budget: '1s' }, async () => { throw new Error('nor me'); });
+         const p = tlob.run('handled', { budget: '1s' }, async () => { throw new Error('handled'); });
+         p.catch(() => console.log('caught handled'));`,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(out.split('\n').filter(Boolean).sort()).toEqual([
+      'caught handled',
+      'unhandledRejection nobody handles me',
+      'unhandledRejection nor me',
+    ]);
   });
 });

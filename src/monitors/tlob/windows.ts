@@ -2,6 +2,7 @@ import { currentTask, enterSync, restoreSync, taskStorage } from '../../context/
 import { holdSchedulerHooks } from '../../context/scheduler-hooks.js';
 import {
   holdSettleHook,
+  isPending,
   releaseSettleHook,
   settledJustNow,
   watchSettled,
@@ -157,11 +158,13 @@ function runAsync<T>(
     return result as T;
   }
   site.syncStreak = 0;
-  if (settledJustNow(result)) {
-    window.finish();
-  } else {
+  // An async function's promise is new: if it did not settle during the call, it is pending. Any
+  // other function may return an older promise, settled or not, which needs a look at its state.
+  if (!settledJustNow(result) && (isAsyncFunction(fn) || isPending(result))) {
     windowYielded(window);
     watchSettled(result, window);
+  } else {
+    window.finish();
   }
   releaseSettleHook();
   return (tlobMonitor.reactor === 'throw' ? result.then(throwIfOver(window)) : result) as T;
