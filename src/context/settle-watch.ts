@@ -75,6 +75,7 @@ export function watchSettled(promise: Promise<unknown>, watcher: SettleWatcher):
   startHook();
 }
 
+const PENDING = /^[^{]*\{\s*<pending>/;
 const inspectOptions = { depth: 0, customInspect: false, showProxy: false, getters: false } as const;
 
 /**
@@ -84,5 +85,7 @@ const inspectOptions = { depth: 0, customInspect: false, showProxy: false, gette
  * (~0.7 µs), so this is the slow path, taken only for such functions' promises.
  */
 export function isPending(promise: Promise<unknown>): boolean {
-  return inspect(promise, inspectOptions).endsWith('{ <pending> }');
+  // `Promise { <pending> }`, `Sub [Promise] { <pending> }`; on Node 22 own symbol properties
+  // (async ids, AsyncLocalStorage stores) follow the state.
+  return PENDING.test(inspect(promise, inspectOptions));
 }

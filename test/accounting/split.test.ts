@@ -27,7 +27,7 @@ function expectSums(r: WindowResult): void {
 
 describe('where the time goes', () => {
   it('a 20 ms spin reports at least 95% running', async () => {
-    await retry(3, async () => {
+    await retry(5, async () => {
       const r = await measure('spin20', () => spin(20));
       expectSums(r);
       expect(r.runningNs / r.elapsedNs).toBeGreaterThanOrEqual(0.95);
@@ -36,7 +36,7 @@ describe('where the time goes', () => {
   });
 
   it('await a 30 ms timer, then spin 10 ms: sleeping ≈ 30 ms, running ≈ 10 ms (±2 ms)', async () => {
-    await retry(4, async () => {
+    await retry(5, async () => {
       const r = await measure('sleep-then-spin', async () => {
         await sleep(30);
         spin(10);
@@ -48,7 +48,7 @@ describe('where the time goes', () => {
   });
 
   it('a timer that comes due while another call holds the thread counts as waiting (±3 ms)', async () => {
-    await retry(4, async () => {
+    await retry(5, async () => {
       const hog = new Promise<void>((resolve) =>
         setTimeout(() => {
           spin(30); // from ~2 ms to ~32 ms, outside every window
@@ -65,7 +65,7 @@ describe('where the time goes', () => {
   });
 
   it('50 concurrent windows: each running ≈ its own spin, and the sum of running stays within the wall time', async () => {
-    await retry(3, async () => {
+    await retry(5, async () => {
       const spins = Array.from({ length: 50 }, (_, i) => (i % 5) * 0.5); // 0 .. 2 ms
       const t0 = performance.now();
       const results = await Promise.all(
@@ -110,7 +110,7 @@ describe('where the time goes', () => {
   });
 
   it('nested windows: the outer window is running while the inner one runs', async () => {
-    await retry(3, async () => {
+    await retry(5, async () => {
       let inner: WindowResult | undefined;
       const outer = await measure('outer', async () => {
         spin(3);
@@ -132,7 +132,7 @@ describe('where the time goes', () => {
   });
 
   it('a window that expires while sleeping reports state sleeping and the split at expiry', async () => {
-    await retry(3, async () => {
+    await retry(5, async () => {
       const seen = collectViolations();
       const r = await measure(
         'expires-asleep',
@@ -158,7 +158,7 @@ describe('where the time goes', () => {
   });
 
   it('callbacks and EventEmitter-free timers follow the window; a setImmediate continuation counts as running', async () => {
-    await retry(3, async () => {
+    await retry(5, async () => {
       const r = await measure(
         'callbacks',
         () =>
