@@ -1,0 +1,220 @@
+import { describeValue, TlobError, TlobTypeError } from '../errors.js';
+import { createWrapper, type WrapperCore } from './function-wrapper.js';
+import { type CallHandlers, type ProbeCall, runObserved } from './observed-call.js';
+import { findProbe, registerProbe, unregisterProbe } from './probe-registry.js';
+import { releaseSettlementHook, retainSettlementHook } from './promise-settlement.js';
+import { resolveSlot, type Slot, splitPath } from './property-path.js';
+import { checkPatchable, patchSlot, type SlotPatch } from './slot-patch.js';
+
+/** The handlers and options of `attach`. */
+export interface AttachHandlers<Priv = unknown> {
+  /** Called at every call's entry, before the original runs. */
+  entry?: (call: ProbeCall<Probe<Priv>>) => void;
+  /** Called once per call when it ends (see `ProbeCall.end`). */
+  ret?: (call: ProbeCall<Probe<Priv>>) => void;
+  /**
+   * Treat the last argument, when it is a function, as the call's completion callback: `ret` runs
+   * when it is first called.
+   * @default false
+   */
+  callback?: boolean;
+  /**
+   * Probes with the same `monitor` key may not be attached twice to one function
+   * (`ERR_TLOB_ALREADY_ATTACHED`); probes with different keys stack.
+   * @default the pair of handlers
+   */
+  monitor?: unknown;
+}
+
+/** Something `attach` can wrap a function of. */
+export type AttachTarget = object | Function;
+
+/** A function wrapped by `attach`: the counterpart of the kernel's `struct rv_uprobe`. */
+export interface Probe<Priv = unknown> {
+  /** The object (or module specifier) the path starts from. */
+  readonly target: AttachTarget | string;
+  /** The dotted path of the function from `target`. */
+  readonly path: string;
+  /** The caller's opaque value, never touched by tlob. */
+  readonly priv: Priv;
+  /** True until `detach()`. */
+  readonly attached: boolean;
+  /**
+   * Removes the probe. Idempotent. If another tool wrapped the function after us, our layer stays in
+   * place as a pass-through and theirs is left alone; calls in flight finish normally.
+   */
+  detach(): void;
+}
+
+/**
+ * The probe machinery shared by `attach` and `tlob.attach`: an `invoke` strategy run on every call
+ * while active, a wrapper, and the slot it sits in.
+ */
+export class ProbeBase<Priv = unknown> implements Probe<Priv>, WrapperCore {
+  active = false;
+  attached = true;
+  original: Function = noop;
+  private patch: SlotPatch | undefined;
+  private holder: object | undefined;
+  private key: string | undefined;
+
+  constructor(
+    readonly target: AttachTarget | string,
+    readonly path: string,
+    readonly priv: Priv,
+    readonly monitor: unknown,
+    readonly caller: string,
+  ) {}
+
+  /** Runs one observed call; overridden by each kind of probe. */
+  invoke(thisArg: unknown, args: ArrayLike<unknown>, newTarget: Function | undefined): unknown {
+    return newTarget === undefined
+      ? Reflect.apply(this.original, thisArg, args)
+      : Reflect.construct(this.original, args, newTarget);
+  }
+
+  /** Wraps the function at `path` from `root`. */
+  install(root: object, label: string): void {
+    const slot: Slot = resolveSlot(root, this.path, this.caller, label);
+    if (findProbe(slot.holder, slot.key, this.monitor) !== undefined) {
+      throw new TlobError(
+        'ERR_TLOB_ALREADY_ATTACHED',
+        `${this.caller}: \`${label}.${this.path}\` already has a probe of this monitor`,
+      );
+    }
+    checkPatchable(slot, `${label}.${this.path}`, this.caller);
+    this.original = slot.descriptor.value as Function;
+    const wrapper = createWrapper(this);
+    this.patch = patchSlot(slot, wrapper, `${label}.${this.path}`, this.caller);
+    this.holder = slot.holder;
+    this.key = slot.key;
+    registerProbe(slot.holder, slot.key, this);
+    this.active = true;
+    this.onInstalled();
+  }
+
+  /** Called once the wrapper is in place. */
+  protected onInstalled(): void {}
+
+  /** Called once at the first `detach()`. */
+  protected onDetached(): void {}
+
+  detach(): void {
+    if (this.attached) {
+      this.attached = false;
+      this.active = false;
+      if (this.holder !== undefined) unregisterProbe(this.holder, this.key as string, this);
+      this.onDetached();
+    }
+    // Retried on every call: after a foreign wrapper on top of ours is removed, a second
+    // detach() can restore the original.
+    this.patch?.restore();
+  }
+}
+
+function noop(): void {}
+
+/** A probe with `entry`/`ret` handlers (the kernel's `rv_uprobe_attach`). */
+class HandlerProbe<Priv> extends ProbeBase<Priv> implements CallHandlers {
+  readonly label: string;
+  readonly entry: CallHandlers['entry'];
+  readonly ret: CallHandlers['ret'];
+  readonly callback: boolean;
+
+  constructor(target: AttachTarget | string, path: string, handlers: AttachHandlers<Priv>, priv: Priv) {
+    super(target, path, priv, handlers.monitor ?? handlerKey(handlers), 'attach');
+    this.label = path;
+    this.entry = handlers.entry as CallHandlers['entry'];
+    this.ret = handlers.ret as CallHandlers['ret'];
+    this.callback = handlers.callback === true;
+  }
+
+  override invoke(thisArg: unknown, args: ArrayLike<unknown>, newTarget: Function | undefined): unknown {
+    return runObserved(this, this, this.original, thisArg, args, newTarget);
+  }
+
+  protected override onInstalled(): void {
+    if (this.ret !== undefined) retainSettlementHook();
+  }
+
+  protected override onDetached(): void {
+    if (this.ret !== undefined && this.original !== noop) releaseSettlementHook();
+  }
+}
+
+const handlerKeys = new WeakMap<Function, Map<Function | undefined, object>>();
+
+/** One key per (entry, ret) pair: attaching the same handlers twice to a function is a duplicate. */
+function handlerKey(handlers: AttachHandlers<any>): object {
+  const first = (handlers.entry ?? handlers.ret) as Function;
+  let byRet = handlerKeys.get(first);
+  if (byRet === undefined) handlerKeys.set(first, (byRet = new Map()));
+  let key = byRet.get(handlers.ret);
+  if (key === undefined) byRet.set(handlers.ret, (key = {}));
+  return key;
+}
+
+/**
+ * Wraps the function at `path` from `target` (an object, a class, or a function) and calls `entry`
+ * and `ret` on every call. Returns the `Probe`; `probe.detach()` removes it.
+ * @example
+ * const probe = attach(Client.prototype, 'query', { entry: (c) => { c.data.t = performance.now(); },
+ *   ret: (c) => console.log('query took', performance.now() - (c.data.t as number)) });
+ */
+export function attach<Priv = undefined>(
+  target: AttachTarget,
+  path: string,
+  handlers: AttachHandlers<Priv>,
+  priv?: Priv,
+): Probe<Priv> {
+  checkHandlers(handlers, 'attach');
+  const probe = new HandlerProbe<Priv>(target, path, handlers, priv as Priv);
+  checkTarget(target, 'attach');
+  splitPath(path, 'attach');
+  probe.install(target as object, targetLabel(target));
+  return probe;
+}
+
+/** Checks `attach`'s handlers: an object with at least one of `entry` and `ret`, both functions. */
+export function checkHandlers(handlers: unknown, caller: string): void {
+  if (handlers === null || typeof handlers !== 'object') {
+    throw new TlobTypeError(
+      'ERR_TLOB_INVALID_ARG',
+      `${caller}: expected handlers like { entry, ret }, got ${describeValue(handlers)}`,
+    );
+  }
+  const { entry, ret } = handlers as AttachHandlers;
+  for (const [name, value] of [
+    ['entry', entry],
+    ['ret', ret],
+  ] as const) {
+    if (value !== undefined && typeof value !== 'function') {
+      throw new TlobTypeError(
+        'ERR_TLOB_INVALID_ARG',
+        `${caller}: expected \`${name}\` to be a function, got ${describeValue(value)}`,
+      );
+    }
+  }
+  if (entry === undefined && ret === undefined) {
+    throw new TlobTypeError(
+      'ERR_TLOB_INVALID_ARG',
+      `${caller}: expected \`entry\` or \`ret\` (or both), got neither`,
+    );
+  }
+}
+
+/** Checks that `target` is an object or function. */
+export function checkTarget(target: unknown, caller: string): void {
+  if (target === null || (typeof target !== 'object' && typeof target !== 'function')) {
+    throw new TlobTypeError(
+      'ERR_TLOB_INVALID_ARG',
+      `${caller}: expected \`target\` to be an object, a function or a module specifier, got ${describeValue(target)}`,
+    );
+  }
+}
+
+/** A short name for `target` in messages: the class or function name, or `target`. */
+export function targetLabel(target: unknown): string {
+  if (typeof target === 'function' && target.name) return target.name;
+  return 'target';
+}

@@ -1,0 +1,74 @@
+/**
+ * The part of a probe the wrapper reads on every call. `active` is the one check of the hot path:
+ * false (detached, or the monitor disabled) means the original runs through `Reflect.apply`.
+ */
+export interface WrapperCore {
+  readonly original: Function;
+  active: boolean;
+  /** Runs one observed call; `newTarget` is undefined for a plain call. */
+  invoke(thisArg: unknown, args: ArrayLike<unknown>, newTarget: Function | undefined): unknown;
+}
+
+const SKIPPED_KEYS = new Set<PropertyKey>(['prototype', '__original', '__unwrap', '__wrapped']);
+
+/**
+ * Builds the function that takes the original's place. It behaves as the original for callers:
+ * the same `this`, arguments, return value and thrown error; `new` constructs the original with
+ * `new.target` mapped back from the wrapper to the original; the same `name`, `length`, own
+ * properties, `prototype` object and [[Prototype]]. A function that is not a constructor (arrow,
+ * method, async function) gets a wrapper that is not one either and has no `prototype`.
+ */
+export function createWrapper(core: WrapperCore): Function {
+  const original = core.original;
+  const constructible = isConstructor(original);
+  let wrapper: Function;
+  // The wrappers pass `arguments` on instead of a rest array: no array is built per call.
+  if (constructible) {
+    // biome-ignore-start lint/complexity/noArguments: hot path, see above
+    wrapper = function (this: unknown): unknown {
+      if (!core.active) {
+        return new.target === undefined
+          ? Reflect.apply(original, this, arguments)
+          : Reflect.construct(original, arguments, new.target === wrapper ? original : new.target);
+      }
+      return core.invoke(this, arguments, new.target === wrapper ? original : new.target);
+    };
+  } else {
+    wrapper = {
+      wrapper(this: unknown): unknown {
+        if (!core.active) return Reflect.apply(original, this, arguments);
+        return core.invoke(this, arguments, undefined);
+      },
+    }.wrapper;
+    // biome-ignore-end lint/complexity/noArguments: hot path, see above
+  }
+  copyFunctionShape(original, wrapper);
+  return wrapper;
+}
+
+/** True when `fn` can be called with `new` (tested without calling it). */
+function isConstructor(fn: Function): boolean {
+  try {
+    Reflect.construct(String, [], fn);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Gives `wrapper` the own properties, `prototype` and [[Prototype]] of `original`. */
+function copyFunctionShape(original: Function, wrapper: Function): void {
+  for (const key of Reflect.ownKeys(original)) {
+    if (SKIPPED_KEYS.has(key)) continue;
+    const descriptor = Reflect.getOwnPropertyDescriptor(original, key);
+    if (descriptor !== undefined) Reflect.defineProperty(wrapper, key, descriptor);
+  }
+  const prototype = Reflect.getOwnPropertyDescriptor(original, 'prototype');
+  if (prototype !== undefined) {
+    // A function's own `prototype` is non-configurable but writable: set the value, then match
+    // `writable` (a class's `prototype` is read-only).
+    Reflect.defineProperty(wrapper, 'prototype', { value: prototype.value });
+    if (prototype.writable === false) Reflect.defineProperty(wrapper, 'prototype', { writable: false });
+  }
+  Reflect.setPrototypeOf(wrapper, Reflect.getPrototypeOf(original));
+}

@@ -1,0 +1,153 @@
+import { types } from 'node:util';
+import { reportInternalError } from '../errors.js';
+import { observeSettlement } from './promise-settlement.js';
+import { observeThenable } from './thenable-observer.js';
+
+/**
+ * How an observed call ended: a synchronous return or throw, a returned promise or thenable that
+ * fulfilled or rejected, or (with `{ callback: true }`) its callback was called.
+ */
+export type CallEnd = 'return' | 'throw' | 'fulfilled' | 'rejected' | 'callback';
+
+/** One call of a probed function, as the `entry` and `ret` handlers see it. */
+export interface ProbeCall<Probe = unknown> {
+  /** The probe that observed the call. */
+  readonly probe: Probe;
+  /** `this` of the call (for `new`, undefined: the instance does not exist yet). */
+  readonly thisArg: unknown;
+  /** The arguments, as passed by the caller. */
+  readonly args: readonly unknown[];
+  /** `new.target` when the function was called with `new`, else undefined. */
+  readonly newTarget: Function | undefined;
+  /** Per-call scratch space shared by `entry` and `ret` (the kernel's `__u64 *data`). */
+  readonly data: Record<PropertyKey, unknown>;
+  /** How the call ended; undefined in `entry`. */
+  readonly end: CallEnd | undefined;
+  /** The return value, fulfilled value, or the callback's arguments (an array) for `'callback'`. */
+  readonly result: unknown;
+  /** The thrown error or rejection reason; for `'callback'`, the callback's first argument. */
+  readonly error: unknown;
+}
+
+/** The handlers of a probe, as `ObservedCall` needs them. */
+export interface CallHandlers {
+  readonly label: string;
+  readonly entry: ((call: ProbeCall<any>) => void) | undefined;
+  readonly ret: ((call: ProbeCall<any>) => void) | undefined;
+  readonly callback: boolean;
+}
+
+/** The record of one observed call; also the observer of its promise, thenable or callback. */
+export class ObservedCall implements ProbeCall {
+  end: CallEnd | undefined = undefined;
+  result: unknown = undefined;
+  error: unknown = undefined;
+  readonly data: Record<PropertyKey, unknown> = {};
+
+  constructor(
+    readonly probe: unknown,
+    readonly handlers: CallHandlers,
+    readonly thisArg: unknown,
+    readonly args: unknown[],
+    readonly newTarget: Function | undefined,
+  ) {}
+
+  settled(rejected: boolean, value: unknown): void {
+    if (rejected) this.finish('rejected', undefined, value);
+    else this.finish('fulfilled', value, undefined);
+  }
+
+  finish(end: CallEnd, result: unknown, error: unknown): void {
+    if (this.end !== undefined) return;
+    this.end = end;
+    this.result = result;
+    this.error = error;
+    const ret = this.handlers.ret;
+    if (ret === undefined) return;
+    try {
+      ret(this);
+    } catch (thrown) {
+      reportInternalError(`probe ${this.handlers.label} ret handler`, thrown);
+    }
+  }
+}
+
+/**
+ * Runs one call of `original` under `entry`/`ret`. Whatever the handlers do, the caller gets
+ * exactly what `original` returns or throws.
+ */
+export function runObserved(
+  probe: unknown,
+  handlers: CallHandlers,
+  original: Function,
+  thisArg: unknown,
+  argsLike: ArrayLike<unknown>,
+  newTarget: Function | undefined,
+): unknown {
+  const args = Array.prototype.slice.call(argsLike) as unknown[];
+  const call = new ObservedCall(
+    probe,
+    handlers,
+    newTarget === undefined ? thisArg : undefined,
+    args,
+    newTarget,
+  );
+  if (handlers.entry !== undefined) {
+    try {
+      handlers.entry(call);
+    } catch (thrown) {
+      reportInternalError(`probe ${handlers.label} entry handler`, thrown);
+    }
+  }
+  let callArgs: unknown[] = args;
+  let byCallback = false;
+  if (handlers.callback && args.length > 0 && typeof args[args.length - 1] === 'function') {
+    callArgs = args.slice();
+    callArgs[callArgs.length - 1] = wrapCallback(args[args.length - 1] as Function, call);
+    byCallback = true;
+  }
+  let result: unknown;
+  try {
+    result =
+      newTarget === undefined
+        ? Reflect.apply(original, thisArg, callArgs)
+        : Reflect.construct(original, callArgs, newTarget);
+  } catch (error) {
+    call.finish('throw', undefined, error);
+    throw error;
+  }
+  if (byCallback || handlers.ret === undefined) return result;
+  observeResult(call, result, newTarget);
+  return result;
+}
+
+function observeResult(call: ObservedCall, result: unknown, newTarget: Function | undefined): void {
+  if (
+    newTarget === undefined &&
+    result !== null &&
+    (typeof result === 'object' || typeof result === 'function')
+  ) {
+    if (types.isPromise(result)) {
+      observeSettlement(result as Promise<unknown>, call);
+      return;
+    }
+    let then: unknown;
+    try {
+      then = (result as { then?: unknown }).then;
+    } catch {
+      then = undefined;
+    }
+    if (typeof then === 'function' && observeThenable(result, then, call)) return;
+  }
+  call.finish('return', result, undefined);
+}
+
+function wrapCallback(callback: Function, call: ObservedCall): Function {
+  const wrapped = function (this: unknown, ...callbackArgs: unknown[]): unknown {
+    call.finish('callback', callbackArgs, callbackArgs[0] ?? undefined);
+    return Reflect.apply(callback, this, callbackArgs);
+  };
+  Object.defineProperty(wrapped, 'name', { value: callback.name });
+  Object.defineProperty(wrapped, 'length', { value: callback.length });
+  return wrapped;
+}

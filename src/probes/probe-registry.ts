@@ -1,0 +1,51 @@
+/** What the registry knows of an attached probe. */
+export interface RegisteredProbe {
+  /** Probes with the same monitor key may not share a slot (`ERR_TLOB_ALREADY_ATTACHED`). */
+  readonly monitor: unknown;
+  readonly attached: boolean;
+}
+
+type Registry = WeakMap<object, Map<PropertyKey, Set<RegisteredProbe>>>;
+
+const REGISTRY_KEY = Symbol.for('tlob.probes.registry');
+
+/**
+ * The probes attached to each slot (object + key), shared through `globalThis` so that two copies
+ * of tlob in one process see each other's probes.
+ */
+function registry(): Registry {
+  const global = globalThis as Record<symbol, Registry | undefined>;
+  let found = global[REGISTRY_KEY];
+  if (found === undefined) {
+    found = new WeakMap();
+    Object.defineProperty(globalThis, REGISTRY_KEY, { value: found });
+  }
+  return found;
+}
+
+/** The attached probe of `monitor` on the slot, if there is one. */
+export function findProbe(holder: object, key: PropertyKey, monitor: unknown): RegisteredProbe | undefined {
+  const probes = registry().get(holder)?.get(key);
+  if (probes === undefined) return undefined;
+  for (const probe of probes) if (probe.attached && probe.monitor === monitor) return probe;
+  return undefined;
+}
+
+/** Records `probe` on the slot. */
+export function registerProbe(holder: object, key: PropertyKey, probe: RegisteredProbe): void {
+  const slots = registry();
+  let keys = slots.get(holder);
+  if (keys === undefined) slots.set(holder, (keys = new Map()));
+  let probes = keys.get(key);
+  if (probes === undefined) keys.set(key, (probes = new Set()));
+  probes.add(probe);
+}
+
+/** Forgets `probe`. */
+export function unregisterProbe(holder: object, key: PropertyKey, probe: RegisteredProbe): void {
+  const keys = registry().get(holder);
+  const probes = keys?.get(key);
+  if (probes === undefined) return;
+  probes.delete(probe);
+  if (probes.size === 0) keys?.delete(key);
+}

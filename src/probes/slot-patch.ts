@@ -1,0 +1,95 @@
+import shimmer from 'shimmer';
+import { TlobError } from '../errors.js';
+import type { Slot } from './property-path.js';
+
+/** A wrapper installed in a slot, and how to put the slot back as it was. */
+export interface SlotPatch {
+  readonly slot: Slot;
+  readonly wrapper: Function;
+  /** True while the slot still holds our wrapper. */
+  holdsWrapper(): boolean;
+  /** Restores the original if the slot still holds our wrapper; returns whether it did. */
+  restore(): boolean;
+}
+
+/**
+ * Puts `wrapper` in `slot`, keeping the property's attributes. The common case (an own, writable,
+ * configurable data property) goes through `shimmer.wrap`, which also marks the wrapper the way
+ * other instrumentation expects (`__original`, `__unwrap`, `__wrapped`); the cases shimmer does
+ * not handle are done here: inherited methods (shadowed by an own property), read-only but
+ * configurable properties, and writable but non-configurable ones. Getters and frozen slots are
+ * refused with `ERR_TLOB_NOT_PATCHABLE`.
+ */
+export function patchSlot(slot: Slot, wrapper: Function, label: string, caller: string): SlotPatch {
+  checkPatchable(slot, label, caller);
+  const { holder, key, descriptor, inherited } = slot;
+  const original = descriptor.value as Function;
+  if (inherited) {
+    markWrapper(wrapper, original, holder, key);
+    Reflect.defineProperty(holder, key, {
+      value: wrapper,
+      writable: true,
+      enumerable: descriptor.enumerable ?? false,
+      configurable: true,
+    });
+  } else if (descriptor.configurable === true) {
+    if (descriptor.writable === true) {
+      shimmer.wrap(holder as Record<string, any>, key, () => wrapper as any);
+    } else {
+      markWrapper(wrapper, original, holder, key);
+    }
+    // shimmer makes the property writable and configurable; give it back its own attributes
+    Reflect.defineProperty(holder, key, { ...descriptor, value: wrapper });
+  } else {
+    markWrapper(wrapper, original, holder, key);
+    if (!Reflect.set(holder, key, wrapper)) throw notPatchable(caller, label, 'could not be assigned');
+  }
+  const holdsWrapper = () => Reflect.getOwnPropertyDescriptor(holder, key)?.value === wrapper;
+  return {
+    slot,
+    wrapper,
+    holdsWrapper,
+    restore() {
+      if (!holdsWrapper()) return false;
+      if (inherited) return Reflect.deleteProperty(holder, key);
+      if (descriptor.configurable === true) return Reflect.defineProperty(holder, key, descriptor);
+      return Reflect.set(holder, key, original);
+    },
+  };
+}
+
+/** Throws `ERR_TLOB_NOT_PATCHABLE` when `patchSlot` cannot put a wrapper in `slot`. */
+export function checkPatchable(slot: Slot, label: string, caller: string): void {
+  const { holder, descriptor, inherited } = slot;
+  if (!('value' in descriptor)) {
+    throw notPatchable(caller, label, 'is an accessor (getter/setter) property, not a function value');
+  }
+  if ((holder as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'Module') {
+    throw notPatchable(
+      caller,
+      label,
+      'is an export of an ES module namespace, which is read-only; attach by module specifier instead',
+    );
+  }
+  if (inherited && !Object.isExtensible(holder)) {
+    throw notPatchable(caller, label, 'is inherited by a non-extensible object');
+  }
+  if (!inherited && descriptor.configurable !== true && descriptor.writable !== true) {
+    throw notPatchable(caller, label, 'is read-only and non-configurable (a frozen object?)');
+  }
+}
+
+/** The same markers shimmer sets, for the paths that do not go through `shimmer.wrap`. */
+function markWrapper(wrapper: Function, original: Function, holder: object, key: string): void {
+  const mark = (name: string, value: unknown) =>
+    Reflect.defineProperty(wrapper, name, { value, writable: true, enumerable: false, configurable: true });
+  mark('__original', original);
+  mark('__unwrap', () => {
+    if (Reflect.getOwnPropertyDescriptor(holder, key)?.value === wrapper) Reflect.set(holder, key, original);
+  });
+  mark('__wrapped', true);
+}
+
+function notPatchable(caller: string, label: string, why: string): TlobError {
+  return new TlobError('ERR_TLOB_NOT_PATCHABLE', `${caller}: cannot attach to \`${label}\`: it ${why}`);
+}

@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { attach } from '../../src/probes/attach.js';
+import type { ProbeCall } from '../../src/probes/observed-call.js';
+import { inputs, isDeterministic, libraries, outcome } from './differential.js';
+
+/**
+ * Skipped: results random by design (two runs may agree by chance), and lodash functions that
+ * would build a string or array as long as a Date's milliseconds.
+ */
+const SKIPPED =
+  /^(random|sample|sampleSize|shuffle|uniqueId|times|range|rangeRight|repeat|pad|padStart|padEnd)$/;
+
+// Functions that read the clock (`constructNow`, `isToday`) must see the same time in both runs.
+beforeAll(() => {
+  vi.useFakeTimers({ now: Date.UTC(2025, 0, 15, 12), toFake: ['Date'] });
+});
+afterAll(() => {
+  vi.useRealTimers();
+});
+
+describe.each(libraries())('differential: every exported function of %s', (_name, lib) => {
+  const names = Object.keys(lib).filter((key) => typeof lib[key] === 'function');
+  const originals = new Map(names.map((key) => [key, lib[key] as Function]));
+
+  it('has functions to test', () => {
+    expect(names.length).toBeGreaterThan(20);
+  });
+
+  it('wrapped by attach, returns and throws what the original does; ret sees the same value', () => {
+    const seen: ProbeCall<any>[] = [];
+    const probes = names.map((key) =>
+      attach(lib, key, { entry: (c) => void (c.data.key = key), ret: (c) => void seen.push(c) }),
+    );
+    let compared = 0;
+    try {
+      for (const key of names) {
+        const original = originals.get(key) as Function;
+        const wrapped = lib[key] as Function;
+        expect(wrapped).not.toBe(original);
+        expect(wrapped.name).toBe(original.name);
+        expect(wrapped.length).toBe(original.length);
+        for (let i = 0; i < inputs().length; i++) {
+          const args = () => inputs()[i] as unknown[];
+          if (SKIPPED.test(key) || !isDeterministic(original, args)) continue;
+          expect(outcome(wrapped, undefined, args()), `${key}(${i})`).toEqual(
+            outcome(original, undefined, args()),
+          );
+          compared++;
+        }
+      }
+      // identity: what ret saw is what the caller got
+      seen.length = 0;
+      const array = [1, 2, 3];
+      for (const key of names) {
+        let returned: unknown;
+        try {
+          returned = (lib[key] as Function)(array);
+        } catch {
+          continue;
+        }
+        const call = seen.at(-1);
+        expect(call?.data.key).toBe(key);
+        if (call?.end === 'return') expect(call.result).toBe(returned);
+      }
+    } finally {
+      for (const probe of probes) probe.detach();
+    }
+    expect(compared).toBeGreaterThan(names.length);
+  });
+
+  it('detach restores every original', () => {
+    for (const key of names) expect(lib[key]).toBe(originals.get(key));
+  });
+
+  afterAll(() => {
+    for (const [key, fn] of originals) lib[key] = fn;
+  });
+});
