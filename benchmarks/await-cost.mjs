@@ -1,0 +1,141 @@
+// Cost per await of the running/waiting/sleeping accounting (issue 4; DESIGN §6): an async
+// function doing N awaits, with no hooks, with the bare hook mechanism, inside a tlob window, and
+// with tlob loaded but no window open. Each variant runs in its own process, alternately over
+// several rounds; the table shows medians and differences from this one run.
+//
+//   node benchmarks/await-cost.mjs [--rounds=5] [--awaits=10000]
+import { AsyncLocalStorage, createHook } from 'node:async_hooks';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { argValue, progress } from './lib/child.mjs';
+import { machineLine } from './lib/machine.mjs';
+import { runRounds } from './lib/rounds.mjs';
+import { fmt, spread, table, times, verdict } from './lib/summary.mjs';
+import { nsPerAsyncUnit } from './lib/timing.mjs';
+
+const self = fileURLToPath(import.meta.url);
+const awaits = Number(argValue('awaits', '10000'));
+
+/** The measured code: an async function that awaits `n` times. */
+async function awaitLoop(n) {
+  for (let i = 0; i < n; i++) await null;
+}
+
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+async function loadTlob() {
+  const { tlob } = await import('tlob');
+  tlob.reactor('nop');
+  return tlob;
+}
+
+/**
+ * The bare mechanism the accounting is built on: `createHook({ before, after })` enabled, an
+ * AsyncLocalStorage holding a store, `getStore()` in both callbacks (plus, with `clock`, the two
+ * clock reads that any time accounting needs).
+ */
+function bareHook(clock) {
+  const als = new AsyncLocalStorage();
+  const store = { switches: 0, t: 0 };
+  const callback = clock
+    ? () => {
+        const s = als.getStore();
+        if (s !== undefined) s.t = performance.now();
+      }
+    : () => {
+        const s = als.getStore();
+        if (s !== undefined) s.switches++;
+      };
+  createHook({ before: callback, after: callback }).enable();
+  return (n) => als.run(store, awaitLoop, n);
+}
+
+const variants = {
+  none: { label: '(a) no hooks at all', setup: async () => awaitLoop },
+  bareHook: {
+    label: '(b) bare hook: `createHook` before/after + `getStore`, store set',
+    setup: async () => bareHook(false),
+  },
+  bareHookClock: {
+    label: '(b′) bare hook + one `performance.now()` per callback (reference)',
+    setup: async () => bareHook(true),
+  },
+  tlobWindow: {
+    label: "(c) inside a tlob window: `tlob.run('await', { budget: '10s' }, …)`",
+    setup: async () => {
+      const tlob = await loadTlob();
+      const options = { budget: '10s' };
+      return (n) => tlob.run('await', options, () => awaitLoop(n));
+    },
+  },
+  tlobLoaded: {
+    label: '(d) tlob loaded, no window ever opened',
+    setup: async () => {
+      await loadTlob();
+      return awaitLoop;
+    },
+  },
+  tlobIdle: {
+    label: '(d′) tlob loaded, no window open (after windows opened and closed)',
+    setup: async () => {
+      const tlob = await loadTlob();
+      const options = { budget: '10s' };
+      for (let i = 0; i < 100; i++) await tlob.run('warm', options, () => awaitLoop(10));
+      tlob.start({ budget: '10s', name: 'warm-start' }).stop();
+      await turn();
+      await turn();
+      return awaitLoop;
+    },
+  },
+};
+
+async function child(name) {
+  const body = await variants[name].setup();
+  const ns = await nsPerAsyncUnit(body, awaits);
+  console.log(JSON.stringify({ ns }));
+}
+
+async function parent() {
+  const rounds = Number(argValue('rounds', '5'));
+  progress(
+    `await-cost: ${Object.keys(variants).length} variants × ${rounds} rounds, ${awaits} awaits per call`,
+  );
+  const r = await runRounds(self, Object.keys(variants), { rounds, args: [`--awaits=${awaits}`] });
+  const ns = (name) => r[name].ns;
+  const base = ns('none');
+  const hook = ns('bareHook') - base;
+  const rows = Object.keys(variants).map((name) => [
+    variants[name].label,
+    fmt(ns(name)),
+    spread(r[name].samples.map((x) => x.ns)),
+    name === 'none' ? '' : `${ns(name) - base >= 0 ? '+' : ''}${fmt(ns(name) - base)}`,
+    name === 'none' || name === 'bareHook' ? '' : times((ns(name) - base) / hook),
+  ]);
+  const added = ns('tlobWindow') - base;
+  const idle = Math.max(ns('tlobLoaded'), ns('tlobIdle')) - base;
+  // Separate processes of the same code differ by a few percent; call that "no cost".
+  const noise = 0.05 * base;
+  const lines = [
+    `_${machineLine()} · ${awaits} awaits per call · median of ${rounds} processes × 9 calls_`,
+    '',
+    table(['variant', 'ns/await', 'spread', 'added vs (a)', 'added ÷ bare hook'], rows),
+    '',
+    'Targets (DESIGN §6):',
+    '',
+    verdict(
+      added <= 1.5 * hook,
+      `accounting inside a window adds ≤ 1.5× the bare hook mechanism: +${fmt(added)} ns vs +${fmt(hook)} ns` +
+        ` = ${times(added / hook)}`,
+    ),
+    verdict(
+      idle <= noise,
+      `no window open costs nothing: ${idle >= 0 ? '+' : ''}${fmt(idle)} ns per await` +
+        ` (noise allowance 5% of (a) = ${fmt(noise)} ns)`,
+    ),
+  ];
+  console.log(lines.join('\n'));
+}
+
+const variant = argValue('variant', undefined);
+if (variant !== undefined) await child(variant);
+else await parent();

@@ -1,0 +1,102 @@
+// Throughput of a `node:http` server (issue 4; DESIGN §6): uninstrumented, every request in a tlob
+// window, and OpenTelemetry's HTTP instrumentation. The server runs in a child process on
+// 127.0.0.1; autocannon loads it from this process (10 connections, loopback only). Variants run
+// alternately over several rounds, each on a fresh server with a warm-up first; medians shown.
+//
+//   node benchmarks/http.mjs [--rounds=3] [--seconds=5]
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { argValue, progress } from './lib/child.mjs';
+import { machineLine } from './lib/machine.mjs';
+import { fmt, median, spread, table, times, verdict } from './lib/summary.mjs';
+
+const serverScript = fileURLToPath(new URL('./http-server.cjs', import.meta.url));
+const connections = 10;
+const seconds = Number(argValue('seconds', '5'));
+const rounds = Number(argValue('rounds', '5'));
+
+const variants = {
+  plain: 'uninstrumented',
+  tlob: "every request in `tlob.run('req', { budget: '50ms' }, …)`",
+  otel: 'OpenTelemetry `instrumentation-http` (BatchSpanProcessor, no-op exporter)',
+};
+
+function startServer(variant) {
+  const child = fork(serverScript, [variant], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = () =>
+    new Promise((resolve, reject) => {
+      child.once('message', resolve);
+      child.once('exit', (code) => reject(new Error(`server ${variant} exited with ${code}`)));
+    });
+  return { child, next };
+}
+
+function load(port, duration) {
+  return autocannon({ url: `http://127.0.0.1:${port}/`, connections, duration });
+}
+
+/** One measured run of one variant on a fresh server: a 1 s warm-up, then `seconds` of load. */
+async function measure(variant) {
+  const server = startServer(variant);
+  const { port } = await server.next();
+  await load(port, 1);
+  const result = await load(port, seconds);
+  server.child.send('stats');
+  const { stats } = await server.next();
+  const failed = result.errors + result.timeouts + result.non2xx;
+  return {
+    rps: result.requests.total / (result.duration || seconds),
+    mean: result.latency.average,
+    p99: result.latency.p99,
+    failed,
+    stats,
+  };
+}
+
+const runs = Object.fromEntries(Object.keys(variants).map((v) => [v, []]));
+progress(`http: ${Object.keys(variants).length} variants × ${rounds} rounds × ${seconds} s`);
+for (let r = 0; r < rounds; r++) {
+  const names = Object.keys(variants);
+  for (let i = 0; i < names.length; i++) {
+    const variant = names[(i + r) % names.length];
+    const m = await measure(variant);
+    progress(`  round ${r + 1}/${rounds}: ${variant} ${fmt(m.rps)} req/s ${JSON.stringify(m.stats)}`);
+    runs[variant].push(m);
+  }
+}
+
+const med = (variant, field) => median(runs[variant].map((m) => m[field]));
+/** The ratio to the uninstrumented server of the same round, median over the rounds. */
+const ratio = (variant) => median(runs[variant].map((m, i) => m.rps / runs.plain[i].rps));
+const rows = Object.keys(variants).map((v) => [
+  variants[v],
+  fmt(med(v, 'rps')),
+  spread(runs[v].map((m) => m.rps)),
+  times(ratio(v)),
+  `${fmt(med(v, 'mean'))} / ${fmt(med(v, 'p99'))}`,
+  String(runs[v].reduce((n, m) => n + m.failed, 0)),
+]);
+const last = (v) => runs[v].at(-1).stats;
+const tlobRatio = ratio('tlob');
+const lines = [
+  `_${machineLine()} · ${connections} connections · ${seconds} s per run after a 1 s warm-up · median of ${rounds} runs_`,
+  '',
+  table(
+    ['server', 'req/s', 'spread', '÷ uninstrumented (same round)', 'latency mean / p99 (ms)', 'failed'],
+    rows,
+  ),
+  '',
+  `Checks of the last run (warm-up included): tlob recorded ${last('tlob').windows} windows (${last('tlob').violations}` +
+    ` over the 50 ms budget, median running ${fmt(last('tlob').runningP50Ns / 1000)} µs);` +
+    ` OpenTelemetry exported ${last('otel').spans} spans.`,
+  '',
+  'Target (DESIGN §6):',
+  '',
+  verdict(
+    tlobRatio >= 0.9,
+    `every request monitored keeps ≥ 90% of the throughput: ${(tlobRatio * 100).toFixed(1)}%`,
+  ),
+  `- for comparison, OpenTelemetry's HTTP instrumentation keeps ${(ratio('otel') * 100).toFixed(1)}%`,
+];
+console.log(lines.join('\n'));

@@ -1,0 +1,61 @@
+// The timing loop shared by the per-call benchmarks.
+import { performance } from 'node:perf_hooks';
+import { median } from './summary.mjs';
+
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Builds a loop with its own feedback (a fresh `Function`), so that the call site inside it sees
+ * only this variant's `op` and stays monomorphic whatever else the process has run.
+ */
+function freshLoop() {
+  return new Function('op', 'n', 'let sink = 0; for (let i = 0; i < n; i++) sink += op(i) | 0; return sink;');
+}
+
+/**
+ * Nanoseconds per call of `op`, the median of `batches` batches. A batch calls `op` n times in a
+ * synchronous loop and then lets the event loop turn once, so work that calls defer (microtasks,
+ * `setImmediate`) is paid inside the timed region. n is chosen so that a batch lasts about
+ * `batchMs`; a warm-up of about `warmupMs` comes first.
+ */
+export async function nsPerCall(op, { batches = 9, batchMs = 40, warmupMs = 300 } = {}) {
+  const loop = freshLoop();
+  let n = 1000;
+  let sink = 0;
+  const warmupEnd = performance.now() + warmupMs;
+  for (;;) {
+    const t0 = performance.now();
+    sink += loop(op, n);
+    await turn();
+    const dt = performance.now() - t0;
+    if (dt < batchMs / 2) n *= 2;
+    else n = Math.max(1000, Math.round((n * batchMs) / dt));
+    if (performance.now() > warmupEnd) break;
+  }
+  const samples = [];
+  for (let b = 0; b < batches; b++) {
+    const t0 = performance.now();
+    sink += loop(op, n);
+    await turn();
+    samples.push(((performance.now() - t0) * 1e6) / n);
+  }
+  if (sink === 0.5) process.stderr.write('');
+  return median(samples);
+}
+
+/**
+ * Nanoseconds per iteration of an async `body(n)` that performs n awaits (or n of whatever unit),
+ * the median of `batches` runs, after a warm-up of about `warmupMs`.
+ */
+export async function nsPerAsyncUnit(body, n, { batches = 9, warmupMs = 300 } = {}) {
+  const warmupEnd = performance.now() + warmupMs;
+  while (performance.now() < warmupEnd) await body(n);
+  await turn();
+  const samples = [];
+  for (let b = 0; b < batches; b++) {
+    const t0 = performance.now();
+    await body(n);
+    samples.push(((performance.now() - t0) * 1e6) / n);
+  }
+  return median(samples);
+}

@@ -1,0 +1,212 @@
+// Cost of one monitored synchronous call (issue 2, item 7; DESIGN §6), in ns per call, against a
+// bare call, hand-written wrappers and an OpenTelemetry span. Each variant runs in its own process,
+// alternately over several rounds; the table shows medians and ratios from this one run.
+//
+//   node benchmarks/sync-call.mjs [--rounds=5] [--profile]
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { argValue, progress } from './lib/child.mjs';
+import { machineLine } from './lib/machine.mjs';
+import { profileVariants } from './lib/profile.mjs';
+import { runRounds } from './lib/rounds.mjs';
+import { fmt, spread, table, times, verdict } from './lib/summary.mjs';
+import { nsPerCall } from './lib/timing.mjs';
+
+const self = fileURLToPath(import.meta.url);
+
+/** The observed function: a few ns of arithmetic the JIT cannot drop. */
+function work(i) {
+  return (i * 31) ^ 7;
+}
+
+/** A generic hand-written wrapper, the shape every wrapping tool starts from. */
+function closureWrap(fn) {
+  return function wrapped(...args) {
+    return Reflect.apply(fn, this, args);
+  };
+}
+
+/** The same wrapper timing each call with two `performance.now()` reads. */
+const clock = { total: 0 };
+function twoClockWrap(fn) {
+  return function wrapped(...args) {
+    const t0 = performance.now();
+    const result = Reflect.apply(fn, this, args);
+    clock.total += performance.now() - t0;
+    return result;
+  };
+}
+
+async function loadTlob(enabled) {
+  const { tlob } = await import('tlob');
+  tlob.reactor('nop');
+  if (enabled) tlob.enable();
+  else tlob.disable();
+  return tlob;
+}
+
+async function otelTracer(withProcessor) {
+  const { context, trace } = await import('@opentelemetry/api');
+  const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
+  const { BasicTracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  const noopExporter = { export: (_spans, done) => done({ code: 0 }), shutdown: async () => {} };
+  const spanProcessors = withProcessor ? [new BatchSpanProcessor(noopExporter)] : [];
+  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors }));
+  return trace.getTracer('bench');
+}
+
+const runOptions = { budget: '10s' };
+const startOptions = { budget: '10s', name: 'sync-start' };
+let k = 0;
+const body = () => work(k++);
+
+/** `tlob.run` around the call, with the same name and options every time, as a call site does. */
+const runOp = (tlob) => () => tlob.run('sync-run', runOptions, body);
+
+/** A window started before the call and stopped right after it. */
+const startStopOp = (tlob) => (i) => {
+  const window = tlob.start(startOptions);
+  const result = work(i);
+  window.stop();
+  return result;
+};
+
+/** An OpenTelemetry span made active around the call and ended after it. */
+const spanOp = (tracer) => (i) =>
+  tracer.startActiveSpan('sync', (span) => {
+    const result = work(i);
+    span.end();
+    return result;
+  });
+
+/** Each variant: a label for the table and a setup returning the `op(i)` to time. */
+const variants = {
+  bare: { label: 'bare call', setup: async () => work },
+  closure: { label: 'hand closure wrapper', setup: async () => closureWrap(work) },
+  twoClock: { label: 'hand wrapper + 2× performance.now()', setup: async () => twoClockWrap(work) },
+  alsRun: {
+    label: 'AsyncLocalStorage.run alone (reference)',
+    setup: async () => {
+      const als = new AsyncLocalStorage();
+      const store = { id: 1 };
+      return (i) => als.run(store, work, i);
+    },
+  },
+  runOn: { label: '`tlob.run` enabled', setup: async () => runOp(await loadTlob(true)) },
+  runOff: { label: '`tlob.run` disabled', setup: async () => runOp(await loadTlob(false)) },
+  startOn: { label: '`tlob.start()`/`stop()` enabled', setup: async () => startStopOp(await loadTlob(true)) },
+  startOff: {
+    label: '`tlob.start()`/`stop()` disabled',
+    setup: async () => startStopOp(await loadTlob(false)),
+  },
+  otel: {
+    label: 'OTel `startActiveSpan`/`end` (no span processor)',
+    setup: async () => spanOp(await otelTracer(false)),
+  },
+  otelBatch: {
+    label: 'OTel `startActiveSpan`/`end` (BatchSpanProcessor, no-op exporter)',
+    setup: async () => spanOp(await otelTracer(true)),
+  },
+};
+
+/** Primitives the tlob call path is made of, for the breakdown under the main table. */
+const primitives = {
+  clockRead: {
+    label: '`performance.now()` (one read)',
+    setup: async () => () => performance.now(),
+  },
+  enterWith: {
+    label: '`AsyncLocalStorage.enterWith` twice (enter, leave)',
+    setup: async () => {
+      const als = new AsyncLocalStorage();
+      const store = { id: 1 };
+      return (i) => {
+        als.enterWith(store);
+        als.enterWith(undefined);
+        return i;
+      };
+    },
+  },
+  microtask: {
+    label: '`queueMicrotask` of an empty function (queued and run)',
+    setup: async () => {
+      const noop = () => {};
+      return (i) => {
+        queueMicrotask(noop);
+        return i;
+      };
+    },
+  },
+  parseBudget: {
+    label: "`parseBudget('10s')`",
+    setup: async () => {
+      const { parseBudget } = await import('tlob');
+      return () => parseBudget('10s');
+    },
+  },
+};
+
+const all = { ...variants, ...primitives };
+
+async function child(name) {
+  const op = await all[name].setup();
+  const ns = await nsPerCall(op);
+  console.log(JSON.stringify({ ns }));
+}
+
+async function parent() {
+  const rounds = Number(argValue('rounds', '5'));
+  progress(`sync-call: ${Object.keys(all).length} variants × ${rounds} rounds`);
+  const r = await runRounds(self, Object.keys(all), { rounds });
+  const ns = (name) => r[name].ns;
+  const clock = ns('twoClock');
+  const otel = ns('otel');
+  const rows = Object.keys(variants).map((name) => [
+    variants[name].label,
+    fmt(ns(name)),
+    spread(r[name].samples.map((x) => x.ns)),
+    times(ns(name) / ns('closure')),
+    times(ns(name) / clock),
+    times(ns(name) / otel),
+  ]);
+  const primitiveRows = Object.keys(primitives).map((name) => [
+    primitives[name].label,
+    fmt(ns(name)),
+    spread(r[name].samples.map((x) => x.ns)),
+  ]);
+  const monitored = Math.max(ns('runOn'), ns('startOn'));
+  const lines = [
+    `_${machineLine()} · median of ${rounds} processes × 9 batches_`,
+    '',
+    table(['variant', 'ns/call', 'spread', '÷ closure', '÷ two-clock', '÷ OTel span'], rows),
+    '',
+    'Targets (DESIGN §6), for the slower of `tlob.run` and `start`/`stop`, both enabled:',
+    '',
+    verdict(
+      monitored <= 3 * clock,
+      `monitored sync call ≤ 3× the two-clock wrapper: ${fmt(monitored)} ns = ${times(monitored / clock)}` +
+        ` (\`tlob.run\` ${times(ns('runOn') / clock)}, \`start\`/\`stop\` ${times(ns('startOn') / clock)})`,
+    ),
+    verdict(
+      monitored <= otel / 3,
+      `monitored sync call ≤ ⅓ of an OTel span (no processor, ${fmt(otel)} ns): ${times(monitored / otel)}` +
+        ` (\`tlob.run\` ${times(ns('runOn') / otel)}, \`start\`/\`stop\` ${times(ns('startOn') / otel)})`,
+    ),
+    `- next aim (1.5× two-clock, ⅒ OTel span): \`tlob.run\` ${times(ns('runOn') / clock)} / ${times(ns('runOn') / otel)},` +
+      ` \`start\`/\`stop\` ${times(ns('startOn') / clock)} / ${times(ns('startOn') / otel)}`,
+    '',
+    'Building blocks, for reading the table above:',
+    '',
+    table(['primitive', 'ns/call', 'spread'], primitiveRows),
+  ];
+  console.log(lines.join('\n'));
+  if (process.argv.includes('--profile')) {
+    console.log(`\n${await profileVariants(self, ['runOn', 'startOn'])}`);
+  }
+}
+
+const variant = argValue('variant', undefined);
+if (variant !== undefined) await child(variant);
+else await parent();
