@@ -1,0 +1,124 @@
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+// Every program in examples/ runs as a child process with the current node, against the built
+// package (test/global-setup.ts builds dist/ first), and its output is checked briefly, so the
+// examples the docs point at cannot rot.
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function runExample(file: string): { stdout: string; stderr: string } {
+  const out = spawnSync(process.execPath, [`examples/${file}`], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 20_000,
+    env: { ...process.env, NODE_OPTIONS: '', NO_COLOR: '1' },
+  });
+  expect(out.error).toBeUndefined();
+  expect(out.status, `${file} failed:\n${out.stderr}`).toBe(0);
+  return { stdout: out.stdout, stderr: out.stderr };
+}
+
+/** Milliseconds after `label` in a line like `… running 15.4 + …`. */
+function msAfter(text: string, line: string, label: string): number {
+  const row = text.split('\n').find((l) => l.startsWith(line)) ?? '';
+  const match = new RegExp(`${label} ([\\d.]+)`).exec(row);
+  return match ? Number(match[1]) : Number.NaN;
+}
+
+const checks: Record<string, (out: { stdout: string; stderr: string }) => void> = {
+  'demo.mjs': ({ stdout, stderr }) => {
+    expect(stderr).toMatch(/^tlob: "parse" #\d+ over budget 5\.00ms: .* state=running event=stop$/m);
+    expect(stderr).toMatch(/^tlob: "fetch" .* state=sleeping event=budget_expired$/m);
+    expect(stderr).toMatch(/^tlob: "forgotten" .* event=budget_expired$/m);
+    expect(stdout).toContain('-> tlob:error parse');
+    expect(stdout).toMatch(/^name +count +violations +p50 +p99 +run p50 +wait p50 +sleep p50$/m);
+    for (const name of ['parse', 'fetch', 'forgotten', 'handler', 'report']) {
+      expect(stdout).toMatch(new RegExp(`^${name} +\\d+ +\\d+ `, 'm'));
+    }
+    expect(stdout).toMatch(/^parse +21 +[1-9]/m);
+    expect(stdout).toMatch(/^fetch +6 +[1-9]/m);
+  },
+  'windows.mjs': ({ stdout }) => {
+    expect(stdout).toContain('run returned 42');
+    expect(stdout).toContain('start/stop crunch: overBudget=true code=EOVERFLOW');
+    expect(stdout).toContain('second stop() returns the same result: true');
+    expect(stdout).toContain('after a.stop(): current=b');
+    expect(stdout).toContain('after b.stop(): current=none');
+    // The pitfall charges item 2's 15 ms spin to item 1, which only slept; run() does not. A
+    // timing check on a shared machine: a noisy run (GC, load) is retried twice.
+    let out = stdout;
+    for (let attempt = 1; ; attempt++) {
+      const charged =
+        msAfter(out, 'pitfall start-item-1', 'running') > 10 &&
+        msAfter(out, 'fix run-item-1', 'running') < 5 &&
+        msAfter(out, 'fix run-item-2', 'running') > 10;
+      if (charged || attempt === 3) {
+        expect(out).toMatch(/^pitfall start-item-1: .*$/m);
+        expect(charged, out).toBe(true);
+        break;
+      }
+      out = runExample('windows.mjs').stdout;
+    }
+    expect(stdout).toContain('disabled: id=0 overBudget=false run=plain call');
+    expect(stdout).toContain('budget "250us" -> 250000 ns');
+    expect(stdout).toContain('budget "fast" -> TypeError ERR_TLOB_INVALID_BUDGET');
+    expect(stdout).toContain('budget 0 -> RangeError ERR_TLOB_BUDGET_RANGE');
+  },
+  'reactors.mjs': ({ stdout, stderr }) => {
+    expect(stdout).toContain('reactor: log');
+    expect(stderr).toMatch(/^tlob: "logged" #\d+ over budget 1\.00ms: elapsed .* event=stop$/m);
+    expect(stderr).not.toContain('"quiet"');
+    expect(stdout).toContain('nop: ring holds 2 records');
+    expect(stdout).toContain('function reactor: custom event=stop');
+    expect(stdout).toContain('throw: true ERR_TLOB_BUDGET_EXCEEDED overBudget=true');
+    expect(stdout).toContain('throw: stop() #2 threw TlobBudgetError');
+    expect(stdout).toContain('throw: the promise of run() rejected with TlobBudgetError');
+    expect(stdout).toContain('tlob:warning: tlob reactor: reactor broke');
+    expect(stdout).toContain('the call still returned: result');
+    expect(stdout).toContain('process warning: tlob: tlob reactor threw: reactor broke');
+  },
+  'channels.mjs': ({ stdout }) => {
+    expect(stdout).toContain('timer: stopped --start--> running');
+    expect(stdout).toContain('timer: running --stop--> stopped (final)');
+    expect(stdout).toMatch(
+      /tlob:error {2}\{"monitor":"tlob","name":"slow",.*"state":"sleeping","event":"budget_expired","at":/,
+    );
+    expect(stdout).toMatch(/tlob:stop {3}\{"name":"slow",.*"overBudget":true,"code":"EOVERFLOW"\}/);
+    expect(stdout).toContain('tlob:warning tlob:stop subscriber: listener broke');
+    expect(stdout).toContain('the call still returned: ok');
+  },
+  'ring-and-stats.mjs': ({ stdout }) => {
+    expect(stdout).toContain('ring: capacity 3, length 3, dropped 2');
+    expect(stdout).toContain('read(2): over-1, over-2');
+    expect(stdout).toContain('read():  over-3');
+    expect(stdout).toContain('read() when empty: []');
+    expect(stdout).toContain('for await: late event=stop');
+    expect(stdout).toMatch(/stats cpu: count 51, violations [1-9]/);
+    expect(stdout).toContain('stats io: count 5,');
+    expect(stdout).toContain('after resetStats: 0 windows for "cpu"');
+  },
+  'model.mjs': ({ stdout }) => {
+    expect(stdout).toContain(readFileSync(new URL('../docs/models/tlob.dot', import.meta.url), 'utf8'));
+    expect(stdout).toContain('"in_call" -> "in_tx" [ label = "begin;reset(clk)" ];');
+    expect(stdout).toContain('tx: in_tx --commit--> in_call; in_tx --return--> invalid');
+    expect(stdout).toContain('TypeError ERR_TLOB_INVALID_MODEL: model tx: unknown state "nowhere"');
+  },
+};
+
+describe('examples', () => {
+  it('every example is checked here, and `npm run demo` runs examples/demo.mjs', () => {
+    const files = readdirSync(new URL('../examples/', import.meta.url)).filter((f) => f.endsWith('.mjs'));
+    expect(files.sort()).toEqual(Object.keys(checks).sort());
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    expect(pkg.scripts.demo).toBe('node examples/demo.mjs');
+  });
+
+  for (const [file, check] of Object.entries(checks)) {
+    it(`examples/${file} runs and prints what the docs say`, () => {
+      check(runExample(file));
+    });
+  }
+});
