@@ -1,7 +1,24 @@
 import { defineConfig } from 'tsup';
 
+/**
+ * `src/register.ts` imports `./index.js`; in the build that import stays external and points at
+ * the same format's index (`./index.js` or `./index.cjs`), so `--import`/`--require tlob/register`
+ * and the application's own `import 'tlob'` share one copy of tlob instead of bundling a second.
+ */
+const registerSharesIndex = {
+  name: 'register-shares-index',
+  setup(build: { initialOptions: { format?: string }; onResolve: Function }) {
+    const cjs = build.initialOptions.format === 'cjs';
+    build.onResolve({ filter: /^\.\/index\.js$/ }, (args: { importer: string }) =>
+      args.importer.endsWith('register.ts')
+        ? { path: cjs ? './index.cjs' : './index.js', external: true }
+        : undefined,
+    );
+  },
+};
+
 export default defineConfig({
-  entry: { index: 'src/index.ts' },
+  entry: { index: 'src/index.ts', register: 'src/register.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
@@ -9,4 +26,5 @@ export default defineConfig({
   target: 'node22',
   platform: 'node',
   splitting: false,
+  esbuildPlugins: [registerSharesIndex],
 });

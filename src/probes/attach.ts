@@ -1,5 +1,12 @@
 import { describeValue, TlobError, TlobTypeError } from '../errors.js';
 import { createWrapper, type WrapperCore } from './function-wrapper.js';
+import {
+  addModuleProbe,
+  forgetModuleProbe,
+  type ModuleProbeBinding,
+  type ModuleRoot,
+} from './module-registry.js';
+import { parseModuleSpecifier } from './module-specifier.js';
 import { type CallHandlers, type ProbeCall, runObserved } from './observed-call.js';
 import { findProbe, registerProbe, unregisterProbe } from './probe-registry.js';
 import { releaseSettlementHook, retainSettlementHook } from './promise-settlement.js';
@@ -46,17 +53,21 @@ export interface Probe<Priv = unknown> {
   detach(): void;
 }
 
+/** An installed wrapper: the slot it sits in, and the module instance it belongs to, if any. */
+interface Install {
+  readonly patch: SlotPatch;
+  readonly root: ModuleRoot | undefined;
+}
+
 /**
  * The probe machinery shared by `attach` and `tlob.attach`: an `invoke` strategy run on every call
- * while active, a wrapper, and the slot it sits in.
+ * while active, and the wrappers it installed (one per object, or per loaded instance of a module:
+ * a dual package may be loaded once by `require` and once by `import`).
  */
-export class ProbeBase<Priv = unknown> implements Probe<Priv>, WrapperCore {
+export class ProbeBase<Priv = unknown> implements Probe<Priv>, WrapperCore, ModuleProbeBinding {
   active = false;
   attached = true;
-  original: Function = noop;
-  private patch: SlotPatch | undefined;
-  private holder: object | undefined;
-  private key: string | undefined;
+  private readonly installs: Install[] = [];
 
   constructor(
     readonly target: AttachTarget | string,
@@ -67,52 +78,62 @@ export class ProbeBase<Priv = unknown> implements Probe<Priv>, WrapperCore {
   ) {}
 
   /** Runs one observed call; overridden by each kind of probe. */
-  invoke(thisArg: unknown, args: ArrayLike<unknown>, newTarget: Function | undefined): unknown {
+  invoke(
+    original: Function,
+    thisArg: unknown,
+    args: ArrayLike<unknown>,
+    newTarget: Function | undefined,
+  ): unknown {
     return newTarget === undefined
-      ? Reflect.apply(this.original, thisArg, args)
-      : Reflect.construct(this.original, args, newTarget);
+      ? Reflect.apply(original, thisArg, args)
+      : Reflect.construct(original, args, newTarget);
   }
 
-  /** Wraps the function at `path` from `root`. */
-  install(root: object, label: string): void {
+  /** Wraps the function at `path` from `root`; throws `ERR_TLOB_*` errors when it cannot. */
+  install(root: object, label: string, moduleRoot?: ModuleRoot): void {
+    if (!this.attached) return;
     const slot: Slot = resolveSlot(root, this.path, this.caller, label);
+    const where = `${label}.${this.path}`;
     if (findProbe(slot.holder, slot.key, this.monitor) !== undefined) {
       throw new TlobError(
         'ERR_TLOB_ALREADY_ATTACHED',
-        `${this.caller}: \`${label}.${this.path}\` already has a probe of this monitor`,
+        `${this.caller}: \`${where}\` already has a probe of this monitor`,
       );
     }
-    checkPatchable(slot, `${label}.${this.path}`, this.caller);
-    this.original = slot.descriptor.value as Function;
-    const wrapper = createWrapper(this);
-    this.patch = patchSlot(slot, wrapper, `${label}.${this.path}`, this.caller);
-    this.holder = slot.holder;
-    this.key = slot.key;
+    checkPatchable(slot, where, this.caller);
+    const wrapper = createWrapper(this, slot.descriptor.value as Function);
+    const patch = patchSlot(slot, wrapper, where, this.caller);
+    this.installs.push({ patch, root: moduleRoot });
     registerProbe(slot.holder, slot.key, this);
+    moduleRoot?.sync();
+    if (this.installs.length === 1) this.onInstalled();
     this.active = true;
-    this.onInstalled();
   }
 
-  /** Called once the wrapper is in place. */
+  /** Installs on a loaded instance of the module this probe names (called by the module registry). */
+  bind(root: ModuleRoot): void {
+    this.install(root.object, root.label, root);
+  }
+
+  /** Called once the first wrapper is in place. */
   protected onInstalled(): void {}
 
-  /** Called once at the first `detach()`. */
+  /** Called once at the first `detach()`, if a wrapper was ever installed. */
   protected onDetached(): void {}
 
   detach(): void {
     if (this.attached) {
       this.attached = false;
       this.active = false;
-      if (this.holder !== undefined) unregisterProbe(this.holder, this.key as string, this);
-      this.onDetached();
+      if (typeof this.target === 'string') forgetModuleProbe(this.target, this);
+      for (const { patch } of this.installs) unregisterProbe(patch.slot.holder, patch.slot.key, this);
+      if (this.installs.length > 0) this.onDetached();
     }
     // Retried on every call: after a foreign wrapper on top of ours is removed, a second
     // detach() can restore the original.
-    this.patch?.restore();
+    for (const { patch, root } of this.installs) if (patch.restore()) root?.sync();
   }
 }
-
-function noop(): void {}
 
 /** A probe with `entry`/`ret` handlers (the kernel's `rv_uprobe_attach`). */
 class HandlerProbe<Priv> extends ProbeBase<Priv> implements CallHandlers {
@@ -129,8 +150,13 @@ class HandlerProbe<Priv> extends ProbeBase<Priv> implements CallHandlers {
     this.callback = handlers.callback === true;
   }
 
-  override invoke(thisArg: unknown, args: ArrayLike<unknown>, newTarget: Function | undefined): unknown {
-    return runObserved(this, this, this.original, thisArg, args, newTarget);
+  override invoke(
+    original: Function,
+    thisArg: unknown,
+    args: ArrayLike<unknown>,
+    newTarget: Function | undefined,
+  ): unknown {
+    return runObserved(this, this, original, thisArg, args, newTarget);
   }
 
   protected override onInstalled(): void {
@@ -138,7 +164,7 @@ class HandlerProbe<Priv> extends ProbeBase<Priv> implements CallHandlers {
   }
 
   protected override onDetached(): void {
-    if (this.ret !== undefined && this.original !== noop) releaseSettlementHook();
+    if (this.ret !== undefined) releaseSettlementHook();
   }
 }
 
@@ -155,24 +181,41 @@ function handlerKey(handlers: AttachHandlers<any>): object {
 }
 
 /**
- * Wraps the function at `path` from `target` (an object, a class, or a function) and calls `entry`
- * and `ret` on every call. Returns the `Probe`; `probe.detach()` removes it.
+ * Wraps the function at `path` from `target` and calls `entry` and `ret` on every call. `target` is
+ * an object, a class or a function, or a module specifier (`'pg'`, `'node:fs/promises'`,
+ * `'./lib/db.js'`): a module is patched now if loaded, else when it loads. Returns the `Probe`;
+ * `probe.detach()` removes it.
  * @example
  * const probe = attach(Client.prototype, 'query', { entry: (c) => { c.data.t = performance.now(); },
  *   ret: (c) => console.log('query took', performance.now() - (c.data.t as number)) });
  */
 export function attach<Priv = undefined>(
-  target: AttachTarget,
+  target: AttachTarget | string,
   path: string,
   handlers: AttachHandlers<Priv>,
   priv?: Priv,
 ): Probe<Priv> {
   checkHandlers(handlers, 'attach');
-  const probe = new HandlerProbe<Priv>(target, path, handlers, priv as Priv);
   checkTarget(target, 'attach');
   splitPath(path, 'attach');
-  probe.install(target as object, targetLabel(target));
+  const probe = new HandlerProbe<Priv>(target, path, handlers, priv as Priv);
+  placeProbe(probe, target, 'attach');
   return probe;
+}
+
+/** Installs `probe` on an object now, or on a module now or when it loads. */
+export function placeProbe(probe: ProbeBase<any>, target: AttachTarget | string, caller: string): void {
+  if (typeof target !== 'string') {
+    probe.install(target, targetLabel(target));
+    return;
+  }
+  const specifier = parseModuleSpecifier(target, caller);
+  try {
+    addModuleProbe(specifier, probe);
+  } catch (error) {
+    probe.detach();
+    throw error;
+  }
 }
 
 /** Checks `attach`'s handlers: an object with at least one of `entry` and `ret`, both functions. */
@@ -205,6 +248,7 @@ export function checkHandlers(handlers: unknown, caller: string): void {
 
 /** Checks that `target` is an object or function. */
 export function checkTarget(target: unknown, caller: string): void {
+  if (typeof target === 'string') return;
   if (target === null || (typeof target !== 'object' && typeof target !== 'function')) {
     throw new TlobTypeError(
       'ERR_TLOB_INVALID_ARG',

@@ -3,10 +3,14 @@
  * false (detached, or the monitor disabled) means the original runs through `Reflect.apply`.
  */
 export interface WrapperCore {
-  readonly original: Function;
-  active: boolean;
-  /** Runs one observed call; `newTarget` is undefined for a plain call. */
-  invoke(thisArg: unknown, args: ArrayLike<unknown>, newTarget: Function | undefined): unknown;
+  readonly active: boolean;
+  /** Runs one observed call of `original`; `newTarget` is undefined for a plain call. */
+  invoke(
+    original: Function,
+    thisArg: unknown,
+    args: ArrayLike<unknown>,
+    newTarget: Function | undefined,
+  ): unknown;
 }
 
 const SKIPPED_KEYS = new Set<PropertyKey>(['prototype', '__original', '__unwrap', '__wrapped']);
@@ -18,8 +22,7 @@ const SKIPPED_KEYS = new Set<PropertyKey>(['prototype', '__original', '__unwrap'
  * properties, `prototype` object and [[Prototype]]. A function that is not a constructor (arrow,
  * method, async function) gets a wrapper that is not one either and has no `prototype`.
  */
-export function createWrapper(core: WrapperCore): Function {
-  const original = core.original;
+export function createWrapper(core: WrapperCore, original: Function): Function {
   const constructible = isConstructor(original);
   let wrapper: Function;
   // The wrappers pass `arguments` on instead of a rest array: no array is built per call.
@@ -31,13 +34,13 @@ export function createWrapper(core: WrapperCore): Function {
           ? Reflect.apply(original, this, arguments)
           : Reflect.construct(original, arguments, new.target === wrapper ? original : new.target);
       }
-      return core.invoke(this, arguments, new.target === wrapper ? original : new.target);
+      return core.invoke(original, this, arguments, new.target === wrapper ? original : new.target);
     };
   } else {
     wrapper = {
       wrapper(this: unknown): unknown {
         if (!core.active) return Reflect.apply(original, this, arguments);
-        return core.invoke(this, arguments, undefined);
+        return core.invoke(original, this, arguments, undefined);
       },
     }.wrapper;
     // biome-ignore-end lint/complexity/noArguments: hot path, see above

@@ -1,0 +1,137 @@
+import * as nodeModule from 'node:module';
+import { initSync, parse } from 'es-module-lexer';
+import type { ModuleRegistry } from './module-registry.js';
+
+/*
+ * Loader hooks for modules that probes name, with `module.registerHooks` (synchronous, in-thread;
+ * Node 22.15+ and 23.5+), so one mechanism serves `require` and `import`, with no loader thread:
+ *
+ * - CommonJS (loaded by `require` or by `import`): the load hook appends one statement to the
+ *   module's source that hands `module.exports` to the registry when the module body has run, so
+ *   the exports object is patched before anyone (including the ESM named-exports snapshot) sees it.
+ * - ES modules: a live binding can only be re-bound by the module that exports it, so the resolve
+ *   hook sends importers of a named module to a small facade module instead (the module's URL plus
+ *   `?tlob-probe`), which imports the real module (whose URL, `import.meta.url` and evaluation
+ *   are unchanged), re-exports all of it (`export *`, plus `default`), and exports the probed names
+ *   as `let` bindings it re-binds to the wrappers. Every export form works the same way
+ *   (`export function`, `export class`, `export const f = () => …`, `export default`, re-exports).
+ *
+ * Only modules that probes name are touched; for every other module the hooks only pass through
+ * (and remember the URL, to warn about probes added after their module loaded).
+ */
+
+const FACADE_PARAM = 'tlob-probe';
+
+/** True when this Node.js has `module.registerHooks`. */
+export function moduleHooksAvailable(): boolean {
+  return typeof (nodeModule as { registerHooks?: unknown }).registerHooks === 'function';
+}
+
+type ResolveResult = { url: string; format?: string | null | undefined; [key: string]: unknown };
+type LoadResult = { format?: string | null | undefined; source?: unknown; [key: string]: unknown };
+type ResolveContext = { conditions?: string[]; parentURL?: string | undefined; [key: string]: unknown };
+
+/** Installs the hooks once per process (the registry is shared by every copy of tlob). */
+export function installModuleHooks(registry: ModuleRegistry): void {
+  if (registry.hooksInstalled || !moduleHooksAvailable()) return;
+  registry.hooksInstalled = true;
+  const registerHooks = (nodeModule as unknown as { registerHooks: (hooks: object) => unknown })
+    .registerHooks;
+  registerHooks({
+    resolve(
+      specifier: string,
+      context: ResolveContext,
+      nextResolve: (s: string, c: ResolveContext) => ResolveResult,
+    ) {
+      const result = nextResolve(specifier, context);
+      const entry = registry.targets.get(specifier) ?? registry.targets.get(result.url);
+      if (entry === undefined) return result;
+      registry.byUrl.set(result.url, entry);
+      const fromFacade = context.parentURL !== undefined && context.parentURL === facadeUrl(result.url);
+      if (result.format === 'module' && !fromFacade && context.conditions?.includes('import') === true) {
+        return { ...result, url: facadeUrl(result.url) };
+      }
+      return result;
+    },
+    load(url: string, context: object, nextLoad: (u: string, c: object) => LoadResult) {
+      const original = originalUrl(url);
+      if (original !== undefined) {
+        const loaded = nextLoad(original, context);
+        return {
+          format: 'module',
+          source: facadeSource(original, sourceText(loaded.source), registry),
+          shortCircuit: true,
+        };
+      }
+      const result = nextLoad(url, context);
+      registry.seen.add(url);
+      const entry = registry.byUrl.get(url);
+      if (entry === undefined || result.source === undefined || result.source === null) return result;
+      if (result.format === 'commonjs' || result.format === undefined || result.format === null) {
+        return { ...result, source: `${sourceText(result.source)}${cjsEpilogue(url)}` };
+      }
+      return result;
+    },
+  });
+}
+
+function facadeUrl(url: string): string {
+  return `${url}${url.includes('?') ? '&' : '?'}${FACADE_PARAM}`;
+}
+
+function originalUrl(url: string): string | undefined {
+  if (!url.endsWith(FACADE_PARAM)) return undefined;
+  const cut = url.slice(0, -FACADE_PARAM.length - 1);
+  return cut;
+}
+
+function sourceText(source: unknown): string {
+  if (typeof source === 'string') return source;
+  if (source instanceof Uint8Array)
+    return Buffer.from(source.buffer, source.byteOffset, source.byteLength).toString('utf8');
+  return String(source);
+}
+
+const REGISTRY_EXPR = "globalThis[Symbol.for('tlob.probes.modules')]";
+
+function cjsEpilogue(url: string): string {
+  return `\n;${REGISTRY_EXPR}?.cjsLoaded(module, ${JSON.stringify(url)});\n`;
+}
+
+let lexerReady = false;
+
+/** The exports of an ES module's source, and whether it has `export * from` (names the lexer cannot list). */
+function moduleExports(source: string): { names: Set<string>; star: boolean } {
+  if (!lexerReady) {
+    initSync();
+    lexerReady = true;
+  }
+  const [imports, exports] = parse(source);
+  const names = new Set(exports.map((e) => e.n));
+  const star = imports.some((i) => i.d === -1 && /^export\s*\*\s*from/.test(source.slice(i.ss, i.s)));
+  return { names, star };
+}
+
+/** The facade module of an ES module that probes name (see the comment at the top). */
+function facadeSource(url: string, source: string, registry: ModuleRegistry): string {
+  const entry = registry.byUrl.get(url);
+  const { names, star } = moduleExports(source);
+  const probed = new Set<string>();
+  for (const binding of entry?.bindings ?? []) {
+    const first = binding.path.split('.')[0] as string;
+    if (names.has(first) || (star && first !== 'default')) probed.add(first);
+  }
+  const target = JSON.stringify(url);
+  const lines = [`import * as ns from ${target};`, `export * from ${target};`];
+  if (names.has('default') && !probed.has('default')) lines.push(`export { default } from ${target};`);
+  const cases: string[] = [];
+  [...probed].forEach((name, i) => {
+    const quoted = JSON.stringify(name);
+    lines.push(`let b${i} = ns[${quoted}];`, `export { b${i} as ${quoted} };`);
+    cases.push(`case ${quoted}: b${i} = value; break;`);
+  });
+  lines.push(
+    `${REGISTRY_EXPR}?.esmLoaded(${target}, ns, ${JSON.stringify([...probed])}, (name, value) => { switch (name) { ${cases.join(' ')} } });`,
+  );
+  return lines.join('\n');
+}

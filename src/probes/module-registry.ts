@@ -1,0 +1,217 @@
+import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { reportInternalError } from '../errors.js';
+import { installModuleHooks, moduleHooksAvailable } from './module-hooks.js';
+import { type ModuleSpecifier, requireResolve } from './module-specifier.js';
+import { warnOnce } from './warn-once.js';
+
+/**
+ * One loaded instance of a module that probes name: the object probes install on, and how a
+ * changed top-level export reaches the module's importers.
+ */
+export interface ModuleRoot {
+  /** `module.exports`, a builtin's exports, or an object holding an ES module's exports. */
+  readonly object: object;
+  /** The module as the user named it, for messages. */
+  readonly label: string;
+  /** For an ES module, the exports that can be re-bound; undefined when all can (CommonJS, builtins). */
+  readonly rebindable: ReadonlySet<string> | undefined;
+  /** Pushes changed top-level exports to importers. */
+  sync(): void;
+}
+
+/** A probe waiting for a module, or bound to its loaded instances. */
+export interface ModuleProbeBinding {
+  readonly path: string;
+  bind(root: ModuleRoot): void;
+}
+
+interface TargetEntry {
+  readonly specifier: ModuleSpecifier;
+  readonly bindings: Set<ModuleProbeBinding>;
+  readonly roots: ModuleRoot[];
+}
+
+/**
+ * The module registry, shared through `globalThis` so that two copies of tlob in one process use
+ * one set of loader hooks. The loader hooks (`module-hooks.ts`) and the code they add to modules
+ * call `cjsLoaded` and `esmLoaded`.
+ */
+export interface ModuleRegistry {
+  readonly targets: Map<string, TargetEntry>;
+  /** Resolved URL → target, filled by the resolve hook. */
+  readonly byUrl: Map<string, TargetEntry>;
+  /** URLs loaded since the hooks were installed. */
+  readonly seen: Set<string>;
+  hooksInstalled: boolean;
+  cjsLoaded(module: { exports: unknown }, url: string): void;
+  esmLoaded(
+    url: string,
+    namespace: object,
+    names: string[],
+    set: (name: string, value: unknown) => void,
+  ): void;
+}
+
+const REGISTRY_KEY = Symbol.for('tlob.probes.modules');
+
+/** The shared registry (created by the first copy of tlob that needs it). */
+export function moduleRegistry(): ModuleRegistry {
+  const global = globalThis as Record<symbol, ModuleRegistry | undefined>;
+  let registry = global[REGISTRY_KEY];
+  if (registry === undefined) {
+    registry = createRegistry();
+    Object.defineProperty(globalThis, REGISTRY_KEY, { value: registry });
+  }
+  return registry;
+}
+
+function createRegistry(): ModuleRegistry {
+  const registry: ModuleRegistry = {
+    targets: new Map(),
+    byUrl: new Map(),
+    seen: new Set(),
+    hooksInstalled: false,
+    cjsLoaded(module, url) {
+      try {
+        const entry = registry.byUrl.get(url);
+        const exports = module.exports;
+        if (
+          entry === undefined ||
+          exports === null ||
+          (typeof exports !== 'object' && typeof exports !== 'function')
+        ) {
+          return;
+        }
+        addRoot(entry, { object: exports, label: entry.specifier.text, rebindable: undefined, sync() {} });
+      } catch (error) {
+        reportInternalError(`module hook for ${url}`, error);
+      }
+    },
+    esmLoaded(url, namespace, names, set) {
+      try {
+        const entry = registry.byUrl.get(url);
+        if (entry === undefined) return;
+        // every export is readable here (a class whose prototype a probe patches); only `names`
+        // (the first segments of the probes' paths) are re-bound in the facade when they change
+        const object: Record<string, unknown> = {};
+        for (const name of new Set([...names, ...Object.keys(namespace)])) {
+          object[name] = (namespace as Record<string, unknown>)[name];
+        }
+        const bound = new Map(names.map((name) => [name, object[name]]));
+        addRoot(entry, {
+          object,
+          label: entry.specifier.text,
+          rebindable: new Set(names),
+          sync() {
+            for (const [name, value] of bound) {
+              if (object[name] !== value) {
+                bound.set(name, object[name]);
+                set(name, object[name]);
+              }
+            }
+          },
+        });
+      } catch (error) {
+        reportInternalError(`module hook for ${url}`, error);
+      }
+    },
+  };
+  return registry;
+}
+
+function addRoot(entry: TargetEntry, root: ModuleRoot): void {
+  entry.roots.push(root);
+  for (const binding of entry.bindings) bindGuarded(binding, root);
+}
+
+/** Binds a probe to a loaded module instance at the probe's attach time: errors are thrown. */
+function bindNow(binding: ModuleProbeBinding, root: ModuleRoot): void {
+  if (root.rebindable !== undefined && !binding.path.includes('.') && !root.rebindable.has(binding.path)) {
+    warnOnce(
+      `${root.label}:${binding.path}`,
+      `tlob: probe ${root.label}:${binding.path} was added after the ES module loaded; its importers keep the unwrapped export`,
+    );
+    return;
+  }
+  binding.bind(root);
+}
+
+/** Binds a probe to a module instance as it loads: errors are reported, never thrown into the loader. */
+function bindGuarded(binding: ModuleProbeBinding, root: ModuleRoot): void {
+  try {
+    bindNow(binding, root);
+  } catch (error) {
+    reportInternalError(`probe ${root.label}:${binding.path}`, error);
+  }
+}
+
+/**
+ * Attaches `binding` to the module named by `specifier`: now, to every instance already loaded
+ * that can be reached (builtins, CommonJS modules in `require.cache`), and through the loader hooks
+ * to every instance loaded later. Warns once when the module was already loaded as an ES module,
+ * which cannot be patched after the fact.
+ */
+export function addModuleProbe(specifier: ModuleSpecifier, binding: ModuleProbeBinding): void {
+  const registry = moduleRegistry();
+  let entry = registry.targets.get(specifier.id);
+  const fresh = entry === undefined;
+  if (entry === undefined) {
+    entry = { specifier, bindings: new Set(), roots: [] };
+    registry.targets.set(specifier.id, entry);
+  }
+  if (specifier.kind === 'builtin') {
+    if (fresh) {
+      const exports = process.getBuiltinModule(specifier.id) as object;
+      entry.roots.push({
+        object: exports,
+        label: specifier.text,
+        rebindable: undefined,
+        sync: syncBuiltinESMExports,
+      });
+    }
+    entry.bindings.add(binding);
+    for (const root of entry.roots) binding.bind(root);
+    return;
+  }
+  if (fresh) adoptLoadedCommonJs(registry, entry);
+  entry.bindings.add(binding);
+  for (const root of entry.roots) bindNow(binding, root);
+  if (!moduleHooksAvailable()) {
+    if (entry.roots.length === 0) {
+      warnOnce(
+        'no-hooks',
+        'tlob: module.registerHooks is not available (Node 22.15+ needed): probes can patch only modules already loaded by require',
+      );
+    }
+    return;
+  }
+  installModuleHooks(registry);
+  const filename = requireResolve(specifier);
+  const url = specifier.kind === 'file' ? specifier.id : filename && pathToFileURL(filename).href;
+  if (entry.roots.length === 0 && url !== undefined && registry.seen.has(url)) {
+    warnOnce(
+      specifier.id,
+      `tlob: module ${specifier.text} was loaded before its probe was added and could not be patched; add probes before the module loads (for instance with --import tlob/register)`,
+    );
+  }
+}
+
+/** A CommonJS module already in `require.cache` is patched in place. */
+function adoptLoadedCommonJs(registry: ModuleRegistry, entry: TargetEntry): void {
+  const filename = requireResolve(entry.specifier);
+  if (filename === undefined) return;
+  const require = createRequire(pathToFileURL(`${process.cwd()}/`).href);
+  const cached = require.cache[filename];
+  if (cached?.loaded !== true) return;
+  const url = pathToFileURL(filename).href;
+  registry.byUrl.set(url, entry);
+  registry.cjsLoaded(cached, url);
+}
+
+/** Forgets a detached probe (its wrappers are restored by the probe itself). */
+export function forgetModuleProbe(target: string, binding: ModuleProbeBinding): void {
+  for (const entry of moduleRegistry().targets.values()) {
+    if (entry.specifier.text === target) entry.bindings.delete(binding);
+  }
+}

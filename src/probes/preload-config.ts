@@ -1,0 +1,106 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { checkReactor, type Reactor } from '../engine/reactors.js';
+import { describeValue, TlobError } from '../errors.js';
+
+/** The zero-code configuration: `TLOB_CONFIG`, or `tlob.config.json` in the working directory. */
+export interface PreloadConfig {
+  /** Probe specs: one string (`;` or newline separated) or an array of them. */
+  probes?: string | string[];
+  /**
+   * What happens on a violation.
+   * @default 'log'
+   */
+  reactor?: Reactor;
+  /**
+   * Capacity of the violation ring.
+   * @default 1024
+   */
+  ringSize?: number;
+}
+
+/** What the environment asks for: config file values, then `TLOB_PROBES` specs. */
+export interface PreloadSettings {
+  readonly specs: string[];
+  readonly reactor: Reactor | undefined;
+  readonly ringSize: number | undefined;
+  /** The config file read, if any. */
+  readonly file: string | undefined;
+}
+
+/**
+ * Reads the preload settings from `env` and `cwd`: the config file named by `TLOB_CONFIG` (an error
+ * if missing), else `./tlob.config.json` if present, then the specs in `TLOB_PROBES`.
+ * Throws `ERR_TLOB_CONFIG` for an unreadable or malformed file.
+ */
+export function readPreloadSettings(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): PreloadSettings {
+  const named = env.TLOB_CONFIG;
+  const file = named !== undefined && named !== '' ? resolve(cwd, named) : resolve(cwd, 'tlob.config.json');
+  let config: PreloadConfig = {};
+  const present = existsSync(file);
+  if (named !== undefined && named !== '' && !present) {
+    throw new TlobError('ERR_TLOB_CONFIG', `tlob: TLOB_CONFIG names ${file}, which does not exist`);
+  }
+  if (present) config = parseConfig(file);
+  const specs: string[] = [];
+  if (typeof config.probes === 'string') specs.push(config.probes);
+  else if (Array.isArray(config.probes)) specs.push(...config.probes);
+  const fromEnv = env.TLOB_PROBES;
+  if (fromEnv !== undefined && fromEnv.trim() !== '') specs.push(fromEnv);
+  return { specs, reactor: config.reactor, ringSize: config.ringSize, file: present ? file : undefined };
+}
+
+function parseConfig(file: string): PreloadConfig {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new TlobError('ERR_TLOB_CONFIG', `tlob: cannot read ${file}: ${(error as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new TlobError(
+      'ERR_TLOB_CONFIG',
+      `tlob: ${file}: expected an object like { "probes": "p …" }, got ${describeValue(parsed)}`,
+    );
+  }
+  const config = parsed as Record<string, unknown>;
+  for (const key of Object.keys(config)) {
+    if (key !== 'probes' && key !== 'reactor' && key !== 'ringSize' && key !== '$schema') {
+      throw new TlobError(
+        'ERR_TLOB_CONFIG',
+        `tlob: ${file}: unknown key "${key}" (expected probes, reactor, ringSize)`,
+      );
+    }
+  }
+  const { probes, reactor, ringSize } = config;
+  const probesOk =
+    probes === undefined ||
+    typeof probes === 'string' ||
+    (Array.isArray(probes) && probes.every((p) => typeof p === 'string'));
+  if (!probesOk) {
+    throw new TlobError(
+      'ERR_TLOB_CONFIG',
+      `tlob: ${file}: expected "probes" to be a string or an array of strings, got ${describeValue(probes)}`,
+    );
+  }
+  if (reactor !== undefined && typeof reactor !== 'string') {
+    throw new TlobError(
+      'ERR_TLOB_CONFIG',
+      `tlob: ${file}: expected "reactor" to be "log", "nop", "abort" or "throw", got ${describeValue(reactor)}`,
+    );
+  }
+  if (reactor !== undefined) checkReactor(reactor, `tlob: ${file}: reactor`);
+  if (
+    ringSize !== undefined &&
+    (typeof ringSize !== 'number' || !Number.isInteger(ringSize) || ringSize < 1)
+  ) {
+    throw new TlobError(
+      'ERR_TLOB_CONFIG',
+      `tlob: ${file}: expected "ringSize" to be a positive integer, got ${describeValue(ringSize)}`,
+    );
+  }
+  return config as PreloadConfig;
+}

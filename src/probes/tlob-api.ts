@@ -1,0 +1,203 @@
+import { describeValue, TlobError, TlobTypeError } from '../errors.js';
+import { tlob as core } from '../monitors/tlob/facade.js';
+import { type AttachTarget, checkTarget, type Probe, placeProbe, targetLabel } from './attach.js';
+import { readPreloadSettings } from './preload-config.js';
+import { splitPath } from './property-path.js';
+import { formatProbeSpec, type ProbeSpec, parseProbeSpecs } from './spec-parser.js';
+import {
+  PairStartProbe,
+  type PairState,
+  PairStopProbe,
+  type TlobAttachOptions,
+  TlobProbe,
+  tlobSite,
+} from './tlob-probe.js';
+
+/** A probe made by `tlob.attach`; `detach()` removes it (both halves of a start/stop pair). */
+export interface TlobProbeHandle extends Probe<undefined> {
+  /** The window name reported in results, violations and stats. */
+  readonly name: string;
+  readonly budgetNs: number;
+  /** The stop path of a start/stop pair, else undefined. */
+  readonly stopPath: string | undefined;
+}
+
+/**
+ * Puts a latency budget on the function at `path` from `target` (an object, a class, or a module
+ * specifier like `'pg'`, `'node:fs/promises'`, `'./lib/db.js'`): every call runs in its own
+ * window, closed when the call returns, throws, or its promise settles. With `stopPath`, the
+ * window opens at the entry of `path` and closes at the return of `stopPath`.
+ * @example tlob.attach('pg', 'Client.prototype.query', { budget: '20ms' });
+ */
+export function tlobAttach(
+  target: AttachTarget | string,
+  path: string,
+  options: TlobAttachOptions,
+): TlobProbeHandle {
+  const caller = 'tlob.attach';
+  checkTarget(target, caller);
+  splitPath(path, caller);
+  const defaultName = typeof target === 'string' ? `${target}:${path}` : `${targetLabel(target)}.${path}`;
+  const site = tlobSite({ name: defaultName, ...options }, path, caller);
+  const stopPath = options.stopPath;
+  if (stopPath === undefined) {
+    const probe = new TlobProbe(target, path, site, caller);
+    placeProbe(probe, target, caller);
+    return Object.assign(probe, { name: site.name, budgetNs: site.budgetNs, stopPath: undefined });
+  }
+  splitPath(stopPath, caller);
+  const pair: PairState = { site };
+  const start = new PairStartProbe(target, path, pair, caller);
+  const stop = new PairStopProbe(target, stopPath, pair, caller);
+  placeProbe(start, target, caller);
+  try {
+    placeProbe(stop, target, caller);
+  } catch (error) {
+    start.detach();
+    throw error;
+  }
+  return {
+    target,
+    path,
+    priv: undefined,
+    name: site.name,
+    budgetNs: site.budgetNs,
+    stopPath,
+    get attached() {
+      return start.attached;
+    },
+    detach() {
+      start.detach();
+      stop.detach();
+    },
+  };
+}
+
+interface SpecProbe {
+  readonly module: string;
+  readonly path: string;
+  readonly stopPath: string | undefined;
+  readonly budgetNs: number;
+  readonly name: string | undefined;
+  readonly handle: TlobProbeHandle;
+}
+
+/** Probes added by specs, by `MODULE:PATH`, shared by every copy of tlob in the process. */
+function specProbes(): Map<string, SpecProbe> {
+  const key = Symbol.for('tlob.probes.specs');
+  const global = globalThis as Record<symbol, Map<string, SpecProbe> | undefined>;
+  let found = global[key];
+  if (found === undefined) {
+    found = new Map();
+    Object.defineProperty(globalThis, key, { value: found });
+  }
+  return found;
+}
+
+function addSpec(spec: Extract<ProbeSpec, { op: 'add' }>): string {
+  const key = `${spec.module}:${spec.path}`;
+  const probes = specProbes();
+  if (probes.has(key)) {
+    throw new TlobError(
+      'ERR_TLOB_ALREADY_ATTACHED',
+      `tlob.probes.add: ${key} already has a probe (remove it with -${key})`,
+    );
+  }
+  const handle = tlobAttach(spec.module, spec.path, {
+    budget: spec.threshold,
+    name: spec.name ?? key,
+    stopPath: spec.stopPath,
+  });
+  probes.set(key, {
+    module: spec.module,
+    path: spec.path,
+    stopPath: spec.stopPath,
+    budgetNs: spec.budgetNs,
+    name: spec.name,
+    handle,
+  });
+  return key;
+}
+
+function removeKey(key: string, caller: string): void {
+  const probes = specProbes();
+  const found = probes.get(key);
+  if (found === undefined) {
+    throw new TlobError(
+      'ERR_TLOB_NOT_FOUND',
+      `${caller}: no probe ${key} (probes: ${[...probes.keys()].join(', ') || 'none'})`,
+    );
+  }
+  found.handle.detach();
+  probes.delete(key);
+}
+
+/** Probe specs: the text interface (`p MODULE:PATH [STOP_PATH] threshold=DURATION [name=NAME]`). */
+export const probes = {
+  /**
+   * Applies specs separated by `;` or newlines: `p …` adds a probe, `-MODULE:PATH` removes one. All
+   * specs are parsed first (a parse error applies none); if one cannot be applied, those of this
+   * call already applied are removed again and the error is thrown.
+   * @example tlob.probes.add('p pg:Client.prototype.query threshold=20ms; p ./app.mjs:handle threshold=50ms');
+   */
+  add(specs: string): void {
+    if (typeof specs !== 'string') {
+      throw new TlobTypeError(
+        'ERR_TLOB_INVALID_ARG',
+        `tlob.probes.add: expected a spec string, got ${describeValue(specs)}`,
+      );
+    }
+    const parsed = parseProbeSpecs(specs, 'tlob.probes.add');
+    const added: string[] = [];
+    try {
+      for (const spec of parsed) {
+        if (spec.op === 'add') added.push(addSpec(spec));
+        else removeKey(`${spec.module}:${spec.path}`, 'tlob.probes.add');
+      }
+    } catch (error) {
+      for (const key of added) if (specProbes().has(key)) removeKey(key, 'tlob.probes.add');
+      throw error;
+    }
+  },
+
+  /** Removes the probe added for `MODULE:PATH` (`ERR_TLOB_NOT_FOUND` if there is none). */
+  remove(key: string): void {
+    if (typeof key !== 'string') {
+      throw new TlobTypeError(
+        'ERR_TLOB_INVALID_ARG',
+        `tlob.probes.remove: expected "MODULE:PATH", got ${describeValue(key)}`,
+      );
+    }
+    removeKey(key.startsWith('-') ? key.slice(1) : key, 'tlob.probes.remove');
+  },
+
+  /** The probes added by specs, one spec line each, in the format `add` reads. */
+  list(): string[] {
+    return [...specProbes().values()].map((p) =>
+      formatProbeSpec(p.module, p.path, p.stopPath, p.budgetNs, p.name),
+    );
+  },
+
+  /**
+   * Applies the zero-code configuration (what `--import tlob/register` does): the config file named
+   * by `TLOB_CONFIG`, or `./tlob.config.json` if present (`probes`, `reactor`, `ringSize`), then the
+   * specs in `TLOB_PROBES`. Throws `ERR_TLOB_CONFIG` or `ERR_TLOB_INVALID_SPEC` for bad input.
+   */
+  fromEnvironment(env: NodeJS.ProcessEnv = process.env): void {
+    const settings = readPreloadSettings(env);
+    if (settings.reactor !== undefined) core.reactor(settings.reactor);
+    if (settings.ringSize !== undefined) core.ring.resize(settings.ringSize);
+    for (const specs of settings.specs) probes.add(specs);
+  },
+
+  /** Removes every probe added by specs. */
+  clear(): void {
+    for (const key of [...specProbes().keys()]) removeKey(key, 'tlob.probes.clear');
+  },
+};
+
+/** The tlob API: the core (`start`, `run`, `current`, reactors, stats) plus `attach` and `probes`. */
+export const tlob: typeof core & { attach: typeof tlobAttach; probes: typeof probes } = Object.assign(core, {
+  attach: tlobAttach,
+  probes,
+});

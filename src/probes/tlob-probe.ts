@@ -1,0 +1,156 @@
+import { currentTask } from '../context/current-task.js';
+import {
+  holdSettleHook,
+  isPending,
+  releaseSettleHook,
+  settledJustNow,
+  watchSettled,
+} from '../context/settle-watch.js';
+import { describeValue, reportInternalError, TlobTypeError } from '../errors.js';
+import { tlob as core } from '../monitors/tlob/facade.js';
+import { createSite, type Site, type WindowOptions } from '../monitors/tlob/site.js';
+import { tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
+import { Window } from '../monitors/tlob/window.js';
+import { runInWindow } from '../monitors/tlob/windows.js';
+import { type AttachTarget, ProbeBase } from './attach.js';
+
+/** The monitor key of every tlob probe: one tlob probe per function. */
+export const TLOB_MONITOR = Symbol.for('tlob.monitor.tlob');
+
+/**
+ * A `tlob.attach` probe: every call of the function runs in its own window (`runInWindow`), in
+ * its own async context, so nested and concurrent calls each get theirs.
+ */
+export class TlobProbe extends ProbeBase<undefined> {
+  constructor(
+    target: AttachTarget | string,
+    path: string,
+    readonly site: Site,
+    caller: string,
+  ) {
+    super(target, path, undefined, TLOB_MONITOR, caller);
+  }
+
+  override invoke(
+    original: Function,
+    thisArg: unknown,
+    args: ArrayLike<unknown>,
+    newTarget: Function | undefined,
+  ): unknown {
+    return runInWindow(this.site, original, thisArg, args, newTarget);
+  }
+}
+
+/** Windows opened by the start probe of each pair, so that its stop probe finds its own. */
+const pairWindows = new WeakMap<Window, PairState>();
+
+/** What the two probes of a start/stop pair share. */
+export interface PairState {
+  readonly site: Site;
+}
+
+/**
+ * The start probe of a pair (the kernel's OFFSET_START): at the entry of the function it opens a
+ * window in the caller's async context (as `tlob.start` does), and leaves it open.
+ */
+export class PairStartProbe extends ProbeBase<undefined> {
+  constructor(
+    target: AttachTarget | string,
+    path: string,
+    readonly pair: PairState,
+    caller: string,
+  ) {
+    super(target, path, undefined, TLOB_MONITOR, caller);
+  }
+
+  override invoke(
+    original: Function,
+    thisArg: unknown,
+    args: ArrayLike<unknown>,
+    newTarget: Function | undefined,
+  ): unknown {
+    if (tlobMonitor.enabled) {
+      try {
+        const window = core.start({
+          budget: this.pair.site.budgetInput as string,
+          name: this.pair.site.name,
+        });
+        if (window instanceof Window) pairWindows.set(window, this.pair);
+      } catch (error) {
+        reportInternalError(`probe ${this.path} (pair start)`, error);
+      }
+    }
+    return super.invoke(original, thisArg, args, newTarget);
+  }
+}
+
+/**
+ * The stop probe of a pair (OFFSET_STOP): when the function returns (or the promise it returned
+ * settles), it stops the innermost open window of its pair in the current async context.
+ */
+export class PairStopProbe extends ProbeBase<undefined> {
+  constructor(
+    target: AttachTarget | string,
+    path: string,
+    readonly pair: PairState,
+    caller: string,
+  ) {
+    super(target, path, undefined, Symbol.for('tlob.monitor.tlob-stop'), caller);
+  }
+
+  override invoke(
+    original: Function,
+    thisArg: unknown,
+    args: ArrayLike<unknown>,
+    newTarget: Function | undefined,
+  ): unknown {
+    const window = findPairWindow(this.pair);
+    if (window === undefined) return super.invoke(original, thisArg, args, newTarget);
+    holdSettleHook();
+    let result: unknown;
+    try {
+      result = super.invoke(original, thisArg, args, newTarget);
+    } catch (error) {
+      releaseSettleHook();
+      window.finish();
+      throw error;
+    }
+    if (result instanceof Promise && !settledJustNow(result) && isPending(result))
+      watchSettled(result, window);
+    else window.finish();
+    releaseSettleHook();
+    return result;
+  }
+}
+
+function findPairWindow(pair: PairState): Window | undefined {
+  let task = currentTask();
+  while (task !== undefined) {
+    if (task instanceof Window && task.result === undefined && pairWindows.get(task) === pair) return task;
+    task = task.parent;
+  }
+  return undefined;
+}
+
+/** Options of `tlob.attach`. */
+export interface TlobAttachOptions extends WindowOptions {
+  /**
+   * A second path on the same target: the window opens at the entry of `path` and closes at the
+   * return of `stopPath` in the same async context (the kernel's OFFSET_START / OFFSET_STOP).
+   * @default undefined (each call of `path` is its own window)
+   * @example tlob.attach(conn, 'begin', { budget: '50ms', stopPath: 'commit' })
+   */
+  stopPath?: string;
+}
+
+/** Checks `tlob.attach` options and builds the site; the default name is the path. */
+export function tlobSite(options: unknown, path: string, caller: string): Site {
+  const stopPath = (options as TlobAttachOptions | null)?.stopPath;
+  if (stopPath !== undefined && (typeof stopPath !== 'string' || stopPath.length === 0)) {
+    throw new TlobTypeError(
+      'ERR_TLOB_INVALID_ARG',
+      `${caller}: expected \`stopPath\` to be a non-empty string, got ${describeValue(stopPath)}`,
+    );
+  }
+  return createSite(options, caller, typeof path === 'string' && path.length > 0 ? path : 'window');
+}

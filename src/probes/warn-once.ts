@@ -1,0 +1,8 @@
+const warned = new Set<string>();
+
+/** Emits a `TlobWarning` the first time `key` is seen in this process. */
+export function warnOnce(key: string, message: string): void {
+  if (warned.has(key)) return;
+  warned.add(key);
+  process.emitWarning(message, { type: 'TlobWarning', code: 'TLOB_PROBE' });
+}

@@ -1,0 +1,10 @@
+/**
+ * Zero-code preload: `node --import tlob/register app.mjs` or `node --require tlob/register app.js`
+ * applies the probe specs of `TLOB_PROBES` and of the config file (`TLOB_CONFIG`, or
+ * `./tlob.config.json`) before the application's first module loads. The build keeps the import
+ * of `./index.js` external (tsup.config.ts), so the application and this preload share one copy
+ * of tlob.
+ */
+import { tlob } from './index.js';
+
+tlob.probes.fromEnvironment();

@@ -1,0 +1,43 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * Copies a fixture app to a temporary directory laid out as an installed app would be:
+ * `node_modules/tlob` links to this package (its built `dist/`), `node_modules/semver` to the
+ * dev dependency. Returns the directory.
+ */
+export function installFixture(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `tlob-${name}-`));
+  cpSync(join(root, 'test/fixtures/probes', name), dir, { recursive: true });
+  mkdirSync(join(dir, 'node_modules'));
+  symlinkSync(root, join(dir, 'node_modules/tlob'), 'dir');
+  symlinkSync(join(root, 'node_modules/semver'), join(dir, 'node_modules/semver'), 'dir');
+  return dir;
+}
+
+/** The `node` binaries to run child processes with: TLOB_TEST_NODE, else this process's. */
+export function nodeBinary(): string {
+  return process.env.TLOB_TEST_NODE ?? process.execPath;
+}
+
+export interface RunResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `node ...args` in `cwd` with extra environment variables. */
+export function runNode(cwd: string, args: string[], env: Record<string, string> = {}): RunResult {
+  const result = spawnSync(nodeBinary(), args, {
+    cwd,
+    env: { ...process.env, NODE_OPTIONS: '', ...env },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}

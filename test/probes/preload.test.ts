@@ -1,0 +1,129 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { installFixture, runNode } from './preload-apps.js';
+
+/** Violation lines of the log reactor, by window name. */
+function violations(stderr: string): string[] {
+  return [...stderr.matchAll(/^tlob: "([^"]+)" #\d+ over budget/gm)].map((m) => m[1] as string);
+}
+
+describe('zero-code preload: an unchanged ESM app under --import tlob/register', () => {
+  let dir = '';
+  let baseline = '';
+  beforeAll(() => {
+    dir = installFixture('esm-app');
+    const plain = runNode(dir, ['app.mjs']);
+    expect(plain.status).toBe(0);
+    baseline = plain.stdout;
+  });
+
+  it('every export form is wrapped; output unchanged; one violation line per slow probed call', () => {
+    const probes = [
+      'p ./lib.mjs:plain threshold=5ms',
+      'p ./lib.mjs:Greeter.prototype.greet threshold=5ms',
+      'p ./lib.mjs:arrow threshold=5ms',
+      'p ./lib.mjs:default threshold=5ms name=main',
+      'p ./dep.mjs:reexported threshold=1s',
+      'p ./lib.mjs:starred threshold=1s',
+      'p semver:satisfies threshold=1s',
+    ].join('; ');
+    const run = runNode(dir, ['--import', 'tlob/register', 'app.mjs'], { TLOB_PROBES: probes });
+    expect(run.stderr).not.toMatch(/Warning|Error/);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe(baseline);
+    expect(violations(run.stderr).sort()).toEqual(
+      [
+        './lib.mjs:plain',
+        './lib.mjs:Greeter.prototype.greet',
+        './lib.mjs:Greeter.prototype.greet',
+        './lib.mjs:arrow',
+        'main',
+      ].sort(),
+    );
+  });
+
+  it('the probes really wrap what importers see (stats count every call)', () => {
+    writeFileSync(
+      join(dir, 'count.mjs'),
+      [
+        "import { tlob } from 'tlob';",
+        "await import('./app.mjs');",
+        'const counts = Object.fromEntries(tlob.stats().map((s) => [s.name, s.count]));',
+        'console.error(JSON.stringify(counts));',
+      ].join('\n'),
+    );
+    const probes =
+      'p ./lib.mjs:starred threshold=1s; p ./dep.mjs:reexported threshold=1s; p semver:satisfies threshold=1s; p ./lib.mjs:Greeter.create threshold=1s';
+    const run = runNode(dir, ['--import', 'tlob/register', 'count.mjs'], {
+      TLOB_PROBES: probes,
+      TLOB_CONFIG: '',
+    });
+    expect(run.status).toBe(0);
+    const counts = JSON.parse(run.stderr.trim().split('\n').at(-1) as string);
+    expect(counts).toMatchObject({
+      './lib.mjs:starred': 1,
+      './dep.mjs:reexported': 1,
+      'semver:satisfies': 1,
+      './lib.mjs:Greeter.create': 1,
+    });
+  });
+
+  it('a config file gives probes and the reactor', () => {
+    writeFileSync(
+      join(dir, 'tlob.config.json'),
+      JSON.stringify({ probes: ['p ./lib.mjs:plain threshold=5ms'], reactor: 'log', ringSize: 16 }),
+    );
+    const run = runNode(dir, ['--import', 'tlob/register', 'app.mjs']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe(baseline);
+    expect(violations(run.stderr)).toEqual(['./lib.mjs:plain']);
+  });
+
+  it('a bad spec stops the app before it starts, naming the spec and position', () => {
+    const run = runNode(dir, ['--import', 'tlob/register', 'app.mjs'], {
+      TLOB_PROBES: 'p ./lib.mjs:plain threshold=fast',
+    });
+    expect(run.status).not.toBe(0);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(
+      /ERR_TLOB_INVALID_SPEC|invalid probe spec "p \.\/lib\.mjs:plain threshold=fast" at column 25/,
+    );
+  });
+});
+
+describe('zero-code preload: an unchanged CommonJS app under --require tlob/register', () => {
+  let dir = '';
+  let baseline = '';
+  beforeAll(() => {
+    dir = installFixture('cjs-app');
+    const plain = runNode(dir, ['app.js']);
+    expect(plain.status).toBe(0);
+    baseline = plain.stdout;
+  });
+
+  it('exported functions, class methods (sync and async) and an npm dependency; output unchanged', () => {
+    const probes = [
+      'p ./lib.js:handle threshold=5ms',
+      'p ./lib.js:Store.prototype.put threshold=5ms',
+      'p ./lib.js:Store.prototype.fetch threshold=5ms name=fetch',
+      'p semver:satisfies threshold=1s',
+    ].join('\n');
+    const run = runNode(dir, ['--require', 'tlob/register', 'app.js'], { TLOB_PROBES: probes });
+    expect(run.stderr).not.toMatch(/Warning|Error/);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe(baseline);
+    expect(violations(run.stderr).sort()).toEqual(
+      ['./lib.js:handle', './lib.js:Store.prototype.put', 'fetch'].sort(),
+    );
+  });
+
+  it('works with --import too for a CommonJS app', () => {
+    const run = runNode(dir, ['--import', 'tlob/register', 'app.js'], {
+      TLOB_PROBES: 'p ./lib.js:handle threshold=5ms',
+    });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe(baseline);
+    expect(violations(run.stderr)).toEqual(['./lib.js:handle']);
+  });
+});
