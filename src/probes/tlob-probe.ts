@@ -71,10 +71,8 @@ export class PairStartProbe extends ProbeBase<undefined> {
   ): unknown {
     if (tlobMonitor.enabled) {
       try {
-        const window = core.start({
-          budget: this.pair.site.budgetInput as string,
-          name: this.pair.site.name,
-        });
+        const { budgetInput, name, onStop } = this.pair.site;
+        const window = core.start({ budget: budgetInput as string, name, onStop });
         if (window instanceof Window) pairWindows.set(window, this.pair);
       } catch (error) {
         reportInternalError(`probe ${this.path} (pair start)`, error);

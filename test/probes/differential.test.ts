@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { tlob } from '../../src/index.js';
 import { attach } from '../../src/probes/attach.js';
 import type { ProbeCall } from '../../src/probes/observed-call.js';
 import { inputs, isDeterministic, libraries, outcome } from './differential.js';
@@ -26,28 +27,34 @@ describe.each(libraries())('differential: every exported function of %s', (_name
     expect(names.length).toBeGreaterThan(20);
   });
 
+  /** Every function, wrapped by `wrapAll`, returns and throws what the original does. */
+  function compareAll(): number {
+    let compared = 0;
+    for (const key of names) {
+      const original = originals.get(key) as Function;
+      const wrapped = lib[key] as Function;
+      expect(wrapped).not.toBe(original);
+      expect(wrapped.name).toBe(original.name);
+      expect(wrapped.length).toBe(original.length);
+      for (let i = 0; i < inputs().length; i++) {
+        const args = () => inputs()[i] as unknown[];
+        if (SKIPPED.test(key) || !isDeterministic(original, args)) continue;
+        expect(outcome(wrapped, undefined, args()), `${key}(${i})`).toEqual(
+          outcome(original, undefined, args()),
+        );
+        compared++;
+      }
+    }
+    return compared;
+  }
+
   it('wrapped by attach, returns and throws what the original does; ret sees the same value', () => {
     const seen: ProbeCall<any>[] = [];
     const probes = names.map((key) =>
       attach(lib, key, { entry: (c) => void (c.data.key = key), ret: (c) => void seen.push(c) }),
     );
-    let compared = 0;
     try {
-      for (const key of names) {
-        const original = originals.get(key) as Function;
-        const wrapped = lib[key] as Function;
-        expect(wrapped).not.toBe(original);
-        expect(wrapped.name).toBe(original.name);
-        expect(wrapped.length).toBe(original.length);
-        for (let i = 0; i < inputs().length; i++) {
-          const args = () => inputs()[i] as unknown[];
-          if (SKIPPED.test(key) || !isDeterministic(original, args)) continue;
-          expect(outcome(wrapped, undefined, args()), `${key}(${i})`).toEqual(
-            outcome(original, undefined, args()),
-          );
-          compared++;
-        }
-      }
+      expect(compareAll()).toBeGreaterThan(names.length);
       // identity: what ret saw is what the caller got
       seen.length = 0;
       const array = [1, 2, 3];
@@ -65,7 +72,17 @@ describe.each(libraries())('differential: every exported function of %s', (_name
     } finally {
       for (const probe of probes) probe.detach();
     }
-    expect(compared).toBeGreaterThan(names.length);
+  });
+
+  it('wrapped by tlob.attach, returns and throws what the original does', () => {
+    tlob.reactor('nop');
+    const probes = names.map((key) => tlob.attach(lib, key, { budget: '60s' }));
+    try {
+      expect(compareAll()).toBeGreaterThan(names.length);
+    } finally {
+      for (const probe of probes) probe.detach();
+      tlob.reactor('log');
+    }
   });
 
   it('detach restores every original', () => {

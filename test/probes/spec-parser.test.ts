@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { exactDuration, formatProbeSpec, parseProbeSpecs } from '../../src/probes/spec-parser.js';
+
+describe('probe spec parser', () => {
+  it.each([
+    [
+      'p pg:Client.prototype.query threshold=20ms',
+      [
+        {
+          op: 'add',
+          module: 'pg',
+          path: 'Client.prototype.query',
+          stopPath: undefined,
+          budgetNs: 20e6,
+          name: undefined,
+        },
+      ],
+    ],
+    [
+      'p node:fs/promises:readFile threshold=1.5s name=read',
+      [{ module: 'node:fs/promises', path: 'readFile', budgetNs: 1.5e9, name: 'read' }],
+    ],
+    [
+      'p ./lib/db.js:Conn.prototype.begin commit threshold=250us',
+      [{ module: './lib/db.js', path: 'Conn.prototype.begin', stopPath: 'commit', budgetNs: 250e3 }],
+    ],
+    ['p file:///srv/app.mjs:handle threshold=50ms', [{ module: 'file:///srv/app.mjs', path: 'handle' }]],
+    [
+      '  p a:f threshold=1ms ;p b:g threshold=2ms\n\n# comment\np c:h threshold=3ms',
+      [{ module: 'a' }, { module: 'b' }, { module: 'c' }],
+    ],
+    ['-pg:Client.prototype.query', [{ op: 'remove', module: 'pg', path: 'Client.prototype.query' }]],
+    [
+      'p @scope/pkg/sub:default threshold=20000ns',
+      [{ module: '@scope/pkg/sub', path: 'default', budgetNs: 20000 }],
+    ],
+    ['', []],
+    [' ; \n ', []],
+  ])('%j', (input, expected) => {
+    const specs = parseProbeSpecs(input);
+    expect(specs).toHaveLength(expected.length);
+    for (const [i, e] of expected.entries()) expect(specs[i]).toMatchObject(e);
+  });
+
+  it.each([
+    ['x pg:query threshold=1ms', 1, '"p" (add a probe)'],
+    ['p', 2, 'MODULE:PATH after "p"'],
+    ['p pgquery threshold=1ms', 3, 'MODULE:PATH'],
+    ['p pg:Client..query threshold=1ms', 6, 'a dotted property path'],
+    ['p pg:query', 11, 'threshold=DURATION'],
+    ['p pg:query threshold=fast', 22, 'a duration'],
+    ['p pg:query threshold=7200s', 22, 'a duration from 1us to 1h'],
+    ['p pg:query threshold=1ms threshold=2ms', 26, 'one threshold='],
+    ['p pg:query threshold=1ms colour=red', 26, 'threshold= or name='],
+    ['p pg:query threshold=1ms stop', 26, 'KEY=VALUE'],
+    ['p pg:query name= threshold=1ms', 17, 'a value after "name="'],
+    ['-pg:query extra', 11, 'nothing after'],
+  ])('%j fails at column %i: expected %s', (input, column, expected) => {
+    let error: (Error & { code?: string }) | undefined;
+    try {
+      parseProbeSpecs(`p ok:f threshold=1ms; ${input}`);
+    } catch (e) {
+      error = e as Error & { code?: string };
+    }
+    expect(error?.code).toBe('ERR_TLOB_INVALID_SPEC');
+    expect(error?.message).toContain(
+      `invalid probe spec "${input}" at column ${column}: expected ${expected}`,
+    );
+  });
+
+  it('formats specs as it reads them (round trip)', () => {
+    for (const line of [
+      'p pg:Client.prototype.query threshold=20ms',
+      'p ./db.js:begin commit threshold=1500us name=tx',
+      'p node:fs/promises:readFile threshold=2s',
+      'p x:f threshold=1001ns',
+    ]) {
+      const [spec] = parseProbeSpecs(line);
+      if (spec?.op !== 'add') throw new Error('expected an add spec');
+      expect(formatProbeSpec(spec.module, spec.path, spec.stopPath, spec.budgetNs, spec.name)).toBe(line);
+    }
+    expect([exactDuration(1e9), exactDuration(2e6), exactDuration(3e3), exactDuration(7)]).toEqual([
+      '1s',
+      '2ms',
+      '3us',
+      '7ns',
+    ]);
+  });
+});

@@ -1,0 +1,218 @@
+import { createRequire } from 'node:module';
+import { afterEach, describe, expect, it } from 'vitest';
+import { attach, type Probe, tlob, type WindowResult } from '../../src/index.js';
+import { collectViolations, expectViolation, sleep, spin } from '../helpers.js';
+
+const require = createRequire(import.meta.url);
+const probes: Probe<any>[] = [];
+const track = <T extends Probe<any>>(p: T): T => {
+  probes.push(p);
+  return p;
+};
+afterEach(() => {
+  for (const p of probes.splice(0)) p.detach();
+  tlob.probes.clear();
+  tlob.enable();
+});
+
+describe('tlob.attach', () => {
+  it('a slow synchronous call is one violation named after the probe; the result passes through', async () => {
+    const result = { ok: true };
+    const target = {
+      work(ms: number) {
+        spin(ms);
+        return result;
+      },
+    };
+    track(tlob.attach(target, 'work', { budget: '2ms', name: 'work' }));
+    expect(target.work(0)).toBe(result);
+    const v = await expectViolation(() => target.work(10));
+    expect(v.name).toBe('work');
+  });
+
+  it('the default name is the label and path; onStop gets each result', async () => {
+    const results: WindowResult[] = [];
+    class Repo {
+      async load(ms: number) {
+        await sleep(ms);
+        return ms;
+      }
+    }
+    track(tlob.attach(Repo, 'prototype.load', { budget: '1s', onStop: (r) => results.push(r) }));
+    const repo = new Repo();
+    expect(await Promise.all([repo.load(5), repo.load(10)])).toEqual([5, 10]);
+    await sleep(1);
+    expect(results.map((r) => r.name)).toEqual(['Repo.prototype.load', 'Repo.prototype.load']);
+    expect(results.every((r) => r.sleepingNs > 3e6)).toBe(true);
+    expect(new Set(results.map((r) => r.id)).size).toBe(2);
+  });
+
+  it('nested and concurrent calls each get their own window; tlob.current() is the innermost', async () => {
+    const seen: Array<[string, string | undefined]> = [];
+    const api = {
+      async outer(tag: string) {
+        seen.push([`outer ${tag}`, tlob.current()?.name]);
+        await sleep(2);
+        await api.inner(tag);
+        seen.push([`outer ${tag} after`, tlob.current()?.name]);
+      },
+      async inner(tag: string) {
+        await sleep(1);
+        seen.push([`inner ${tag}`, tlob.current()?.name]);
+      },
+    };
+    track(tlob.attach(api, 'outer', { budget: '1s', name: 'outer' }));
+    track(tlob.attach(api, 'inner', { budget: '1s', name: 'inner' }));
+    expect(tlob.current()).toBeUndefined();
+    await Promise.all([api.outer('a'), api.outer('b')]);
+    expect(seen.sort()).toEqual(
+      [
+        ['inner a', 'inner'],
+        ['inner b', 'inner'],
+        ['outer a', 'outer'],
+        ['outer a after', 'outer'],
+        ['outer b', 'outer'],
+        ['outer b after', 'outer'],
+      ].sort(),
+    );
+    expect(tlob.current()).toBeUndefined();
+  });
+
+  it('a disabled monitor: calls pass straight through, no window, no violation', () => {
+    const target = { work: () => spin(5) };
+    track(tlob.attach(target, 'work', { budget: '1ms' }));
+    tlob.disable();
+    const seen = collectViolations();
+    target.work();
+    seen.stop();
+    expect(seen.list).toHaveLength(0);
+  });
+
+  it('bad options fail at attach time; one tlob probe per function', () => {
+    const target = { f: () => 1 };
+    expect(() => tlob.attach(target, 'f', { budget: 'fast' })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_TLOB_INVALID_BUDGET',
+        message: expect.stringContaining('tlob.attach'),
+      }),
+    );
+    expect(() => tlob.attach(target, 'g', { budget: '1ms' })).toThrow(
+      expect.objectContaining({ code: 'ERR_TLOB_NOT_FOUND' }),
+    );
+    track(tlob.attach(target, 'f', { budget: '1ms' }));
+    expect(() => tlob.attach(target, 'f', { budget: '2ms' })).toThrow(
+      expect.objectContaining({ code: 'ERR_TLOB_ALREADY_ATTACHED' }),
+    );
+    // a generic probe stacks with the tlob probe
+    track(attach(target, 'f', { entry: () => {} }));
+    expect(target.f()).toBe(1);
+  });
+
+  it('a start/stop pair: the window opens at the entry of path and closes at the return of stopPath', async () => {
+    const results: WindowResult[] = [];
+    const tx = {
+      begin() {
+        return 'begun';
+      },
+      async commit() {
+        await sleep(5);
+        return 'committed';
+      },
+    };
+    const handle = track(
+      tlob.attach(tx, 'begin', {
+        budget: '1s',
+        name: 'tx',
+        stopPath: 'commit',
+        onStop: (r) => results.push(r),
+      }),
+    );
+    expect(handle.stopPath).toBe('commit');
+    await tlob.run('request', { budget: '1s' }, async () => {
+      expect(tx.begin()).toBe('begun');
+      expect(tlob.current()?.name).toBe('tx');
+      await sleep(5);
+      expect(await tx.commit()).toBe('committed');
+    });
+    await sleep(1);
+    expect(results).toHaveLength(1);
+    expect(results[0]?.name).toBe('tx');
+    expect(results[0]?.elapsedNs).toBeGreaterThan(9e6);
+    // a commit without a begin in its context is a plain call
+    expect(await tx.commit()).toBe('committed');
+    expect(results).toHaveLength(1);
+    handle.detach();
+    expect(handle.attached).toBe(false);
+  });
+});
+
+describe('module specifiers in this process', () => {
+  it('a builtin: require and import both see the wrapper (syncBuiltinESMExports); detach restores both', async () => {
+    const path = require('node:path');
+    const original = path.join;
+    const calls: unknown[] = [];
+    const probe = attach('node:path', 'join', { ret: (c) => void calls.push(c.result) });
+    const esm = await import('node:path');
+    expect(path.join('a', 'b')).toBe('a/b');
+    expect(esm.join('c', 'd')).toBe('c/d');
+    expect(calls).toEqual(['a/b', 'c/d']);
+    probe.detach();
+    expect(path.join).toBe(original);
+    expect(esm.join).toBe(original);
+  });
+
+  it('node:fs/promises: an async builtin under tlob.attach', async () => {
+    const fs = require('node:fs/promises');
+    const results: WindowResult[] = [];
+    track(tlob.attach('node:fs/promises', 'readFile', { budget: '1s', onStop: (r) => results.push(r) }));
+    const text = await fs.readFile(new URL(import.meta.url), 'utf8');
+    expect(text).toContain('node:fs/promises');
+    await sleep(1);
+    expect(results.map((r) => r.name)).toEqual(['node:fs/promises:readFile']);
+  });
+
+  it('a CommonJS package already loaded is patched in place', () => {
+    const semver = require('semver');
+    const original = semver.satisfies;
+    const probe = attach('semver', 'satisfies', { entry: () => {} });
+    expect(semver.satisfies).not.toBe(original);
+    expect(semver.satisfies('1.2.3', '^1')).toBe(true);
+    probe.detach();
+    expect(semver.satisfies).toBe(original);
+  });
+
+  it('a module path that does not resolve in a loaded module fails at attach time', () => {
+    expect(() => attach('node:path', 'jion', { entry: () => {} })).toThrow(/did you mean "join"/);
+  });
+});
+
+describe('tlob.probes', () => {
+  it('add, list (same format), remove by -MODULE:PATH and by key', () => {
+    tlob.probes.add('p node:path:basename threshold=20ms; p node:path:extname threshold=1500us name=ext');
+    expect(tlob.probes.list()).toEqual(
+      [
+        'p node:path:basename threshold=20ms name=node:path:basename',
+        'p node:path:extname threshold=1500us name=ext',
+      ].map((s) => s.replace(' name=node:path:basename', '')),
+    );
+    expect(require('node:path').basename('/a/b.txt')).toBe('b.txt');
+    tlob.probes.add('-node:path:basename');
+    expect(tlob.probes.list()).toEqual(['p node:path:extname threshold=1500us name=ext']);
+    tlob.probes.remove('node:path:extname');
+    expect(tlob.probes.list()).toEqual([]);
+    expect(() => tlob.probes.remove('node:path:extname')).toThrow(
+      expect.objectContaining({ code: 'ERR_TLOB_NOT_FOUND' }),
+    );
+  });
+
+  it('a failing spec rolls back the specs of the same call; a duplicate is refused', () => {
+    expect(() =>
+      tlob.probes.add('p node:path:dirname threshold=1ms; p node:path:nope threshold=1ms'),
+    ).toThrow(expect.objectContaining({ code: 'ERR_TLOB_NOT_FOUND' }));
+    expect(tlob.probes.list()).toEqual([]);
+    tlob.probes.add('p node:path:dirname threshold=1ms');
+    expect(() => tlob.probes.add('p node:path:dirname threshold=2ms')).toThrow(
+      expect.objectContaining({ code: 'ERR_TLOB_ALREADY_ATTACHED' }),
+    );
+  });
+});
