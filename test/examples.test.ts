@@ -100,6 +100,10 @@ const checks: Record<string, (out: { stdout: string; stderr: string }) => void> 
     expect(stdout).toContain('stats io: count 5,');
     expect(stdout).toContain('after resetStats: 0 windows for "cpu"');
   },
+  'commonjs.cjs': ({ stdout }) => {
+    expect(stdout).toContain('cjs: cjs-window overBudget=true code=EOVERFLOW');
+    expect(stdout).toContain('cjs: run finished, count 1, TlobBudgetError is function');
+  },
   'model.mjs': ({ stdout }) => {
     expect(stdout).toContain(readFileSync(new URL('../docs/models/tlob.dot', import.meta.url), 'utf8'));
     expect(stdout).toContain('"in_call" -> "in_tx" [ label = "begin;reset(clk)" ];');
@@ -110,7 +114,7 @@ const checks: Record<string, (out: { stdout: string; stderr: string }) => void> 
 
 describe('examples', () => {
   it('every example is checked here, and `npm run demo` runs examples/demo.mjs', () => {
-    const files = readdirSync(new URL('../examples/', import.meta.url)).filter((f) => f.endsWith('.mjs'));
+    const files = readdirSync(new URL('../examples/', import.meta.url)).filter((f) => /\.[cm]js$/.test(f));
     expect(files.sort()).toEqual(Object.keys(checks).sort());
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
     expect(pkg.scripts.demo).toBe('node examples/demo.mjs');
