@@ -13,14 +13,14 @@ export { TlobBudgetError, type WindowResult } from './monitors/tlob/result.js';
 export type { WindowOptions } from './monitors/tlob/site.js';
 export type { TlobViolation } from './monitors/tlob/tlob-monitor.js';
 export type { OnStop } from './monitors/tlob/window.js';
-export type { ChannelName } from './report/channels.js';
-export type { ViolationRing } from './report/ring.js';
-export type { Distribution, NameStats } from './report/stats.js';
-
 // Probes (issue 3): attach/detach, tlob.attach, probe specs, decorators. `tlob` is the core
 // facade with `attach` and `probes` added (src/probes/tlob-api.ts).
 export { type AttachHandlers, type AttachTarget, attach, type Probe } from './probes/attach.js';
+export { type BudgetDecorator, type BudgetOptions, budget } from './probes/decorators.js';
 export type { CallEnd, ProbeCall } from './probes/observed-call.js';
 export { type ProbeSpec, parseProbeSpecs } from './probes/spec-parser.js';
 export { type TlobProbeHandle, tlob } from './probes/tlob-api.js';
 export type { TlobAttachOptions } from './probes/tlob-probe.js';
+export type { ChannelName } from './report/channels.js';
+export type { ViolationRing } from './report/ring.js';
+export type { Distribution, NameStats } from './report/stats.js';
