@@ -65,8 +65,9 @@ interface Install {
  * a dual package may be loaded once by `require` and once by `import`).
  */
 export class ProbeBase<Priv = unknown> implements Probe<Priv>, WrapperCore, ModuleProbeBinding {
-  active = false;
   attached = true;
+  /** The wrapper's one check per call: false means straight to the original. */
+  active = true;
   private readonly installs: Install[] = [];
 
   constructor(
@@ -107,7 +108,6 @@ export class ProbeBase<Priv = unknown> implements Probe<Priv>, WrapperCore, Modu
     registerProbe(slot.holder, slot.key, this);
     moduleRoot?.sync();
     if (this.installs.length === 1) this.onInstalled();
-    this.active = true;
   }
 
   /** Installs on a loaded instance of the module this probe names (called by the module registry). */

@@ -5,6 +5,7 @@ import { readPreloadSettings } from './preload-config.js';
 import { splitPath } from './property-path.js';
 import { formatProbeSpec, type ProbeSpec, parseProbeSpecs } from './spec-parser.js';
 import {
+  followMonitorSwitch,
   PairStartProbe,
   type PairState,
   PairStopProbe,
@@ -43,7 +44,7 @@ export function tlobAttach(
   if (stopPath === undefined) {
     const probe = new TlobProbe(target, path, site, caller);
     placeProbe(probe, target, caller);
-    return Object.assign(probe, { name: site.name, budgetNs: site.budgetNs, stopPath: undefined });
+    return probe;
   }
   splitPath(stopPath, caller);
   const pair: PairState = { site };
@@ -196,8 +197,20 @@ export const probes = {
   },
 };
 
+const coreEnable = core.enable;
+const coreDisable = core.disable;
+
 /** The tlob API: the core (`start`, `run`, `current`, reactors, stats) plus `attach` and `probes`. */
 export const tlob: typeof core & { attach: typeof tlobAttach; probes: typeof probes } = Object.assign(core, {
   attach: tlobAttach,
   probes,
+  enable(): void {
+    coreEnable.call(core);
+    followMonitorSwitch(true);
+  },
+  /** Stops monitoring new windows; windows already open finish normally. */
+  disable(): void {
+    coreDisable.call(core);
+    followMonitorSwitch(false);
+  },
 });

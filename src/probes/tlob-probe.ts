@@ -14,6 +14,19 @@ import { Window } from '../monitors/tlob/window.js';
 import { runInWindow } from '../monitors/tlob/windows.js';
 import { type AttachTarget, ProbeBase } from './attach.js';
 
+/**
+ * Attached tlob probes. Their `active` flag follows `tlob.enable()`/`tlob.disable()`, so that a
+ * probe of a disabled monitor costs the wrapper's one field check (a getter reading the monitor
+ * measured 4x the hand-written wrapper). `runInWindow` checks the monitor again, so a monitor
+ * switched without the facade is still obeyed, only less cheaply.
+ */
+const liveTlobProbes = new Set<TlobProbe>();
+
+/** Sets every attached tlob probe's `active` flag after the monitor was enabled or disabled. */
+export function followMonitorSwitch(enabled: boolean): void {
+  for (const probe of liveTlobProbes) probe.active = enabled;
+}
+
 /** The monitor key of every tlob probe: one tlob probe per function. */
 export const TLOB_MONITOR = Symbol.for('tlob.monitor.tlob');
 
@@ -22,6 +35,10 @@ export const TLOB_MONITOR = Symbol.for('tlob.monitor.tlob');
  * its own async context, so nested and concurrent calls each get theirs.
  */
 export class TlobProbe extends ProbeBase<undefined> {
+  readonly name: string;
+  readonly budgetNs: number;
+  readonly stopPath = undefined;
+
   constructor(
     target: AttachTarget | string,
     path: string,
@@ -29,6 +46,17 @@ export class TlobProbe extends ProbeBase<undefined> {
     caller: string,
   ) {
     super(target, path, undefined, TLOB_MONITOR, caller);
+    this.name = site.name;
+    this.budgetNs = site.budgetNs;
+  }
+
+  protected override onInstalled(): void {
+    liveTlobProbes.add(this);
+    this.active = tlobMonitor.enabled;
+  }
+
+  protected override onDetached(): void {
+    liveTlobProbes.delete(this);
   }
 
   override invoke(
