@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { reportInternalError } from '../errors.js';
 import { installModuleHooks, moduleHooksAvailable } from './module-hooks.js';
 import { type ModuleSpecifier, requireResolve } from './module-specifier.js';
@@ -44,6 +46,8 @@ export interface ModuleRegistry {
   /** URLs loaded since the hooks were installed. */
   readonly seen: Set<string>;
   hooksInstalled: boolean;
+  /** True when the hooks were installed before the application's entry module (the preload). */
+  hooksFromStart: boolean;
   cjsLoaded(module: { exports: unknown }, url: string): void;
   esmLoaded(
     url: string,
@@ -72,6 +76,7 @@ function createRegistry(): ModuleRegistry {
     byUrl: new Map(),
     seen: new Set(),
     hooksInstalled: false,
+    hooksFromStart: false,
     cjsLoaded(module, url) {
       try {
         const entry = registry.byUrl.get(url);
@@ -187,13 +192,41 @@ export function addModuleProbe(specifier: ModuleSpecifier, binding: ModuleProbeB
     return;
   }
   installModuleHooks(registry);
-  const filename = requireResolve(specifier);
+  const filename = specifier.kind === 'file' ? fileURLToPath(specifier.id) : requireResolve(specifier);
   const url = specifier.kind === 'file' ? specifier.id : filename && pathToFileURL(filename).href;
-  if (entry.roots.length === 0 && url !== undefined && registry.seen.has(url)) {
+  if (entry.roots.length > 0 || url === undefined) return;
+  if (registry.seen.has(url)) {
     warnOnce(
       specifier.id,
       `tlob: module ${specifier.text} was loaded before its probe was added and could not be patched; add probes before the module loads (for instance with --import tlob/register)`,
     );
+  } else if (!registry.hooksFromStart && (filename === undefined || isEsmFile(filename))) {
+    // Node has no public list of loaded ES modules: without hooks from the start we cannot tell
+    warnOnce(
+      specifier.id,
+      `tlob: module ${specifier.text} may have been loaded before its probe was added; if so, it was not patched (add probes before the module loads, for instance with --import tlob/register)`,
+    );
+  }
+}
+
+/** Marks the hooks as installed before the application started (called by `tlob/register`). */
+export function markHooksFromStart(): void {
+  const registry = moduleRegistry();
+  if (!registry.hooksInstalled) registry.hooksFromStart = true;
+  installModuleHooks(registry);
+}
+
+/** Whether Node loads `filename` as an ES module: `.mjs`, or `.js` under `"type": "module"`. */
+function isEsmFile(filename: string): boolean {
+  if (filename.endsWith('.mjs')) return true;
+  if (!filename.endsWith('.js')) return false;
+  for (let dir = dirname(filename); ; dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { type?: unknown };
+      return pkg.type === 'module';
+    } catch {
+      if (dirname(dir) === dir) return false;
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 import { describeValue, TlobError, TlobTypeError } from '../errors.js';
 import { tlob as core } from '../monitors/tlob/facade.js';
 import { type AttachTarget, checkTarget, type Probe, placeProbe, targetLabel } from './attach.js';
+import { markHooksFromStart } from './module-registry.js';
 import { readPreloadSettings } from './preload-config.js';
 import { splitPath } from './property-path.js';
 import { formatProbeSpec, type ProbeSpec, parseProbeSpecs } from './spec-parser.js';
@@ -186,6 +187,7 @@ export const probes = {
    */
   fromEnvironment(env: NodeJS.ProcessEnv = process.env): void {
     const settings = readPreloadSettings(env);
+    if (settings.specs.length > 0) markHooksFromStart();
     if (settings.reactor !== undefined) core.reactor(settings.reactor);
     if (settings.ringSize !== undefined) core.ring.resize(settings.ringSize);
     for (const specs of settings.specs) probes.add(specs);
