@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { reportInternalError } from '../errors.js';
 import { installModuleHooks, moduleHooksAvailable } from './module-hooks.js';
@@ -97,6 +95,11 @@ function createRegistry(): ModuleRegistry {
       try {
         const entry = registry.byUrl.get(url);
         if (entry === undefined) return;
+        if (!registry.seen.has(url) && !registry.hooksFromStart) {
+          // the facade is new, but the module it imports was loaded before the hooks: whoever
+          // imported it then keeps the unwrapped exports; importers from now on get the wrappers
+          warnLoadedBefore(entry.specifier);
+        }
         // every export is readable here (a class whose prototype a probe patches); only `names`
         // (the first segments of the probes' paths) are re-bound in the facade when they change
         const object: Record<string, unknown> = {};
@@ -195,18 +198,14 @@ export function addModuleProbe(specifier: ModuleSpecifier, binding: ModuleProbeB
   const filename = specifier.kind === 'file' ? fileURLToPath(specifier.id) : requireResolve(specifier);
   const url = specifier.kind === 'file' ? specifier.id : filename && pathToFileURL(filename).href;
   if (entry.roots.length > 0 || url === undefined) return;
-  if (registry.seen.has(url)) {
-    warnOnce(
-      specifier.id,
-      `tlob: module ${specifier.text} was loaded before its probe was added and could not be patched; add probes before the module loads (for instance with --import tlob/register)`,
-    );
-  } else if (!registry.hooksFromStart && (filename === undefined || isEsmFile(filename))) {
-    // Node has no public list of loaded ES modules: without hooks from the start we cannot tell
-    warnOnce(
-      specifier.id,
-      `tlob: module ${specifier.text} may have been loaded before its probe was added; if so, it was not patched (add probes before the module loads, for instance with --import tlob/register)`,
-    );
-  }
+  if (registry.seen.has(url)) warnLoadedBefore(specifier);
+}
+
+function warnLoadedBefore(specifier: ModuleSpecifier): void {
+  warnOnce(
+    specifier.id,
+    `tlob: module ${specifier.text} was loaded before its probe was added: the importers it had then keep the unwrapped exports; add probes before the module loads (for instance with --import tlob/register)`,
+  );
 }
 
 /** Marks the hooks as installed before the application started (called by `tlob/register`). */
@@ -214,20 +213,6 @@ export function markHooksFromStart(): void {
   const registry = moduleRegistry();
   if (!registry.hooksInstalled) registry.hooksFromStart = true;
   installModuleHooks(registry);
-}
-
-/** Whether Node loads `filename` as an ES module: `.mjs`, or `.js` under `"type": "module"`. */
-function isEsmFile(filename: string): boolean {
-  if (filename.endsWith('.mjs')) return true;
-  if (!filename.endsWith('.js')) return false;
-  for (let dir = dirname(filename); ; dir = dirname(dir)) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { type?: unknown };
-      return pkg.type === 'module';
-    } catch {
-      if (dirname(dir) === dir) return false;
-    }
-  }
 }
 
 /** A CommonJS module already in `require.cache` is patched in place. */

@@ -27,6 +27,12 @@ export interface ProbeCall<Probe = unknown> {
   readonly result: unknown;
   /** The thrown error or rejection reason; for `'callback'`, the callback's first argument. */
   readonly error: unknown;
+  /**
+   * When the call ended (`performance.now()`): the return, the throw, the callback, or the moment
+   * the promise settled. For a promise `ret` runs a little later (see docs/probes.md), so time
+   * the call with this, not with a clock read in `ret`.
+   */
+  readonly endedAt: number;
 }
 
 /** The handlers of a probe, as `ObservedCall` needs them. */
@@ -42,6 +48,7 @@ export class ObservedCall implements ProbeCall {
   end: CallEnd | undefined = undefined;
   result: unknown = undefined;
   error: unknown = undefined;
+  endedAt = 0;
   readonly data: Record<PropertyKey, unknown> = {};
 
   constructor(
@@ -52,14 +59,15 @@ export class ObservedCall implements ProbeCall {
     readonly newTarget: Function | undefined,
   ) {}
 
-  settled(rejected: boolean, value: unknown): void {
-    if (rejected) this.finish('rejected', undefined, value);
-    else this.finish('fulfilled', value, undefined);
+  settled(rejected: boolean, value: unknown, at: number): void {
+    if (rejected) this.finish('rejected', undefined, value, at);
+    else this.finish('fulfilled', value, undefined, at);
   }
 
-  finish(end: CallEnd, result: unknown, error: unknown): void {
+  finish(end: CallEnd, result: unknown, error: unknown, at = performance.now()): void {
     if (this.end !== undefined) return;
     this.end = end;
+    this.endedAt = at;
     this.result = result;
     this.error = error;
     const ret = this.handlers.ret;

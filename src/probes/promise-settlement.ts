@@ -2,7 +2,8 @@ import { promiseHooks } from 'node:v8';
 
 /** Receives a promise's outcome once it is known and safe to read. */
 export interface SettlementObserver {
-  settled(rejected: boolean, value: unknown): void;
+  /** Called after the promise settled; `at` is when it settled (`performance.now()`). */
+  settled(rejected: boolean, value: unknown, at: number): void;
 }
 
 /*
@@ -31,7 +32,8 @@ let users = 0;
 let stopHook: (() => void) | undefined;
 const settled = new WeakSet<object>();
 const waiting = new WeakMap<object, SettlementObserver | SettlementObserver[]>();
-let ready: Array<Promise<unknown> | SettlementObserver> = [];
+/** Flat triples: promise, observer, settlement time. */
+let ready: Array<Promise<unknown> | SettlementObserver | number> = [];
 let flushScheduled = false;
 
 function onSettled(promise: Promise<unknown>): void {
@@ -44,8 +46,9 @@ function onSettled(promise: Promise<unknown>): void {
 }
 
 function enqueue(promise: Promise<unknown>, observer: SettlementObserver | SettlementObserver[]): void {
-  if (Array.isArray(observer)) for (const one of observer) ready.push(promise, one);
-  else ready.push(promise, observer);
+  const at = performance.now();
+  if (Array.isArray(observer)) for (const one of observer) ready.push(promise, one, at);
+  else ready.push(promise, observer, at);
   if (!flushScheduled) {
     flushScheduled = true;
     setImmediate(flush).unref();
@@ -56,17 +59,17 @@ function flush(): void {
   flushScheduled = false;
   const batch = ready;
   ready = [];
-  for (let i = 0; i < batch.length; i += 2) {
-    read(batch[i] as Promise<unknown>, batch[i + 1] as SettlementObserver);
+  for (let i = 0; i < batch.length; i += 3) {
+    read(batch[i] as Promise<unknown>, batch[i + 1] as SettlementObserver, batch[i + 2] as number);
   }
 }
 
-function read(promise: Promise<unknown>, observer: SettlementObserver): void {
+function read(promise: Promise<unknown>, observer: SettlementObserver, at: number): void {
   // Promise.prototype.then, not promise.then: a subclass's own `then` is not ours to run.
   Promise.prototype.then.call(
     promise,
-    (value: unknown) => observer.settled(false, value),
-    (error: unknown) => observer.settled(true, error),
+    (value: unknown) => observer.settled(false, value, at),
+    (error: unknown) => observer.settled(true, error, at),
   );
 }
 

@@ -1,0 +1,59 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runNode } from './preload-apps.js';
+
+// The programs in examples/probes-demo/ (docs/probes.md, docs/decorators.md) run as child processes
+// against the built package, so the examples the docs point at cannot rot. They live in a folder of
+// their own: test/examples.test.ts checks the top-level examples/ files.
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const run = (args: string[], env: Record<string, string> = {}) => {
+  const out = runNode(root, args, { NO_COLOR: '1', ...env });
+  expect(out.status, out.stderr).toBe(0);
+  return out;
+};
+
+describe('examples/probes-demo', () => {
+  it('attach.mjs', () => {
+    const { stdout } = run(['examples/probes-demo/attach.mjs']);
+    expect(stdout).toContain('attach: the caller got [{"sql":"select 1"}]');
+    expect(stdout).toContain('attach: query("select 1") ended by "fulfilled" after 15+ ms');
+    expect(stdout).toContain('is the original again: true');
+    expect(stdout).toContain('callback: ret got [null,"contents of a.txt"]');
+    expect(stdout).toMatch(/^tlob\.attach: db\.query overBudget=false elapsed [\d.]+ = running/m);
+    expect(stdout).toContain('current() inside handle: handler; outside: undefined');
+    expect(stdout).toMatch(/^pair: transaction closed after [\d.]+ ms$/m);
+  });
+
+  it('specs.mjs', () => {
+    const { stdout, stderr } = run(['examples/probes-demo/specs.mjs']);
+    expect(stdout).toContain('list: p ./lib.mjs:slowSum threshold=5ms name=slowSum');
+    expect(stdout).toContain('list: p ./lib.mjs:default.prototype.get threshold=5ms name=cache.get');
+    expect(stdout).toContain('list: p node:zlib:gzipSync threshold=50ms');
+    expect(stdout).toContain('slowSum(10) = 55');
+    expect(stdout).toContain('after removal: 2 probes');
+    expect(stdout).toContain('ERR_TLOB_INVALID_SPEC: tlob.probes.add: invalid probe spec');
+    expect(stdout).toContain('[["slowSum",1,1],["cache.get",1,1],["node:zlib:gzipSync",1,0]]');
+    expect(stderr).toMatch(/^tlob: "slowSum" #\d+ over budget 5\.00ms/m);
+    expect(stderr).not.toContain('Warning');
+  });
+
+  it('app.mjs, unchanged, under --import tlob/register', () => {
+    const plain = run(['examples/probes-demo/app.mjs']);
+    const probed = run(['--import', 'tlob/register', 'examples/probes-demo/app.mjs'], {
+      TLOB_PROBES: 'p ./examples/probes-demo/handler.mjs:handle threshold=5ms',
+    });
+    expect(probed.stdout).toBe(plain.stdout);
+    expect(probed.stderr).toMatch(
+      /^tlob: ".\/examples\/probes-demo\/handler\.mjs:handle" #1 over budget 5\.00ms/m,
+    );
+  });
+
+  it('decorators.mjs', () => {
+    const { stdout } = run(['examples/probes-demo/decorators.mjs']);
+    expect(stdout).toMatch(/^violation: Repository.find\nfind -> {"id":7}\n/);
+    expect(JSON.parse(stdout.trim().split('\n').at(-1) as string).sort()).toEqual([
+      ['Repository.find', 1, 1],
+      ['repo.connect', 1, 0],
+    ]);
+  });
+});
