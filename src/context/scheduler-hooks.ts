@@ -1,7 +1,9 @@
 import { createHook, executionAsyncResource } from 'node:async_hooks';
 import { nowNs } from '../engine/clock.js';
+import { outsideResource, runOutside } from '../engine/outside.js';
 import { taskStorage } from './current-task.js';
 import { releaseWhenIdle } from './idle-release.js';
+import type { Task } from './task.js';
 import { calibrateTimerClock, timerDueNs } from './timer-due.js';
 
 /**
@@ -18,12 +20,14 @@ import { calibrateTimerClock, timerDueNs } from './timer-due.js';
 let depth = 0;
 
 function before(): void {
+  const resource = executionAsyncResource();
+  if (resource === outsideResource) return;
   depth++;
   const task = taskStorage.getStore();
   if (task === undefined) return;
   const now = nowNs();
   let ready = now;
-  const due = timerDueNs(executionAsyncResource());
+  const due = timerDueNs(resource);
   if (due < now) ready = due; // a timer (NaN otherwise), runnable since it came due
   for (let t: typeof task | undefined = task; t !== undefined; t = t.parent) {
     if (t.live) t.switchIn(now, ready);
@@ -31,6 +35,7 @@ function before(): void {
 }
 
 function after(): void {
+  if (executionAsyncResource() === outsideResource) return;
   if (depth > 0) depth--;
   if (depth > 0) return;
   const task = taskStorage.getStore();
@@ -54,16 +59,27 @@ const disableWhenIdle = releaseWhenIdle(
   },
 );
 
-const noop = () => {};
+/** Tasks bound outside any continuation during the current synchronous run. */
+let unswitched: Task[] = [];
+
+function switchOutUnswitched(): void {
+  const tasks = unswitched;
+  unswitched = [];
+  const now = nowNs();
+  for (const task of tasks) if (task.live) task.switchOut(now);
+}
 
 /**
- * Makes sure a task bound to the current context is switched off the thread when the current
- * synchronous run ends. Inside a continuation the hook's `after` does that; at the top level of a
- * script (or when the hook was only just enabled) there is no `after` to come, so an empty
- * microtask, which runs in this context once the synchronous code is done, provides one.
+ * Makes sure `task`, just bound to the current context with `enterWith`, is switched off the
+ * thread when the current synchronous run ends. The hook's `after` cannot be relied on for that:
+ * at the top level of a script there is none, and inside a call's synchronous part the `after`
+ * that comes belongs to the caller's context, not to the one the task was bound in. One
+ * microtask per synchronous run, which runs once that code is done, switches such tasks out.
  */
-export function ensureSwitchOut(): void {
-  if (depth === 0) queueMicrotask(noop);
+export function ensureSwitchOut(task: Task): void {
+  const n = unswitched.push(task);
+  if (n === 1) runOutside(queueMicrotask, switchOutUnswitched);
+  else if (n % 64 === 0) unswitched = unswitched.filter((t) => t.live); // a loop of start/stop
 }
 
 /** Number of open tasks holding the hook enabled. */

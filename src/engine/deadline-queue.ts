@@ -1,5 +1,5 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { nowNs } from './clock.js';
+import { runOutside } from './outside.js';
 
 /** Something with a deadline: a monitor instance whose clock invariant is armed. */
 export interface Deadlined {
@@ -22,8 +22,6 @@ export class DeadlineQueue {
   private timer: NodeJS.Timeout | undefined;
   /** Deadline the timer is armed for, +Infinity when disarmed. */
   private armedNs = Number.POSITIVE_INFINITY;
-  /** Timers are created in the context this module was loaded in, outside every window. */
-  private readonly outside = AsyncLocalStorage.snapshot();
   private readonly fire = () => this.onTimer();
   private readonly arm = (delayMs: number) => {
     this.timer = setTimeout(this.fire, delayMs);
@@ -66,7 +64,7 @@ export class DeadlineQueue {
     // Node's timers run on a millisecond clock and may fire up to ~1 ms early against
     // performance.now(); onTimer re-checks and re-arms rather than report early.
     const delayMs = Math.max(1, Math.ceil((deadlineNs - nowNs()) / 1e6));
-    this.outside(this.arm, delayMs);
+    runOutside(this.arm, delayMs); // created outside every window: its callback is nobody's continuation
   }
 
   private onTimer(): void {

@@ -91,24 +91,25 @@ describe('where the time goes', () => {
   });
 
   it('Promise.all(items.map(… tlob.run …)) gives each item its own window, none nested', async () => {
-    const seenParents: (string | undefined)[] = [];
-    const t0 = performance.now();
-    const results = await Promise.all(
-      [3, 3, 3, 3].map((spinMs, i) =>
-        measure(`item${i}`, async () => {
-          await sleep(1);
-          seenParents.push(tlob.current()?.name);
-          spin(spinMs);
-        }),
-      ),
-    );
-    const wall = performance.now() - t0;
-    const total = results.reduce((sum, r) => sum + ms(r.runningNs), 0);
-    expect(seenParents.sort()).toEqual(['item0', 'item1', 'item2', 'item3']);
-    expect(total).toBeLessThanOrEqual(wall);
-    for (const r of results) expect(ms(r.runningNs)).toBeLessThan(4 + 1);
+    await retry(5, async () => {
+      const seenParents: (string | undefined)[] = [];
+      const t0 = performance.now();
+      const results = await Promise.all(
+        [3, 3, 3, 3].map((spinMs, i) =>
+          measure(`item${i}`, async () => {
+            await sleep(1);
+            seenParents.push(tlob.current()?.name);
+            spin(spinMs);
+          }),
+        ),
+      );
+      const wall = performance.now() - t0;
+      const total = results.reduce((sum, r) => sum + ms(r.runningNs), 0);
+      expect(seenParents.sort()).toEqual(['item0', 'item1', 'item2', 'item3']);
+      expect(total).toBeLessThanOrEqual(wall);
+      for (const r of results) expect(ms(r.runningNs)).toBeLessThan(4 + 1);
+    });
   });
-
   it('nested windows: the outer window is running while the inner one runs', async () => {
     await retry(5, async () => {
       let inner: WindowResult | undefined;
@@ -175,6 +176,24 @@ describe('where the time goes', () => {
       expectSums(r);
       expect(Math.abs(ms(r.runningNs) - 8)).toBeLessThanOrEqual(1.5);
       expect(ms(r.sleepingNs)).toBeGreaterThanOrEqual(4);
+    });
+  });
+});
+
+describe('windows opened with start() inside a call', () => {
+  it('switch off the thread when the call yields, also while other windows keep the hooks on', async () => {
+    await retry(5, async () => {
+      const keeper = tlob.start({ budget: '10s', name: 'keeper' }); // hooks already enabled
+      let inner: WindowResult | undefined;
+      await tlob.run('outer-with-start', { budget: '10s' }, async () => {
+        const w = tlob.start({ budget: '10s', name: 'inner-start' });
+        await sleep(20);
+        inner = w.stop();
+      });
+      keeper.stop();
+      const r = inner as WindowResult;
+      expect(ms(r.runningNs)).toBeLessThan(3);
+      expect(Math.abs(ms(r.sleepingNs) - 20)).toBeLessThanOrEqual(3);
     });
   });
 });

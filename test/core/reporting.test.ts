@@ -243,6 +243,6 @@ describe('stats', () => {
     expect(sync?.elapsed.p50).toBeGreaterThanOrEqual(1e6);
     expect(sync?.running.p99).toBeGreaterThanOrEqual(1e6);
     expect(sync?.sleeping.max).toBe(0);
-    expect(byName['stats-async']?.sleeping.p50).toBeGreaterThanOrEqual(4e6);
+    expect(byName['stats-async']?.sleeping.p50).toBeGreaterThanOrEqual(3e6); // a 5 ms timer, on a millisecond loop clock
   });
 });

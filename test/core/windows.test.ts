@@ -270,3 +270,25 @@ describe('promises returned by a call', () => {
     ]);
   });
 });
+
+describe('a fast-path site that returns a promise', () => {
+  it('does not mark the promise handled', () => {
+    const dist = new URL('../../dist/index.js', import.meta.url).href;
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { tlob } from ${JSON.stringify(dist)};
+         process.on('unhandledRejection', (e) => console.log('unhandledRejection', e.message));
+         let fail = false;
+         const fn = () => (fail ? new Promise((_, reject) => setTimeout(() => reject(new Error('late')), 2)) : 1);
+         for (let i = 0; i < 40; i++) tlob.run('flips', { budget: '1s' }, fn);
+         fail = true;
+         tlob.run('flips', { budget: '1s', onStop: (r) => console.log('stopped', r.elapsedNs > 1e6) }, fn);`,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(out.split('\n').filter(Boolean).sort()).toEqual(['stopped true', 'unhandledRejection late']);
+  });
+});

@@ -94,7 +94,7 @@ export const tlob = {
     holdSchedulerHooks();
     taskStorage.enterWith(window);
     if (currentTask() !== window) enterSync(window);
-    ensureSwitchOut();
+    ensureSwitchOut(window);
     return window;
   },
 

@@ -38,5 +38,6 @@ export const tlobMonitor: Monitor<Window> = new Monitor<Window>(tlobModel, {
   format,
   onViolation(window) {
     window.overBudget = true;
+    window.releaseHooks(); // an expired window is no longer monitored, even if it is never stopped
   },
 });

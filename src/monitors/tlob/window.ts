@@ -113,6 +113,7 @@ export class Window extends Instance implements Task, SettleWatcher {
       // scheduler hooks saw (a listener of an EventEmitter runs in its emitter's context).
       this.switchIn(now, now);
       this.step(E_STOP, now);
+      tlobMonitor.reset(this); // a stopped window is parked for good: scheduler events skip it
     }
     const elapsedNs = Math.round(now - this.startNs);
     const result: WindowResult = {
@@ -140,12 +141,17 @@ export class Window extends Instance implements Task, SettleWatcher {
     return result;
   }
 
-  /** Leaves the current context and the scheduler hooks. */
-  private unbind(): void {
+  /** Lets the scheduler hooks go, if this window held them. */
+  releaseHooks(): void {
     if (this.holdsHooks) {
       this.holdsHooks = false;
       releaseSchedulerHooks();
     }
+  }
+
+  /** Leaves the current context and the scheduler hooks. */
+  private unbind(): void {
+    this.releaseHooks();
     if (isSyncTask(this)) enterSync(liveTask(this.parent));
     if (taskStorage.getStore() === this) taskStorage.enterWith(liveTask(this.parent) as Task);
   }

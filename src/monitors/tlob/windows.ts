@@ -119,15 +119,16 @@ export function runInWindow<T>(
   }
   restoreSync(previous);
   if (result instanceof Promise) {
-    // Without the settle hook held we cannot tell a settled promise from a pending one, so this
-    // one promise is observed with `.then`; the site's next calls take the async path.
+    // The site turned asynchronous: this call's continuations were not bound to the window (they
+    // count as sleeping); its next calls take the async path.
     site.fast = false;
     site.syncStreak = 0;
-    windowYielded(window);
-    const finish = () => {
+    if (isPending(result)) {
+      windowYielded(window);
+      watchSettled(result, window);
+    } else {
       window.finish();
-    };
-    result.then(finish, finish);
+    }
     return (tlobMonitor.reactor === 'throw' ? result.then(throwIfOver(window)) : result) as T;
   }
   stopOrThrow(window);
