@@ -43,7 +43,7 @@ export function tlobAttach(
   const site = tlobSite({ name: defaultName, ...options }, path, caller);
   const stopPath = options.stopPath;
   if (stopPath === undefined) {
-    const probe = new TlobProbe(target, path, site, caller);
+    const probe = new TlobProbe(target, path, site, caller, options.callback === true);
     placeProbe(probe, target, caller);
     return probe;
   }

@@ -11,7 +11,7 @@ import { tlob as core } from '../monitors/tlob/facade.js';
 import { createSite, type Site, type WindowOptions } from '../monitors/tlob/site.js';
 import { tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
 import { Window } from '../monitors/tlob/window.js';
-import { runInWindow } from '../monitors/tlob/windows.js';
+import { enterWindow, openWindow, runInWindow, windowYielded } from '../monitors/tlob/windows.js';
 import { type AttachTarget, ProbeBase } from './attach.js';
 
 /**
@@ -44,6 +44,7 @@ export class TlobProbe extends ProbeBase<undefined> {
     path: string,
     readonly site: Site,
     caller: string,
+    readonly callback = false,
   ) {
     super(target, path, undefined, TLOB_MONITOR, caller);
     this.name = site.name;
@@ -65,8 +66,52 @@ export class TlobProbe extends ProbeBase<undefined> {
     args: ArrayLike<unknown>,
     newTarget: Function | undefined,
   ): unknown {
+    if (this.callback && args.length > 0 && typeof args[args.length - 1] === 'function') {
+      return runWithCallback(this.site, original, thisArg, args, newTarget);
+    }
     return runInWindow(this.site, original, thisArg, args, newTarget);
   }
+}
+
+/**
+ * A callback-style call (`{ callback: true }`): the window closes when the callback (the last
+ * argument) is first called, or at a synchronous throw. The callee gets a wrapper of the callback
+ * that calls the original with the same `this` and arguments, every time.
+ */
+function runWithCallback(
+  site: Site,
+  original: Function,
+  thisArg: unknown,
+  args: ArrayLike<unknown>,
+  newTarget: Function | undefined,
+): unknown {
+  if (!tlobMonitor.enabled) {
+    return newTarget === undefined
+      ? Reflect.apply(original, thisArg, args)
+      : Reflect.construct(original, args, newTarget);
+  }
+  const window = openWindow(site);
+  const callArgs = Array.prototype.slice.call(args) as unknown[];
+  const callback = callArgs[callArgs.length - 1] as Function;
+  let called = false;
+  const wrapped = function (this: unknown, ...callbackArgs: unknown[]): unknown {
+    if (!called) {
+      called = true;
+      window.finish();
+    }
+    return Reflect.apply(callback, this, callbackArgs);
+  };
+  Object.defineProperty(wrapped, 'length', { value: callback.length });
+  callArgs[callArgs.length - 1] = wrapped;
+  let result: unknown;
+  try {
+    result = enterWindow(window, original, thisArg, callArgs, newTarget);
+  } catch (error) {
+    window.finish();
+    throw error;
+  }
+  if (!called) windowYielded(window);
+  return result;
 }
 
 /** Windows opened by the start probe of each pair, so that its stop probe finds its own. */
@@ -167,6 +212,12 @@ export interface TlobAttachOptions extends WindowOptions {
    * @example tlob.attach(conn, 'begin', { budget: '50ms', stopPath: 'commit' })
    */
   stopPath?: string;
+  /**
+   * Treat a function passed as the last argument as the completion callback: the window closes
+   * when it is first called (for callback APIs such as `fs.readFile(path, cb)`).
+   * @default false
+   */
+  callback?: boolean;
 }
 
 /** Checks `tlob.attach` options and builds the site; the default name is the path. */

@@ -216,3 +216,39 @@ describe('tlob.probes', () => {
     );
   });
 });
+
+describe('tlob.attach with { callback: true }', () => {
+  it('the window closes when the callback is called; the callback gets the same this and arguments', async () => {
+    const results: WindowResult[] = [];
+    const io = {
+      read(path: string, cb: (err: Error | null, data?: string) => void) {
+        setTimeout(() => cb(null, `data of ${path}`), 15);
+        return 'started';
+      },
+      fail(cb: (err: Error | null) => void) {
+        throw new Error(`sync ${typeof cb}`);
+      },
+    };
+    const probe = tlob.attach(io, 'read', {
+      budget: '5ms',
+      name: 'read',
+      callback: true,
+      onStop: (r) => results.push(r),
+    });
+    tlob.attach(io, 'fail', { budget: '5ms', callback: true, onStop: (r) => results.push(r) });
+    let returned: unknown;
+    const v = await expectViolation(
+      () =>
+        new Promise((resolve) => {
+          returned = io.read('a.txt', (err, data) => resolve([err, data]));
+        }),
+    );
+    expect(returned).toBe('started');
+    expect(v.name).toBe('read');
+    expect(results[0]?.elapsedNs).toBeGreaterThan(10e6);
+    expect(results[0]?.sleepingNs).toBeGreaterThan(5e6);
+    expect(() => io.fail(() => {})).toThrow('sync function');
+    expect(results).toHaveLength(2);
+    probe.detach();
+  });
+});
