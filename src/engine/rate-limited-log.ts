@@ -1,6 +1,8 @@
+import { runOutside } from './outside.js';
+
 /**
  * A line writer that lets through at most `burst` lines per `intervalMs` and then says how many it
- * suppressed, the first time it writes again (like the kernel's printk_ratelimit).
+ * suppressed, when the interval ends (like the kernel's printk_ratelimit).
  */
 export class RateLimitedLog {
   private windowStart = 0;
@@ -15,16 +17,9 @@ export class RateLimitedLog {
 
   /** Writes `line` unless the current interval's burst is used up. Returns whether it wrote. */
   line(line: string, now = Date.now()): boolean {
-    if (now - this.windowStart >= this.intervalMs) {
-      this.windowStart = now;
-      this.written = 0;
-      if (this.suppressed > 0) {
-        this.write(`tlob: ${this.suppressed} violation line(s) suppressed by rate limit`);
-        this.suppressed = 0;
-      }
-    }
+    if (now - this.windowStart >= this.intervalMs) this.startInterval(now);
     if (this.written >= this.burst) {
-      this.suppressed++;
+      if (this.suppressed++ === 0) this.reportAtIntervalEnd(now);
       return false;
     }
     this.written++;
@@ -32,8 +27,26 @@ export class RateLimitedLog {
     return true;
   }
 
-  /** Lines held back since the last one written. */
+  /** Lines held back and not yet reported. */
   get pending(): number {
     return this.suppressed;
+  }
+
+  private startInterval(now: number): void {
+    this.windowStart = now;
+    this.written = 0;
+    if (this.suppressed > 0) {
+      this.write(`tlob: ${this.suppressed} violation line(s) suppressed by rate limit`);
+      this.suppressed = 0;
+    }
+  }
+
+  /** The count is written when the interval ends, even if no other line comes (unref'd timer). */
+  private reportAtIntervalEnd(now: number): void {
+    const end = this.windowStart + this.intervalMs;
+    const onEnd = () => {
+      if (this.suppressed > 0 && this.windowStart + this.intervalMs === end) this.startInterval(end);
+    };
+    runOutside(() => setTimeout(onEnd, Math.max(1, end - now)).unref());
   }
 }

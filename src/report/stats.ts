@@ -15,7 +15,7 @@ export interface NameStats {
   name: string;
   /** Finished windows. */
   count: number;
-  /** Windows that broke their budget. */
+  /** Violations reported, including those of windows that were never stopped. */
   violations: number;
   elapsed: Distribution;
   running: Distribution;
@@ -45,10 +45,9 @@ export class StatsRecorder {
 
   constructor(readonly name: string) {}
 
-  /** Records one finished window. */
-  record(elapsedNs: number, runningNs: number, waitingNs: number, sleepingNs: number, over: boolean): void {
+  /** Records one finished window (its violation, if any, was counted when it was reported). */
+  record(elapsedNs: number, runningNs: number, waitingNs: number, sleepingNs: number): void {
     this.count++;
-    if (over) this.violations++;
     const i = this.buffered * FIELDS;
     const b = this.buffer;
     b[i] = elapsedNs;

@@ -93,6 +93,17 @@ describe('reactors', () => {
     expect(out).toBe('');
   });
 
+  it('the suppressed count is written when the interval ends, even if no other line comes', async () => {
+    const lines: string[] = [];
+    const log = new RateLimitedLog((l) => lines.push(l), 1, 20);
+    log.line('a');
+    log.line('b');
+    log.line('c');
+    expect(lines).toEqual(['a']);
+    await sleep(40);
+    expect(lines).toEqual(['a', 'tlob: 2 violation line(s) suppressed by rate limit']);
+  });
+
   it("the 'abort' reactor writes a diagnostic report and aborts the process", () => {
     let status: number | null = 0;
     let stderr = '';
@@ -244,5 +255,15 @@ describe('stats', () => {
     expect(sync?.running.p99).toBeGreaterThanOrEqual(1e6);
     expect(sync?.sleeping.max).toBe(0);
     expect(byName['stats-async']?.sleeping.p50).toBeGreaterThanOrEqual(3e6); // a 5 ms timer, on a millisecond loop clock
+  });
+
+  it('counts the violation of a window that is never stopped', async () => {
+    tlob.resetStats();
+    tlob.run('stats-holder', { budget: '1s' }, () => {
+      tlob.start({ budget: '5ms', name: 'stats-never-stopped' });
+    });
+    await sleep(30);
+    const s = tlob.stats().find((x) => x.name === 'stats-never-stopped');
+    expect(s).toMatchObject({ count: 0, violations: 1 });
   });
 });

@@ -38,6 +38,7 @@ export const tlobMonitor: Monitor<Window> = new Monitor<Window>(tlobModel, {
   format,
   onViolation(window) {
     window.overBudget = true;
+    window.stats.violations++;
     window.releaseHooks(); // an expired window is no longer monitored, even if it is never stopped
   },
 });

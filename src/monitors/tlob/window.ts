@@ -129,7 +129,7 @@ export class Window extends Instance implements Task, SettleWatcher {
     };
     this.result = result;
     this.unbind();
-    this.stats.record(elapsedNs, this.runningNs, this.waitingNs, this.sleepingNs, this.overBudget);
+    this.stats.record(elapsedNs, this.runningNs, this.waitingNs, this.sleepingNs);
     if (this.onStop !== undefined) {
       try {
         this.onStop(result);
