@@ -99,6 +99,6 @@ const line = (cells) =>
   cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
 console.log(line(header));
 for (const row of rows) console.log(line(row));
-console.log('(stats count a window when it stops: "forgotten" never stopped, so its violation is only');
-console.log(' in the log, the tlob:error channel and the ring)');
+console.log('(a window is counted and measured when it stops: "forgotten" never stopped, so it shows');
+console.log(' its violation but count 0)');
 console.log(`\nviolation ring: ${tlob.ring.length} record(s), ${tlob.ring.dropped} dropped`);
