@@ -27,6 +27,7 @@ describe('zero-code preload: an unchanged ESM app under --import tlob/register',
       'p ./dep.mjs:reexported threshold=1s',
       'p ./lib.mjs:starred threshold=1s',
       'p semver:satisfies threshold=1s',
+      'p ./cjs-dep.cjs:double threshold=5ms',
     ].join('; ');
     const run = runNode(dir, ['--import', 'tlob/register', 'app.mjs'], { TLOB_PROBES: probes });
     expect(run.stderr).not.toMatch(/Warning|Error/);
@@ -39,6 +40,7 @@ describe('zero-code preload: an unchanged ESM app under --import tlob/register',
         './lib.mjs:Greeter.prototype.greet',
         './lib.mjs:arrow',
         'main',
+        './cjs-dep.cjs:double',
       ].sort(),
     );
   });
