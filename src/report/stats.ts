@@ -28,8 +28,9 @@ const BATCH = 256;
 
 /**
  * Per-name counters and histograms. Samples are buffered in a typed array and folded into
- * `perf_hooks` histograms in batches: a histogram `record()` is a native call (~17–30 ns), four
- * per window would cost more than the rest of a monitored synchronous call.
+ * `perf_hooks` histograms in batches, and zeros (most windows never wait, synchronous ones never
+ * sleep) are counted instead of recorded: a histogram `record()` is a native call (~17–30 ns), and
+ * four per window cost more than the rest of a monitored synchronous call.
  */
 export class StatsRecorder {
   count = 0;
@@ -42,6 +43,8 @@ export class StatsRecorder {
     createHistogram(),
     createHistogram(),
   ];
+  /** Samples below 0.5 ns (recorded as zero) per field, kept out of the histograms. */
+  private readonly zeros = [0, 0, 0, 0];
 
   constructor(readonly name: string) {}
 
@@ -60,49 +63,56 @@ export class StatsRecorder {
   /** A snapshot of this name's statistics. */
   snapshot(): NameStats {
     this.flush();
-    const [elapsed, running, waiting, sleeping] = this.histograms.map(distribution) as [
-      Distribution,
-      Distribution,
-      Distribution,
-      Distribution,
-    ];
+    const d = (field: number) =>
+      distribution(this.histograms[field] as RecordableHistogram, this.zeros[field] as number);
     return {
       name: this.name,
       count: this.count,
       violations: this.violations,
-      elapsed,
-      running,
-      waiting,
-      sleeping,
+      elapsed: d(0),
+      running: d(1),
+      waiting: d(2),
+      sleeping: d(3),
     };
   }
 
   reset(): void {
     this.count = this.violations = this.buffered = 0;
+    this.zeros.fill(0);
     for (const h of this.histograms) h.reset();
   }
 
   private flush(): void {
     const b = this.buffer;
     const n = this.buffered * FIELDS;
-    for (let i = 0; i < n; i++) {
-      // perf_hooks histograms hold integers >= 1; a zero split (no sleeping at all) is recorded as 1 ns.
-      (this.histograms[i % FIELDS] as RecordableHistogram).record(Math.max(1, Math.round(b[i] as number)));
+    for (let field = 0; field < FIELDS; field++) {
+      const h = this.histograms[field] as RecordableHistogram;
+      let zeros = 0;
+      for (let i = field; i < n; i += FIELDS) {
+        const v = Math.round(b[i] as number);
+        if (v > 0) h.record(v);
+        else zeros++;
+      }
+      this.zeros[field] = (this.zeros[field] as number) + zeros;
     }
     this.buffered = 0;
   }
 }
 
-function distribution(h: RecordableHistogram): Distribution {
+/** The distribution of a histogram plus `zeros` samples of 0 that were counted, not recorded. */
+function distribution(h: RecordableHistogram, zeros: number): Distribution {
+  const total = h.count + zeros;
   if (h.count === 0) return { min: 0, mean: 0, p50: 0, p90: 0, p99: 0, max: 0 };
-  const v = (n: number) => (n <= 1 ? 0 : n);
+  const zeroShare = zeros / total;
+  const at = (p: number) =>
+    p / 100 <= zeroShare ? 0 : h.percentile(((p / 100 - zeroShare) / (1 - zeroShare)) * 100);
   return {
-    min: v(h.min),
-    mean: h.mean,
-    p50: v(h.percentile(50)),
-    p90: v(h.percentile(90)),
-    p99: v(h.percentile(99)),
-    max: v(h.max),
+    min: zeros > 0 ? 0 : h.min,
+    mean: (h.mean * h.count) / total,
+    p50: at(50),
+    p90: at(90),
+    p99: at(99),
+    max: h.max,
   };
 }
 

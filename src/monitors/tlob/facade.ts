@@ -92,6 +92,7 @@ export const tlob = {
     const window = openWindow(site);
     window.holdsHooks = true;
     holdSchedulerHooks();
+    window.enteredWith = true;
     taskStorage.enterWith(window);
     if (currentTask() !== window) enterSync(window);
     ensureSwitchOut(window);

@@ -35,6 +35,8 @@ export class Window extends Instance implements Task, SettleWatcher {
   settledNs = -1;
   /** Set while the window holds the scheduler hooks enabled. */
   holdsHooks = false;
+  /** Set when `tlob.start` bound the window with `enterWith`: `stop` then restores the context. */
+  enteredWith = false;
 
   constructor(
     id: number,
@@ -153,7 +155,8 @@ export class Window extends Instance implements Task, SettleWatcher {
   private unbind(): void {
     this.releaseHooks();
     if (isSyncTask(this)) enterSync(liveTask(this.parent));
-    if (taskStorage.getStore() === this) taskStorage.enterWith(liveTask(this.parent) as Task);
+    if (this.enteredWith && taskStorage.getStore() === this)
+      taskStorage.enterWith(liveTask(this.parent) as Task);
   }
 }
 
