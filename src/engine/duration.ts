@@ -37,8 +37,15 @@ export function parseDuration(value: unknown, what = 'budget', caller = 'tlob'):
   return Math.round(ns);
 }
 
+/** Budgets already parsed, by their string form: `tlob.start({ budget: '50ms' })` on a hot path. */
+const parsedBudgets = new Map<string, number>();
+
 /** Parses a budget into nanoseconds and checks the kernel's range, 1 µs to 1 h (`RangeError` outside). */
 export function parseBudget(value: unknown, caller = 'tlob'): number {
+  if (typeof value === 'string') {
+    const known = parsedBudgets.get(value);
+    if (known !== undefined) return known;
+  }
   const ns = parseDuration(value, 'budget', caller);
   if (ns < MIN_BUDGET_NS || ns > MAX_BUDGET_NS) {
     throw new TlobRangeError(
@@ -46,6 +53,7 @@ export function parseBudget(value: unknown, caller = 'tlob'): number {
       `${caller}: expected \`budget\` between 1us and 1h, got ${describeValue(value)}`,
     );
   }
+  if (typeof value === 'string' && parsedBudgets.size < 1024) parsedBudgets.set(value, ns);
   return ns;
 }
 
