@@ -28,9 +28,10 @@ export interface ProbeCall<Probe = unknown> {
   /** The thrown error or rejection reason; for `'callback'`, the callback's first argument. */
   readonly error: unknown;
   /**
-   * When the call ended (`performance.now()`): the return, the throw, the callback, or the moment
-   * the promise settled. For a promise `ret` runs a little later (see docs/probes.md), so time
-   * the call with this, not with a clock read in `ret`.
+   * When the call ended (`performance.now()`): the moment the promise or thenable settled (`ret`
+   * runs a little later for those, see docs/probes.md), else the time of the first read of
+   * `endedAt` in `ret` (which runs right at the return, throw or callback): no clock is read for a
+   * call whose `ret` does not ask.
    */
   readonly endedAt: number;
 }
@@ -48,8 +49,8 @@ export class ObservedCall implements ProbeCall {
   end: CallEnd | undefined = undefined;
   result: unknown = undefined;
   error: unknown = undefined;
-  endedAt = 0;
-  readonly data: Record<PropertyKey, unknown> = {};
+  private endedAtMs = -1;
+  private dataObject: Record<PropertyKey, unknown> | undefined = undefined;
 
   constructor(
     readonly probe: unknown,
@@ -59,15 +60,25 @@ export class ObservedCall implements ProbeCall {
     readonly newTarget: Function | undefined,
   ) {}
 
+  get data(): Record<PropertyKey, unknown> {
+    if (this.dataObject === undefined) this.dataObject = {};
+    return this.dataObject;
+  }
+
+  get endedAt(): number {
+    if (this.endedAtMs < 0 && this.end !== undefined) this.endedAtMs = performance.now();
+    return this.endedAtMs;
+  }
+
   settled(rejected: boolean, value: unknown, at: number): void {
     if (rejected) this.finish('rejected', undefined, value, at);
     else this.finish('fulfilled', value, undefined, at);
   }
 
-  finish(end: CallEnd, result: unknown, error: unknown, at = performance.now()): void {
+  finish(end: CallEnd, result: unknown, error: unknown, at = -1): void {
     if (this.end !== undefined) return;
     this.end = end;
-    this.endedAt = at;
+    this.endedAtMs = at;
     this.result = result;
     this.error = error;
     const ret = this.handlers.ret;
