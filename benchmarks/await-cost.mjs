@@ -8,6 +8,7 @@ import { AsyncLocalStorage, createHook } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { argValue, progress } from './lib/child.mjs';
+import { importTlob } from './lib/load-tlob.mjs';
 import { machineLine } from './lib/machine.mjs';
 import { runRounds } from './lib/rounds.mjs';
 import { fmt, spread, table, times, verdict } from './lib/summary.mjs';
@@ -24,7 +25,7 @@ async function awaitLoop(n) {
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 async function loadTlob() {
-  const { tlob } = await import('tlob');
+  const { tlob } = await importTlob();
   tlob.reactor('nop');
   return tlob;
 }
@@ -91,8 +92,7 @@ const variants = {
 
 async function child(name) {
   const body = await variants[name].setup();
-  const ns = await nsPerAsyncUnit(body, awaits);
-  console.log(JSON.stringify({ ns }));
+  console.log(JSON.stringify(await nsPerAsyncUnit(body, awaits)));
 }
 
 async function parent() {
@@ -108,6 +108,7 @@ async function parent() {
     variants[name].label,
     fmt(ns(name)),
     spread(r[name].samples.map((x) => x.ns)),
+    fmt(r[name].wallNs),
     name === 'none' ? '' : `${ns(name) - base >= 0 ? '+' : ''}${fmt(ns(name) - base)}`,
     name === 'none' || name === 'bareHook' ? '' : times((ns(name) - base) / hook),
   ]);
@@ -116,9 +117,9 @@ async function parent() {
   // Separate processes of the same code differ by a few percent; call that "no cost".
   const noise = 0.05 * base;
   const lines = [
-    `_${machineLine()} · ${awaits} awaits per call · median of ${rounds} processes × 9 calls_`,
+    `_${machineLine()} · ${awaits} awaits per call · median of ${rounds} processes × 9 calls · differences of CPU time_`,
     '',
-    table(['variant', 'ns/await', 'spread', 'added vs (a)', 'added ÷ bare hook'], rows),
+    table(['variant', 'CPU ns/await', 'spread', 'wall ns/await', 'added vs (a)', 'added ÷ bare hook'], rows),
     '',
     'Targets (DESIGN §6):',
     '',

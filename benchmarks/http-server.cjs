@@ -1,7 +1,8 @@
 // The HTTP server of benchmarks/http.mjs, one process per run: `node http-server.cjs <variant>`
 // with an IPC channel. CommonJS so that OpenTelemetry's HTTP instrumentation is registered before
 // `node:http` is first required, as its documentation asks. Listens on 127.0.0.1 (a free port),
-// sends `{ port }` when ready, and on the message 'stats' replies with what it observed and exits.
+// sends `{ port }` when ready; on the message 'mark' starts counting its CPU time, and on 'stats'
+// replies with that CPU time and what it observed, and exits.
 'use strict';
 
 const variant = process.argv[2];
@@ -33,7 +34,8 @@ if (variant === 'otel') {
     return { spans };
   };
 } else if (variant === 'tlob') {
-  const { tlob } = require('tlob');
+  // run.mjs points TLOB_BENCH_CJS at its snapshot of dist/ (see lib/load-tlob.mjs).
+  const { tlob } = require(process.env.TLOB_BENCH_CJS || 'tlob');
   tlob.reactor('nop');
   const options = { budget: '50ms' };
   wrap = (handler) => (req, res) => tlob.run('req', options, () => handler(req, res));
@@ -41,6 +43,18 @@ if (variant === 'otel') {
     const s = tlob.stats().find((x) => x.name === 'req');
     return { windows: s?.count ?? 0, violations: s?.violations ?? 0, runningP50Ns: s?.running.p50 ?? 0 };
   };
+} else if (variant === 'hook') {
+  // The bare mechanism tlob's accounting is built on, with nothing accounted: each request in its
+  // own AsyncLocalStorage context, a before/after hook reading the store on every continuation.
+  const { AsyncLocalStorage, createHook } = require('node:async_hooks');
+  const als = new AsyncLocalStorage();
+  let switches = 0;
+  const onSwitch = () => {
+    if (als.getStore() !== undefined) switches++;
+  };
+  createHook({ before: onSwitch, after: onSwitch }).enable();
+  wrap = (handler) => (req, res) => als.run({ req }, handler, req, res);
+  observed = () => ({ switches });
 } else if (variant !== 'plain') {
   throw new Error(`unknown variant ${variant}`);
 }
@@ -55,7 +69,14 @@ async function handle(_req, res) {
 
 const server = http.createServer(wrap(handle));
 server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+let cpuMark = process.cpuUsage();
 process.on('message', async (message) => {
-  if (message !== 'stats') return;
-  process.send({ stats: await observed() }, () => process.exit(0));
+  if (message === 'mark') {
+    cpuMark = process.cpuUsage();
+    process.send({ marked: true });
+  } else if (message === 'stats') {
+    const cpu = process.cpuUsage(cpuMark);
+    const stats = { ...(await observed()), cpuUs: cpu.user + cpu.system };
+    process.send({ stats }, () => process.exit(0));
+  }
 });

@@ -19,6 +19,7 @@ const rounds = Number(argValue('rounds', '5'));
 const variants = {
   plain: 'uninstrumented',
   tlob: "every request in `tlob.run('req', { budget: '50ms' }, …)`",
+  hook: 'bare hook mechanism: `AsyncLocalStorage.run` per request, `createHook` before/after + `getStore` (reference)',
   otel: 'OpenTelemetry `instrumentation-http` (BatchSpanProcessor, no-op exporter)',
 };
 
@@ -41,14 +42,15 @@ async function measure(variant) {
   const server = startServer(variant);
   const { port } = await server.next();
   await load(port, 1);
+  server.child.send('mark');
+  await server.next();
   const result = await load(port, seconds);
   server.child.send('stats');
   const { stats } = await server.next();
   const failed = result.errors + result.timeouts + result.non2xx;
   return {
     rps: result.requests.total / (result.duration || seconds),
-    mean: result.latency.average,
-    p99: result.latency.p99,
+    cpuUsPerRequest: stats.cpuUs / result.requests.total,
     failed,
     stats,
   };
@@ -68,13 +70,15 @@ for (let r = 0; r < rounds; r++) {
 
 const med = (variant, field) => median(runs[variant].map((m) => m[field]));
 /** The ratio to the uninstrumented server of the same round, median over the rounds. */
-const ratio = (variant) => median(runs[variant].map((m, i) => m.rps / runs.plain[i].rps));
+const ratio = (variant, field = 'rps') =>
+  median(runs[variant].map((m, i) => m[field] / runs.plain[i][field]));
 const rows = Object.keys(variants).map((v) => [
   variants[v],
   fmt(med(v, 'rps')),
   spread(runs[v].map((m) => m.rps)),
   times(ratio(v)),
-  `${fmt(med(v, 'mean'))} / ${fmt(med(v, 'p99'))}`,
+  fmt(med(v, 'cpuUsPerRequest')),
+  times(ratio(v, 'cpuUsPerRequest')),
   String(runs[v].reduce((n, m) => n + m.failed, 0)),
 ]);
 const last = (v) => runs[v].at(-1).stats;
@@ -83,7 +87,15 @@ const lines = [
   `_${machineLine()} · ${connections} connections · ${seconds} s per run after a 1 s warm-up · median of ${rounds} runs_`,
   '',
   table(
-    ['server', 'req/s', 'spread', '÷ uninstrumented (same round)', 'latency mean / p99 (ms)', 'failed'],
+    [
+      'server',
+      'req/s',
+      'spread',
+      '÷ uninstrumented (same round)',
+      'server CPU µs/req',
+      'CPU ÷ uninstrumented',
+      'failed',
+    ],
     rows,
   ),
   '',
@@ -95,8 +107,10 @@ const lines = [
   '',
   verdict(
     tlobRatio >= 0.9,
-    `every request monitored keeps ≥ 90% of the throughput: ${(tlobRatio * 100).toFixed(1)}%`,
+    `every request monitored keeps ≥ 90% of the throughput: ${(tlobRatio * 100).toFixed(1)}%` +
+      ` (server CPU per request ${times(ratio('tlob', 'cpuUsPerRequest'))})`,
   ),
-  `- for comparison, OpenTelemetry's HTTP instrumentation keeps ${(ratio('otel') * 100).toFixed(1)}%`,
+  `- for comparison, OpenTelemetry's HTTP instrumentation keeps ${(ratio('otel') * 100).toFixed(1)}%` +
+    ` (server CPU per request ${times(ratio('otel', 'cpuUsPerRequest'))})`,
 ];
 console.log(lines.join('\n'));

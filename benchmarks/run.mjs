@@ -1,4 +1,5 @@
-// Runs tlob's benchmarks (`npm run bench`): builds the package, runs each suite in a fresh child
+// Runs tlob's benchmarks (`npm run bench`): builds the package (into a private directory, not
+// dist/, which others use and may rebuild meanwhile), runs each suite in a fresh child
 // process of the same node (so JIT state and enabled hooks do not leak between suites), prints the
 // tables and, with --write, puts them into docs/benchmarks.md.
 //
@@ -6,7 +7,7 @@
 //
 // --node takes a path to a node binary, or a major version installed by .ci/run in .nodes/<major>.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,15 +31,22 @@ function nodeBinary() {
   return choice;
 }
 
-function build(node) {
+/**
+ * Builds the working tree's src/ with tsup into `outDir` (not dist/: tsup empties its output
+ * directory first, and others use dist/). Returns false when the build fails.
+ */
+function build(node, outDir) {
   const tsup = join(
     dirname(createRequire(import.meta.url).resolve('tsup/package.json')),
     'dist',
     'cli-default.js',
   );
-  progress('building dist/ with tsup');
-  const r = spawnSync(node, [tsup], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (r.status !== 0) throw new Error(`tsup failed with ${r.status}`);
+  progress('building src/ with tsup for the benchmarks');
+  const r = spawnSync(node, [tsup, '--out-dir', outDir, '--no-dts'], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return r.status === 0;
 }
 
 /** Runs one suite and resolves with its report (its stdout). */
@@ -81,15 +89,32 @@ const only = argValue('only', undefined)?.split(',');
 const selected = only === undefined ? suites : suites.filter((s) => only.includes(s.name));
 if (selected.length === 0) throw new Error(`--only names none of ${suites.map((s) => s.name).join(', ')}`);
 
-if (!process.argv.includes('--no-build') || !existsSync(join(root, 'dist', 'index.js'))) build(node);
-let doc = process.argv.includes('--write') ? readFileSync(docPath, 'utf8') : undefined;
+// The suites load their own build (or with --no-build a copy of dist/): others may rebuild dist/
+// while we run. It lives inside the project so that the bundle's imports resolve from node_modules.
+mkdirSync(join(root, '.tmp'), { recursive: true });
+const snapshot = mkdtempSync(join(root, '.tmp', 'bench-dist-'));
+process.on('exit', () => rmSync(snapshot, { recursive: true, force: true }));
+if (process.argv.includes('--no-build') || !build(node, snapshot)) {
+  if (!existsSync(join(root, 'dist', 'index.js')))
+    throw new Error('no build of tlob: fix the build or run `npx tsup`');
+  if (!process.argv.includes('--no-build'))
+    progress('the build failed: benchmarking the existing dist/ instead');
+  cpSync(join(root, 'dist'), snapshot, { recursive: true });
+}
+process.env.TLOB_BENCH_ESM = join(snapshot, 'index.js');
+process.env.TLOB_BENCH_CJS = join(snapshot, 'index.cjs');
+const write = process.argv.includes('--write');
 for (const suite of selected) {
   progress(`\n== ${suite.title} (${suite.name}, Node ${version})`);
   const report = await runSuite(node, suite);
   console.log(`\n## ${suite.title} (Node ${version})\n\n${report}`);
-  if (doc !== undefined) {
-    doc = writeBlock(doc, `${suite.name}-node${major}`, `${suite.title}, Node ${major}`, report);
-    writeFileSync(docPath, doc);
+  if (write) {
+    // Read just before writing: the rest of the file may have been edited while the suite ran.
+    const doc = readFileSync(docPath, 'utf8');
+    writeFileSync(
+      docPath,
+      writeBlock(doc, `${suite.name}-node${major}`, `${suite.title}, Node ${major}`, report),
+    );
+    progress(`wrote ${suite.name} into ${docPath}`);
   }
 }
-if (doc !== undefined) progress(`\nwrote ${docPath}`);

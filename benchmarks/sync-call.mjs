@@ -7,6 +7,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { argValue, progress } from './lib/child.mjs';
+import { importTlob } from './lib/load-tlob.mjs';
 import { machineLine } from './lib/machine.mjs';
 import { profileVariants } from './lib/profile.mjs';
 import { runRounds } from './lib/rounds.mjs';
@@ -39,7 +40,7 @@ function twoClockWrap(fn) {
 }
 
 async function loadTlob(enabled) {
-  const { tlob } = await import('tlob');
+  const { tlob } = await importTlob();
   tlob.reactor('nop');
   if (enabled) tlob.enable();
   else tlob.disable();
@@ -97,6 +98,16 @@ const variants = {
   runOn: { label: '`tlob.run` enabled', setup: async () => runOp(await loadTlob(true)) },
   runOff: { label: '`tlob.run` disabled', setup: async () => runOp(await loadTlob(false)) },
   startOn: { label: '`tlob.start()`/`stop()` enabled', setup: async () => startStopOp(await loadTlob(true)) },
+  startOnBusy: {
+    label: '`tlob.start()`/`stop()` enabled, another window open (hooks already on)',
+    setup: async () => {
+      const tlob = await loadTlob(true);
+      // A window that stays open (its promise never settles) keeps the scheduler hooks enabled, as
+      // in a server with requests in flight: each batch then runs inside a continuation the hooks saw.
+      tlob.run('keep-open', { budget: '3600s' }, () => new Promise(() => {}));
+      return startStopOp(tlob);
+    },
+  },
   startOff: {
     label: '`tlob.start()`/`stop()` disabled',
     setup: async () => startStopOp(await loadTlob(false)),
@@ -142,7 +153,7 @@ const primitives = {
   parseBudget: {
     label: "`parseBudget('10s')`",
     setup: async () => {
-      const { parseBudget } = await import('tlob');
+      const { parseBudget } = await importTlob();
       return () => parseBudget('10s');
     },
   },
@@ -152,8 +163,7 @@ const all = { ...variants, ...primitives };
 
 async function child(name) {
   const op = await all[name].setup();
-  const ns = await nsPerCall(op);
-  console.log(JSON.stringify({ ns }));
+  console.log(JSON.stringify(await nsPerCall(op)));
 }
 
 async function parent() {
@@ -167,6 +177,7 @@ async function parent() {
     variants[name].label,
     fmt(ns(name)),
     spread(r[name].samples.map((x) => x.ns)),
+    fmt(r[name].wallNs),
     times(ns(name) / ns('closure')),
     times(ns(name) / clock),
     times(ns(name) / otel),
@@ -175,35 +186,38 @@ async function parent() {
     primitives[name].label,
     fmt(ns(name)),
     spread(r[name].samples.map((x) => x.ns)),
+    fmt(r[name].wallNs),
   ]);
-  const monitored = Math.max(ns('runOn'), ns('startOn'));
+  const monitored = ['runOn', 'startOn', 'startOnBusy'];
   const lines = [
-    `_${machineLine()} · median of ${rounds} processes × 9 batches_`,
+    `_${machineLine()} · median of ${rounds} processes × 9 batches · ratios of CPU time_`,
     '',
-    table(['variant', 'ns/call', 'spread', '÷ closure', '÷ two-clock', '÷ OTel span'], rows),
-    '',
-    'Targets (DESIGN §6), for the slower of `tlob.run` and `start`/`stop`, both enabled:',
-    '',
-    verdict(
-      monitored <= 3 * clock,
-      `monitored sync call ≤ 3× the two-clock wrapper: ${fmt(monitored)} ns = ${times(monitored / clock)}` +
-        ` (\`tlob.run\` ${times(ns('runOn') / clock)}, \`start\`/\`stop\` ${times(ns('startOn') / clock)})`,
+    table(
+      ['variant', 'CPU ns/call', 'spread', 'wall ns/call', '÷ closure', '÷ two-clock', '÷ OTel span'],
+      rows,
     ),
-    verdict(
-      monitored <= otel / 3,
-      `monitored sync call ≤ ⅓ of an OTel span (no processor, ${fmt(otel)} ns): ${times(monitored / otel)}` +
-        ` (\`tlob.run\` ${times(ns('runOn') / otel)}, \`start\`/\`stop\` ${times(ns('startOn') / otel)})`,
-    ),
-    `- next aim (1.5× two-clock, ⅒ OTel span): \`tlob.run\` ${times(ns('runOn') / clock)} / ${times(ns('runOn') / otel)},` +
-      ` \`start\`/\`stop\` ${times(ns('startOn') / clock)} / ${times(ns('startOn') / otel)}`,
+    '',
+    'Targets (DESIGN §6), for each monitored variant:',
+    '',
+    ...monitored.flatMap((name) => [
+      verdict(
+        ns(name) <= 3 * clock,
+        `${variants[name].label}: ${times(ns(name) / clock)} the two-clock wrapper (target ≤ 3×, next aim 1.5×)`,
+      ),
+      verdict(
+        ns(name) <= otel / 3,
+        `${variants[name].label}: ${times(ns(name) / otel)} an OTel span without processor` +
+          ' (target ≤ 0.33×, next aim 0.1×)',
+      ),
+    ]),
     '',
     'Building blocks, for reading the table above:',
     '',
-    table(['primitive', 'ns/call', 'spread'], primitiveRows),
+    table(['primitive', 'CPU ns/call', 'spread', 'wall ns/call'], primitiveRows),
   ];
   console.log(lines.join('\n'));
   if (process.argv.includes('--profile')) {
-    console.log(`\n${await profileVariants(self, ['runOn', 'startOn'])}`);
+    console.log(`\n${await profileVariants(self, ['runOn', 'startOn', 'startOnBusy'])}`);
   }
 }
 

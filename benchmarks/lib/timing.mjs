@@ -1,8 +1,29 @@
-// The timing loop shared by the per-call benchmarks.
+// The timing loops shared by the per-call benchmarks. Both clocks are read around each batch: the
+// process's CPU time (all its threads, so GC and JIT helper threads count) and the wall clock.
+// On a shared, noisy machine the CPU time is the steadier measure of what a call costs; the wall
+// clock also counts the time the process was preempted by others.
 import { performance } from 'node:perf_hooks';
 import { median } from './summary.mjs';
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+/** Starts a measurement; `read(units)` returns CPU and wall nanoseconds per unit since the start. */
+function stopwatch() {
+  const cpu0 = process.cpuUsage();
+  const wall0 = performance.now();
+  return (units) => {
+    const cpu = process.cpuUsage(cpu0);
+    return {
+      cpu: ((cpu.user + cpu.system) * 1e3) / units,
+      wall: ((performance.now() - wall0) * 1e6) / units,
+    };
+  };
+}
+
+/** Medians of a list of `{ cpu, wall }` samples, as `{ ns, wallNs }` (ns: CPU time). */
+function summarize(samples) {
+  return { ns: median(samples.map((s) => s.cpu)), wallNs: median(samples.map((s) => s.wall)) };
+}
 
 /**
  * Builds a loop with its own feedback (a fresh `Function`), so that the call site inside it sees
@@ -13,7 +34,7 @@ function freshLoop() {
 }
 
 /**
- * Nanoseconds per call of `op`, the median of `batches` batches. A batch calls `op` n times in a
+ * Nanoseconds per call of `op`, the medians over `batches` batches. A batch calls `op` n times in a
  * synchronous loop and then lets the event loop turn once, so work that calls defer (microtasks,
  * `setImmediate`) is paid inside the timed region. n is chosen so that a batch lasts about
  * `batchMs`; a warm-up of about `warmupMs` comes first.
@@ -34,18 +55,18 @@ export async function nsPerCall(op, { batches = 9, batchMs = 40, warmupMs = 300 
   }
   const samples = [];
   for (let b = 0; b < batches; b++) {
-    const t0 = performance.now();
+    const read = stopwatch();
     sink += loop(op, n);
     await turn();
-    samples.push(((performance.now() - t0) * 1e6) / n);
+    samples.push(read(n));
   }
   if (sink === 0.5) process.stderr.write('');
-  return median(samples);
+  return summarize(samples);
 }
 
 /**
- * Nanoseconds per iteration of an async `body(n)` that performs n awaits (or n of whatever unit),
- * the median of `batches` runs, after a warm-up of about `warmupMs`.
+ * Nanoseconds per unit of an async `body(n)` that performs n awaits (or n of whatever unit), the
+ * medians over `batches` runs, after a warm-up of about `warmupMs`.
  */
 export async function nsPerAsyncUnit(body, n, { batches = 9, warmupMs = 300 } = {}) {
   const warmupEnd = performance.now() + warmupMs;
@@ -53,9 +74,9 @@ export async function nsPerAsyncUnit(body, n, { batches = 9, warmupMs = 300 } = 
   await turn();
   const samples = [];
   for (let b = 0; b < batches; b++) {
-    const t0 = performance.now();
+    const read = stopwatch();
     await body(n);
-    samples.push(((performance.now() - t0) * 1e6) / n);
+    samples.push(read(n));
   }
-  return median(samples);
+  return summarize(samples);
 }
