@@ -9,7 +9,6 @@ import {
 import { parseModuleSpecifier } from './module-specifier.js';
 import { type CallHandlers, type ProbeCall, runObserved } from './observed-call.js';
 import { findProbe, registerProbe, unregisterProbe } from './probe-registry.js';
-import { releaseSettlementHook, retainSettlementHook } from './promise-settlement.js';
 import { resolveSlot, type Slot, splitPath } from './property-path.js';
 import { checkPatchable, patchSlot, type SlotPatch } from './slot-patch.js';
 
@@ -157,14 +156,6 @@ class HandlerProbe<Priv> extends ProbeBase<Priv> implements CallHandlers {
     newTarget: Function | undefined,
   ): unknown {
     return runObserved(this, this, original, thisArg, args, newTarget);
-  }
-
-  protected override onInstalled(): void {
-    if (this.ret !== undefined) retainSettlementHook();
-  }
-
-  protected override onDetached(): void {
-    if (this.ret !== undefined) releaseSettlementHook();
   }
 }
 

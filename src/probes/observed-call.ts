@@ -1,6 +1,6 @@
 import { types } from 'node:util';
 import { reportInternalError } from '../errors.js';
-import { observeSettlement } from './promise-settlement.js';
+import { enterObservedCall, leaveObservedCall, observeSettlement } from './promise-settlement.js';
 import { observeThenable } from './thenable-observer.js';
 
 /**
@@ -70,7 +70,7 @@ export class ObservedCall implements ProbeCall {
     return this.endedAtMs;
   }
 
-  settled(rejected: boolean, value: unknown, at: number): void {
+  outcome(rejected: boolean, value: unknown, at: number): void {
     if (rejected) this.finish('rejected', undefined, value, at);
     else this.finish('fulfilled', value, undefined, at);
   }
@@ -125,6 +125,9 @@ export function runObserved(
     callArgs[callArgs.length - 1] = wrapCallback(args[args.length - 1] as Function, call);
     byCallback = true;
   }
+  // the settle hook is held during the call, to recognise a promise that settles before it returns
+  const watch = !byCallback && handlers.ret !== undefined;
+  if (watch) enterObservedCall();
   let result: unknown;
   try {
     result =
@@ -132,22 +135,30 @@ export function runObserved(
         ? Reflect.apply(original, thisArg, callArgs)
         : Reflect.construct(original, callArgs, newTarget);
   } catch (error) {
+    if (watch) leaveObservedCall();
     call.finish('throw', undefined, error);
     throw error;
   }
-  if (byCallback || handlers.ret === undefined) return result;
-  observeResult(call, result, newTarget);
+  if (watch) {
+    observeResult(call, original, result, newTarget);
+    leaveObservedCall();
+  }
   return result;
 }
 
-function observeResult(call: ObservedCall, result: unknown, newTarget: Function | undefined): void {
+function observeResult(
+  call: ObservedCall,
+  original: Function,
+  result: unknown,
+  newTarget: Function | undefined,
+): void {
   if (
     newTarget === undefined &&
     result !== null &&
     (typeof result === 'object' || typeof result === 'function')
   ) {
     if (types.isPromise(result)) {
-      observeSettlement(result as Promise<unknown>, call);
+      observeSettlement(result as Promise<unknown>, original, call);
       return;
     }
     let then: unknown;

@@ -1,6 +1,6 @@
 /** Receives a thenable's outcome, as its `then` reports it to the first caller of `then`. */
 export interface ThenableObserver {
-  settled(rejected: boolean, value: unknown, at: number): void;
+  outcome(rejected: boolean, value: unknown, at: number): void;
 }
 
 /**
@@ -18,7 +18,7 @@ export function observeThenable(thenable: object, then: Function, observer: Then
   const report = (rejected: boolean, value: unknown) => {
     if (reported) return;
     reported = true;
-    observer.settled(rejected, value, performance.now());
+    observer.outcome(rejected, value, performance.now());
   };
   const shadow = function (
     this: unknown,

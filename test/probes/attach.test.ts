@@ -212,6 +212,24 @@ describe('attach: promises', () => {
     ]);
   });
 
+  it('a cached promise that settled long before the probe was attached is reported too', async () => {
+    const cached = Promise.resolve('cached');
+    await settle();
+    const pending = new Promise((resolve) => setTimeout(resolve, 5, 'later'));
+    const target = { get: () => cached, slow: () => pending };
+    const r = recorder();
+    track(attach(target, 'get', r.handlers));
+    track(attach(target, 'slow', r.handlers));
+    expect(target.get()).toBe(cached);
+    expect(target.slow()).toBe(pending);
+    await settle();
+    await settle();
+    expect(r.calls.map((c) => [c.end, c.result])).toEqual([
+      ['fulfilled', 'cached'],
+      ['fulfilled', 'later'],
+    ]);
+  });
+
   it('reports a handled rejection with the same reason', async () => {
     const error = new Error('nope');
     const target = {

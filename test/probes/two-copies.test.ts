@@ -6,7 +6,7 @@ const require = createRequire(import.meta.url);
 // dist/index.js and dist/index.cjs are two copies of tlob (as when a dependency pins another
 // version): their probes share one registry through globalThis.
 describe('two copies of tlob in one process', () => {
-  it('see each other\'s probes: one tlob probe per function, spec lists shared, module hooks installed once', async () => {
+  it("see each other's probes: one tlob probe per function, spec lists shared, module hooks installed once", async () => {
     const esm = await import(new URL('../../dist/index.js', import.meta.url).href);
     const cjs = require('../../dist/index.cjs');
     expect(esm.tlob).not.toBe(cjs.tlob);
