@@ -10,6 +10,7 @@ import { parseModuleSpecifier } from './module-specifier.js';
 import { type CallHandlers, type ProbeCall, runObserved } from './observed-call.js';
 import { findProbe, registerProbe, unregisterProbe } from './probe-registry.js';
 import { resolveSlot, type Slot, splitPath } from './property-path.js';
+import { reexportedSlot } from './reexport-slot.js';
 import { checkPatchable, patchSlot, type SlotPatch } from './slot-patch.js';
 
 /** The handlers and options of `attach`. */
@@ -92,8 +93,9 @@ export class ProbeBase<Priv = unknown> implements Probe<Priv>, WrapperCore, Modu
   /** Wraps the function at `path` from `root`; throws `ERR_TLOB_*` errors when it cannot. */
   install(root: object, label: string, moduleRoot?: ModuleRoot): void {
     if (!this.attached) return;
-    const slot: Slot = resolveSlot(root, this.path, this.caller, label);
+    let slot: Slot = resolveSlot(root, this.path, this.caller, label);
     const where = `${label}.${this.path}`;
+    if (slot.descriptor.get !== undefined) slot = reexportedSlot(slot) ?? slot;
     if (findProbe(slot.holder, slot.key, this.monitor) !== undefined) {
       throw new TlobError(
         'ERR_TLOB_ALREADY_ATTACHED',

@@ -8,15 +8,17 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
  * Copies a fixture app to a temporary directory laid out as an installed app would be:
- * `node_modules/tlob` links to this package (its built `dist/`), `node_modules/semver` to the
- * dev dependency. Returns the directory.
+ * `node_modules/tlob` links to this package (its built `dist/`), `node_modules/semver` and
+ * `node_modules/date-fns` to the dev dependencies. Returns the directory.
  */
 export function installFixture(name: string): string {
   const dir = mkdtempSync(join(tmpdir(), `tlob-${name}-`));
   cpSync(join(root, 'test/fixtures/probes', name), dir, { recursive: true });
   mkdirSync(join(dir, 'node_modules'));
   symlinkSync(root, join(dir, 'node_modules/tlob'), 'dir');
-  symlinkSync(join(root, 'node_modules/semver'), join(dir, 'node_modules/semver'), 'dir');
+  for (const dependency of ['semver', 'date-fns']) {
+    symlinkSync(join(root, 'node_modules', dependency), join(dir, 'node_modules', dependency), 'dir');
+  }
   return dir;
 }
 

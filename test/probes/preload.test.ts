@@ -110,6 +110,7 @@ describe('zero-code preload: an unchanged CommonJS app under --require tlob/regi
       'p ./lib.js:Store.prototype.put threshold=5ms',
       'p ./lib.js:Store.prototype.fetch threshold=5ms name=fetch',
       'p semver:satisfies threshold=1s',
+      'p date-fns:addDays threshold=1s name=addDays',
     ].join('\n');
     const run = runNode(dir, ['--require', 'tlob/register', 'app.js'], { TLOB_PROBES: probes });
     expect(run.stderr).not.toMatch(/Warning|Error/);
@@ -118,6 +119,25 @@ describe('zero-code preload: an unchanged CommonJS app under --require tlob/regi
     expect(violations(run.stderr).sort()).toEqual(
       ['./lib.js:handle', './lib.js:Store.prototype.put', 'fetch'].sort(),
     );
+  });
+
+  it('a getter re-export of an npm dependency (date-fns, compiled CommonJS) is patched where defined', () => {
+    writeFileSync(
+      join(dir, 'count.js'),
+      [
+        "require('./app.js');",
+        "setTimeout(() => console.error(JSON.stringify(require('tlob').tlob.stats().map((s) => [s.name, s.count]))), 300);",
+      ].join('\n'),
+    );
+    const run = runNode(dir, ['--require', 'tlob/register', 'count.js'], {
+      TLOB_PROBES: 'p date-fns:addDays threshold=1s name=addDays; p semver:valid threshold=1s',
+    });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe(baseline);
+    expect(JSON.parse(run.stderr.trim().split('\n').at(-1) as string)).toEqual([
+      ['addDays', 1],
+      ['semver:valid', 1],
+    ]);
   });
 
   it('works with --import too for a CommonJS app', () => {

@@ -181,6 +181,29 @@ describe('module specifiers in this process', () => {
     expect(semver.satisfies).toBe(original);
   });
 
+  it('a TypeScript-compiled CommonJS re-export (a non-configurable getter) is patched where the function is defined', () => {
+    const index = require('../fixtures/probes/ts-cjs/index.js');
+    const impl = require('../fixtures/probes/ts-cjs/impl.js');
+    const original = impl.greet;
+    const seen: unknown[] = [];
+    const probe = attach('./test/fixtures/probes/ts-cjs/index.js', 'greet', {
+      ret: (c) => void seen.push(c.result),
+      monitor: 'greet-test',
+    });
+    expect(index.greet).toBe(impl.greet);
+    expect(index.greet('a')).toBe('hello a');
+    expect(impl.greet.__original).toBe(original);
+    // the same function reached through either module is one slot
+    expect(() => attach(impl, 'greet', { ret: () => {}, monitor: 'greet-test' })).toThrow(
+      expect.objectContaining({ code: 'ERR_TLOB_ALREADY_ATTACHED' }),
+    );
+    expect(seen).toEqual(['hello a']);
+    probe.detach();
+    expect(impl.greet).toBe(original);
+    track(tlob.attach(index, 'greet', { budget: '1s' }));
+    expect(index.greet('b')).toBe('hello b');
+  });
+
   it('a module path that does not resolve in a loaded module fails at attach time', () => {
     expect(() => attach('node:path', 'jion', { entry: () => {} })).toThrow(/did you mean "join"/);
   });
