@@ -13,6 +13,7 @@ import { tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
 import { Window } from '../monitors/tlob/window.js';
 import { enterWindow, openWindow, runInWindow, windowYielded } from '../monitors/tlob/windows.js';
 import { type AttachTarget, ProbeBase } from './attach.js';
+import { observeThenable, type ThenableObserver } from './thenable-observer.js';
 
 /**
  * Attached tlob probes. Their `active` flag follows `tlob.enable()`/`tlob.disable()`, so that a
@@ -38,6 +39,8 @@ export class TlobProbe extends ProbeBase<undefined> {
   readonly name: string;
   readonly budgetNs: number;
   readonly stopPath = undefined;
+  /** Set once a call returned a thenable that is not a native promise: calls then wait for it. */
+  private returnsThenables = false;
 
   constructor(
     target: AttachTarget | string,
@@ -69,7 +72,83 @@ export class TlobProbe extends ProbeBase<undefined> {
     if (this.callback && args.length > 0 && typeof args[args.length - 1] === 'function') {
       return runWithCallback(this.site, original, thisArg, args, newTarget);
     }
-    return runInWindow(this.site, original, thisArg, args, newTarget);
+    if (this.returnsThenables) return runThenableAware(this.site, original, thisArg, args, newTarget);
+    const result = runInWindow(this.site, original, thisArg, args, newTarget);
+    // a thenable that is not a promise closed this call's window at the return; learn from it
+    if (result !== null && typeof result === 'object' && !(result instanceof Promise) && hasThen(result)) {
+      this.returnsThenables = true;
+    }
+    return result;
+  }
+}
+
+function hasThen(value: object): boolean {
+  try {
+    return typeof (value as { then?: unknown }).then === 'function';
+  } catch {
+    return false;
+  }
+}
+
+/** Closes a window when the thenable its call returned reports an outcome. */
+class ThenableEnd implements ThenableObserver {
+  constructor(readonly window: Window) {}
+  outcome(): void {
+    this.window.finish();
+  }
+}
+
+const AsyncFunction = (async () => {}).constructor;
+
+/**
+ * The path of a probe whose function returns thenables that are not native promises (query
+ * builders that run on `then`): the window stays open until the thenable reports an outcome to
+ * its first `then` caller (observed as by `attach`, without an extra `then` call). Promises and
+ * plain values end the window as in `runInWindow`.
+ */
+function runThenableAware(
+  site: Site,
+  original: Function,
+  thisArg: unknown,
+  args: ArrayLike<unknown>,
+  newTarget: Function | undefined,
+): unknown {
+  if (!tlobMonitor.enabled) {
+    return newTarget === undefined
+      ? Reflect.apply(original, thisArg, args)
+      : Reflect.construct(original, args, newTarget);
+  }
+  const window = openWindow(site);
+  holdSettleHook();
+  let result: unknown;
+  try {
+    result = enterWindow(window, original, thisArg, args, newTarget);
+  } catch (error) {
+    releaseSettleHook();
+    window.finish();
+    throw error;
+  }
+  try {
+    if (result instanceof Promise) {
+      if (!settledJustNow(result) && (original.constructor === AsyncFunction || isPending(result))) {
+        windowYielded(window);
+        watchSettled(result, window);
+      } else {
+        window.finish();
+      }
+      return result;
+    }
+    if (result !== null && typeof result === 'object' && newTarget === undefined) {
+      const then = hasThen(result) ? (result as { then: Function }).then : undefined;
+      if (then !== undefined && observeThenable(result, then, new ThenableEnd(window))) {
+        windowYielded(window);
+        return result;
+      }
+    }
+    window.finish();
+    return result;
+  } finally {
+    releaseSettleHook();
   }
 }
 

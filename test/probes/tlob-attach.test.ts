@@ -276,3 +276,29 @@ describe('tlob.attach with { callback: true }', () => {
     probe.detach();
   });
 });
+
+describe('tlob.attach on a function that returns thenables (not promises)', () => {
+  it('after the first such call, windows stay open until the thenable settles; its then runs once', async () => {
+    const results: WindowResult[] = [];
+    let thenCalls = 0;
+    const db = {
+      query(ms: number) {
+        // a lazy query builder: the work starts when someone calls then
+        return {
+          // biome-ignore lint/suspicious/noThenProperty: a thenable is what this test needs
+          then(resolve: (v: string) => void) {
+            thenCalls++;
+            setTimeout(() => resolve(`rows after ${ms}`), ms);
+          },
+        };
+      },
+    };
+    track(tlob.attach(db, 'query', { budget: '1s', name: 'query', onStop: (r) => results.push(r) }));
+    expect(await db.query(1)).toBe('rows after 1');
+    expect(await db.query(15)).toBe('rows after 15');
+    await sleep(1);
+    expect(thenCalls).toBe(2);
+    expect(results).toHaveLength(2);
+    expect(results[1]?.elapsedNs).toBeGreaterThan(12e6);
+  });
+});
