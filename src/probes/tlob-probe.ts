@@ -11,9 +11,9 @@ import { tlob as core } from '../monitors/tlob/facade.js';
 import { createSite, type Site, type WindowOptions } from '../monitors/tlob/site.js';
 import { tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
 import { Window } from '../monitors/tlob/window.js';
-import { enterWindow, openWindow, runInWindow, windowYielded } from '../monitors/tlob/windows.js';
+import { runInWindow } from '../monitors/tlob/windows.js';
 import { type AttachTarget, ProbeBase } from './attach.js';
-import { observeThenable, type ThenableObserver } from './thenable-observer.js';
+import { hasThen, runThenableAware, runWithCallback } from './tlob-call-paths.js';
 
 /**
  * Attached tlob probes. Their `active` flag follows `tlob.enable()`/`tlob.disable()`, so that a
@@ -80,117 +80,6 @@ export class TlobProbe extends ProbeBase<undefined> {
     }
     return result;
   }
-}
-
-function hasThen(value: object): boolean {
-  try {
-    return typeof (value as { then?: unknown }).then === 'function';
-  } catch {
-    return false;
-  }
-}
-
-/** Closes a window when the thenable its call returned reports an outcome. */
-class ThenableEnd implements ThenableObserver {
-  constructor(readonly window: Window) {}
-  outcome(): void {
-    this.window.finish();
-  }
-}
-
-const AsyncFunction = (async () => {}).constructor;
-
-/**
- * The path of a probe whose function returns thenables that are not native promises (query
- * builders that run on `then`): the window stays open until the thenable reports an outcome to
- * its first `then` caller (observed as by `attach`, without an extra `then` call). Promises and
- * plain values end the window as in `runInWindow`.
- */
-function runThenableAware(
-  site: Site,
-  original: Function,
-  thisArg: unknown,
-  args: ArrayLike<unknown>,
-  newTarget: Function | undefined,
-): unknown {
-  if (!tlobMonitor.enabled) {
-    return newTarget === undefined
-      ? Reflect.apply(original, thisArg, args)
-      : Reflect.construct(original, args, newTarget);
-  }
-  const window = openWindow(site);
-  holdSettleHook();
-  let result: unknown;
-  try {
-    result = enterWindow(window, original, thisArg, args, newTarget);
-  } catch (error) {
-    releaseSettleHook();
-    window.finish();
-    throw error;
-  }
-  try {
-    if (result instanceof Promise) {
-      if (!settledJustNow(result) && (original.constructor === AsyncFunction || isPending(result))) {
-        windowYielded(window);
-        watchSettled(result, window);
-      } else {
-        window.finish();
-      }
-      return result;
-    }
-    if (result !== null && typeof result === 'object' && newTarget === undefined) {
-      const then = hasThen(result) ? (result as { then: Function }).then : undefined;
-      if (then !== undefined && observeThenable(result, then, new ThenableEnd(window))) {
-        windowYielded(window);
-        return result;
-      }
-    }
-    window.finish();
-    return result;
-  } finally {
-    releaseSettleHook();
-  }
-}
-
-/**
- * A callback-style call (`{ callback: true }`): the window closes when the callback (the last
- * argument) is first called, or at a synchronous throw. The callee gets a wrapper of the callback
- * that calls the original with the same `this` and arguments, every time.
- */
-function runWithCallback(
-  site: Site,
-  original: Function,
-  thisArg: unknown,
-  args: ArrayLike<unknown>,
-  newTarget: Function | undefined,
-): unknown {
-  if (!tlobMonitor.enabled) {
-    return newTarget === undefined
-      ? Reflect.apply(original, thisArg, args)
-      : Reflect.construct(original, args, newTarget);
-  }
-  const window = openWindow(site);
-  const callArgs = Array.prototype.slice.call(args) as unknown[];
-  const callback = callArgs[callArgs.length - 1] as Function;
-  let called = false;
-  const wrapped = function (this: unknown, ...callbackArgs: unknown[]): unknown {
-    if (!called) {
-      called = true;
-      window.finish();
-    }
-    return Reflect.apply(callback, this, callbackArgs);
-  };
-  Object.defineProperty(wrapped, 'length', { value: callback.length });
-  callArgs[callArgs.length - 1] = wrapped;
-  let result: unknown;
-  try {
-    result = enterWindow(window, original, thisArg, callArgs, newTarget);
-  } catch (error) {
-    window.finish();
-    throw error;
-  }
-  if (!called) windowYielded(window);
-  return result;
 }
 
 /** Windows opened by the start probe of each pair, so that its stop probe finds its own. */

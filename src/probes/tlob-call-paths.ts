@@ -1,0 +1,137 @@
+import {
+  holdSettleHook,
+  isPending,
+  releaseSettleHook,
+  settledJustNow,
+  watchSettled,
+} from '../context/settle-watch.js';
+import type { Site } from '../monitors/tlob/site.js';
+import { tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
+import type { Window } from '../monitors/tlob/window.js';
+import { enterWindow, openWindow, windowYielded } from '../monitors/tlob/windows.js';
+import { observeThenable, type ThenableObserver } from './thenable-observer.js';
+
+/*
+ * The call paths of a `tlob.attach` probe besides `runInWindow` (which handles synchronous
+ * returns and native promises): callback-style calls, and functions that return thenables.
+ */
+
+/** Calls (or, with `newTarget`, constructs) `fn` unobserved. */
+export function callThrough(
+  fn: Function,
+  thisArg: unknown,
+  args: ArrayLike<unknown>,
+  newTarget: Function | undefined,
+): unknown {
+  return newTarget === undefined ? Reflect.apply(fn, thisArg, args) : Reflect.construct(fn, args, newTarget);
+}
+
+/** Opens a window and calls `fn` in it; a synchronous throw closes the window and is rethrown. */
+function callInNewWindow(
+  site: Site,
+  fn: Function,
+  thisArg: unknown,
+  args: ArrayLike<unknown>,
+  newTarget: Function | undefined,
+  beforeFinish?: () => void,
+): { window: Window; result: unknown } {
+  const window = openWindow(site);
+  try {
+    return { window, result: enterWindow(window, fn, thisArg, args, newTarget) };
+  } catch (error) {
+    beforeFinish?.();
+    window.finish();
+    throw error;
+  }
+}
+
+/** Whether `value` has a callable `then` (a getter that throws counts as no). */
+export function hasThen(value: object): boolean {
+  try {
+    return typeof (value as { then?: unknown }).then === 'function';
+  } catch {
+    return false;
+  }
+}
+
+/** Closes a window when the thenable its call returned reports an outcome. */
+class ThenableEnd implements ThenableObserver {
+  constructor(readonly window: Window) {}
+  outcome(): void {
+    this.window.finish();
+  }
+}
+
+const AsyncFunction = (async () => {}).constructor;
+
+/**
+ * The path of a probe whose function returns thenables that are not native promises (query
+ * builders that run on `then`): the window stays open until the thenable reports an outcome to
+ * its first `then` caller (observed as by `attach`, without an extra `then` call). Promises and
+ * plain values end the window as in `runInWindow`.
+ */
+export function runThenableAware(
+  site: Site,
+  original: Function,
+  thisArg: unknown,
+  args: ArrayLike<unknown>,
+  newTarget: Function | undefined,
+): unknown {
+  if (!tlobMonitor.enabled) return callThrough(original, thisArg, args, newTarget);
+  holdSettleHook();
+  const { window, result } = callInNewWindow(site, original, thisArg, args, newTarget, releaseSettleHook);
+  try {
+    if (result instanceof Promise) {
+      if (!settledJustNow(result) && (original.constructor === AsyncFunction || isPending(result))) {
+        windowYielded(window);
+        watchSettled(result, window);
+      } else {
+        window.finish();
+      }
+      return result;
+    }
+    if (result !== null && typeof result === 'object' && newTarget === undefined && hasThen(result)) {
+      const then = (result as { then: Function }).then;
+      if (observeThenable(result, then, new ThenableEnd(window))) {
+        windowYielded(window);
+        return result;
+      }
+    }
+    window.finish();
+    return result;
+  } finally {
+    releaseSettleHook();
+  }
+}
+
+/**
+ * A callback-style call (`{ callback: true }`): the window closes when the callback (the last
+ * argument) is first called, or at a synchronous throw. The callee gets a wrapper of the callback
+ * that calls the original with the same `this` and arguments, every time.
+ */
+export function runWithCallback(
+  site: Site,
+  original: Function,
+  thisArg: unknown,
+  args: ArrayLike<unknown>,
+  newTarget: Function | undefined,
+): unknown {
+  if (!tlobMonitor.enabled) return callThrough(original, thisArg, args, newTarget);
+  const callArgs = Array.prototype.slice.call(args) as unknown[];
+  const callback = callArgs[callArgs.length - 1] as Function;
+  const state = { window: undefined as Window | undefined, called: false };
+  const wrapped = function (this: unknown, ...callbackArgs: unknown[]): unknown {
+    if (!state.called) {
+      state.called = true;
+      state.window?.finish();
+    }
+    return Reflect.apply(callback, this, callbackArgs);
+  };
+  Object.defineProperty(wrapped, 'length', { value: callback.length });
+  callArgs[callArgs.length - 1] = wrapped;
+  const { window, result } = callInNewWindow(site, original, thisArg, callArgs, newTarget);
+  state.window = window;
+  if (state.called) window.finish();
+  else windowYielded(window);
+  return result;
+}
