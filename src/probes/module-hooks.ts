@@ -67,7 +67,10 @@ export function installModuleHooks(registry: ModuleRegistry): void {
       registry.seen.add(url);
       const entry = registry.byUrl.get(url);
       if (entry === undefined || result.source === undefined || result.source === null) return result;
-      if (result.format === 'commonjs' || result.format === undefined || result.format === null) {
+      const commonJs =
+        result.format === 'commonjs' ||
+        ((result.format === undefined || result.format === null) && !/\.(json|node|wasm)$/.test(url));
+      if (commonJs) {
         return { ...result, source: `${sourceText(result.source)}${cjsEpilogue(url)}` };
       }
       return result;
