@@ -48,7 +48,13 @@ export function installModuleHooks(registry: ModuleRegistry): void {
       if (entry === undefined) return result;
       registry.byUrl.set(result.url, entry);
       const fromFacade = context.parentURL !== undefined && context.parentURL === facadeUrl(result.url);
-      if (result.format === 'module' && !fromFacade && context.conditions?.includes('import') === true) {
+      // TypeScript run by Node (type stripping) resolves with no format: .ts may be either kind,
+      // and a facade over a CommonJS module is harmless (the registry ignores it)
+      const esm =
+        result.format === 'module' ||
+        result.format === 'module-typescript' ||
+        ((result.format === undefined || result.format === null) && /\.m?ts$/.test(result.url));
+      if (esm && !fromFacade && context.conditions?.includes('import') === true) {
         return { ...result, url: facadeUrl(result.url) };
       }
       return result;
@@ -69,6 +75,7 @@ export function installModuleHooks(registry: ModuleRegistry): void {
       if (entry === undefined || result.source === undefined || result.source === null) return result;
       const commonJs =
         result.format === 'commonjs' ||
+        result.format === 'commonjs-typescript' ||
         ((result.format === undefined || result.format === null) && !/\.(json|node|wasm)$/.test(url));
       if (commonJs) {
         return { ...result, source: `${sourceText(result.source)}${cjsEpilogue(url)}` };

@@ -43,6 +43,8 @@ export interface ModuleRegistry {
   readonly byUrl: Map<string, TargetEntry>;
   /** URLs loaded since the hooks were installed. */
   readonly seen: Set<string>;
+  /** URLs of CommonJS modules patched through their exports object. */
+  readonly commonJs: Set<string>;
   hooksInstalled: boolean;
   /** True when the hooks were installed before the application's entry module (the preload). */
   hooksFromStart: boolean;
@@ -73,6 +75,7 @@ function createRegistry(): ModuleRegistry {
     targets: new Map(),
     byUrl: new Map(),
     seen: new Set(),
+    commonJs: new Set(),
     hooksInstalled: false,
     hooksFromStart: false,
     cjsLoaded(module, url) {
@@ -86,6 +89,7 @@ function createRegistry(): ModuleRegistry {
         ) {
           return;
         }
+        registry.commonJs.add(url);
         addRoot(entry, { object: exports, label: entry.specifier.text, rebindable: undefined, sync() {} });
       } catch (error) {
         reportInternalError(`module hook for ${url}`, error);
@@ -94,7 +98,8 @@ function createRegistry(): ModuleRegistry {
     esmLoaded(url, namespace, names, set) {
       try {
         const entry = registry.byUrl.get(url);
-        if (entry === undefined) return;
+        // a CommonJS module behind a facade was patched through its exports already
+        if (entry === undefined || registry.commonJs.has(url)) return;
         if (!registry.seen.has(url) && !registry.hooksFromStart) {
           // the facade is new, but the module it imports was loaded before the hooks: whoever
           // imported it then keeps the unwrapped exports; importers from now on get the wrappers

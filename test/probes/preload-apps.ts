@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, renameSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,11 +9,16 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 /**
  * Copies a fixture app to a temporary directory laid out as an installed app would be:
  * `node_modules/tlob` links to this package (its built `dist/`), `node_modules/semver` and
- * `node_modules/date-fns` to the dev dependencies. Returns the directory.
+ * `node_modules/date-fns` to the dev dependencies. TypeScript sources are kept as `*.fixture`
+ * (so that the repository's own type-check leaves them alone) and get their names back here.
+ * Returns the directory.
  */
 export function installFixture(name: string): string {
   const dir = mkdtempSync(join(tmpdir(), `tlob-${name}-`));
   cpSync(join(root, 'test/fixtures/probes', name), dir, { recursive: true });
+  for (const file of readdirSync(dir)) {
+    if (file.endsWith('.fixture')) renameSync(join(dir, file), join(dir, file.slice(0, -'.fixture'.length)));
+  }
   mkdirSync(join(dir, 'node_modules'));
   symlinkSync(root, join(dir, 'node_modules/tlob'), 'dir');
   for (const dependency of ['semver', 'date-fns']) {
