@@ -85,6 +85,11 @@ const node = nodeBinary();
 if (!existsSync(node)) throw new Error(`no node binary at ${node}`);
 const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
 const major = version.replace(/^v/, '').split('.')[0];
+if (Number(major) < 22) {
+  throw new Error(
+    `tlob needs Node >= 22, ${node} is ${version}: put Node 22+ first on PATH or pass --node=24`,
+  );
+}
 const only = argValue('only', undefined)?.split(',');
 const selected = only === undefined ? suites : suites.filter((s) => only.includes(s.name));
 if (selected.length === 0) throw new Error(`--only names none of ${suites.map((s) => s.name).join(', ')}`);
