@@ -29,12 +29,12 @@ function closureWrap(fn) {
 }
 
 /** The same wrapper timing each call with two `performance.now()` reads. */
-const clock = { total: 0 };
+const clockSink = { total: 0 };
 function twoClockWrap(fn) {
   return function wrapped(...args) {
     const t0 = performance.now();
     const result = Reflect.apply(fn, this, args);
-    clock.total += performance.now() - t0;
+    clockSink.total += performance.now() - t0;
     return result;
   };
 }
