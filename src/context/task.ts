@@ -7,6 +7,8 @@ export interface Task {
   readonly parent: Task | undefined;
   /** False once the task stopped or stopped being monitored: it then ignores every call below. */
   readonly live: boolean;
+  /** True while the task waits on something not ready (it then needs to know when it became ready). */
+  readonly sleeping: boolean;
   /** A continuation of the task starts on the thread; `readyNs` is when it became runnable. */
   switchIn(now: number, readyNs: number): void;
   /** The continuation that ran ends. */

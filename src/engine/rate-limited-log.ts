@@ -27,11 +27,6 @@ export class RateLimitedLog {
     return true;
   }
 
-  /** Lines held back and not yet reported. */
-  get pending(): number {
-    return this.suppressed;
-  }
-
   private startInterval(now: number): void {
     this.windowStart = now;
     this.written = 0;

@@ -80,9 +80,23 @@ function distribution(h: LogLinearHistogram): Distribution {
 /** Every name's recorder, in first-seen order. */
 export const statsByName = new Map<string, StatsRecorder>();
 
-/** The recorder of `name`, created on first use. */
+/** Names kept apart; windows of further names are counted together under `OTHER_NAME`. */
+export const MAX_NAMES = 1000;
+export const OTHER_NAME = '(other)';
+
+/** The recorder of `name`, created on first use; past `MAX_NAMES` names, the shared `(other)` one. */
 export function statsFor(name: string): StatsRecorder {
   let stats = statsByName.get(name);
-  if (stats === undefined) statsByName.set(name, (stats = new StatsRecorder(name)));
+  if (stats !== undefined) return stats;
+  if (statsByName.size >= MAX_NAMES) {
+    stats = statsByName.get(OTHER_NAME);
+    if (stats !== undefined) return stats;
+    process.emitWarning(
+      `tlob: more than ${MAX_NAMES} window names; the windows of further names are counted under "${OTHER_NAME}" (use few, stable names: a route, not a URL)`,
+      { type: 'TlobWarning', code: 'TLOB_TOO_MANY_NAMES' },
+    );
+    name = OTHER_NAME;
+  }
+  statsByName.set(name, (stats = new StatsRecorder(name)));
   return stats;
 }

@@ -267,3 +267,40 @@ describe('stats', () => {
     expect(s).toMatchObject({ count: 0, violations: 1 });
   });
 });
+
+describe('bounded names', () => {
+  it('past 1000 names, windows are counted under "(other)" with one warning, and run() sites stop growing', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    for (let i = 0; i < 1200; i++) tlob.run(`dyn-${i}`, { budget: '1s' }, () => i);
+    await sleep(5);
+    process.off('warning', onWarning);
+    const names = tlob.stats().map((s) => s.name);
+    expect(names.length).toBeLessThanOrEqual(1001);
+    expect(names).toContain('(other)');
+    expect(warnings.filter((w) => w.message.includes('(other)'))).toHaveLength(1);
+  });
+});
+
+describe('parent chains', () => {
+  it('a window opened from a continuation of a stopped window does not keep it as parent', async () => {
+    let depth = 0;
+    await new Promise<void>((resolve) => {
+      let n = 0;
+      const tick = () =>
+        tlob.run('tick', { budget: '1s' }, () => {
+          let w = tlob.current() as { parent?: unknown } | undefined;
+          depth = 0;
+          while (w !== undefined) {
+            depth++;
+            w = w.parent as typeof w;
+          }
+          if (++n < 50) setImmediate(tick);
+          else resolve();
+        });
+      tick();
+    });
+    expect(depth).toBe(1);
+  });
+});

@@ -5,7 +5,7 @@ import { checkReactor, type Reactor } from '../../engine/reactors.js';
 import { describeValue, reportInternalError, TlobTypeError } from '../../errors.js';
 import { type ChannelName, channels } from '../../report/channels.js';
 import type { ViolationRing } from '../../report/ring.js';
-import { type NameStats, statsByName } from '../../report/stats.js';
+import { MAX_NAMES, type NameStats, statsByName } from '../../report/stats.js';
 import { violationRing } from '../../report/violation-ring.js';
 import type { WindowResult } from './result.js';
 import { createSite, type Site, type WindowOptions } from './site.js';
@@ -69,7 +69,7 @@ function runSite(name: unknown, options: unknown): Site {
     fresh.fast = site.fast;
     fresh.syncStreak = site.syncStreak;
   }
-  runSites.set(name, fresh);
+  if (site !== undefined || runSites.size < MAX_NAMES) runSites.set(name, fresh);
   return fresh;
 }
 
@@ -119,7 +119,7 @@ export const tlob = {
         `tlob.run: expected \`onStop\` to be a function, got ${describeValue(onStop)}`,
       );
     }
-    return runInWindow<T>(site, fn, undefined, [], undefined, onStop);
+    return runInWindow<T>(site, fn, undefined, [], undefined, onStop, true);
   },
 
   /** The innermost open window of the current context, or `undefined`. */
@@ -173,7 +173,7 @@ export const tlob = {
    * `process.emitWarning` instead of becoming an uncaught exception. Returns an unsubscribe function.
    */
   subscribe(name: ChannelName, listener: Listener): () => void {
-    const ch = channels[name];
+    const ch = Object.hasOwn(channels, name) ? channels[name] : undefined;
     if (ch === undefined) {
       throw new TlobTypeError(
         'ERR_TLOB_INVALID_ARG',

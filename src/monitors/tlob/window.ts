@@ -58,6 +58,10 @@ export class Window extends Instance implements Task, SettleWatcher {
     return this.monitoring && this.settledNs < 0;
   }
 
+  get sleeping(): boolean {
+    return this.state === S_SLEEPING;
+  }
+
   /** Adds the time since the last change to the current state's bucket. */
   account(at: number): void {
     const d = at - this.lastNs;

@@ -1,5 +1,5 @@
-import { currentTask, enterSync, restoreSync, taskStorage } from '../../context/current-task.js';
-import { holdSchedulerHooks } from '../../context/scheduler-hooks.js';
+import { currentTask, enterSync, liveTask, restoreSync, taskStorage } from '../../context/current-task.js';
+import { holdSchedulerHooks, releaseStorageWhenIdle } from '../../context/scheduler-hooks.js';
 import {
   holdSettleHook,
   isPending,
@@ -19,7 +19,15 @@ let nextId = 1;
 /** Opens a window for `site` whose parent is the current window; it is not bound to any context yet. */
 export function openWindow(site: Site, onStop: OnStop | undefined = site.onStop): Window {
   const now = nowNs();
-  const window = new Window(nextId++, site.name, site.budgetNs, now, currentTask(), site.stats, onStop);
+  const window = new Window(
+    nextId++,
+    site.name,
+    site.budgetNs,
+    now,
+    liveTask(currentTask()),
+    site.stats,
+    onStop,
+  );
   tlobMonitor.startAndHandle(window, E_START, now);
   return window;
 }
@@ -70,16 +78,18 @@ function isAsyncFunction(fn: Function): boolean {
   return c === AsyncFunction || c === AsyncGeneratorFunction;
 }
 
-/** Stops a window, and with the `'throw'` reactor throws for an over-budget result. */
-function stopOrThrow(window: Window): WindowResult {
-  return window.stop();
+/** Stops a window; with `throwing` and the `'throw'` reactor, throws for an over-budget result. */
+function stopWindow(window: Window, throwing: boolean): WindowResult {
+  return throwing ? window.stop() : window.finish();
 }
 
-function throwIfOver(window: Window): (value: unknown) => unknown {
-  return (value) => {
-    stopOrThrow(window);
+/** The promise `run` returns: the call's own, or with the `'throw'` reactor one that rejects when over budget. */
+function returned<T>(window: Window, promise: Promise<unknown>, throwing: boolean): T {
+  if (!throwing || tlobMonitor.reactor !== 'throw') return promise as T;
+  return promise.then((value) => {
+    window.stop();
     return value;
-  };
+  }) as T;
 }
 
 /** Consecutive synchronous returns after which a site takes the synchronous fast path. */
@@ -96,6 +106,9 @@ export const FAST_PATH_AFTER = 16;
  * `async function`). If a fast-path call returns a promise after all, that call's continuations run
  * in the caller's context (the window counts them as sleeping) and the site goes back to the async
  * path.
+ *
+ * `throwing` (set by `tlob.run`, never by probes) lets the `'throw'` reactor turn an over-budget
+ * result into a `TlobBudgetError`; a probed function always returns and throws exactly what it does.
  */
 export function runInWindow<T>(
   site: Site,
@@ -104,10 +117,12 @@ export function runInWindow<T>(
   args: ArrayLike<unknown>,
   newTarget?: Function,
   onStop?: OnStop,
+  throwing = false,
 ): T {
   if (!tlobMonitor.enabled) return invoke(fn, thisArg, args, newTarget) as T;
   const window = openWindow(site, onStop ?? site.onStop);
-  if (!site.fast || isAsyncFunction(fn)) return runAsync(site, window, fn, thisArg, args, newTarget);
+  if (!site.fast || isAsyncFunction(fn))
+    return runAsync(site, window, fn, thisArg, args, newTarget, throwing);
   const previous = enterSync(window);
   let result: unknown;
   try {
@@ -129,9 +144,9 @@ export function runInWindow<T>(
     } else {
       window.finish();
     }
-    return (tlobMonitor.reactor === 'throw' ? result.then(throwIfOver(window)) : result) as T;
+    return returned<T>(window, result, throwing);
   }
-  stopOrThrow(window);
+  stopWindow(window, throwing);
   return result as T;
 }
 
@@ -142,6 +157,7 @@ function runAsync<T>(
   thisArg: unknown,
   args: ArrayLike<unknown>,
   newTarget: Function | undefined,
+  throwing: boolean,
 ): T {
   holdSettleHook();
   let result: unknown;
@@ -155,7 +171,8 @@ function runAsync<T>(
   if (!(result instanceof Promise)) {
     releaseSettleHook();
     if (++site.syncStreak >= FAST_PATH_AFTER) site.fast = true;
-    stopOrThrow(window);
+    releaseStorageWhenIdle();
+    stopWindow(window, throwing);
     return result as T;
   }
   site.syncStreak = 0;
@@ -168,5 +185,5 @@ function runAsync<T>(
     window.finish();
   }
   releaseSettleHook();
-  return (tlobMonitor.reactor === 'throw' ? result.then(throwIfOver(window)) : result) as T;
+  return returned<T>(window, result, throwing);
 }
