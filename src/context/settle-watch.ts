@@ -89,3 +89,19 @@ export function isPending(promise: Promise<unknown>): boolean {
   // (async ids, AsyncLocalStorage stores) follow the state.
   return PENDING.test(inspect(promise, inspectOptions));
 }
+
+/** Stops watching `promise` for `watcher` (a promise that turned out to have settled before it was watched). */
+export function unwatchSettled(promise: Promise<unknown>, watcher: SettleWatcher): void {
+  const existing = watched.get(promise);
+  if (existing === undefined) return;
+  if (Array.isArray(existing)) {
+    const rest = existing.filter((w) => w !== watcher);
+    if (rest.length > 0) {
+      watched.set(promise, rest.length === 1 ? (rest[0] as SettleWatcher) : rest);
+      return;
+    }
+  } else if (existing !== watcher) return;
+  watched.delete(promise);
+  pending--;
+  if (pending === 0 && holds === 0) stopHook();
+}

@@ -292,3 +292,27 @@ describe('a fast-path site that returns a promise', () => {
     expect(out.split('\n').filter(Boolean).sort()).toEqual(['stopped true', 'unhandledRejection late']);
   });
 });
+
+describe('sites whose promises have always been pending', () => {
+  it('skip the state check, and a settled promise is then recognised at the deadline, without a violation', async () => {
+    const seen = collectViolations();
+    const results: { elapsedNs: number; overBudget: boolean }[] = [];
+    const onStop = (r: { elapsedNs: number; overBudget: boolean }) => results.push(r);
+    const settled = Promise.resolve('old');
+    await settled;
+    let useOld = false;
+    const fn = () => (useOld ? settled : sleep(1).then(() => 'fresh'));
+    for (let i = 0; i < 20; i++) await tlob.run('assumes-pending', { budget: '30ms', onStop }, fn);
+    useOld = true;
+    const p = tlob.run('assumes-pending', { budget: '30ms', onStop }, fn);
+    expect(p).toBe(settled);
+    await sleep(60);
+    seen.stop();
+    expect(seen.list).toHaveLength(0);
+    expect(results).toHaveLength(21);
+    expect(ms(results[20]?.elapsedNs ?? 1e9)).toBeLessThan(5); // ended at the return
+    // and the site looks at states again: the next old promise closes its window at once
+    tlob.run('assumes-pending', { budget: '30ms', onStop }, fn);
+    expect(results).toHaveLength(22);
+  });
+});

@@ -1,6 +1,6 @@
 import { enterSync, isSyncTask, liveTask, taskStorage } from '../../context/current-task.js';
 import { releaseSchedulerHooks } from '../../context/scheduler-hooks.js';
-import type { SettleWatcher } from '../../context/settle-watch.js';
+import { isPending, type SettleWatcher, unwatchSettled } from '../../context/settle-watch.js';
 import type { Task } from '../../context/task.js';
 import { nowNs } from '../../engine/clock.js';
 import { Instance, publishGuarded } from '../../engine/monitor.js';
@@ -9,6 +9,7 @@ import { channels } from '../../report/channels.js';
 import type { StatsRecorder } from '../../report/stats.js';
 import { E_SLEEP, E_STOP, E_SWITCH_IN, E_WAKEUP, S_RUNNING, S_SLEEPING, S_WAITING } from './model.js';
 import { TlobBudgetError, type WindowResult } from './result.js';
+import type { Site } from './site.js';
 import { tlobMonitor } from './tlob-monitor.js';
 
 /** Called with the result of every window when it stops. */
@@ -37,6 +38,10 @@ export class Window extends Instance implements Task, SettleWatcher {
   holdsHooks = false;
   /** Set when `tlob.start` bound the window with `enterWith`: `stop` then restores the context. */
   enteredWith = false;
+  /** A returned promise assumed pending without a look at its state; checked at the deadline. */
+  unverified: Promise<unknown> | undefined = undefined;
+  /** The site whose assumption `unverified` rests on. */
+  site: Site | undefined = undefined;
 
   constructor(
     id: number,
@@ -89,8 +94,27 @@ export class Window extends Instance implements Task, SettleWatcher {
     if (this.state === S_RUNNING) this.step(E_SLEEP, now);
   }
 
+  /**
+   * The deadline passed. If the call's promise was only assumed pending and in fact had settled
+   * before the call returned, the window ended at the return: it is finished there, with no
+   * violation, and its site goes back to looking at every promise's state.
+   */
+  override expire(now: number): void {
+    const promise = this.unverified;
+    if (promise !== undefined && !isPending(promise)) {
+      this.unverified = undefined;
+      if (this.site !== undefined) this.site.assumePending = false;
+      unwatchSettled(promise, this);
+      this.settledNs = this.lastNs; // the yield at the return
+      scheduleFinish(this);
+      return;
+    }
+    super.expire(now);
+  }
+
   /** The watched promise settled (called inside a promise hook: only arithmetic here). */
   settled(now: number): void {
+    this.unverified = undefined;
     if (this.result !== undefined || this.settledNs >= 0) return;
     this.switchIn(now, now);
     this.account(now);

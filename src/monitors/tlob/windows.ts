@@ -78,6 +78,11 @@ function isAsyncFunction(fn: Function): boolean {
   return c === AsyncFunction || c === AsyncGeneratorFunction;
 }
 
+function waitFor(window: Window, promise: Promise<unknown>): void {
+  windowYielded(window);
+  watchSettled(promise, window);
+}
+
 /** Stops a window; with `throwing` and the `'throw'` reactor, throws for an over-budget result. */
 function stopWindow(window: Window, throwing: boolean): WindowResult {
   return throwing ? window.stop() : window.finish();
@@ -177,11 +182,21 @@ function runAsync<T>(
   }
   site.syncStreak = 0;
   // An async function's promise is new: if it did not settle during the call, it is pending. Any
-  // other function may return an older promise, settled or not, which needs a look at its state.
-  if (!settledJustNow(result) && (isAsyncFunction(fn) || isPending(result))) {
-    windowYielded(window);
-    watchSettled(result, window);
+  // other function may return an older promise, settled or not, which needs a look at its state,
+  // unless the site has shown that its promises are pending (then checked only at the deadline).
+  if (settledJustNow(result)) {
+    window.finish();
+  } else if (isAsyncFunction(fn)) {
+    waitFor(window, result);
+  } else if (site.assumePending) {
+    window.unverified = result;
+    window.site = site;
+    waitFor(window, result);
+  } else if (isPending(result)) {
+    if (++site.pendingStreak >= FAST_PATH_AFTER) site.assumePending = true;
+    waitFor(window, result);
   } else {
+    site.pendingStreak = 0;
     window.finish();
   }
   releaseSettleHook();
