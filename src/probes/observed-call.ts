@@ -140,8 +140,15 @@ export function runObserved(
     throw error;
   }
   if (watch) {
-    observeResult(call, original, result, newTarget);
-    leaveObservedCall();
+    try {
+      observeResult(call, original, result, newTarget);
+    } catch (error) {
+      // an exotic result (a Proxy whose traps throw): the call itself went fine, so it returns
+      reportInternalError('observing a returned value', error);
+      call.finish('return', result, undefined);
+    } finally {
+      leaveObservedCall();
+    }
   }
   return result;
 }

@@ -5,6 +5,7 @@ import {
   settledJustNow,
   watchSettled,
 } from '../context/settle-watch.js';
+import { reportInternalError } from '../errors.js';
 import type { Site } from '../monitors/tlob/site.js';
 import { tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
 import type { Window } from '../monitors/tlob/window.js';
@@ -91,10 +92,15 @@ export function runThenableAware(
       return result;
     }
     if (result !== null && typeof result === 'object' && newTarget === undefined && hasThen(result)) {
-      const then = (result as { then: Function }).then;
-      if (observeThenable(result, then, new ThenableEnd(window))) {
-        windowYielded(window);
-        return result;
+      try {
+        const then = (result as { then: Function }).then;
+        if (observeThenable(result, then, new ThenableEnd(window))) {
+          windowYielded(window);
+          return result;
+        }
+      } catch (error) {
+        // an exotic thenable (a Proxy whose traps throw): the call went fine, so it returns
+        reportInternalError('observing a returned thenable', error);
       }
     }
     window.finish();
