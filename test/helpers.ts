@@ -20,12 +20,13 @@ export function collectViolations(): { list: TlobViolation[]; stop(): void } {
 }
 
 /**
- * Asserts where a violation happens: none before `block`, exactly one inside it (after it and
- * its promise, if any, finished). Returns that violation.
+ * Asserts where a violation happens: none during `setup` (and its promise), exactly one inside
+ * `block` (after it and its promise, if any, finished). Returns that violation.
  */
-export async function expectViolation(block: () => unknown): Promise<TlobViolation> {
+export async function expectViolation(block: () => unknown, setup?: () => unknown): Promise<TlobViolation> {
   const seen = collectViolations();
   try {
+    await setup?.();
     expect(seen.list).toHaveLength(0);
     await block();
     expect(seen.list).toHaveLength(1);
