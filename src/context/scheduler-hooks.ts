@@ -31,6 +31,7 @@ function before(): void {
     if (!t.live) continue;
     if (ready < 0 && t.sleeping) {
       const due = timerDueNs(resource);
+      // biome-ignore lint/complexity/useMathMinMax: Math.min would keep the NaN of a non-timer
       ready = due < now ? due : now; // a timer (NaN otherwise) was runnable since it came due
     }
     t.switchIn(now, ready < 0 ? now : ready);
