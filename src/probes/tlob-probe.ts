@@ -7,7 +7,7 @@ import {
   watchSettled,
 } from '../context/settle-watch.js';
 import { describeValue, reportInternalError, TlobTypeError } from '../errors.js';
-import { tlob as core } from '../monitors/tlob/facade.js';
+import { startWindow } from '../monitors/tlob/facade.js';
 import { createSite, type Site, type WindowOptions } from '../monitors/tlob/site.js';
 import { tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
 import { Window } from '../monitors/tlob/window.js';
@@ -112,9 +112,7 @@ export class PairStartProbe extends ProbeBase<undefined> {
   ): unknown {
     if (tlobMonitor.enabled) {
       try {
-        const { budgetInput, name, onStop } = this.pair.site;
-        const window = core.start({ budget: budgetInput as string, name, onStop });
-        if (window instanceof Window) pairWindows.set(window, this.pair);
+        pairWindows.set(startWindow(this.pair.site), this.pair);
       } catch (error) {
         reportInternalError(`probe ${this.path} (pair start)`, error);
       }

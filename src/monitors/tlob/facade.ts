@@ -51,6 +51,21 @@ class InertWindow implements TlobWindow {
   }
 }
 
+/**
+ * Opens a window of `site` bound to the current async context like `AsyncLocalStorage.enterWith`
+ * (what `tlob.start` and the start probe of a pair do). The monitor must be enabled.
+ */
+export function startWindow(site: Site): Window {
+  const window = openWindow(site);
+  window.holdsHooks = true;
+  holdSchedulerHooks();
+  window.enteredWith = true;
+  taskStorage.enterWith(window);
+  if (currentTask() !== window) enterSync(window);
+  ensureSwitchOut(window);
+  return window;
+}
+
 /** Sites of `tlob.run` by name; the budget parse is reused while a name keeps its budget. */
 const runSites = new Map<string, Site>();
 
@@ -89,14 +104,7 @@ export const tlob = {
   start(options: WindowOptions): TlobWindow {
     const site = createSite(options, 'tlob.start');
     if (!tlobMonitor.enabled) return new InertWindow(site.name, site.budgetNs);
-    const window = openWindow(site);
-    window.holdsHooks = true;
-    holdSchedulerHooks();
-    window.enteredWith = true;
-    taskStorage.enterWith(window);
-    if (currentTask() !== window) enterSync(window);
-    ensureSwitchOut(window);
-    return window;
+    return startWindow(site);
   },
 
   /**
