@@ -6,6 +6,8 @@ import { releaseWhenIdle } from './idle-release.js';
 /** Called once when a watched promise settles, synchronously at the moment it settles. */
 export interface SettleWatcher {
   settled(now: number): void;
+  /** Set by `watchSettled` to the promise watched, when the watcher has this field. */
+  watchedPromise?: Promise<unknown> | undefined;
 }
 
 /**
@@ -31,6 +33,11 @@ function onSettled(promise: Promise<unknown>): void {
   if (watcher === undefined) return;
   watched.delete(promise);
   pending--;
+  const holder = abandonable.get(promise);
+  if (holder !== undefined) {
+    holder.counted = false;
+    abandoned.unregister(holder);
+  }
   const now = nowNs();
   if (Array.isArray(watcher)) for (const w of watcher) w.settled(now);
   else watcher.settled(now);
@@ -66,6 +73,7 @@ export function settledJustNow(promise: Promise<unknown>): boolean {
 
 /** Calls `watcher.settled(now)` when `promise` settles. The promise must still be pending. */
 export function watchSettled(promise: Promise<unknown>, watcher: SettleWatcher): void {
+  if ('watchedPromise' in watcher) watcher.watchedPromise = promise;
   const existing = watched.get(promise);
   if (existing === undefined) {
     watched.set(promise, watcher);
@@ -104,4 +112,32 @@ export function unwatchSettled(promise: Promise<unknown>, watcher: SettleWatcher
   watched.delete(promise);
   pending--;
   if (pending === 0 && holds === 0) stopHook();
+}
+
+/**
+ * A watched promise that never settles would keep the settle hook registered for good. Once its
+ * watcher has given up waiting (its window expired), the promise is tracked for garbage collection
+ * (~0.4 µs, so only then, not per call): if it is collected unsettled, it stops counting.
+ */
+interface Holder {
+  counted: boolean;
+}
+const abandonable = new WeakMap<Promise<unknown>, Holder>();
+const abandoned = new FinalizationRegistry<Holder>((holder) => {
+  if (!holder.counted) return;
+  holder.counted = false;
+  pending--;
+  if (pending === 0 && holds === 0) stopHook();
+});
+
+export function releaseWhenCollected(promise: Promise<unknown>): void {
+  if (!watched.has(promise) || abandonable.has(promise)) return;
+  const holder: Holder = { counted: true };
+  abandonable.set(promise, holder);
+  abandoned.register(promise, holder, holder);
+}
+
+/** Whether the settle hook is registered now (for tests and diagnostics). */
+export function settleHookRegistered(): boolean {
+  return unregister !== undefined;
 }

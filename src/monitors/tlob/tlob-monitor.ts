@@ -1,3 +1,4 @@
+import { releaseWhenCollected } from '../../context/settle-watch.js';
 import { formatNs } from '../../engine/duration.js';
 import { Monitor } from '../../engine/monitor.js';
 import type { Violation } from '../../engine/violation.js';
@@ -40,5 +41,6 @@ export const tlobMonitor: Monitor<Window> = new Monitor<Window>(tlobModel, {
     window.overBudget = true;
     window.stats.violations++;
     window.releaseHooks(); // an expired window is no longer monitored, even if it is never stopped
+    if (window.watchedPromise !== undefined) releaseWhenCollected(window.watchedPromise);
   },
 });

@@ -40,6 +40,8 @@ export class Window extends Instance implements Task, SettleWatcher {
   enteredWith = false;
   /** A returned promise assumed pending without a look at its state; checked at the deadline. */
   unverified: Promise<unknown> | undefined = undefined;
+  /** The promise of the call being waited for (set by `watchSettled`). */
+  watchedPromise: Promise<unknown> | undefined = undefined;
   /** The site whose assumption `unverified` rests on. */
   site: Site | undefined = undefined;
 
@@ -115,6 +117,7 @@ export class Window extends Instance implements Task, SettleWatcher {
   /** The watched promise settled (called inside a promise hook: only arithmetic here). */
   settled(now: number): void {
     this.unverified = undefined;
+    this.watchedPromise = undefined;
     if (this.result !== undefined || this.settledNs >= 0) return;
     this.switchIn(now, now);
     this.account(now);

@@ -1,0 +1,51 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { describe, expect, it } from 'vitest';
+import { settleHookRegistered } from '../../src/context/settle-watch.js';
+import { tlob } from '../../src/index.js';
+import { sleep } from '../helpers.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+async function collect(): Promise<void> {
+  for (let i = 0; i < 5; i++) {
+    gc();
+    await sleep(10); // FinalizationRegistry callbacks run after a collection, in a later task
+  }
+}
+
+describe('nothing retained', () => {
+  it('the settle hook goes away after the last watched promise settles', async () => {
+    tlob.reactor('nop');
+    await tlob.run('settles', { budget: '1s' }, () => sleep(2));
+    await sleep(5); // turned off in the check phase
+    expect(settleHookRegistered()).toBe(false);
+  });
+
+  it('a promise that never settles does not keep the settle hook once its window expired and it is collected', async () => {
+    tlob.reactor('nop');
+    (() => {
+      tlob.run('never-settles', { budget: '5ms' }, () => new Promise(() => {}));
+    })();
+    await sleep(20); // the window expires
+    expect(settleHookRegistered()).toBe(true); // the promise is still waited for
+    await collect();
+    expect(settleHookRegistered()).toBe(false);
+  });
+
+  it('100,000 finished calls leave the heap about where it was', async () => {
+    tlob.reactor('nop');
+    const burst = async () => {
+      for (let i = 0; i < 100_000; i++) tlob.run('heap-sync', { budget: '1s' }, () => i);
+      for (let i = 0; i < 1_000; i++) await tlob.run('heap-async', { budget: '1s' }, async () => i);
+    };
+    await burst();
+    await collect();
+    const before = process.memoryUsage().heapUsed;
+    await burst();
+    await collect();
+    const grown = process.memoryUsage().heapUsed - before;
+    expect(grown).toBeLessThan(2 * 1024 * 1024);
+  });
+});
