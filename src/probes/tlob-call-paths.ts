@@ -41,7 +41,7 @@ function callInNewWindow(
     return { window, result: enterWindow(window, fn, thisArg, args, newTarget) };
   } catch (error) {
     beforeFinish?.();
-    window.finish();
+    window.end();
     throw error;
   }
 }
@@ -59,7 +59,7 @@ export function hasThen(value: object): boolean {
 class ThenableEnd implements ThenableObserver {
   constructor(readonly window: Window) {}
   outcome(): void {
-    this.window.finish();
+    this.window.end();
   }
 }
 
@@ -87,7 +87,7 @@ export function runThenableAware(
         windowYielded(window);
         watchSettled(result, window);
       } else {
-        window.finish();
+        window.end();
       }
       return result;
     }
@@ -103,7 +103,7 @@ export function runThenableAware(
         reportInternalError('observing a returned thenable', error);
       }
     }
-    window.finish();
+    window.end();
     return result;
   } finally {
     releaseSettleHook();
@@ -129,7 +129,7 @@ export function runWithCallback(
   const wrapped = function (this: unknown, ...callbackArgs: unknown[]): unknown {
     if (!state.called) {
       state.called = true;
-      state.window?.finish();
+      state.window?.end();
     }
     return Reflect.apply(callback, this, callbackArgs);
   };
@@ -137,7 +137,7 @@ export function runWithCallback(
   callArgs[callArgs.length - 1] = wrapped;
   const { window, result } = callInNewWindow(site, original, thisArg, callArgs, newTarget);
   state.window = window;
-  if (state.called) window.finish();
+  if (state.called) window.end();
   else windowYielded(window);
   return result;
 }

@@ -149,12 +149,12 @@ export class PairStopProbe extends ProbeBase<undefined> {
       result = super.invoke(original, thisArg, args, newTarget);
     } catch (error) {
       releaseSettleHook();
-      window.finish();
+      window.end();
       throw error;
     }
     if (result instanceof Promise && !settledJustNow(result) && isPending(result))
       watchSettled(result, window);
-    else window.finish();
+    else window.end();
     releaseSettleHook();
     return result;
   }
@@ -163,7 +163,7 @@ export class PairStopProbe extends ProbeBase<undefined> {
 function findPairWindow(pair: PairState): Window | undefined {
   let task = currentTask();
   while (task !== undefined) {
-    if (task instanceof Window && task.result === undefined && pairWindows.get(task) === pair) return task;
+    if (task instanceof Window && !task.stopped && pairWindows.get(task) === pair) return task;
     task = task.parent;
   }
   return undefined;

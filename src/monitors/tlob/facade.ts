@@ -133,7 +133,7 @@ export const tlob = {
   /** The innermost open window of the current context, or `undefined`. */
   current(): TlobWindow | undefined {
     let task = currentTask() as Window | undefined;
-    while (task !== undefined && task.result !== undefined) task = task.parent as Window | undefined;
+    while (task?.stopped) task = task.parent as Window | undefined;
     return task;
   },
 

@@ -28,8 +28,10 @@ export class Window extends Instance implements Task, SettleWatcher {
   runningNs = 0;
   waitingNs = 0;
   sleepingNs = 0;
-  /** The window's result once stopped; a second `stop()` returns it again. */
-  result: WindowResult | undefined = undefined;
+  /** When the window stopped (-1 while open). */
+  stoppedNs = -1;
+  /** The result, built on first request: a `run` whose result nobody reads does not allocate it. */
+  private resultObject: WindowResult | undefined = undefined;
   /** True once a violation was reported; the split is then frozen at the violation. */
   overBudget = false;
   /** When the watched promise of the call settled; the window stops at that time. */
@@ -118,7 +120,7 @@ export class Window extends Instance implements Task, SettleWatcher {
   settled(now: number): void {
     this.unverified = undefined;
     this.watchedPromise = undefined;
-    if (this.result !== undefined || this.settledNs >= 0) return;
+    if (this.stoppedNs >= 0 || this.settledNs >= 0) return;
     this.switchIn(now, now);
     this.account(now);
     this.settledNs = now;
@@ -137,9 +139,40 @@ export class Window extends Instance implements Task, SettleWatcher {
     return result;
   }
 
-  /** Stops at `settledNs` when the call's promise settled, otherwise now. Never throws. */
+  /** True once the window stopped. */
+  get stopped(): boolean {
+    return this.stoppedNs >= 0;
+  }
+
+  /** The result of a stopped window (built once, on first request). */
+  get result(): WindowResult | undefined {
+    if (this.stoppedNs < 0) return undefined;
+    this.resultObject ??= {
+      name: this.name,
+      id: this.id,
+      budgetNs: this.budgetNs,
+      elapsedNs: Math.round(this.stoppedNs - this.startNs),
+      runningNs: Math.round(this.runningNs),
+      waitingNs: Math.round(this.waitingNs),
+      sleepingNs: Math.round(this.sleepingNs),
+      overBudget: this.overBudget,
+      code: this.overBudget ? 'EOVERFLOW' : undefined,
+    };
+    return this.resultObject;
+  }
+
+  /** Stops the window and returns its result. Never throws. */
   finish(): WindowResult {
-    if (this.result !== undefined) return this.result;
+    this.end();
+    return this.result as WindowResult;
+  }
+
+  /**
+   * Stops the window, at `settledNs` when the call's promise settled, otherwise now; records its
+   * stats and hands its result to `onStop` and `tlob:stop`. Does nothing once stopped. Never throws.
+   */
+  end(): void {
+    if (this.stoppedNs >= 0) return;
     const now = this.settledNs >= 0 ? this.settledNs : nowNs();
     if (this.monitoring) {
       // stop() is called by code of the window, so the window is on the thread whatever the
@@ -148,30 +181,17 @@ export class Window extends Instance implements Task, SettleWatcher {
       this.step(E_STOP, now);
       tlobMonitor.reset(this); // a stopped window is parked for good: scheduler events skip it
     }
-    const elapsedNs = Math.round(now - this.startNs);
-    const result: WindowResult = {
-      name: this.name,
-      id: this.id,
-      budgetNs: this.budgetNs,
-      elapsedNs,
-      runningNs: Math.round(this.runningNs),
-      waitingNs: Math.round(this.waitingNs),
-      sleepingNs: Math.round(this.sleepingNs),
-      overBudget: this.overBudget,
-      code: this.overBudget ? 'EOVERFLOW' : undefined,
-    };
-    this.result = result;
+    this.stoppedNs = now;
     this.unbind();
-    this.stats.record(elapsedNs, this.runningNs, this.waitingNs, this.sleepingNs);
+    this.stats.record(now - this.startNs, this.runningNs, this.waitingNs, this.sleepingNs);
     if (this.onStop !== undefined) {
       try {
-        this.onStop(result);
+        this.onStop(this.result as WindowResult);
       } catch (error) {
         reportInternalError('onStop callback', error);
       }
     }
-    if (channels.stop.hasSubscribers) publishGuarded(channels.stop, result);
-    return result;
+    if (channels.stop.hasSubscribers) publishGuarded(channels.stop, this.result);
   }
 
   /** Lets the scheduler hooks go, if this window held them. */
@@ -194,7 +214,7 @@ export class Window extends Instance implements Task, SettleWatcher {
 const finishQueue: Window[] = [];
 
 function drainFinishQueue(): void {
-  for (let i = 0; i < finishQueue.length; i++) (finishQueue[i] as Window).finish();
+  for (let i = 0; i < finishQueue.length; i++) (finishQueue[i] as Window).end();
   finishQueue.length = 0;
 }
 

@@ -9,7 +9,6 @@ import {
 } from '../../context/settle-watch.js';
 import { nowNs } from '../../engine/clock.js';
 import { E_SLEEP, E_START, S_RUNNING } from './model.js';
-import type { WindowResult } from './result.js';
 import type { Site } from './site.js';
 import { tlobMonitor } from './tlob-monitor.js';
 import { type OnStop, Window } from './window.js';
@@ -84,8 +83,8 @@ function waitFor(window: Window, promise: Promise<unknown>): void {
 }
 
 /** Stops a window; with `throwing` and the `'throw'` reactor, throws for an over-budget result. */
-function stopWindow(window: Window, throwing: boolean): WindowResult {
-  return throwing ? window.stop() : window.finish();
+function stopWindow(window: Window, throwing: boolean): void {
+  throwing ? window.stop() : window.end();
 }
 
 /** The promise `run` returns: the call's own, or with the `'throw'` reactor one that rejects when over budget. */
@@ -134,7 +133,7 @@ export function runInWindow<T>(
     result = invoke(fn, thisArg, args, newTarget);
   } catch (error) {
     restoreSync(previous);
-    window.finish();
+    window.end();
     throw error;
   }
   restoreSync(previous);
@@ -147,7 +146,7 @@ export function runInWindow<T>(
       windowYielded(window);
       watchSettled(result, window);
     } else {
-      window.finish();
+      window.end();
     }
     return returned<T>(window, result, throwing);
   }
@@ -170,7 +169,7 @@ function runAsync<T>(
     result = enterWindow(window, fn, thisArg, args, newTarget);
   } catch (error) {
     releaseSettleHook();
-    window.finish();
+    window.end();
     throw error;
   }
   if (!(result instanceof Promise)) {
@@ -185,7 +184,7 @@ function runAsync<T>(
   // other function may return an older promise, settled or not, which needs a look at its state,
   // unless the site has shown that its promises are pending (then checked only at the deadline).
   if (settledJustNow(result)) {
-    window.finish();
+    window.end();
   } else if (isAsyncFunction(fn)) {
     waitFor(window, result);
   } else if (site.assumePending) {
@@ -197,7 +196,7 @@ function runAsync<T>(
     waitFor(window, result);
   } else {
     site.pendingStreak = 0;
-    window.finish();
+    window.end();
   }
   releaseSettleHook();
   return returned<T>(window, result, throwing);
