@@ -21,6 +21,12 @@ export class Instance implements Deadlined {
   clockNs = 0;
   deadlineNs = Number.POSITIVE_INFINITY;
   heapIndex = -1;
+  /**
+   * Set by a caller that holds the thread until the instance's next event (a synchronous call):
+   * no timer could fire before that event anyway, which checks the invariant, so the deadline is
+   * not queued until `armDeadline`.
+   */
+  deferDeadline = false;
 
   constructor(
     readonly monitor: Monitor<any>,
@@ -117,12 +123,18 @@ export class Monitor<I extends Instance> {
     if (reset) instance.clockNs = now;
     instance.state = next;
     if (model.constrained[next] === 1) {
-      if (reset || model.constrained[state] === 0) this.arm(instance);
+      if ((reset || model.constrained[state] === 0) && !instance.deferDeadline) this.arm(instance);
     } else if (model.constrained[state] === 1) {
       deadlines.remove(instance);
     }
     if (channels.event.hasSubscribers) this.publishTransition(instance, state, event, next, now);
     return true;
+  }
+
+  /** Queues the deadline of an instance that deferred it, if it is in a constrained state. */
+  armDeadline(instance: I): void {
+    instance.deferDeadline = false;
+    if (instance.monitoring && this.model.constrained[instance.state] === 1) this.arm(instance);
   }
 
   /** The deadline timer's path: the invariant expired while no event came. */

@@ -322,3 +322,21 @@ describe('sites whose promises have always been pending', () => {
     expect(results).toHaveLength(22);
   });
 });
+
+describe('deadlines of synchronous fast-path calls', () => {
+  it('an over-budget call is reported at its stop; a call that yields after all gets its timer', async () => {
+    const seen = collectViolations();
+    let mode: 'quick' | 'spin' | 'hang' = 'quick';
+    const fn = () => (mode === 'quick' ? 1 : mode === 'spin' ? spin(3) : new Promise(() => {}));
+    for (let i = 0; i < 20; i++) tlob.run('fast-deadline', { budget: '2ms' }, fn);
+    expect(seen.list).toHaveLength(0);
+    mode = 'spin';
+    tlob.run('fast-deadline', { budget: '2ms' }, fn);
+    expect(seen.list.map((v) => v.event)).toEqual(['stop']);
+    mode = 'hang';
+    tlob.run('fast-deadline', { budget: '2ms' }, fn);
+    await sleep(30);
+    seen.stop();
+    expect(seen.list.map((v) => v.event)).toEqual(['stop', 'budget_expired']);
+  });
+});

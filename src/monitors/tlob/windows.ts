@@ -16,7 +16,11 @@ import { type OnStop, Window } from './window.js';
 let nextId = 1;
 
 /** Opens a window for `site` whose parent is the current window; it is not bound to any context yet. */
-export function openWindow(site: Site, onStop: OnStop | undefined = site.onStop): Window {
+export function openWindow(
+  site: Site,
+  onStop: OnStop | undefined = site.onStop,
+  synchronous = false,
+): Window {
   const now = nowNs();
   const window = new Window(
     nextId++,
@@ -27,12 +31,14 @@ export function openWindow(site: Site, onStop: OnStop | undefined = site.onStop)
     site.stats,
     onStop,
   );
+  window.deferDeadline = synchronous;
   tlobMonitor.startAndHandle(window, E_START, now);
   return window;
 }
 
 /** The window is off the thread until one of its continuations runs (its call returned a pending promise). */
 export function windowYielded(window: Window): void {
+  if (window.deferDeadline) tlobMonitor.armDeadline(window);
   if (!window.holdsHooks) {
     window.holdsHooks = true;
     holdSchedulerHooks();
@@ -124,9 +130,11 @@ export function runInWindow<T>(
   throwing = false,
 ): T {
   if (!tlobMonitor.enabled) return invoke(fn, thisArg, args, newTarget) as T;
-  const window = openWindow(site, onStop ?? site.onStop);
-  if (!site.fast || isAsyncFunction(fn))
-    return runAsync(site, window, fn, thisArg, args, newTarget, throwing);
+  const synchronous = site.fast && !isAsyncFunction(fn);
+  // On the synchronous path the call holds the thread until it returns, so no budget timer could
+  // fire before its stop, which checks the budget: its deadline is queued only if it yields.
+  const window = openWindow(site, onStop ?? site.onStop, synchronous);
+  if (!synchronous) return runAsync(site, window, fn, thisArg, args, newTarget, throwing);
   const previous = enterSync(window);
   let result: unknown;
   try {
