@@ -40,6 +40,7 @@ export const tlobMonitor: Monitor<Window> = new Monitor<Window>(tlobModel, {
   onViolation(window) {
     window.overBudget = true;
     window.stats.violations++;
+    window.uncount();
     window.releaseHooks(); // an expired window is no longer monitored, even if it is never stopped
     if (window.watchedPromise !== undefined) releaseWhenCollected(window.watchedPromise);
   },

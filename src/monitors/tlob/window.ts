@@ -12,6 +12,12 @@ import { TlobBudgetError, type WindowResult } from './result.js';
 import type { Site } from './site.js';
 import { tlobMonitor } from './tlob-monitor.js';
 
+/**
+ * Windows opened and neither stopped nor expired. While it is 0 no window can be current, so a
+ * new window's parent is known without reading the AsyncLocalStorage (~11 ns on Node 24).
+ */
+export const openWindows = { count: 0 };
+
 /** Called with the result of every window when it stops. */
 export type OnStop = (result: WindowResult) => void;
 
@@ -28,6 +34,8 @@ export class Window extends Instance implements Task, SettleWatcher {
   runningNs = 0;
   waitingNs = 0;
   sleepingNs = 0;
+  /** Set while the window counts in `openWindows`. */
+  counted = true;
   /** When the window stopped (-1 while open). */
   stoppedNs = -1;
   /** The result, built on first request: a `run` whose result nobody reads does not allocate it. */
@@ -182,6 +190,7 @@ export class Window extends Instance implements Task, SettleWatcher {
       tlobMonitor.reset(this); // a stopped window is parked for good: scheduler events skip it
     }
     this.stoppedNs = now;
+    this.uncount();
     this.unbind();
     this.stats.record(now - this.startNs, this.runningNs, this.waitingNs, this.sleepingNs);
     if (this.onStop !== undefined) {
@@ -192,6 +201,14 @@ export class Window extends Instance implements Task, SettleWatcher {
       }
     }
     if (channels.stop.hasSubscribers) publishGuarded(channels.stop, this.result);
+  }
+
+  /** Leaves `openWindows` (at the stop, or at a violation). */
+  uncount(): void {
+    if (this.counted) {
+      this.counted = false;
+      openWindows.count--;
+    }
   }
 
   /** Lets the scheduler hooks go, if this window held them. */

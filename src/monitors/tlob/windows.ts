@@ -11,7 +11,7 @@ import { nowNs } from '../../engine/clock.js';
 import { E_SLEEP, E_START, S_RUNNING } from './model.js';
 import type { Site } from './site.js';
 import { tlobMonitor } from './tlob-monitor.js';
-import { type OnStop, Window } from './window.js';
+import { type OnStop, openWindows, Window } from './window.js';
 
 let nextId = 1;
 
@@ -27,10 +27,11 @@ export function openWindow(
     site.name,
     site.budgetNs,
     now,
-    liveTask(currentTask()),
+    openWindows.count === 0 ? undefined : liveTask(currentTask()),
     site.stats,
     onStop,
   );
+  openWindows.count++;
   window.deferDeadline = synchronous;
   tlobMonitor.startAndHandle(window, E_START, now);
   return window;
