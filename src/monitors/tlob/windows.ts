@@ -91,7 +91,8 @@ function waitFor(window: Window, promise: Promise<unknown>): void {
 
 /** Stops a window; with `throwing` and the `'throw'` reactor, throws for an over-budget result. */
 function stopWindow(window: Window, throwing: boolean): void {
-  throwing ? window.stop() : window.end();
+  window.end();
+  if (throwing && window.overBudget && tlobMonitor.reactor === 'throw') window.stop(); // throws
 }
 
 /** The promise `run` returns: the call's own, or with the `'throw'` reactor one that rejects when over budget. */
