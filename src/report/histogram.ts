@@ -17,12 +17,19 @@ export class LogLinearHistogram {
   min = Number.POSITIVE_INFINITY;
   max = 0;
   private sum = 0;
+  /** Values that round to 0 (most windows never wait; synchronous ones never sleep): counted only. */
+  private zeros = 0;
   /** `octaves[0]` holds 0..255 exactly; `octaves[e]` (e >= 8) holds [2^e, 2^(e+1)). */
   private octaves: (Uint32Array | undefined)[] = [];
 
   record(value: number): void {
-    const v = value < 0 ? 0 : Math.round(value);
     this.count++;
+    if (value < 0.5) {
+      this.zeros++;
+      this.min = 0;
+      return;
+    }
+    const v = Math.round(value);
     this.sum += v;
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
@@ -45,7 +52,8 @@ export class LogLinearHistogram {
   percentile(p: number): number {
     if (this.count === 0) return 0;
     const rank = Math.max(1, Math.ceil((p / 100) * this.count));
-    let seen = 0;
+    if (rank <= this.zeros) return 0;
+    let seen = this.zeros;
     for (let octave = 0; octave < this.octaves.length; octave++) {
       const buckets = this.octaves[octave];
       if (buckets === undefined) continue;
@@ -61,7 +69,7 @@ export class LogLinearHistogram {
   }
 
   reset(): void {
-    this.count = this.sum = this.max = 0;
+    this.count = this.sum = this.max = this.zeros = 0;
     this.min = Number.POSITIVE_INFINITY;
     this.octaves = [];
   }
