@@ -45,7 +45,7 @@ export class TlobError extends Error {
   }
 }
 
-/** Describes a value for an error message: `"fast" (string)`, `42 (number)`, `null`, `[object Object] (object)`. */
+/** Describes a value for an error message: `"fast" (string)`, `42 (number)`, `null`, `an object`, `an array`. */
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';

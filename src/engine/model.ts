@@ -49,7 +49,7 @@ export function compileModel<S extends string, E extends string>(spec: ModelSpec
     if (i === undefined) {
       throw new TlobTypeError(
         'ERR_TLOB_INVALID_MODEL',
-        `model ${spec.name}: unknown ${what} ${JSON.stringify(key)}`,
+        `model ${spec.name}: expected one of the model's ${what}s (${[...map.keys()].join(', ')}), got ${JSON.stringify(key)}`,
       );
     }
     return i;

@@ -18,6 +18,7 @@ export interface TlobWindow {
   readonly name: string;
   /** Unique per thread; 0 for the inert window handed out while tlob is disabled. */
   readonly id: number;
+  /** The budget, in nanoseconds. */
   readonly budgetNs: number;
   /** Stops the window and returns its result; a second call returns the same result. */
   stop(): WindowResult;
@@ -141,6 +142,7 @@ export const tlob = {
   get enabled(): boolean {
     return tlobMonitor.enabled;
   },
+  /** Starts monitoring new windows again (the default). */
   enable(): void {
     tlobMonitor.enabled = true;
   },

@@ -6,6 +6,7 @@ export interface WindowResult {
   readonly name: string;
   /** Unique id of the window in this thread; 0 for the inert window of a disabled monitor. */
   readonly id: number;
+  /** The window's budget, in nanoseconds. */
   readonly budgetNs: number;
   /** Time from start to stop. */
   readonly elapsedNs: number;
