@@ -9,23 +9,13 @@ import { reportInternalError } from '../errors.js';
 import type { Site } from '../monitors/tlob/site.js';
 import { tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
 import type { Window } from '../monitors/tlob/window.js';
-import { enterWindow, openWindow, windowYielded } from '../monitors/tlob/windows.js';
+import { enterWindow, invoke, openWindow, windowYielded } from '../monitors/tlob/windows.js';
 import { observeThenable, type ThenableObserver } from './thenable-observer.js';
 
 /*
  * The call paths of a `tlob.attach` probe besides `runInWindow` (which handles synchronous
  * returns and native promises): callback-style calls, and functions that return thenables.
  */
-
-/** Calls (or, with `newTarget`, constructs) `fn` unobserved. */
-export function callThrough(
-  fn: Function,
-  thisArg: unknown,
-  args: ArrayLike<unknown>,
-  newTarget: Function | undefined,
-): unknown {
-  return newTarget === undefined ? Reflect.apply(fn, thisArg, args) : Reflect.construct(fn, args, newTarget);
-}
 
 /** Opens a window and calls `fn` in it; a synchronous throw closes the window and is rethrown. */
 function callInNewWindow(
@@ -78,7 +68,7 @@ export function runThenableAware(
   args: ArrayLike<unknown>,
   newTarget: Function | undefined,
 ): unknown {
-  if (!tlobMonitor.enabled) return callThrough(original, thisArg, args, newTarget);
+  if (!tlobMonitor.enabled) return invoke(original, thisArg, args, newTarget);
   holdSettleHook();
   const { window, result } = callInNewWindow(site, original, thisArg, args, newTarget, releaseSettleHook);
   try {
@@ -122,7 +112,7 @@ export function runWithCallback(
   args: ArrayLike<unknown>,
   newTarget: Function | undefined,
 ): unknown {
-  if (!tlobMonitor.enabled) return callThrough(original, thisArg, args, newTarget);
+  if (!tlobMonitor.enabled) return invoke(original, thisArg, args, newTarget);
   const callArgs = Array.prototype.slice.call(args) as unknown[];
   const callback = callArgs[callArgs.length - 1] as Function;
   const state = { window: undefined as Window | undefined, called: false };

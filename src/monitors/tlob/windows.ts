@@ -48,7 +48,7 @@ export function windowYielded(window: Window): void {
 }
 
 /** Calls (or, with `newTarget`, constructs) `fn`; shared so that no closure is made per call. */
-function invoke(
+export function invoke(
   fn: Function,
   thisArg: unknown,
   args: ArrayLike<unknown>,
