@@ -108,7 +108,9 @@ const checks: Record<string, (out: { stdout: string; stderr: string }) => void> 
     expect(stdout).toContain(readFileSync(new URL('../docs/models/tlob.dot', import.meta.url), 'utf8'));
     expect(stdout).toContain('"in_call" -> "in_tx" [ label = "begin;reset(clk)" ];');
     expect(stdout).toContain('tx: in_tx --commit--> in_call; in_tx --return--> invalid');
-    expect(stdout).toContain('TypeError ERR_TLOB_INVALID_MODEL: model tx: unknown state "nowhere"');
+    expect(stdout).toContain(
+      `TypeError ERR_TLOB_INVALID_MODEL: model tx: expected one of the model's states (idle, in_call, in_tx), got "nowhere"`,
+    );
   },
 };
 
