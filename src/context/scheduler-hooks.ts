@@ -1,6 +1,6 @@
 import { createHook, executionAsyncResource } from 'node:async_hooks';
 import { nowNs } from '../engine/clock.js';
-import { outsideResource, runOutside } from '../engine/outside.js';
+import { outside, runOutside } from '../engine/outside.js';
 import { taskStorage } from './current-task.js';
 import { releaseWhenIdle } from './idle-release.js';
 import type { Task } from './task.js';
@@ -20,8 +20,7 @@ import { calibrateTimerClock, timerDueNs } from './timer-due.js';
 let depth = 0;
 
 function before(): void {
-  const resource = executionAsyncResource();
-  if (resource === outsideResource) return;
+  if (outside.depth > 0) return;
   depth++;
   const task = taskStorage.getStore();
   if (task === undefined) return;
@@ -30,7 +29,7 @@ function before(): void {
   for (let t: typeof task | undefined = task; t !== undefined; t = t.parent) {
     if (!t.live) continue;
     if (ready < 0 && t.sleeping) {
-      const due = timerDueNs(resource);
+      const due = timerDueNs(executionAsyncResource());
       // biome-ignore lint/complexity/useMathMinMax: Math.min would keep the NaN of a non-timer
       ready = due < now ? due : now; // a timer (NaN otherwise) was runnable since it came due
     }
@@ -39,7 +38,7 @@ function before(): void {
 }
 
 function after(): void {
-  if (executionAsyncResource() === outsideResource) return;
+  if (outside.depth > 0) return;
   if (depth > 0) depth--;
   if (depth > 0) return;
   const task = taskStorage.getStore();

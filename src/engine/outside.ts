@@ -3,18 +3,21 @@ import { AsyncResource } from 'node:async_hooks';
 /**
  * The async context tlob's own deferred work is created in (the budget timer, the microtask that
  * switches out windows bound at the top level): the context this module was loaded in, which holds
- * no window. Entering it emits `before`/`after` synchronously; the scheduler hooks recognise this
- * resource and ignore those events, so doing our bookkeeping never switches a window off the thread.
+ * no window. Entering it emits `before`/`after` synchronously; while `outside.depth` is above 0 the
+ * scheduler hooks ignore those events (one field read instead of `executionAsyncResource()` on
+ * every continuation), so doing our bookkeeping never switches a window off the thread.
  */
-export class OutsideResource extends AsyncResource {
-  constructor() {
-    super('tlob.outside', { requireManualDestroy: true });
-  }
-}
+const outsideResource = new AsyncResource('tlob.outside', { requireManualDestroy: true });
 
-export const outsideResource = new OutsideResource();
+/** How deep we are in `runOutside` (0 almost always). */
+export const outside = { depth: 0 };
 
 /** Calls `fn(...args)` in the outside context. */
 export function runOutside<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): R {
-  return outsideResource.runInAsyncScope(fn, undefined, ...args);
+  outside.depth++;
+  try {
+    return outsideResource.runInAsyncScope(fn, undefined, ...args);
+  } finally {
+    outside.depth--;
+  }
 }
