@@ -15,7 +15,11 @@ import { type OnStop, openWindows, Window } from './window.js';
 
 let nextId = 1;
 
-/** Opens a window for `site` whose parent is the current window; it is not bound to any context yet. */
+/**
+ * Opens a window for `site` whose parent is the current window; it is not bound to any context
+ * yet. `synchronous`: the caller holds the thread until it stops the window (or calls
+ * `windowYielded`), so the budget deadline need not be queued before then.
+ */
 export function openWindow(
   site: Site,
   onStop: OnStop | undefined = site.onStop,
