@@ -180,7 +180,7 @@ function handlerKey(handlers: AttachHandlers<any>): object {
  * `probe.detach()` removes it.
  * @example
  * const probe = attach(Client.prototype, 'query', { entry: (c) => { c.data.t = performance.now(); },
- *   ret: (c) => console.log('query took', performance.now() - (c.data.t as number)) });
+ *   ret: (c) => histogram.record(performance.now() - (c.data.t as number)) });
  */
 export function attach<Priv = undefined>(
   target: AttachTarget | string,
