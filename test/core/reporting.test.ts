@@ -212,6 +212,21 @@ describe('channels', () => {
   });
 });
 
+describe('a disabled monitor', () => {
+  it('still rejects bad options, and leaves no stats entry', () => {
+    tlob.disable();
+    try {
+      expect(() => tlob.start({ budget: 'fast' })).toThrow(
+        expect.objectContaining({ code: 'ERR_TLOB_INVALID_BUDGET' }),
+      );
+      tlob.start({ budget: '5ms', name: 'disabled-no-stats' }).stop();
+    } finally {
+      tlob.enable();
+    }
+    expect(tlob.stats().map((s) => s.name)).not.toContain('disabled-no-stats');
+  });
+});
+
 describe('violation ring', () => {
   it('drops new records when full and counts them', () => {
     const ring = new ViolationRing(2);

@@ -8,7 +8,7 @@ import type { ViolationRing } from '../../report/ring.js';
 import { MAX_NAMES, type NameStats, statsByName } from '../../report/stats.js';
 import { violationRing } from '../../report/violation-ring.js';
 import type { WindowResult } from './result.js';
-import { createSite, type Site, type WindowOptions } from './site.js';
+import { checkOptions, createSite, type Site, type WindowOptions } from './site.js';
 import { tlobMonitor } from './tlob-monitor.js';
 import type { Window } from './window.js';
 import { openWindow, runInWindow } from './windows.js';
@@ -103,9 +103,12 @@ export const tlob = {
    * @example const w = tlob.start({ budget: '50ms', name: 'load' }); await load(); w.stop();
    */
   start(options: WindowOptions): TlobWindow {
-    const site = createSite(options, 'tlob.start');
-    if (!tlobMonitor.enabled) return new InertWindow(site.name, site.budgetNs);
-    return startWindow(site);
+    if (!tlobMonitor.enabled) {
+      // still checked, so that bad input fails early whether or not tlob is enabled; no stats entry
+      const { name, budgetNs } = checkOptions(options, 'tlob.start');
+      return new InertWindow(name, budgetNs);
+    }
+    return startWindow(createSite(options, 'tlob.start'));
   },
 
   /**

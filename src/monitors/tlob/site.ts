@@ -48,8 +48,16 @@ export interface Site {
   pendingStreak: number;
 }
 
-/** Checks window options and builds a site. Throws `ERR_TLOB_*` errors naming the bad option. */
-export function createSite(options: unknown, caller: string, defaultName = 'window'): Site {
+/** The checked parts of window options. */
+export interface CheckedOptions {
+  readonly name: string;
+  readonly budgetNs: number;
+  readonly budget: unknown;
+  readonly onStop: OnStop | undefined;
+}
+
+/** Checks window options. Throws `ERR_TLOB_*` errors naming the bad option. */
+export function checkOptions(options: unknown, caller: string, defaultName = 'window'): CheckedOptions {
   if (options === null || typeof options !== 'object') {
     throw new TlobTypeError(
       'ERR_TLOB_INVALID_ARG',
@@ -70,6 +78,12 @@ export function createSite(options: unknown, caller: string, defaultName = 'wind
       `${caller}: expected \`onStop\` to be a function, got ${describeValue(onStop)}`,
     );
   }
+  return { name, budgetNs, budget, onStop };
+}
+
+/** Checks window options and builds a site. Throws `ERR_TLOB_*` errors naming the bad option. */
+export function createSite(options: unknown, caller: string, defaultName = 'window'): Site {
+  const { name, budgetNs, budget, onStop } = checkOptions(options, caller, defaultName);
   return {
     name,
     budgetNs,
