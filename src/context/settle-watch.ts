@@ -83,6 +83,24 @@ export function watchSettled(promise: Promise<unknown>, watcher: SettleWatcher):
   startHook();
 }
 
+const AsyncFunction = (async () => {}).constructor;
+const AsyncGeneratorFunction = async function* () {}.constructor;
+
+/** Whether `fn` is an `async function` (or async generator function): its promise is always new. */
+export function isAsyncFunction(fn: Function): boolean {
+  const c = fn.constructor;
+  return c === AsyncFunction || c === AsyncGeneratorFunction;
+}
+
+/**
+ * Whether `promise`, just returned by `fn` while the settle hook was held, is still pending. An
+ * `async function`'s promise is new: unless it settled during the call, it is pending. Any other
+ * function may return an older promise, settled or not, whose state is read (`isPending`).
+ */
+export function returnedPending(promise: Promise<unknown>, fn: Function): boolean {
+  return !settledJustNow(promise) && (isAsyncFunction(fn) || isPending(promise));
+}
+
 const PENDING = /^[^{]*\{\s*<pending>/;
 const inspectOptions = { depth: 0, customInspect: false, showProxy: false, getters: false } as const;
 

@@ -1,9 +1,8 @@
 import {
   holdSettleHook,
-  isPending,
   releaseSettleHook,
+  returnedPending,
   type SettleWatcher,
-  settledJustNow,
   watchSettled,
 } from '../context/settle-watch.js';
 
@@ -73,8 +72,6 @@ class PendingRead implements SettleWatcher {
   }
 }
 
-const AsyncFunction = (async () => {}).constructor;
-
 /** Marks the start of an observed call whose promise result will be read (see `observeSettlement`). */
 export function enterObservedCall(): void {
   holdSettleHook();
@@ -95,9 +92,6 @@ export function observeSettlement(
   fn: Function,
   observer: SettlementObserver,
 ): void {
-  // An async function's promise is new: unless it settled during the call, it is pending. Any
-  // other function may return an older promise, settled or not: the core looks at its state.
-  const pending = !settledJustNow(promise) && (fn.constructor === AsyncFunction || isPending(promise));
-  if (pending) watchSettled(promise, new PendingRead(promise, observer));
+  if (returnedPending(promise, fn)) watchSettled(promise, new PendingRead(promise, observer));
   else enqueue(promise, observer, performance.now());
 }

@@ -1,10 +1,4 @@
-import {
-  holdSettleHook,
-  isPending,
-  releaseSettleHook,
-  settledJustNow,
-  watchSettled,
-} from '../context/settle-watch.js';
+import { holdSettleHook, releaseSettleHook, returnedPending, watchSettled } from '../context/settle-watch.js';
 import { reportInternalError } from '../errors.js';
 import type { Site } from '../monitors/tlob/site.js';
 import { tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
@@ -53,8 +47,6 @@ class ThenableEnd implements ThenableObserver {
   }
 }
 
-const AsyncFunction = (async () => {}).constructor;
-
 /**
  * The path of a probe whose function returns thenables that are not native promises (query
  * builders that run on `then`): the window stays open until the thenable reports an outcome to
@@ -73,7 +65,7 @@ export function runThenableAware(
   const { window, result } = callInNewWindow(site, original, thisArg, args, newTarget, releaseSettleHook);
   try {
     if (result instanceof Promise) {
-      if (!settledJustNow(result) && (original.constructor === AsyncFunction || isPending(result))) {
+      if (returnedPending(result, original)) {
         windowYielded(window);
         watchSettled(result, window);
       } else {

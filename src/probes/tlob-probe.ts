@@ -1,11 +1,5 @@
 import { currentTask } from '../context/current-task.js';
-import {
-  holdSettleHook,
-  isPending,
-  releaseSettleHook,
-  settledJustNow,
-  watchSettled,
-} from '../context/settle-watch.js';
+import { holdSettleHook, releaseSettleHook, returnedPending, watchSettled } from '../context/settle-watch.js';
 import { describeValue, reportInternalError, TlobTypeError } from '../errors.js';
 import { startWindow } from '../monitors/tlob/facade.js';
 import { createSite, type Site, type WindowOptions } from '../monitors/tlob/site.js';
@@ -152,8 +146,7 @@ export class PairStopProbe extends ProbeBase<undefined> {
       window.end();
       throw error;
     }
-    if (result instanceof Promise && !settledJustNow(result) && isPending(result))
-      watchSettled(result, window);
+    if (result instanceof Promise && returnedPending(result, original)) watchSettled(result, window);
     else window.end();
     releaseSettleHook();
     return result;

@@ -2,6 +2,7 @@ import { currentTask, enterSync, liveTask, restoreSync, taskStorage } from '../.
 import { holdSchedulerHooks, releaseStorageWhenIdle } from '../../context/scheduler-hooks.js';
 import {
   holdSettleHook,
+  isAsyncFunction,
   isPending,
   releaseSettleHook,
   settledJustNow,
@@ -78,14 +79,6 @@ export function enterWindow<T>(
   } finally {
     restoreSync(previous);
   }
-}
-
-const AsyncFunction = (async () => {}).constructor;
-const AsyncGeneratorFunction = async function* () {}.constructor;
-
-function isAsyncFunction(fn: Function): boolean {
-  const c = fn.constructor;
-  return c === AsyncFunction || c === AsyncGeneratorFunction;
 }
 
 function waitFor(window: Window, promise: Promise<unknown>): void {
