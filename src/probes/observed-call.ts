@@ -1,5 +1,6 @@
 import { types } from 'node:util';
 import { reportInternalError } from '../errors.js';
+import { wrapCallback } from './callback-wrapper.js';
 import { enterObservedCall, leaveObservedCall, observeSettlement } from './promise-settlement.js';
 import { observeThenable } from './thenable-observer.js';
 
@@ -122,7 +123,9 @@ export function runObserved(
   let byCallback = false;
   if (handlers.callback && args.length > 0 && typeof args[args.length - 1] === 'function') {
     callArgs = args.slice();
-    callArgs[callArgs.length - 1] = wrapCallback(args[args.length - 1] as Function, call);
+    callArgs[callArgs.length - 1] = wrapCallback(args[args.length - 1] as Function, (callbackArgs) =>
+      call.finish('callback', callbackArgs, callbackArgs[0] ?? undefined),
+    );
     byCallback = true;
   }
   // the settle hook is held during the call, to recognise a promise that settles before it returns
@@ -177,14 +180,4 @@ function observeResult(
     if (typeof then === 'function' && observeThenable(result, then, call)) return;
   }
   call.finish('return', result, undefined);
-}
-
-function wrapCallback(callback: Function, call: ObservedCall): Function {
-  const wrapped = function (this: unknown, ...callbackArgs: unknown[]): unknown {
-    call.finish('callback', callbackArgs, callbackArgs[0] ?? undefined);
-    return Reflect.apply(callback, this, callbackArgs);
-  };
-  Object.defineProperty(wrapped, 'name', { value: callback.name });
-  Object.defineProperty(wrapped, 'length', { value: callback.length });
-  return wrapped;
 }

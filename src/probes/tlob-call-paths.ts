@@ -4,6 +4,7 @@ import type { Site } from '../monitors/tlob/site.js';
 import { tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
 import type { Window } from '../monitors/tlob/window.js';
 import { enterWindow, invoke, openWindow, windowYielded } from '../monitors/tlob/windows.js';
+import { wrapCallback } from './callback-wrapper.js';
 import { observeThenable, type ThenableObserver } from './thenable-observer.js';
 
 /*
@@ -108,15 +109,12 @@ export function runWithCallback(
   const callArgs = Array.prototype.slice.call(args) as unknown[];
   const callback = callArgs[callArgs.length - 1] as Function;
   const state = { window: undefined as Window | undefined, called: false };
-  const wrapped = function (this: unknown, ...callbackArgs: unknown[]): unknown {
+  callArgs[callArgs.length - 1] = wrapCallback(callback, () => {
     if (!state.called) {
       state.called = true;
       state.window?.end();
     }
-    return Reflect.apply(callback, this, callbackArgs);
-  };
-  Object.defineProperty(wrapped, 'length', { value: callback.length });
-  callArgs[callArgs.length - 1] = wrapped;
+  });
   const { window, result } = callInNewWindow(site, original, thisArg, callArgs, newTarget);
   state.window = window;
   if (state.called) window.end();

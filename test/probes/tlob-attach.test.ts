@@ -302,3 +302,30 @@ describe('tlob.attach on a function that returns thenables (not promises)', () =
     expect(results[1]?.elapsedNs).toBeGreaterThan(12e6);
   });
 });
+
+describe('the callback a callback-style probe passes on', () => {
+  it('has the name and length of the caller’s callback, under attach and tlob.attach', () => {
+    const seen: { name: string; length: number }[] = [];
+    const io = {
+      a(cb: Function) {
+        seen.push({ name: cb.name, length: cb.length });
+        cb(null, 1);
+      },
+      b(cb: Function) {
+        seen.push({ name: cb.name, length: cb.length });
+        cb(null, 1);
+      },
+    };
+    const pa = attach(io, 'a', { ret() {}, callback: true });
+    const pb = tlob.attach(io, 'b', { budget: '1s', callback: true });
+    function onDone(_error: unknown, _value: unknown) {}
+    io.a(onDone);
+    io.b(onDone);
+    pa.detach();
+    pb.detach();
+    expect(seen).toEqual([
+      { name: 'onDone', length: 2 },
+      { name: 'onDone', length: 2 },
+    ]);
+  });
+});
