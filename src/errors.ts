@@ -1,4 +1,4 @@
-import { channel } from 'node:diagnostics_channel';
+import { channels } from './report/channels.js';
 
 /** Stable error codes thrown by tlob at attach/start time. */
 export type TlobErrorCode =
@@ -63,7 +63,6 @@ export function describeValue(value: unknown): string {
   }
 }
 
-const warningChannel = channel('tlob:warning');
 let reporting = false;
 
 /**
@@ -75,7 +74,7 @@ export function reportInternalError(where: string, error: unknown): void {
   if (reporting) return; // a warning listener that throws must not recurse into us
   reporting = true;
   try {
-    if (warningChannel.hasSubscribers) warningChannel.publish({ where, error });
+    if (channels.warning.hasSubscribers) channels.warning.publish({ where, error });
     const message = `tlob: ${where} threw: ${error instanceof Error ? error.message : String(error)}`;
     process.emitWarning(message, {
       type: 'TlobWarning',
