@@ -75,3 +75,16 @@ describe('budgets', () => {
     expect(formatNs(1_500_000_000)).toBe('1.50s');
   });
 });
+
+describe('exported error classes', () => {
+  it('are the classes of the errors thrown, subclassing the built-ins', async () => {
+    const { TlobTypeError, TlobRangeError, parseProbeSpecs, TlobError } = await import('../../src/index.js');
+    expect(() => parseBudget('fast')).toThrow(TlobTypeError);
+    expect(() => parseBudget('0ms')).toThrow(TlobRangeError);
+    expect(new TlobTypeError('ERR_TLOB_INVALID_ARG', 'x')).toBeInstanceOf(TypeError);
+    expect(() => parseProbeSpecs('p pg:query threshold=fast')).toThrow(TlobError);
+    expect(parseProbeSpecs('p pg:Client.prototype.query threshold=20ms')).toEqual([
+      expect.objectContaining({ op: 'add', module: 'pg', path: 'Client.prototype.query' }),
+    ]);
+  });
+});
