@@ -124,7 +124,11 @@ export class Window extends Instance implements Task, SettleWatcher {
     super.expire(now);
   }
 
-  /** The watched promise settled (called inside a promise hook: only arithmetic here). */
+  /**
+   * The watched promise settled. This runs inside a promise hook, where no user code may run: a
+   * window whose stop runs none (no `onStop`, no channel subscriber, within budget so no reactor)
+   * ends right here; any other ends in a microtask, outside the hook.
+   */
   settled(now: number): void {
     this.unverified = undefined;
     this.watchedPromise = undefined;
@@ -132,7 +136,18 @@ export class Window extends Instance implements Task, SettleWatcher {
     this.switchIn(now, now);
     this.account(now);
     this.settledNs = now;
-    scheduleFinish(this);
+    if (this.endsQuietly(now)) this.end();
+    else scheduleFinish(this);
+  }
+
+  /** Whether stopping the window at `now` runs only tlob's own bookkeeping. */
+  private endsQuietly(now: number): boolean {
+    return (
+      this.onStop === undefined &&
+      !channels.stop.hasSubscribers &&
+      !channels.event.hasSubscribers &&
+      (!this.monitoring || now - this.clockNs < this.limitNs)
+    );
   }
 
   /**
