@@ -44,10 +44,21 @@ const variants = {
     return nsPerCall((i) => target.work(i));
   },
   'tlob.attach, monitor disabled': async () => {
+    // disable() puts the original back in the slot: a call through the property is a bare call
     const { tlob } = await import('tlob');
     const target = { work };
     tlob.attach(target, 'work', { budget: '10s' });
     tlob.disable();
+    return nsPerCall((i) => target.work(i));
+  },
+  'tlob.attach, monitor disabled, wrapper reference kept': async () => {
+    // a reference to the wrapper taken while it was installed reads the probe's `active` flag
+    const { tlob } = await import('tlob');
+    const holder = { work };
+    const probe = tlob.attach(holder, 'work', { budget: '10s', name: 'kept' });
+    const target = { work: holder.work };
+    tlob.disable();
+    if (target.work === work || probe.attached !== true) throw new Error('expected the wrapper');
     return nsPerCall((i) => target.work(i));
   },
   'attach { entry, ret }, sync': async () => {
@@ -120,8 +131,10 @@ if (only !== undefined) {
   }
   const disabled = ns('tlob.attach, monitor disabled') / hand;
   const switched = ns('tlob.attach, monitor disabled') / ns('hand wrapper with an off switch');
+  const kept = ns('tlob.attach, monitor disabled, wrapper reference kept') / hand;
   console.log(
     `\nprobe with monitor disabled / hand wrapper = ${disabled.toFixed(2)}x (goal <= 1.5x): ${disabled <= 1.5 ? 'met' : 'not met'}`,
   );
   console.log(`probe with monitor disabled / hand wrapper with an off switch = ${switched.toFixed(2)}x`);
+  console.log(`a wrapper reference kept across disable() / hand wrapper = ${kept.toFixed(2)}x`);
 }

@@ -30,7 +30,11 @@ function summarize(samples) {
  * only this variant's `op` and stays monomorphic whatever else the process has run.
  */
 function freshLoop() {
-  return new Function('op', 'n', 'let sink = 0; for (let i = 0; i < n; i++) sink = (sink + (op(i) | 0)) | 0; return sink;');
+  return new Function(
+    'op',
+    'n',
+    'let sink = 0; for (let i = 0; i < n; i++) sink = (sink + (op(i) | 0)) | 0; return sink;',
+  );
 }
 
 /**

@@ -12,6 +12,7 @@ import { findProbe, registerProbe, unregisterProbe } from './probe-registry.js';
 import { resolveSlot, type Slot, splitPath } from './property-path.js';
 import { reexportedSlot } from './reexport-slot.js';
 import { checkPatchable, patchSlot, type SlotPatch } from './slot-patch.js';
+import { warnOnce } from './warn-once.js';
 
 /** The handlers and options of `attach`. */
 export interface AttachHandlers<Priv = unknown> {
@@ -57,6 +58,8 @@ export interface Probe<Priv = unknown> {
 interface Install {
   readonly patch: SlotPatch;
   readonly root: ModuleRoot | undefined;
+  /** Set while `suspend` has put the original back in the slot. */
+  suspended: boolean;
 }
 
 /**
@@ -69,6 +72,8 @@ export class ProbeBase<Priv = unknown> implements Probe<Priv>, WrapperCore, Modu
   /** The wrapper's one check per call: false means straight to the original. */
   active = true;
   private readonly installs: Install[] = [];
+  /** Set between `suspend()` and `resume()`. */
+  private suspended = false;
 
   constructor(
     readonly target: AttachTarget | string,
@@ -105,10 +110,53 @@ export class ProbeBase<Priv = unknown> implements Probe<Priv>, WrapperCore, Modu
     checkPatchable(slot, where, this.caller);
     const wrapper = createWrapper(this, slot.descriptor.value as Function);
     const patch = patchSlot(slot, wrapper, where, this.caller);
-    this.installs.push({ patch, root: moduleRoot });
+    const record: Install = { patch, root: moduleRoot, suspended: false };
+    this.installs.push(record);
     registerProbe(slot.holder, slot.key, this);
+    if (this.suspended) record.suspended = patch.restore();
     moduleRoot?.sync();
     if (this.installs.length === 1) this.onInstalled();
+  }
+
+  /**
+   * Takes the probe out of the way while its monitor is disabled, as the kernel detaches a disabled
+   * monitor's probes: each slot that still holds our wrapper gets the original back, so a call
+   * through the property costs nothing. A wrapper that something else wrapped over stays in place,
+   * and with `active` false it passes calls straight through; so do references to the wrapper
+   * taken while it was installed.
+   */
+  suspend(): void {
+    this.active = false;
+    if (this.suspended || !this.attached) return;
+    this.suspended = true;
+    for (const install of this.installs) {
+      install.suspended = install.patch.restore();
+      if (install.suspended) install.root?.sync();
+    }
+  }
+
+  /**
+   * Puts the wrappers back after `suspend`. A slot whose function was replaced meanwhile (another
+   * tool wrapped the original) keeps the newcomer: the probe cannot go back under it, and says so.
+   */
+  resume(): void {
+    if (!this.attached) return;
+    this.active = true;
+    if (!this.suspended) return;
+    this.suspended = false;
+    for (const install of this.installs) {
+      if (!install.suspended) continue;
+      install.suspended = false;
+      const { slot } = install.patch;
+      if (install.patch.reapply()) install.root?.sync();
+      else {
+        warnOnce(
+          `resume:${this.path}`,
+          `${this.caller}: the probe of \`${this.path}\` was not put back: while tlob was disabled, ` +
+            `\`${String(slot.key)}\` was replaced by other code; detach and attach again to monitor it`,
+        );
+      }
+    }
   }
 
   /** Installs on a loaded instance of the module this probe names (called by the module registry). */

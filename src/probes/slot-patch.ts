@@ -10,6 +10,8 @@ export interface SlotPatch {
   holdsWrapper(): boolean;
   /** Restores the original if the slot still holds our wrapper; returns whether it did. */
   restore(): boolean;
+  /** Puts the wrapper back if the slot still holds what `restore` left there; returns whether it did. */
+  reapply(): boolean;
 }
 
 /**
@@ -54,6 +56,22 @@ export function patchSlot(slot: Slot, wrapper: Function, label: string, caller: 
       if (inherited) return Reflect.deleteProperty(holder, key);
       if (descriptor.configurable === true) return Reflect.defineProperty(holder, key, descriptor);
       return Reflect.set(holder, key, original);
+    },
+    reapply() {
+      const own = Reflect.getOwnPropertyDescriptor(holder, key);
+      if (inherited) {
+        if (own !== undefined) return false;
+        return Reflect.defineProperty(holder, key, {
+          value: wrapper,
+          writable: true,
+          enumerable: descriptor.enumerable ?? false,
+          configurable: true,
+        });
+      }
+      if (own === undefined || own.value !== original) return false;
+      if (descriptor.configurable === true)
+        return Reflect.defineProperty(holder, key, { ...descriptor, value: wrapper });
+      return Reflect.set(holder, key, wrapper);
     },
   };
 }

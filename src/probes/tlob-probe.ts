@@ -10,16 +10,19 @@ import { type AttachTarget, ProbeBase } from './attach.js';
 import { hasThen, runThenableAware, runWithCallback } from './tlob-call-paths.js';
 
 /**
- * Attached tlob probes. Their `active` flag follows `tlob.enable()`/`tlob.disable()`, so that a
- * probe of a disabled monitor costs the wrapper's one field check (a getter reading the monitor
- * measured 4x the hand-written wrapper). `runInWindow` checks the monitor again, so a monitor
- * switched without the facade is still obeyed, only less cheaply.
+ * Attached tlob probes. They follow `tlob.enable()`/`tlob.disable()`: a disabled monitor's probes
+ * are suspended (the originals go back in their slots, and a wrapper still reachable costs one
+ * field check). `runInWindow` checks the monitor again, so a monitor switched without the facade
+ * is still obeyed, only less cheaply.
  */
 const liveTlobProbes = new Set<TlobProbe>();
 
-/** Sets every attached tlob probe's `active` flag after the monitor was enabled or disabled. */
+/** Suspends or resumes every attached tlob probe after the monitor was disabled or enabled. */
 export function followMonitorSwitch(enabled: boolean): void {
-  for (const probe of liveTlobProbes) probe.active = enabled;
+  for (const probe of liveTlobProbes) {
+    if (enabled) probe.resume();
+    else probe.suspend();
+  }
 }
 
 /** The monitor key of every tlob probe: one tlob probe per function. */
@@ -50,7 +53,7 @@ export class TlobProbe extends ProbeBase<undefined> {
 
   protected override onInstalled(): void {
     liveTlobProbes.add(this);
-    this.active = tlobMonitor.enabled;
+    if (!tlobMonitor.enabled) this.suspend();
   }
 
   protected override onDetached(): void {

@@ -88,6 +88,81 @@ describe('tlob.attach', () => {
     expect(seen.list).toHaveLength(0);
   });
 
+  it('disable puts the originals back in their slots and enable puts the wrappers back', () => {
+    const original = function work(n: number) {
+      return n * 2;
+    };
+    const target = { work: original };
+    const results: WindowResult[] = [];
+    track(tlob.attach(target, 'work', { budget: '1s', onStop: (r) => results.push(r) }));
+    const wrapper = target.work;
+    expect(wrapper).not.toBe(original);
+    tlob.disable();
+    expect(target.work).toBe(original);
+    expect(Object.getOwnPropertyDescriptor(target, 'work')).toMatchObject({
+      writable: true,
+      enumerable: true,
+    });
+    // a reference taken while the probe was in place passes straight through
+    expect(wrapper(4)).toBe(8);
+    expect(results).toHaveLength(0);
+    tlob.enable();
+    expect(target.work).toBe(wrapper);
+    expect(target.work(5)).toBe(10);
+    expect(results).toHaveLength(1);
+  });
+
+  it('a probe attached while disabled waits out of the slot; inherited and frozen-free slots come back', () => {
+    class Repo {
+      find(id: number) {
+        return { id };
+      }
+    }
+    const repo = new Repo();
+    tlob.disable();
+    const results: WindowResult[] = [];
+    track(tlob.attach(repo, 'find', { budget: '1s', onStop: (r) => results.push(r) }));
+    expect(Object.hasOwn(repo, 'find')).toBe(false);
+    expect(repo.find(1)).toEqual({ id: 1 });
+    tlob.enable();
+    expect(Object.hasOwn(repo, 'find')).toBe(true);
+    expect(repo.find(2)).toEqual({ id: 2 });
+    expect(results).toHaveLength(1);
+  });
+
+  it('a wrapper stacked over ours stays through disable; a function replaced while disabled keeps its place', () => {
+    const target = { f: (n: number) => n + 1 };
+    const results: WindowResult[] = [];
+    track(tlob.attach(target, 'f', { budget: '1s', onStop: (r) => results.push(r) }));
+    const ours = target.f;
+    const foreign = (n: number) => ours(n) * 10;
+    target.f = foreign;
+    tlob.disable();
+    expect(target.f).toBe(foreign); // not torn off
+    expect(target.f(1)).toBe(20);
+    expect(results).toHaveLength(0);
+    tlob.enable();
+    expect(target.f(1)).toBe(20);
+    expect(results).toHaveLength(1);
+
+    const other = { g: (n: number) => n - 1 };
+    track(tlob.attach(other, 'g', { budget: '1s', onStop: (r) => results.push(r) }));
+    tlob.disable();
+    const replacement = (n: number) => n - 2;
+    other.g = replacement;
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    tlob.enable();
+    return new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      process.off('warning', onWarning);
+      expect(other.g).toBe(replacement);
+      expect(other.g(5)).toBe(3);
+      expect(results).toHaveLength(1);
+      expect(warnings.map((w) => w.message).join('\n')).toMatch(/`g` was not put back/);
+    });
+  });
+
   it('bad options fail at attach time; one tlob probe per function', () => {
     const target = { f: () => 1 };
     expect(() => tlob.attach(target, 'f', { budget: 'fast' })).toThrow(
@@ -169,6 +244,22 @@ describe('module specifiers in this process', () => {
     expect(text).toContain('node:fs/promises');
     await sleep(1);
     expect(results.map((r) => r.name)).toEqual(['node:fs/promises:readFile']);
+  });
+
+  it('a module probe while disabled: require and import both see the original again', async () => {
+    const path = require('node:path');
+    const original = path.extname;
+    const esm = await import('node:path');
+    const results: WindowResult[] = [];
+    track(tlob.attach('node:path', 'extname', { budget: '1s', onStop: (r) => results.push(r) }));
+    expect(esm.extname).not.toBe(original);
+    tlob.disable();
+    expect(path.extname).toBe(original);
+    expect(esm.extname).toBe(original);
+    tlob.enable();
+    expect(esm.extname('a.txt')).toBe('.txt');
+    expect(path.extname).toBe(esm.extname);
+    expect(results).toHaveLength(1);
   });
 
   it('a CommonJS package already loaded is patched in place', () => {
