@@ -1,7 +1,7 @@
 import { createHook, executionAsyncResource } from 'node:async_hooks';
 import { nowNs } from '../engine/clock.js';
 import { outside, runOutside } from '../engine/outside.js';
-import { taskStorage } from './current-task.js';
+import { liveTask, taskStorage } from './current-task.js';
 import { releaseWhenIdle } from './idle-release.js';
 import type { Task } from './task.js';
 import { calibrateTimerClock, timerDueNs } from './timer-due.js';
@@ -22,7 +22,9 @@ let depth = 0;
 function before(): void {
   if (outside.depth > 0) return;
   depth++;
-  const task = taskStorage.getStore();
+  // a stopped window stays in the context of what its call left behind (a response's write
+  // callbacks, say): only a live task is worth a clock read
+  const task = liveTask(taskStorage.getStore());
   if (task === undefined) return;
   const now = nowNs();
   let ready = -1; // when the continuation became runnable: only a sleeping task needs it
@@ -41,7 +43,7 @@ function after(): void {
   if (outside.depth > 0) return;
   if (depth > 0) depth--;
   if (depth > 0) return;
-  const task = taskStorage.getStore();
+  const task = liveTask(taskStorage.getStore());
   if (task === undefined) return;
   const now = nowNs();
   for (let t: typeof task | undefined = task; t !== undefined; t = t.parent) {
