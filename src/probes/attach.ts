@@ -56,7 +56,7 @@ export interface Probe<Priv = unknown> {
 
 /** An installed wrapper: the slot it sits in, and the module instance it belongs to, if any. */
 interface Install {
-  readonly patch: SlotPatch;
+  patch: SlotPatch;
   readonly root: ModuleRoot | undefined;
   /** Set while `suspend` has put the original back in the slot. */
   suspended: boolean;
@@ -135,10 +135,7 @@ export class ProbeBase<Priv = unknown> implements Probe<Priv>, WrapperCore, Modu
     }
   }
 
-  /**
-   * Puts the wrappers back after `suspend`. A slot whose function was replaced meanwhile (another
-   * tool wrapped the original) keeps the newcomer: the probe cannot go back under it, and says so.
-   */
+  /** Puts the wrappers back after `suspend`. */
   resume(): void {
     if (!this.attached) return;
     this.active = true;
@@ -147,16 +144,35 @@ export class ProbeBase<Priv = unknown> implements Probe<Priv>, WrapperCore, Modu
     for (const install of this.installs) {
       if (!install.suspended) continue;
       install.suspended = false;
-      const { slot } = install.patch;
       if (install.patch.reapply()) install.root?.sync();
-      else {
-        warnOnce(
-          `resume:${this.path}`,
-          `${this.caller}: the probe of \`${this.path}\` was not put back: while tlob was disabled, ` +
-            `\`${String(slot.key)}\` was replaced by other code; detach and attach again to monitor it`,
-        );
+      else this.wrapNewcomer(install);
+    }
+  }
+
+  /**
+   * While the probe was suspended, other code replaced the original in the slot (wrapped it, say):
+   * the probe goes on top of the newcomer, so its calls are observed again and `detach()` gives the
+   * newcomer back. A slot that no longer holds a patchable function is left alone, with a warning.
+   */
+  private wrapNewcomer(install: Install): void {
+    const { holder, key } = install.patch.slot;
+    const descriptor = Reflect.getOwnPropertyDescriptor(holder, key);
+    const where = `${String(key)} (${this.path})`;
+    if (descriptor !== undefined && typeof descriptor.value === 'function') {
+      try {
+        const slot: Slot = { holder, key, descriptor, inherited: false };
+        install.patch = patchSlot(slot, createWrapper(this, descriptor.value), where, this.caller);
+        install.root?.sync();
+        return;
+      } catch {
+        // not patchable any more (frozen meanwhile): warned below
       }
     }
+    warnOnce(
+      `resume:${this.path}`,
+      `${this.caller}: the probe of \`${this.path}\` was not put back: while tlob was disabled, ` +
+        `\`${String(key)}\` was replaced by something that cannot be wrapped; detach and attach again`,
+    );
   }
 
   /** Installs on a loaded instance of the module this probe names (called by the module registry). */
