@@ -19,7 +19,7 @@ export { type AttachHandlers, type AttachTarget, attach, type Probe } from './pr
 export { type BudgetDecorator, type BudgetOptions, budget } from './probes/decorators.js';
 export type { CallEnd, ProbeCall } from './probes/observed-call.js';
 export { type ProbeSpec, parseProbeSpecs } from './probes/spec-parser.js';
-export { type TlobProbeHandle, tlob } from './probes/tlob-api.js';
+export { type DisableOptions, type TlobProbeHandle, tlob } from './probes/tlob-api.js';
 export type { TlobAttachOptions } from './probes/tlob-probe.js';
 export type { ChannelName } from './report/channels.js';
 export type { ViolationRing } from './report/ring.js';

@@ -97,3 +97,13 @@ await tlob.run('request', { budget: '1s' }, async () => {
   await sleep(5);
   await tx.commit();
 });
+
+// 6. Disabling: probes stay in place, switched off; with { unpatch: true } the originals go back
+// in their slots until enable() (a disabled probe then costs nothing).
+const wrapped = Client.prototype.parse;
+tlob.disable();
+console.log(`disable(): the wrapper stays in place: ${Client.prototype.parse === wrapped}`);
+tlob.disable({ unpatch: true });
+console.log(`disable({ unpatch: true }): the original is back: ${Client.prototype.parse !== wrapped}`);
+tlob.enable();
+console.log(`enable(): the wrapper is back: ${Client.prototype.parse === wrapped}`);

@@ -12,7 +12,6 @@ import { findProbe, registerProbe, unregisterProbe } from './probe-registry.js';
 import { resolveSlot, type Slot, splitPath } from './property-path.js';
 import { reexportedSlot } from './reexport-slot.js';
 import { checkPatchable, patchSlot, type SlotPatch } from './slot-patch.js';
-import { warnOnce } from './warn-once.js';
 
 /** The handlers and options of `attach`. */
 export interface AttachHandlers<Priv = unknown> {
@@ -110,20 +109,19 @@ export class ProbeBase<Priv = unknown> implements Probe<Priv>, WrapperCore, Modu
     checkPatchable(slot, where, this.caller);
     const wrapper = createWrapper(this, slot.descriptor.value as Function);
     const patch = patchSlot(slot, wrapper, where, this.caller);
-    const record: Install = { patch, root: moduleRoot, suspended: false };
-    this.installs.push(record);
+    this.installs.push({ patch, root: moduleRoot, suspended: false });
     registerProbe(slot.holder, slot.key, this);
-    if (this.suspended) record.suspended = patch.restore();
     moduleRoot?.sync();
     if (this.installs.length === 1) this.onInstalled();
   }
 
   /**
-   * Takes the probe out of the way while its monitor is disabled, as the kernel detaches a disabled
-   * monitor's probes: each slot that still holds our wrapper gets the original back, so a call
-   * through the property costs nothing. A wrapper that something else wrapped over stays in place,
-   * and with `active` false it passes calls straight through; so do references to the wrapper
-   * taken while it was installed.
+   * Takes the probe out of the way (`tlob.disable({ unpatch: true })`), as the kernel detaches a
+   * disabled monitor's probes: each slot that still holds our wrapper gets the original back, so a
+   * call through the property costs nothing. A wrapper that something else wrapped over stays in
+   * place, and with `active` false it passes calls straight through; so do references to the
+   * wrapper taken while it was installed. Instances bound later (a module loaded meanwhile) keep
+   * their wrapper, switched off, so that what their importers take from them is the wrapper.
    */
   suspend(): void {
     this.active = false;
@@ -144,6 +142,7 @@ export class ProbeBase<Priv = unknown> implements Probe<Priv>, WrapperCore, Modu
     for (const install of this.installs) {
       if (!install.suspended) continue;
       install.suspended = false;
+      if (install.patch.holdsWrapper()) continue; // someone put our wrapper back already
       if (install.patch.reapply()) install.root?.sync();
       else this.wrapNewcomer(install);
     }
@@ -156,22 +155,24 @@ export class ProbeBase<Priv = unknown> implements Probe<Priv>, WrapperCore, Modu
    */
   private wrapNewcomer(install: Install): void {
     const { holder, key } = install.patch.slot;
-    const descriptor = Reflect.getOwnPropertyDescriptor(holder, key);
-    const where = `${String(key)} (${this.path})`;
-    if (descriptor !== undefined && typeof descriptor.value === 'function') {
+    const own = Reflect.getOwnPropertyDescriptor(holder, key);
+    const inherited = own === undefined;
+    const value: unknown = inherited ? Reflect.get(holder, key) : own.value;
+    if (typeof value === 'function' && (inherited || 'value' in own)) {
+      const descriptor = own ?? { value, writable: true, enumerable: false, configurable: true };
       try {
-        const slot: Slot = { holder, key, descriptor, inherited: false };
-        install.patch = patchSlot(slot, createWrapper(this, descriptor.value), where, this.caller);
+        const slot: Slot = { holder, key, descriptor, inherited };
+        install.patch = patchSlot(slot, createWrapper(this, value), this.path, this.caller);
         install.root?.sync();
         return;
       } catch {
-        // not patchable any more (frozen meanwhile): warned below
+        // frozen meanwhile, say: warned below
       }
     }
-    warnOnce(
-      `resume:${this.path}`,
-      `${this.caller}: the probe of \`${this.path}\` was not put back: while tlob was disabled, ` +
-        `\`${String(key)}\` was replaced by something that cannot be wrapped; detach and attach again`,
+    process.emitWarning(
+      `${this.caller}: the probe of \`${this.path}\` could not be put back: while tlob was disabled, ` +
+        `\`${String(key)}\` was replaced by something that cannot be wrapped, or its object was frozen`,
+      { type: 'TlobWarning', code: 'TLOB_PROBE' },
     );
   }
 

@@ -60,7 +60,7 @@ export function patchSlot(slot: Slot, wrapper: Function, label: string, caller: 
     reapply() {
       const own = Reflect.getOwnPropertyDescriptor(holder, key);
       if (inherited) {
-        if (own !== undefined) return false;
+        if (own !== undefined || Reflect.get(holder, key) !== original) return false;
         return Reflect.defineProperty(holder, key, {
           value: wrapper,
           writable: true,

@@ -15,6 +15,35 @@ import {
   tlobSite,
 } from './tlob-probe.js';
 
+/** Options of `tlob.disable()`. */
+export interface DisableOptions {
+  /**
+   * Also take the `tlob.attach` probes out of their slots until `enable()`: each patched property
+   * (and module export) holds the original function again, so calls through it cost nothing. A
+   * function looked up from such a property while disabled is the original, and stays unmonitored
+   * after `enable()`. Without it, a disabled probe stays in place and costs one check per call.
+   * Start/stop pairs (`stopPath`) always stay in place.
+   * @default false
+   */
+  unpatch?: boolean;
+}
+
+function checkDisableOptions(options: unknown): boolean {
+  if (options === undefined) return false;
+  const unpatch = (options as DisableOptions | null)?.unpatch;
+  if (
+    options === null ||
+    typeof options !== 'object' ||
+    (unpatch !== undefined && typeof unpatch !== 'boolean')
+  ) {
+    throw new TlobTypeError(
+      'ERR_TLOB_INVALID_ARG',
+      `tlob.disable: expected no options or { unpatch: boolean }, got ${describeValue(options)}`,
+    );
+  }
+  return unpatch === true;
+}
+
 /** A probe made by `tlob.attach`; `detach()` removes it (both halves of a start/stop pair). */
 export interface TlobProbeHandle extends Probe<undefined> {
   /** The window name reported in results, violations and stats. */
@@ -203,16 +232,25 @@ const coreEnable = core.enable;
 const coreDisable = core.disable;
 
 /** The tlob API: the core (`start`, `run`, `current`, reactors, stats) plus `attach` and `probes`. */
-export const tlob: typeof core & { attach: typeof tlobAttach; probes: typeof probes } = Object.assign(core, {
+export const tlob: Omit<typeof core, 'disable'> & {
+  attach: typeof tlobAttach;
+  probes: typeof probes;
+  disable(options?: DisableOptions): void;
+} = Object.assign(core, {
   attach: tlobAttach,
   probes,
   enable(): void {
     coreEnable.call(core);
     followMonitorSwitch(true);
   },
-  /** Stops monitoring new windows; windows already open finish normally. */
-  disable(): void {
+  /**
+   * Stops monitoring new windows; windows already open finish normally. Probes stay in place and
+   * cost one check per call, or, with `{ unpatch: true }`, are taken out of their slots until
+   * `enable()`.
+   */
+  disable(options?: DisableOptions): void {
+    const unpatch = checkDisableOptions(options);
     coreDisable.call(core);
-    followMonitorSwitch(false);
+    followMonitorSwitch(false, unpatch);
   },
 });

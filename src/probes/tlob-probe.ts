@@ -10,18 +10,23 @@ import { type AttachTarget, ProbeBase } from './attach.js';
 import { hasThen, runThenableAware, runWithCallback } from './tlob-call-paths.js';
 
 /**
- * Attached tlob probes. They follow `tlob.enable()`/`tlob.disable()`: a disabled monitor's probes
- * are suspended (the originals go back in their slots, and a wrapper still reachable costs one
- * field check). `runInWindow` checks the monitor again, so a monitor switched without the facade
- * is still obeyed, only less cheaply.
+ * Attached tlob probes. They follow `tlob.enable()`/`tlob.disable()`: a disabled monitor's probe
+ * costs the wrapper's one field check (a getter reading the monitor measured 4x the hand-written
+ * wrapper), or, after `disable({ unpatch: true })`, nothing: its originals are back in their
+ * slots. `runInWindow` checks the monitor again, so a monitor switched without the facade is still
+ * obeyed, only less cheaply.
  */
 const liveTlobProbes = new Set<TlobProbe>();
 
-/** Suspends or resumes every attached tlob probe after the monitor was disabled or enabled. */
-export function followMonitorSwitch(enabled: boolean): void {
+/**
+ * Switches every attached tlob probe on or off after the monitor was enabled or disabled; with
+ * `unpatch`, off also takes the wrappers out of their slots (`resume` puts them back).
+ */
+export function followMonitorSwitch(enabled: boolean, unpatch = false): void {
   for (const probe of liveTlobProbes) {
     if (enabled) probe.resume();
-    else probe.suspend();
+    else if (unpatch) probe.suspend();
+    else probe.active = false;
   }
 }
 
@@ -53,7 +58,7 @@ export class TlobProbe extends ProbeBase<undefined> {
 
   protected override onInstalled(): void {
     liveTlobProbes.add(this);
-    if (!tlobMonitor.enabled) this.suspend();
+    this.active = tlobMonitor.enabled;
   }
 
   protected override onDetached(): void {

@@ -22,6 +22,9 @@ describe('examples/probes-demo', () => {
     expect(stdout).toMatch(/^tlob\.attach: db\.query overBudget=false elapsed [\d.]+ = running/m);
     expect(stdout).toContain('current() inside handle: handler; outside: undefined');
     expect(stdout).toMatch(/^pair: transaction closed after [\d.]+ ms$/m);
+    expect(stdout).toContain('disable(): the wrapper stays in place: true');
+    expect(stdout).toContain('disable({ unpatch: true }): the original is back: true');
+    expect(stdout).toContain('enable(): the wrapper is back: true');
   });
 
   it('specs.mjs', () => {

@@ -81,14 +81,29 @@ describe('tlob.attach', () => {
   it('a disabled monitor: calls pass straight through, no window, no violation', () => {
     const target = { work: () => spin(5) };
     track(tlob.attach(target, 'work', { budget: '1ms' }));
+    const wrapper = target.work;
     tlob.disable();
+    expect(target.work).toBe(wrapper); // the probe stays in place, switched off
     const seen = collectViolations();
     target.work();
     seen.stop();
     expect(seen.list).toHaveLength(0);
   });
 
-  it('disable puts the originals back in their slots and enable puts the wrappers back', () => {
+  it('a reference taken while disabled is monitored again after enable()', () => {
+    const results: WindowResult[] = [];
+    const target = { work: (n: number) => n * 2 };
+    tlob.disable();
+    track(tlob.attach(target, 'work', { budget: '1s', onStop: (r) => results.push(r) }));
+    const { work } = target; // as a CommonJS importer destructures a module loaded while disabled
+    expect(work(1)).toBe(2);
+    expect(results).toHaveLength(0);
+    tlob.enable();
+    expect(work(2)).toBe(4);
+    expect(results).toHaveLength(1);
+  });
+
+  it('disable({ unpatch: true }) puts the originals back in their slots and enable puts the wrappers back', () => {
     const original = function work(n: number) {
       return n * 2;
     };
@@ -97,7 +112,7 @@ describe('tlob.attach', () => {
     track(tlob.attach(target, 'work', { budget: '1s', onStop: (r) => results.push(r) }));
     const wrapper = target.work;
     expect(wrapper).not.toBe(original);
-    tlob.disable();
+    tlob.disable({ unpatch: true });
     expect(target.work).toBe(original);
     expect(Object.getOwnPropertyDescriptor(target, 'work')).toMatchObject({
       writable: true,
@@ -110,34 +125,48 @@ describe('tlob.attach', () => {
     expect(target.work).toBe(wrapper);
     expect(target.work(5)).toBe(10);
     expect(results).toHaveLength(1);
+    // our own wrapper put back by someone else while unpatched is not wrapped twice
+    tlob.disable({ unpatch: true });
+    target.work = wrapper;
+    tlob.enable();
+    expect(target.work).toBe(wrapper);
+    target.work(1);
+    expect(results).toHaveLength(2);
   });
 
-  it('a probe attached while disabled waits out of the slot; inherited and frozen-free slots come back', () => {
+  it('disable({ unpatch: true }) on an inherited method: the own property goes, and enable wraps what the prototype has then', () => {
     class Repo {
       find(id: number) {
-        return { id };
+        return { id, v: 1 };
       }
     }
     const repo = new Repo();
-    tlob.disable();
     const results: WindowResult[] = [];
     track(tlob.attach(repo, 'find', { budget: '1s', onStop: (r) => results.push(r) }));
+    expect(Object.hasOwn(repo, 'find')).toBe(true);
+    tlob.disable({ unpatch: true });
     expect(Object.hasOwn(repo, 'find')).toBe(false);
-    expect(repo.find(1)).toEqual({ id: 1 });
+    expect(repo.find(1)).toEqual({ id: 1, v: 1 });
     tlob.enable();
     expect(Object.hasOwn(repo, 'find')).toBe(true);
-    expect(repo.find(2)).toEqual({ id: 2 });
+    expect(repo.find(2)).toEqual({ id: 2, v: 1 });
     expect(results).toHaveLength(1);
+    tlob.disable({ unpatch: true });
+    Repo.prototype.find = (id: number) => ({ id, v: 2 });
+    expect(repo.find(3)).toEqual({ id: 3, v: 2 });
+    tlob.enable();
+    expect(repo.find(4)).toEqual({ id: 4, v: 2 }); // not the stale original
+    expect(results).toHaveLength(2);
   });
 
-  it('a wrapper stacked over ours stays through disable; a function replaced while disabled gets the probe on top', () => {
+  it('unpatched: a wrapper stacked over ours stays; a function replaced meanwhile gets the probe on top', () => {
     const target = { f: (n: number) => n + 1 };
     const results: WindowResult[] = [];
     track(tlob.attach(target, 'f', { budget: '1s', onStop: (r) => results.push(r) }));
     const ours = target.f;
     const foreign = (n: number) => ours(n) * 10;
     target.f = foreign;
-    tlob.disable();
+    tlob.disable({ unpatch: true });
     expect(target.f).toBe(foreign); // not torn off
     expect(target.f(1)).toBe(20);
     expect(results).toHaveLength(0);
@@ -147,7 +176,7 @@ describe('tlob.attach', () => {
 
     const other = { g: (n: number) => n - 1 };
     const probe = track(tlob.attach(other, 'g', { budget: '1s', onStop: (r) => results.push(r) }));
-    tlob.disable();
+    tlob.disable({ unpatch: true });
     const replacement = (n: number) => n - 2;
     other.g = replacement;
     tlob.enable();
@@ -157,6 +186,18 @@ describe('tlob.attach', () => {
     expect(results).toHaveLength(2);
     probe.detach();
     expect(other.g).toBe(replacement);
+  });
+
+  it('disable() checks its options', () => {
+    for (const bad of [null, 'yes', { unpatch: 'yes' }]) {
+      expect(() => tlob.disable(bad as never)).toThrow(
+        expect.objectContaining({
+          code: 'ERR_TLOB_INVALID_ARG',
+          message: expect.stringContaining('tlob.disable'),
+        }),
+      );
+    }
+    expect(tlob.enabled).toBe(true);
   });
 
   it('bad options fail at attach time; one tlob probe per function', () => {
@@ -242,14 +283,14 @@ describe('module specifiers in this process', () => {
     expect(results.map((r) => r.name)).toEqual(['node:fs/promises:readFile']);
   });
 
-  it('a module probe while disabled: require and import both see the original again', async () => {
+  it('a module probe unpatched: require and import both see the original again', async () => {
     const path = require('node:path');
     const original = path.extname;
     const esm = await import('node:path');
     const results: WindowResult[] = [];
     track(tlob.attach('node:path', 'extname', { budget: '1s', onStop: (r) => results.push(r) }));
     expect(esm.extname).not.toBe(original);
-    tlob.disable();
+    tlob.disable({ unpatch: true });
     expect(path.extname).toBe(original);
     expect(esm.extname).toBe(original);
     tlob.enable();

@@ -133,8 +133,7 @@ export class Window extends Instance implements Task, SettleWatcher {
     this.unverified = undefined;
     this.watchedPromise = undefined;
     if (this.stoppedNs >= 0 || this.settledNs >= 0) return;
-    this.switchIn(now, now);
-    this.account(now);
+    // from here the window is no longer live: `end()` switches it in and stops it at `now`
     this.settledNs = now;
     if (this.endsQuietly(now)) this.end();
     else scheduleFinish(this);
