@@ -15,7 +15,8 @@ export interface SettleWatcher {
  * the promise handled, and a rejection nobody handles would no longer raise `unhandledRejection`.
  * `v8.promiseHooks.onSettled` sees every settlement of the process while it is registered, so it is
  * registered only while something is watched or a monitored call that may return a promise runs
- * (`holdSettleHook`), and the callback is one WeakMap lookup.
+ * (`holdSettleHook`), and the callback is a scan of a few slots (and a WeakMap lookup
+ * when more promises are watched).
  *
  * It also remembers the last promise that settled, so that a call that returns an
  * already-settled promise (an `async function` that finished without awaiting) is recognised:
@@ -23,15 +24,57 @@ export interface SettleWatcher {
  */
 const watched = new WeakMap<Promise<unknown>, SettleWatcher | SettleWatcher[]>();
 let pending = 0;
+/**
+ * The promises of a few open windows are kept here instead, found by identity: a `WeakMap` entry per
+ * call and a `WeakMap` lookup per settled promise of the process cost more than a scan of a few
+ * slots. A slot holds its promise strongly, which is safe only for a watcher that gives it up when
+ * it stops waiting (a window: at its deadline, `releaseWhenCollected` moves the promise to the map).
+ */
+const SLOTS = 16;
+const slotPromises: (Promise<unknown> | undefined)[] = new Array(SLOTS).fill(undefined);
+const slotWatchers: (SettleWatcher | SettleWatcher[] | undefined)[] = new Array(SLOTS).fill(undefined);
+let slotsUsed = 0;
+/** One past the highest slot in use: a settlement scans only that far. */
+let slotsEnd = 0;
+/** Promises in the `WeakMap`, so that a settlement looks there only when it can find something. */
+let mapped = 0;
+
+function slotOf(promise: Promise<unknown>): number {
+  for (let i = 0; i < slotsEnd; i++) if (slotPromises[i] === promise) return i;
+  return -1;
+}
+
+function clearSlot(i: number): void {
+  slotPromises[i] = undefined;
+  slotWatchers[i] = undefined;
+  slotsUsed--;
+  while (slotsEnd > 0 && slotPromises[slotsEnd - 1] === undefined) slotsEnd--;
+}
+
+/** Takes `promise`'s watchers out of the slots or the map; undefined when it is not watched. */
+function takeWatchers(promise: Promise<unknown>): SettleWatcher | SettleWatcher[] | undefined {
+  const i = slotOf(promise);
+  if (i >= 0) {
+    const watcher = slotWatchers[i];
+    clearSlot(i);
+    return watcher;
+  }
+  if (mapped === 0) return undefined;
+  const watcher = watched.get(promise);
+  if (watcher !== undefined) {
+    watched.delete(promise);
+    mapped--;
+  }
+  return watcher;
+}
 let holds = 0;
 let unregister: (() => void) | undefined;
 let lastSettled: Promise<unknown> | undefined;
 
 function onSettled(promise: Promise<unknown>): void {
   lastSettled = promise;
-  const watcher = watched.get(promise);
+  const watcher = takeWatchers(promise);
   if (watcher === undefined) return;
-  watched.delete(promise);
   pending--;
   const holder = abandonable.get(promise);
   if (holder !== undefined) {
@@ -73,13 +116,29 @@ export function settledJustNow(promise: Promise<unknown>): boolean {
 
 /** Calls `watcher.settled(now)` when `promise` settles. The promise must still be pending. */
 export function watchSettled(promise: Promise<unknown>, watcher: SettleWatcher): void {
-  if ('watchedPromise' in watcher) watcher.watchedPromise = promise;
-  const existing = watched.get(promise);
-  if (existing === undefined) {
-    watched.set(promise, watcher);
+  const releases = 'watchedPromise' in watcher;
+  if (releases) watcher.watchedPromise = promise;
+  const i = slotOf(promise);
+  if (i >= 0) {
+    const existing = slotWatchers[i] as SettleWatcher | SettleWatcher[];
+    if (Array.isArray(existing)) existing.push(watcher);
+    else slotWatchers[i] = [existing, watcher];
+  } else if (releases && slotsUsed < SLOTS && (mapped === 0 || !watched.has(promise))) {
+    const free = slotPromises.indexOf(undefined);
+    slotPromises[free] = promise;
+    slotWatchers[free] = watcher;
+    slotsUsed++;
+    if (free >= slotsEnd) slotsEnd = free + 1;
     pending++;
-  } else if (Array.isArray(existing)) existing.push(watcher);
-  else watched.set(promise, [existing, watcher]);
+  } else {
+    const existing = watched.get(promise);
+    if (existing === undefined) {
+      watched.set(promise, watcher);
+      mapped++;
+      pending++;
+    } else if (Array.isArray(existing)) existing.push(watcher);
+    else watched.set(promise, [existing, watcher]);
+  }
   startHook();
 }
 
@@ -118,16 +177,23 @@ export function isPending(promise: Promise<unknown>): boolean {
 
 /** Stops watching `promise` for `watcher` (a promise that turned out to have settled before it was watched). */
 export function unwatchSettled(promise: Promise<unknown>, watcher: SettleWatcher): void {
-  const existing = watched.get(promise);
+  const i = slotOf(promise);
+  const existing = i >= 0 ? slotWatchers[i] : watched.get(promise);
   if (existing === undefined) return;
   if (Array.isArray(existing)) {
     const rest = existing.filter((w) => w !== watcher);
     if (rest.length > 0) {
-      watched.set(promise, rest.length === 1 ? (rest[0] as SettleWatcher) : rest);
+      const left = rest.length === 1 ? (rest[0] as SettleWatcher) : rest;
+      if (i >= 0) slotWatchers[i] = left;
+      else watched.set(promise, left);
       return;
     }
   } else if (existing !== watcher) return;
-  watched.delete(promise);
+  if (i >= 0) clearSlot(i);
+  else {
+    watched.delete(promise);
+    mapped--;
+  }
   pending--;
   if (pending === 0 && holds === 0) stopHook();
 }
@@ -145,10 +211,18 @@ const abandoned = new FinalizationRegistry<Holder>((holder) => {
   if (!holder.counted) return;
   holder.counted = false;
   pending--;
+  mapped--;
   if (pending === 0 && holds === 0) stopHook();
 });
 
 export function releaseWhenCollected(promise: Promise<unknown>): void {
+  const i = slotOf(promise);
+  if (i >= 0) {
+    // a slot holds its promise strongly: move it to the map, which does not
+    watched.set(promise, slotWatchers[i] as SettleWatcher | SettleWatcher[]);
+    mapped++;
+    clearSlot(i);
+  }
   if (!watched.has(promise) || abandonable.has(promise)) return;
   const holder: Holder = { counted: true };
   abandonable.set(promise, holder);

@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { settleHookRegistered } from '../../src/context/settle-watch.js';
-import { tlob } from '../../src/index.js';
+import { tlob, type WindowResult } from '../../src/index.js';
 import { sleep } from '../helpers.js';
 
 setFlagsFromString('--expose-gc');
@@ -30,6 +30,26 @@ describe('nothing retained', () => {
     })();
     await sleep(20); // the window expires
     expect(settleHookRegistered()).toBe(true); // the promise is still waited for
+    await collect();
+    expect(settleHookRegistered()).toBe(false);
+  });
+
+  it('more windows in flight than the settle watcher has slots: each is seen to settle, the rest released', async () => {
+    tlob.reactor('nop');
+    (() => {
+      for (let i = 0; i < 40; i++)
+        tlob.run('never-settles-many', { budget: '5ms' }, () => new Promise(() => {}));
+    })();
+    const elapsed: number[] = [];
+    const onStop = (r: WindowResult) => elapsed.push(r.elapsedNs);
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        tlob.run('settles-many', { budget: '1s', onStop }, () => sleep(1 + (i % 5))),
+      ),
+    );
+    await sleep(20); // the never-settling windows expire
+    expect(elapsed).toHaveLength(40);
+    for (const ns of elapsed) expect(ns).toBeGreaterThan(0.5e6);
     await collect();
     expect(settleHookRegistered()).toBe(false);
   });
