@@ -64,6 +64,23 @@ describe('where the time goes', () => {
     });
   });
 
+  it('a wait that ends with no hook event (Atomics.waitAsync, resolved by a V8 platform task) is sleeping, not running', async () => {
+    // the window's `after` is followed directly by its next `before` 30 ms later, the loop idle in
+    // between: only a clock read in `before` tells those 30 ms apart from running
+    await retry(5, async () => {
+      const keepAlive = setTimeout(() => {}, 1000); // a V8 delayed task alone does not keep the loop alive
+      const r = await measure('wait-async', async () => {
+        await null;
+        const cell = new Int32Array(new SharedArrayBuffer(4));
+        await Atomics.waitAsync(cell, 0, 0, 30).value;
+      });
+      clearTimeout(keepAlive);
+      expectSums(r);
+      expect(ms(r.sleepingNs)).toBeGreaterThanOrEqual(28);
+      expect(ms(r.runningNs)).toBeLessThan(2);
+    });
+  });
+
   it('50 concurrent windows: each running ≈ its own spin, and the sum of running stays within the wall time', async () => {
     await retry(5, async () => {
       const spins = Array.from({ length: 50 }, (_, i) => (i % 5) * 0.5); // 0 .. 2 ms
