@@ -34,6 +34,24 @@ describe('nothing retained', () => {
     expect(settleHookRegistered()).toBe(false);
   });
 
+  it('a run window stopped early, whose promise never settles, does not keep it or the settle hook', async () => {
+    tlob.reactor('nop');
+    let stopped: WindowResult | undefined;
+    (() => {
+      tlob.run('stopped-early', { budget: '1s' }, () => {
+        const never = new Promise(() => {});
+        queueMicrotask(() => {
+          stopped = tlob.current()?.stop();
+        });
+        return never;
+      });
+    })();
+    await sleep(5);
+    expect(stopped?.name).toBe('stopped-early');
+    await collect();
+    expect(settleHookRegistered()).toBe(false);
+  });
+
   it('more windows in flight than the settle watcher has slots: each is seen to settle, the rest released', async () => {
     tlob.reactor('nop');
     (() => {

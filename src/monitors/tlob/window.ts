@@ -1,6 +1,11 @@
 import { enterSync, isSyncTask, liveTask, taskStorage } from '../../context/current-task.js';
 import { releaseSchedulerHooks } from '../../context/scheduler-hooks.js';
-import { isPending, type SettleWatcher, unwatchSettled } from '../../context/settle-watch.js';
+import {
+  isPending,
+  releaseWhenCollected,
+  type SettleWatcher,
+  unwatchSettled,
+} from '../../context/settle-watch.js';
 import type { Task } from '../../context/task.js';
 import { nowNs } from '../../engine/clock.js';
 import { Instance, publishGuarded } from '../../engine/monitor.js';
@@ -204,6 +209,8 @@ export class Window extends Instance implements Task, SettleWatcher {
       tlobMonitor.reset(this); // a stopped window is parked for good: scheduler events skip it
     }
     this.stoppedNs = now;
+    // stopped before its call's promise settled (`tlob.current().stop()`): stop holding the promise
+    if (this.watchedPromise !== undefined) releaseWhenCollected(this.watchedPromise);
     this.uncount();
     this.unbind();
     this.stats.record(now - this.startNs, this.runningNs, this.waitingNs, this.sleepingNs);
