@@ -1,3 +1,4 @@
+import { callOrConstruct } from '../call-or-construct.js';
 import { describeValue, TlobError, TlobTypeError } from '../errors.js';
 import { createWrapper, type WrapperCore } from './function-wrapper.js';
 import {
@@ -89,9 +90,7 @@ export class ProbeBase<Priv = unknown> implements Probe<Priv>, WrapperCore, Modu
     args: ArrayLike<unknown>,
     newTarget: Function | undefined,
   ): unknown {
-    return newTarget === undefined
-      ? Reflect.apply(original, thisArg, args)
-      : Reflect.construct(original, args, newTarget);
+    return callOrConstruct(original, thisArg, args, newTarget);
   }
 
   /** Wraps the function at `path` from `root`; throws `ERR_TLOB_*` errors when it cannot. */

@@ -1,4 +1,5 @@
 import { types } from 'node:util';
+import { callOrConstruct } from '../call-or-construct.js';
 import { reportInternalError } from '../errors.js';
 import { wrapCallback } from './callback-wrapper.js';
 import { enterObservedCall, leaveObservedCall, observeSettlement } from './promise-settlement.js';
@@ -133,10 +134,7 @@ export function runObserved(
   if (watch) enterObservedCall();
   let result: unknown;
   try {
-    result =
-      newTarget === undefined
-        ? Reflect.apply(original, thisArg, callArgs)
-        : Reflect.construct(original, callArgs, newTarget);
+    result = callOrConstruct(original, thisArg, callArgs, newTarget);
   } catch (error) {
     if (watch) leaveObservedCall();
     call.finish('throw', undefined, error);

@@ -1,9 +1,10 @@
-import { holdSettleHook, releaseSettleHook, returnedPending, watchSettled } from '../context/settle-watch.js';
+import { callOrConstruct } from '../call-or-construct.js';
+import { holdSettleHook, releaseSettleHook, returnedPending } from '../context/settle-watch.js';
 import { reportInternalError } from '../errors.js';
 import type { Site } from '../monitors/tlob/site.js';
 import { tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
 import type { Window } from '../monitors/tlob/window.js';
-import { enterWindow, invoke, openWindow, windowYielded } from '../monitors/tlob/windows.js';
+import { enterWindow, openWindow, waitFor, windowYielded } from '../monitors/tlob/windows.js';
 import { wrapCallback } from './callback-wrapper.js';
 import { observeThenable, type ThenableObserver } from './thenable-observer.js';
 
@@ -61,17 +62,13 @@ export function runThenableAware(
   args: ArrayLike<unknown>,
   newTarget: Function | undefined,
 ): unknown {
-  if (!tlobMonitor.enabled) return invoke(original, thisArg, args, newTarget);
+  if (!tlobMonitor.enabled) return callOrConstruct(original, thisArg, args, newTarget);
   holdSettleHook();
   const { window, result } = callInNewWindow(site, original, thisArg, args, newTarget, releaseSettleHook);
   try {
     if (result instanceof Promise) {
-      if (returnedPending(result, original)) {
-        windowYielded(window);
-        watchSettled(result, window);
-      } else {
-        window.end();
-      }
+      if (returnedPending(result, original)) waitFor(window, result);
+      else window.end();
       return result;
     }
     if (result !== null && typeof result === 'object' && newTarget === undefined && hasThen(result)) {
@@ -105,7 +102,7 @@ export function runWithCallback(
   args: ArrayLike<unknown>,
   newTarget: Function | undefined,
 ): unknown {
-  if (!tlobMonitor.enabled) return invoke(original, thisArg, args, newTarget);
+  if (!tlobMonitor.enabled) return callOrConstruct(original, thisArg, args, newTarget);
   const callArgs = Array.prototype.slice.call(args) as unknown[];
   const callback = callArgs[callArgs.length - 1] as Function;
   const state = { window: undefined as Window | undefined, called: false };

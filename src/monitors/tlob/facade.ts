@@ -67,6 +67,9 @@ export function startWindow(site: Site): Window {
   return window;
 }
 
+/** The arguments of every `tlob.run` callback: none, and no array allocated per call. */
+const NO_ARGS: readonly unknown[] = Object.freeze([]);
+
 /** Sites of `tlob.run` by name; the budget parse is reused while a name keeps its budget. */
 const runSites = new Map<string, Site>();
 
@@ -131,7 +134,7 @@ export const tlob = {
         `tlob.run: expected \`onStop\` to be a function, got ${describeValue(onStop)}`,
       );
     }
-    return runInWindow<T>(site, fn, undefined, [], undefined, onStop, true);
+    return runInWindow<T>(site, fn, undefined, NO_ARGS, undefined, onStop, true);
   },
 
   /** The innermost open window of the current context, or `undefined`. */

@@ -1,3 +1,4 @@
+import { callOrConstruct } from '../../call-or-construct.js';
 import { currentTask, enterSync, liveTask, restoreSync, taskStorage } from '../../context/current-task.js';
 import { holdSchedulerHooks, releaseStorageWhenIdle } from '../../context/scheduler-hooks.js';
 import {
@@ -52,16 +53,6 @@ export function windowYielded(window: Window): void {
   if (window.state === S_RUNNING) window.step(E_SLEEP, nowNs());
 }
 
-/** Calls (or, with `newTarget`, constructs) `fn`; shared so that no closure is made per call. */
-export function invoke(
-  fn: Function,
-  thisArg: unknown,
-  args: ArrayLike<unknown>,
-  newTarget: Function | undefined,
-): unknown {
-  return newTarget === undefined ? Reflect.apply(fn, thisArg, args) : Reflect.construct(fn, args, newTarget);
-}
-
 /**
  * Calls `fn` with `window` as the async context of the call and of every continuation it creates
  * (AsyncLocalStorage.run). Returns or throws exactly what `fn` does.
@@ -75,13 +66,14 @@ export function enterWindow<T>(
 ): T {
   const previous = enterSync(undefined);
   try {
-    return taskStorage.run(window, invoke, fn, thisArg, args, newTarget) as T;
+    return taskStorage.run(window, callOrConstruct, fn, thisArg, args, newTarget) as T;
   } finally {
     restoreSync(previous);
   }
 }
 
-function waitFor(window: Window, promise: Promise<unknown>): void {
+/** The window's call returned `promise`, still pending: the window is off the thread until it settles. */
+export function waitFor(window: Window, promise: Promise<unknown>): void {
   windowYielded(window);
   watchSettled(promise, window);
 }
@@ -128,7 +120,7 @@ export function runInWindow<T>(
   onStop?: OnStop,
   throwing = false,
 ): T {
-  if (!tlobMonitor.enabled) return invoke(fn, thisArg, args, newTarget) as T;
+  if (!tlobMonitor.enabled) return callOrConstruct(fn, thisArg, args, newTarget) as T;
   const synchronous = site.fast && !isAsyncFunction(fn);
   // On the synchronous path the call holds the thread until it returns, so no budget timer could
   // fire before its stop, which checks the budget: its deadline is queued only if it yields.
@@ -137,7 +129,7 @@ export function runInWindow<T>(
   const previous = enterSync(window);
   let result: unknown;
   try {
-    result = invoke(fn, thisArg, args, newTarget);
+    result = callOrConstruct(fn, thisArg, args, newTarget);
   } catch (error) {
     restoreSync(previous);
     window.end();
@@ -149,12 +141,8 @@ export function runInWindow<T>(
     // count as sleeping); its next calls take the async path.
     site.fast = false;
     site.syncStreak = 0;
-    if (isPending(result)) {
-      windowYielded(window);
-      watchSettled(result, window);
-    } else {
-      window.end();
-    }
+    if (isPending(result)) waitFor(window, result);
+    else window.end();
     return returned<T>(window, result, throwing);
   }
   stopWindow(window, throwing);
