@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { expect } from 'vitest';
 import type { TlobViolation } from '../src/index.js';
 import { tlob } from '../src/index.js';
@@ -51,3 +52,16 @@ export async function retry<T>(tries: number, scenario: () => Promise<T>): Promi
 
 /** `ns` in milliseconds. */
 export const ms = (ns: number) => ns / 1e6;
+
+/**
+ * Runs `body` as an ES module in a child node, after `import { tlob } from` the built package;
+ * returns its stdout (stderr is captured; a non-zero exit throws, as `execFileSync` does).
+ */
+export function runWithTlob(body: string): string {
+  const dist = new URL('../dist/index.js', import.meta.url).href;
+  return execFileSync(
+    process.execPath,
+    ['--input-type=module', '-e', `import { tlob } from ${JSON.stringify(dist)};\n${body}`],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+}

@@ -1,10 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RateLimitedLog } from '../../src/engine/rate-limited-log.js';
 import { tlob } from '../../src/index.js';
 import { ViolationRing } from '../../src/report/ring.js';
-import { sleep, spin } from '../helpers.js';
+import { runWithTlob, sleep, spin } from '../helpers.js';
 
 beforeEach(() => {
   tlob.reactor('nop');
@@ -79,16 +78,9 @@ describe('reactors', () => {
     log.line('later', 6001);
     expect(lines.slice(3)).toEqual(['tlob: 7 violation line(s) suppressed by rate limit', 'later']);
 
-    const out = execFileSync(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        `import { tlob } from ${JSON.stringify(new URL('../../dist/index.js', import.meta.url).href)};
-         const spin = (ms) => { const e = performance.now() + ms; while (performance.now() < e); };
+    const out = runWithTlob(
+      `const spin = (ms) => { const e = performance.now() + ms; while (performance.now() < e); };
          for (let i = 0; i < 30; i++) tlob.run('logged', { budget: '1ms' }, () => spin(1.2));`,
-      ],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
     );
     expect(out).toBe('');
   });
@@ -108,19 +100,12 @@ describe('reactors', () => {
     let status: number | null = 0;
     let stderr = '';
     try {
-      execFileSync(
-        process.execPath,
-        [
-          '--input-type=module',
-          '-e',
-          `import { tlob } from ${JSON.stringify(new URL('../../dist/index.js', import.meta.url).href)};
-           process.report.directory = ${JSON.stringify(process.env.TMPDIR ?? '/tmp')};
+      runWithTlob(
+        `process.report.directory = ${JSON.stringify(process.env.TMPDIR ?? '/tmp')};
            tlob.reactor('abort');
            const spin = (ms) => { const e = performance.now() + ms; while (performance.now() < e); };
            tlob.run('fatal', { budget: '1ms' }, () => spin(2));
            console.log('survived');`,
-        ],
-        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
       );
     } catch (error) {
       const e = error as { status: number | null; signal: string | null; stderr: string; stdout: string };

@@ -1,7 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TlobBudgetError, tlob } from '../../src/index.js';
-import { collectViolations, expectViolation, ms, sleep, spin } from '../helpers.js';
+import { collectViolations, expectViolation, ms, runWithTlob, sleep, spin } from '../helpers.js';
 
 beforeEach(() => {
   tlob.reactor('nop');
@@ -254,20 +253,12 @@ describe('promises returned by a call', () => {
   });
 
   it('observing the returned promise does not mark it handled: an unhandled rejection is still raised', () => {
-    const dist = new URL('../../dist/index.js', import.meta.url).href;
-    const out = execFileSync(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        `import { tlob } from ${JSON.stringify(dist)};
-         process.on('unhandledRejection', (e) => console.log('unhandledRejection', e.message));
+    const out = runWithTlob(
+      `process.on('unhandledRejection', (e) => console.log('unhandledRejection', e.message));
          tlob.run('rejecting', { budget: '1s' }, async () => { await null; throw new Error('nobody handles me'); });
          tlob.run('rejecting-now', { budget: '1s' }, async () => { throw new Error('nor me'); });
          const p = tlob.run('handled', { budget: '1s' }, async () => { throw new Error('handled'); });
          p.catch(() => console.log('caught handled'));`,
-      ],
-      { encoding: 'utf8' },
     );
     expect(out.split('\n').filter(Boolean).sort()).toEqual([
       'caught handled',
@@ -279,21 +270,13 @@ describe('promises returned by a call', () => {
 
 describe('a fast-path site that returns a promise', () => {
   it('does not mark the promise handled', () => {
-    const dist = new URL('../../dist/index.js', import.meta.url).href;
-    const out = execFileSync(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        `import { tlob } from ${JSON.stringify(dist)};
-         process.on('unhandledRejection', (e) => console.log('unhandledRejection', e.message));
+    const out = runWithTlob(
+      `process.on('unhandledRejection', (e) => console.log('unhandledRejection', e.message));
          let fail = false;
          const fn = () => (fail ? new Promise((_, reject) => setTimeout(() => reject(new Error('late')), 2)) : 1);
          for (let i = 0; i < 40; i++) tlob.run('flips', { budget: '1s' }, fn);
          fail = true;
          tlob.run('flips', { budget: '1s', onStop: (r) => console.log('stopped', r.elapsedNs > 1e6) }, fn);`,
-      ],
-      { encoding: 'utf8' },
     );
     expect(out.split('\n').filter(Boolean).sort()).toEqual(['stopped true', 'unhandledRejection late']);
   });
