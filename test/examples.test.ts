@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runNode } from './probes/preload-apps.js';
 
 // Every program in examples/ runs as a child process with the current node, against the built
 // package (test/global-setup.ts builds dist/ first), and its output is checked briefly, so the
@@ -10,12 +10,7 @@ import { describe, expect, it } from 'vitest';
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 function runExample(file: string): { stdout: string; stderr: string } {
-  const out = spawnSync(process.execPath, [`examples/${file}`], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 20_000,
-    env: { ...process.env, NODE_OPTIONS: '', NO_COLOR: '1' },
-  });
+  const out = runNode(root, [`examples/${file}`], { NO_COLOR: '1' });
   expect(out.error).toBeUndefined();
   expect(out.status, `${file} failed:\n${out.stderr}`).toBe(0);
   return { stdout: out.stdout, stderr: out.stderr };

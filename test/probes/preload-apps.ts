@@ -36,6 +36,8 @@ export interface RunResult {
   readonly status: number | null;
   readonly stdout: string;
   readonly stderr: string;
+  /** Set when the process could not be run or timed out. */
+  readonly error?: Error;
 }
 
 /** Runs `node ...args` in `cwd` with extra environment variables. */
@@ -46,5 +48,5 @@ export function runNode(cwd: string, args: string[], env: Record<string, string>
     encoding: 'utf8',
     timeout: 20_000,
   });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr, error: result.error };
 }
