@@ -23,7 +23,6 @@ export interface SettleWatcher {
  * `settledJustNow(p)` right after the call returns.
  */
 const watched = new WeakMap<Promise<unknown>, SettleWatcher | SettleWatcher[]>();
-let pending = 0;
 /**
  * The promises of a few open windows are kept here instead, found by identity: a `WeakMap` entry per
  * call and a `WeakMap` lookup per settled promise of the process cost more than a scan of a few
@@ -38,6 +37,11 @@ let slotsUsed = 0;
 let slotsEnd = 0;
 /** Promises in the `WeakMap`, so that a settlement looks there only when it can find something. */
 let mapped = 0;
+
+/** Whether any promise is watched (in a slot or in the map). */
+function watching(): boolean {
+  return slotsUsed > 0 || mapped > 0;
+}
 
 function slotOf(promise: Promise<unknown>): number {
   for (let i = 0; i < slotsEnd; i++) if (slotPromises[i] === promise) return i;
@@ -61,11 +65,19 @@ function takeWatchers(promise: Promise<unknown>): SettleWatcher | SettleWatcher[
   }
   if (mapped === 0) return undefined;
   const watcher = watched.get(promise);
-  if (watcher !== undefined) {
-    watched.delete(promise);
-    mapped--;
-  }
+  if (watcher !== undefined) unmap(promise);
   return watcher;
+}
+
+/** Removes `promise` from the map (and from the abandoned ones: only a mapped promise can be). */
+function unmap(promise: Promise<unknown>): void {
+  watched.delete(promise);
+  mapped--;
+  const holder = abandonable.get(promise);
+  if (holder !== undefined) {
+    holder.counted = false;
+    abandoned.unregister(holder);
+  }
 }
 let holds = 0;
 let unregister: (() => void) | undefined;
@@ -75,16 +87,10 @@ function onSettled(promise: Promise<unknown>): void {
   lastSettled = promise;
   const watcher = takeWatchers(promise);
   if (watcher === undefined) return;
-  pending--;
-  const holder = abandonable.get(promise);
-  if (holder !== undefined) {
-    holder.counted = false;
-    abandoned.unregister(holder);
-  }
   const now = nowNs();
   if (Array.isArray(watcher)) for (const w of watcher) w.settled(now);
   else watcher.settled(now);
-  if (pending === 0 && holds === 0) stopHook();
+  if (!watching() && holds === 0) stopHook();
 }
 
 function startHook(): void {
@@ -92,7 +98,7 @@ function startHook(): void {
 }
 
 const stopHook = releaseWhenIdle(
-  () => pending > 0 || holds > 0,
+  () => watching() || holds > 0,
   () => {
     unregister?.();
     unregister = undefined;
@@ -106,7 +112,7 @@ export function holdSettleHook(): void {
 }
 
 export function releaseSettleHook(): void {
-  if (holds > 0 && --holds === 0 && pending === 0) stopHook();
+  if (holds > 0 && --holds === 0 && !watching()) stopHook();
 }
 
 /** True when `promise` is the last promise that settled while the hook was held. */
@@ -129,13 +135,11 @@ export function watchSettled(promise: Promise<unknown>, watcher: SettleWatcher):
     slotWatchers[free] = watcher;
     slotsUsed++;
     if (free >= slotsEnd) slotsEnd = free + 1;
-    pending++;
   } else {
     const existing = watched.get(promise);
     if (existing === undefined) {
       watched.set(promise, watcher);
       mapped++;
-      pending++;
     } else if (Array.isArray(existing)) existing.push(watcher);
     else watched.set(promise, [existing, watcher]);
   }
@@ -190,12 +194,8 @@ export function unwatchSettled(promise: Promise<unknown>, watcher: SettleWatcher
     }
   } else if (existing !== watcher) return;
   if (i >= 0) clearSlot(i);
-  else {
-    watched.delete(promise);
-    mapped--;
-  }
-  pending--;
-  if (pending === 0 && holds === 0) stopHook();
+  else unmap(promise);
+  if (!watching() && holds === 0) stopHook();
 }
 
 /**
@@ -210,9 +210,8 @@ const abandonable = new WeakMap<Promise<unknown>, Holder>();
 const abandoned = new FinalizationRegistry<Holder>((holder) => {
   if (!holder.counted) return;
   holder.counted = false;
-  pending--;
   mapped--;
-  if (pending === 0 && holds === 0) stopHook();
+  if (!watching() && holds === 0) stopHook();
 });
 
 export function releaseWhenCollected(promise: Promise<unknown>): void {
