@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { formatNs, parseBudget, tlob } from '../../src/index.js';
+import { formatNs, parseBudget, parseDuration, tlob } from '../../src/index.js';
 
 describe('budgets', () => {
+  it('parseDuration parses like parseBudget without its range check', () => {
+    expect(parseDuration('500ns')).toBe(500);
+    expect(parseDuration('7200s')).toBe(7_200_000_000_000);
+    expect(parseDuration(0)).toBe(0);
+    expect(() => parseBudget('500ns')).toThrow(expect.objectContaining({ code: 'ERR_TLOB_BUDGET_RANGE' }));
+    expect(() => parseDuration('1h')).toThrow(expect.objectContaining({ code: 'ERR_TLOB_INVALID_BUDGET' }));
+  });
+
   it.each([
     [50, 50_000_000],
     [0.5, 500_000],
