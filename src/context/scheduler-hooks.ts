@@ -104,6 +104,7 @@ export function ensureSwitchOut(task: Task): void {
 /** One more open task needs scheduler events; enables the hook on the first. */
 export function holdSchedulerHooks(): void {
   if (holders++ === 0 && !enabled) {
+    calibrateTimerClock(); // nothing once the offset is precise; one more sample until it is
     enabled = true;
     depth = 0;
     hook.enable();

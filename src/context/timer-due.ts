@@ -2,11 +2,19 @@ import { performance } from 'node:perf_hooks';
 
 /**
  * When a Node timer came due, on the `nowNs()` clock. Node keeps a timer's start in libuv's
- * millisecond loop clock (`_idleStart`) and its delay in `_idleTimeout`; we convert that clock to
- * `performance.now()` with an offset measured once at a millisecond edge of the loop clock, so the
- * due time is accurate to about a millisecond. Used to start "waiting" at the moment a timer of a
- * window became ready, even when its callback runs later because the thread was busy.
+ * millisecond loop clock (`_idleStart`, read fresh when the timer is created) and its delay in
+ * `_idleTimeout`. Both that clock and `performance.now()` count the same monotonic clock from
+ * different origins, so they differ by a constant `K` (ms), up to the loop clock's truncation to
+ * whole milliseconds. Used to start "waiting" at the moment a timer of a window became ready, even
+ * when its callback runs later because the thread was busy.
+ *
+ * `K` is never estimated from one reading: each sample (a `performance.now()` before and after
+ * creating a timer) proves that `K` lies in an interval, and the samples' intersection only
+ * narrows. A sample taken while the process is descheduled gives a wide interval, never a wrong
+ * one, so a busy machine at start-up slows the measurement down instead of skewing it.
  */
+let lo = Number.NEGATIVE_INFINITY;
+let hi = Number.POSITIVE_INFINITY;
 let offsetMs = Number.NaN;
 
 interface TimeoutLike {
@@ -16,19 +24,39 @@ interface TimeoutLike {
 
 const noop = () => {};
 
-function calibrate(): number {
-  const probe = setTimeout(noop, 1 << 30);
-  clearTimeout(probe);
-  const first = (probe as unknown as TimeoutLike)._idleStart;
-  if (typeof first !== 'number') return Number.NaN;
-  // Spin (at most ~1 ms, once per process) to a tick of the loop clock, where its truncation error is ~0.
-  const limit = performance.now() + 2;
-  for (;;) {
-    const t = setTimeout(noop, 1 << 30);
-    const now = performance.now();
-    clearTimeout(t);
-    const start = (t as unknown as TimeoutLike)._idleStart as number;
-    if (start !== first || now > limit) return start - now;
+/** Precise enough: the offset is known within ±10 µs. */
+const preciseMs = 0.02;
+
+/** Narrows [lo, hi] by one sample; returns false when Node's timers do not expose `_idleStart`. */
+function sample(): boolean {
+  const before = performance.now();
+  const t = setTimeout(noop, 1 << 30);
+  const after = performance.now();
+  clearTimeout(t);
+  const start = (t as unknown as TimeoutLike)._idleStart;
+  if (typeof start !== 'number') return false;
+  // The loop clock read inside the timer, L = floor(perf + K) at some perf in [before, after]:
+  // L <= perf + K < L + 1, so K lies in (start - after, start + 1 - before].
+  const low = start - after;
+  const high = start + 1 - before;
+  if (low > hi || high < lo) {
+    // No common point: the clocks are not related as assumed (a Node that changed how it keeps
+    // timers). Start over from this sample rather than keep an offset that is proven wrong.
+    lo = low;
+    hi = high;
+  } else {
+    if (low > lo) lo = low;
+    if (high < hi) hi = high;
+  }
+  offsetMs = (lo + hi) / 2;
+  return true;
+}
+
+/** Samples until the offset is precise or `budgetMs` has been spent (a sample takes ~0.5 µs). */
+function narrow(budgetMs: number): void {
+  const limit = performance.now() + budgetMs;
+  while (hi - lo > preciseMs && performance.now() < limit) {
+    if (!sample()) return;
   }
 }
 
@@ -42,7 +70,18 @@ export function timerDueNs(resource: unknown): number {
   return (start + delay - offsetMs) * 1e6;
 }
 
-/** Measures the loop clock's offset; done once, when the scheduler hooks are first enabled. */
+/**
+ * Measures the loop clock's offset: up to ~2 ms of samples when first called (samples across a
+ * millisecond edge of the loop clock pin it within microseconds), then one more sample per call
+ * for as long as it is not yet precise (a machine so busy that the first measurement was
+ * descheduled past its time budget).
+ */
 export function calibrateTimerClock(): void {
-  if (Number.isNaN(offsetMs)) offsetMs = calibrate();
+  if (Number.isNaN(offsetMs)) narrow(2);
+  else if (hi - lo > preciseMs) sample();
+}
+
+/** How well the offset is known: the interval proven to hold it, in ms (for tests and diagnostics). */
+export function timerClockBounds(): { lowMs: number; highMs: number; offsetMs: number } {
+  return { lowMs: lo, highMs: hi, offsetMs };
 }
