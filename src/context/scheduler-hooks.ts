@@ -3,8 +3,9 @@ import { nowNs } from '../engine/clock.js';
 import { outside, runOutside } from '../engine/outside.js';
 import { liveTask, taskStorage } from './current-task.js';
 import { releaseWhenIdle } from './idle-release.js';
+import { marks, noteTopLevelStart, noteYield, readyNs, resetMarks } from './readiness.js';
 import type { Task } from './task.js';
-import { calibrateTimerClock, timerDueNs } from './timer-due.js';
+import { calibrateTimerClock } from './timer-due.js';
 
 /**
  * The event loop as the scheduler. `async_hooks` `before`/`after` fire around every continuation
@@ -25,17 +26,21 @@ function before(): void {
   // a stopped window stays in the context of what its call left behind (a response's write
   // callbacks, say): only a live task is worth a clock read
   const task = liveTask(taskStorage.getStore());
-  if (task === undefined) return;
+  if (task === undefined) {
+    if (depth === 1) marks.foreignRan = true;
+    return;
+  }
   const now = nowNs();
+  if (depth === 1) noteTopLevelStart(now);
   let ready = -1; // when the continuation became runnable: only a sleeping task needs it
   for (let t: typeof task | undefined = task; t !== undefined; t = t.parent) {
     if (!t.live) continue;
-    if (ready < 0 && t.sleeping) {
-      const due = timerDueNs(executionAsyncResource());
-      // biome-ignore lint/complexity/useMathMinMax: Math.min would keep the NaN of a non-timer
-      ready = due < now ? due : now; // a timer (NaN otherwise) was runnable since it came due
-    }
+    if (ready < 0 && t.sleeping) ready = readyNs(executionAsyncResource(), now);
     t.switchIn(now, ready < 0 ? now : ready);
+  }
+  if (depth === 1) {
+    marks.lastStartNs = now;
+    marks.foreignRan = false;
   }
 }
 
@@ -46,6 +51,7 @@ function after(): void {
   const task = liveTask(taskStorage.getStore());
   if (task === undefined) return;
   const now = nowNs();
+  marks.lastEndNs = now;
   for (let t: typeof task | undefined = task; t !== undefined; t = t.parent) {
     if (t.live) t.switchOut(now);
   }
@@ -85,6 +91,7 @@ function switchOutUnswitched(): void {
   const tasks = unswitched;
   unswitched = [];
   const now = nowNs();
+  noteYield(now);
   for (const task of tasks) if (task.live) task.switchOut(now);
 }
 
@@ -107,6 +114,7 @@ export function holdSchedulerHooks(): void {
     calibrateTimerClock(); // nothing once the offset is precise; one more sample until it is
     enabled = true;
     depth = 0;
+    resetMarks(nowNs());
     hook.enable();
   }
 }

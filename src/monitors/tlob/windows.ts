@@ -1,5 +1,6 @@
 import { callOrConstruct } from '../../call-or-construct.js';
 import { currentTask, enterSync, liveTask, restoreSync, taskStorage } from '../../context/current-task.js';
+import { noteYield } from '../../context/readiness.js';
 import { holdSchedulerHooks, releaseStorageWhenIdle } from '../../context/scheduler-hooks.js';
 import {
   holdSettleHook,
@@ -50,7 +51,9 @@ export function windowYielded(window: Window): void {
     window.holdsHooks = true;
     holdSchedulerHooks();
   }
-  if (window.state === S_RUNNING) window.step(E_SLEEP, nowNs());
+  const now = nowNs();
+  noteYield(now);
+  if (window.state === S_RUNNING) window.step(E_SLEEP, now);
 }
 
 /**

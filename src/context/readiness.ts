@@ -1,0 +1,94 @@
+import { performance } from 'node:perf_hooks';
+import { timerDueNs } from './timer-due.js';
+
+/**
+ * When a continuation of a sleeping task became runnable: the moment its waiting began. Node does
+ * not timestamp readiness, so it is derived, per kind of continuation, from what the scheduler
+ * hooks see anyway (see docs/accounting.md for each kind, what is estimated and the measured error):
+ *
+ * - a timer: its due time, from the loop clock (`timer-due.ts`);
+ * - `setImmediate` and `process.nextTick` callbacks: queued by the task's own code while it ran,
+ *   so runnable before the task yielded;
+ * - I/O and threadpool completions, and callbacks of other kinds: runnable since the loop last
+ *   left an idle wait (the poll phase hands over everything that completed while the thread was
+ *   busy, in order, so a completion waits behind the callbacks that ran since);
+ * - a promise reaction: runnable since the promise settled, which happened in the macrotask whose
+ *   microtask checkpoint runs the reaction: since that macrotask started.
+ *
+ * The marks below cost one store or compare per continuation; the loop's idle counter (a native
+ * call) is read only after a gap of at least `gapNs` between continuations of tasks.
+ */
+export const marks = {
+  /** When the last continuation of a task ended. */
+  lastEndNs: 0,
+  /** When the last top-level continuation of a task started. */
+  lastStartNs: 0,
+  /** When the loop last left an idle wait, as far as can be told: the start of the current busy period. */
+  busyStartNs: 0,
+  /** A top-level continuation of no task ran since the last one of a task started. */
+  foreignRan: false,
+  /** The loop's cumulative idle time when last read, in ns. */
+  idleSeenNs: Number.NaN,
+};
+
+/** Below this, the thread had no time to wait for I/O between two continuations worth reading the idle counter for. */
+const gapNs = 50_000;
+
+const nodeTiming = performance.nodeTiming;
+
+const noop = () => {};
+const Immediate = (() => {
+  const probe = setImmediate(noop);
+  clearImmediate(probe);
+  return probe.constructor;
+})();
+
+/** Starts the marks afresh when the hooks are turned on (nothing of the loop was seen while they were off). */
+export function resetMarks(now: number): void {
+  marks.lastEndNs = now;
+  marks.lastStartNs = now;
+  marks.busyStartNs = now;
+  marks.foreignRan = false;
+  marks.idleSeenNs = nodeTiming.idleTime * 1e6;
+}
+
+/**
+ * A top-level continuation of a task starts at `now`. After a gap since the last one ended, asks
+ * the loop how long it waited idle meanwhile: if it did, the busy period began when that wait
+ * ended, taken to be right after the last continuation (what ran between, outside every task, is
+ * counted as waiting: the estimate errs toward waiting by that much).
+ */
+export function noteTopLevelStart(now: number): void {
+  if (now - marks.lastEndNs <= gapNs) return;
+  const idle = nodeTiming.idleTime * 1e6;
+  const waited = idle - marks.idleSeenNs;
+  marks.idleSeenNs = idle;
+  if (waited > 0) {
+    const end = marks.lastEndNs + waited;
+    marks.busyStartNs = end < now ? end : now;
+  }
+}
+
+/**
+ * A task yielded at `now` outside the hooks (its call returned a pending promise, or a window
+ * bound at the top level was switched out): the loop's idle counter must be current as of this
+ * moment, or a wait before it would be taken for a wait of this task.
+ */
+export function noteYield(now: number): void {
+  if (now - marks.lastEndNs > gapNs) marks.idleSeenNs = nodeTiming.idleTime * 1e6;
+  marks.lastEndNs = now;
+}
+
+/** When the continuation running on `resource` became runnable (0: before its task yielded). */
+export function readyNs(resource: unknown, now: number): number {
+  const due = timerDueNs(resource);
+  // biome-ignore lint/suspicious/noSelfCompare: NaN check without a call
+  if (due === due) return due < now ? due : now;
+  if (resource !== null && typeof resource === 'object') {
+    if (resource.constructor === Immediate || Object.getPrototypeOf(resource) === Object.prototype) return 0;
+    if (resource instanceof Promise && !marks.foreignRan) {
+      return marks.lastStartNs > marks.busyStartNs ? marks.lastStartNs : marks.busyStartNs;
+    }
+  }
+  return marks.busyStartNs;
+}
