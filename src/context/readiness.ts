@@ -64,8 +64,7 @@ export function noteTopLevelStart(now: number): void {
   const waited = idle - marks.idleSeenNs;
   marks.idleSeenNs = idle;
   if (waited > 0) {
-    const end = marks.lastEndNs + waited;
-    marks.busyStartNs = end < now ? end : now;
+    marks.busyStartNs = Math.min(marks.lastEndNs + waited, now);
   }
 }
 
@@ -82,12 +81,11 @@ export function noteYield(now: number): void {
 /** When the continuation running on `resource` became runnable (0: before its task yielded). */
 export function readyNs(resource: unknown, now: number): number {
   const due = timerDueNs(resource);
-  // biome-ignore lint/suspicious/noSelfCompare: NaN check without a call
-  if (due === due) return due < now ? due : now;
+  if (!Number.isNaN(due)) return Math.min(due, now);
   if (resource !== null && typeof resource === 'object') {
     if (resource.constructor === Immediate || Object.getPrototypeOf(resource) === Object.prototype) return 0;
     if (resource instanceof Promise && !marks.foreignRan) {
-      return marks.lastStartNs > marks.busyStartNs ? marks.lastStartNs : marks.busyStartNs;
+      return Math.max(marks.lastStartNs, marks.busyStartNs);
     }
   }
   return marks.busyStartNs;
