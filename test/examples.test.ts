@@ -25,7 +25,9 @@ function msAfter(text: string, line: string, label: string): number {
 
 const checks: Record<string, (out: { stdout: string; stderr: string }) => void> = {
   'demo.mjs': ({ stdout, stderr }) => {
-    expect(stderr).toMatch(/^tlob: "parse" #\d+ over budget 5\.00ms: .* state=running event=stop$/m);
+    expect(stderr).toMatch(
+      /^tlob: "parse" #\d+ over budget 5\.00ms: .* state=running event=stop( \(found .* late\))?$/m,
+    );
     expect(stderr).toMatch(/^tlob: "fetch" .* state=sleeping event=budget_expired$/m);
     expect(stderr).toMatch(/^tlob: "forgotten" .* event=budget_expired$/m);
     expect(stdout).toContain('-> tlob:error parse');
@@ -64,7 +66,9 @@ const checks: Record<string, (out: { stdout: string; stderr: string }) => void> 
   },
   'reactors.mjs': ({ stdout, stderr }) => {
     expect(stdout).toContain('reactor: log');
-    expect(stderr).toMatch(/^tlob: "logged" #\d+ over budget 1\.00ms: elapsed .* event=stop$/m);
+    expect(stderr).toMatch(
+      /^tlob: "logged" #\d+ over budget 1\.00ms: elapsed .* event=stop( \(found .* late\))?$/m,
+    );
     expect(stderr).not.toContain('"quiet"');
     expect(stdout).toContain('nop: ring holds 2 records');
     expect(stdout).toContain('function reactor: custom event=stop');

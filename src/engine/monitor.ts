@@ -45,8 +45,11 @@ export class Instance implements Deadlined {
 
 /** What a concrete monitor adds to the generic engine. */
 export interface MonitorGlue<I extends Instance> {
-  /** Monitor-specific fields of a violation record, computed at `now`. */
-  detail(instance: I, now: number): Record<string, unknown>;
+  /**
+   * Monitor-specific fields of a violation record, as of `at`: the moment of the violation, which
+   * for an expired invariant is its deadline, possibly before the instance's last accounting.
+   */
+  detail(instance: I, at: number): Record<string, unknown>;
   /** One human line for the log reactor. */
   format(violation: Violation): string;
   /** Called after a violation has been reacted to and published, before the instance is reset. */
@@ -159,15 +162,23 @@ export class Monitor<I extends Instance> {
     deadlines.insert(instance);
   }
 
+  /**
+   * Records a violation found at `now`. A broken invariant happened at the deadline, however late
+   * it was found (a timer delayed by a busy thread, a synchronous call that returned long after):
+   * the record describes the instance at the deadline, with the lateness beside it.
+   */
   private violate(instance: I, event: string, now: number): void {
+    const deadline = instance.clockNs + instance.limitNs;
+    const at = this.model.constrained[instance.state] === 1 && deadline < now ? deadline : now;
     const violation: Violation = Object.freeze({
       monitor: this.model.name,
       name: instance.name,
       id: instance.id,
-      ...this.glue.detail(instance, now),
+      ...this.glue.detail(instance, at),
       state: this.model.states[instance.state] as string,
       event,
-      at: epochMs(now),
+      at: epochMs(at),
+      reportedLateNs: Math.round(now - at),
     });
     this.reset(instance);
     this.react(violation);

@@ -14,8 +14,13 @@ export interface Violation {
   readonly state: string;
   /** The event that found the violation, or `'budget_expired'` when the invariant's timer fired. */
   readonly event: string;
-  /** When it was found, as a Unix epoch timestamp in milliseconds. */
+  /**
+   * When it happened, as a Unix epoch timestamp in milliseconds: for an expired invariant its
+   * deadline, however late it was found.
+   */
   readonly at: number;
+  /** How long after it happened it was found, in ns (0 when found on time). */
+  readonly reportedLateNs: number;
   /** Monitor-specific detail. */
   readonly [detail: string]: unknown;
 }

@@ -215,7 +215,15 @@ describe('a disabled monitor', () => {
 describe('violation ring', () => {
   it('drops new records when full and counts them', () => {
     const ring = new ViolationRing(2);
-    const v = (id: number) => ({ monitor: 'x', name: 'n', id, state: 's', event: 'e', at: 0 });
+    const v = (id: number) => ({
+      monitor: 'x',
+      name: 'n',
+      id,
+      state: 's',
+      event: 'e',
+      at: 0,
+      reportedLateNs: 0,
+    });
     expect(ring.push(v(1))).toBe(true);
     expect(ring.push(v(2))).toBe(true);
     expect(ring.push(v(3))).toBe(false);

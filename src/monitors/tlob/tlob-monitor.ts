@@ -20,17 +20,18 @@ function format(v: Violation): string {
   return (
     `tlob: "${t.name}" #${t.id} over budget ${formatNs(t.budgetNs)}: elapsed ${formatNs(t.elapsedNs)} ` +
     `(running ${formatNs(t.runningNs)}, waiting ${formatNs(t.waitingNs)}, sleeping ${formatNs(t.sleepingNs)}) ` +
-    `state=${t.state} event=${t.event}`
+    `state=${t.state} event=${t.event}` +
+    (t.reportedLateNs >= 1e6 ? ` (found ${formatNs(t.reportedLateNs)} late)` : '')
   );
 }
 
 /** The tlob monitor: the generic engine running the tlob model over windows. */
 export const tlobMonitor: Monitor<Window> = new Monitor<Window>(tlobModel, {
-  detail(window, now) {
-    window.account(now); // include the open interval of the current state (detail_env_tlob)
+  detail(window, at) {
+    window.accountUntil(at); // the split at the violation (detail_env_tlob), frozen there
     return {
       budgetNs: window.budgetNs,
-      elapsedNs: Math.round(now - window.startNs),
+      elapsedNs: Math.round(at - window.startNs),
       runningNs: Math.round(window.runningNs),
       waitingNs: Math.round(window.waitingNs),
       sleepingNs: Math.round(window.sleepingNs),

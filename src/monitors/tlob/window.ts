@@ -95,6 +95,24 @@ export class Window extends Instance implements Task, SettleWatcher {
     this.lastNs = at;
   }
 
+  /**
+   * Makes the split describe the moment `at`: accounts up to it, or, when the accounting already
+   * ran past it (a violation found late, while the window stayed in one state since before `at`),
+   * takes the time after `at` back out of the current state.
+   */
+  accountUntil(at: number): void {
+    const over = this.lastNs - at;
+    if (over <= 0) {
+      this.account(at);
+      return;
+    }
+    const state = this.state;
+    if (state === S_RUNNING) this.runningNs -= over;
+    else if (state === S_SLEEPING) this.sleepingNs -= over;
+    else if (state === S_WAITING) this.waitingNs -= over;
+    this.lastNs = at;
+  }
+
   /** Accounts up to `at`, then feeds `event` to the engine. */
   step(event: number, at: number): void {
     this.account(at);

@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TlobViolation, tlob } from '../../src/index.js';
+import { expectViolation, ms, retry, sleep, spin } from '../helpers.js';
+
+beforeAll(() => {
+  tlob.reactor('nop');
+});
+afterAll(() => {
+  tlob.reactor('log');
+});
+
+describe('a violation found late describes the deadline', () => {
+  it('budget timer delayed by a held thread: state and split at the deadline, and how late it was found', async () => {
+    await retry(3, async () => {
+      let v: TlobViolation | undefined;
+      let t0 = 0;
+      let heldFrom = 0;
+      let heldTo = 0;
+      await expectViolation(async () => {
+        t0 = performance.now();
+        const run = tlob.run('late', { budget: '50ms' }, () => sleep(20)); // its timer is due at 20 ms
+        await new Promise<void>((resolve) =>
+          setTimeout(() => {
+            heldFrom = performance.now();
+            spin(490); // another call holds the thread from ~10 ms to ~500 ms
+            heldTo = performance.now();
+            resolve();
+          }, 10),
+        );
+        await run;
+        await sleep(5);
+      }).then((found) => {
+        v = found;
+      });
+      const r = v as TlobViolation;
+      expect(heldFrom - t0).toBeLessThan(20); // the hold began before the timer came due
+      expect(r.state).toBe('waiting');
+      expect(ms(r.elapsedNs)).toBeCloseTo(50, 3);
+      expect(Math.abs(ms(r.sleepingNs) - 20)).toBeLessThanOrEqual(3);
+      expect(Math.abs(ms(r.waitingNs) - 30)).toBeLessThanOrEqual(3);
+      expect(ms(r.runningNs)).toBeLessThan(1);
+      // found when the thread was free again, ~450 ms after the deadline
+      expect(Math.abs(ms(r.reportedLateNs) - (heldTo - t0 - 50))).toBeLessThanOrEqual(5);
+    });
+  });
+
+  it('a synchronous call that holds the thread past its budget: running for the whole budget, found late at its stop', async () => {
+    let spun = 0;
+    const v = await expectViolation(() =>
+      tlob.run('sync-late', { budget: '20ms' }, () => {
+        const t = performance.now();
+        spin(100);
+        spun = performance.now() - t;
+      }),
+    );
+    expect(v.event).toBe('stop');
+    expect(v.state).toBe('running');
+    expect(ms(v.elapsedNs)).toBeCloseTo(20, 3);
+    expect(ms(v.runningNs)).toBeCloseTo(20, 3);
+    expect(Math.abs(ms(v.reportedLateNs) - (spun - 20))).toBeLessThanOrEqual(2);
+  });
+
+  it('a violation found on time says so', async () => {
+    const v = await expectViolation(() => tlob.run('on-time', { budget: '5ms' }, () => sleep(30)));
+    expect(v.event).toBe('budget_expired');
+    expect(ms(v.reportedLateNs)).toBeLessThan(5);
+  });
+});
