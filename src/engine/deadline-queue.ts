@@ -16,9 +16,14 @@ export interface Deadlined {
  * earliest. The timer is re-armed lazily: a new deadline later than the armed one leaves it alone
  * (the timer re-arms itself when it fires), so a stream of windows with equal budgets creates about
  * one timer per budget period, not one per window.
+ *
+ * The heap's keys (the deadlines) are kept in a `Float64Array` beside the items, so that sifting
+ * compares numbers in one block of memory instead of reading a field of an object scattered on the
+ * heap at each step: with 100,000 deadlines queued, that is what keeps insert and remove cheap.
  */
 export class DeadlineQueue {
-  private readonly heap: Deadlined[] = [];
+  private readonly items: Deadlined[] = [];
+  private keys = new Float64Array(1024);
   private timer: NodeJS.Timeout | undefined;
   /** Deadline the timer is armed for, +Infinity when disarmed. */
   private armedNs = Number.POSITIVE_INFINITY;
@@ -29,20 +34,23 @@ export class DeadlineQueue {
   };
 
   get size(): number {
-    return this.heap.length;
+    return this.items.length;
   }
 
   /** Adds an item, or moves it if it is already queued. */
   insert(item: Deadlined): void {
+    const key = item.deadlineNs;
     if (item.heapIndex >= 0) {
-      this.siftUp(item.heapIndex);
-      this.siftDown(item.heapIndex);
+      const i = item.heapIndex;
+      this.keys[i] = key;
+      this.siftDown(this.siftUp(i, item, key), item, key);
     } else {
-      item.heapIndex = this.heap.length;
-      this.heap.push(item);
-      this.siftUp(item.heapIndex);
+      const i = this.items.length;
+      if (i === this.keys.length) this.grow();
+      this.items.push(item);
+      this.siftUp(i, item, key);
     }
-    if (item.deadlineNs < this.armedNs) this.rearm(item.deadlineNs);
+    if (key < this.armedNs) this.rearm(key);
   }
 
   /** Removes an item if it is queued. The timer is left alone: it finds nothing and disarms. */
@@ -50,12 +58,18 @@ export class DeadlineQueue {
     const i = item.heapIndex;
     if (i < 0) return;
     item.heapIndex = -1;
-    const last = this.heap.pop() as Deadlined;
-    if (i === this.heap.length) return;
-    this.heap[i] = last;
-    last.heapIndex = i;
-    this.siftUp(i);
-    this.siftDown(last.heapIndex);
+    const items = this.items;
+    const last = items.pop() as Deadlined;
+    const n = items.length;
+    if (i === n) return;
+    const key = this.keys[n] as number;
+    this.siftDown(this.siftUp(i, last, key), last, key);
+  }
+
+  private grow(): void {
+    const keys = new Float64Array(this.keys.length * 2);
+    keys.set(this.keys);
+    this.keys = keys;
   }
 
   private rearm(deadlineNs: number): void {
@@ -67,51 +81,70 @@ export class DeadlineQueue {
     runOutside(this.arm, delayMs); // created outside every window: its callback is nobody's continuation
   }
 
+  /**
+   * Expires every item whose deadline passed. The clock is read for each: expiring a burst of
+   * items takes time, and each must be expired (and its lateness known) at its own moment.
+   */
   private onTimer(): void {
     this.timer = undefined;
     this.armedNs = Number.POSITIVE_INFINITY;
-    const now = nowNs();
-    const heap = this.heap;
-    while (heap.length > 0 && (heap[0] as Deadlined).deadlineNs <= now) {
-      const item = heap[0] as Deadlined;
+    const items = this.items;
+    let now = nowNs();
+    while (items.length > 0 && (this.keys[0] as number) <= now) {
+      const item = items[0] as Deadlined;
       this.remove(item);
       item.expire(now);
+      now = nowNs();
     }
-    if (heap.length > 0) this.rearm((heap[0] as Deadlined).deadlineNs);
+    if (items.length > 0) this.rearm(this.keys[0] as number);
   }
 
-  private siftUp(i: number): void {
-    const heap = this.heap;
-    const item = heap[i] as Deadlined;
+  /** Moves `item` (key `key`, to be placed at `i`) up to its place; returns where it ended. */
+  private siftUp(i: number, item: Deadlined, key: number): number {
+    const items = this.items;
+    const keys = this.keys;
     while (i > 0) {
       const parentIndex = (i - 1) >> 1;
-      const parent = heap[parentIndex] as Deadlined;
-      if (parent.deadlineNs <= item.deadlineNs) break;
-      heap[i] = parent;
+      const parentKey = keys[parentIndex] as number;
+      if (parentKey <= key) break;
+      const parent = items[parentIndex] as Deadlined;
+      items[i] = parent;
+      keys[i] = parentKey;
       parent.heapIndex = i;
       i = parentIndex;
     }
-    heap[i] = item;
+    items[i] = item;
+    keys[i] = key;
     item.heapIndex = i;
+    return i;
   }
 
-  private siftDown(i: number): void {
-    const heap = this.heap;
-    const n = heap.length;
-    const item = heap[i] as Deadlined;
+  /** Moves `item` (key `key`, at `i`) down to its place. */
+  private siftDown(i: number, item: Deadlined, key: number): void {
+    const items = this.items;
+    const keys = this.keys;
+    const n = items.length;
     for (;;) {
       let child = 2 * i + 1;
       if (child >= n) break;
+      let childKey = keys[child] as number;
       const right = child + 1;
-      if (right < n && (heap[right] as Deadlined).deadlineNs < (heap[child] as Deadlined).deadlineNs)
-        child = right;
-      const c = heap[child] as Deadlined;
-      if (c.deadlineNs >= item.deadlineNs) break;
-      heap[i] = c;
+      if (right < n) {
+        const rightKey = keys[right] as number;
+        if (rightKey < childKey) {
+          child = right;
+          childKey = rightKey;
+        }
+      }
+      if (childKey >= key) break;
+      const c = items[child] as Deadlined;
+      items[i] = c;
+      keys[i] = childKey;
       c.heapIndex = i;
       i = child;
     }
-    heap[i] = item;
+    items[i] = item;
+    keys[i] = key;
     item.heapIndex = i;
   }
 }
