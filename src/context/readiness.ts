@@ -80,13 +80,14 @@ export function noteYield(now: number): void {
 
 /** When the continuation running on `resource` became runnable (0: before its task yielded). */
 export function readyNs(resource: unknown, now: number): number {
+  // promise reactions first: by far the most frequent, and no property read is needed for them
+  if (resource instanceof Promise) {
+    return marks.foreignRan ? marks.busyStartNs : Math.max(marks.lastStartNs, marks.busyStartNs);
+  }
   const due = timerDueNs(resource);
   if (!Number.isNaN(due)) return Math.min(due, now);
   if (resource !== null && typeof resource === 'object') {
     if (resource.constructor === Immediate || Object.getPrototypeOf(resource) === Object.prototype) return 0;
-    if (resource instanceof Promise && !marks.foreignRan) {
-      return Math.max(marks.lastStartNs, marks.busyStartNs);
-    }
   }
   return marks.busyStartNs;
 }
