@@ -29,7 +29,7 @@ const checks: Record<string, (out: { stdout: string; stderr: string }) => void> 
       /^tlob: "parse" #\d+ over budget 5\.00ms: .* state=running event=stop( \(found .* late\))?$/m,
     );
     expect(stderr).toMatch(/^tlob: "fetch" .* state=sleeping event=budget_expired( \(found .* late\))?$/m);
-    expect(stderr).toMatch(/^tlob: "forgotten" .* event=budget_expired$/m);
+    expect(stderr).toMatch(/^tlob: "forgotten" .* event=budget_expired( \(found .* late\))?$/m);
     expect(stdout).toContain('-> tlob:error parse');
     expect(stdout).toMatch(/^name +count +violations +p50 +p99 +run p50 +wait p50 +sleep p50$/m);
     for (const name of ['parse', 'fetch', 'forgotten', 'handler', 'report']) {
