@@ -11,6 +11,14 @@ export interface Deadlined {
   expire(now: number): void;
 }
 
+/** Told when the earliest deadline of the queue changes, and of each transition of its holder. */
+export interface EarliestWatcher {
+  /** The item with the earliest deadline is now `top` (undefined: the queue is empty). */
+  earliest(top: Deadlined | undefined): void;
+  /** The item with the earliest deadline changed state. */
+  transition(top: Deadlined): void;
+}
+
 /**
  * All deadlines of this thread in one binary min-heap, served by one unref'd timer armed for the
  * earliest. The timer is re-armed lazily: a new deadline later than the armed one leaves it alone
@@ -19,6 +27,8 @@ export interface Deadlined {
  */
 export class DeadlineQueue {
   private readonly heap: Deadlined[] = [];
+  /** The watchdog's view of the queue (undefined while no watchdog watches this thread). */
+  watcher: EarliestWatcher | undefined = undefined;
   private timer: NodeJS.Timeout | undefined;
   /** Deadline the timer is armed for, +Infinity when disarmed. */
   private armedNs = Number.POSITIVE_INFINITY;
@@ -34,6 +44,7 @@ export class DeadlineQueue {
 
   /** Adds an item, or moves it if it is already queued. */
   insert(item: Deadlined): void {
+    const top = this.heap[0];
     if (item.heapIndex >= 0) {
       this.siftUp(item.heapIndex);
       this.siftDown(item.heapIndex);
@@ -43,6 +54,8 @@ export class DeadlineQueue {
       this.siftUp(item.heapIndex);
     }
     if (item.deadlineNs < this.armedNs) this.rearm(item.deadlineNs);
+    if (this.watcher !== undefined && (this.heap[0] !== top || item === top))
+      this.watcher.earliest(this.heap[0]);
   }
 
   /** Removes an item if it is queued. The timer is left alone: it finds nothing and disarms. */
@@ -51,11 +64,13 @@ export class DeadlineQueue {
     if (i < 0) return;
     item.heapIndex = -1;
     const last = this.heap.pop() as Deadlined;
-    if (i === this.heap.length) return;
-    this.heap[i] = last;
-    last.heapIndex = i;
-    this.siftUp(i);
-    this.siftDown(last.heapIndex);
+    if (i < this.heap.length) {
+      this.heap[i] = last;
+      last.heapIndex = i;
+      this.siftUp(i);
+      this.siftDown(last.heapIndex);
+    }
+    if (i === 0 && this.watcher !== undefined) this.watcher.earliest(this.heap[0]);
   }
 
   private rearm(deadlineNs: number): void {

@@ -51,6 +51,11 @@ export interface MonitorGlue<I extends Instance> {
   format(violation: Violation): string;
   /** Called after a violation has been reacted to and published, before the instance is reset. */
   onViolation?(instance: I, violation: Violation): void;
+  /**
+   * Called before a violation's record is built: fields of a detection made elsewhere (the
+   * watchdog thread, which already wrote the line and acted for `log` and `abort`), or undefined.
+   */
+  takeover?(instance: I, now: number): Record<string, unknown> | undefined;
 }
 
 /** Payload of the `tlob:event` channel: one transition of one instance. */
@@ -124,6 +129,8 @@ export class Monitor<I extends Instance> {
     instance.state = next;
     if (model.constrained[next] === 1) {
       if ((reset || model.constrained[state] === 0) && !instance.deferDeadline) this.arm(instance);
+      else if (instance.heapIndex === 0 && deadlines.watcher !== undefined)
+        deadlines.watcher.transition(instance);
     } else if (model.constrained[state] === 1) {
       deadlines.remove(instance);
     }
@@ -160,6 +167,7 @@ export class Monitor<I extends Instance> {
   }
 
   private violate(instance: I, event: string, now: number): void {
+    const taken = this.glue.takeover?.(instance, now);
     const violation: Violation = Object.freeze({
       monitor: this.model.name,
       name: instance.name,
@@ -168,9 +176,10 @@ export class Monitor<I extends Instance> {
       state: this.model.states[instance.state] as string,
       event,
       at: epochMs(now),
+      ...taken,
     });
     this.reset(instance);
-    this.react(violation);
+    this.react(violation, taken !== undefined);
     violationRing.push(violation);
     if (channels.error.hasSubscribers) publishGuarded(channels.error, violation);
     if (this.glue.onViolation) {
@@ -182,12 +191,15 @@ export class Monitor<I extends Instance> {
     }
   }
 
-  private react(violation: Violation): void {
+  /** `reported`: the detector already wrote the line and acted for `log` and `abort`. */
+  private react(violation: Violation, reported: boolean): void {
     const reactor = this.reactor;
     try {
-      if (reactor === 'log') this.log.line(this.glue.format(violation));
-      else if (reactor === 'abort') abortReactor(violation, this.glue.format);
-      else if (typeof reactor === 'function') reactor(violation);
+      if (reactor === 'log') {
+        if (!reported) this.log.line(this.glue.format(violation));
+      } else if (reactor === 'abort') {
+        if (!reported) abortReactor(violation, this.glue.format);
+      } else if (typeof reactor === 'function') reactor(violation);
     } catch (error) {
       reportInternalError(`${this.model.name} reactor`, error);
     }
