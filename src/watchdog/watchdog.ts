@@ -43,6 +43,8 @@ export interface WatchdogOptions {
 /** What `tlob.watchdog()` returns: the settings in force. */
 export interface WatchdogStatus {
   readonly enabled: boolean;
+  /** Whether the watchdog thread is up and reading this thread's board (it starts with the first deadline). */
+  readonly running: boolean;
   /** Whether the violation line comes with the blocked main thread's stack. */
   readonly stacks: boolean;
   readonly graceNs: number;
@@ -60,6 +62,8 @@ let channel: BroadcastChannel | undefined;
 /** The main thread's own line to the watchdog: unlike a BroadcastChannel, it queues until the worker listens. */
 let port: MessagePort | undefined;
 let started = false;
+/** Set when the watchdog thread said hello: it reads this thread's board from then on. */
+let running = false;
 let stacks = true;
 let graceNs = 5e6;
 let degraded: string | undefined;
@@ -147,7 +151,9 @@ function start(b: ThreadBoard): void {
   started = true;
   channel = new BroadcastChannel(CHANNEL);
   channel.onmessage = (event: unknown) => {
-    if ((event as { data?: { type?: string } }).data?.type === 'hello') channel?.postMessage(joinMessage(b));
+    if ((event as { data?: { type?: string } }).data?.type !== 'hello') return;
+    if (!running && !isMainThread) channel?.postMessage(joinMessage(b)); // joined before it listened
+    running = true;
   };
   channel.unref();
   if (!isMainThread) {
@@ -226,7 +232,8 @@ function checkOptions(options: unknown): WatchdogOptions {
 }
 
 function status(): WatchdogStatus {
-  return { enabled: board !== undefined, stacks: board !== undefined && stacks, graceNs, degraded };
+  const enabled = board !== undefined;
+  return { enabled, running: enabled && running, stacks: enabled && stacks, graceNs, degraded };
 }
 
 /**
@@ -247,6 +254,7 @@ export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
       (port ?? channel)?.postMessage({ type: 'leave', key: token });
       board = undefined;
       started = false;
+      running = false;
       trackTimers(false);
     }
     return status();

@@ -92,9 +92,11 @@ export function watchdogMain(split: typeof deadlineSplit): void {
   function join(m: JoinMessage): void {
     const old = boards.get(m.key);
     if (old !== undefined) {
-      old.names = m.names.slice();
+      // a join may arrive after names sent later by another way: merge, never shrink
+      for (let i = 0; i < m.names.length; i++) old.names[i] = m.names[i] as string;
       return;
     }
+    channel?.postMessage({ type: 'hello' }); // a new thread joined: tell it the watchdog runs
     const offset = L.FLOAT64_OFFSET as number;
     boards.set(m.key, {
       key: m.key,
@@ -285,8 +287,9 @@ export function watchdogMain(split: typeof deadlineSplit): void {
     process.kill(process.pid, 'SIGABRT');
   }
 
+  let channel: InstanceType<typeof BroadcastChannel> | undefined;
   for (const m of data.boards) join(m);
-  const channel = new BroadcastChannel(data.channel);
+  channel = new BroadcastChannel(data.channel);
   const receive = (
     m:
       | JoinMessage

@@ -139,23 +139,38 @@ describe('watchdog: a window held up by someone else', () => {
 });
 
 describe('watchdog: costs nothing it should not', () => {
-  it('a program that opens and closes windows exits as promptly with the watchdog as without', async () => {
+  it('a program that opens and closes windows (for 300 ms and more) exits as promptly with the watchdog as without', async () => {
+    // from the end of the program's code to the exit of its process, seen from the parent
     const exitDelay = async (watchdog: string) => {
-      const r = await run('churn', { TLOB_WATCHDOG: watchdog });
+      const r = await run('churn', { TLOB_WATCHDOG: watchdog, ROUNDS: '3' });
       expect(r.status).toBe(0);
       return r.exitedAt - Number(/^MARK end ([\d.]+)$/m.exec(r.stderr)?.[1]);
     };
-    const off = median([await exitDelay('0'), await exitDelay('0'), await exitDelay('0')]);
-    const on = median([await exitDelay('1'), await exitDelay('1'), await exitDelay('1')]);
-    expect(on).toBeLessThan(off + 50);
+    const off: number[] = [];
+    const on: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      off.push(await exitDelay('0'));
+      on.push(await exitDelay('1'));
+    }
+    expect(median(on)).toBeLessThan(median(off) + 30);
   });
 
   it('an idle program with the watchdog started uses no measurable CPU', async () => {
-    const r = await run('idle');
-    expect(r.status).toBe(0);
-    const { cpuUs, watchdog } = JSON.parse(r.stdout.trim());
-    expect(watchdog.enabled).toBe(true);
-    expect(cpuUs).toBeLessThan(20_000); // over a second, all threads
+    const idleCpuUs = async (watchdog: string) => {
+      const r = await run('idle', { TLOB_WATCHDOG: watchdog });
+      expect(r.status).toBe(0);
+      const { cpuUs, watchdog: status } = JSON.parse(r.stdout.trim());
+      expect(status.running).toBe(watchdog === '1');
+      return cpuUs as number;
+    };
+    const off: number[] = [];
+    const on: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      off.push(await idleCpuUs('0'));
+      on.push(await idleCpuUs('1'));
+    }
+    // CPU time of the whole process over one idle second: the watchdog thread adds nothing measurable
+    expect(median(on) - median(off)).toBeLessThan(5_000);
   });
 });
 
