@@ -25,13 +25,16 @@ export const I_STATE = 6;
 /** The thread's reactor: one of the `REACTOR_*` codes. */
 export const I_REACTOR = 7;
 /**
- * Written by the watchdog: the millisecond (relative to `F_BASE`) it sleeps until, `NO_WAKE` when
- * it sleeps on no deadline. The thread rings the bell only for a deadline earlier than that.
+ * Written by the watchdog: the earliest deadline (milliseconds relative to `F_BASE`) it would see
+ * in time without being rung, `NO_WAKE` when it sleeps on no deadline. The thread rings the bell
+ * only for a deadline earlier than that.
  */
 export const I_WAKE_AT = 8;
 /** Watchdog's report of a taken window: its state at the deadline. */
 export const I_REPORT_STATE = 9;
-const INT32_WORDS = 10;
+/** Counts the thread's publications: an empty board whose count moved belongs to a busy thread. */
+export const I_PUBLISHES = 10;
+const INT32_WORDS = 11;
 
 /** Float64 slots (index into a `Float64Array` over the same buffer, after the Int32 words). */
 export const F_BASE = 0;

@@ -14,6 +14,7 @@ import {
   I_BELL,
   I_ID,
   I_NAME,
+  I_PUBLISHES,
   I_REACTOR,
   I_SEQ,
   I_STATE,
@@ -67,6 +68,7 @@ export class ThreadBoard {
   publishEarliest(window: BoardWindow | undefined, reactor: unknown): void {
     const i32 = this.i32;
     const f64 = this.f64;
+    i32[I_PUBLISHES] = (i32[I_PUBLISHES] as number) + 1;
     if (window === undefined) {
       // one store, no lock: a reader sees the record before it or none, both consistent
       Atomics.store(i32, I_ID, 0);

@@ -192,6 +192,12 @@ function start(b: ThreadBoard): void {
 const watcher = {
   earliest(top: unknown): void {
     const b = board as ThreadBoard;
+    // The watchdog took the window that was on top, and it left without a violation (a call whose
+    // promise had in fact settled at its return): nothing will release the claim, so release it here.
+    if (takenOver === 0 && Atomics.load(b.i32, layout.I_CLAIM) > 0) {
+      Atomics.store(b.i32, layout.I_CLAIM, 0);
+      b.ring();
+    }
     b.publishEarliest(top as Window | undefined, reactorOf());
     if (!started) {
       try {

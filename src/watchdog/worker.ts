@@ -58,6 +58,12 @@ export function watchdogMain(split: typeof deadlineSplit): void {
   const I_WAKE_AT = L.I_WAKE_AT as number;
   const NO_WAKE = L.NO_WAKE as number;
   const F_BASE = L.F_BASE as number;
+  const I_PUBLISHES = L.I_PUBLISHES as number;
+  /**
+   * How soon the watchdog looks again at a board it found empty while its thread keeps opening and
+   * closing windows: without it, each new window would find the watchdog asleep on nothing and ring it.
+   */
+  const BUSY_LOOK_MS = 20;
 
   interface Board {
     key: string;
@@ -67,6 +73,8 @@ export function watchdogMain(split: typeof deadlineSplit): void {
     capture: string;
     names: string[];
     waiting: boolean;
+    /** `I_PUBLISHES` when the board was last found empty. */
+    publishes: number;
   }
   interface Snapshot {
     id: number;
@@ -106,6 +114,7 @@ export function watchdogMain(split: typeof deadlineSplit): void {
       capture: m.capture,
       names: m.names.slice(),
       waiting: false,
+      publishes: -1,
     });
   }
 
@@ -160,13 +169,22 @@ export function watchdogMain(split: typeof deadlineSplit): void {
     let earliest = Number.POSITIVE_INFINITY;
     for (const b of boards.values()) {
       listen(b, Atomics.load(b.i32, I_BELL));
-      const s = Atomics.load(b.i32, I_CLAIM) === 0 ? read(b) : undefined;
-      if (s === undefined) {
-        Atomics.store(b.i32, I_WAKE_AT, NO_WAKE);
-        continue;
+      const claimed = Atomics.load(b.i32, I_CLAIM) !== 0;
+      const s = claimed ? undefined : read(b);
+      let wake: number;
+      if (s !== undefined) wake = s.deadline + data.graceMs;
+      else {
+        const publishes = b.i32[I_PUBLISHES] as number;
+        if (claimed || publishes === b.publishes) {
+          // idle (or blocked and already reported): sleep on the bell alone
+          Atomics.store(b.i32, I_WAKE_AT, NO_WAKE);
+          continue;
+        }
+        b.publishes = publishes;
+        wake = now() + BUSY_LOOK_MS;
       }
-      const wake = s.deadline + data.graceMs;
-      const rel = Math.ceil(wake - (b.f64[F_BASE] as number));
+      // a deadline earlier than this would be seen too late: the thread rings for it
+      const rel = Math.floor(wake - data.graceMs - (b.f64[F_BASE] as number));
       Atomics.store(b.i32, I_WAKE_AT, rel < NO_WAKE ? rel : NO_WAKE - 1);
       if (wake < earliest) earliest = wake;
     }
