@@ -22,6 +22,7 @@ const suites = [
   { name: 'await-cost', title: 'Cost per await' },
   { name: 'http', title: 'HTTP server throughput' },
   { name: 'scale', title: 'Windows in flight at scale' },
+  { name: 'watchdog', title: 'Watchdog' },
 ];
 
 function nodeBinary() {

@@ -24,3 +24,4 @@ export type { TlobAttachOptions } from './probes/tlob-probe.js';
 export type { ChannelName } from './report/channels.js';
 export type { ViolationRing } from './report/ring.js';
 export type { Distribution, NameStats } from './report/stats.js';
+export type { WatchdogOptions, WatchdogStatus } from './watchdog/watchdog.js';

@@ -8,3 +8,5 @@
 import { tlob } from './index.js';
 
 tlob.probes.fromEnvironment();
+// The watchdog thread reports a budget broken while the event loop is blocked; TLOB_WATCHDOG=0 turns it off.
+if (process.env.TLOB_WATCHDOG !== '0') tlob.watchdog(true);

@@ -111,6 +111,16 @@ const checks: Record<string, (out: { stdout: string; stderr: string }) => void> 
       `TypeError ERR_TLOB_INVALID_MODEL: model tx: expected one of the model's states (idle, in_call, in_tx), got "nowhere"`,
     );
   },
+  'watchdog.mjs': ({ stdout, stderr }) => {
+    expect(stderr).toMatch(
+      /^tlob: "handler" #\d+ over budget 50ms: the main thread is blocked, .* state=running /m,
+    );
+    expect(stderr).toMatch(/stack of the blocked thread:\n(\s+at .*\n)*?\s+at parseHugePayload \(/);
+    expect(stdout).toMatch(
+      /^tlob:error handler detectedBy=watchdog state=running first own frame: at parseHugePayload \(/m,
+    );
+    expect(stdout).toContain('the call returned');
+  },
 };
 
 describe('examples', () => {

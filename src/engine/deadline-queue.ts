@@ -11,6 +11,14 @@ export interface Deadlined {
   expire(now: number): void;
 }
 
+/** Told when the earliest deadline of the queue changes, and of each transition of its holder. */
+export interface EarliestWatcher {
+  /** The item with the earliest deadline is now `top` (undefined: the queue is empty). */
+  earliest(top: Deadlined | undefined): void;
+  /** The item with the earliest deadline changed state. */
+  transition(top: Deadlined): void;
+}
+
 /**
  * All deadlines of this thread in one binary min-heap, served by one unref'd timer armed for the
  * earliest. The timer is re-armed lazily: a new deadline later than the armed one leaves it alone
@@ -24,6 +32,8 @@ export interface Deadlined {
 export class DeadlineQueue {
   private readonly items: Deadlined[] = [];
   private keys = new Float64Array(1024);
+  /** The watchdog's view of the queue (undefined while no watchdog watches this thread). */
+  watcher: EarliestWatcher | undefined = undefined;
   private timer: NodeJS.Timeout | undefined;
   /** Deadline the timer is armed for, +Infinity when disarmed. */
   private armedNs = Number.POSITIVE_INFINITY;
@@ -40,6 +50,7 @@ export class DeadlineQueue {
   /** Adds an item, or moves it if it is already queued. */
   insert(item: Deadlined): void {
     const key = item.deadlineNs;
+    const top = this.items[0];
     if (item.heapIndex >= 0) {
       const i = item.heapIndex;
       this.keys[i] = key;
@@ -51,6 +62,8 @@ export class DeadlineQueue {
       this.siftUp(i, item, key);
     }
     if (key < this.armedNs) this.rearm(key);
+    if (this.watcher !== undefined && (this.items[0] !== top || item === top))
+      this.watcher.earliest(this.items[0]);
   }
 
   /** Removes an item if it is queued. The timer is left alone: it finds nothing and disarms. */
@@ -61,9 +74,11 @@ export class DeadlineQueue {
     const items = this.items;
     const last = items.pop() as Deadlined;
     const n = items.length;
-    if (i === n) return;
-    const key = this.keys[n] as number;
-    this.siftDown(this.siftUp(i, last, key), last, key);
+    if (i < n) {
+      const key = this.keys[n] as number;
+      this.siftDown(this.siftUp(i, last, key), last, key);
+    }
+    if (i === 0 && this.watcher !== undefined) this.watcher.earliest(items[0]);
   }
 
   private grow(): void {

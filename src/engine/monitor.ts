@@ -54,6 +54,11 @@ export interface MonitorGlue<I extends Instance> {
   format(violation: Violation): string;
   /** Called after a violation has been reacted to and published, before the instance is reset. */
   onViolation?(instance: I, violation: Violation): void;
+  /**
+   * Called before a violation's record is built: fields of a detection made elsewhere (the
+   * watchdog thread, which already wrote the line and acted for `log` and `abort`), or undefined.
+   */
+  takeover?(instance: I, now: number): Record<string, unknown> | undefined;
 }
 
 /** Payload of the `tlob:event` channel: one transition of one instance. */
@@ -127,6 +132,8 @@ export class Monitor<I extends Instance> {
     instance.state = next;
     if (model.constrained[next] === 1) {
       if ((reset || model.constrained[state] === 0) && !instance.deferDeadline) this.arm(instance);
+      else if (instance.heapIndex === 0 && deadlines.watcher !== undefined)
+        deadlines.watcher.transition(instance);
     } else if (model.constrained[state] === 1) {
       deadlines.remove(instance);
     }
@@ -170,6 +177,7 @@ export class Monitor<I extends Instance> {
   private violate(instance: I, event: string, now: number): void {
     const deadline = instance.clockNs + instance.limitNs;
     const at = this.model.constrained[instance.state] === 1 && deadline < now ? deadline : now;
+    const taken = this.glue.takeover?.(instance, now);
     const violation: Violation = Object.freeze({
       monitor: this.model.name,
       name: instance.name,
@@ -179,9 +187,10 @@ export class Monitor<I extends Instance> {
       event,
       at: epochMs(at),
       reportedLateNs: Math.round(now - at),
+      ...taken,
     });
     this.reset(instance);
-    this.react(violation);
+    this.react(violation, taken !== undefined);
     violationRing.push(violation);
     if (channels.error.hasSubscribers) publishGuarded(channels.error, violation);
     if (this.glue.onViolation) {
@@ -193,12 +202,15 @@ export class Monitor<I extends Instance> {
     }
   }
 
-  private react(violation: Violation): void {
+  /** `reported`: the detector already wrote the line and acted for `log` and `abort`. */
+  private react(violation: Violation, reported: boolean): void {
     const reactor = this.reactor;
     try {
-      if (reactor === 'log') this.log.line(this.glue.format(violation));
-      else if (reactor === 'abort') abortReactor(violation, this.glue.format);
-      else if (typeof reactor === 'function') reactor(violation);
+      if (reactor === 'log') {
+        if (!reported) this.log.line(this.glue.format(violation));
+      } else if (reactor === 'abort') {
+        if (!reported) abortReactor(violation, this.glue.format);
+      } else if (typeof reactor === 'function') reactor(violation);
     } catch (error) {
       reportInternalError(`${this.model.name} reactor`, error);
     }

@@ -1,5 +1,6 @@
 import { describeValue, TlobError, TlobTypeError } from '../errors.js';
 import { tlob as core } from '../monitors/tlob/facade.js';
+import { watchdog } from '../watchdog/watchdog.js';
 import { type AttachTarget, checkTarget, type Probe, placeProbe, targetLabel } from './attach.js';
 import { markHooksFromStart } from './module-registry.js';
 import { readPreloadSettings } from './preload-config.js';
@@ -235,10 +236,12 @@ const coreDisable = core.disable;
 export const tlob: Omit<typeof core, 'disable'> & {
   attach: typeof tlobAttach;
   probes: typeof probes;
+  watchdog: typeof watchdog;
   disable(options?: DisableOptions): void;
 } = Object.assign(core, {
   attach: tlobAttach,
   probes,
+  watchdog,
   enable(): void {
     coreEnable.call(core);
     followMonitorSwitch(true);

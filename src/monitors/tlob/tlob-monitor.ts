@@ -2,6 +2,7 @@ import { releaseWhenCollected } from '../../context/settle-watch.js';
 import { formatNs } from '../../engine/duration.js';
 import { Monitor } from '../../engine/monitor.js';
 import type { Violation } from '../../engine/violation.js';
+import { releaseWatchdogClaim, watchdogReactor, watchdogTakeover } from '../../watchdog/watchdog.js';
 import { tlobModel } from './model.js';
 import type { Window } from './window.js';
 
@@ -13,6 +14,10 @@ export interface TlobViolation extends Violation {
   readonly runningNs: number;
   readonly waitingNs: number;
   readonly sleepingNs: number;
+  /** `'watchdog'` when the watchdog thread caught it while the thread was blocked; absent otherwise. */
+  readonly detectedBy?: 'watchdog';
+  /** With the watchdog: the blocked thread's JS stack when it was caught, if it could be read. */
+  readonly stack?: string;
 }
 
 function format(v: Violation): string {
@@ -38,7 +43,9 @@ export const tlobMonitor: Monitor<Window> = new Monitor<Window>(tlobModel, {
     };
   },
   format,
+  takeover: watchdogTakeover,
   onViolation(window) {
+    releaseWatchdogClaim(window);
     window.overBudget = true;
     window.stats.violations++;
     window.uncount();
@@ -46,3 +53,5 @@ export const tlobMonitor: Monitor<Window> = new Monitor<Window>(tlobModel, {
     if (window.watchedPromise !== undefined) releaseWhenCollected(window.watchedPromise);
   },
 });
+
+watchdogReactor(() => tlobMonitor.reactor);

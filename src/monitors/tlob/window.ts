@@ -59,6 +59,8 @@ export class Window extends Instance implements Task, SettleWatcher {
   watchedPromise: Promise<unknown> | undefined = undefined;
   /** The site whose assumption `unverified` rests on. */
   site: Site | undefined = undefined;
+  /** Earliest due time of a timer the window created since it last ran (kept for the watchdog), else NaN. */
+  readyNs = Number.NaN;
 
   constructor(
     id: number,
@@ -120,6 +122,7 @@ export class Window extends Instance implements Task, SettleWatcher {
   }
 
   switchIn(now: number, readyNs: number): void {
+    if (this.readyNs <= now) this.readyNs = Number.NaN;
     if (this.state === S_SLEEPING)
       this.step(E_WAKEUP, readyNs > this.lastNs ? Math.min(readyNs, now) : this.lastNs);
     if (this.state === S_WAITING) this.step(E_SWITCH_IN, now);

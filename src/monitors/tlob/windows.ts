@@ -11,6 +11,7 @@ import {
   watchSettled,
 } from '../../context/settle-watch.js';
 import { nowNs } from '../../engine/clock.js';
+import { deadlines } from '../../engine/deadline-queue.js';
 import { E_SLEEP, E_START, S_RUNNING } from './model.js';
 import type { Site } from './site.js';
 import { tlobMonitor } from './tlob-monitor.js';
@@ -39,7 +40,8 @@ export function openWindow(
     onStop,
   );
   openWindows.count++;
-  window.deferDeadline = synchronous;
+  // the watchdog must see every deadline, the synchronous call's above all
+  window.deferDeadline = synchronous && deadlines.watcher === undefined;
   tlobMonitor.startAndHandle(window, E_START, now);
   return window;
 }

@@ -1,0 +1,68 @@
+/**
+ * The layout of a thread's watchdog board: one SharedArrayBuffer per monitored thread, written by
+ * that thread and read by the watchdog thread. The thread publishes the window with the earliest
+ * deadline (the top of its deadline queue) as a record guarded by a sequence lock (`SEQ` is odd
+ * while the record is being written; a reader retries when it changed), so the Float64 fields can
+ * never be read torn. Times are milliseconds on the clock every thread of the process shares:
+ * `performance.timeOrigin + performance.now()`.
+ *
+ * Int32 words (index into an `Int32Array` over the buffer):
+ */
+export const I_SEQ = 0;
+/** Bumped and notified by the thread when the watchdog must look again (see `I_WAKE_AT`). */
+export const I_BELL = 1;
+/**
+ * Who reports the published window's expiry: 0 nobody yet, `id` the watchdog took it, -1 the
+ * thread is reporting a violation itself (the watchdog may not take one meanwhile).
+ */
+export const I_CLAIM = 2;
+/** The id of the last window the thread reported itself while it held the claim. */
+export const I_DONE = 3;
+/** Published window: id (0 for none), index of its name in the names table, state at its last transition. */
+export const I_ID = 4;
+export const I_NAME = 5;
+export const I_STATE = 6;
+/** The thread's reactor: one of the `REACTOR_*` codes. */
+export const I_REACTOR = 7;
+/**
+ * Written by the watchdog: the earliest deadline (milliseconds relative to `F_BASE`) it would see
+ * in time without being rung, `NO_WAKE` when it sleeps on no deadline. The thread rings the bell
+ * only for a deadline earlier than that.
+ */
+export const I_WAKE_AT = 8;
+/** Watchdog's report of a taken window: its state at the deadline. */
+export const I_REPORT_STATE = 9;
+/** Counts the thread's publications: an empty board whose count moved belongs to a busy thread. */
+export const I_PUBLISHES = 10;
+const INT32_WORDS = 11;
+
+/** Float64 slots (index into a `Float64Array` over the same buffer, after the Int32 words). */
+export const F_BASE = 0;
+/** Published window: deadline, start, last transition, the split at that transition, budget. */
+export const F_DEADLINE = 1;
+export const F_START = 2;
+export const F_LAST = 3;
+export const F_RUNNING = 4;
+export const F_WAITING = 5;
+export const F_SLEEPING = 6;
+export const F_BUDGET = 7;
+/** When something the sleeping window waits on became ready (a timer's due time), else +Infinity. */
+export const F_READY = 8;
+/** Watchdog's report of a taken window: split at the deadline and when it was detected. */
+export const F_REPORT_RUNNING = 9;
+export const F_REPORT_WAITING = 10;
+export const F_REPORT_SLEEPING = 11;
+export const F_REPORT_DETECTED = 12;
+const FLOAT64_SLOTS = 13;
+
+/** Byte offset of the Float64 slots (8-byte aligned). */
+export const FLOAT64_OFFSET = Math.ceil((INT32_WORDS * 4) / 8) * 8;
+export const BOARD_BYTES = FLOAT64_OFFSET + FLOAT64_SLOTS * 8;
+
+export const NO_WAKE = 0x7fffffff;
+
+/** Reactor codes: what the watchdog does itself when it takes a window. */
+export const REACTOR_NOP = 0;
+export const REACTOR_LOG = 1;
+export const REACTOR_ABORT = 2;
+export const REACTOR_OTHER = 3;

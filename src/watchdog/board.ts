@@ -1,0 +1,138 @@
+import { performance } from 'node:perf_hooks';
+import {
+  BOARD_BYTES,
+  F_BASE,
+  F_BUDGET,
+  F_DEADLINE,
+  F_LAST,
+  F_READY,
+  F_RUNNING,
+  F_SLEEPING,
+  F_START,
+  F_WAITING,
+  FLOAT64_OFFSET,
+  I_BELL,
+  I_ID,
+  I_NAME,
+  I_PUBLISHES,
+  I_REACTOR,
+  I_SEQ,
+  I_STATE,
+  I_WAKE_AT,
+  NO_WAKE,
+  REACTOR_ABORT,
+  REACTOR_LOG,
+  REACTOR_NOP,
+  REACTOR_OTHER,
+} from './board-layout.js';
+
+/** What the board needs to know of a window (the tlob window has all of it). */
+export interface BoardWindow {
+  readonly id: number;
+  readonly name: string;
+  readonly budgetNs: number;
+  readonly startNs: number;
+  readonly deadlineNs: number;
+  readonly state: number;
+  readonly lastNs: number;
+  readonly runningNs: number;
+  readonly waitingNs: number;
+  readonly sleepingNs: number;
+  /** When what the window sleeps on became ready, if known (a timer's due time); NaN otherwise. */
+  readonly readyNs: number;
+}
+
+/**
+ * The monitored thread's side of its watchdog board: publishes the window with the earliest
+ * deadline, with plain stores inside a sequence lock, and rings the watchdog only when that
+ * deadline is earlier than the one it sleeps until. Names are interned: a window carries the index
+ * of its name, and a new name is handed to `onName` once.
+ */
+export class ThreadBoard {
+  readonly buffer = new SharedArrayBuffer(BOARD_BYTES);
+  readonly i32 = new Int32Array(this.buffer, 0, FLOAT64_OFFSET / 4);
+  readonly f64 = new Float64Array(this.buffer, FLOAT64_OFFSET);
+  /** `nowNs()` readings plus this, over 1e6, are milliseconds on the process-wide clock. */
+  private readonly originMs = performance.timeOrigin;
+  readonly names: string[] = [];
+  private readonly nameIndex = new Map<string, number>();
+  private lastName = '';
+  private lastNameIndex = -1;
+
+  constructor(private readonly onName: (index: number, name: string) => void) {
+    this.f64[F_BASE] = Math.floor(this.originMs + performance.now());
+    this.i32[I_WAKE_AT] = NO_WAKE; // the first deadline rings a watchdog that sleeps on none
+  }
+
+  /** The window with the earliest deadline changed (or is `undefined`: no deadline is queued). */
+  publishEarliest(window: BoardWindow | undefined, reactor: unknown): void {
+    const i32 = this.i32;
+    const f64 = this.f64;
+    i32[I_PUBLISHES] = (i32[I_PUBLISHES] as number) + 1;
+    if (window === undefined) {
+      // one store, no lock: a reader sees the record before it or none, both consistent
+      Atomics.store(i32, I_ID, 0);
+      return;
+    }
+    Atomics.add(i32, I_SEQ, 1);
+    const deadlineMs = this.originMs + window.deadlineNs / 1e6;
+    i32[I_ID] = window.id;
+    i32[I_NAME] = this.intern(window.name);
+    i32[I_REACTOR] =
+      reactor === 'log'
+        ? REACTOR_LOG
+        : reactor === 'abort'
+          ? REACTOR_ABORT
+          : reactor === 'nop'
+            ? REACTOR_NOP
+            : REACTOR_OTHER;
+    f64[F_DEADLINE] = deadlineMs;
+    f64[F_START] = this.originMs + window.startNs / 1e6;
+    f64[F_BUDGET] = window.budgetNs / 1e6;
+    this.writeSplit(window);
+    Atomics.add(i32, I_SEQ, 1);
+    if (deadlineMs - (f64[F_BASE] as number) < Atomics.load(i32, I_WAKE_AT)) this.ring();
+  }
+
+  /**
+   * The published window changed state: its accounting as of that transition, with plain stores
+   * and no lock (a transition is the hot path: the lock's two atomic adds cost ~30 ns per
+   * transition, ~100 ns per await). What decides a report (the window's id and deadline) stays
+   * under the lock; these fields only feed the split the report prints, and the watchdog reads them
+   * when the thread has not moved for longer than the grace, i.e. is not writing them.
+   */
+  publishTransition(window: BoardWindow): void {
+    this.writeSplit(window);
+  }
+
+  /** Wakes the watchdog so that it reads the board again. */
+  ring(): void {
+    Atomics.add(this.i32, I_BELL, 1);
+    Atomics.notify(this.i32, I_BELL);
+  }
+
+  private writeSplit(window: BoardWindow): void {
+    const f64 = this.f64;
+    this.i32[I_STATE] = window.state;
+    f64[F_LAST] = this.originMs + window.lastNs / 1e6;
+    f64[F_RUNNING] = window.runningNs / 1e6;
+    f64[F_WAITING] = window.waitingNs / 1e6;
+    f64[F_SLEEPING] = window.sleepingNs / 1e6;
+    const ready = window.readyNs;
+    f64[F_READY] = !Number.isNaN(ready) ? this.originMs + ready / 1e6 : Number.POSITIVE_INFINITY;
+  }
+
+  private intern(name: string): number {
+    if (name === this.lastName) return this.lastNameIndex;
+    let index = this.nameIndex.get(name);
+    if (index === undefined) {
+      index = this.names.length;
+      this.names.push(name);
+      this.nameIndex.set(name, index);
+      this.onName(index, name);
+    }
+    this.lastName = name;
+    this.lastNameIndex = index;
+    return index;
+  }
+}

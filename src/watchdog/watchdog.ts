@@ -1,0 +1,341 @@
+import {
+  BroadcastChannel,
+  isMainThread,
+  MessageChannel,
+  type MessagePort,
+  threadId,
+  Worker,
+} from 'node:worker_threads';
+import { deadlines } from '../engine/deadline-queue.js';
+import { type Duration, parseDuration } from '../engine/duration.js';
+import { runOutside } from '../engine/outside.js';
+import { BUDGET_EXPIRED } from '../engine/violation.js';
+import { describeValue, reportInternalError, TlobTypeError } from '../errors.js';
+import { tlobModel } from '../monitors/tlob/model.js';
+import type { Window } from '../monitors/tlob/window.js';
+import { ThreadBoard } from './board.js';
+import * as layout from './board-layout.js';
+import { deadlineSplit } from './deadline-split.js';
+import { trackTimers } from './timer-readiness.js';
+import { type JoinMessage, type WatchdogWorkerData, watchdogMain } from './worker.js';
+
+/** Options of `tlob.watchdog()`. */
+export interface WatchdogOptions {
+  /**
+   * Turns the watchdog on or off. The watchdog thread starts with the first window that has a
+   * deadline, not at this call.
+   * @default true
+   */
+  enabled?: boolean;
+  /**
+   * Prints the JS stack of the blocked main thread under the violation line (read through the
+   * inspector, without enabling a debugger). Off by itself when a debugger port is open.
+   * @default true
+   */
+  stacks?: boolean;
+  /**
+   * How long after a deadline a thread that has not handled it counts as blocked.
+   * @default '5ms'
+   */
+  grace?: Duration;
+}
+
+/** What `tlob.watchdog()` returns: the settings in force. */
+export interface WatchdogStatus {
+  readonly enabled: boolean;
+  /** Whether the watchdog thread is up and reading this thread's board (it starts with the first deadline). */
+  readonly running: boolean;
+  /** Whether the violation line comes with the blocked main thread's stack. */
+  readonly stacks: boolean;
+  readonly graceNs: number;
+  /** Why stacks or the watchdog itself are off although asked for, else undefined. */
+  readonly degraded: string | undefined;
+}
+
+const CHANNEL = 'tlob:watchdog';
+const ABORT_AFTER_MS = 250;
+const token = `${process.pid}.${threadId}.${Math.random().toString(36).slice(2)}`;
+const captureKey = `tlob.watchdog.capture:${token}`;
+
+let board: ThreadBoard | undefined;
+let channel: BroadcastChannel | undefined;
+/** The main thread's own line to the watchdog: unlike a BroadcastChannel, it queues until the worker listens. */
+let port: MessagePort | undefined;
+let started = false;
+/** Set when the watchdog thread said hello: it reads this thread's board from then on. */
+let running = false;
+let stacks = true;
+let graceNs = 5e6;
+let degraded: string | undefined;
+/** The last stack the watchdog read on this thread, for the violation record. */
+let captured: { id: number; stack: string } | undefined;
+/** Id of the window whose violation this thread reports itself while holding the claim. */
+let selfClaimed = 0;
+/** Id of the window the watchdog took, while the thread reports it. */
+let takenOver = 0;
+
+function warn(message: string): void {
+  process.emitWarning(message, { type: 'TlobWarning', code: 'TLOB_WATCHDOG' });
+}
+
+/** The file this module was bundled into (`dist/index.js`): its frames are tlob's, not the user's. */
+const ownFile = /\(?([^\s(]+):\d+:\d+\)?$/.exec(new Error().stack?.split('\n')[1] ?? '')?.[1] ?? '';
+
+/** Why this process cannot run a watchdog thread, or undefined. */
+function unavailable(): string | undefined {
+  const permission = (process as { permission?: { has(scope: string): boolean } }).permission;
+  if (permission !== undefined && !permission.has('worker'))
+    return 'the permission model denies worker threads (--allow-worker)';
+  return undefined;
+}
+
+/** Why stacks cannot be read, or undefined. */
+function noStacks(): string | undefined {
+  let inspector: typeof import('node:inspector');
+  try {
+    inspector = process.getBuiltinModule('node:inspector');
+  } catch {
+    return 'the inspector is not available in this node';
+  }
+  const url = inspector.url();
+  if (url !== undefined) return `a debugger port is open (${url}): the watchdog leaves it alone`;
+  const permission = (process as { permission?: { has(scope: string): boolean } }).permission;
+  if (permission !== undefined) {
+    try {
+      if (!permission.has('inspector'))
+        return 'the permission model denies the inspector (--allow-inspector)';
+    } catch {
+      return 'the permission model denies the inspector (--allow-inspector)';
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Reads the thread's JS stack. Called by the watchdog through `Runtime.evaluate`, inside an
+ * interrupt of the blocked thread: it only reads, and remembers the stack for the record the
+ * thread builds once it moves.
+ */
+function capture(id: number): string {
+  const limit = Error.stackTraceLimit;
+  let stack = '';
+  try {
+    Error.stackTraceLimit = 64;
+    stack = new Error().stack ?? '';
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+  // drop "Error", the evaluated expression and tlob's own frames
+  const frames = stack
+    .split('\n')
+    .slice(1)
+    .filter((line) => !line.includes('at <anonymous>:1:') && (ownFile === '' || !line.includes(ownFile)));
+  const text = frames.join('\n');
+  captured = { id, stack: text };
+  return text;
+}
+
+function joinMessage(b: ThreadBoard): JoinMessage {
+  return {
+    type: 'join',
+    key: token,
+    buffer: b.buffer,
+    threadId,
+    capture: isMainThread && stacks ? captureKey : '',
+    names: b.names,
+  };
+}
+
+/** Starts the watchdog thread (main thread) or joins it (worker threads); once, at the first deadline. */
+function start(b: ThreadBoard): void {
+  started = true;
+  channel = new BroadcastChannel(CHANNEL);
+  channel.onmessage = (event: unknown) => {
+    if ((event as { data?: { type?: string } }).data?.type !== 'hello') return;
+    if (!running && !isMainThread) channel?.postMessage(joinMessage(b)); // joined before it listened
+    running = true;
+  };
+  channel.unref();
+  if (!isMainThread) {
+    channel.postMessage(joinMessage(b));
+    return;
+  }
+  (globalThis as Record<symbol, unknown>)[Symbol.for(captureKey)] = capture;
+  const { port1, port2 } = new MessageChannel();
+  port = port1;
+  port1.unref();
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS; // else a preload in it would run inside the watchdog thread
+  const workerData: WatchdogWorkerData = {
+    channel: CHANNEL,
+    graceMs: graceNs / 1e6,
+    stacks,
+    abortAfterMs: ABORT_AFTER_MS,
+    states: tlobModel.states.slice(),
+    layout: { ...layout },
+    boards: [joinMessage(b)],
+    port: port2,
+  };
+  const worker = new Worker(`(${watchdogMain.toString()})(${deadlineSplit.toString()})`, {
+    eval: true,
+    execArgv: [],
+    env,
+    workerData,
+    transferList: [port2],
+    stdout: false,
+    stderr: false,
+  });
+  worker.on('error', (error) => reportInternalError('watchdog thread', error));
+  worker.unref(); // after the listener: one added later would hold the process open again
+}
+
+const watcher = {
+  earliest(top: unknown): void {
+    const b = board as ThreadBoard;
+    // The watchdog took the window that was on top, and it left without a violation (a call whose
+    // promise had in fact settled at its return): nothing will release the claim, so release it here.
+    if (takenOver === 0 && Atomics.load(b.i32, layout.I_CLAIM) > 0) {
+      Atomics.store(b.i32, layout.I_CLAIM, 0);
+      b.ring();
+    }
+    b.publishEarliest(top as Window | undefined, reactorOf());
+    if (!started) {
+      try {
+        runOutside(start, b); // the worker's handle is created outside every window
+      } catch (error) {
+        reportInternalError('watchdog start', error);
+      }
+    }
+  },
+  transition(item: unknown): void {
+    (board as ThreadBoard).publishTransition(item as Window);
+  },
+};
+
+let reactorOf: () => unknown = () => 'log';
+
+/** Tells the watchdog where to read the reactor (the tlob monitor's) without importing it here. */
+export function watchdogReactor(read: () => unknown): void {
+  reactorOf = read;
+}
+
+function checkOptions(options: unknown): WatchdogOptions {
+  if (typeof options === 'boolean') return { enabled: options };
+  if (options === undefined) return {};
+  const o = options as WatchdogOptions | null;
+  if (
+    o === null ||
+    typeof o !== 'object' ||
+    (o.enabled !== undefined && typeof o.enabled !== 'boolean') ||
+    (o.stacks !== undefined && typeof o.stacks !== 'boolean')
+  ) {
+    throw new TlobTypeError(
+      'ERR_TLOB_INVALID_ARG',
+      `tlob.watchdog: expected a boolean or { enabled?: boolean, stacks?: boolean, grace?: duration }, got ${describeValue(options)}`,
+    );
+  }
+  return o;
+}
+
+function status(): WatchdogStatus {
+  const enabled = board !== undefined;
+  return { enabled, running: enabled && running, stacks: enabled && stacks, graceNs, degraded };
+}
+
+/**
+ * Turns the watchdog on (or off, or changes its settings) for this thread and returns the settings
+ * in force; with no argument it only returns them. The watchdog thread starts with the first
+ * window that has a deadline and serves every thread of the process that turned it on.
+ * @example tlob.watchdog({ grace: '5ms', stacks: true });
+ */
+export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
+  if (options === undefined) return status();
+  const o = checkOptions(options);
+  if (o.grace !== undefined) graceNs = parseDuration(o.grace, 'grace', 'tlob.watchdog');
+  if (o.stacks !== undefined) stacks = o.stacks;
+  if (o.enabled === false) {
+    if (board !== undefined) {
+      deadlines.watcher = undefined;
+      board.publishEarliest(undefined, 'log');
+      (port ?? channel)?.postMessage({ type: 'leave', key: token });
+      board = undefined;
+      started = false;
+      running = false;
+      trackTimers(false);
+    }
+    return status();
+  }
+  if (board !== undefined) return status();
+  const off = unavailable();
+  if (off !== undefined) {
+    degraded = off;
+    warn(`tlob: the watchdog is off: ${off}`);
+    return status();
+  }
+  if (stacks && isMainThread) {
+    const why = noStacks();
+    if (why !== undefined) {
+      degraded = why;
+      stacks = false;
+      warn(`tlob: the watchdog reports without stacks: ${why}`);
+    }
+  }
+  board = new ThreadBoard((index, name) => {
+    if (started) (port ?? channel)?.postMessage({ type: 'name', key: token, index, name });
+  });
+  deadlines.watcher = watcher;
+  trackTimers(true);
+  return status();
+}
+
+/**
+ * Called when the engine is about to report a violation of `window`. If the watchdog took it, the
+ * fields it measured at the deadline (state, split, lateness, stack, `detectedBy`); otherwise
+ * undefined, and the watchdog may not take a window until `releaseWatchdogClaim`.
+ */
+export function watchdogTakeover(window: Window): Record<string, unknown> | undefined {
+  const b = board;
+  if (b === undefined) return undefined;
+  const i32 = b.i32;
+  const old = Atomics.compareExchange(i32, layout.I_CLAIM, 0, -1);
+  if (old === 0) {
+    selfClaimed = window.id;
+    return undefined;
+  }
+  if (old !== window.id) return undefined;
+  takenOver = window.id;
+  const f64 = b.f64;
+  const deadlineMs = f64[layout.F_DEADLINE] as number;
+  const detectedMs = f64[layout.F_REPORT_DETECTED] as number;
+  const running = Math.round((f64[layout.F_REPORT_RUNNING] as number) * 1e6);
+  const waiting = Math.round((f64[layout.F_REPORT_WAITING] as number) * 1e6);
+  const sleeping = Math.round((f64[layout.F_REPORT_SLEEPING] as number) * 1e6);
+  return {
+    elapsedNs: running + waiting + sleeping,
+    runningNs: running,
+    waitingNs: waiting,
+    sleepingNs: sleeping,
+    state: tlobModel.states[i32[layout.I_REPORT_STATE] as number] ?? 'running',
+    at: deadlineMs,
+    reportedLateNs: Math.round((detectedMs - deadlineMs) * 1e6),
+    event: BUDGET_EXPIRED,
+    detectedBy: 'watchdog',
+    stack: captured?.id === window.id ? captured.stack : undefined,
+  };
+}
+
+/** The violation of `window` has been reported: the watchdog may take windows of this thread again. */
+export function releaseWatchdogClaim(window: Window): void {
+  const b = board;
+  if (b === undefined) return;
+  if (selfClaimed === window.id) {
+    selfClaimed = 0;
+    Atomics.store(b.i32, layout.I_DONE, window.id);
+    Atomics.store(b.i32, layout.I_CLAIM, 0);
+  } else if (takenOver === window.id) {
+    takenOver = 0;
+    captured = undefined;
+    Atomics.store(b.i32, layout.I_CLAIM, 0);
+    b.ring();
+  }
+}

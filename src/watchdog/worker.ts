@@ -1,0 +1,328 @@
+import type { deadlineSplit } from './deadline-split.js';
+
+/** What the watchdog thread is started with (its `workerData`). */
+export interface WatchdogWorkerData {
+  /** BroadcastChannel name on which threads join and hand over new names. */
+  channel: string;
+  /** Milliseconds after a deadline before a thread that has not handled it counts as blocked. */
+  graceMs: number;
+  /** Whether to fetch the blocked main thread's stack. */
+  stacks: boolean;
+  /** How long an `abort` waits for the stack before it aborts anyway, in ms. */
+  abortAfterMs: number;
+  /** The tlob model's state names, by index. */
+  states: string[];
+  /** The board layout (`board-layout.ts`), since this code runs from its source text. */
+  layout: Record<string, number>;
+  /** Boards joined at start (the main thread's). */
+  boards: JoinMessage[];
+  /** The main thread's port for its later messages (new names). */
+  port: import('node:worker_threads').MessagePort;
+}
+
+/** A thread joins (again) with its board and its names so far. */
+export interface JoinMessage {
+  type: 'join';
+  key: string;
+  buffer: SharedArrayBuffer;
+  threadId: number;
+  /** Global key of the thread's stack capture function; only for the main thread, else ''. */
+  capture: string;
+  names: string[];
+}
+
+/**
+ * The watchdog thread. It sleeps until the earliest published deadline plus a grace
+ * (`Atomics.waitAsync` on each board's bell, and one timer), and reads each board: if a thread
+ * still publishes a window whose deadline passed more than the grace ago, that thread has not
+ * moved since, so it is blocked. The watchdog then takes the window (the claim word), writes the
+ * violation line on fd 2 at once (a worker's `process.stderr` goes through the main thread),
+ * fetches the blocked main thread's JS stack by evaluating tlob's capture function there through
+ * the inspector (no debugger is enabled: the evaluation runs at the blocked thread's next
+ * interrupt check), and with the `abort` reactor kills the process with SIGABRT. It reports a
+ * thread again only after that thread released the claim, i.e. moved.
+ *
+ * Self-contained (no imports, no closure): it runs from its source text, with `split` passed in.
+ */
+export function watchdogMain(split: typeof deadlineSplit): void {
+  const { workerData, BroadcastChannel } = process.getBuiltinModule('node:worker_threads');
+  const { writeSync } = process.getBuiltinModule('node:fs');
+  const { performance } = process.getBuiltinModule('node:perf_hooks');
+  const data = workerData as WatchdogWorkerData;
+  const L = data.layout as Record<string, number>;
+  const I_SEQ = L.I_SEQ as number;
+  const I_BELL = L.I_BELL as number;
+  const I_CLAIM = L.I_CLAIM as number;
+  const I_DONE = L.I_DONE as number;
+  const I_ID = L.I_ID as number;
+  const I_WAKE_AT = L.I_WAKE_AT as number;
+  const NO_WAKE = L.NO_WAKE as number;
+  const F_BASE = L.F_BASE as number;
+  const I_PUBLISHES = L.I_PUBLISHES as number;
+  /**
+   * How soon the watchdog looks again at a board it found empty while its thread keeps opening and
+   * closing windows: without it, each new window would find the watchdog asleep on nothing and ring it.
+   */
+  const BUSY_LOOK_MS = 20;
+
+  interface Board {
+    key: string;
+    i32: Int32Array;
+    f64: Float64Array;
+    threadId: number;
+    capture: string;
+    names: string[];
+    waiting: boolean;
+    /** `I_PUBLISHES` when the board was last found empty. */
+    publishes: number;
+  }
+  interface Snapshot {
+    id: number;
+    name: number;
+    state: number;
+    reactor: number;
+    deadline: number;
+    start: number;
+    last: number;
+    running: number;
+    waiting: number;
+    sleeping: number;
+    budget: number;
+    ready: number;
+  }
+
+  const boards = new Map<string, Board>();
+  const now = () => performance.timeOrigin + performance.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let session: import('node:inspector').Session | undefined;
+  let sessionFailed = false;
+
+  function join(m: JoinMessage): void {
+    const old = boards.get(m.key);
+    if (old !== undefined) {
+      // a join may arrive after names sent later by another way: merge, never shrink
+      for (let i = 0; i < m.names.length; i++) old.names[i] = m.names[i] as string;
+      return;
+    }
+    channel?.postMessage({ type: 'hello' }); // a new thread joined: tell it the watchdog runs
+    const offset = L.FLOAT64_OFFSET as number;
+    boards.set(m.key, {
+      key: m.key,
+      i32: new Int32Array(m.buffer, 0, offset / 4),
+      f64: new Float64Array(m.buffer, offset),
+      threadId: m.threadId,
+      capture: m.capture,
+      names: m.names.slice(),
+      waiting: false,
+      publishes: -1,
+    });
+  }
+
+  /** The published record, read under its sequence lock; undefined when no window is published. */
+  function read(b: Board): Snapshot | undefined {
+    const { i32, f64 } = b;
+    for (let tries = 0; tries < 1000; tries++) {
+      const seq = Atomics.load(i32, I_SEQ);
+      if ((seq & 1) === 1) continue;
+      const id = i32[I_ID] as number;
+      const s: Snapshot = {
+        id,
+        name: i32[L.I_NAME as number] as number,
+        state: i32[L.I_STATE as number] as number,
+        reactor: i32[L.I_REACTOR as number] as number,
+        deadline: f64[L.F_DEADLINE as number] as number,
+        start: f64[L.F_START as number] as number,
+        last: f64[L.F_LAST as number] as number,
+        running: f64[L.F_RUNNING as number] as number,
+        waiting: f64[L.F_WAITING as number] as number,
+        sleeping: f64[L.F_SLEEPING as number] as number,
+        budget: f64[L.F_BUDGET as number] as number,
+        ready: f64[L.F_READY as number] as number,
+      };
+      if (Atomics.load(i32, I_SEQ) === seq) return id === 0 ? undefined : s;
+    }
+    return undefined;
+  }
+
+  /** Keeps one `waitAsync` on the board's bell pending; a ring re-reads every board. */
+  function listen(b: Board, bell: number): void {
+    if (b.waiting) return;
+    // Atomics.waitAsync is ES2024, past this project's `lib`
+    const { waitAsync } = Atomics as unknown as {
+      waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string };
+    };
+    const r = waitAsync(b.i32, I_BELL, bell);
+    if (!r.async) {
+      queueMicrotask(schedule);
+      return;
+    }
+    b.waiting = true;
+    (r.value as Promise<string>).then(() => {
+      b.waiting = false;
+      schedule();
+    });
+  }
+
+  function schedule(): void {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const b of boards.values()) {
+      listen(b, Atomics.load(b.i32, I_BELL));
+      const claimed = Atomics.load(b.i32, I_CLAIM) !== 0;
+      const s = claimed ? undefined : read(b);
+      let wake: number;
+      if (s !== undefined) wake = s.deadline + data.graceMs;
+      else {
+        const publishes = b.i32[I_PUBLISHES] as number;
+        if (claimed || publishes === b.publishes) {
+          // idle (or blocked and already reported): sleep on the bell alone
+          Atomics.store(b.i32, I_WAKE_AT, NO_WAKE);
+          continue;
+        }
+        b.publishes = publishes;
+        wake = now() + BUSY_LOOK_MS;
+      }
+      // a deadline earlier than this would be seen too late: the thread rings for it
+      const rel = Math.floor(wake - data.graceMs - (b.f64[F_BASE] as number));
+      Atomics.store(b.i32, I_WAKE_AT, rel < NO_WAKE ? rel : NO_WAKE - 1);
+      if (wake < earliest) earliest = wake;
+    }
+    if (earliest !== Number.POSITIVE_INFINITY)
+      timer = setTimeout(check, Math.max(0, Math.ceil(earliest - now())));
+  }
+
+  function check(): void {
+    timer = undefined;
+    const t = now();
+    for (const b of boards.values()) {
+      if (Atomics.load(b.i32, I_CLAIM) !== 0) continue;
+      const s = read(b);
+      if (s === undefined || t < s.deadline + data.graceMs) continue;
+      const at = split(
+        data.states[s.state] as string,
+        s.last,
+        s.running,
+        s.waiting,
+        s.sleeping,
+        s.ready,
+        s.deadline,
+      );
+      b.i32[L.I_REPORT_STATE as number] = data.states.indexOf(at.state);
+      b.f64[L.F_REPORT_RUNNING as number] = at.runningMs;
+      b.f64[L.F_REPORT_WAITING as number] = at.waitingMs;
+      b.f64[L.F_REPORT_SLEEPING as number] = at.sleepingMs;
+      b.f64[L.F_REPORT_DETECTED as number] = t;
+      if (Atomics.compareExchange(b.i32, I_CLAIM, 0, s.id) !== 0) continue;
+      if (Atomics.load(b.i32, I_DONE) === s.id) {
+        // the thread reported it itself between our read and the claim
+        Atomics.compareExchange(b.i32, I_CLAIM, s.id, 0);
+        continue;
+      }
+      report(b, s, at, t);
+    }
+    schedule();
+  }
+
+  function ms(v: number): string {
+    return `${Math.round(v * 1000) / 1000}ms`;
+  }
+
+  function write(text: string): void {
+    try {
+      writeSync(2, text);
+    } catch {
+      // stderr closed: nothing left to tell
+    }
+  }
+
+  function report(b: Board, s: Snapshot, at: ReturnType<typeof split>, t: number): void {
+    const name = b.names[s.name] ?? `#name${s.name}`;
+    const thread = b.threadId === 0 ? 'the main thread' : `thread ${b.threadId}`;
+    if (s.reactor !== L.REACTOR_NOP) {
+      write(
+        `tlob: "${name}" #${s.id} over budget ${ms(s.budget)}: ${thread} is blocked, elapsed ${ms(t - s.start)} ` +
+          `(${ms(t - s.deadline)} after the deadline); at the deadline: running ${ms(at.runningMs)}, ` +
+          `waiting ${ms(at.waitingMs)}, sleeping ${ms(at.sleepingMs)} state=${at.state} ` +
+          `event=budget_expired detectedBy=watchdog\n`,
+      );
+    }
+    const abort = s.reactor === L.REACTOR_ABORT;
+    if (!data.stacks || b.capture === '') {
+      if (b.capture === '' && s.reactor !== L.REACTOR_NOP && data.stacks)
+        write('  (no stack: the watchdog reads stacks of the main thread only)\n');
+      if (abort) kill();
+      return;
+    }
+    let answered = false;
+    const stop = abort
+      ? setTimeout(() => {
+          if (answered) return;
+          answered = true;
+          write(`  (no stack within ${data.abortAfterMs}ms: the thread may be inside a native call)\n`);
+          kill();
+        }, data.abortAfterMs)
+      : undefined;
+    stack(b, s.id, (text) => {
+      if (answered) return;
+      answered = true;
+      if (stop !== undefined) clearTimeout(stop);
+      if (s.reactor !== L.REACTOR_NOP) write(text);
+      if (abort) kill();
+    });
+  }
+
+  /** Asks the blocked main thread for its stack; `done` gets the lines to print. */
+  function stack(b: Board, id: number, done: (text: string) => void): void {
+    if (session === undefined && !sessionFailed) {
+      try {
+        const inspector = process.getBuiltinModule('node:inspector');
+        session = new inspector.Session();
+        session.connectToMainThread();
+      } catch (error) {
+        sessionFailed = true;
+        done(`  (no stack: ${(error as Error).message})\n`);
+        return;
+      }
+    }
+    if (session === undefined) {
+      done('  (no stack: the inspector is not available)\n');
+      return;
+    }
+    const expression = `globalThis[Symbol.for(${JSON.stringify(b.capture)})]?.(${id})`;
+    session.post('Runtime.evaluate', { expression, returnByValue: true, silent: true }, (error, r) => {
+      const value = (r as { result?: { value?: unknown } } | undefined)?.result?.value;
+      if (error !== null || typeof value !== 'string') {
+        done(`  (no stack: ${error?.message ?? 'the thread gave none'})\n`);
+        return;
+      }
+      done(`  stack of the blocked thread:\n${value}\n`);
+    });
+  }
+
+  function kill(): void {
+    write('tlob: aborting (reactor abort)\n');
+    process.kill(process.pid, 'SIGABRT');
+  }
+
+  let channel: InstanceType<typeof BroadcastChannel> | undefined;
+  for (const m of data.boards) join(m);
+  channel = new BroadcastChannel(data.channel);
+  const receive = (
+    m:
+      | JoinMessage
+      | { type: 'name'; key: string; index: number; name: string }
+      | { type: 'leave'; key: string },
+  ): void => {
+    if (m.type === 'join') join(m);
+    else if (m.type === 'name') {
+      const b = boards.get(m.key);
+      if (b !== undefined) b.names[m.index] = m.name;
+    } else if (m.type === 'leave') boards.delete(m.key);
+    schedule();
+  };
+  channel.onmessage = (event: unknown) => receive((event as { data: Parameters<typeof receive>[0] }).data);
+  data.port.on('message', receive);
+  channel.postMessage({ type: 'hello' }); // threads that enabled the watchdog before it ran join now
+  schedule();
+}

@@ -1,0 +1,201 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { retry } from '../helpers.js';
+
+const scenario = fileURLToPath(new URL('../fixtures/watchdog/scenario.mjs', import.meta.url));
+
+interface Run {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** When the process exited, on the clock the child's markers use. */
+  exitedAt: number;
+}
+
+/** Runs a scenario of `scenario.mjs` in a child node (the one running the tests). */
+function run(name: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs, scenario, name], {
+      env: { ...process.env, NODE_OPTIONS: '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
+    child.on('error', reject);
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stdout, stderr, exitedAt: performance.timeOrigin + performance.now() });
+    });
+  });
+}
+
+/** The stderr lines of the watchdog's violation reports. */
+function watchdogLines(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => l.startsWith('tlob: ') && l.includes('detectedBy=watchdog'));
+}
+
+/** Milliseconds after the deadline that a watchdog line reports. */
+function lateness(line: string): number {
+  const m = /\(([\d.]+)ms after the deadline\)/.exec(line);
+  if (m === null) throw new Error(`no lateness in ${line}`);
+  return Number(m[1]);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+/** The stderr between each `MARK before` and the next `MARK after`. */
+function blocks(stderr: string): string[] {
+  return [...stderr.matchAll(/^MARK before [\d.]+\n([\s\S]*?)^MARK after/gm)].map((m) => m[1] as string);
+}
+
+describe('watchdog: a window over budget while its own code holds the thread', () => {
+  it('the violation line and the stack reach stderr during the spin, within 20 ms of the deadline (median)', () =>
+    retry(3, async () => {
+      const r = await run('spin', { TRIALS: '3' });
+      expect(r.status).toBe(0);
+      const inside = blocks(r.stderr);
+      expect(inside).toHaveLength(3);
+      for (const block of inside) {
+        const lines = watchdogLines(block);
+        expect(lines).toHaveLength(1); // before the spin ended
+        expect(lines[0]).toMatch(/^tlob: "spinner" #\d+ over budget 50ms: the main thread is blocked/);
+        expect(lines[0]).toMatch(/running 50ms, waiting 0ms, sleeping 0ms state=running/);
+        expect(block).toMatch(
+          /stack of the blocked thread:\n(\s+at .*\n)*?\s+at spinHard \(.*scenario\.mjs:\d+:\d+\)/,
+        );
+      }
+      expect(median(watchdogLines(r.stderr).map(lateness))).toBeLessThanOrEqual(20);
+    }));
+
+  it('once the thread moves: exactly one record per window on tlob:error and in the ring, with the stack; no second line', async () => {
+    const r = await run('spin', { TRIALS: '2', SPIN_MS: '400' });
+    expect(r.status).toBe(0);
+    const { records, ring } = JSON.parse(r.stdout.trim().split('\n').at(-1) as string);
+    expect(records).toHaveLength(2);
+    expect(ring).toEqual(records);
+    for (const v of records) {
+      expect(v).toMatchObject({
+        name: 'spinner',
+        event: 'budget_expired',
+        detectedBy: 'watchdog',
+        state: 'running',
+        budgetNs: 50e6,
+        runningNs: 50e6,
+        waitingNs: 0,
+        sleepingNs: 0,
+      });
+      expect(v.reportedLateNs).toBeGreaterThan(0);
+      expect(v.stack).toMatch(/^\s+at spinHard \(.*scenario\.mjs:\d+:\d+\)$/m);
+    }
+    // one line per window: the log reactor does not repeat at the stop what the watchdog wrote
+    expect(r.stderr.match(/^tlob: "spinner"/gm)).toHaveLength(2);
+  });
+
+  it('an infinite loop under the abort reactor: SIGABRT within 1 s of the deadline, after the line and the stack', async () => {
+    const r = await run('abort');
+    expect(r.signal).toBe('SIGABRT');
+    const before = Number(/^MARK before ([\d.]+)$/m.exec(r.stderr)?.[1]);
+    expect(r.exitedAt - (before + 100)).toBeLessThan(1000);
+    const after = r.stderr.slice(r.stderr.indexOf('MARK before'));
+    expect(watchdogLines(after)[0]).toMatch(/^tlob: "forever" #\d+ over budget 100ms/);
+    expect(after).toMatch(
+      /stack of the blocked thread:\n(\s+at .*\n)*?\s+at loopForever \(.*scenario\.mjs:\d+:\d+\)/,
+    );
+    expect(after).toMatch(/tlob: aborting \(reactor abort\)/);
+  });
+});
+
+describe('watchdog: a window held up by someone else', () => {
+  it('awaiting a 10 ms timer while another call holds the thread: waiting at the deadline, ~10 ms sleeping, ~40 ms waiting', () =>
+    retry(3, async () => {
+      const r = await run('waiting', { TRIALS: '3' });
+      expect(r.status).toBe(0);
+      const inside = blocks(r.stderr);
+      expect(inside).toHaveLength(3);
+      const late: number[] = [];
+      for (const block of inside) {
+        const line = watchdogLines(block)[0] as string;
+        expect(line).toMatch(/^tlob: "sleeper" #\d+ over budget 50ms/);
+        expect(line).toMatch(/state=waiting/);
+        const sleeping = Number(/sleeping ([\d.]+)ms/.exec(line)?.[1]);
+        const waiting = Number(/waiting ([\d.]+)ms/.exec(line)?.[1]);
+        expect(sleeping).toBeGreaterThan(7);
+        expect(sleeping).toBeLessThan(14);
+        expect(waiting).toBeGreaterThan(36);
+        expect(waiting).toBeLessThan(43);
+        late.push(lateness(line));
+      }
+      expect(median(late)).toBeLessThanOrEqual(20);
+      const { records } = JSON.parse(r.stdout.trim());
+      expect(records).toHaveLength(3);
+      for (const v of records)
+        expect(v).toMatchObject({ name: 'sleeper', state: 'waiting', detectedBy: 'watchdog' });
+    }));
+});
+
+describe('watchdog: costs nothing it should not', () => {
+  it('a program that opens and closes windows exits as promptly with the watchdog (once its thread is up) as without', async () => {
+    // from the end of the program's code to the exit of its process, seen from the parent
+    const exitDelay = async (watchdog: string) => {
+      const r = await run('churn', { TLOB_WATCHDOG: watchdog });
+      expect(r.status).toBe(0);
+      return r.exitedAt - Number(/^MARK end ([\d.]+)$/m.exec(r.stderr)?.[1]);
+    };
+    const off: number[] = [];
+    const on: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      off.push(await exitDelay('0'));
+      on.push(await exitDelay('1'));
+    }
+    expect(median(on)).toBeLessThan(median(off) + 30);
+  });
+
+  it('an idle program with the watchdog started uses no measurable CPU', async () => {
+    const idleCpuUs = async (watchdog: string) => {
+      const r = await run('idle', { TLOB_WATCHDOG: watchdog });
+      expect(r.status).toBe(0);
+      const { cpuUs, watchdog: status } = JSON.parse(r.stdout.trim());
+      expect(status.running).toBe(watchdog === '1');
+      return cpuUs as number;
+    };
+    const off: number[] = [];
+    const on: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      off.push(await idleCpuUs('0'));
+      on.push(await idleCpuUs('1'));
+    }
+    // CPU time of the whole process over one idle second: the watchdog thread adds nothing measurable
+    expect(median(on) - median(off)).toBeLessThan(5_000);
+  });
+});
+
+describe('watchdog: other threads and a debugger', () => {
+  it('a window inside a worker thread that blocks is caught the same way', async () => {
+    const r = await run('worker');
+    expect(r.status).toBe(0);
+    const [block] = blocks(r.stderr);
+    const line = watchdogLines(block as string)[0] as string;
+    expect(line).toMatch(/^tlob: "in-worker" #\d+ over budget 50ms: thread \d+ is blocked/);
+    expect(lateness(line)).toBeLessThan(50);
+    const { records } = JSON.parse(r.stdout.trim());
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ name: 'in-worker', detectedBy: 'watchdog', state: 'running' });
+  });
+
+  it('under --inspect the watchdog still reports, without stacks, and says so once', async () => {
+    const r = await run('spin', { TRIALS: '1', SPIN_MS: '400' }, ['--inspect=127.0.0.1:0']);
+    expect(r.status).toBe(0);
+    expect(r.stderr.match(/the watchdog reports without stacks: a debugger port is open/g)).toHaveLength(1);
+    const [block] = blocks(r.stderr);
+    expect(watchdogLines(block as string)).toHaveLength(1);
+    expect(block).not.toMatch(/stack of the blocked thread/);
+    const { records } = JSON.parse(r.stdout.trim());
+    expect(records[0]).toMatchObject({ detectedBy: 'watchdog' });
+    expect(records[0].stack).toBeUndefined();
+  });
+});
