@@ -3,8 +3,11 @@
  * applies the probe specs of `TLOB_PROBES` and of the config file (`TLOB_CONFIG`, or
  * `./tlob.config.json`) before the application's first module loads. The build keeps the import
  * of `./index.js` external (tsup.config.ts), so the application and this preload share one copy
- * of tlob.
+ * of tlob (and of tlob/otel). With `TLOB_OTEL=1` it also exports the windows to OpenTelemetry
+ * through the global providers (docs/opentelemetry.md).
  */
 import { tlob } from './index.js';
+import { otelFromEnvironment } from './otel/index.js';
 
 tlob.probes.fromEnvironment();
+otelFromEnvironment();

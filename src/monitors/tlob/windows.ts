@@ -10,7 +10,10 @@ import {
   watchSettled,
 } from '../../context/settle-watch.js';
 import { nowNs } from '../../engine/clock.js';
+import { publishGuarded } from '../../engine/monitor.js';
+import { channels } from '../../report/channels.js';
 import { E_SLEEP, E_START, S_RUNNING } from './model.js';
+import type { WindowStart } from './result.js';
 import type { Site } from './site.js';
 import { tlobMonitor } from './tlob-monitor.js';
 import { type OnStop, openWindows, Window } from './window.js';
@@ -40,7 +43,14 @@ export function openWindow(
   openWindows.count++;
   window.deferDeadline = synchronous;
   tlobMonitor.startAndHandle(window, E_START, now);
+  if (channels.start.hasSubscribers) publishStart(window, now);
   return window;
+}
+
+/** Publishes `tlob:start` (a new object each time, only while someone listens). */
+function publishStart(window: Window, startNs: number): void {
+  const message: WindowStart = { name: window.name, id: window.id, budgetNs: window.budgetNs, startNs };
+  publishGuarded(channels.start, message);
 }
 
 /** The window is off the thread until one of its continuations runs (its call returned a pending promise). */
