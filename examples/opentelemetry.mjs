@@ -11,7 +11,11 @@ import { context, metrics, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { tlob } from 'tlob';
 import { otel } from 'tlob/otel';
 
@@ -20,7 +24,9 @@ context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 const prometheus = new PrometheusExporter({ preventServerStart: true });
 metrics.setGlobalMeterProvider(new MeterProvider({ readers: [prometheus] }));
 const finishedSpans = new InMemorySpanExporter();
-trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(finishedSpans)] }));
+trace.setGlobalTracerProvider(
+  new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(finishedSpans)] }),
+);
 
 // 2. tlob's windows into it: metrics, and each window's result on the span it runs in.
 tlob.reactor('nop'); // the violations go to OpenTelemetry instead of stderr
@@ -44,7 +50,9 @@ const server = http.createServer((req, res) => {
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const { port } = server.address();
 const metricsServer = http.createServer((req, res) => prometheus.getMetricsRequestHandler(req, res));
-await new Promise((resolve) => metricsServer.listen(Number(process.env.METRICS_PORT ?? 0), '127.0.0.1', resolve));
+await new Promise((resolve) =>
+  metricsServer.listen(Number(process.env.METRICS_PORT ?? 0), '127.0.0.1', resolve),
+);
 const metricsUrl = `http://127.0.0.1:${metricsServer.address().port}/metrics`;
 console.log('metrics', metricsUrl);
 
