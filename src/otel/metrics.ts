@@ -1,4 +1,4 @@
-import type { Attributes, Counter, Histogram, MeterProvider, UpDownCounter } from '@opentelemetry/api';
+import type { Attributes, Counter, Histogram, MeterProvider, ObservableResult } from '@opentelemetry/api';
 import type { Violation, WindowResult, WindowStart } from '../index.js';
 import type { OtelApi } from './api.js';
 import {
@@ -11,12 +11,17 @@ import {
   WINDOW_VIOLATIONS,
 } from './names.js';
 
-/** Names whose attribute sets are kept for reuse (tlob itself keeps stats for at most 1000 names). */
+/**
+ * Names whose attribute sets and counts of windows in flight are kept (tlob itself keeps stats for
+ * at most 1000 names); windows of further names are recorded but not counted in flight.
+ */
 const MAX_CACHED_NAMES = 1000;
 
 /** The attribute sets of one window name, built once: no allocation per recorded window. */
 interface NameAttributes {
   readonly name: Attributes;
+  /** Windows of this name opened and not yet stopped. */
+  active: number;
   /** One per `DURATION_STATES` entry. */
   readonly durations: readonly Attributes[];
   /** By the state the window was in at its violation. */
@@ -26,6 +31,7 @@ interface NameAttributes {
 function attributesOf(name: string): NameAttributes {
   return {
     name: { [ATTR_NAME]: name },
+    active: 0,
     durations: DURATION_STATES.map((state) => ({ [ATTR_NAME]: name, [ATTR_STATE]: state })),
     violations: new Map(),
   };
@@ -35,12 +41,13 @@ function attributesOf(name: string): NameAttributes {
  * The metrics of tlob's windows: the duration histogram (elapsed and each state, in seconds), the
  * violation counter and the windows in flight. Without an explicit provider it follows the global
  * one, so a preload that starts before the application registers its SDK still reports to it.
+ * Windows in flight are counted here and observed at collection (an observable instrument), so
+ * opening and stopping a window costs a counter update, not two SDK records.
  */
 export class WindowMetrics {
   private provider: MeterProvider | undefined = undefined;
   private duration!: Histogram;
   private violations!: Counter;
-  private active!: UpDownCounter;
   private readonly byName = new Map<string, NameAttributes>();
   /** The id of the first window seen opening: older windows were never counted as active. */
   private firstId = -1;
@@ -71,12 +78,18 @@ export class WindowMetrics {
       unit: '{violation}',
       valueType: ValueType.INT,
     });
-    this.active = meter.createUpDownCounter(WINDOW_ACTIVE, {
-      description: 'tlob windows opened and not yet stopped.',
-      unit: '{window}',
-      valueType: ValueType.INT,
-    });
+    meter
+      .createObservableUpDownCounter(WINDOW_ACTIVE, {
+        description: 'tlob windows opened and not yet stopped.',
+        unit: '{window}',
+        valueType: ValueType.INT,
+      })
+      .addCallback(this.observeActive);
   }
+
+  private readonly observeActive = (result: ObservableResult): void => {
+    for (const attributes of this.byName.values()) result.observe(attributes.active, attributes.name);
+  };
 
   private attributes(name: string): NameAttributes {
     let attributes = this.byName.get(name);
@@ -88,15 +101,14 @@ export class WindowMetrics {
   }
 
   start(start: WindowStart): void {
-    if (this.explicitProvider === undefined) this.instruments();
     if (this.firstId < 0) this.firstId = start.id;
-    this.active.add(1, this.attributes(start.name).name);
+    this.attributes(start.name).active++;
   }
 
   stop(result: WindowResult): void {
     if (this.explicitProvider === undefined) this.instruments();
     const attributes = this.attributes(result.name);
-    if (this.firstId >= 0 && result.id >= this.firstId) this.active.add(-1, attributes.name);
+    if (this.firstId >= 0 && result.id >= this.firstId && attributes.active > 0) attributes.active--;
     const [elapsed, running, waiting, sleeping] = attributes.durations as [
       Attributes,
       Attributes,

@@ -38,34 +38,29 @@ export function otel(options?: OtelOptions): OtelExport {
   const metrics = checked.metrics
     ? new WindowMetrics(api, checked.meterProvider, checked.buckets)
     : undefined;
-  const spans =
-    checked.spans === 'none' && checked.loggerProvider === undefined
-      ? undefined
-      : new WindowSpans(api, checked.tracerProvider, checked.spans, checked.loggerProvider);
-  const tracksStarts = metrics !== undefined || (spans !== undefined && checked.spans !== 'none');
+  // with `spans: 'none'` it still turns violations into log-based events when a logger provider is there
+  const spans = new WindowSpans(api, checked.tracerProvider, checked.spans, checked.loggerProvider);
+  const spansTrackStarts = checked.spans !== 'none';
 
   const unsubscribe: (() => void)[] = [];
-  if (tracksStarts) {
-    const withSpans = checked.spans !== 'none' ? spans : undefined;
+  if (metrics !== undefined || spansTrackStarts) {
     unsubscribe.push(
       tlob.subscribe('start', (message) => {
         metrics?.start(message as WindowStart);
-        withSpans?.start(message as WindowStart);
+        if (spansTrackStarts) spans.start(message as WindowStart);
       }),
     );
   }
-  if (metrics !== undefined || spans !== undefined) {
-    unsubscribe.push(
-      tlob.subscribe('stop', (message) => {
-        metrics?.stop(message as WindowResult);
-        spans?.stop(message as WindowResult);
-      }),
-      tlob.subscribe('error', (message) => {
-        metrics?.violation(message as Violation);
-        spans?.violation(message as Violation);
-      }),
-    );
-  }
+  unsubscribe.push(
+    tlob.subscribe('stop', (message) => {
+      metrics?.stop(message as WindowResult);
+      spans.stop(message as WindowResult);
+    }),
+    tlob.subscribe('error', (message) => {
+      metrics?.violation(message as Violation);
+      spans.violation(message as Violation);
+    }),
+  );
 
   const registry = globalThis as Registry;
   registry[ACTIVE]?.disable();

@@ -160,6 +160,17 @@ describe('tlob/otel spans through a real TracerProvider', () => {
     expect(records[0]?.instrumentationScope.name).toBe('tlob');
   });
 
+  it("'none' with a Logs API provider: violations are still log-based events, with no span", async () => {
+    start({ spans: 'none', loggerProvider: t.sdk.loggerProvider });
+    await inRequest(() => window('spans.none-logged', '3ms', 0, 15));
+    const records = t.sdk.logExporter.getFinishedLogRecords();
+    expect(records.map((r) => [r.eventName, r.attributes['tlob.window.name']])).toEqual([
+      ['tlob.budget.violation', 'spans.none-logged'],
+    ]);
+    expect(records[0]?.spanContext).toBeUndefined();
+    expect(finished('request')[0]?.attributes).toEqual({});
+  });
+
   it('the active span comes from the caller of tlob.start too, and nested windows each get their own child', async () => {
     start({ spans: 'child' });
     await inRequest(async () => {
