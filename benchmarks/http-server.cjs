@@ -65,6 +65,10 @@ if (variant === 'otel') {
   observed = setUpTlob();
 } else if (variant === 'tlob-metrics') {
   observed = setUpTlob({ spans: 'none' });
+} else if (variant === 'otel-tlob-bare') {
+  const spans = setUpOtelHttp();
+  const windows = setUpTlob();
+  observed = async () => ({ ...(await spans()), ...windows() });
 } else if (variant === 'otel-tlob') {
   const spans = setUpOtelHttp();
   const windows = setUpTlob({ spans: 'child' });
