@@ -22,6 +22,7 @@ const variants = {
   hook: 'bare hook mechanism: `AsyncLocalStorage.run` per request, `createHook` before/after + `getStore` (reference)',
   otel: 'OpenTelemetry `instrumentation-http` (BatchSpanProcessor, no-op exporter)',
   'tlob-metrics': "`tlob.run` + tlob/otel metrics (`otel({ spans: 'none' })`, SDK MeterProvider)",
+  'otel-tlob-bare': '`instrumentation-http` + `tlob.run` (no tlob/otel)',
   'otel-tlob':
     "`instrumentation-http` + `tlob.run` + tlob/otel metrics and a child span per window (`spans: 'child'`)",
 };
