@@ -14,11 +14,22 @@ const registerSharesIndex = {
         ? { path: cjs ? './index.cjs' : './index.js', external: true }
         : undefined,
     );
+    // tlob/otel uses the application's tlob too, and the preload the application's tlob/otel.
+    build.onResolve({ filter: /^\.\.\/index\.js$/ }, (args: { importer: string }) =>
+      /[/\\]src[/\\]otel[/\\]/.test(args.importer)
+        ? { path: cjs ? './index.cjs' : './index.js', external: true }
+        : undefined,
+    );
+    build.onResolve({ filter: /^\.\/otel\/index\.js$/ }, (args: { importer: string }) =>
+      args.importer.endsWith('register.ts')
+        ? { path: cjs ? './otel.cjs' : './otel.js', external: true }
+        : undefined,
+    );
   },
 };
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', register: 'src/register.ts' },
+  entry: { index: 'src/index.ts', register: 'src/register.ts', otel: 'src/otel/index.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
@@ -26,5 +37,6 @@ export default defineConfig({
   target: 'node22',
   platform: 'node',
   splitting: false,
+  shims: true, // import.meta.url in the CommonJS build (tlob/otel's createRequire)
   esbuildPlugins: [registerSharesIndex],
 });

@@ -9,7 +9,8 @@ const variant = process.argv[2];
 let observed = () => ({});
 let wrap = (handler) => handler;
 
-if (variant === 'otel') {
+/** OpenTelemetry's HTTP instrumentation with a BatchSpanProcessor and a counting no-op exporter. */
+function setUpOtelHttp() {
   const { context, trace } = require('@opentelemetry/api');
   const { AsyncLocalStorageContextManager } = require('@opentelemetry/context-async-hooks');
   const { BasicTracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base');
@@ -29,20 +30,49 @@ if (variant === 'otel') {
   const instrumentation = new HttpInstrumentation();
   instrumentation.setTracerProvider(provider);
   instrumentation.enable();
-  observed = async () => {
+  return async () => {
     await processor.forceFlush();
     return { spans };
   };
-} else if (variant === 'tlob') {
+}
+
+/** Every request in a tlob window; with `otelOptions`, tlob/otel exports the windows (metrics to a
+ * real MeterProvider whose reader never exports, spans to the global tracer provider). */
+function setUpTlob(otelOptions) {
   // run.mjs points TLOB_BENCH_CJS at its snapshot of dist/ (see lib/load-tlob.mjs).
   const { tlob } = require(process.env.TLOB_BENCH_CJS || 'tlob');
   tlob.reactor('nop');
+  if (otelOptions !== undefined) {
+    const { MeterProvider, MetricReader } = require('@opentelemetry/sdk-metrics');
+    const { otel } = require(process.env.TLOB_BENCH_CJS?.replace(/index\.cjs$/, 'otel.cjs') || 'tlob/otel');
+    class Reader extends MetricReader {
+      onShutdown = async () => {};
+      onForceFlush = async () => {};
+    }
+    otel({ meterProvider: new MeterProvider({ readers: [new Reader()] }), ...otelOptions });
+  }
   const options = { budget: '50ms' };
   wrap = (handler) => (req, res) => tlob.run('req', options, () => handler(req, res));
-  observed = () => {
+  return () => {
     const s = tlob.stats().find((x) => x.name === 'req');
     return { windows: s?.count ?? 0, violations: s?.violations ?? 0, runningP50Ns: s?.running.p50 ?? 0 };
   };
+}
+
+if (variant === 'otel') {
+  observed = setUpOtelHttp();
+} else if (variant === 'tlob') {
+  observed = setUpTlob();
+} else if (variant === 'tlob-metrics') {
+  observed = setUpTlob({ spans: 'none' });
+} else if (variant === 'otel-tlob-bare') {
+  const spans = setUpOtelHttp();
+  const windows = setUpTlob();
+  observed = async () => ({ ...(await spans()), ...windows() });
+} else if (variant === 'otel-tlob') {
+  const spans = setUpOtelHttp();
+  const windows = setUpTlob({ spans: 'child' });
+  observed = async () => ({ ...(await spans()), ...windows() });
 } else if (variant === 'hook') {
   // The bare mechanism tlob's accounting is built on, with nothing accounted: each request in its
   // own AsyncLocalStorage context, a before/after hook reading the store on every continuation.

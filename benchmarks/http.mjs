@@ -21,6 +21,10 @@ const variants = {
   tlob: "every request in `tlob.run('req', { budget: '50ms' }, …)`",
   hook: 'bare hook mechanism: `AsyncLocalStorage.run` per request, `createHook` before/after + `getStore` (reference)',
   otel: 'OpenTelemetry `instrumentation-http` (BatchSpanProcessor, no-op exporter)',
+  'tlob-metrics': "`tlob.run` + tlob/otel metrics (`otel({ spans: 'none' })`, SDK MeterProvider)",
+  'otel-tlob-bare': '`instrumentation-http` + `tlob.run` (no tlob/otel)',
+  'otel-tlob':
+    "`instrumentation-http` + `tlob.run` + tlob/otel metrics and a child span per window (`spans: 'child'`)",
 };
 
 function startServer(variant) {
@@ -112,5 +116,15 @@ const lines = [
   ),
   `- for comparison, OpenTelemetry's HTTP instrumentation keeps ${(ratio('otel') * 100).toFixed(1)}%` +
     ` (server CPU per request ${times(ratio('otel', 'cpuUsPerRequest'))})`,
+  '',
+  'tlob/otel (docs/opentelemetry.md), CPU per request added to the same server without it:',
+  '',
+  `- metrics: +${fmt(med('tlob-metrics', 'cpuUsPerRequest') - med('tlob', 'cpuUsPerRequest'))} µs over tlob alone;` +
+    ` throughput ${times(ratio('tlob-metrics') / tlobRatio)} of tlob alone's`,
+  `- in an app with OpenTelemetry's HTTP instrumentation, tlob alone: +${fmt(med('otel-tlob-bare', 'cpuUsPerRequest') - med('otel', 'cpuUsPerRequest'))} µs` +
+    ` over the instrumentation alone (throughput ${times(ratio('otel-tlob-bare') / ratio('otel'))});` +
+    ` with tlob/otel metrics and a child span per request: +${fmt(med('otel-tlob', 'cpuUsPerRequest') - med('otel-tlob-bare', 'cpuUsPerRequest'))} µs more` +
+    ` (throughput ${times(ratio('otel-tlob') / ratio('otel-tlob-bare'))} of tlob alone's in that app)` +
+    ` (last run: ${last('otel-tlob').spans} spans, ${last('otel-tlob').windows} windows)`,
 ];
 console.log(lines.join('\n'));

@@ -23,6 +23,7 @@ const suites = [
   { name: 'http', title: 'HTTP server throughput' },
   { name: 'scale', title: 'Windows in flight at scale' },
   { name: 'watchdog', title: 'Watchdog' },
+  { name: 'otel', title: 'Cost per window of tlob/otel' },
 ];
 
 function nodeBinary() {

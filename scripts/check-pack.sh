@@ -5,6 +5,8 @@
 #   - an ESM file imports 'tlob' and lands on dist/index.js,
 #   - a CJS file requires 'tlob' and lands on dist/index.cjs,
 #   - both see the same exports and parseBudget('50ms') === 50_000_000,
+# tlob/otel imports without @opentelemetry/api (whose absence otel() reports by name) and loads it
+# only when otel() runs,
 # and TypeScript (the repo's own) with moduleResolution nodenext type-checks a .mts file importing
 # 'tlob' and a .cts file requiring it, against the packed .d.ts and .d.cts.
 # Usage: bash scripts/check-pack.sh
@@ -42,7 +44,7 @@ tarball=${tarballs[0]}
 tar -tzf "$tarball" | sed 's|^package/||' | sort >"$work/files"
 echo "$(basename "$tarball"): $(wc -l <"$work/files") files, $(du -k "$tarball" | cut -f1) KiB"
 sed 's/^/  /' "$work/files"
-for f in package.json dist/index.js dist/index.cjs dist/index.d.ts dist/index.d.cts; do
+for f in package.json dist/index.js dist/index.cjs dist/index.d.ts dist/index.d.cts dist/otel.js dist/otel.cjs dist/otel.d.ts dist/otel.d.cts; do
   grep -qx "$f" "$work/files" || { echo "check-pack: $f is not in the tarball" >&2; exit 1; }
 done
 if grep -E '^(src|test|node_modules|\.nodes|\.ci|scripts)/' "$work/files"; then
@@ -98,20 +100,73 @@ for n in "${nodes[@]}"; do
   echo "node $v: import and require ok; exports: $esm"
 done
 
+# --- tlob/otel: an optional peer, loaded only when asked for -------------------------------------------
+cat >"$app/otel-report.cjs" <<'JS'
+// Fails if @opentelemetry/api is loaded yet; calls otel(); prints its error code (or none) and
+// whether the API is loaded now. require.cache is the one module cache of ESM's createRequire too.
+const loaded = () => Object.keys(require.cache).some((f) => f.includes('/@opentelemetry/api/'));
+module.exports = function report(otel) {
+  if (typeof otel !== 'function') throw new Error('tlob/otel has no otel()');
+  if (loaded()) throw new Error('loading tlob and tlob/otel loaded @opentelemetry/api');
+  let code = 'none';
+  try {
+    otel().disable();
+  } catch (error) {
+    code = error.code;
+    if (!error.message.includes('"@opentelemetry/api"')) throw error;
+  }
+  console.log(`${code} ${loaded() ? 'api-loaded' : 'api-not-loaded'}`);
+};
+JS
+cat >"$app/otel-esm.mjs" <<'JS'
+import 'tlob';
+import { otel } from 'tlob/otel';
+import report from './otel-report.cjs';
+
+report(otel);
+JS
+cat >"$app/otel-cjs.cjs" <<'JS'
+require('tlob');
+if (!require.resolve('tlob/otel').endsWith('/node_modules/tlob/dist/otel.cjs')) throw new Error('tlob/otel resolved elsewhere');
+require('./otel-report.cjs')(require('tlob/otel').otel);
+JS
+otel_check() { # otel_check EXPECTED: both otel files print EXPECTED on every Node
+  local n out f
+  for n in "${nodes[@]}"; do
+    for f in otel-esm.mjs otel-cjs.cjs; do
+      out=$(cd "$app" && "$n" "$f") || { echo "check-pack: $f failed on node $("$n" -v)" >&2; exit 1; }
+      [ "$out" = "$1" ] || { echo "check-pack: $f on node $("$n" -v): expected \"$1\", got \"$out\"" >&2; exit 1; }
+    done
+  done
+  echo "tlob/otel: \"$1\" on every node, ESM and CJS: ok"
+}
+otel_check 'ERR_TLOB_MISSING_PEER api-not-loaded' # without the peer: import works, otel() names the package
+api_version=$(node -p "require('$root/node_modules/@opentelemetry/api/package.json').version")
+(cd "$app" && npm install --no-audit --no-fund --no-package-lock --loglevel=error "@opentelemetry/api@$api_version")
+otel_check 'none api-loaded' # with it: loaded by otel() only
+
 # --- types ----------------------------------------------------------------------------------------------
 cat >"$app/types-esm.mts" <<'TS'
 import { parseBudget } from 'tlob';
+import { type OtelOptions, otel } from 'tlob/otel';
 
 export const ns: number = parseBudget('50ms');
 // @ts-expect-error: fails unless the types resolved (an untyped import would be `any`)
 export const wrong: string = parseBudget('50ms');
+export const options: OtelOptions = { spans: 'over-budget' };
+// @ts-expect-error: fails unless the types of tlob/otel resolved
+export const badOptions: OtelOptions = { spans: 'everything' };
+export const disable: () => void = otel(options).disable;
 TS
 cat >"$app/types-cjs.cts" <<'TS'
 import tlob = require('tlob');
+import tlobOtel = require('tlob/otel');
 
 export const ns: number = tlob.parseBudget('50ms');
 // @ts-expect-error: fails unless the types resolved (an untyped require would be `any`)
 export const wrong: string = tlob.parseBudget('50ms');
+// @ts-expect-error: fails unless the types of tlob/otel resolved
+export const badOptions: tlobOtel.OtelOptions = { spans: 'everything' };
 TS
 cat >"$app/tsconfig.json" <<JSON
 {
@@ -130,8 +185,8 @@ JSON
 tsc_version=$(node node_modules/typescript/bin/tsc --version)
 (cd "$app" && node "$root/node_modules/typescript/bin/tsc" -p tsconfig.json --listFiles) >"$work/tsc.log" 2>&1 ||
   { grep -v '^/' "$work/tsc.log" >&2; echo "check-pack: tsc failed on the packed types" >&2; exit 1; }
-for f in dist/index.d.ts dist/index.d.cts; do
+for f in dist/index.d.ts dist/index.d.cts dist/otel.d.ts dist/otel.d.cts; do
   grep -q "/node_modules/tlob/$f\$" "$work/tsc.log" || { echo "check-pack: tsc did not use $f" >&2; exit 1; }
 done
-echo "types: $tsc_version, nodenext: import uses dist/index.d.ts, require uses dist/index.d.cts: ok"
+echo "types: $tsc_version, nodenext: import uses dist/index.d.ts and dist/otel.d.ts, require the .d.cts: ok"
 echo "check-pack: ok"

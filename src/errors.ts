@@ -13,7 +13,8 @@ export type TlobErrorCode =
   | 'ERR_TLOB_ALREADY_ATTACHED'
   | 'ERR_TLOB_INVALID_SPEC'
   | 'ERR_TLOB_NOT_FOUND'
-  | 'ERR_TLOB_CONFIG';
+  | 'ERR_TLOB_CONFIG'
+  | 'ERR_TLOB_MISSING_PEER';
 
 /** A `TypeError` with a stable `code`, for arguments of the wrong type or shape. */
 export class TlobTypeError extends TypeError {

@@ -9,7 +9,7 @@ export type { Violation } from './engine/violation.js';
 export { TlobError, type TlobErrorCode, TlobRangeError, TlobTypeError } from './errors.js';
 export type { TlobWindow } from './monitors/tlob/facade.js';
 export { type TlobEvent, type TlobState, tlobModelSpec } from './monitors/tlob/model.js';
-export { TlobBudgetError, type WindowResult } from './monitors/tlob/result.js';
+export { TlobBudgetError, type WindowResult, type WindowStart } from './monitors/tlob/result.js';
 export type { WindowOptions } from './monitors/tlob/site.js';
 export type { TlobViolation } from './monitors/tlob/tlob-monitor.js';
 export type { OnStop } from './monitors/tlob/window.js';

@@ -121,6 +121,18 @@ const checks: Record<string, (out: { stdout: string; stderr: string }) => void> 
     );
     expect(stdout).toContain('the call returned');
   },
+  'opentelemetry.mjs': ({ stdout }) => {
+    expect(stdout).toMatch(/^metrics http:\/\/127\.0\.0\.1:\d+\/metrics$/m);
+    expect(stdout).toMatch(
+      /^span GET \/slow \{"tlob\.window\.name":"handler",.*"tlob\.window\.over_budget":true\}$/m,
+    );
+    expect(stdout).toMatch(/^span event tlob\.budget\.violation \{.*"tlob\.window\.budget":0\.02,/m);
+    expect(stdout).toMatch(
+      /^tlob_window_duration_count\{tlob_window_name="handler",tlob_window_state="sleeping",otel_scope_name="tlob"\} 12$/m,
+    );
+    expect(stdout).toMatch(/^tlob_window_violations_total\{tlob_window_name="handler",/m);
+    expect(stdout).toMatch(/^tlob_window_active\{tlob_window_name="handler",otel_scope_name="tlob"\} 0$/m);
+  },
 };
 
 describe('examples', () => {

@@ -7,3 +7,11 @@ export function importTlob() {
   const snapshot = process.env.TLOB_BENCH_ESM;
   return snapshot ? import(pathToFileURL(snapshot).href) : import('tlob');
 }
+
+/** Imports tlob/otel from the same build as `importTlob()`. */
+export function importTlobOtel() {
+  const snapshot = process.env.TLOB_BENCH_ESM;
+  return snapshot
+    ? import(pathToFileURL(snapshot.replace(/index\.js$/, 'otel.js')).href)
+    : import('tlob/otel');
+}

@@ -6,12 +6,14 @@ import { channel } from 'node:diagnostics_channel';
  * - `tlob:error`: every violation record (`error_env_tlob` + `detail_env_tlob`).
  * - `tlob:event`: every model transition (`event_tlob`).
  * - `tlob:stop`: the result of every finished window.
+ * - `tlob:start`: every window as it opens (a `WindowStart`), in the context of the code that opened it.
  * - `tlob:warning`: failures of user hooks, reactors and subscribers, and of tlob itself.
  */
 export const channels = {
   error: channel('tlob:error'),
   event: channel('tlob:event'),
   stop: channel('tlob:stop'),
+  start: channel('tlob:start'),
   warning: channel('tlob:warning'),
 } as const;
 

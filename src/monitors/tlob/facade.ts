@@ -184,7 +184,7 @@ export const tlob = {
   },
 
   /**
-   * Subscribes to a tlob channel (`'error'`, `'event'`, `'stop'`, `'warning'`). Unlike a plain
+   * Subscribes to a tlob channel (`'error'`, `'event'`, `'stop'`, `'start'`, `'warning'`). Unlike a plain
    * `diagnostics_channel.subscribe`, an exception thrown by `listener` is reported through
    * `process.emitWarning` instead of becoming an uncaught exception. Returns an unsubscribe function.
    */
@@ -193,7 +193,7 @@ export const tlob = {
     if (ch === undefined) {
       throw new TlobTypeError(
         'ERR_TLOB_INVALID_ARG',
-        `tlob.subscribe: expected a channel name "error", "event", "stop" or "warning", got ${describeValue(name)}`,
+        `tlob.subscribe: expected a channel name "error", "event", "stop", "start" or "warning", got ${describeValue(name)}`,
       );
     }
     if (typeof listener !== 'function') {

@@ -22,6 +22,17 @@ export interface WindowResult {
   readonly code: 'EOVERFLOW' | undefined;
 }
 
+/** What `tlob:start` carries when a window opens. */
+export interface WindowStart {
+  readonly name: string;
+  /** The id its result will carry. */
+  readonly id: number;
+  /** The budget, in nanoseconds. */
+  readonly budgetNs: number;
+  /** When it opened, on tlob's monotonic clock: `performance.now()` in nanoseconds (fractional). */
+  readonly startNs: number;
+}
+
 /** Thrown by `stop()` and `run()` for an over-budget window when the monitor's reactor is `'throw'`. */
 export class TlobBudgetError extends TlobError {
   constructor(readonly result: WindowResult) {

@@ -12,7 +12,10 @@ import {
 } from '../../context/settle-watch.js';
 import { nowNs } from '../../engine/clock.js';
 import { deadlines } from '../../engine/deadline-queue.js';
+import { publishGuarded } from '../../engine/monitor.js';
+import { channels } from '../../report/channels.js';
 import { E_SLEEP, E_START, S_RUNNING } from './model.js';
+import type { WindowStart } from './result.js';
 import type { Site } from './site.js';
 import { tlobMonitor } from './tlob-monitor.js';
 import { type OnStop, openWindows, Window } from './window.js';
@@ -43,7 +46,14 @@ export function openWindow(
   // the watchdog must see every deadline, the synchronous call's above all
   window.deferDeadline = synchronous && deadlines.watcher === undefined;
   tlobMonitor.startAndHandle(window, E_START, now);
+  if (channels.start.hasSubscribers) publishStart(window, now);
   return window;
+}
+
+/** Publishes `tlob:start` (a new object each time, only while someone listens). */
+function publishStart(window: Window, startNs: number): void {
+  const message: WindowStart = { name: window.name, id: window.id, budgetNs: window.budgetNs, startNs };
+  publishGuarded(channels.start, message);
 }
 
 /** The window is off the thread until one of its continuations runs (its call returned a pending promise). */

@@ -1,0 +1,34 @@
+import { createRequire } from 'node:module';
+import type * as OpenTelemetryApi from '@opentelemetry/api';
+import { TlobError } from '../index.js';
+
+const requireHere = createRequire(import.meta.url);
+
+/**
+ * Loads an optional peer dependency (a CommonJS `require` from tlob's own location, so the
+ * application's copy is found and `import 'tlob'` never loads it). A missing package throws one
+ * `ERR_TLOB_MISSING_PEER` error that names it; the OpenTelemetry API registers its globals on
+ * `globalThis`, so its CommonJS build shares the providers of an application that imports its ESM build.
+ */
+export function requirePeer<T>(name: string, who: string): T {
+  try {
+    return requireHere(name) as T;
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'MODULE_NOT_FOUND') throw error;
+    throw new TlobError(
+      'ERR_TLOB_MISSING_PEER',
+      `${who}: expected the package "${name}" to be installed (npm install ${name}), got none`,
+    );
+  }
+}
+
+/** The `@opentelemetry/api` module. */
+export type OtelApi = typeof OpenTelemetryApi;
+
+let api: OtelApi | undefined;
+
+/** `@opentelemetry/api`, loaded on first use; throws `ERR_TLOB_MISSING_PEER` when it is not installed. */
+export function loadApi(): OtelApi {
+  api ??= requirePeer<OtelApi>('@opentelemetry/api', 'tlob/otel');
+  return api;
+}

@@ -1,0 +1,134 @@
+import type { Attributes, Counter, Histogram, MeterProvider, ObservableResult } from '@opentelemetry/api';
+import type { Violation, WindowResult, WindowStart } from '../index.js';
+import type { OtelApi } from './api.js';
+import {
+  ATTR_NAME,
+  ATTR_STATE,
+  DURATION_STATES,
+  SCOPE,
+  WINDOW_ACTIVE,
+  WINDOW_DURATION,
+  WINDOW_VIOLATIONS,
+} from './names.js';
+
+/**
+ * Names whose attribute sets and counts of windows in flight are kept (tlob itself keeps stats for
+ * at most 1000 names); windows of further names are recorded but not counted in flight.
+ */
+const MAX_CACHED_NAMES = 1000;
+
+/** The attribute sets of one window name, built once: no allocation per recorded window. */
+interface NameAttributes {
+  readonly name: Attributes;
+  /** Windows of this name opened and not yet stopped. */
+  active: number;
+  /** One per `DURATION_STATES` entry. */
+  readonly durations: readonly Attributes[];
+  /** By the state the window was in at its violation. */
+  readonly violations: Map<string, Attributes>;
+}
+
+function attributesOf(name: string): NameAttributes {
+  return {
+    name: { [ATTR_NAME]: name },
+    active: 0,
+    durations: DURATION_STATES.map((state) => ({ [ATTR_NAME]: name, [ATTR_STATE]: state })),
+    violations: new Map(),
+  };
+}
+
+/**
+ * The metrics of tlob's windows: the duration histogram (elapsed and each state, in seconds), the
+ * violation counter and the windows in flight. Without an explicit provider it follows the global
+ * one, so a preload that starts before the application registers its SDK still reports to it.
+ * Windows in flight are counted here and observed at collection (an observable instrument), so
+ * opening and stopping a window costs a counter update, not two SDK records.
+ */
+export class WindowMetrics {
+  private provider: MeterProvider | undefined = undefined;
+  private duration!: Histogram;
+  private violations!: Counter;
+  private readonly byName = new Map<string, NameAttributes>();
+  /** The id of the first window seen opening: older windows were never counted as active. */
+  private firstId = -1;
+
+  constructor(
+    private readonly api: OtelApi,
+    private readonly explicitProvider: MeterProvider | undefined,
+    private readonly buckets: readonly number[],
+  ) {
+    this.instruments();
+  }
+
+  /** Creates the instruments on the provider in force, if it changed. */
+  private instruments(): void {
+    const provider = this.explicitProvider ?? this.api.metrics.getMeterProvider();
+    if (provider === this.provider) return;
+    this.provider = provider;
+    const meter = provider.getMeter(SCOPE);
+    const { ValueType } = this.api;
+    this.duration = meter.createHistogram(WINDOW_DURATION, {
+      description: 'Time of finished tlob windows: elapsed, and running, waiting and sleeping.',
+      unit: 's',
+      valueType: ValueType.DOUBLE,
+      advice: { explicitBucketBoundaries: [...this.buckets] },
+    });
+    this.violations = meter.createCounter(WINDOW_VIOLATIONS, {
+      description: 'Budget violations of tlob windows, by the state the window was in.',
+      unit: '{violation}',
+      valueType: ValueType.INT,
+    });
+    meter
+      .createObservableUpDownCounter(WINDOW_ACTIVE, {
+        description: 'tlob windows opened and not yet stopped.',
+        unit: '{window}',
+        valueType: ValueType.INT,
+      })
+      .addCallback(this.observeActive);
+  }
+
+  private readonly observeActive = (result: ObservableResult): void => {
+    for (const attributes of this.byName.values()) result.observe(attributes.active, attributes.name);
+  };
+
+  private attributes(name: string): NameAttributes {
+    let attributes = this.byName.get(name);
+    if (attributes === undefined) {
+      attributes = attributesOf(name);
+      if (this.byName.size < MAX_CACHED_NAMES) this.byName.set(name, attributes);
+    }
+    return attributes;
+  }
+
+  start(start: WindowStart): void {
+    if (this.firstId < 0) this.firstId = start.id;
+    this.attributes(start.name).active++;
+  }
+
+  stop(result: WindowResult): void {
+    if (this.explicitProvider === undefined) this.instruments();
+    const attributes = this.attributes(result.name);
+    if (this.firstId >= 0 && result.id >= this.firstId && attributes.active > 0) attributes.active--;
+    const [elapsed, running, waiting, sleeping] = attributes.durations as [
+      Attributes,
+      Attributes,
+      Attributes,
+      Attributes,
+    ];
+    this.duration.record(result.elapsedNs / 1e9, elapsed);
+    this.duration.record(result.runningNs / 1e9, running);
+    this.duration.record(result.waitingNs / 1e9, waiting);
+    this.duration.record(result.sleepingNs / 1e9, sleeping);
+  }
+
+  violation(violation: Violation): void {
+    if (this.explicitProvider === undefined) this.instruments();
+    const byState = this.attributes(violation.name).violations;
+    let attributes = byState.get(violation.state);
+    if (attributes === undefined) {
+      attributes = { [ATTR_NAME]: violation.name, [ATTR_STATE]: violation.state };
+      byState.set(violation.state, attributes);
+    }
+    this.violations.add(1, attributes);
+  }
+}

@@ -1,0 +1,129 @@
+import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
+import { describeValue } from '../errors.js';
+import { TlobTypeError } from '../index.js';
+import { DEFAULT_BUCKETS } from './names.js';
+
+/**
+ * Where a window's result goes in traces:
+ * - `'attributes'`: onto the span that was active when the window opened;
+ * - `'child'`: onto a child span of it per window, from the window's start to its stop;
+ * - `'over-budget'`: a child span only for windows over budget;
+ * - `'none'`: no span work at all.
+ * Windows opened outside any active span touch no span in every mode.
+ */
+export type SpanMode = 'attributes' | 'child' | 'over-budget' | 'none';
+
+/** The part of an OpenTelemetry Logs API `LoggerProvider` that tlob uses. */
+export interface LoggerProviderLike {
+  getLogger(name: string, version?: string): { emit(record: Record<string, unknown>): void };
+}
+
+/** Options of `otel()`. */
+export interface OtelOptions {
+  /**
+   * Where the metrics go.
+   * @default the global provider (`metrics.getMeterProvider()`), looked up again while none is registered
+   */
+  meterProvider?: MeterProvider;
+  /**
+   * Where spans and span events go.
+   * @default the global provider (`trace.getTracerProvider()`)
+   */
+  tracerProvider?: TracerProvider;
+  /**
+   * Where violations go as log-based events (`eventName: 'tlob.budget.violation'`, correlated with
+   * the window's span). Without one, a global Logs API provider is used if one is registered,
+   * otherwise violations become span events.
+   * @default the global logger provider if registered, else span events
+   */
+  loggerProvider?: LoggerProviderLike;
+  /**
+   * Record the metrics (`tlob.window.duration`, `tlob.window.violations`, `tlob.window.active`).
+   * @default true
+   */
+  metrics?: boolean;
+  /**
+   * What a window does to the trace it runs in.
+   * @default 'attributes'
+   * @example otel({ spans: 'over-budget' })
+   */
+  spans?: SpanMode;
+  /**
+   * Explicit bucket boundaries of `tlob.window.duration`, in seconds, increasing.
+   * @default 1 µs to 10 s in 1-2.5-5 steps
+   */
+  buckets?: readonly number[];
+}
+
+/** Options after checking, with defaults applied. */
+export interface CheckedOptions {
+  readonly meterProvider: MeterProvider | undefined;
+  readonly tracerProvider: TracerProvider | undefined;
+  readonly loggerProvider: LoggerProviderLike | undefined;
+  readonly metrics: boolean;
+  readonly spans: SpanMode;
+  readonly buckets: readonly number[];
+}
+
+const SPAN_MODES: readonly string[] = ['attributes', 'child', 'over-budget', 'none'];
+
+function invalid(what: string, value: unknown): TlobTypeError {
+  return new TlobTypeError(
+    'ERR_TLOB_INVALID_ARG',
+    `tlob otel: expected ${what}, got ${describeValue(value)}`,
+  );
+}
+
+function checkProvider<T>(value: unknown, key: string, method: string): T | undefined {
+  if (value === undefined) return undefined;
+  if (typeof (value as Record<string, unknown> | null)?.[method] !== 'function')
+    throw invalid(`\`${key}\` to have a ${method}() method`, value);
+  return value as T;
+}
+
+function checkBuckets(value: unknown): readonly number[] {
+  if (value === undefined) return DEFAULT_BUCKETS;
+  const ok =
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((b, i) => typeof b === 'number' && Number.isFinite(b) && (i === 0 || b > value[i - 1]));
+  if (!ok) throw invalid('`buckets` to be a non-empty array of increasing finite numbers (seconds)', value);
+  return Object.freeze([...value]);
+}
+
+/** Checks `otel()`'s options; throws `ERR_TLOB_INVALID_ARG` naming the first bad one. */
+export function checkOtelOptions(options: unknown): CheckedOptions {
+  if (options !== undefined && (typeof options !== 'object' || options === null))
+    throw invalid('an options object', options);
+  const o = (options ?? {}) as OtelOptions;
+  if (o.metrics !== undefined && typeof o.metrics !== 'boolean')
+    throw invalid('`metrics` to be a boolean', o.metrics);
+  if (o.spans !== undefined && !SPAN_MODES.includes(o.spans as string))
+    throw invalid('`spans` to be "attributes", "child", "over-budget" or "none"', o.spans);
+  return {
+    meterProvider: checkProvider<MeterProvider>(o.meterProvider, 'meterProvider', 'getMeter'),
+    tracerProvider: checkProvider<TracerProvider>(o.tracerProvider, 'tracerProvider', 'getTracer'),
+    loggerProvider: checkProvider<LoggerProviderLike>(o.loggerProvider, 'loggerProvider', 'getLogger'),
+    metrics: o.metrics ?? true,
+    spans: o.spans ?? 'attributes',
+    buckets: checkBuckets(o.buckets),
+  };
+}
+
+/**
+ * The options of the preload, from the environment: `TLOB_OTEL_SPANS` (a span mode) and
+ * `TLOB_OTEL_METRICS` (`0` or `false` turns the metrics off). Providers are the global ones.
+ */
+export function optionsFromEnvironment(env: NodeJS.ProcessEnv): OtelOptions {
+  const options: OtelOptions = {};
+  const spans = env.TLOB_OTEL_SPANS;
+  if (spans !== undefined && spans !== '') options.spans = spans as SpanMode;
+  const metrics = env.TLOB_OTEL_METRICS;
+  if (metrics !== undefined && metrics !== '') options.metrics = !/^(0|false|no|off)$/i.test(metrics);
+  return options;
+}
+
+/** Whether an environment variable asks for the OpenTelemetry export (`TLOB_OTEL=1`, `true`, `yes`, `on`). */
+export function isOn(value: string | undefined): boolean {
+  return value !== undefined && /^(1|true|yes|on)$/i.test(value);
+}

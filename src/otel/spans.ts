@@ -1,0 +1,160 @@
+import type { Attributes, Context, Span, Tracer, TracerProvider } from '@opentelemetry/api';
+import type { Violation, WindowResult, WindowStart } from '../index.js';
+import type { OtelApi } from './api.js';
+import {
+  ATTR_BUDGET,
+  ATTR_ELAPSED,
+  ATTR_ID,
+  ATTR_NAME,
+  ATTR_OVER_BUDGET,
+  ATTR_RUNNING,
+  ATTR_SLEEPING,
+  ATTR_STACKTRACE,
+  ATTR_STATE,
+  ATTR_VIOLATION_EVENT,
+  ATTR_WAITING,
+  SCOPE,
+  VIOLATION_EVENT,
+} from './names.js';
+import type { LoggerProviderLike, SpanMode } from './options.js';
+
+/**
+ * Windows in flight inside a span are tracked by id until they stop; a window never stopped would
+ * stay, so past this many the oldest is forgotten (its stop then touches no span).
+ */
+export const MAX_TRACKED = 10_000;
+
+/** A window opened inside an active span. */
+interface Tracked {
+  /** The OpenTelemetry context active when the window opened. */
+  readonly context: Context;
+  /** The span active then. */
+  readonly parent: Span;
+  readonly startNs: number;
+  /** The window's own span (`'child'`, or `'over-budget'` once it broke its budget). */
+  child: Span | undefined;
+}
+
+/** The global Logs API provider, if an application registered one (`logs.setGlobalLoggerProvider`). */
+function globalLoggerProvider(): LoggerProviderLike | undefined {
+  const getter = (globalThis as Record<symbol, unknown>)[Symbol.for('io.opentelemetry.js.api.logs')];
+  return typeof getter === 'function' ? (getter(1) as LoggerProviderLike | undefined) : undefined;
+}
+
+/** Seconds from nanoseconds, as OpenTelemetry wants durations. */
+const seconds = (ns: number): number => ns / 1e9;
+
+function resultAttributes(result: WindowResult): Attributes {
+  return {
+    [ATTR_NAME]: result.name,
+    [ATTR_ID]: result.id,
+    [ATTR_BUDGET]: seconds(result.budgetNs),
+    [ATTR_ELAPSED]: seconds(result.elapsedNs),
+    [ATTR_RUNNING]: seconds(result.runningNs),
+    [ATTR_WAITING]: seconds(result.waitingNs),
+    [ATTR_SLEEPING]: seconds(result.sleepingNs),
+    [ATTR_OVER_BUDGET]: result.overBudget,
+  };
+}
+
+function violationAttributes(violation: Violation): Attributes {
+  const attributes: Attributes = {
+    [ATTR_NAME]: violation.name,
+    [ATTR_ID]: violation.id,
+    [ATTR_STATE]: violation.state,
+    [ATTR_VIOLATION_EVENT]: violation.event,
+  };
+  const ns = violation as Violation & Partial<Record<string, number>>;
+  if (typeof ns.budgetNs === 'number') attributes[ATTR_BUDGET] = seconds(ns.budgetNs);
+  if (typeof ns.elapsedNs === 'number') attributes[ATTR_ELAPSED] = seconds(ns.elapsedNs);
+  if (typeof ns.runningNs === 'number') attributes[ATTR_RUNNING] = seconds(ns.runningNs);
+  if (typeof ns.waitingNs === 'number') attributes[ATTR_WAITING] = seconds(ns.waitingNs);
+  if (typeof ns.sleepingNs === 'number') attributes[ATTR_SLEEPING] = seconds(ns.sleepingNs);
+  if (typeof violation.stack === 'string') attributes[ATTR_STACKTRACE] = violation.stack;
+  return attributes;
+}
+
+/**
+ * Windows in traces. A window opened inside an active span remembers that span and its context;
+ * at its stop the result becomes attributes of the span or of a child span created after the fact
+ * from tlob's own clock readings, and a violation becomes an event at the moment it is found: a
+ * log-based event correlated with the span when a Logs API provider is there, else a span event.
+ */
+export class WindowSpans {
+  private readonly tracked = new Map<number, Tracked>();
+  private readonly tracer: Tracer;
+
+  constructor(
+    private readonly api: OtelApi,
+    tracerProvider: TracerProvider | undefined,
+    private readonly mode: SpanMode,
+    private readonly loggerProvider: LoggerProviderLike | undefined,
+  ) {
+    this.tracer = (tracerProvider ?? api.trace.getTracerProvider()).getTracer(SCOPE);
+  }
+
+  /** Windows tracked now (for tests). */
+  get size(): number {
+    return this.tracked.size;
+  }
+
+  start(start: WindowStart): void {
+    const context = this.api.context.active();
+    const parent = this.api.trace.getSpan(context);
+    if (parent === undefined || !parent.isRecording()) return;
+    if (this.tracked.size >= MAX_TRACKED) this.tracked.delete(this.tracked.keys().next().value as number);
+    this.tracked.set(start.id, { context, parent, startNs: start.startNs, child: undefined });
+  }
+
+  stop(result: WindowResult): void {
+    const tracked = this.tracked.get(result.id);
+    if (tracked === undefined) return;
+    this.tracked.delete(result.id);
+    if (this.mode === 'attributes') {
+      tracked.parent.setAttributes(resultAttributes(result));
+      return;
+    }
+    if (this.mode === 'over-budget' && tracked.child === undefined && !result.overBudget) return;
+    const span = this.childOf(tracked, result.name);
+    span.setAttributes(resultAttributes(result));
+    span.end((tracked.startNs + result.elapsedNs) / 1e6);
+  }
+
+  violation(violation: Violation): void {
+    const tracked = this.tracked.get(violation.id);
+    const span =
+      tracked === undefined
+        ? undefined
+        : this.mode === 'attributes'
+          ? tracked.parent
+          : this.childOf(tracked, violation.name);
+    const attributes = violationAttributes(violation);
+    const loggerProvider = this.loggerProvider ?? globalLoggerProvider();
+    if (loggerProvider !== undefined) {
+      loggerProvider.getLogger(SCOPE).emit({
+        eventName: VIOLATION_EVENT,
+        timestamp: violation.at,
+        severityNumber: 13, // WARN
+        severityText: 'WARN',
+        body: `tlob: window "${violation.name}" broke its budget`,
+        attributes,
+        context:
+          tracked === undefined || span === undefined
+            ? undefined
+            : this.api.trace.setSpan(tracked.context, span),
+      });
+    } else {
+      span?.addEvent(VIOLATION_EVENT, attributes, violation.at);
+    }
+  }
+
+  /** The window's own span, started at the window's start time if it does not exist yet. */
+  private childOf(tracked: Tracked, name: string): Span {
+    tracked.child ??= this.tracer.startSpan(
+      name,
+      { startTime: tracked.startNs / 1e6, kind: this.api.SpanKind.INTERNAL },
+      tracked.context,
+    );
+    return tracked.child;
+  }
+}

@@ -1,0 +1,153 @@
+import { metrics } from '@opentelemetry/api';
+import { describe, expect, it } from 'vitest';
+import { tlob, type WindowResult } from '../../src/index.js';
+import { requirePeer } from '../../src/otel/api.js';
+import { DEFAULT_BUCKETS, otel } from '../../src/otel/index.js';
+import { retry, sleep, spin } from '../helpers.js';
+import { createSdk, durationPoint, type Sdk, sumValue, useSdk } from './sdk.js';
+
+const t = useSdk();
+
+describe('tlob/otel metrics through a real MeterProvider', () => {
+  it('records each window as one point per state, in seconds, equal to its result and to the measured truth', async () => {
+    await retry(3, async () => {
+      t.sdk = await freshSdk();
+      t.exporter = otel({ meterProvider: t.sdk.meterProvider, spans: 'none' });
+      let spun = 0;
+      let slept = 0;
+      const t0 = performance.now();
+      const result = await new Promise<WindowResult>((resolve) => {
+        tlob.run('metrics.split', { budget: '1s', onStop: resolve }, async () => {
+          const s0 = performance.now();
+          spin(20);
+          spun = performance.now() - s0;
+          const z0 = performance.now();
+          await sleep(30);
+          slept = performance.now() - z0;
+        });
+      });
+      const wall = performance.now() - t0;
+      const duration = (await t.sdk.metrics()).get('tlob.window.duration');
+      expect(duration?.descriptor.unit).toBe('s');
+      const point = (state: string) => durationPoint(duration, 'metrics.split', state)?.value;
+      // what the SDK got is the window's result, in seconds
+      expect(point('elapsed')?.sum).toBeCloseTo(result.elapsedNs / 1e9, 9);
+      expect(point('running')?.sum).toBeCloseTo(result.runningNs / 1e9, 9);
+      expect(point('waiting')?.sum).toBeCloseTo(result.waitingNs / 1e9, 9);
+      expect(point('sleeping')?.sum).toBeCloseTo(result.sleepingNs / 1e9, 9);
+      for (const state of ['elapsed', 'running', 'waiting', 'sleeping']) expect(point(state)?.count).toBe(1);
+      // and the result matches what really happened (ms); the measured sleep also holds the time
+      // the timer's continuation waited for the thread, which tlob counts as waiting
+      const ms = (state: string) => (point(state)?.sum ?? 0) * 1e3;
+      expect(Math.abs(ms('elapsed') - wall)).toBeLessThan(5);
+      expect(Math.abs(ms('running') - spun)).toBeLessThan(5);
+      expect(Math.abs(ms('sleeping') + ms('waiting') - slept)).toBeLessThan(5);
+    });
+  });
+
+  it('uses the bucket boundaries from 1 µs to 10 s, or the given ones', async () => {
+    t.exporter = otel({ meterProvider: t.sdk.meterProvider, spans: 'none' });
+    tlob.run('metrics.buckets', { budget: '1s' }, () => spin(1));
+    let point = await t.sdk.duration('metrics.buckets', 'elapsed');
+    expect(point?.value.buckets.boundaries).toEqual([...DEFAULT_BUCKETS]);
+    expect(DEFAULT_BUCKETS[0]).toBe(0.000001);
+    expect(DEFAULT_BUCKETS.at(-1)).toBe(10);
+
+    t.sdk = await freshSdk();
+    t.exporter = otel({ meterProvider: t.sdk.meterProvider, spans: 'none', buckets: [0.001, 0.01, 0.1] });
+    tlob.run('metrics.buckets', { budget: '1s' }, () => spin(1));
+    point = await t.sdk.duration('metrics.buckets', 'elapsed');
+    expect(point?.value.buckets.boundaries).toEqual([0.001, 0.01, 0.1]);
+    expect(point?.value.buckets.counts).toEqual([0, 1, 0, 0]);
+  });
+
+  it('counts violations by name and by the state the window was in', async () => {
+    t.exporter = otel({ meterProvider: t.sdk.meterProvider, spans: 'none' });
+    await tlob.run('metrics.late', { budget: '5ms' }, () => sleep(25));
+    tlob.run('metrics.late', { budget: '2ms' }, () => spin(6));
+    tlob.run('metrics.late', { budget: '1s' }, () => spin(1));
+    const violations = (await t.sdk.metrics()).get('tlob.window.violations');
+    expect(violations?.descriptor.unit).toBe('{violation}');
+    expect(
+      sumValue(violations, { 'tlob.window.name': 'metrics.late', 'tlob.window.state': 'sleeping' }),
+    ).toBe(1);
+    expect(sumValue(violations, { 'tlob.window.name': 'metrics.late', 'tlob.window.state': 'running' })).toBe(
+      1,
+    );
+    expect(violations?.dataPoints).toHaveLength(2);
+  });
+
+  it('counts the windows in flight', async () => {
+    const before = tlob.start({ budget: '1s', name: 'metrics.old' });
+    t.exporter = otel({ meterProvider: t.sdk.meterProvider, spans: 'none' });
+    const a = tlob.start({ budget: '1s', name: 'metrics.active' });
+    const b = tlob.start({ budget: '1s', name: 'metrics.active' });
+    const active = async () =>
+      sumValue((await t.sdk.metrics()).get('tlob.window.active'), { 'tlob.window.name': 'metrics.active' });
+    expect(await active()).toBe(2);
+    b.stop();
+    expect(await active()).toBe(1);
+    a.stop();
+    expect(await active()).toBe(0);
+    before.stop(); // opened before this export: not counted, so not uncounted either
+    const old = sumValue((await t.sdk.metrics()).get('tlob.window.active'), {
+      'tlob.window.name': 'metrics.old',
+    });
+    expect(old ?? 0).toBe(0);
+  });
+
+  it('follows the global MeterProvider, even one registered after otel()', async () => {
+    t.exporter = otel({ spans: 'none' });
+    tlob.run('metrics.global', { budget: '1s' }, () => spin(1)); // no provider yet: the no-op
+    metrics.setGlobalMeterProvider(t.sdk.meterProvider);
+    tlob.run('metrics.global', { budget: '1s' }, () => spin(1));
+    const point = await t.sdk.duration('metrics.global', 'elapsed');
+    expect(point?.value.count).toBe(1);
+  });
+
+  it('stops at disable(), and a second otel() replaces the first instead of counting twice', async () => {
+    const first = otel({ meterProvider: t.sdk.meterProvider, spans: 'none' });
+    t.exporter = otel({ meterProvider: t.sdk.meterProvider, spans: 'none' });
+    tlob.run('metrics.once', { budget: '1s' }, () => spin(1));
+    t.exporter.disable();
+    t.exporter.disable();
+    first.disable();
+    tlob.run('metrics.once', { budget: '1s' }, () => spin(1));
+    const point = await t.sdk.duration('metrics.once', 'elapsed');
+    expect(point?.value.count).toBe(1);
+  });
+
+  it('rejects bad options with ERR_TLOB_INVALID_ARG, saying what it expected and got', () => {
+    expect(() => otel({ spans: 'all' as never })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_TLOB_INVALID_ARG',
+        message:
+          'tlob otel: expected `spans` to be "attributes", "child", "over-budget" or "none", got "all" (string)',
+      }),
+    );
+    expect(() => otel({ meterProvider: {} as never })).toThrow(
+      /expected `meterProvider` to have a getMeter\(\) method/,
+    );
+    expect(() => otel({ buckets: [0.1, 0.01] })).toThrow(/increasing finite numbers/);
+    expect(() => otel({ metrics: 'yes' as never })).toThrow(/expected `metrics` to be a boolean, got "yes"/);
+    expect(() => otel(42 as never)).toThrow(/expected an options object, got 42 \(number\)/);
+  });
+
+  it('names a missing peer package in one clear error', () => {
+    expect(() => requirePeer('@opentelemetry/not-installed', 'tlob/otel')).toThrow(
+      expect.objectContaining({
+        code: 'ERR_TLOB_MISSING_PEER',
+        message:
+          'tlob/otel: expected the package "@opentelemetry/not-installed" to be installed (npm install @opentelemetry/not-installed), got none',
+      }),
+    );
+  });
+});
+
+/** A fresh SDK, the export of the old one disabled (a retried timing scenario starts from empty metrics). */
+async function freshSdk(): Promise<Sdk> {
+  t.exporter?.disable();
+  t.exporter = undefined;
+  await t.sdk.shutdown();
+  return createSdk();
+}

@@ -1,0 +1,186 @@
+import { type Span, trace } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { describe, expect, it } from 'vitest';
+import { tlob, type WindowResult } from '../../src/index.js';
+import { type OtelOptions, otel } from '../../src/otel/index.js';
+import { retry, sleep, spin } from '../helpers.js';
+import { useSdk } from './sdk.js';
+
+const t = useSdk();
+
+function start(options: OtelOptions): void {
+  t.exporter = otel({
+    meterProvider: t.sdk.meterProvider,
+    tracerProvider: t.sdk.tracerProvider,
+    metrics: false,
+    ...options,
+  });
+}
+
+/** Runs `body` inside an active span `request` of the SDK, ends the span, returns what `body` returned. */
+async function inRequest<T>(body: (span: Span) => Promise<T> | T): Promise<T> {
+  return t.sdk.tracer.startActiveSpan('request', async (span) => {
+    try {
+      return await body(span);
+    } finally {
+      span.end();
+    }
+  });
+}
+
+const finished = (name: string): ReadableSpan[] =>
+  t.sdk.spanExporter.getFinishedSpans().filter((s) => s.name === name);
+
+/** A window of `name` with budget `budget` that spins `spinMs` then sleeps `sleepMs`; resolves to its result. */
+function window(name: string, budget: string, spinMs: number, sleepMs: number): Promise<WindowResult> {
+  return new Promise((resolve) => {
+    tlob.run(name, { budget, onStop: resolve }, async () => {
+      spin(spinMs);
+      await sleep(sleepMs);
+    });
+  });
+}
+
+describe('tlob/otel spans through a real TracerProvider', () => {
+  it("'attributes': the result becomes attributes of the active span, in seconds", async () => {
+    start({ spans: 'attributes' });
+    const result = await inRequest(() => window('spans.attrs', '1s', 2, 5));
+    const [request] = finished('request');
+    expect(request?.attributes).toEqual({
+      'tlob.window.name': 'spans.attrs',
+      'tlob.window.id': result.id,
+      'tlob.window.budget': 1,
+      'tlob.window.elapsed': result.elapsedNs / 1e9,
+      'tlob.window.running': result.runningNs / 1e9,
+      'tlob.window.waiting': result.waitingNs / 1e9,
+      'tlob.window.sleeping': result.sleepingNs / 1e9,
+      'tlob.window.over_budget': false,
+    });
+    expect(t.sdk.spanExporter.getFinishedSpans()).toHaveLength(1);
+  });
+
+  it("'child': a child span per window, from the window's start to its stop, on tlob's clock", async () => {
+    start({ spans: 'child' });
+    await retry(3, async () => {
+      t.sdk.spanExporter.reset();
+      let opened = 0;
+      let closed = 0;
+      const result = await inRequest(async () => {
+        opened = performance.timeOrigin + performance.now();
+        const r = await window('spans.child', '1s', 2, 10);
+        closed = performance.timeOrigin + performance.now();
+        return r;
+      });
+      const [child] = finished('spans.child');
+      const [request] = finished('request');
+      expect(child?.parentSpanContext?.spanId).toBe(request?.spanContext().spanId);
+      expect(child?.spanContext().traceId).toBe(request?.spanContext().traceId);
+      const ms = ([s, ns]: [number, number]) => s * 1e3 + ns / 1e6;
+      expect(ms(child?.duration as [number, number])).toBeCloseTo(result.elapsedNs / 1e6, 2);
+      const startMs = ms(child?.startTime as [number, number]);
+      expect(startMs).toBeGreaterThanOrEqual(opened - 1);
+      expect(startMs + result.elapsedNs / 1e6).toBeLessThanOrEqual(closed + 1);
+      expect(child?.attributes['tlob.window.elapsed']).toBe(result.elapsedNs / 1e9);
+      expect(request?.attributes['tlob.window.elapsed']).toBeUndefined();
+    });
+  });
+
+  it("'over-budget': a child span only for the windows over budget", async () => {
+    start({ spans: 'over-budget' });
+    await inRequest(async () => {
+      await window('spans.ok', '1s', 0, 1);
+      await window('spans.late', '3ms', 0, 15);
+    });
+    expect(finished('spans.ok')).toHaveLength(0);
+    const [late] = finished('spans.late');
+    expect(late?.attributes['tlob.window.over_budget']).toBe(true);
+    expect(late?.events.map((e) => e.name)).toEqual(['tlob.budget.violation']);
+  });
+
+  it("'none', and windows outside any span, touch no span", async () => {
+    start({ spans: 'none' });
+    await inRequest(() => window('spans.none', '2ms', 0, 10));
+    expect(finished('request')[0]?.attributes).toEqual({});
+    expect(finished('request')[0]?.events).toEqual([]);
+    t.exporter?.disable();
+    start({ spans: 'child' });
+    await window('spans.outside', '2ms', 0, 10);
+    expect(finished('spans.outside')).toHaveLength(0);
+  });
+
+  it('a violation is a span event recorded when it happens, with the split and state at that moment', async () => {
+    start({ spans: 'attributes' });
+    await retry(3, async () => {
+      t.sdk.spanExporter.reset();
+      let budgetEnd = 0;
+      let eventsAtExpiry: unknown[] = [];
+      await inRequest((span) =>
+        tlob.run('spans.violation', { budget: '10ms' }, async () => {
+          budgetEnd = performance.timeOrigin + performance.now() + 10;
+          await sleep(40);
+          // the window has not stopped yet: the event is already on the live span
+          eventsAtExpiry = [...(span as unknown as ReadableSpan).events];
+        }),
+      );
+      expect(eventsAtExpiry).toHaveLength(1);
+      const [request] = finished('request');
+      const [event] = request?.events ?? [];
+      expect(event?.name).toBe('tlob.budget.violation');
+      const at = (event?.time[0] ?? 0) * 1e3 + (event?.time[1] ?? 0) / 1e6;
+      expect(Math.abs(at - budgetEnd)).toBeLessThan(5);
+      expect(event?.attributes).toMatchObject({
+        'tlob.window.name': 'spans.violation',
+        'tlob.window.state': 'sleeping',
+        'tlob.violation.event': 'budget_expired',
+        'tlob.window.budget': 0.01,
+      });
+      const a = (key: string) => (event?.attributes?.[key] as number | undefined) ?? Number.NaN;
+      expect(a('tlob.window.elapsed')).toBeGreaterThanOrEqual(0.01);
+      const split = a('tlob.window.running') + a('tlob.window.waiting') + a('tlob.window.sleeping');
+      expect(split).toBeCloseTo(a('tlob.window.elapsed'), 5);
+      expect(request?.attributes['tlob.window.over_budget']).toBe(true);
+    });
+  });
+
+  it('with a Logs API provider, a violation is a log-based event correlated with the span instead', async () => {
+    start({ spans: 'attributes', loggerProvider: t.sdk.loggerProvider });
+    let spanId = '';
+    await inRequest(async (span) => {
+      spanId = span.spanContext().spanId;
+      await window('spans.logged', '3ms', 0, 15);
+    });
+    const [request] = finished('request');
+    expect(request?.events).toEqual([]);
+    const records = t.sdk.logExporter.getFinishedLogRecords();
+    expect(records).toHaveLength(1);
+    expect(records[0]?.eventName).toBe('tlob.budget.violation');
+    expect(records[0]?.spanContext?.spanId).toBe(spanId);
+    expect(records[0]?.severityText).toBe('WARN');
+    expect(records[0]?.attributes['tlob.window.state']).toBe('sleeping');
+    expect(records[0]?.instrumentationScope.name).toBe('tlob');
+  });
+
+  it("'none' with a Logs API provider: violations are still log-based events, with no span", async () => {
+    start({ spans: 'none', loggerProvider: t.sdk.loggerProvider });
+    await inRequest(() => window('spans.none-logged', '3ms', 0, 15));
+    const records = t.sdk.logExporter.getFinishedLogRecords();
+    expect(records.map((r) => [r.eventName, r.attributes['tlob.window.name']])).toEqual([
+      ['tlob.budget.violation', 'spans.none-logged'],
+    ]);
+    expect(records[0]?.spanContext).toBeUndefined();
+    expect(finished('request')[0]?.attributes).toEqual({});
+  });
+
+  it('the active span comes from the caller of tlob.start too, and nested windows each get their own child', async () => {
+    start({ spans: 'child' });
+    await inRequest(async () => {
+      const outer = tlob.start({ budget: '1s', name: 'spans.outer' });
+      await tlob.run('spans.inner', { budget: '1s' }, () => sleep(2));
+      outer.stop();
+    });
+    const [request] = finished('request');
+    expect(finished('spans.outer')[0]?.parentSpanContext?.spanId).toBe(request?.spanContext().spanId);
+    expect(finished('spans.inner')[0]?.parentSpanContext?.spanId).toBe(request?.spanContext().spanId);
+    expect(trace.getActiveSpan()).toBeUndefined();
+  });
+});
