@@ -18,7 +18,7 @@ const registerSharesIndex = {
 };
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', register: 'src/register.ts' },
+  entry: { index: 'src/index.ts', register: 'src/register.ts', cli: 'src/cli/main.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

@@ -4,7 +4,21 @@
  * `./tlob.config.json`) before the application's first module loads. The build keeps the import
  * of `./index.js` external (tsup.config.ts), so the application and this preload share one copy
  * of tlob.
+ *
+ * `TLOB_REACTOR` sets the reactor (`log`, `nop`, `abort`, `throw`). `TLOB_TRACE=1` records the timeline; `TLOB_TRACE=<file>` also writes it there as a Chrome trace
+ * at exit. `TLOB_OUTPUT=<dir>` (set by `tlob run`) writes the thread's run data there at exit.
  */
-import { tlob } from './index.js';
+import { collectTo, writeTraceAtExit } from './cli/collector.js';
+import { type Reactor, timeline, tlob } from './index.js';
 
 tlob.probes.fromEnvironment();
+const reactor = process.env.TLOB_REACTOR;
+if (reactor !== undefined && reactor !== '') tlob.reactor(reactor as Reactor);
+
+const trace = process.env.TLOB_TRACE;
+if (trace !== undefined && trace !== '' && trace !== '0') {
+  timeline.start();
+  if (trace !== '1') writeTraceAtExit(trace, timeline);
+}
+const output = process.env.TLOB_OUTPUT;
+if (output !== undefined && output !== '') collectTo(output, timeline);
