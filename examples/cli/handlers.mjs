@@ -1,5 +1,5 @@
-// Request handlers of examples/cli/server.mjs. `tlob run -p 'p ./examples/cli/handlers.mjs:…'`
-// puts a budget on them without a change to this file.
+// Request handlers of examples/cli/server.mjs. The probe specs of examples/cli/tlob.config.json
+// put a budget on them without a change to this file.
 
 /** Holds the JS thread for `ms` milliseconds (CPU-bound work). */
 export function spin(ms) {

@@ -1,8 +1,7 @@
-// A small HTTP server for `tlob run` (docs/cli.md). It serves a few dozen requests to itself on
-// 127.0.0.1, concurrently, then exits. Run it under tlob:
-//   npx tlob run -p 'p ./examples/cli/handlers.mjs:getUser threshold=20ms' \
-//                -p 'p ./examples/cli/handlers.mjs:renderReport threshold=5ms' \
-//                --report report.html examples/cli/server.mjs
+// A small HTTP server for `tlob run` (docs/cli.md). It serves 44 requests to itself on 127.0.0.1,
+// 11 at a time, then exits. Run it under tlob from the repository's root (the probes on its
+// handlers are in examples/cli/tlob.config.json):
+//   npx tlob run --config examples/cli/tlob.config.json --report report.html examples/cli/server.mjs
 import { createServer } from 'node:http';
 import { getUser, renderReport } from './handlers.mjs';
 

@@ -122,7 +122,9 @@ export function reportModel(data: RunData): ReportModel {
     groups.push({ label, lanes: laneEnds.length });
     laneBase += laneEnds.length;
   }
-  const startMs = Number.isFinite(t0) ? origin + t0 / 1e6 : Math.min(...data.violations.map((v) => v.at));
+  const startMs = Number.isFinite(t0)
+    ? origin + t0 / 1e6
+    : data.violations.reduce((min, v) => Math.min(min, v.at), Number.POSITIVE_INFINITY);
   const num = (v: unknown) => (typeof v === 'number' ? v : 0);
   return {
     command: data.command.join(' '),

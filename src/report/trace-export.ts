@@ -176,7 +176,7 @@ function threadEvents(
       },
     });
   }
-  out.push(...nestedSlices(running));
+  for (const e of nestedSlices(running)) out.push(e);
 }
 
 /**
