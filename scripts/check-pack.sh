@@ -5,6 +5,7 @@
 #   - an ESM file imports 'tlob' and lands on dist/index.js,
 #   - a CJS file requires 'tlob' and lands on dist/index.cjs,
 #   - both see the same exports and parseBudget('50ms') === 50_000_000,
+#   - the `tlob` command (package.json "bin") runs,
 # and TypeScript (the repo's own) with moduleResolution nodenext type-checks a .mts file importing
 # 'tlob' and a .cts file requiring it, against the packed .d.ts and .d.cts.
 # Usage: bash scripts/check-pack.sh
@@ -42,7 +43,7 @@ tarball=${tarballs[0]}
 tar -tzf "$tarball" | sed 's|^package/||' | sort >"$work/files"
 echo "$(basename "$tarball"): $(wc -l <"$work/files") files, $(du -k "$tarball" | cut -f1) KiB"
 sed 's/^/  /' "$work/files"
-for f in package.json dist/index.js dist/index.cjs dist/index.d.ts dist/index.d.cts; do
+for f in package.json dist/index.js dist/index.cjs dist/index.d.ts dist/index.d.cts dist/cli.js dist/register.js; do
   grep -qx "$f" "$work/files" || { echo "check-pack: $f is not in the tarball" >&2; exit 1; }
 done
 if grep -E '^(src|test|node_modules|\.nodes|\.ci|scripts)/' "$work/files"; then
@@ -96,6 +97,10 @@ for n in "${nodes[@]}"; do
     exit 1
   fi
   echo "node $v: import and require ok; exports: $esm"
+  # the installed command, through the link npm makes for package.json's "bin"
+  (cd "$app" && "$n" node_modules/.bin/tlob check-probes 'p pg:Client.prototype.query threshold=20ms' >/dev/null) ||
+    { echo "check-pack: the tlob command failed on node $v" >&2; exit 1; }
+  echo "node $v: the tlob command runs"
 done
 
 # --- types ----------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMainThread, threadId } from 'node:worker_threads';
 import type { Violation } from '../engine/violation.js';
+import { reportInternalError } from '../errors.js';
 import type { WindowResult } from '../monitors/tlob/result.js';
 import { NameRecorder, type ThreadData } from '../report/run-data.js';
 import type { timeline as Timeline } from '../report/timeline.js';
@@ -28,24 +29,38 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
     if (r === undefined) names.set(name, (r = new NameRecorder(name)));
     return r;
   };
-  subscribe('tlob:stop', (message) => {
-    const r = message as WindowResult;
-    const n = recorderFor(r.name);
-    n.count++;
-    n.budgetNs = r.budgetNs;
-    n.h.elapsed.record(r.elapsedNs);
-    n.h.running.record(r.runningNs);
-    n.h.waiting.record(r.waitingNs);
-    n.h.sleeping.record(r.sleepingNs);
-  });
-  subscribe('tlob:error', (message) => {
-    const v = message as Violation;
-    const n = recorderFor(v.name);
-    n.violations++;
-    if (typeof v.budgetNs === 'number') n.budgetNs = v.budgetNs;
-    if (violations.length < MAX_VIOLATIONS) violations.push(v);
-    else violationsDropped++;
-  });
+  // The subscribers run on the observed call path: a failure of ours is reported, never thrown.
+  const guarded = (listener: (message: unknown) => void) => (message: unknown) => {
+    try {
+      listener(message);
+    } catch (error) {
+      reportInternalError('run data collector', error);
+    }
+  };
+  subscribe(
+    'tlob:stop',
+    guarded((message) => {
+      const r = message as WindowResult;
+      const n = recorderFor(r.name);
+      n.count++;
+      n.budgetNs = r.budgetNs;
+      n.h.elapsed.record(r.elapsedNs);
+      n.h.running.record(r.runningNs);
+      n.h.waiting.record(r.waitingNs);
+      n.h.sleeping.record(r.sleepingNs);
+    }),
+  );
+  subscribe(
+    'tlob:error',
+    guarded((message) => {
+      const v = message as Violation;
+      const n = recorderFor(v.name);
+      n.violations++;
+      if (typeof v.budgetNs === 'number') n.budgetNs = v.budgetNs;
+      if (violations.length < MAX_VIOLATIONS) violations.push(v);
+      else violationsDropped++;
+    }),
+  );
 
   let written = false;
   const write = () => {

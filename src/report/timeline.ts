@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
 import type { TransitionEvent } from '../engine/monitor.js';
 import type { Violation } from '../engine/violation.js';
-import { describeValue, TlobRangeError } from '../errors.js';
+import { describeValue, reportInternalError, TlobRangeError } from '../errors.js';
 
 /** Kinds of timeline records: a transition into a state (0–3, the tlob states), or these. */
 export const TIMELINE_STATES = ['stopped', 'running', 'waiting', 'sleeping'] as const;
@@ -62,22 +62,34 @@ class TimelineRecorder {
   private dropped = 0;
   private on = false;
 
+  // The subscribers run on the observed call path: a failure of ours is reported, never thrown.
   private readonly onEvent = (message: unknown): void => {
-    const e = message as TransitionEvent;
-    if (e.monitor !== 'tlob') return;
-    this.push(STATE_INDEX[e.next] ?? 0, e.id, e.atNs, e.name, 0);
+    try {
+      const e = message as TransitionEvent;
+      if (e.monitor === 'tlob') this.push(STATE_INDEX[e.next] ?? 0, e.id, e.atNs, e.name, 0);
+    } catch (error) {
+      reportInternalError('timeline', error);
+    }
   };
 
   private readonly onError = (message: unknown): void => {
-    const v = message as Violation;
-    if (v.monitor !== 'tlob') return;
-    const atNs = (v.at - performance.timeOrigin) * 1e6;
-    if (this.push(KIND_VIOLATION, v.id, atNs, v.name, this.violations.length)) this.violations.push(v);
+    try {
+      const v = message as Violation;
+      if (v.monitor !== 'tlob') return;
+      const atNs = (v.at - performance.timeOrigin) * 1e6;
+      if (this.push(KIND_VIOLATION, v.id, atNs, v.name, this.violations.length)) this.violations.push(v);
+    } catch (error) {
+      reportInternalError('timeline', error);
+    }
   };
 
   private readonly onStop = (message: unknown): void => {
-    const r = message as { overBudget: boolean; id: number; name: string; elapsedNs: number };
-    if (r.overBudget) this.push(KIND_LATE_STOP, r.id, -1, r.name, r.elapsedNs);
+    try {
+      const r = message as { overBudget: boolean; id: number; name: string; elapsedNs: number };
+      if (r.overBudget) this.push(KIND_LATE_STOP, r.id, -1, r.name, r.elapsedNs);
+    } catch (error) {
+      reportInternalError('timeline', error);
+    }
   };
 
   /** Whether the recorder is subscribed. */
