@@ -43,7 +43,9 @@ export function timelineWindows(data: TimelineData): TimelineWindow[] {
     const o = open.get(id);
     if (kind === KIND_LATE_STOP) {
       if (o === undefined) continue;
-      const end = o.w.startNs + (data.value[i] as number);
+      // elapsed is rounded to the ns, and the violation's time comes from epoch ms: never end
+      // before the last change
+      const end = Math.max(o.w.startNs + (data.value[i] as number), o.since);
       close(o, end);
       o.w.endNs = end;
       o.w.ended = true;
@@ -54,11 +56,12 @@ export function timelineWindows(data: TimelineData): TimelineWindow[] {
     if (at > last) last = at;
     if (kind === KIND_VIOLATION) {
       if (o === undefined) continue;
-      close(o, at);
+      const when = Math.max(at, o.since); // an epoch-ms time is only good to a fraction of a µs
+      close(o, when);
       o.w.violation = data.violations[data.value[i] as number];
-      o.w.violationNs = at;
+      o.w.violationNs = when;
       o.kind = SEG_OVER;
-      o.since = at;
+      o.since = when;
       continue;
     }
     if (o === undefined) {

@@ -1,6 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { TraceEvent } from '../../src/index.js';
+import { checkTrace } from '../report/trace-structure.js';
 import { countOf, readRun, runTlob, scratch, startTlob } from './run-tlob.js';
 
 const WORK_ESM = 'p ./lib.mjs:work threshold=20ms name=work';
@@ -54,8 +56,10 @@ describe('tlob run', () => {
   });
 
   it('merges the data of a forked child with its parent', () => {
-    const json = join(scratch(), 'run.json');
-    const out = runTlob(['run', '-p', WORK_ESM, '--json', json, '--', 'node', 'fork.mjs']);
+    const dir = scratch();
+    const json = join(dir, 'run.json');
+    const trace = join(dir, 'trace.json');
+    const out = runTlob(['run', '-p', WORK_ESM, '--json', json, '--trace', trace, '--', 'node', 'fork.mjs']);
     expect(out.status, out.stderr).toBe(0);
     expect(out.stdout).toContain('parent done, child exited 0');
     const data = readRun(json);
@@ -63,6 +67,16 @@ describe('tlob run', () => {
     expect(data.threads.map((t) => t.names[0]?.count).sort()).toEqual([3, 4]);
     expect(countOf(data, 'work')).toBe(7);
     expect(out.stderr).toContain('tlob: 2 thread(s) reported');
+    // one trace for both processes: each named, its windows on its own tracks
+    const events = checkTrace(JSON.parse(readFileSync(trace, 'utf8')));
+    expect(events.map((w) => w.name)).toEqual(Array(7).fill('work'));
+    const names = JSON.parse(readFileSync(trace, 'utf8')).traceEvents.filter(
+      (e: TraceEvent) => e.name === 'process_name',
+    );
+    expect(names.map((e: TraceEvent) => e.args?.name).sort()).toEqual([
+      expect.stringMatching(/^node .*app\.mjs$/),
+      expect.stringMatching(/^node .*fork\.mjs$/),
+    ]);
   });
 
   it('merges the data of cluster workers and of worker threads', () => {

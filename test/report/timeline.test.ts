@@ -167,6 +167,27 @@ describe('timeline', () => {
     expect(x?.dur).toBeGreaterThanOrEqual(1900);
   });
 
+  it('keeps a window whole when its violation time (from epoch ms) lands a little before its last transition', () => {
+    // start at 1000 ns, sleep at 2000, violation at 1999.8 (rounding of the record's epoch ms),
+    // stop reported as 999 ns elapsed (rounded down): neither may end a slice before it began
+    const data: TimelineData = {
+      pid: 4242,
+      threadId: 0,
+      timeOrigin: 1_700_000_000_000,
+      names: ['w'],
+      kind: [1, 3, 4, 5],
+      id: [7, 7, 7, 7],
+      at: [1000, 2000, 1999.8, -1],
+      name: [0, 0, 0, 0],
+      value: [0, 0, 0, 999],
+      violations: [{ monitor: 'tlob', name: 'w', id: 7, state: 'sleeping', event: 'budget_expired', at: 0 }],
+      dropped: 0,
+    };
+    const [w] = checkTrace(toChromeTrace([data]));
+    expect(w?.endUs).toBeGreaterThanOrEqual(w?.beginUs as number);
+    expect(w?.instants).toHaveLength(1);
+  });
+
   it('keeps at most maxEvents records, counts the rest, and still exports a valid trace', async () => {
     timeline.start({ maxEvents: 10 });
     for (let i = 0; i < 20; i++) tlob.run('many', { budget: '1s' }, () => spin(0.01));
