@@ -137,15 +137,18 @@ export const reportClientScript = String.raw`
     ? 'No timeline was recorded (run with --report, --trace or --json, or TLOB_TRACE=1).'
     : 'Showing ' + count + ' of ' + tl.total + ' windows' + (count < tl.total ? ' (all over budget ones, and an even sample of the rest)' : '') +
       (tl.dropped > 0 ? '; ' + tl.dropped + ' transitions were dropped (buffer full)' : '') + '.';
-  var ROW = 14, GAP = 2, LABEL = 0;
+  var LABEL = 0, MAX_HEIGHT = 600;
   var groupStart = [], acc = 0;
   tl.groups.forEach(function (g) { groupStart.push(acc); acc += g.lanes; });
+  // lanes shrink (down to 2 px) so that every lane fits in the canvas
+  var fit = Math.floor((MAX_HEIGHT - 24 - tl.groups.length * 16) / Math.max(1, lanes));
+  var ROW = Math.max(2, Math.min(14, fit - (fit > 6 ? 2 : 0))), GAP = fit > 6 ? 2 : 0;
   var view = { from: 0, to: Math.max(tMax, 1) };
   var ctx = canvas.getContext('2d');
   function resize() {
     var ratio = window.devicePixelRatio || 1;
     var cssW = canvas.clientWidth || 800;
-    var cssH = Math.min(600, Math.max(120, 24 + lanes * (ROW + GAP) + tl.groups.length * 16));
+    var cssH = Math.min(MAX_HEIGHT, Math.max(120, 24 + lanes * (ROW + GAP) + tl.groups.length * 16));
     canvas.style.height = cssH + 'px';
     canvas.width = Math.round(cssW * ratio);
     canvas.height = Math.round(cssH * ratio);
