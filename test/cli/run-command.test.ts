@@ -109,9 +109,9 @@ describe('tlob run', () => {
     expect(countOf(readRun(json), 'work')).toBe(3);
   });
 
-  /** Starts `tlob run … forever.mjs`; resolves once the program did 5 calls, with its pid. */
-  async function startForever(json: string) {
-    const child = startTlob(['run', '-p', WORK_ESM, '--json', json, 'forever.mjs']);
+  /** Starts `tlob run … <script>`; resolves once the program did 5 calls, with its pid. */
+  async function startForever(json: string, script = 'forever.mjs') {
+    const child = startTlob(['run', '-p', WORK_ESM, '--json', json, script]);
     let stderr = '';
     child.stderr.on('data', (d) => {
       stderr += d;
@@ -143,6 +143,19 @@ describe('tlob run', () => {
     expect(await run.exit).toEqual([null, 'SIGINT']);
     expect(countOf(readRun(json), 'work')).toBeGreaterThanOrEqual(5);
     expect(run.stderr()).toMatch(/^work +\d+ +\d+ /m);
+  });
+
+  it('leaves SIGINT to a program that handles it, and still writes the data when it exits', async () => {
+    const json = join(scratch(), 'run.json');
+    const run = await startForever(json, 'graceful.mjs');
+    let stdout = '';
+    run.child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    run.child.kill('SIGINT');
+    expect(await run.exit).toEqual([0, null]);
+    expect(stdout).toContain('shut down gracefully');
+    expect(countOf(readRun(json), 'work')).toBeGreaterThanOrEqual(5);
   });
 
   it('rejects a bad flag, a bad spec and a missing script with exit 2 and a clear message', () => {
