@@ -63,8 +63,8 @@ function programCommand(program: string[]): { file: string; args: string[] } {
   const [first, ...rest] = program;
   if (first === undefined)
     throw new UsageError('run', 'expected a script or node arguments to run, got none');
-  if (first === 'node' || first === process.execPath)
-    return { file: process.execPath, args: programArgs(rest) };
+  if (first === 'node') return { file: process.execPath, args: programArgs(rest) };
+  if (basename(first) === 'node') return { file: first, args: programArgs(rest) }; // a node of your choice
   if (first.startsWith('-')) return { file: process.execPath, args: programArgs(program) };
   if (SCRIPT.test(first) || existsSync(first)) return { file: process.execPath, args: programArgs(program) };
   return { file: first, args: rest };

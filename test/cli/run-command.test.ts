@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../src/index.js';
+import { nodeBinary } from '../probes/preload-apps.js';
 import { checkTrace } from '../report/trace-structure.js';
 import { countOf, readRun, runTlob, scratch, startTlob } from './run-tlob.js';
 
@@ -181,6 +182,21 @@ describe('tlob run', () => {
     const reactor = runTlob(['run', '-r', 'explode', 'app.mjs']);
     expect(reactor.status).toBe(2);
     expect(reactor.stderr).toMatch(/^tlob run: reactor: expected `reactor` to be one of/m);
+  });
+
+  it('runs the node binary given by path, with its own options', () => {
+    const dir = scratch();
+    const json = join(dir, 'run.json');
+    const node = join(dir, 'node'); // another path to a node than the one tlob runs on
+    symlinkSync(nodeBinary(), node);
+    const out = runTlob(
+      ['run', '-q', '-p', WORK_ESM, '--json', json, '--', node, '--no-warnings', 'app.mjs'],
+      {
+        env: { WORK: '2' },
+      },
+    );
+    expect(out.status, out.stderr).toBe(0);
+    expect(countOf(readRun(json), 'work')).toBe(2);
   });
 
   it('leaves the options after the script to the program', () => {
