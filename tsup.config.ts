@@ -29,7 +29,12 @@ const registerSharesIndex = {
 };
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', register: 'src/register.ts', otel: 'src/otel/index.ts' },
+  entry: {
+    index: 'src/index.ts',
+    register: 'src/register.ts',
+    otel: 'src/otel/index.ts',
+    cli: 'src/cli/main.ts',
+  },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

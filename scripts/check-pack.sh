@@ -7,6 +7,7 @@
 #   - both see the same exports and parseBudget('50ms') === 50_000_000,
 # tlob/otel imports without @opentelemetry/api (whose absence otel() reports by name) and loads it
 # only when otel() runs,
+#   - the `tlob` command (package.json "bin") runs,
 # and TypeScript (the repo's own) with moduleResolution nodenext type-checks a .mts file importing
 # 'tlob' and a .cts file requiring it, against the packed .d.ts and .d.cts.
 # Usage: bash scripts/check-pack.sh
@@ -44,7 +45,7 @@ tarball=${tarballs[0]}
 tar -tzf "$tarball" | sed 's|^package/||' | sort >"$work/files"
 echo "$(basename "$tarball"): $(wc -l <"$work/files") files, $(du -k "$tarball" | cut -f1) KiB"
 sed 's/^/  /' "$work/files"
-for f in package.json dist/index.js dist/index.cjs dist/index.d.ts dist/index.d.cts dist/otel.js dist/otel.cjs dist/otel.d.ts dist/otel.d.cts; do
+for f in package.json dist/index.js dist/index.cjs dist/index.d.ts dist/index.d.cts dist/otel.js dist/otel.cjs dist/otel.d.ts dist/otel.d.cts dist/cli.js dist/register.js; do
   grep -qx "$f" "$work/files" || { echo "check-pack: $f is not in the tarball" >&2; exit 1; }
 done
 if grep -E '^(src|test|node_modules|\.nodes|\.ci|scripts)/' "$work/files"; then
@@ -98,6 +99,10 @@ for n in "${nodes[@]}"; do
     exit 1
   fi
   echo "node $v: import and require ok; exports: $esm"
+  # the installed command, through the link npm makes for package.json's "bin"
+  (cd "$app" && "$n" node_modules/.bin/tlob check-probes 'p pg:Client.prototype.query threshold=20ms' >/dev/null) ||
+    { echo "check-pack: the tlob command failed on node $v" >&2; exit 1; }
+  echo "node $v: the tlob command runs"
 done
 
 # --- tlob/otel: an optional peer, loaded only when asked for -------------------------------------------

@@ -3,13 +3,28 @@
  * applies the probe specs of `TLOB_PROBES` and of the config file (`TLOB_CONFIG`, or
  * `./tlob.config.json`) before the application's first module loads. The build keeps the import
  * of `./index.js` external (tsup.config.ts), so the application and this preload share one copy
- * of tlob (and of tlob/otel). With `TLOB_OTEL=1` it also exports the windows to OpenTelemetry
- * through the global providers (docs/opentelemetry.md).
+ * of tlob (and of tlob/otel).
+ *
+ * `TLOB_REACTOR` sets the reactor (`log`, `nop`, `abort`, `throw`). `TLOB_WATCHDOG=0` turns the
+ * watchdog thread off (it reports a budget broken while the event loop is blocked). `TLOB_OTEL=1`
+ * exports the windows to OpenTelemetry through the global providers (docs/opentelemetry.md).
+ * `TLOB_TRACE=1` records the timeline; `TLOB_TRACE=<file>` also writes it there as a Chrome trace
+ * at exit. `TLOB_OUTPUT=<dir>` (set by `tlob run`) writes the thread's run data there at exit.
  */
-import { tlob } from './index.js';
+import { collectTo, writeTraceAtExit } from './cli/collector.js';
+import { type Reactor, timeline, tlob } from './index.js';
 import { otelFromEnvironment } from './otel/index.js';
 
 tlob.probes.fromEnvironment();
-// The watchdog thread reports a budget broken while the event loop is blocked; TLOB_WATCHDOG=0 turns it off.
+const reactor = process.env.TLOB_REACTOR;
+if (reactor !== undefined && reactor !== '') tlob.reactor(reactor as Reactor);
 if (process.env.TLOB_WATCHDOG !== '0') tlob.watchdog(true);
 otelFromEnvironment();
+
+const trace = process.env.TLOB_TRACE;
+if (trace !== undefined && trace !== '' && trace !== '0') {
+  timeline.start();
+  if (trace !== '1') writeTraceAtExit(trace, timeline);
+}
+const output = process.env.TLOB_OUTPUT;
+if (output !== undefined && output !== '') collectTo(output, timeline);

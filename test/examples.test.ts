@@ -103,6 +103,13 @@ const checks: Record<string, (out: { stdout: string; stderr: string }) => void> 
     expect(stdout).toContain('cjs: cjs-window overBudget=true code=EOVERFLOW');
     expect(stdout).toContain('cjs: run finished, count 1, TlobBudgetError is function');
   },
+  'timeline.mjs': ({ stdout }) => {
+    expect(stdout).toContain('windows: 6, dropped: 0');
+    expect(stdout).toContain('async window slices: 3 request, 3 render');
+    expect(stdout).toMatch(/^running slices on the JS thread: \d+$/m);
+    expect(stdout).toMatch(/^over budget instants: [1-6]$/m);
+    expect(stdout).toMatch(/^wrote .*tlob-timeline-example\.json: open it in https:\/\/ui\.perfetto\.dev$/m);
+  },
   'model.mjs': ({ stdout }) => {
     expect(stdout).toContain(readFileSync(new URL('../docs/models/tlob.dot', import.meta.url), 'utf8'));
     expect(stdout).toContain('"in_call" -> "in_tx" [ label = "begin;reset(clk)" ];');

@@ -1,0 +1,112 @@
+import { subscribe } from 'node:diagnostics_channel';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isMainThread, threadId } from 'node:worker_threads';
+import type { Violation } from '../engine/violation.js';
+import { reportInternalError } from '../errors.js';
+import type { WindowResult } from '../monitors/tlob/result.js';
+import { NameRecorder, type ThreadData } from '../report/run-data.js';
+import type { timeline as Timeline } from '../report/timeline.js';
+import { toChromeTrace } from '../report/trace-export.js';
+
+/** Violation records kept per thread for the report; further ones are only counted. */
+const MAX_VIOLATIONS = 1000;
+
+/**
+ * Collects what `tlob run` reports for this thread: per-name histograms of every finished window
+ * (from `tlob:stop`), the violations (from `tlob:error`) and, when asked, the timeline. At exit it
+ * writes them to `<dir>/tlob-<pid>-<threadId>.json` with a synchronous write (exit handlers cannot
+ * wait). On the main thread `SIGINT` and `SIGTERM`, when the program has no handler of its own,
+ * write the data first and then end the process by the same signal, which Node's default death
+ * would do without running any exit handler.
+ */
+export function collectTo(dir: string, recorder: typeof Timeline | undefined): void {
+  const names = new Map<string, NameRecorder>();
+  const violations: Violation[] = [];
+  let violationsDropped = 0;
+  const recorderFor = (name: string) => {
+    let r = names.get(name);
+    if (r === undefined) names.set(name, (r = new NameRecorder(name)));
+    return r;
+  };
+  // The subscribers run on the observed call path: a failure of ours is reported, never thrown.
+  const guarded = (listener: (message: unknown) => void) => (message: unknown) => {
+    try {
+      listener(message);
+    } catch (error) {
+      reportInternalError('run data collector', error);
+    }
+  };
+  subscribe(
+    'tlob:stop',
+    guarded((message) => {
+      const r = message as WindowResult;
+      const n = recorderFor(r.name);
+      n.count++;
+      n.budgetNs = r.budgetNs;
+      n.h.elapsed.record(r.elapsedNs);
+      n.h.running.record(r.runningNs);
+      n.h.waiting.record(r.waitingNs);
+      n.h.sleeping.record(r.sleepingNs);
+    }),
+  );
+  subscribe(
+    'tlob:error',
+    guarded((message) => {
+      const v = message as Violation;
+      const n = recorderFor(v.name);
+      n.violations++;
+      if (typeof v.budgetNs === 'number') n.budgetNs = v.budgetNs;
+      if (violations.length < MAX_VIOLATIONS) violations.push(v);
+      else violationsDropped++;
+    }),
+  );
+
+  let written = false;
+  const write = () => {
+    if (written) return;
+    written = true;
+    const data: ThreadData = {
+      version: 1,
+      pid: process.pid,
+      ppid: process.ppid,
+      threadId,
+      argv: process.argv.slice(1),
+      names: [...names.values()].map((n) => n.toJSON()),
+      violations,
+      violationsDropped,
+      timeline: recorder?.enabled ? recorder.snapshot() : undefined,
+    };
+    try {
+      writeFileSync(join(dir, `tlob-${process.pid}-${threadId}.json`), JSON.stringify(data));
+    } catch (error) {
+      process.stderr.write(`tlob: cannot write the run data to ${dir}: ${(error as Error).message}\n`);
+    }
+  };
+  process.on('exit', write);
+  if (!isMainThread) return;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    const onSignal = () => {
+      if (process.listenerCount(signal) > 1) return; // the program handles it (and exits its own way)
+      write();
+      process.removeListener(signal, onSignal);
+      process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
+}
+
+/**
+ * Writes this thread's timeline as a Chrome trace to `file` at exit (`TLOB_TRACE=file` without
+ * `tlob run`); `%p` in the name becomes the pid.
+ */
+export function writeTraceAtExit(file: string, recorder: typeof Timeline): void {
+  process.on('exit', () => {
+    const path = file.replaceAll('%p', String(process.pid));
+    try {
+      writeFileSync(path, JSON.stringify(toChromeTrace([recorder.snapshot()])));
+    } catch (error) {
+      process.stderr.write(`tlob: cannot write the trace to ${path}: ${(error as Error).message}\n`);
+    }
+  });
+}

@@ -1,0 +1,171 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { checkReactor } from '../engine/reactors.js';
+import { readPreloadSettings } from '../probes/preload-config.js';
+import { parseProbeSpecs } from '../probes/spec-parser.js';
+import { mergeRun, type RunData, type ThreadData } from '../report/run-data.js';
+import { type Command, type Options, parseCommandArgs } from './command.js';
+import { writeOutputs } from './outputs.js';
+import { splitAtProgram } from './split-argv.js';
+import { formatSummary } from './summary.js';
+import { UsageError } from './usage-error.js';
+
+const help = `Usage: tlob run [options] [--] <script [args...] | node-args... | command...>
+
+Runs a Node.js program with tlob preloaded (through NODE_OPTIONS, so child processes, cluster
+workers and worker threads get it too). When the program ends, prints a summary per window name
+to stderr and writes the outputs asked for. Exits with the program's exit code, or dies by the
+same signal.
+
+Options:
+  -p, --probe SPEC     add a probe, in the TLOB_PROBES syntax (repeatable), e.g.
+                       -p 'p ./app.mjs:handle threshold=50ms'
+  --config FILE        a tlob.config.json to read (probes, reactor, ringSize)
+  -r, --reactor NAME   what a violation does: log (default), nop, abort, throw
+  --json FILE          write the run data (stats, violations, timeline) as JSON
+  --trace FILE         write the timeline as a Chrome trace (open it in ui.perfetto.dev)
+  --report FILE        write the HTML report
+  -q, --quiet          do not print the summary
+  -h, --help           show this help
+
+Examples:
+  tlob run -p 'p ./server.mjs:handle threshold=20ms' --report report.html server.mjs
+  tlob run --trace trace.json -- node --enable-source-maps dist/app.js
+`;
+
+const options = {
+  probe: { type: 'string', short: 'p', multiple: true },
+  config: { type: 'string' },
+  reactor: { type: 'string', short: 'r' },
+  json: { type: 'string' },
+  trace: { type: 'string' },
+  report: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+} satisfies Options;
+
+const SCRIPT = /\.[cm]?[jt]sx?$/;
+
+/**
+ * The preload next to the command's file in `dist/` (found through the real path of the script
+ * node runs, which under `npx` or `node_modules/.bin` is a link), as a file URL: no quoting
+ * needed in NODE_OPTIONS, and the program need not be able to resolve `tlob` itself.
+ */
+function preloadUrl(): string {
+  const here = dirname(realpathSync(process.argv[1] as string));
+  return pathToFileURL(join(here, 'register.js')).href;
+}
+
+/** The command and arguments to spawn for the program part of the command line. */
+function programCommand(program: string[]): { file: string; args: string[] } {
+  const [first, ...rest] = program;
+  if (first === undefined)
+    throw new UsageError('run', 'expected a script or node arguments to run, got none');
+  if (first === 'node') return { file: process.execPath, args: programArgs(rest) };
+  if (basename(first) === 'node') return { file: first, args: programArgs(rest) }; // a node of your choice
+  if (first.startsWith('-')) return { file: process.execPath, args: programArgs(program) };
+  if (SCRIPT.test(first) || existsSync(first)) return { file: process.execPath, args: programArgs(program) };
+  return { file: first, args: rest };
+}
+
+/** Node arguments, checked: the script (the first operand) must exist. */
+function programArgs(args: string[]): string[] {
+  const script = args.find((a) => !a.startsWith('-'));
+  if (script !== undefined && SCRIPT.test(script) && !existsSync(script)) {
+    throw new UsageError('run', `cannot find the script "${script}" (in ${process.cwd()})`);
+  }
+  return args;
+}
+
+/** Checks the specs and config before anything runs, so a typo fails fast with exit 2. */
+function checkInput(values: { probe?: string[]; config?: string; reactor?: string }): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  try {
+    for (const spec of values.probe ?? []) parseProbeSpecs(spec, 'probe');
+    if (values.config !== undefined) {
+      const file = resolve(values.config);
+      if (!existsSync(file)) throw new Error(`cannot find the config file "${values.config}"`);
+      env.TLOB_CONFIG = file;
+    }
+    readPreloadSettings({ ...process.env, ...env });
+    if (values.reactor !== undefined) env.TLOB_REACTOR = checkReactor(values.reactor, 'reactor') as string;
+  } catch (error) {
+    throw new UsageError('run', (error as Error).message);
+  }
+  if (values.probe !== undefined && values.probe.length > 0) {
+    env.TLOB_PROBES = [process.env.TLOB_PROBES, ...values.probe]
+      .filter((s) => s !== undefined && s !== '')
+      .join(';');
+  }
+  return env;
+}
+
+/** Reads the files the program's threads wrote; a half-written one is reported and skipped. */
+function readThreads(dir: string): ThreadData[] {
+  const out: ThreadData[] = [];
+  for (const file of readdirSync(dir)) {
+    if (!file.startsWith('tlob-') || !file.endsWith('.json')) continue;
+    try {
+      out.push(JSON.parse(readFileSync(join(dir, file), 'utf8')) as ThreadData);
+    } catch (error) {
+      process.stderr.write(`tlob: skipping ${file}: ${(error as Error).message}\n`);
+    }
+  }
+  return out;
+}
+
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
+
+export const runCommand: Command = {
+  summary: 'run a Node.js program under tlob and report where the time of its windows went',
+  help,
+  async run(args) {
+    const { own, program } = splitAtProgram(args, options);
+    const parsed = parseCommandArgs('run', help, own, options, false);
+    if (parsed === undefined) return 0;
+    const values = parsed.values;
+    const extraEnv = checkInput(values);
+    const { file, args: childArgs } = programCommand(program);
+    const dir = mkdtempSync(join(tmpdir(), 'tlob-run-'));
+    const wantsTimeline =
+      values.trace !== undefined || values.report !== undefined || values.json !== undefined;
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...extraEnv,
+      TLOB_OUTPUT: dir,
+      NODE_OPTIONS: `--import=${preloadUrl()} ${process.env.NODE_OPTIONS ?? ''}`.trim(),
+    };
+    if (wantsTimeline) env.TLOB_TRACE = '1';
+    const child = spawn(file, childArgs, { stdio: 'inherit', env });
+    const relay = (signal: NodeJS.Signals) => {
+      child.kill(signal);
+    };
+    for (const signal of FORWARDED) process.on(signal, relay);
+    const ended = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>(
+      (done) => {
+        child.on('error', (error) => done({ code: null, signal: null, error }));
+        child.on('exit', (code, signal) => done({ code, signal }));
+      },
+    );
+    for (const signal of FORWARDED) process.removeListener(signal, relay);
+    if (ended.error !== undefined) {
+      rmSync(dir, { recursive: true, force: true });
+      const missing = (ended.error as NodeJS.ErrnoException).code === 'ENOENT';
+      if (missing) throw new UsageError('run', `cannot find the command "${file}"`);
+      throw ended.error;
+    }
+    const data: RunData = mergeRun([basename(file), ...childArgs], readThreads(dir));
+    rmSync(dir, { recursive: true, force: true });
+    if (values.quiet !== true) process.stderr.write(formatSummary(data));
+    const written = writeOutputs(data, values);
+    if (values.quiet !== true && written.length > 0)
+      process.stderr.write(`tlob: wrote ${written.join(', ')}\n`);
+    if (ended.signal !== null) {
+      process.kill(process.pid, ended.signal);
+      return -1;
+    }
+    return ended.code ?? 1;
+  },
+};

@@ -1,0 +1,10 @@
+/** A bad flag, spec or operand given to the `tlob` command: printed with a pointer to `--help`, exit 2. */
+export class UsageError extends Error {
+  constructor(
+    readonly command: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}

@@ -1,0 +1,160 @@
+import { type NameData, percentiles, QUANTITIES, type RunData } from './run-data.js';
+import { SparseHistogram } from './sparse-histogram.js';
+import { type TimelineWindow, timelineWindows } from './timeline-windows.js';
+import { traceTid } from './trace-export.js';
+
+/** Windows drawn in the report's timeline at most; beyond, violators and an even sample are kept. */
+export const MAX_TIMELINE_WINDOWS = 20_000;
+/** Violations listed in the report at most. */
+export const MAX_LISTED_VIOLATIONS = 500;
+
+/** What the HTML report's script draws: aggregated, sampled, in microseconds (integers) and ns. */
+export interface ReportModel {
+  command: string;
+  names: {
+    name: string;
+    budgetNs: number;
+    count: number;
+    violations: number;
+    /** p50, p90, p99 (ns) of elapsed, running, waiting, sleeping. */
+    pct: number[][];
+    /** Total running, waiting, sleeping (ns). */
+    share: number[];
+    /** Elapsed histogram: lower edges (ns) and counts, 4 bins per power of two. */
+    hist: { edges: number[]; counts: number[] };
+  }[];
+  violations: {
+    atMs: number;
+    name: string;
+    id: number;
+    pid: number;
+    state: string;
+    event: string;
+    split: number[];
+    budgetNs: number;
+    stack: string | undefined;
+  }[];
+  violationsTotal: number;
+  timeline: {
+    /** Windows recorded in all. */
+    total: number;
+    /** Lane groups: one per thread, with its label and lane count. */
+    groups: { label: string; lanes: number }[];
+    names: string[];
+    /**
+     * Windows, flat: `lane, name, startUs, endUs, flags, segments, (kind, fromUs)…` where lane
+     * counts across groups, flags bit 0 = over budget and bit 1 = unfinished.
+     */
+    w: number[];
+    dropped: number;
+  };
+}
+
+const BINS_PER_OCTAVE = 4;
+
+function elapsedHistogram(n: NameData): { edges: number[]; counts: number[] } {
+  const per = 32 / BINS_PER_OCTAVE;
+  const bins = new Map<number, number>();
+  for (const [b, c] of SparseHistogram.from(n.elapsed).entries()) {
+    const bin = b === 0 ? -1 : Math.floor((b - 1) / per);
+    bins.set(bin, (bins.get(bin) ?? 0) + c);
+  }
+  const keys = [...bins.keys()].sort((a, b) => a - b);
+  if (keys.length === 0) return { edges: [], counts: [] };
+  const edges: number[] = [];
+  const counts: number[] = [];
+  for (let k = keys[0] as number; k <= (keys[keys.length - 1] as number); k++) {
+    edges.push(k < 0 ? 0 : 2 ** (k / BINS_PER_OCTAVE));
+    counts.push(bins.get(k) ?? 0);
+  }
+  edges.push(2 ** (((keys[keys.length - 1] as number) + 1) / BINS_PER_OCTAVE));
+  return { edges, counts };
+}
+
+/** Keeps every window over budget and an even sample of the rest, `max` in all. */
+function sample(windows: TimelineWindow[], max: number): TimelineWindow[] {
+  if (windows.length <= max) return windows;
+  const over = windows.filter((w) => w.violation !== undefined).slice(0, max / 2);
+  const rest = windows.filter((w) => w.violation === undefined);
+  const step = rest.length / (max - over.length);
+  const kept = new Set(over);
+  for (let i = 0; i < rest.length; i += step) kept.add(rest[Math.floor(i)] as TimelineWindow);
+  return windows.filter((w) => kept.has(w));
+}
+
+/** Aggregates and samples run data into what the report draws. */
+export function reportModel(data: RunData): ReportModel {
+  const origin = Math.min(...data.threads.map((t) => t.timeline?.timeOrigin ?? Number.POSITIVE_INFINITY));
+  const threads = data.threads
+    .filter((t) => t.timeline !== undefined)
+    .map((t) => ({ t, windows: timelineWindows(t.timeline as NonNullable<typeof t.timeline>) }));
+  const total = threads.reduce((n, x) => n + x.windows.length, 0);
+  const names: string[] = [];
+  const nameIndex = new Map<string, number>();
+  const w: number[] = [];
+  const groups: { label: string; lanes: number }[] = [];
+  let t0 = Number.POSITIVE_INFINITY;
+  for (const { t, windows } of threads) {
+    const shift = ((t.timeline?.timeOrigin ?? origin) - origin) * 1e6;
+    for (const win of windows) t0 = Math.min(t0, win.startNs + shift);
+  }
+  let laneBase = 0;
+  for (const { t, windows } of threads) {
+    const shift = ((t.timeline?.timeOrigin ?? origin) - origin) * 1e6 - t0;
+    const kept = sample(
+      windows,
+      Math.max(1, Math.floor((MAX_TIMELINE_WINDOWS * windows.length) / Math.max(1, total))),
+    );
+    const laneEnds: number[] = [];
+    for (const win of kept) {
+      let lane = laneEnds.findIndex((end) => end <= win.startNs);
+      if (lane < 0) lane = laneEnds.push(0) - 1;
+      laneEnds[lane] = win.endNs;
+      let ni = nameIndex.get(win.name);
+      if (ni === undefined) nameIndex.set(win.name, (ni = names.push(win.name) - 1));
+      const us = (ns: number) => Math.round((ns + shift) / 1e3);
+      const flags = (win.violation !== undefined ? 1 : 0) | (win.ended ? 0 : 2);
+      const segs = win.segments;
+      w.push(laneBase + lane, ni, us(win.startNs), us(win.endNs), flags, segs.length / 3);
+      for (let i = 0; i < segs.length; i += 3) w.push(segs[i] as number, us(segs[i + 1] as number));
+    }
+    const label = `pid ${t.pid} ${t.threadId === 0 ? 'main' : `worker ${t.threadId}`} (tid ${traceTid(t.pid, t.threadId)})`;
+    groups.push({ label, lanes: laneEnds.length });
+    laneBase += laneEnds.length;
+  }
+  const startMs = Number.isFinite(t0)
+    ? origin + t0 / 1e6
+    : data.violations.reduce((min, v) => Math.min(min, v.at), Number.POSITIVE_INFINITY);
+  const num = (v: unknown) => (typeof v === 'number' ? v : 0);
+  return {
+    command: data.command.join(' '),
+    names: data.names.map((n) => ({
+      name: n.name,
+      budgetNs: n.budgetNs,
+      count: n.count,
+      violations: n.violations,
+      pct: QUANTITIES.map((q) => percentiles(n[q], [50, 90, 99]).map(Math.round)),
+      share: [n.running.sum, n.waiting.sum, n.sleeping.sum],
+      hist: elapsedHistogram(n),
+    })),
+    violations: data.violations.slice(0, MAX_LISTED_VIOLATIONS).map((v) => ({
+      atMs: Math.round((v.at - startMs) * 1000) / 1000,
+      name: v.name,
+      id: v.id,
+      pid: v.pid,
+      state: v.state,
+      event: v.event,
+      split: [num(v.elapsedNs), num(v.runningNs), num(v.waitingNs), num(v.sleepingNs)],
+      budgetNs: num(v.budgetNs),
+      stack: typeof v.stack === 'string' ? v.stack : undefined,
+    })),
+    violationsTotal: data.violations.length + data.violationsDropped,
+    timeline: {
+      total,
+      groups,
+      names,
+      w,
+      dropped: data.threads.reduce((n, t) => n + (t.timeline?.dropped ?? 0), 0),
+    },
+  };
+}

@@ -1,0 +1,113 @@
+import type { Violation } from '../engine/violation.js';
+import { SparseHistogram, type SparseHistogramData } from './sparse-histogram.js';
+import type { TimelineData } from './timeline.js';
+
+/** The quantities measured per window. */
+export const QUANTITIES = ['elapsed', 'running', 'waiting', 'sleeping'] as const;
+export type Quantity = (typeof QUANTITIES)[number];
+
+/** One name's windows in one thread (or merged over several). */
+export interface NameData {
+  name: string;
+  /** The budget of the last window seen (ns). */
+  budgetNs: number;
+  /** Finished windows. */
+  count: number;
+  violations: number;
+  elapsed: SparseHistogramData;
+  running: SparseHistogramData;
+  waiting: SparseHistogramData;
+  sleeping: SparseHistogramData;
+}
+
+/** What one thread of a program run under `tlob run` writes at exit (`tlob-<pid>-<threadId>.json`). */
+export interface ThreadData {
+  version: 1;
+  pid: number;
+  ppid: number;
+  threadId: number;
+  argv: string[];
+  names: NameData[];
+  /** Violation records, oldest first, up to a bound. */
+  violations: Violation[];
+  /** Violations not kept in `violations` because the bound was reached. */
+  violationsDropped: number;
+  timeline: TimelineData | undefined;
+}
+
+/** The data of a whole run: every thread's file, and their names merged. */
+export interface RunData {
+  version: 1;
+  command: string[];
+  /** Per name, over all processes and threads. */
+  names: NameData[];
+  violations: (Violation & { pid: number })[];
+  violationsDropped: number;
+  threads: ThreadData[];
+}
+
+/** Accumulates the windows of one name. */
+export class NameRecorder {
+  count = 0;
+  violations = 0;
+  budgetNs = 0;
+  readonly h = {
+    elapsed: new SparseHistogram(),
+    running: new SparseHistogram(),
+    waiting: new SparseHistogram(),
+    sleeping: new SparseHistogram(),
+  };
+
+  constructor(readonly name: string) {}
+
+  toJSON(): NameData {
+    return {
+      name: this.name,
+      budgetNs: this.budgetNs,
+      count: this.count,
+      violations: this.violations,
+      elapsed: this.h.elapsed.toJSON(),
+      running: this.h.running.toJSON(),
+      waiting: this.h.waiting.toJSON(),
+      sleeping: this.h.sleeping.toJSON(),
+    };
+  }
+}
+
+/** Merges per-name data of several threads: counts add, histograms merge, the largest budget wins. */
+export function mergeNames(lists: readonly NameData[][]): NameData[] {
+  const merged = new Map<string, NameRecorder>();
+  for (const list of lists) {
+    for (const n of list) {
+      let r = merged.get(n.name);
+      if (r === undefined) merged.set(n.name, (r = new NameRecorder(n.name)));
+      r.count += n.count;
+      r.violations += n.violations;
+      r.budgetNs = Math.max(r.budgetNs, n.budgetNs);
+      for (const q of QUANTITIES) r.h[q].merge(n[q]);
+    }
+  }
+  return [...merged.values()].map((r) => r.toJSON());
+}
+
+/** Combines the files of the threads of one run. */
+export function mergeRun(command: string[], threads: ThreadData[]): RunData {
+  threads.sort((a, b) => a.pid - b.pid || a.threadId - b.threadId);
+  const violations = threads
+    .flatMap((t) => t.violations.map((v) => ({ ...v, pid: t.pid })))
+    .sort((a, b) => a.at - b.at);
+  return {
+    version: 1,
+    command,
+    names: mergeNames(threads.map((t) => t.names)),
+    violations,
+    violationsDropped: threads.reduce((n, t) => n + t.violationsDropped, 0),
+    threads,
+  };
+}
+
+/** Percentiles (ns) of one quantity of a name. */
+export function percentiles(data: SparseHistogramData, ps: readonly number[]): number[] {
+  const h = SparseHistogram.from(data);
+  return ps.map((p) => h.percentile(p));
+}

@@ -1,0 +1,102 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { root, runTlob, scratch } from './run-tlob.js';
+
+describe('tlob commands', () => {
+  it('prints the command list, and --help for every command', () => {
+    const top = runTlob(['--help']);
+    expect(top.status).toBe(0);
+    for (const name of ['run', 'report', 'list', 'model', 'check-probes']) {
+      expect(top.stdout).toMatch(new RegExp(`^ {2}${name} +\\S`, 'm'));
+      const help = runTlob([name, '--help']);
+      expect(help.status, name).toBe(0);
+      expect(help.stdout).toMatch(new RegExp(`^Usage: tlob ${name}`));
+    }
+    expect(runTlob([]).status).toBe(2);
+  });
+
+  it('rejects an unknown command and an unknown flag with exit 2', () => {
+    const unknown = runTlob(['mon']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toBe(
+      'tlob: unknown command "mon" (expected one of run, report, list, model, check-probes)\n',
+    );
+    const flag = runTlob(['model', '--svg']);
+    expect(flag.status).toBe(2);
+    expect(flag.stderr).toMatch(/^tlob model: Unknown option '--svg'/);
+  });
+
+  it('check-probes accepts good specs and exits 2 with the parser message at a bad one', () => {
+    const good = runTlob([
+      'check-probes',
+      'p pg:Client.prototype.query threshold=20ms; -fs:readFile',
+      'p ./a.mjs:open close threshold=1s name=door',
+    ]);
+    expect(good.status, good.stderr).toBe(0);
+    expect(good.stdout).toBe(
+      'ok  add pg:Client.prototype.query budget 20.0ms\nok  remove fs:readFile\nok  add ./a.mjs:open .. close budget 1.00s name door\n',
+    );
+    const bad = runTlob(['check-probes', 'p pg:Client.prototype.query threshold=20ms', 'p pg threshold=1ms']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(
+      /^tlob check-probes: invalid probe spec "p pg threshold=1ms" at column 3: expected MODULE:PATH/,
+    );
+    expect(runTlob(['check-probes']).status).toBe(2);
+  });
+
+  it('model prints the automaton, and with --dot the file docs/model.md shows', () => {
+    const text = runTlob(['model']);
+    expect(text.status).toBe(0);
+    expect(text.stdout).toContain('stopped   --start; reset(clk)--> running');
+    expect(text.stdout).toContain('sleeping  --wakeup--> waiting');
+    expect(text.stdout).toContain('invariant in running, waiting, sleeping: clk < BUDGET_NS');
+    const dot = runTlob(['model', '--dot']);
+    expect(dot.stdout).toBe(readFileSync(join(root, 'docs/models/tlob.dot'), 'utf8'));
+  });
+
+  it('list shows the monitor and the probes of TLOB_PROBES and the config file', () => {
+    const dir = scratch();
+    writeFileSync(
+      join(dir, 'tlob.config.json'),
+      JSON.stringify({ probes: ['p pg:Client.prototype.query threshold=20ms'] }),
+    );
+    const out = runTlob(['list'], {
+      cwd: dir,
+      env: { TLOB_PROBES: 'p ./app.mjs:handle threshold=50ms name=handle' },
+    });
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stdout).toMatch(/^ {2}tlob {2}task latency over budget/m);
+    expect(out.stdout).toContain('  pg:Client.prototype.query  budget 20.0ms\n');
+    expect(out.stdout).toContain('  ./app.mjs:handle  budget 50.0ms  name handle\n');
+    const broken = runTlob(['list', '--config', join(dir, 'missing.json')]);
+    expect(broken.status).toBe(2);
+    expect(broken.stderr).toMatch(
+      /^tlob list: tlob: TLOB_CONFIG names .*missing\.json, which does not exist/,
+    );
+  });
+
+  it('report builds the HTML report from saved data, and rejects a file that is not', () => {
+    const dir = scratch();
+    const json = join(dir, 'run.json');
+    const run = runTlob(
+      ['run', '-q', '-p', 'p ./lib.mjs:work threshold=20ms name=work', '--json', json, 'app.mjs'],
+      {
+        env: { WORK: '4' },
+      },
+    );
+    expect(run.status, run.stderr).toBe(0);
+    const html = join(dir, 'out.html');
+    const out = runTlob(['report', json, '-o', html]);
+    expect(out.status, out.stderr).toBe(0);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toMatch(/^<!doctype html>/);
+    expect(page).toContain('"name":"work","budgetNs":20000000,"count":4');
+
+    writeFileSync(join(dir, 'other.json'), '{"a":1}');
+    const wrong = runTlob(['report', join(dir, 'other.json')]);
+    expect(wrong.status).toBe(2);
+    expect(wrong.stderr).toMatch(/expected .*other\.json to hold the data of `tlob run --json`/);
+    expect(runTlob(['report']).status).toBe(2);
+  });
+});

@@ -1,0 +1,40 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runNode } from '../probes/preload-apps.js';
+import { checkTrace } from '../report/trace-structure.js';
+import { fixtures, root, scratch } from './run-tlob.js';
+
+// The preload without the command: TLOB_TRACE=<file> and TLOB_REACTOR.
+describe('--import tlob/register with TLOB_TRACE and TLOB_REACTOR', () => {
+  const register = pathToFileURL(join(root, 'dist/register.js')).href;
+
+  it('TLOB_TRACE=<file> writes the Chrome trace of each process at exit (%p: its pid)', () => {
+    const dir = scratch();
+    const out = runNode(fixtures, [`--import=${register}`, 'app.mjs'], {
+      TLOB_PROBES: 'p ./lib.mjs:work threshold=1s name=work',
+      TLOB_TRACE: join(dir, 'trace-%p.json'),
+      WORK: '3',
+    });
+    expect(out.status, out.stderr).toBe(0);
+    const [file] = readdirSync(dir);
+    expect(file).toMatch(/^trace-\d+\.json$/);
+    const windows = checkTrace(JSON.parse(readFileSync(join(dir, file as string), 'utf8')));
+    expect(windows.map((w) => w.name)).toEqual(['work', 'work', 'work']);
+  });
+
+  it('TLOB_REACTOR chooses the reactor, and a bad one stops the program at start with the reason', () => {
+    const env = { TLOB_PROBES: 'p ./lib.mjs:work threshold=1ms name=work', WORK: '2' };
+    const logged = runNode(fixtures, [`--import=${register}`, 'app.mjs'], env);
+    expect(logged.stderr).toMatch(/^tlob: "work" #\d+ over budget 1\.00ms/m);
+    const quiet = runNode(fixtures, [`--import=${register}`, 'app.mjs'], { ...env, TLOB_REACTOR: 'nop' });
+    expect(quiet.status, quiet.stderr).toBe(0);
+    expect(quiet.stderr).toBe('');
+    const bad = runNode(fixtures, [`--import=${register}`, 'app.mjs'], { ...env, TLOB_REACTOR: 'loud' });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain(
+      'expected `reactor` to be one of "log", "nop", "abort", "throw" or a function, got "loud" (string)',
+    );
+  });
+});

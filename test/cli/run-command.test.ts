@@ -1,0 +1,207 @@
+import { existsSync, readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { TraceEvent } from '../../src/index.js';
+import { nodeBinary } from '../probes/preload-apps.js';
+import { checkTrace } from '../report/trace-structure.js';
+import { countOf, readRun, runTlob, scratch, startTlob } from './run-tlob.js';
+
+const WORK_ESM = 'p ./lib.mjs:work threshold=20ms name=work';
+const WORK_CJS = 'p ./lib.cjs:work threshold=20ms name=work';
+
+describe('tlob run', () => {
+  it('runs an ESM app with a probe and writes merged data, a trace and a report', () => {
+    const dir = scratch();
+    const json = join(dir, 'run.json');
+    const out = runTlob(
+      [
+        'run',
+        '-p',
+        WORK_ESM,
+        '--json',
+        json,
+        '--trace',
+        join(dir, 't.json'),
+        '--report',
+        join(dir, 'r.html'),
+        'app.mjs',
+      ],
+      { env: { WORK: '12', SLOW: '2' } },
+    );
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stdout).toContain('esm app did 12 calls');
+    const data = readRun(json);
+    expect(countOf(data, 'work')).toBe(14);
+    // the two 30 ms spins break the 20 ms budget (on a loaded machine a 6 ms call may too)
+    expect(data.names[0]?.violations).toBeGreaterThanOrEqual(2);
+    expect(data.violations.length).toBe(data.names[0]?.violations);
+    expect(data.names[0]?.elapsed.max).toBeGreaterThanOrEqual(30e6);
+    expect(data.threads).toHaveLength(1);
+    expect(data.threads[0]?.timeline?.names).toEqual(['work']);
+    // the summary table on stderr
+    expect(out.stderr).toMatch(/^name +count +violations +p50 +p99 +run p50 +wait p50 +sleep p50$/m);
+    expect(out.stderr).toMatch(/^work +14 +\d+ /m);
+    expect(out.stderr).toMatch(
+      /worst violations \(\d+ in all\):\n {2}"work" #\d+ pid \d+: elapsed [\d.]+ms over 20\.0ms \(running /,
+    );
+    expect(existsSync(join(dir, 't.json'))).toBe(true);
+    expect(existsSync(join(dir, 'r.html'))).toBe(true);
+  });
+
+  it('runs a CommonJS app', () => {
+    const json = join(scratch(), 'run.json');
+    const out = runTlob(['run', '-p', WORK_CJS, '--json', json, 'app.cjs']);
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stdout).toContain('cjs app did 7 calls');
+    expect(countOf(readRun(json), 'work')).toBe(7);
+  });
+
+  it('merges the data of a forked child with its parent', () => {
+    const dir = scratch();
+    const json = join(dir, 'run.json');
+    const trace = join(dir, 'trace.json');
+    const out = runTlob(['run', '-p', WORK_ESM, '--json', json, '--trace', trace, '--', 'node', 'fork.mjs']);
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stdout).toContain('parent done, child exited 0');
+    const data = readRun(json);
+    expect(new Set(data.threads.map((t) => t.pid)).size).toBe(2);
+    expect(data.threads.map((t) => t.names[0]?.count).sort()).toEqual([3, 4]);
+    expect(countOf(data, 'work')).toBe(7);
+    expect(out.stderr).toContain('tlob: 2 thread(s) reported');
+    // one trace for both processes: each named, its windows on its own tracks
+    const events = checkTrace(JSON.parse(readFileSync(trace, 'utf8')));
+    expect(events.map((w) => w.name)).toEqual(Array(7).fill('work'));
+    const names = JSON.parse(readFileSync(trace, 'utf8')).traceEvents.filter(
+      (e: TraceEvent) => e.name === 'process_name',
+    );
+    expect(names.map((e: TraceEvent) => e.args?.name).sort()).toEqual([
+      expect.stringMatching(/^node .*app\.mjs$/),
+      expect.stringMatching(/^node .*fork\.mjs$/),
+    ]);
+  });
+
+  it('merges the data of cluster workers and of worker threads', () => {
+    const json = join(scratch(), 'cluster.json');
+    const cluster = runTlob(['run', '-q', '-p', WORK_ESM, '--json', json, 'cluster.mjs']);
+    expect(cluster.status, cluster.stderr).toBe(0);
+    expect(cluster.stdout).toContain('cluster done');
+    const fromCluster = readRun(json);
+    expect(new Set(fromCluster.threads.map((t) => t.pid)).size).toBe(3);
+    expect(countOf(fromCluster, 'work')).toBe(5);
+
+    const threadsJson = join(scratch(), 'threads.json');
+    const threads = runTlob(['run', '-q', '-p', WORK_ESM, '--json', threadsJson, 'threads.mjs']);
+    expect(threads.status, threads.stderr).toBe(0);
+    const fromThreads = readRun(threadsJson);
+    expect(fromThreads.threads.map((t) => [t.threadId, t.names[0]?.count ?? 0])).toEqual([
+      [0, 1],
+      [1, 3],
+    ]);
+    expect(countOf(fromThreads, 'work')).toBe(4);
+  });
+
+  it("passes the program's exit code through, after writing its data", () => {
+    const json = join(scratch(), 'run.json');
+    const out = runTlob(['run', '-q', '-r', 'nop', '-p', WORK_ESM, '--json', json, 'app.mjs'], {
+      env: { WORK: '3', EXIT_CODE: '3' },
+    });
+    expect(out.status).toBe(3);
+    expect(out.stderr).toBe(''); // -q: no summary; -r nop: no violation line either
+    expect(countOf(readRun(json), 'work')).toBe(3);
+  });
+
+  /** Starts `tlob run … <script>`; resolves once the program did 5 calls, with its pid. */
+  async function startForever(json: string, script = 'forever.mjs') {
+    const child = startTlob(['run', '-p', WORK_ESM, '--json', json, script]);
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const pid = await new Promise<number>((resolve) =>
+      child.stdout.on('data', (d) => {
+        const match = /ready (\d+)/.exec(String(d));
+        if (match) resolve(Number(match[1]));
+      }),
+    );
+    const exit = new Promise<[number | null, string | null]>((resolve) =>
+      child.on('exit', (c, s) => resolve([c, s])),
+    );
+    return { child, pid, exit, stderr: () => stderr };
+  }
+
+  it('dies by the signal the program died by, after writing its data', async () => {
+    const json = join(scratch(), 'run.json');
+    const run = await startForever(json);
+    process.kill(run.pid, 'SIGTERM'); // the program only, not tlob
+    expect(await run.exit).toEqual([null, 'SIGTERM']);
+    expect(countOf(readRun(json), 'work')).toBeGreaterThanOrEqual(5);
+  });
+
+  it('writes the outputs when interrupted with SIGINT', async () => {
+    const json = join(scratch(), 'run.json');
+    const run = await startForever(json);
+    run.child.kill('SIGINT'); // tlob, which hands it to the program
+    expect(await run.exit).toEqual([null, 'SIGINT']);
+    expect(countOf(readRun(json), 'work')).toBeGreaterThanOrEqual(5);
+    expect(run.stderr()).toMatch(/^work +\d+ +\d+ /m);
+  });
+
+  it('leaves SIGINT to a program that handles it, and still writes the data when it exits', async () => {
+    const json = join(scratch(), 'run.json');
+    const run = await startForever(json, 'graceful.mjs');
+    let stdout = '';
+    run.child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    run.child.kill('SIGINT');
+    expect(await run.exit).toEqual([0, null]);
+    expect(stdout).toContain('shut down gracefully');
+    expect(countOf(readRun(json), 'work')).toBeGreaterThanOrEqual(5);
+  });
+
+  it('rejects a bad flag, a bad spec and a missing script with exit 2 and a clear message', () => {
+    const flag = runTlob(['run', '--bogus', 'app.mjs']);
+    expect(flag.status).toBe(2);
+    expect(flag.stderr).toMatch(/^tlob run: Unknown option '--bogus'/m);
+    expect(flag.stderr).toContain('Run `tlob run --help` for usage.');
+
+    const spec = runTlob(['run', '-p', 'p ./lib.mjs:work threshold=fast', 'app.mjs']);
+    expect(spec.status).toBe(2);
+    expect(spec.stderr).toMatch(
+      /^tlob run: probe: invalid probe spec "p \.\/lib\.mjs:work threshold=fast" at column \d+: expected/m,
+    );
+
+    const missing = runTlob(['run', 'nope.mjs']);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/^tlob run: cannot find the script "nope\.mjs"/m);
+
+    const none = runTlob(['run', '-p', WORK_ESM]);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/^tlob run: expected a script or node arguments to run, got none/m);
+
+    const reactor = runTlob(['run', '-r', 'explode', 'app.mjs']);
+    expect(reactor.status).toBe(2);
+    expect(reactor.stderr).toMatch(/^tlob run: reactor: expected `reactor` to be one of/m);
+  });
+
+  it('runs the node binary given by path, with its own options', () => {
+    const dir = scratch();
+    const json = join(dir, 'run.json');
+    const node = join(dir, 'node'); // another path to a node than the one tlob runs on
+    symlinkSync(nodeBinary(), node);
+    const out = runTlob(
+      ['run', '-q', '-p', WORK_ESM, '--json', json, '--', node, '--no-warnings', 'app.mjs'],
+      {
+        env: { WORK: '2' },
+      },
+    );
+    expect(out.status, out.stderr).toBe(0);
+    expect(countOf(readRun(json), 'work')).toBe(2);
+  });
+
+  it('leaves the options after the script to the program', () => {
+    const out = runTlob(['run', '-q', 'app.mjs', '--bogus', '-p'], { env: { WORK: '1' } });
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stdout).toContain('esm app did 1 calls');
+  });
+});

@@ -1,0 +1,95 @@
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { root, runTlob, scratch } from '../cli/run-tlob.js';
+import { CHROMIUM, launchChromium, openReport } from './chromium.js';
+
+// The report as users see it: written by `tlob run --report` for a known run, opened from
+// file:// in a real headless Chromium (Debian's, installed by .ci/run; missing, this fails).
+
+/** The little of the DOM these checks use (the project's TypeScript has no DOM library). */
+interface Cells {
+  children: ArrayLike<{ textContent: string | null }>;
+}
+interface Canvas {
+  width: number;
+  height: number;
+  getContext(
+    kind: '2d',
+  ): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
+}
+
+let chromium: Awaited<ReturnType<typeof launchChromium>>;
+let report: string;
+
+beforeAll(async () => {
+  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
+  chromium = await launchChromium();
+  report = join(scratch(), 'report.html');
+  const out = runTlob(
+    [
+      'run',
+      '-q',
+      '-p',
+      'p ./lib.mjs:work threshold=20ms name=work',
+      '-p',
+      'p ./lib.mjs:tick threshold=10ms name=tick',
+      '--report',
+      report,
+      'app.mjs',
+    ],
+    { env: { WORK: '12', SLOW: '2', TICKS: '25' } },
+  );
+  expect(out.status, out.stderr).toBe(0);
+});
+
+afterAll(async () => {
+  await chromium?.close();
+});
+
+describe('HTML report in Chromium', () => {
+  it('loads from file:// with no console error and no network request, and draws the run', async () => {
+    const opened = await openReport(chromium.browser, report);
+    const { page } = opened;
+    expect(opened.consoleErrors).toEqual([]);
+    expect(opened.requests).toEqual([]);
+
+    // the per-name table: the rows and counts of the run
+    const rows = await page.$$eval('#names tr', (trs) =>
+      trs.map((tr) => Array.from((tr as unknown as Cells).children, (td) => (td.textContent ?? '').trim())),
+    );
+    expect(rows[0]?.slice(0, 4)).toEqual(['name', 'count', 'violations', 'budget']);
+    expect(rows[0]).toContain('sleeping p99');
+    const byName = new Map(rows.slice(1).map((r) => [r[0], r]));
+    expect(byName.get('work')?.slice(1, 4)).toEqual(['14', expect.stringMatching(/^\d+$/), '20.0ms']);
+    expect(Number(byName.get('work')?.[2])).toBeGreaterThanOrEqual(2);
+    expect(byName.get('tick')?.slice(1, 4)).toEqual(['25', '0', '10.0ms']);
+
+    // a share bar and a histogram (with the budget line) per name; the violations listed
+    expect(await page.locator('#shares .share').count()).toBe(2);
+    expect(await page.locator('#histograms svg line').count()).toBe(2);
+    expect(await page.locator('#violations tr').count()).toBeGreaterThanOrEqual(3);
+
+    // the timeline draws every window: coloured pixels on the canvas
+    expect(await page.getAttribute('body', 'data-rendered')).toBe('39');
+    const painted = await page.$eval('#timeline', (c) => {
+      const canvas = c as unknown as Canvas;
+      const data = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data ?? [];
+      let n = 0;
+      for (let i = 3; i < data.length; i += 4) if ((data[i] as number) > 0) n++;
+      return n;
+    });
+    expect(painted).toBeGreaterThan(2000);
+
+    // zooming redraws without an error
+    await page.mouse.move(400, (await page.locator('#timeline').boundingBox())?.y ?? 0);
+    await page.mouse.wheel(0, -300);
+    expect(opened.consoleErrors).toEqual([]);
+
+    mkdirSync(join(root, '.tmp'), { recursive: true });
+    const shot = join(root, '.tmp/report-test.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    expect(statSync(shot).size).toBeGreaterThan(10_000);
+    await page.close();
+  });
+});
