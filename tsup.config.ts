@@ -17,8 +17,30 @@ const registerSharesIndex = {
   },
 };
 
+/**
+ * The `tlob/bench` entries (the harness, its command and its adapters) import the core as
+ * `../index.js`; in the build that import stays external and points at the same format's index, so
+ * that a bench measures with the application's one copy of tlob.
+ */
+const benchSharesIndex = {
+  name: 'bench-shares-index',
+  setup(build: { initialOptions: { format?: string }; onResolve: Function }) {
+    const cjs = build.initialOptions.format === 'cjs';
+    build.onResolve({ filter: /^\.\.\/index\.js$/ }, (args: { importer: string }) =>
+      args.importer.includes('/src/bench/')
+        ? { path: cjs ? './index.cjs' : './index.js', external: true }
+        : undefined,
+    );
+  },
+};
+
 export default defineConfig({
-  entry: { index: 'src/index.ts', register: 'src/register.ts' },
+  entry: {
+    index: 'src/index.ts',
+    register: 'src/register.ts',
+    bench: 'src/bench/index.ts',
+    'bench-cli': 'src/bench/bin.ts',
+  },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
@@ -26,5 +48,5 @@ export default defineConfig({
   target: 'node22',
   platform: 'node',
   splitting: false,
-  esbuildPlugins: [registerSharesIndex],
+  esbuildPlugins: [registerSharesIndex, benchSharesIndex],
 });
