@@ -40,6 +40,8 @@ export default defineConfig({
     register: 'src/register.ts',
     bench: 'src/bench/index.ts',
     'bench-cli': 'src/bench/bin.ts',
+    tinybench: 'src/bench/tinybench.ts',
+    vitest: 'src/bench/vitest-provider.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
