@@ -21,6 +21,7 @@ const suites = [
   { name: 'sync-call', title: 'Synchronous call' },
   { name: 'await-cost', title: 'Cost per await' },
   { name: 'http', title: 'HTTP server throughput' },
+  { name: 'harness', title: 'Benchmark harness against tinybench' },
 ];
 
 function nodeBinary() {

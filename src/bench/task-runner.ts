@@ -147,7 +147,7 @@ export async function runTask(
     warnings.push({
       code: 'gc',
       message:
-        `${gcSeen.count} garbage collections (${(gcSeen.durationNs / 1e6).toFixed(2)}ms) ran during the ` +
+        `${gcSeen.count} garbage collection${gcSeen.count === 1 ? '' : 's'} (${(gcSeen.durationNs / 1e6).toFixed(2)}ms) ran during the ` +
         'measurement; they count as running in the samples they hit: allocate in beforeEach, or compare runs with the same heap',
     });
   }
