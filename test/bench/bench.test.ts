@@ -225,6 +225,40 @@ describe('Bench: running a function', () => {
   });
 });
 
+/** What `block` writes to stderr (kept from the terminal meanwhile). */
+async function stderrOf(block: () => Promise<unknown>): Promise<string[]> {
+  const writes: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string) => {
+    writes.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    await block();
+  } finally {
+    process.stderr.write = write;
+  }
+  return writes;
+}
+
+describe('Bench: the progress line', () => {
+  it('redraws one line on stderr while a long task runs, and clears it at the end', async () => {
+    const writes = await stderrOf(() =>
+      new Bench({ ...fast, time: 600, progress: true }).add('spin', () => spin(1)).run(),
+    );
+    const lines = writes.filter((w) => w.includes('tlob bench: spin (run)'));
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(lines[0]?.startsWith('\r\x1b[2K')).toBe(true);
+    expect(lines[0]?.slice(5)).toMatch(/^tlob bench: spin \(run\) \d+ samples, mean [\d.]+(us|ms)$/);
+    expect(writes.at(-1)).toBe('\r\x1b[2K');
+  });
+
+  it('draws nothing with progress off (the default when stderr is not a TTY)', async () => {
+    const writes = await stderrOf(() => new Bench({ ...fast, time: 400 }).add('spin', () => spin(1)).run());
+    expect(writes.filter((w) => w.includes('tlob bench'))).toEqual([]);
+  });
+});
+
 describe('Bench: results and errors', () => {
   it('results are plain JSON with the environment and every statistic', async () => {
     const bench = new Bench({ ...fast, time: 20, budget: '1s', name: 'set' }).add('spin', () => spin(0.1));
