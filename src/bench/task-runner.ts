@@ -95,7 +95,7 @@ async function phase(
       await Promise.all(loops);
     }
   } finally {
-    done = true;
+    done = true; // after an error, the other loops stop once their iteration in flight is done
     progress.end();
   }
   return { start, end: performance.now() };

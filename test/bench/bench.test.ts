@@ -187,6 +187,22 @@ describe('Bench: running a function', () => {
     expect(tasks[1]?.error).toContain('async boom');
   });
 
+  it('with concurrency, the first error ends the task once the iterations in flight are done', async () => {
+    let calls = 0;
+    const bench = new Bench({ ...fast, concurrency: 4, warmup: false }).add('flaky', async () => {
+      const call = ++calls;
+      await new Promise((r) => setTimeout(r, 1));
+      if (call === 1) throw new Error('the first call failed');
+    });
+    const [task] = (await bench.run()).tasks;
+    expect(task?.state).toBe('errored');
+    expect(task?.error).toMatch(/the first call failed/);
+    // the other three in flight finished; none started after the failure
+    expect(calls).toBe(4);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(calls).toBe(4);
+  });
+
   it('stops early when the margin of error is small enough (rme)', async () => {
     await retry(3, async () => {
       const bench = new Bench({ ...fast, time: 5000, iterations: 30, rme: 20 }).add('spin', () => spin(0.5));
