@@ -17,9 +17,9 @@ constructs its Benches at top level. Prints a table of every task on stdout.
 options:
   --json FILE                  write the results as JSON (schema ${SCHEMA_VERSION}; '-' for stdout)
   --benchmark-action FILE      write github-action-benchmark's customSmallerIsBetter JSON
-  --compare BASELINE.json      compare with an earlier --json: change per task and state, Welch's t-test
+  --compare BASELINE.json      compare with an earlier --json: change of the median per task and state, Welch's t-test
   --min-change PCT             smallest change called significant by --compare (default 5)
-  --fail-on-regression PCT     exit 1 when a task's elapsed or running mean rose significantly by more than PCT%
+  --fail-on-regression PCT     exit 1 when a task's elapsed or running median rose significantly by more than PCT%
   --max-violation-rate RATE    exit 1 when a task's violation rate is above RATE (0.01 or 1%)
   -h, --help                   show this help
 
@@ -102,14 +102,14 @@ function printComparison(comparison: Comparison): void {
   const rows = comparison.changes.map((c) => ({
     task: c.task,
     state: c.state,
-    baseline: formatNs(c.baselineMeanNs),
-    now: formatNs(c.meanNs),
+    baseline: formatNs(c.baselineNs),
+    now: formatNs(c.nowNs),
     change: `${c.changePct >= 0 ? '+' : ''}${c.changePct.toFixed(1)}%`,
     p: c.p < 0.001 ? c.p.toExponential(1) : c.p.toFixed(3),
     '': c.stars,
     significant: c.significant ? 'yes' : 'no',
   }));
-  process.stdout.write(`\ncompared with the baseline (means):\n${formatTable(rows)}\n`);
+  process.stdout.write(`\ncompared with the baseline (medians):\n${formatTable(rows)}\n`);
   for (const name of comparison.added) process.stdout.write(`${name}: not in the baseline\n`);
   for (const name of comparison.missing) process.stdout.write(`${name}: in the baseline, not run now\n`);
 }
@@ -143,7 +143,7 @@ function gateFailures(
         c.changePct > maxRegressionPct
       ) {
         reasons.push(
-          `${c.task}: ${c.state} mean ${formatNs(c.baselineMeanNs)} -> ${formatNs(c.meanNs)} ` +
+          `${c.task}: ${c.state} p50 ${formatNs(c.baselineNs)} -> ${formatNs(c.nowNs)} ` +
             `(+${c.changePct.toFixed(1)}%, p=${c.p.toPrecision(2)}) is a regression above --fail-on-regression ${maxRegressionPct}%`,
         );
       }

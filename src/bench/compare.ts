@@ -3,22 +3,24 @@ import { taskKey } from './table.js';
 import { type BenchState, STATES } from './task-stats.js';
 import { stars, welchP } from './welch.js';
 
-/** A state whose mean is under this in both runs is not compared (a change of nothing). */
+/** A state whose median is under this in both runs is not compared (a change of nothing). */
 const FLOOR_NS = 1000;
 
 /** The change of one state of one task between a baseline and the current run. */
 export interface StateChange {
   readonly task: string;
   readonly state: BenchState;
-  readonly baselineMeanNs: number;
-  readonly meanNs: number;
-  /** `(mean - baseline) / baseline`, in percent. */
+  /** The baseline's median. */
+  readonly baselineNs: number;
+  /** This run's median. */
+  readonly nowNs: number;
+  /** `(now - baseline) / baseline`, in percent. */
   readonly changePct: number;
-  /** Welch's t-test of the two means, two-sided. */
+  /** Welch's t-test of the two medians (robust standard errors), two-sided. */
   readonly p: number;
   /** `*`, `**` or `***` as in Node core's benchmark comparisons (p < 0.05, 0.01, 0.001). */
   readonly stars: string;
-  /** p < 0.05 and the change is at least `minChangePct` (both means at least 1 µs). */
+  /** p < 0.05 and the change is at least `minChangePct` (both medians at least 1 µs). */
   readonly significant: boolean;
 }
 
@@ -31,16 +33,21 @@ export interface Comparison {
   readonly missing: readonly string[];
 }
 
+/**
+ * A state's median, as the location Welch's test compares, with a spread whose standard error is
+ * the median's: for normal data that is 1.2533 σ/√n, and 1.4826 × MAD estimates σ without letting a
+ * few outliers (a GC pause, the process preempted) swamp it, as they swamp the mean and sd.
+ */
 const summary = (t: TaskResult, state: BenchState) => ({
   n: t.samples,
-  mean: t[state].mean,
-  sd: t[state].sd,
+  mean: t[state].p50,
+  sd: 1.2533 * 1.4826 * t[state].mad,
 });
 
 /**
- * Compares every task present in both runs, state by state: the change of the mean and whether it
- * is significant (Welch's t-test at p < 0.05, and at least `minChangePct` percent, since with
- * thousands of samples the test alone flags shifts too small to matter).
+ * Compares every task present in both runs, state by state: the change of the median and whether
+ * it is significant (Welch's t-test of the medians at p < 0.05, and at least `minChangePct` percent,
+ * since with thousands of samples the test alone flags shifts too small to matter).
  */
 export function compareResults(
   current: BenchResults,
@@ -67,8 +74,8 @@ export function compareResults(
       changes.push({
         task: key,
         state,
-        baselineMeanNs: a.mean,
-        meanNs: b.mean,
+        baselineNs: a.mean,
+        nowNs: b.mean,
         changePct,
         p,
         stars: stars(p),

@@ -10,6 +10,8 @@ export interface StateStats {
   readonly p999: number;
   /** Sample standard deviation. */
   readonly sd: number;
+  /** Median absolute deviation from the median (a spread that outliers barely move). */
+  readonly mad: number;
   /** Standard error of the mean. */
   readonly sem: number;
   /** Margin of error of the mean at 95% confidence (Student's t × sem). */
@@ -60,6 +62,7 @@ const EMPTY: StateStats = Object.freeze({
   p99: 0,
   p999: 0,
   sd: 0,
+  mad: 0,
   sem: 0,
   moe: 0,
   rme: 0,
@@ -82,16 +85,20 @@ export function summarize(values: Float64Array): StateStats {
   const sd = Math.sqrt(variance);
   const sem = sd / Math.sqrt(n);
   const moe = n > 1 ? tCritical95(n - 1) * sem : 0;
+  const p50 = quantile(sorted, 0.5);
+  const deviations = new Float64Array(n);
+  for (let i = 0; i < n; i++) deviations[i] = Math.abs((sorted[i] as number) - p50);
   return {
     mean,
     min: sorted[0] as number,
     max: sorted[n - 1] as number,
-    p50: quantile(sorted, 0.5),
+    p50,
     p75: quantile(sorted, 0.75),
     p90: quantile(sorted, 0.9),
     p99: quantile(sorted, 0.99),
     p999: quantile(sorted, 0.999),
     sd,
+    mad: quantile(deviations.sort(), 0.5),
     sem,
     moe,
     rme: mean === 0 ? 0 : (moe / Math.abs(mean)) * 100,

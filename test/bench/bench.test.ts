@@ -303,7 +303,7 @@ describe('Bench: results and errors', () => {
     expect(task.worstViolation).toBeNull();
     for (const state of ['elapsed', 'running', 'waiting', 'sleeping']) {
       expect(Object.keys(task[state]).sort()).toEqual(
-        ['max', 'mean', 'min', 'moe', 'p50', 'p75', 'p90', 'p99', 'p999', 'rme', 'sd', 'sem'].sort(),
+        ['mad', 'max', 'mean', 'min', 'moe', 'p50', 'p75', 'p90', 'p99', 'p999', 'rme', 'sd', 'sem'].sort(),
       );
     }
     expect(task.elapsed.min).toBeLessThanOrEqual(task.elapsed.p50);

@@ -105,7 +105,7 @@ describe('tlob-bench', () => {
       });
       expect(out.status).toBe(1);
       expect(out.stderr).toMatch(
-        /^tlob bench: FAIL cpu › spin: elapsed mean .* is a regression above --fail-on-regression 20%$/m,
+        /^tlob bench: FAIL cpu › spin: elapsed p50 .* is a regression above --fail-on-regression 20%$/m,
       );
     });
     const huge = benchCli(['--compare', baseline, '--fail-on-regression', '500', fixture('spin.bench.mjs')], {

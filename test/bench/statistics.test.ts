@@ -8,6 +8,8 @@ describe('bench statistics', () => {
     expect(s).toMatchObject({ mean: 3, min: 1, max: 5, p50: 3, p75: 4 });
     expect(s.p90).toBeCloseTo(4.6, 10);
     expect(s.sd).toBeCloseTo(Math.sqrt(2.5), 10);
+    expect(s.mad).toBe(1); // |x - 3| = 2, 1, 0, 1, 2
+    expect(summarize(Float64Array.from([1, 1, 1, 1, 100])).mad).toBe(0); // one outlier moves it not at all
     // t(0.975, df 4) = 2.776
     expect(s.moe).toBeCloseTo((2.776 * Math.sqrt(2.5)) / Math.sqrt(5), 10);
     expect(s.rme).toBeCloseTo((s.moe / 3) * 100, 10);
