@@ -52,6 +52,39 @@ export function quantile(sorted: Float64Array, q: number): number {
   return low + ((sorted[hi] as number) - low) * (rank - lo);
 }
 
+/**
+ * The median of `|x - center|` over sorted values, in O(n) without sorting the deviations: left of
+ * `center` they grow leftwards, right of it rightwards, so merging the two runs from `center`
+ * outwards visits them in order (the median interpolates like `quantile`).
+ */
+export function medianDeviation(sorted: Float64Array, center: number): number {
+  const n = sorted.length;
+  if (n === 0) return 0;
+  let right = 0;
+  let lo = n;
+  while (right < lo) {
+    const mid = (right + lo) >>> 1;
+    if ((sorted[mid] as number) < center) right = mid + 1;
+    else lo = mid;
+  }
+  let left = right - 1;
+  const rank = 0.5 * (n - 1);
+  const first = Math.floor(rank);
+  let low = 0;
+  for (let k = 0; k <= Math.min(first + 1, n - 1); k++) {
+    const fromLeft = left >= 0 ? center - (sorted[left] as number) : Number.POSITIVE_INFINITY;
+    const fromRight = right < n ? (sorted[right] as number) - center : Number.POSITIVE_INFINITY;
+    const next = Math.min(fromLeft, fromRight);
+    if (fromLeft <= fromRight) left--;
+    else right++;
+    if (k === first) {
+      low = next;
+      if (first + 1 > n - 1) return low;
+    } else if (k > first) return low + (next - low) * (rank - first);
+  }
+  return low;
+}
+
 const EMPTY: StateStats = Object.freeze({
   mean: 0,
   min: 0,
@@ -86,8 +119,6 @@ export function summarize(values: Float64Array): StateStats {
   const sem = sd / Math.sqrt(n);
   const moe = n > 1 ? tCritical95(n - 1) * sem : 0;
   const p50 = quantile(sorted, 0.5);
-  const deviations = new Float64Array(n);
-  for (let i = 0; i < n; i++) deviations[i] = Math.abs((sorted[i] as number) - p50);
   return {
     mean,
     min: sorted[0] as number,
@@ -98,7 +129,7 @@ export function summarize(values: Float64Array): StateStats {
     p99: quantile(sorted, 0.99),
     p999: quantile(sorted, 0.999),
     sd,
-    mad: quantile(deviations.sort(), 0.5),
+    mad: medianDeviation(sorted, p50),
     sem,
     moe,
     rme: mean === 0 ? 0 : (moe / Math.abs(mean)) * 100,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { quantile, summarize } from '../../src/bench/statistics.js';
+import { medianDeviation, quantile, summarize } from '../../src/bench/statistics.js';
 import { stars, tTestP, welchP } from '../../src/bench/welch.js';
 
 describe('bench statistics', () => {
@@ -15,6 +15,16 @@ describe('bench statistics', () => {
     expect(s.rme).toBeCloseTo((s.moe / 3) * 100, 10);
     expect(summarize(new Float64Array(0)).mean).toBe(0);
     expect(quantile(Float64Array.from([10]), 0.99)).toBe(10);
+  });
+
+  it('the median deviation equals the median of the sorted absolute deviations', () => {
+    for (let trial = 0; trial < 200; trial++) {
+      const n = 1 + Math.floor(Math.random() * 40);
+      const values = Float64Array.from({ length: n }, () => Math.round(Math.random() * 100)).sort();
+      const center = quantile(values, 0.5);
+      const deviations = values.map((v) => Math.abs(v - center)).sort();
+      expect(medianDeviation(values, center)).toBeCloseTo(quantile(deviations, 0.5), 9);
+    }
   });
 
   it("Student's t p-values match the tables", () => {
