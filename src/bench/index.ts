@@ -2,6 +2,7 @@
 
 export { Bench, type BenchOptions, type TaskOptions } from './bench.js';
 export { benchCommand } from './command.js';
+export { type NodeBenchDetail, type NodeBenchSampler, nodeBenchSample } from './node-bench.js';
 export type { BenchEnvironment, BenchResults, BenchWarning, TaskResult } from './results.js';
 export type { StateStats } from './statistics.js';
 export type { BenchTableRow } from './table.js';
