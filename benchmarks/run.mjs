@@ -24,6 +24,7 @@ const suites = [
   { name: 'scale', title: 'Windows in flight at scale' },
   { name: 'watchdog', title: 'Watchdog' },
   { name: 'otel', title: 'Cost per window of tlob/otel' },
+  { name: 'harness', title: 'Benchmark harness against tinybench' },
 ];
 
 function nodeBinary() {

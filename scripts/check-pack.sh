@@ -150,6 +150,39 @@ api_version=$(node -p "require('$root/node_modules/@opentelemetry/api/package.js
 (cd "$app" && npm install --no-audit --no-fund --no-package-lock --loglevel=error "@opentelemetry/api@$api_version")
 otel_check 'none api-loaded' # with it: loaded by otel() only
 
+# --- subpath entries: tlob/bench, tlob/tinybench, tlob/vitest (tinybench is their optional peer) -----------
+echo "npm install tinybench (the optional peer of tlob/vitest) in the scratch app"
+(cd "$app" && npm install --no-audit --no-fund --no-package-lock --loglevel=error 'tinybench@>=6.2.0')
+cat >"$app/entries.mjs" <<'JS'
+import { Bench, benchCommand } from 'tlob/bench';
+import { withTlob } from 'tlob/tinybench';
+import provider, { createProvider } from 'tlob/vitest';
+
+for (const [name, value] of Object.entries({ Bench, benchCommand, withTlob, createProvider })) {
+  if (typeof value !== 'function') throw new Error(`${name} is ${typeof value}`);
+}
+if (typeof provider.run !== 'function') throw new Error('tlob/vitest default export has no run()');
+console.log('ok');
+JS
+cat >"$app/entries.cjs" <<'JS'
+const { Bench, benchCommand } = require('tlob/bench');
+const { withTlob } = require('tlob/tinybench');
+const { createProvider } = require('tlob/vitest');
+
+for (const [name, value] of Object.entries({ Bench, benchCommand, withTlob, createProvider })) {
+  if (typeof value !== 'function') throw new Error(`${name} is ${typeof value}`);
+}
+console.log('ok');
+JS
+for n in "${nodes[@]}"; do
+  (cd "$app" && "$n" entries.mjs >/dev/null && "$n" entries.cjs >/dev/null) ||
+    { echo "check-pack: tlob/bench, tlob/tinybench or tlob/vitest failed to load on node $("$n" -v)" >&2; exit 1; }
+  [ -x "$app/node_modules/.bin/tlob-bench" ] || { echo "check-pack: no tlob-bench bin" >&2; exit 1; }
+  (cd "$app" && PATH="$(dirname "$n"):$PATH" ./node_modules/.bin/tlob-bench --help >/dev/null) ||
+    { echo "check-pack: tlob-bench --help failed on node $("$n" -v)" >&2; exit 1; }
+  echo "node $("$n" -v): tlob/bench, tlob/tinybench, tlob/vitest import and require ok; tlob-bench runs"
+done
+
 # --- types ----------------------------------------------------------------------------------------------
 cat >"$app/types-esm.mts" <<'TS'
 import { parseBudget } from 'tlob';

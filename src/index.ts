@@ -24,6 +24,6 @@ export type { TlobAttachOptions } from './probes/tlob-probe.js';
 export type { ChannelName } from './report/channels.js';
 export type { ViolationRing } from './report/ring.js';
 export type { Distribution, NameStats } from './report/stats.js';
-export type { WatchdogOptions, WatchdogStatus } from './watchdog/watchdog.js';
 export { type TimelineData, type TimelineOptions, timeline } from './report/timeline.js';
 export { type ChromeTrace, type TraceEvent, toChromeTrace } from './report/trace-export.js';
+export type { WatchdogOptions, WatchdogStatus } from './watchdog/watchdog.js';

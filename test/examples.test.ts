@@ -110,6 +110,19 @@ const checks: Record<string, (out: { stdout: string; stderr: string }) => void> 
     expect(stdout).toMatch(/^over budget instants: [1-6]$/m);
     expect(stdout).toMatch(/^wrote .*tlob-timeline-example\.json: open it in https:\/\/ui\.perfetto\.dev$/m);
   },
+  'bench.mjs': ({ stdout }) => {
+    for (const c of [1, 4, 16]) {
+      for (const task of ['cpu', 'io', 'mixed']) {
+        expect(stdout).toMatch(
+          new RegExp(`^concurrency ${c} ${task}: elapsed p50 [\\d.]+ ms = running [\\d.]+ \\+ waiting`, 'm'),
+        );
+      }
+    }
+    // contention shows as waiting: 16 mixed iterations in flight queue behind each other's spins
+    const waiting = (c: number) => msAfter(stdout, `concurrency ${c} mixed:`, 'waiting');
+    expect(waiting(16)).toBeGreaterThan(waiting(1));
+    expect(msAfter(stdout, 'concurrency 16 cpu:', 'running')).toBeGreaterThan(0.9);
+  },
   'model.mjs': ({ stdout }) => {
     expect(stdout).toContain(readFileSync(new URL('../docs/models/tlob.dot', import.meta.url), 'utf8'));
     expect(stdout).toContain('"in_call" -> "in_tx" [ label = "begin;reset(clk)" ];');

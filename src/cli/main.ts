@@ -9,6 +9,7 @@ const commands: Record<string, () => Promise<Command>> = {
   list: async () => (await import('./list-command.js')).listCommand,
   model: async () => (await import('./model-command.js')).modelCommand,
   'check-probes': async () => (await import('./check-probes-command.js')).checkProbesCommand,
+  bench: async () => (await import('./bench-command.js')).benchCommandEntry,
 };
 
 async function help(): Promise<string> {

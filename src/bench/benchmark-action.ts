@@ -1,0 +1,44 @@
+import type { BenchResults } from './results.js';
+import { taskKey } from './table.js';
+import { STATES } from './task-stats.js';
+
+/** One entry of the `customSmallerIsBetter` JSON that github-action-benchmark reads. */
+export interface BenchmarkActionEntry {
+  readonly name: string;
+  readonly unit: string;
+  readonly value: number;
+  readonly range?: string;
+  readonly extra?: string;
+}
+
+const ms = (ns: number): number => Number((ns / 1e6).toPrecision(6));
+
+/**
+ * The results in github-action-benchmark's `customSmallerIsBetter` shape: per task, the mean of
+ * each state in milliseconds (± its margin of error), and the violation rate when a budget was set.
+ */
+export function toBenchmarkAction(results: BenchResults): BenchmarkActionEntry[] {
+  const entries: BenchmarkActionEntry[] = [];
+  for (const task of results.tasks) {
+    const key = taskKey(task);
+    for (const state of STATES) {
+      const s = task[state];
+      entries.push({
+        name: `${key} - ${state}`,
+        unit: 'ms',
+        value: ms(s.mean),
+        range: `± ${s.rme.toFixed(2)}%`,
+        extra: `p50 ${ms(s.p50)} ms, p99 ${ms(s.p99)} ms, ${task.samples} samples, concurrency ${task.concurrency}`,
+      });
+    }
+    if (task.budgetNs !== null) {
+      entries.push({
+        name: `${key} - violation rate`,
+        unit: '%',
+        value: Number((task.violationRate * 100).toPrecision(6)),
+        extra: `${task.violations} of ${task.samples} over ${ms(task.budgetNs)} ms`,
+      });
+    }
+  }
+  return entries;
+}

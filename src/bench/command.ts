@@ -1,0 +1,223 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { formatNs } from '../index.js';
+import { toBenchmarkAction } from './benchmark-action.js';
+import { type Comparison, compareResults } from './compare.js';
+import { BENCH_BRAND, benchRegistry } from './registry.js';
+import { type BenchResults, SCHEMA_VERSION, type TaskResult } from './results.js';
+import { formatTable, tableRows, taskKey } from './table.js';
+
+const USAGE = `usage: tlob bench [options] <files...>
+
+Runs bench files: each default-exports a Bench from 'tlob/bench' (or an array of them), or
+constructs its Benches at top level. Prints a table of every task on stdout.
+
+options:
+  --json FILE                  write the results as JSON (schema ${SCHEMA_VERSION}; '-' for stdout)
+  --benchmark-action FILE      write github-action-benchmark's customSmallerIsBetter JSON
+  --compare BASELINE.json      compare with an earlier --json: change of the median per task and state, Welch's t-test
+  --min-change PCT             smallest change called significant by --compare (default 5)
+  --fail-on-regression PCT     exit 1 when a task's elapsed or running median rose significantly by more than PCT%
+  --max-violation-rate RATE    exit 1 when a task's violation rate is above RATE (0.01 or 1%)
+  -h, --help                   show this help
+
+exit codes: 0 ok, 1 a gate failed or a task errored (the reason on stderr), 2 bad usage or input`;
+
+/** A usage or input problem: printed with the usage hint, exit code 2. */
+class UsageError extends Error {}
+
+interface Brand {
+  [BENCH_BRAND]?: unknown;
+  run?: unknown;
+}
+type RunnableBench = { run(): Promise<BenchResults> };
+const isBench = (value: unknown): value is RunnableBench =>
+  value !== null && typeof value === 'object' && (value as Brand)[BENCH_BRAND] === true;
+
+/** Imports the files and returns the benches they export or construct, in order, each once. */
+async function loadBenches(files: string[]): Promise<RunnableBench[]> {
+  const registry = benchRegistry();
+  const found = new Set<RunnableBench>();
+  for (const file of files) {
+    const before = registry.benches.length;
+    registry.collecting = true;
+    let mod: { default?: unknown };
+    try {
+      mod = await import(pathToFileURL(resolve(file)).href);
+    } finally {
+      registry.collecting = false;
+    }
+    const exported = Array.isArray(mod.default) ? mod.default : [mod.default];
+    const constructed = registry.benches.slice(before);
+    registry.benches.length = before;
+    for (const b of [...exported, ...constructed]) if (isBench(b)) found.add(b);
+  }
+  return [...found];
+}
+
+/** A number of percent, or a rate: `'1%'` or `'0.01'` is 0.01. */
+function parseRate(value: string, option: string): number {
+  const percent = value.endsWith('%');
+  const n = Number(percent ? value.slice(0, -1) : value);
+  if (value === '' || !Number.isFinite(n) || n < 0 || (!percent && n > 1)) {
+    throw new UsageError(`--${option}: expected a rate like 0.01 or 1%, got "${value}"`);
+  }
+  return percent ? n / 100 : n;
+}
+
+function parsePercent(value: string | undefined, option: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value.endsWith('%') ? value.slice(0, -1) : value);
+  if (value === '' || !Number.isFinite(n) || n < 0) {
+    throw new UsageError(`--${option}: expected a percentage like 10, got "${value}"`);
+  }
+  return n;
+}
+
+function readBaseline(file: string): BenchResults {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`--compare: cannot read ${file}: ${(error as Error).message}`);
+  }
+  const version = (data as { schemaVersion?: unknown } | null)?.schemaVersion;
+  if (version !== SCHEMA_VERSION || !Array.isArray((data as BenchResults).tasks)) {
+    throw new UsageError(
+      `--compare: expected results of schema ${SCHEMA_VERSION} (from --json) in ${file}, got schema ${String(version)}`,
+    );
+  }
+  return data as BenchResults;
+}
+
+function writeJson(file: string, data: unknown): void {
+  const text = `${JSON.stringify(data, null, 2)}\n`;
+  if (file === '-') process.stdout.write(text);
+  else writeFileSync(file, text);
+}
+
+function printComparison(comparison: Comparison): void {
+  const rows = comparison.changes.map((c) => ({
+    task: c.task,
+    state: c.state,
+    baseline: formatNs(c.baselineNs),
+    now: formatNs(c.nowNs),
+    change: `${c.changePct >= 0 ? '+' : ''}${c.changePct.toFixed(1)}%`,
+    p: c.p < 0.001 ? c.p.toExponential(1) : c.p.toFixed(3),
+    '': c.stars,
+    significant: c.significant ? 'yes' : 'no',
+  }));
+  process.stdout.write(`\ncompared with the baseline (medians):\n${formatTable(rows)}\n`);
+  for (const name of comparison.added) process.stdout.write(`${name}: not in the baseline\n`);
+  for (const name of comparison.missing) process.stdout.write(`${name}: in the baseline, not run now\n`);
+}
+
+/** The reasons the gates fail, one line each (none: every gate passed). */
+function gateFailures(
+  tasks: readonly TaskResult[],
+  comparison: Comparison | undefined,
+  maxViolationRate: number | undefined,
+  maxRegressionPct: number | undefined,
+): string[] {
+  const reasons: string[] = [];
+  for (const t of tasks) {
+    if (t.state === 'errored') reasons.push(`${taskKey(t)}: errored: ${t.error?.split('\n')[0]}`);
+  }
+  if (maxViolationRate !== undefined) {
+    for (const t of tasks) {
+      if (t.violationRate > maxViolationRate) {
+        reasons.push(
+          `${taskKey(t)}: violation rate ${(t.violationRate * 100).toFixed(2)}% (${t.violations} of ${t.samples} ` +
+            `over ${formatNs(t.budgetNs ?? 0)}) is above --max-violation-rate ${(maxViolationRate * 100).toFixed(2)}%`,
+        );
+      }
+    }
+  }
+  if (maxRegressionPct !== undefined && comparison !== undefined) {
+    for (const c of comparison.changes) {
+      if (
+        (c.state === 'elapsed' || c.state === 'running') &&
+        c.significant &&
+        c.changePct > maxRegressionPct
+      ) {
+        reasons.push(
+          `${c.task}: ${c.state} p50 ${formatNs(c.baselineNs)} -> ${formatNs(c.nowNs)} ` +
+            `(+${c.changePct.toFixed(1)}%, p=${c.p.toPrecision(2)}) is a regression above --fail-on-regression ${maxRegressionPct}%`,
+        );
+      }
+    }
+  }
+  return reasons;
+}
+
+/**
+ * The `tlob bench` command: runs bench files, prints a table, writes JSON, compares with a
+ * baseline and applies the CI gates. Resolves to the exit code (0 ok, 1 a gate failed, 2 usage).
+ */
+export async function benchCommand(argv: string[]): Promise<number> {
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: 'string' },
+        'benchmark-action': { type: 'string' },
+        compare: { type: 'string' },
+        'min-change': { type: 'string' },
+        'fail-on-regression': { type: 'string' },
+        'max-violation-rate': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    if (positionals.length === 0) throw new UsageError('expected bench files, got none');
+    const maxViolationRate =
+      values['max-violation-rate'] === undefined
+        ? undefined
+        : parseRate(values['max-violation-rate'], 'max-violation-rate');
+    const maxRegression = values['fail-on-regression'];
+    if (maxRegression !== undefined && values.compare === undefined) {
+      throw new UsageError('--fail-on-regression: expected --compare BASELINE.json beside it');
+    }
+    const maxRegressionPct =
+      maxRegression === undefined ? undefined : parsePercent(maxRegression, 'fail-on-regression', 0);
+    const minChange = parsePercent(values['min-change'], 'min-change', 5);
+    const baseline = values.compare === undefined ? undefined : readBaseline(values.compare);
+
+    const benches = await loadBenches(positionals);
+    if (benches.length === 0) {
+      throw new UsageError(
+        `expected ${positionals.join(', ')} to default-export a Bench from 'tlob/bench' (or an array of them), or to construct one, got none`,
+      );
+    }
+    let results: BenchResults | undefined;
+    const tasks: TaskResult[] = [];
+    for (const bench of benches) {
+      results = await bench.run();
+      tasks.push(...results.tasks);
+    }
+    const all: BenchResults = { ...(results as BenchResults), tasks };
+    process.stdout.write(`${formatTable(tableRows(tasks))}\n`);
+    for (const t of tasks)
+      for (const w of t.warnings) process.stderr.write(`tlob bench: ${taskKey(t)}: ${w.message}\n`);
+    if (values.json !== undefined) writeJson(values.json, all);
+    if (values['benchmark-action'] !== undefined)
+      writeJson(values['benchmark-action'], toBenchmarkAction(all));
+    const comparison = baseline === undefined ? undefined : compareResults(all, baseline, minChange);
+    if (comparison !== undefined) printComparison(comparison);
+    const failures = gateFailures(tasks, comparison, maxViolationRate, maxRegressionPct);
+    for (const reason of failures) process.stderr.write(`tlob bench: FAIL ${reason}\n`);
+    return failures.length === 0 ? 0 : 1;
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`tlob bench: ${(error as Error).message}\n(tlob bench --help for usage)\n`);
+      return 2;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,20 @@
+/** What the `tlob-bench` command collects: every `Bench` constructed while it loads bench files. */
+export interface BenchRegistry {
+  collecting: boolean;
+  readonly benches: unknown[];
+}
+
+const KEY = Symbol.for('tlob.bench.registry');
+
+/**
+ * The registry, on `globalThis` so that the command and the bench files share it even when they
+ * load different copies of `tlob/bench` (the command's bundle and the package's entry).
+ */
+export function benchRegistry(): BenchRegistry {
+  const holder = globalThis as { [KEY]?: BenchRegistry };
+  holder[KEY] ??= { collecting: false, benches: [] };
+  return holder[KEY];
+}
+
+/** Marks an object as a `Bench` across copies of the package. */
+export const BENCH_BRAND = Symbol.for('tlob.bench');

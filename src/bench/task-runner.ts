@@ -1,0 +1,166 @@
+import { tlob } from '../index.js';
+import type { GcWatch } from './gc-watch.js';
+import { isThenable, MEASURE_BUDGET } from './measure-window.js';
+import type { Progress } from './progress.js';
+import type { BenchWarning, TaskResult } from './results.js';
+import { SampleLog } from './sample-log.js';
+import { relativeMoe } from './statistics.js';
+import { summarizeLog } from './task-stats.js';
+
+/** A hook around a task's iterations; may return a promise, which is then awaited. */
+export type BenchHook = () => unknown;
+
+/** A task as the runner sees it: the function, its hooks and the resolved options. */
+export interface RunnableTask {
+  readonly name: string;
+  readonly fn: () => unknown;
+  readonly budgetNs: number | null;
+  readonly beforeAll?: BenchHook;
+  readonly beforeEach?: BenchHook;
+  readonly afterEach?: BenchHook;
+  readonly afterAll?: BenchHook;
+}
+
+/** The resolved run options (times in milliseconds). */
+export interface RunLimits {
+  readonly time: number;
+  readonly iterations: number;
+  readonly warmup: boolean;
+  readonly warmupTime: number;
+  readonly warmupIterations: number;
+  readonly concurrency: number;
+  /** Stop early once the relative margin of error of elapsed is at most this (percent); 0: never. */
+  readonly rme: number;
+  readonly signal: AbortSignal | undefined;
+}
+
+/** Median elapsed below this many clock steps draws a `clock-resolution` warning. */
+const RESOLUTION_FACTOR = 100;
+
+/** Calls a hook and waits for it only when it returned a promise. */
+async function callHook(hook: BenchHook | undefined): Promise<void> {
+  if (hook === undefined) return;
+  const out = hook();
+  if (isThenable(out)) await out;
+}
+
+/**
+ * One phase (warm-up or measurement) of a task: `concurrency` loops that each run an iteration in
+ * a `tlob.run` window until the phase has both its minimum iterations and its time (or, when
+ * `rme` is set, a small enough margin of error). A synchronous function is called synchronously,
+ * iteration after iteration; only promises are awaited.
+ */
+async function phase(
+  task: RunnableTask,
+  log: SampleLog,
+  limits: RunLimits,
+  timeMs: number,
+  minIterations: number,
+  rme: number,
+  progress: Progress,
+  label: string,
+): Promise<{ start: number; end: number }> {
+  const { fn, beforeEach, afterEach, name } = task;
+  const signal = limits.signal;
+  const options = { budget: MEASURE_BUDGET, onStop: log.record };
+  const start = performance.now();
+  const deadline = start + timeMs;
+  let done = false;
+  progress.begin(start);
+  const loop = async (): Promise<void> => {
+    while (!done) {
+      if (beforeEach !== undefined) {
+        const before = beforeEach();
+        if (isThenable(before)) await before;
+      }
+      const out = tlob.run(name, options, fn);
+      if (isThenable(out)) await out;
+      if (afterEach !== undefined) {
+        const after = afterEach();
+        if (isThenable(after)) await after;
+      }
+      const now = performance.now();
+      if (now >= progress.next) progress.draw(now, name, label, log.count, log.mean);
+      if (signal?.aborted) done = true;
+      else if (log.count >= minIterations) {
+        done = now >= deadline || (rme > 0 && relativeMoe(log.count, log.mean, log.variance) <= rme);
+      }
+    }
+  };
+  try {
+    if (limits.concurrency === 1) await loop();
+    else {
+      const loops: Promise<void>[] = [];
+      for (let i = 0; i < limits.concurrency; i++) loops.push(loop());
+      await Promise.all(loops);
+    }
+  } finally {
+    done = true; // after an error, the other loops stop once their iteration in flight is done
+    progress.end();
+  }
+  return { start, end: performance.now() };
+}
+
+/** Runs a task (warm-up, then measurement) and returns its result; a throwing function ends it as `errored`. */
+export async function runTask(
+  bench: string,
+  task: RunnableTask,
+  limits: RunLimits,
+  clockResolutionNs: number,
+  gc: GcWatch,
+  progress: Progress,
+): Promise<TaskResult> {
+  const log = new SampleLog();
+  let state: TaskResult['state'] = 'completed';
+  let error: string | undefined;
+  let span = { start: 0, end: 0 };
+  try {
+    await callHook(task.beforeAll);
+    try {
+      if (limits.warmup) {
+        await phase(task, log, limits, limits.warmupTime, limits.warmupIterations, 0, progress, 'warm-up');
+        log.reset();
+      }
+      span = await phase(task, log, limits, limits.time, limits.iterations, limits.rme, progress, 'run');
+    } finally {
+      await callHook(task.afterAll);
+    }
+    if (limits.signal?.aborted) state = 'aborted';
+  } catch (thrown) {
+    state = 'errored';
+    error = thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown);
+  }
+  const stats = summarizeLog(log, task.budgetNs);
+  const wallNs = Math.round((span.end - span.start) * 1e6);
+  const gcSeen = await gc.countBetween(span.start, span.end);
+  const warnings: BenchWarning[] = [];
+  if (stats.samples > 0 && stats.elapsed.p50 < RESOLUTION_FACTOR * clockResolutionNs) {
+    warnings.push({
+      code: 'clock-resolution',
+      message:
+        `median elapsed ${Math.round(stats.elapsed.p50)}ns is under ${RESOLUTION_FACTOR} steps of the clock ` +
+        `(${clockResolutionNs}ns): the clock and the window's own cost dominate each sample; batch the ` +
+        'function (call it k times per iteration and divide the times by k)',
+    });
+  }
+  if (gcSeen.count > 0) {
+    warnings.push({
+      code: 'gc',
+      message:
+        `${gcSeen.count} garbage collection${gcSeen.count === 1 ? '' : 's'} (${(gcSeen.durationNs / 1e6).toFixed(2)}ms) ran during the ` +
+        'measurement; they count as running in the samples they hit: allocate in beforeEach, or compare runs with the same heap',
+    });
+  }
+  return {
+    bench,
+    name: task.name,
+    state,
+    ...(error === undefined ? {} : { error }),
+    concurrency: limits.concurrency,
+    wallNs,
+    throughput: { opsPerSecond: wallNs > 0 ? (stats.samples * 1e9) / wallNs : 0 },
+    gc: gcSeen,
+    warnings,
+    ...stats,
+  };
+}

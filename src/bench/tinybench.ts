@@ -1,0 +1,107 @@
+// `tlob/tinybench`: tlob's per-state statistics and budget checks for the tasks of a tinybench `Bench`.
+import type { Fn, FnOptions, Task, Bench as Tinybench } from 'tinybench';
+import { describeValue } from '../errors.js';
+import { type Duration, parseBudget, TlobTypeError, tlob, type WindowResult } from '../index.js';
+import { isThenable, MEASURE_BUDGET } from './measure-window.js';
+import { SampleLog } from './sample-log.js';
+import { summarizeLog, type TlobTaskStats } from './task-stats.js';
+
+/** Options of `withTlob(bench, options)`. */
+export interface WithTlobOptions {
+  /** Budget every iteration is checked against. @default undefined (no violations counted) */
+  budget?: Duration;
+  /**
+   * What tinybench records as each sample: `'wall'` its own clock (the default), `'running'` the
+   * window's running time (`overriddenDuration`), with the window's elapsed time as the iteration's
+   * cost (`overriddenIterationCost`) so that tinybench's `time` budget stays a wall-clock budget.
+   * @default 'wall'
+   */
+  mode?: 'wall' | 'running';
+}
+
+/** A tinybench task that `withTlob` wrapped: `task.tlob` holds tlob's statistics of its measured iterations. */
+export type TlobTask = Task & { readonly tlob: TlobTaskStats };
+
+const asSample = (r: WindowResult) => ({
+  overriddenDuration: r.runningNs / 1e6,
+  overriddenIterationCost: r.elapsedNs / 1e6,
+});
+
+/** The iteration function that runs `fn` in a window and records it in `log`. */
+function measured(name: string, fn: Fn, log: SampleLog, mode: 'wall' | 'running'): Fn {
+  const options = { budget: MEASURE_BUDGET, onStop: log.record };
+  if (mode === 'wall') return () => tlob.run(name, options, fn);
+  return () => {
+    let result: WindowResult | undefined;
+    const out = tlob.run(
+      name,
+      {
+        budget: MEASURE_BUDGET,
+        onStop: (r) => {
+          log.record(r);
+          result = r;
+        },
+      },
+      fn,
+    );
+    if (isThenable(out)) return out.then(() => asSample(result as WindowResult));
+    return asSample(result as WindowResult);
+  };
+}
+
+/**
+ * Makes every task added to `bench` from now on run each iteration in a tlob window: the task then
+ * carries `task.tlob` (per-state statistics, violations) for its measured iterations (warm-up and
+ * tinybench's async detection call excluded). Call it before `bench.add`.
+ * @example
+ * const bench = withTlob(new Bench({ time: 500 }), { budget: '2ms' });
+ * bench.add('parse', () => JSON.parse(text));
+ * await bench.run();
+ * console.log((bench.getTask('parse') as TlobTask).tlob.running.p99);
+ */
+export function withTlob<B extends Tinybench>(bench: B, options: WithTlobOptions = {}): B {
+  if (bench === null || typeof bench !== 'object' || typeof bench.add !== 'function') {
+    throw new TlobTypeError(
+      'ERR_TLOB_INVALID_ARG',
+      `withTlob: expected a tinybench Bench, got ${describeValue(bench)}`,
+    );
+  }
+  if (bench.tasks.length > 0) {
+    throw new TlobTypeError(
+      'ERR_TLOB_INVALID_ARG',
+      `withTlob: expected a Bench without tasks (call withTlob before add), got one with ${bench.tasks.length}`,
+    );
+  }
+  const mode = options.mode ?? 'wall';
+  if (mode !== 'wall' && mode !== 'running') {
+    throw new TlobTypeError(
+      'ERR_TLOB_INVALID_ARG',
+      `withTlob: expected \`mode\` 'wall' or 'running', got ${describeValue(mode)}`,
+    );
+  }
+  const budgetNs = options.budget === undefined ? null : parseBudget(options.budget, 'withTlob');
+  const add = bench.add;
+  Object.defineProperty(bench, 'add', {
+    configurable: true,
+    writable: true,
+    value(name: string, fn: Fn, fnOpts: FnOptions = {}): B {
+      const log = new SampleLog();
+      const beforeAll = fnOpts.beforeAll;
+      const isAsync = fnOpts.async ?? fn.constructor.name === 'AsyncFunction';
+      add.call(bench, name, measured(name, fn, log, mode), {
+        ...fnOpts,
+        ...(isAsync ? { async: true } : {}),
+        beforeAll(this: Task, phase) {
+          if (phase !== 'warmup') log.reset();
+          return beforeAll?.call(this, phase);
+        },
+      });
+      const task = bench.getTask(name);
+      if (task !== undefined) {
+        Object.defineProperty(task, 'tlob', { configurable: true, get: () => summarizeLog(log, budgetNs) });
+      }
+      return bench;
+    },
+  });
+  return bench;
+}

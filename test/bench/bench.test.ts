@@ -1,0 +1,330 @@
+import { describe, expect, it } from 'vitest';
+import { Bench } from '../../src/bench/index.js';
+import { quantile } from '../../src/bench/statistics.js';
+import { ms, retry, spin } from '../helpers.js';
+
+// Ground truth is measured inside each task: how long the spin really ran, when the timer really
+// fired. Timing scenarios are retried, since the machine is shared.
+
+const median = (values: number[]): number => quantile(Float64Array.from(values).sort(), 0.5);
+const fast = { time: 150, iterations: 20, warmupTime: 20, warmupIterations: 4, progress: false };
+
+describe('Bench: the split of each iteration against ground truth', () => {
+  it('a 2 ms spin reports running p50 ≈ 2 ms and sleeping ≈ 0', async () => {
+    await retry(3, async () => {
+      const spun: number[] = [];
+      const bench = new Bench(fast).add('spin', () => {
+        const t0 = performance.now();
+        spin(2);
+        spun.push(performance.now() - t0);
+      });
+      const [task] = (await bench.run()).tasks;
+      if (task === undefined) throw new Error('no task');
+      const truth = median(spun.slice(-task.samples));
+      expect(task.state).toBe('completed');
+      expect(task.samples).toBeGreaterThanOrEqual(20);
+      expect(Math.abs(ms(task.running.p50) - truth)).toBeLessThan(0.3);
+      expect(Math.abs(ms(task.elapsed.p50) - truth)).toBeLessThan(0.3);
+      expect(ms(task.sleeping.p99)).toBeLessThan(0.2);
+      expect(ms(task.waiting.p99)).toBeLessThan(0.2);
+    });
+  });
+
+  it('a 3 ms timer sleep reports sleeping p50 ≈ 3 ms and running small', async () => {
+    await retry(3, async () => {
+      const slept: number[] = [];
+      const bench = new Bench(fast).add('sleep', async () => {
+        const t0 = performance.now();
+        await new Promise<void>((resolve) =>
+          setTimeout(() => {
+            slept.push(performance.now() - t0);
+            resolve();
+          }, 3),
+        );
+      });
+      const [task] = (await bench.run()).tasks;
+      if (task === undefined) throw new Error('no task');
+      const truth = median(slept.slice(-task.samples));
+      expect(truth).toBeGreaterThanOrEqual(3);
+      // asleep until the timer was due (known to ~1 ms: Node keeps it on libuv's millisecond loop
+      // clock); the callback's lateness after that counts as waiting
+      expect(Math.abs(ms(task.sleeping.p50) - 3)).toBeLessThan(1);
+      expect(ms(task.sleeping.p50 + task.waiting.p50)).toBeGreaterThan(truth - 0.5);
+      expect(Math.abs(ms(task.elapsed.p50) - truth)).toBeLessThan(0.5);
+      expect(ms(task.running.p50)).toBeLessThan(0.3);
+      expect(task.violations).toBe(0);
+      expect(task.budgetNs).toBeNull();
+    });
+  });
+
+  it('a 2 ms budget on the 3 ms sleep flags nearly every iteration, with the worst one recorded', async () => {
+    const bench = new Bench({ ...fast, budget: '2ms' }).add(
+      'sleep',
+      () => new Promise((r) => setTimeout(r, 3)),
+    );
+    const [task] = (await bench.run()).tasks;
+    if (task === undefined) throw new Error('no task');
+    expect(task.budgetNs).toBe(2_000_000);
+    expect(task.violationRate).toBeGreaterThan(0.9);
+    expect(task.violations).toBe(Math.round(task.violationRate * task.samples));
+    const worst = task.worstViolation;
+    expect(worst).not.toBeNull();
+    expect(worst?.elapsedNs).toBe(task.elapsed.max);
+    expect(worst?.overByNs).toBe((worst?.elapsedNs ?? 0) - 2_000_000);
+    // the split of the worst iteration is complete, not cut at the budget
+    const sum = (worst?.runningNs ?? 0) + (worst?.waitingNs ?? 0) + (worst?.sleepingNs ?? 0);
+    expect(Math.abs(sum - (worst?.elapsedNs ?? 0))).toBeLessThan(1000);
+  });
+
+  it('a task budget overrides the bench budget', async () => {
+    const bench = new Bench({ ...fast, time: 20, budget: '1ms' }).add(
+      'sleep',
+      () => new Promise((r) => setTimeout(r, 3)),
+      {
+        budget: '1s',
+      },
+    );
+    const [task] = (await bench.run()).tasks;
+    expect(task?.budgetNs).toBe(1e9);
+    expect(task?.violations).toBe(0);
+  });
+
+  it('concurrency 8 on spin 1 ms + sleep 5 ms shows waiting, and Σ running stays within the wall time', async () => {
+    await retry(3, async () => {
+      const bench = new Bench({ ...fast, concurrency: 8, time: 200, iterations: 40 }).add(
+        'mixed',
+        async () => {
+          spin(1);
+          await new Promise((r) => setTimeout(r, 5));
+        },
+      );
+      const [task] = (await bench.run()).tasks;
+      if (task === undefined) throw new Error('no task');
+      expect(task.concurrency).toBe(8);
+      expect(task.waiting.mean).toBeGreaterThan(0);
+      // 8 in flight and 1 ms of CPU each: an iteration queues behind several others' spins
+      expect(ms(task.waiting.p50)).toBeGreaterThan(0.5);
+      expect(task.running.mean * task.samples).toBeLessThanOrEqual(task.wallNs);
+      expect(ms(task.running.p50)).toBeGreaterThan(0.8);
+      // several iterations in flight at once: more iterations per second than one at a time allows
+      expect(task.throughput.opsPerSecond).toBeGreaterThan(1000 / 6);
+    });
+  });
+});
+
+describe('Bench: running a function', () => {
+  it('calls a synchronous function synchronously: no microtask turn between iterations', async () => {
+    let turns = 0;
+    let calls = 0;
+    let pending = false;
+    const bench = new Bench({ ...fast, time: 10, warmup: false }).add('sync', () => {
+      calls++;
+      if (!pending) {
+        pending = true;
+        queueMicrotask(() => {
+          turns++;
+          pending = false;
+        });
+      }
+    });
+    await bench.run();
+    expect(calls).toBeGreaterThan(100);
+    // the microtask queued by the first call ran only once the whole loop had finished
+    expect(turns).toBe(1);
+  });
+
+  it('discards warm-up iterations and runs the hooks around each iteration, outside its window', async () => {
+    const order: string[] = [];
+    const bench = new Bench({
+      time: 0,
+      iterations: 5,
+      warmupTime: 0,
+      warmupIterations: 3,
+      progress: false,
+    }).add(
+      'hooks',
+      () => {
+        order.push('fn');
+      },
+      {
+        beforeAll: () => {
+          order.push('beforeAll');
+        },
+        beforeEach: async () => {
+          order.push('beforeEach');
+          await new Promise((r) => setTimeout(r, 2));
+        },
+        afterEach: () => {
+          order.push('afterEach');
+        },
+        afterAll: () => {
+          order.push('afterAll');
+        },
+      },
+    );
+    const [task] = (await bench.run()).tasks;
+    expect(task?.samples).toBe(5);
+    expect(order.filter((x) => x === 'fn')).toHaveLength(8);
+    expect(order[0]).toBe('beforeAll');
+    expect(order.slice(1, 4)).toEqual(['beforeEach', 'fn', 'afterEach']);
+    expect(order.at(-1)).toBe('afterAll');
+    // the 2 ms sleep of beforeEach is not in the samples
+    expect(ms(task?.elapsed.max ?? 0)).toBeLessThan(1);
+  });
+
+  it('ends a task whose function throws as errored, with the error, and goes on to the next', async () => {
+    const bench = new Bench({ ...fast, time: 10 })
+      .add('bad', () => {
+        throw new Error('boom');
+      })
+      .add('rejects', async () => {
+        throw new Error('async boom');
+      })
+      .add('good', () => 1);
+    const { tasks } = await bench.run();
+    expect(tasks.map((t) => t.state)).toEqual(['errored', 'errored', 'completed']);
+    expect(tasks[0]?.error).toContain('boom');
+    expect(tasks[1]?.error).toContain('async boom');
+  });
+
+  it('with concurrency, the first error ends the task once the iterations in flight are done', async () => {
+    let calls = 0;
+    const bench = new Bench({ ...fast, concurrency: 4, warmup: false }).add('flaky', async () => {
+      const call = ++calls;
+      await new Promise((r) => setTimeout(r, 1));
+      if (call === 1) throw new Error('the first call failed');
+    });
+    const [task] = (await bench.run()).tasks;
+    expect(task?.state).toBe('errored');
+    expect(task?.error).toMatch(/the first call failed/);
+    // the other three in flight finished; none started after the failure
+    expect(calls).toBe(4);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(calls).toBe(4);
+  });
+
+  it('stops early when the margin of error is small enough (rme)', async () => {
+    await retry(3, async () => {
+      const bench = new Bench({ ...fast, time: 5000, iterations: 30, rme: 20 }).add('spin', () => spin(0.5));
+      const [task] = (await bench.run()).tasks;
+      expect(task?.wallNs).toBeLessThan(2e9);
+      expect(task?.samples).toBeGreaterThanOrEqual(30);
+      expect(task?.elapsed.rme).toBeLessThanOrEqual(20);
+    });
+  });
+
+  it('stops at the abort signal', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const bench = new Bench({ ...fast, time: 10_000, signal: controller.signal })
+      .add('sleep', () => new Promise((r) => setTimeout(r, 1)))
+      .add('never', () => 1);
+    const { tasks } = await bench.run();
+    expect(tasks).toHaveLength(1);
+    expect(tasks[0]?.state).toBe('aborted');
+  });
+
+  it('warns when the clock dominates the samples, and counts GC during the measurement', async () => {
+    let keep: unknown[] = [];
+    const bench = new Bench({ ...fast, time: 100 })
+      .add('tiny', () => 1)
+      .add('alloc', () => {
+        keep = Array.from({ length: 100_000 }, (_, i) => ({ i }));
+      });
+    const [tiny, alloc] = (await bench.run()).tasks;
+    expect(keep.length).toBe(100_000);
+    expect(tiny?.warnings.map((w) => w.code)).toContain('clock-resolution');
+    expect(tiny?.warnings.find((w) => w.code === 'clock-resolution')?.message).toMatch(/batch/);
+    expect(alloc?.gc.count).toBeGreaterThan(0);
+    expect(alloc?.gc.durationNs).toBeGreaterThan(0);
+    expect(alloc?.warnings.map((w) => w.code)).toContain('gc');
+  });
+});
+
+/** What `block` writes to stderr (kept from the terminal meanwhile). */
+async function stderrOf(block: () => Promise<unknown>): Promise<string[]> {
+  const writes: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string) => {
+    writes.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    await block();
+  } finally {
+    process.stderr.write = write;
+  }
+  return writes;
+}
+
+describe('Bench: the progress line', () => {
+  it('redraws one line on stderr while a long task runs, and clears it at the end', async () => {
+    const writes = await stderrOf(() =>
+      new Bench({ ...fast, time: 600, progress: true }).add('spin', () => spin(1)).run(),
+    );
+    const lines = writes.filter((w) => w.includes('tlob bench: spin (run)'));
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(lines[0]?.startsWith('\r\x1b[2K')).toBe(true);
+    expect(lines[0]?.slice(5)).toMatch(/^tlob bench: spin \(run\) \d+ samples, mean [\d.]+(us|ms)$/);
+    expect(writes.at(-1)).toBe('\r\x1b[2K');
+  });
+
+  it('draws nothing with progress off (the default when stderr is not a TTY)', async () => {
+    const writes = await stderrOf(() => new Bench({ ...fast, time: 400 }).add('spin', () => spin(1)).run());
+    expect(writes.filter((w) => w.includes('tlob bench'))).toEqual([]);
+  });
+});
+
+describe('Bench: results and errors', () => {
+  it('results are plain JSON with the environment and every statistic', async () => {
+    const bench = new Bench({ ...fast, time: 20, budget: '1s', name: 'set' }).add('spin', () => spin(0.1));
+    await bench.run();
+    const results = JSON.parse(JSON.stringify(bench.results));
+    expect(results).toMatchObject({ schemaVersion: 1, node: process.version, v8: process.versions.v8 });
+    expect(results.cpu).toEqual({
+      model: expect.any(String),
+      cores: expect.any(Number),
+      speedMHz: expect.any(Number),
+    });
+    expect(results.clockResolutionNs).toBeGreaterThan(0);
+    expect(Date.parse(results.date)).not.toBeNaN();
+    const [task] = results.tasks;
+    expect(task).toMatchObject({
+      bench: 'set',
+      name: 'spin',
+      state: 'completed',
+      concurrency: 1,
+      budgetNs: 1e9,
+    });
+    for (const key of ['samples', 'wallNs', 'violations', 'violationRate'])
+      expect(task[key]).toEqual(expect.any(Number));
+    expect(task.throughput.opsPerSecond).toBeGreaterThan(0);
+    expect(task.gc).toEqual({ count: expect.any(Number), durationNs: expect.any(Number) });
+    expect(task.worstViolation).toBeNull();
+    for (const state of ['elapsed', 'running', 'waiting', 'sleeping']) {
+      expect(Object.keys(task[state]).sort()).toEqual(
+        ['mad', 'max', 'mean', 'min', 'moe', 'p50', 'p75', 'p90', 'p99', 'p999', 'rme', 'sd', 'sem'].sort(),
+      );
+    }
+    expect(task.elapsed.min).toBeLessThanOrEqual(task.elapsed.p50);
+    expect(task.elapsed.p50).toBeLessThanOrEqual(task.elapsed.p99);
+    expect(task.elapsed.p99).toBeLessThanOrEqual(task.elapsed.max);
+    const [row] = bench.table();
+    expect(row).toMatchObject({ task: 'set › spin', violations: expect.stringMatching(/^0 \(0\.0%\)$/) });
+  });
+
+  it('rejects bad options with a stable code and "expected X, got Y"', () => {
+    expect(() => new Bench({ time: -1 })).toThrow(expect.objectContaining({ code: 'ERR_TLOB_INVALID_ARG' }));
+    expect(() => new Bench({ concurrency: 1.5 })).toThrow(
+      /expected `concurrency` to be an integer, got 1.5 \(number\)/,
+    );
+    expect(() => new Bench({ budget: 'fast' })).toThrow(
+      expect.objectContaining({ code: 'ERR_TLOB_INVALID_BUDGET' }),
+    );
+    const bench = new Bench();
+    expect(() => bench.add('x', 42 as never)).toThrow(/expected `fn` function, got 42 \(number\)/);
+    expect(() => bench.add('x', () => 1, { beforeEach: 'no' as never })).toThrow(TypeError);
+    bench.add('x', () => 1);
+    expect(() => bench.add('x', () => 1)).toThrow(/twice/);
+  });
+});

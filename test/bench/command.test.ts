@@ -1,0 +1,170 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { retry } from '../helpers.js';
+
+// The `tlob-bench` command as users run it: the built bin in a child node, on bench files that
+// import 'tlob/bench' (the package resolves itself by name from inside the repository).
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const bin = join(root, 'dist/bench-cli.js');
+const fixture = (name: string) => join(root, 'test/fixtures/bench', name);
+const scratch = mkdtempSync(join(tmpdir(), 'tlob-bench-'));
+
+function benchCli(args: string[], env: Record<string, string> = {}) {
+  const out = spawnSync(process.execPath, [bin, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, ...env, NO_COLOR: '1' },
+    timeout: 60_000,
+  });
+  return { status: out.status, stdout: out.stdout, stderr: out.stderr };
+}
+
+const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
+
+describe('tlob-bench', () => {
+  it('runs default-exported and constructed benches, prints the table and writes the JSON', () => {
+    const json = join(scratch, 'run.json');
+    const out = benchCli(['--json', json, fixture('spin.bench.mjs'), fixture('sleep.bench.mjs')]);
+    expect(out.stderr).not.toContain('FAIL');
+    expect(out.status).toBe(0);
+    expect(out.stdout).toMatch(
+      /^task +samples +ops\/s +elapsed p50 +elapsed p99 +running p50 +waiting p50 +sleeping p50 +rme +violations$/m,
+    );
+    expect(out.stdout).toMatch(/^cpu › spin +\d+ /m);
+    expect(out.stdout).toMatch(/^io › sleep +\d+ .* \d+ \((9\d|100)\.\d%\)$/m);
+    const results = readJson(json);
+    expect(results.schemaVersion).toBe(1);
+    expect(results.tasks.map((t: { bench: string; name: string }) => `${t.bench}/${t.name}`)).toEqual([
+      'cpu/spin',
+      'io/sleep',
+      'fast/noop',
+    ]);
+    const [spin, sleep] = results.tasks;
+    expect(spin.running.p50 / 1e6).toBeGreaterThan(0.9);
+    expect(sleep.sleeping.p50 / 1e6).toBeGreaterThan(2);
+    expect(sleep.violationRate).toBeGreaterThan(0.9);
+    expect(sleep.worstViolation.elapsedNs).toBeGreaterThan(2e6);
+  });
+
+  it('--benchmark-action writes the customSmallerIsBetter shape', () => {
+    const file = join(scratch, 'action.json');
+    const out = benchCli(['--benchmark-action', file, fixture('sleep.bench.mjs')]);
+    expect(out.status).toBe(0);
+    const entries = readJson(file);
+    expect(entries.map((e: { name: string }) => e.name)).toEqual([
+      'io › sleep - elapsed',
+      'io › sleep - running',
+      'io › sleep - waiting',
+      'io › sleep - sleeping',
+      'io › sleep - violation rate',
+      'fast › noop - elapsed',
+      'fast › noop - running',
+      'fast › noop - waiting',
+      'fast › noop - sleeping',
+      'fast › noop - violation rate',
+    ]);
+    for (const e of entries) {
+      expect(e).toMatchObject({
+        name: expect.any(String),
+        unit: expect.stringMatching(/^(ms|%)$/),
+        value: expect.any(Number),
+      });
+    }
+    expect(entries[0].value).toBeGreaterThan(2);
+  });
+
+  it('--compare flags a 2× slowdown as significant and an identical run as not', async () => {
+    const baseline = join(scratch, 'baseline.json');
+    await retry(3, async () => {
+      expect(benchCli(['--json', baseline, fixture('spin.bench.mjs')], { SPIN_MS: '1' }).status).toBe(0);
+      const same = benchCli(['--compare', baseline, fixture('spin.bench.mjs')], { SPIN_MS: '1' });
+      expect(same.status).toBe(0);
+      expect(same.stdout).toMatch(/^cpu › spin +elapsed .* no$/m);
+      expect(same.stdout).toMatch(/^cpu › spin +running .* no$/m);
+    });
+    await retry(3, async () => {
+      expect(benchCli(['--json', baseline, fixture('spin.bench.mjs')], { SPIN_MS: '1' }).status).toBe(0);
+      const slower = benchCli(['--compare', baseline, fixture('spin.bench.mjs')], { SPIN_MS: '2' });
+      expect(slower.status).toBe(0);
+      expect(slower.stdout).toMatch(/^cpu › spin +elapsed +\S+ +\S+ +\+\d+\.\d% +\S+ +\*+ +yes$/m);
+      expect(slower.stdout).toMatch(/^cpu › spin +running .* \*+ +yes$/m);
+    });
+  });
+
+  it('--fail-on-regression fails with exit 1 and the reason on stderr', async () => {
+    const baseline = join(scratch, 'baseline-gate.json');
+    await retry(3, async () => {
+      expect(benchCli(['--json', baseline, fixture('spin.bench.mjs')], { SPIN_MS: '1' }).status).toBe(0);
+      const out = benchCli(['--compare', baseline, '--fail-on-regression', '20', fixture('spin.bench.mjs')], {
+        SPIN_MS: '2',
+      });
+      expect(out.status).toBe(1);
+      expect(out.stderr).toMatch(
+        /^tlob bench: FAIL cpu › spin: elapsed p50 .* is a regression above --fail-on-regression 20%$/m,
+      );
+    });
+    const huge = benchCli(['--compare', baseline, '--fail-on-regression', '500', fixture('spin.bench.mjs')], {
+      SPIN_MS: '2',
+    });
+    expect(huge.status).toBe(0);
+  });
+
+  it('--max-violation-rate fails with exit 1 when a task breaks its budget too often', () => {
+    const out = benchCli(['--max-violation-rate', '10%', fixture('sleep.bench.mjs')]);
+    expect(out.status).toBe(1);
+    expect(out.stderr).toMatch(
+      /^tlob bench: FAIL io › sleep: violation rate \d+\.\d+% \(\d+ of \d+ over 2\.00ms\) is above --max-violation-rate 10\.00%$/m,
+    );
+    expect(out.stderr).not.toMatch(/FAIL fast/);
+    expect(benchCli(['--max-violation-rate', '1', fixture('sleep.bench.mjs')]).status).toBe(0);
+  });
+
+  it('a task that throws fails the run with exit 1', () => {
+    const out = benchCli([fixture('throws.bench.mjs')]);
+    expect(out.status).toBe(1);
+    expect(out.stdout).toMatch(/^broken \(errored\) /m);
+    expect(out.stderr).toContain('tlob bench: FAIL broken: errored: Error: the task broke');
+  });
+
+  it('bad usage or input exits 2 with the reason', () => {
+    const cases: [string[], RegExp][] = [
+      [[], /expected bench files, got none/],
+      [[fixture('empty.bench.mjs')], /expected .*empty\.bench\.mjs to default-export a Bench .*, got none/],
+      [['--fail-on-regression', '10', fixture('spin.bench.mjs')], /--fail-on-regression: expected --compare/],
+      [
+        ['--max-violation-rate', 'lots', fixture('spin.bench.mjs')],
+        /--max-violation-rate: expected a rate like 0.01 or 1%, got "lots"/,
+      ],
+      [['--compare', join(scratch, 'missing.json'), fixture('spin.bench.mjs')], /--compare: cannot read/],
+      [['--bogus', fixture('spin.bench.mjs')], /Unknown option '--bogus'/],
+    ];
+    for (const [args, message] of cases) {
+      const out = benchCli(args);
+      expect(out.status, args.join(' ')).toBe(2);
+      expect(out.stderr).toMatch(message);
+    }
+    expect(benchCli(['--help']).stdout).toMatch(/^usage: tlob bench \[options\] <files\.\.\.>/);
+  });
+});
+
+describe('tlob bench', () => {
+  it('is the same command under the tlob command: table, gates and exit codes', () => {
+    const cli = join(root, 'dist/cli.js');
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [cli, 'bench', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    const ok = run([fixture('spin.bench.mjs')]);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/^cpu › spin +\d+ /m);
+    const gated = run(['--max-violation-rate', '1%', fixture('sleep.bench.mjs')]);
+    expect(gated.status).toBe(1);
+    expect(gated.stderr).toMatch(/violation rate/);
+    const bad = run([]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('expected bench files, got none');
+  });
+});

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { medianDeviation, quantile, summarize } from '../../src/bench/statistics.js';
+import { stars, tTestP, welchP } from '../../src/bench/welch.js';
+
+describe('bench statistics', () => {
+  it('summarizes: mean, extremes, interpolated percentiles, sd and margin of error', () => {
+    const s = summarize(Float64Array.from([5, 1, 4, 2, 3]));
+    expect(s).toMatchObject({ mean: 3, min: 1, max: 5, p50: 3, p75: 4 });
+    expect(s.p90).toBeCloseTo(4.6, 10);
+    expect(s.sd).toBeCloseTo(Math.sqrt(2.5), 10);
+    expect(s.mad).toBe(1); // |x - 3| = 2, 1, 0, 1, 2
+    expect(summarize(Float64Array.from([1, 1, 1, 1, 100])).mad).toBe(0); // one outlier moves it not at all
+    // t(0.975, df 4) = 2.776
+    expect(s.moe).toBeCloseTo((2.776 * Math.sqrt(2.5)) / Math.sqrt(5), 10);
+    expect(s.rme).toBeCloseTo((s.moe / 3) * 100, 10);
+    expect(summarize(new Float64Array(0)).mean).toBe(0);
+    expect(quantile(Float64Array.from([10]), 0.99)).toBe(10);
+  });
+
+  it('the median deviation equals the median of the sorted absolute deviations', () => {
+    for (let trial = 0; trial < 200; trial++) {
+      const n = 1 + Math.floor(Math.random() * 40);
+      const values = Float64Array.from({ length: n }, () => Math.round(Math.random() * 100)).sort();
+      const center = quantile(values, 0.5);
+      const deviations = values.map((v) => Math.abs(v - center)).sort();
+      expect(medianDeviation(values, center)).toBeCloseTo(quantile(deviations, 0.5), 9);
+    }
+  });
+
+  it("Student's t p-values match the tables", () => {
+    expect(tTestP(2.228, 10)).toBeCloseTo(0.05, 3);
+    expect(tTestP(2.0, 10)).toBeCloseTo(0.0734, 3);
+    expect(tTestP(1.96, 1e6)).toBeCloseTo(0.05, 3);
+    expect(tTestP(0, 5)).toBeCloseTo(1, 10);
+  });
+
+  it("Welch's test: identical samples are not different, clearly separated ones are", () => {
+    expect(welchP({ n: 30, mean: 100, sd: 10 }, { n: 30, mean: 100, sd: 10 })).toBeCloseTo(1, 10);
+    expect(welchP({ n: 30, mean: 100, sd: 10 }, { n: 30, mean: 200, sd: 20 })).toBeLessThan(1e-6);
+    // Welch–Satterthwaite: n 10/20, sd 5/15, means 50/60 gives t = -2.70, df ≈ 25.7, p ≈ 0.012
+    expect(welchP({ n: 10, mean: 50, sd: 5 }, { n: 20, mean: 60, sd: 15 })).toBeCloseTo(0.0122, 3);
+    expect(welchP({ n: 1, mean: 1, sd: 0 }, { n: 30, mean: 2, sd: 1 })).toBe(1);
+    expect([stars(0.0005), stars(0.005), stars(0.03), stars(0.2)]).toEqual(['***', '**', '*', '']);
+  });
+});

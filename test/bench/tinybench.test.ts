@@ -1,0 +1,72 @@
+import { Bench } from 'tinybench';
+import { describe, expect, it } from 'vitest';
+import { type TlobTask, withTlob } from '../../src/bench/tinybench.js';
+import { ms, retry, spin } from '../helpers.js';
+
+// The adapter on a real tinybench Bench: each iteration in a tlob window, the task carrying tlob's
+// statistics; in 'running' mode the sample is the running time and the time budget stays wall time.
+
+const options = { time: 100, iterations: 20, warmupTime: 20, warmupIterations: 4 };
+const sleep3 = () => new Promise((resolve) => setTimeout(resolve, 3));
+
+describe('withTlob (tinybench)', () => {
+  it("gives every task tlob's split and budget checks, tinybench's own statistics unchanged", async () => {
+    await retry(3, async () => {
+      const bench = withTlob(new Bench(options), { budget: '2ms' });
+      bench
+        .add('spin', () => spin(1))
+        .add('sleep', async () => {
+          await sleep3();
+        });
+      await bench.run();
+      const spinTask = bench.getTask('spin') as TlobTask;
+      const sleepTask = bench.getTask('sleep') as TlobTask;
+      expect(spinTask.result.state).toBe('completed');
+      const latency = (spinTask.result as { latency: { samplesCount: number; p50: number } }).latency;
+      // measured iterations only: tinybench's sample count, without warm-up or async detection
+      expect(spinTask.tlob.samples).toBe(latency.samplesCount);
+      expect(Math.abs(ms(spinTask.tlob.running.p50) - 1)).toBeLessThan(0.3);
+      expect(Math.abs(ms(spinTask.tlob.elapsed.p50) - latency.p50)).toBeLessThan(0.3);
+      expect(ms(spinTask.tlob.sleeping.p99)).toBeLessThan(0.2);
+      expect(spinTask.tlob.violationRate).toBeLessThan(0.5);
+      expect(Math.abs(ms(sleepTask.tlob.sleeping.p50) - 3)).toBeLessThan(1);
+      expect(sleepTask.tlob.violationRate).toBeGreaterThan(0.9);
+      expect(sleepTask.tlob.worstViolation?.elapsedNs).toBeGreaterThan(2e6);
+    });
+  });
+
+  it("'running' mode: the samples are the running time, the time budget stays wall time", async () => {
+    await retry(3, async () => {
+      const bench = withTlob(new Bench({ ...options, time: 150 }), { mode: 'running' });
+      bench.add('mixed', async () => {
+        spin(0.5);
+        await sleep3();
+      });
+      const t0 = performance.now();
+      await bench.run();
+      const wall = performance.now() - t0;
+      const task = bench.getTask('mixed') as TlobTask;
+      const latency = (task.result as { latency: { p50: number; samplesCount: number } }).latency;
+      expect(Math.abs(latency.p50 - ms(task.tlob.running.p50))).toBeLessThan(0.05);
+      expect(latency.p50).toBeLessThan(1);
+      expect(ms(task.tlob.elapsed.p50)).toBeGreaterThan(3);
+      // the 150 ms budget is spent on whole iterations (~3.5 ms each), not on 0.5 ms samples
+      expect(wall).toBeLessThan(1500);
+      expect(latency.samplesCount).toBeLessThan(100);
+    });
+  });
+
+  it('keeps a synchronous task synchronous and rejects misuse', () => {
+    const bench = withTlob(new Bench(options));
+    bench.add('sync', () => 42);
+    expect(bench.getTask('sync')).toBeDefined();
+    const used = new Bench(options).add('x', () => 1);
+    expect(() => withTlob(used)).toThrow(
+      /expected a Bench without tasks \(call withTlob before add\), got one with 1/,
+    );
+    expect(() => withTlob(new Bench(), { mode: 'cpu' as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_TLOB_INVALID_ARG' }),
+    );
+    expect(() => withTlob({} as never)).toThrow(/expected a tinybench Bench, got an object/);
+  });
+});
