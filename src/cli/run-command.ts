@@ -28,6 +28,9 @@ Options:
   --json FILE          write the run data (stats, violations, timeline) as JSON
   --trace FILE         write the timeline as a Chrome trace (open it in ui.perfetto.dev)
   --report FILE        write the HTML report
+  --otel               export the windows to OpenTelemetry through the program's global
+                       providers (TLOB_OTEL=1; docs/opentelemetry.md)
+  --no-watchdog        do not start the watchdog thread (TLOB_WATCHDOG=0; docs/watchdog.md)
   -q, --quiet          do not print the summary
   -h, --help           show this help
 
@@ -43,6 +46,8 @@ const options = {
   json: { type: 'string' },
   trace: { type: 'string' },
   report: { type: 'string' },
+  otel: { type: 'boolean' },
+  'no-watchdog': { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
 } satisfies Options;
 
@@ -138,6 +143,8 @@ export const runCommand: Command = {
       NODE_OPTIONS: `--import=${preloadUrl()} ${process.env.NODE_OPTIONS ?? ''}`.trim(),
     };
     if (wantsTimeline) env.TLOB_TRACE = '1';
+    if (values.otel) env.TLOB_OTEL = '1';
+    if (values['no-watchdog']) env.TLOB_WATCHDOG = '0';
     const child = spawn(file, childArgs, { stdio: 'inherit', env });
     const relay = (signal: NodeJS.Signals) => {
       child.kill(signal);

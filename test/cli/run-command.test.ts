@@ -199,6 +199,21 @@ describe('tlob run', () => {
     expect(countOf(readRun(json), 'work')).toBe(2);
   });
 
+  it('--otel and --no-watchdog set what the preload reads (TLOB_OTEL=1, TLOB_WATCHDOG=0)', () => {
+    const print = [
+      '--',
+      nodeBinary(),
+      '-e',
+      'console.log(`otel=${process.env.TLOB_OTEL} watchdog=${process.env.TLOB_WATCHDOG}`)',
+    ];
+    const plain = runTlob(['run', '-q', ...print]);
+    expect(plain.status, plain.stderr).toBe(0);
+    expect(plain.stdout).toContain('otel=undefined watchdog=undefined');
+    const flagged = runTlob(['run', '-q', '--otel', '--no-watchdog', ...print]);
+    expect(flagged.status, flagged.stderr).toBe(0);
+    expect(flagged.stdout).toContain('otel=1 watchdog=0');
+  });
+
   it('leaves the options after the script to the program', () => {
     const out = runTlob(['run', '-q', 'app.mjs', '--bogus', '-p'], { env: { WORK: '1' } });
     expect(out.status, out.stderr).toBe(0);
