@@ -21,7 +21,7 @@ import { timerDueNs } from './timer-due.js';
 export const marks = {
   /** When the last continuation of a task ended. */
   lastEndNs: 0,
-  /** When the last top-level continuation of a task started. */
+  /** When the last top-level continuation of a task that is not a promise reaction (a macrotask) started. */
   lastStartNs: 0,
   /** When the loop last left an idle wait, as far as can be told: the start of the current busy period. */
   busyStartNs: 0,

@@ -32,14 +32,17 @@ function before(): void {
   }
   const now = nowNs();
   if (depth === 1) noteTopLevelStart(now);
+  const resource = executionAsyncResource();
   let ready = -1; // when the continuation became runnable: only a sleeping task needs it
   for (let t: typeof task | undefined = task; t !== undefined; t = t.parent) {
     if (!t.live) continue;
-    if (ready < 0 && t.sleeping) ready = readyNs(executionAsyncResource(), now);
+    if (ready < 0 && t.sleeping) ready = readyNs(resource, now);
     t.switchIn(now, ready < 0 ? now : ready);
   }
   if (depth === 1) {
-    marks.lastStartNs = now;
+    // a promise reaction runs in the checkpoint of the macrotask that settled its promise: only
+    // a macrotask's start is a readiness for the reactions after it
+    if (!(resource instanceof Promise)) marks.lastStartNs = now;
     marks.foreignRan = false;
   }
 }

@@ -139,4 +139,30 @@ describe('readiness of continuations that are not timers', () => {
       server.close();
     }
   });
+
+  it('windows queued behind each other in one checkpoint (await of a settled promise, setImmediate) wait, and never run for each other', async () => {
+    for (const yieldOnce of [() => null, () => new Promise((r) => setImmediate(r))]) {
+      await retry(5, async () => {
+        const spun: number[] = [];
+        const results = await Promise.all(
+          [0, 1, 2].map((i) =>
+            measure(`queued-${i}`, async () => {
+              await yieldOnce();
+              const t = performance.now();
+              spin(5);
+              spun[i] = performance.now() - t;
+            }),
+          ),
+        );
+        results.forEach((r, i) => {
+          expect(Math.abs(ms(r.runningNs) - (spun[i] as number))).toBeLessThanOrEqual(1);
+          expect(ms(r.sleepingNs)).toBeLessThanOrEqual(1);
+        });
+        // each waits for the ones queued before it
+        expect(
+          Math.abs(ms((results[2] as WindowResult).waitingNs) - ((spun[0] as number) + (spun[1] as number))),
+        ).toBeLessThanOrEqual(2);
+      });
+    }
+  });
 });
