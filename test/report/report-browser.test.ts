@@ -33,7 +33,7 @@ beforeAll(async () => {
       '-p',
       'p ./lib.mjs:work threshold=20ms name=work',
       '-p',
-      'p ./lib.mjs:tick threshold=10ms name=tick',
+      'p ./lib.mjs:tick threshold=1s name=tick',
       '--report',
       report,
       'app.mjs',
@@ -63,7 +63,7 @@ describe('HTML report in Chromium', () => {
     const byName = new Map(rows.slice(1).map((r) => [r[0], r]));
     expect(byName.get('work')?.slice(1, 4)).toEqual(['14', expect.stringMatching(/^\d+$/), '20.0ms']);
     expect(Number(byName.get('work')?.[2])).toBeGreaterThanOrEqual(2);
-    expect(byName.get('tick')?.slice(1, 4)).toEqual(['25', '0', '10.0ms']);
+    expect(byName.get('tick')?.slice(1, 4)).toEqual(['25', '0', '1.00s']);
 
     // a share bar and a histogram (with the budget line) per name; the violations listed
     expect(await page.locator('#shares .share').count()).toBe(2);
