@@ -204,7 +204,7 @@ describe('tlob run', () => {
       '--',
       nodeBinary(),
       '-e',
-      'console.log(`otel=${process.env.TLOB_OTEL} watchdog=${process.env.TLOB_WATCHDOG}`)',
+      'console.log("otel=" + process.env.TLOB_OTEL + " watchdog=" + process.env.TLOB_WATCHDOG)',
     ];
     const plain = runTlob(['run', '-q', ...print]);
     expect(plain.status, plain.stderr).toBe(0);
