@@ -20,7 +20,7 @@ describe('tlob commands', () => {
     const unknown = runTlob(['mon']);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toBe(
-      'tlob: unknown command "mon" (expected one of run, report, list, model, check-probes)\n',
+      'tlob: unknown command "mon" (expected one of run, report, list, model, check-probes, bench)\n',
     );
     const flag = runTlob(['model', '--svg']);
     expect(flag.status).toBe(2);
