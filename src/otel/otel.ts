@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { tlob, type Violation, type WindowResult, type WindowStart } from '../index.js';
 import { loadApi } from './api.js';
 import { WindowMetrics } from './metrics.js';
@@ -8,7 +9,33 @@ import {
   type OtelOptions,
   optionsFromEnvironment,
 } from './options.js';
-import { WindowSpans } from './spans.js';
+import { globalLoggerProvider, WindowSpans } from './spans.js';
+
+/**
+ * Whether an application registered any global OpenTelemetry provider (meter, tracer or Logs API
+ * logger). The API keeps them on `globalThis` under its major version's key; without them every
+ * instrument and span is the no-op, and exporting windows would only cost.
+ */
+function globalProvidersRegistered(): boolean {
+  const globals = (globalThis as Record<symbol, { metrics?: unknown; trace?: unknown } | undefined>)[
+    API_GLOBALS
+  ];
+  return (
+    globals?.metrics !== undefined || globals?.trace !== undefined || globalLoggerProvider() !== undefined
+  );
+}
+
+/** Where `@opentelemetry/api` 1.x (the peer range) keeps its globals. */
+const API_GLOBALS = Symbol.for('opentelemetry.js.api.1');
+
+/** How often the global providers are looked for while none is registered. */
+const LOOK_FOR_PROVIDERS_MS = 100;
+
+/**
+ * Runs a function in the context this module was loaded in: the timer that looks for providers
+ * must not carry the context of a window that happened to call `otel()`.
+ */
+const inLoadContext = AsyncLocalStorage.snapshot();
 
 /** The running OpenTelemetry export of tlob's windows. */
 export interface OtelExport {
@@ -26,13 +53,19 @@ type Registry = { [ACTIVE]?: OtelExport };
  * Exports tlob's windows to OpenTelemetry: metrics of every finished window and violation, and
  * the result and violations of windows that run inside an active span. It subscribes to
  * `tlob:start`, `tlob:stop` and `tlob:error`; nothing is added to the monitored calls while it is
- * off. A second call replaces the first. Throws `ERR_TLOB_MISSING_PEER` when `@opentelemetry/api`
+ * off. With the global providers and none registered yet (only the no-op API), it subscribes to
+ * nothing until an SDK registers one (looked for every 100 ms), so it costs nothing meanwhile. A second call replaces the first. Throws `ERR_TLOB_MISSING_PEER` when `@opentelemetry/api`
  * is not installed and `ERR_TLOB_INVALID_ARG` for bad options.
  * @example
  * import { otel } from 'tlob/otel';
  * otel({ spans: 'over-budget' }); // global providers
  */
 export function otel(options?: OtelOptions): OtelExport {
+  return startExport(options, false);
+}
+
+/** `otel()`; with `atOnce`, subscribes even while only the no-op API is there (the preload's case). */
+function startExport(options: OtelOptions | undefined, atOnce: boolean): OtelExport {
   const checked = checkOtelOptions(options);
   const api = loadApi();
   const metrics = checked.metrics
@@ -43,24 +76,44 @@ export function otel(options?: OtelOptions): OtelExport {
   const spansTrackStarts = checked.spans !== 'none';
 
   const unsubscribe: (() => void)[] = [];
-  if (metrics !== undefined || spansTrackStarts) {
+  const subscribe = () => {
+    if (metrics !== undefined || spansTrackStarts) {
+      unsubscribe.push(
+        tlob.subscribe('start', (message) => {
+          metrics?.start(message as WindowStart);
+          if (spansTrackStarts) spans.start(message as WindowStart);
+        }),
+      );
+    }
     unsubscribe.push(
-      tlob.subscribe('start', (message) => {
-        metrics?.start(message as WindowStart);
-        if (spansTrackStarts) spans.start(message as WindowStart);
+      tlob.subscribe('stop', (message) => {
+        metrics?.stop(message as WindowResult);
+        spans.stop(message as WindowResult);
+      }),
+      tlob.subscribe('error', (message) => {
+        metrics?.violation(message as Violation);
+        spans.violation(message as Violation);
       }),
     );
+  };
+  const globalsOnly =
+    checked.meterProvider === undefined &&
+    checked.tracerProvider === undefined &&
+    checked.loggerProvider === undefined;
+  if (atOnce || !globalsOnly || globalProvidersRegistered()) {
+    subscribe();
+  } else {
+    // Nothing but the no-op API: subscribe to nothing (a window costs nothing more), and look for
+    // an SDK registered later, with an unref'd timer that never holds the process open.
+    const looking = inLoadContext(() =>
+      setInterval(() => {
+        if (!globalProvidersRegistered()) return;
+        clearInterval(looking);
+        subscribe();
+      }, LOOK_FOR_PROVIDERS_MS).unref(),
+    );
+    unsubscribe.push(() => clearInterval(looking));
   }
-  unsubscribe.push(
-    tlob.subscribe('stop', (message) => {
-      metrics?.stop(message as WindowResult);
-      spans.stop(message as WindowResult);
-    }),
-    tlob.subscribe('error', (message) => {
-      metrics?.violation(message as Violation);
-      spans.violation(message as Violation);
-    }),
-  );
 
   const registry = globalThis as Registry;
   registry[ACTIVE]?.disable();
@@ -81,5 +134,7 @@ export function otel(options?: OtelOptions): OtelExport {
  */
 export function otelFromEnvironment(env: NodeJS.ProcessEnv = process.env): OtelExport | undefined {
   if (!isOn(env.TLOB_OTEL)) return undefined;
-  return otel(optionsFromEnvironment(env));
+  // The user asked for the export, and applications register their SDK after the preload ran,
+  // often in the same tick as their first windows: subscribe at once rather than look for it.
+  return startExport(optionsFromEnvironment(env), true);
 }

@@ -36,7 +36,7 @@ interface Tracked {
 }
 
 /** The global Logs API provider, if an application registered one (`logs.setGlobalLoggerProvider`). */
-function globalLoggerProvider(): LoggerProviderLike | undefined {
+export function globalLoggerProvider(): LoggerProviderLike | undefined {
   const getter = (globalThis as Record<symbol, unknown>)[Symbol.for('io.opentelemetry.js.api.logs')];
   return typeof getter === 'function' ? (getter(1) as LoggerProviderLike | undefined) : undefined;
 }

@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel';
 import { metrics } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { tlob, type WindowResult } from '../../src/index.js';
@@ -96,13 +97,29 @@ describe('tlob/otel metrics through a real MeterProvider', () => {
     expect(old ?? 0).toBe(0);
   });
 
-  it('follows the global MeterProvider, even one registered after otel()', async () => {
+  it('with only the no-op API subscribes to nothing, then follows a global MeterProvider registered after otel()', async () => {
+    const stop = channel('tlob:stop');
+    const start = channel('tlob:start');
+    expect(stop.hasSubscribers).toBe(false);
     t.exporter = otel({ spans: 'none' });
-    tlob.run('metrics.global', { budget: '1s' }, () => spin(1)); // no provider yet: the no-op
+    expect(stop.hasSubscribers).toBe(false); // no provider yet: a window costs nothing more
+    expect(start.hasSubscribers).toBe(false);
+    tlob.run('metrics.global', { budget: '1s' }, () => spin(1));
     metrics.setGlobalMeterProvider(t.sdk.meterProvider);
+    while (!stop.hasSubscribers) await sleep(10); // seen within ~100 ms
     tlob.run('metrics.global', { budget: '1s' }, () => spin(1));
     const point = await t.sdk.duration('metrics.global', 'elapsed');
     expect(point?.value.count).toBe(1);
+    t.exporter.disable();
+    expect(stop.hasSubscribers).toBe(false);
+  });
+
+  it('disable() before any provider was registered stops looking for one', async () => {
+    t.exporter = otel({ spans: 'none' });
+    t.exporter.disable();
+    metrics.setGlobalMeterProvider(t.sdk.meterProvider);
+    await sleep(250);
+    expect(channel('tlob:stop').hasSubscribers).toBe(false);
   });
 
   it('stops at disable(), and a second otel() replaces the first instead of counting twice', async () => {
