@@ -199,4 +199,26 @@ describe('watchdog: other threads and a debugger', () => {
     expect(records[0]).toMatchObject({ detectedBy: 'watchdog' });
     expect(records[0].stack).toBeUndefined();
   });
+
+  it('under the permission model: off without --allow-worker, without stacks without --allow-inspector; one warning each', async () => {
+    const denied = await run('spin', { TRIALS: '1', SPIN_MS: '200' }, ['--permission', '--allow-fs-read=*']);
+    expect(denied.status).toBe(0);
+    expect(
+      denied.stderr.match(/the watchdog is off: the permission model denies worker threads/g),
+    ).toHaveLength(1);
+    expect(denied.stderr).toMatch(/^tlob: "spinner" #\d+ over budget 50\.0ms: .* event=stop$/m); // found at the stop
+    const noInspector = await run('spin', { TRIALS: '1', SPIN_MS: '400' }, [
+      '--permission',
+      '--allow-fs-read=*',
+      '--allow-worker',
+    ]);
+    expect(noInspector.status).toBe(0);
+    expect(
+      noInspector.stderr.match(
+        /the watchdog reports without stacks: the permission model denies the inspector/g,
+      ),
+    ).toHaveLength(1);
+    const [block] = blocks(noInspector.stderr);
+    expect(watchdogLines(block as string)).toHaveLength(1);
+  });
 });
