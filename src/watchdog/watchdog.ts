@@ -61,6 +61,8 @@ let board: ThreadBoard | undefined;
 let channel: BroadcastChannel | undefined;
 /** The main thread's own line to the watchdog: unlike a BroadcastChannel, it queues until the worker listens. */
 let port: MessagePort | undefined;
+/** The watchdog thread, when this thread started it. */
+let worker: Worker | undefined;
 let started = false;
 /** Set when the watchdog thread said hello: it reads this thread's board from then on. */
 let running = false;
@@ -176,7 +178,7 @@ function start(b: ThreadBoard): void {
     boards: [joinMessage(b)],
     port: port2,
   };
-  const worker = new Worker(`(${watchdogMain.toString()})(${deadlineSplit.toString()})`, {
+  worker = new Worker(`(${watchdogMain.toString()})(${deadlineSplit.toString()})`, {
     eval: true,
     execArgv: [],
     env,
@@ -252,6 +254,12 @@ export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
       deadlines.watcher = undefined;
       board.publishEarliest(undefined, 'log');
       (port ?? channel)?.postMessage({ type: 'leave', key: token });
+      channel?.close();
+      port?.close();
+      void worker?.terminate(); // turned on again, this thread starts a new one
+      channel = undefined;
+      port = undefined;
+      worker = undefined;
       board = undefined;
       started = false;
       running = false;

@@ -221,4 +221,13 @@ describe('watchdog: other threads and a debugger', () => {
     const [block] = blocks(noInspector.stderr);
     expect(watchdogLines(block as string)).toHaveLength(1);
   });
+
+  it('turned off and on again, it still catches a blocked window, once', async () => {
+    const r = await run('cycle');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout.trim()).off).toMatchObject({ enabled: false, running: false });
+    const [block] = blocks(r.stderr);
+    expect(watchdogLines(block as string)).toHaveLength(1);
+    expect(r.stderr.match(/^tlob: "cycled"/gm)).toHaveLength(1);
+  });
 });
