@@ -230,4 +230,18 @@ describe('watchdog: other threads and a debugger', () => {
     expect(watchdogLines(block as string)).toHaveLength(1);
     expect(r.stderr.match(/^tlob: "cycled"/gm)).toHaveLength(1);
   });
+
+  it('a thread held in a native call: the line comes at once; the stack, read once the call is back in JS, names its callers', async () => {
+    const r = await run('native');
+    expect(r.status).toBe(0);
+    const [block] = blocks(r.stderr);
+    const line = watchdogLines(block as string)[0] as string;
+    expect(line).toMatch(/^tlob: "native" #\d+ over budget 50ms: the main thread is blocked/);
+    expect(lateness(line)).toBeLessThan(100); // the native call holds the thread for ~600 ms
+    // the stack arrives when execFileSync is back in JS, around its return: before or after the marker
+    const afterwards = r.stderr.slice(r.stderr.indexOf('MARK before'));
+    expect(afterwards).toMatch(
+      /stack of the blocked thread:\n(\s+at .*\n)*?\s+at execFileSync .*\n\s+at waitForChild \(/,
+    );
+  });
 });
