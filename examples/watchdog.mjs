@@ -14,7 +14,7 @@ tlob.subscribe('error', (v) => {
   const frame = v.stack
     ?.split('\n')
     .map((line) => line.trim())
-    .find((line) => !line.includes('(node:') && !line.startsWith('at node:'));
+    .find((line) => line.includes('file:')); // the first frame of the program's own files
   console.log(`tlob:error ${v.name} detectedBy=${v.detectedBy} state=${v.state} first own frame: ${frame}`);
 });
 

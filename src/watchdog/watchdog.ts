@@ -61,6 +61,8 @@ let board: ThreadBoard | undefined;
 let channel: BroadcastChannel | undefined;
 /** The main thread's own line to the watchdog: unlike a BroadcastChannel, it queues until the worker listens. */
 let port: MessagePort | undefined;
+/** The watchdog thread, when this thread started it. */
+let worker: Worker | undefined;
 let started = false;
 /** Set when the watchdog thread said hello: it reads this thread's board from then on. */
 let running = false;
@@ -176,7 +178,7 @@ function start(b: ThreadBoard): void {
     boards: [joinMessage(b)],
     port: port2,
   };
-  const worker = new Worker(`(${watchdogMain.toString()})(${deadlineSplit.toString()})`, {
+  worker = new Worker(`(${watchdogMain.toString()})(${deadlineSplit.toString()})`, {
     eval: true,
     execArgv: [],
     env,
@@ -192,12 +194,6 @@ function start(b: ThreadBoard): void {
 const watcher = {
   earliest(top: unknown): void {
     const b = board as ThreadBoard;
-    // The watchdog took the window that was on top, and it left without a violation (a call whose
-    // promise had in fact settled at its return): nothing will release the claim, so release it here.
-    if (takenOver === 0 && Atomics.load(b.i32, layout.I_CLAIM) > 0) {
-      Atomics.store(b.i32, layout.I_CLAIM, 0);
-      b.ring();
-    }
     b.publishEarliest(top as Window | undefined, reactorOf());
     if (!started) {
       try {
@@ -258,6 +254,12 @@ export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
       deadlines.watcher = undefined;
       board.publishEarliest(undefined, 'log');
       (port ?? channel)?.postMessage({ type: 'leave', key: token });
+      channel?.close();
+      port?.close();
+      void worker?.terminate(); // turned on again, this thread starts a new one
+      channel = undefined;
+      port = undefined;
+      worker = undefined;
       board = undefined;
       started = false;
       running = false;
@@ -324,11 +326,19 @@ export function watchdogTakeover(window: Window): Record<string, unknown> | unde
   };
 }
 
-/** The violation of `window` has been reported: the watchdog may take windows of this thread again. */
+/**
+ * The violation of `window` has been reported, or it ended without one: the watchdog may take
+ * windows of this thread again.
+ */
 export function releaseWatchdogClaim(window: Window): void {
   const b = board;
   if (b === undefined) return;
-  if (selfClaimed === window.id) {
+  if (takenOver === 0 && selfClaimed === 0 && Atomics.load(b.i32, layout.I_CLAIM) === window.id) {
+    // taken by the watchdog, but the window ended without a violation (its promise had settled
+    // by the return, which the thread learnt only at the deadline)
+    Atomics.store(b.i32, layout.I_CLAIM, 0);
+    b.ring();
+  } else if (selfClaimed === window.id) {
     selfClaimed = 0;
     Atomics.store(b.i32, layout.I_DONE, window.id);
     Atomics.store(b.i32, layout.I_CLAIM, 0);

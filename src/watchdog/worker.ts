@@ -45,7 +45,8 @@ export interface JoinMessage {
  * Self-contained (no imports, no closure): it runs from its source text, with `split` passed in.
  */
 export function watchdogMain(split: typeof deadlineSplit): void {
-  const { workerData, BroadcastChannel } = process.getBuiltinModule('node:worker_threads');
+  const { workerData, BroadcastChannel, receiveMessageOnPort } =
+    process.getBuiltinModule('node:worker_threads');
   const { writeSync } = process.getBuiltinModule('node:fs');
   const { performance } = process.getBuiltinModule('node:perf_hooks');
   const data = workerData as WatchdogWorkerData;
@@ -237,6 +238,9 @@ export function watchdogMain(split: typeof deadlineSplit): void {
   }
 
   function report(b: Board, s: Snapshot, at: ReturnType<typeof split>, t: number): void {
+    // names the main thread sent may still wait in the port's queue behind this timer
+    for (let m = receiveMessageOnPort(data.port); m !== undefined; m = receiveMessageOnPort(data.port))
+      learn(m.message as Parameters<typeof receive>[0]);
     const name = b.names[s.name] ?? `#name${s.name}`;
     const thread = b.threadId === 0 ? 'the main thread' : `thread ${b.threadId}`;
     if (s.reactor !== L.REACTOR_NOP) {
@@ -305,6 +309,19 @@ export function watchdogMain(split: typeof deadlineSplit): void {
     process.kill(process.pid, 'SIGABRT');
   }
 
+  function learn(
+    m:
+      | JoinMessage
+      | { type: 'name'; key: string; index: number; name: string }
+      | { type: 'leave'; key: string },
+  ): void {
+    if (m.type === 'join') join(m);
+    else if (m.type === 'name') {
+      const b = boards.get(m.key);
+      if (b !== undefined) b.names[m.index] = m.name;
+    } else if (m.type === 'leave') boards.delete(m.key);
+  }
+
   let channel: InstanceType<typeof BroadcastChannel> | undefined;
   for (const m of data.boards) join(m);
   channel = new BroadcastChannel(data.channel);
@@ -314,11 +331,7 @@ export function watchdogMain(split: typeof deadlineSplit): void {
       | { type: 'name'; key: string; index: number; name: string }
       | { type: 'leave'; key: string },
   ): void => {
-    if (m.type === 'join') join(m);
-    else if (m.type === 'name') {
-      const b = boards.get(m.key);
-      if (b !== undefined) b.names[m.index] = m.name;
-    } else if (m.type === 'leave') boards.delete(m.key);
+    learn(m);
     schedule();
   };
   channel.onmessage = (event: unknown) => receive((event as { data: Parameters<typeof receive>[0] }).data);

@@ -12,6 +12,7 @@ import { Instance, publishGuarded } from '../../engine/monitor.js';
 import { reportInternalError } from '../../errors.js';
 import { channels } from '../../report/channels.js';
 import type { StatsRecorder } from '../../report/stats.js';
+import { releaseWatchdogClaim } from '../../watchdog/watchdog.js';
 import { E_SLEEP, E_STOP, E_SWITCH_IN, E_WAKEUP, S_RUNNING, S_SLEEPING, S_WAITING } from './model.js';
 import { TlobBudgetError, type WindowResult } from './result.js';
 import type { Site } from './site.js';
@@ -144,6 +145,7 @@ export class Window extends Instance implements Task, SettleWatcher {
       if (this.site !== undefined) this.site.assumePending = false;
       unwatchSettled(promise, this);
       this.settledNs = this.lastNs; // the yield at the return
+      releaseWatchdogClaim(this);
       scheduleFinish(this);
       return;
     }
