@@ -206,7 +206,9 @@ describe('watchdog: other threads and a debugger', () => {
     expect(
       denied.stderr.match(/the watchdog is off: the permission model denies worker threads/g),
     ).toHaveLength(1);
-    expect(denied.stderr).toMatch(/^tlob: "spinner" #\d+ over budget 50\.0ms: .* event=stop$/m); // found at the stop
+    expect(denied.stderr).toMatch(
+      /^tlob: "spinner" #\d+ over budget 50\.0ms: .* event=stop \(found .* late\)$/m,
+    ); // found at the stop
     const noInspector = await run('spin', { TRIALS: '1', SPIN_MS: '400' }, [
       '--permission',
       '--allow-fs-read=*',
