@@ -1,5 +1,6 @@
 import { callOrConstruct } from '../call-or-construct.js';
 import { describeValue, TlobError, TlobTypeError } from '../errors.js';
+import { emitTlobWarning } from '../report/tlob-warning.js';
 import { createWrapper, type WrapperCore } from './function-wrapper.js';
 import {
   addModuleProbe,
@@ -168,10 +169,10 @@ export class ProbeBase<Priv = unknown> implements Probe<Priv>, WrapperCore, Modu
         // frozen meanwhile, say: warned below
       }
     }
-    process.emitWarning(
+    emitTlobWarning(
       `${this.caller}: the probe of \`${this.path}\` could not be put back: while tlob was disabled, ` +
         `\`${String(key)}\` was replaced by something that cannot be wrapped, or its object was frozen`,
-      { type: 'TlobWarning', code: 'TLOB_PROBE' },
+      'TLOB_PROBE',
     );
   }
 
