@@ -100,6 +100,7 @@ export class ProbeBase<Priv = unknown> implements Probe<Priv>, WrapperCore, Modu
     let slot: Slot = resolveSlot(root, this.path, this.caller, label);
     const where = `${label}.${this.path}`;
     if (slot.descriptor.get !== undefined) slot = reexportedSlot(slot) ?? slot;
+    if (this.holds(slot)) return; // reached again through a second path to the same module
     if (findProbe(slot.holder, slot.key, this.monitor) !== undefined) {
       throw new TlobError(
         'ERR_TLOB_ALREADY_ATTACHED',
@@ -113,6 +114,17 @@ export class ProbeBase<Priv = unknown> implements Probe<Priv>, WrapperCore, Modu
     registerProbe(slot.holder, slot.key, this);
     moduleRoot?.sync();
     if (this.installs.length === 1) this.onInstalled();
+  }
+
+  /**
+   * True when `slot` is already this probe's: it was installed there, or the slot holds one of its
+   * wrappers (a dual package whose ES entry re-exports its CommonJS entry reaches the same
+   * prototype, or a copy of a patched export, through the second instance).
+   */
+  private holds(slot: Slot): boolean {
+    if (findProbe(slot.holder, slot.key, this.monitor) === this) return true;
+    const value = slot.descriptor.value;
+    return typeof value === 'function' && this.installs.some(({ patch }) => patch.wrapper === value);
   }
 
   /**
