@@ -1,5 +1,6 @@
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runOutside } from '../engine/outside.js';
 import { reportInternalError } from '../errors.js';
 import { installModuleHooks, moduleHooksAvailable } from './module-hooks.js';
 import { type ModuleSpecifier, requireResolve } from './module-specifier.js';
@@ -49,6 +50,12 @@ export interface ModuleRegistry {
   /** True when the hooks were installed before the application's entry module (the preload). */
   hooksFromStart: boolean;
   cjsLoaded(module: { exports: unknown }, url: string): void;
+  /**
+   * Called by the resolve hook for a CommonJS module that probes name: checks, once the current
+   * task is over, that the load hook saw it (see `checkBypassed`). Optional: a registry made by an
+   * older copy of tlob may not have it.
+   */
+  cjsResolved?(url: string): void;
   esmLoaded(
     url: string,
     namespace: object,
@@ -95,6 +102,16 @@ function createRegistry(): ModuleRegistry {
         reportInternalError(`module hook for ${url}`, error);
       }
     },
+    cjsResolved(url) {
+      if (registry.commonJs.has(url) || pendingChecks.has(url)) return;
+      pendingChecks.add(url);
+      runOutside(() =>
+        setImmediate(() => {
+          pendingChecks.delete(url);
+          checkBypassed(registry, url);
+        }).unref(),
+      );
+    },
     esmLoaded(url, namespace, names, set) {
       try {
         const entry = registry.byUrl.get(url);
@@ -131,6 +148,33 @@ function createRegistry(): ModuleRegistry {
     },
   };
   return registry;
+}
+
+/** URLs resolved by the hooks whose load is yet to be checked. */
+const pendingChecks = new Set<string>();
+
+/**
+ * A CommonJS module that probes name was resolved and has loaded, but its source never passed
+ * through the load hook: another loader replaced `require.extensions['.js']` (babel-register,
+ * some test runners) and compiles modules itself. The probe binds to the loaded exports now, and
+ * one warning says what was missed.
+ */
+function checkBypassed(registry: ModuleRegistry, url: string): void {
+  try {
+    const entry = registry.byUrl.get(url);
+    if (entry === undefined || registry.commonJs.has(url)) return;
+    const require = createRequire(pathToFileURL(`${process.cwd()}/`).href);
+    const cached = require.cache[fileURLToPath(url)];
+    if (cached?.loaded !== true) return;
+    warnOnce(
+      `bypassed:${url}`,
+      `tlob: module ${entry.specifier.text} loaded without passing through tlob's module hooks, most likely because another loader replaced require.extensions['.js'] (babel-register, say): its probes were attached only after it loaded, so calls made while it loaded, and functions taken from it then, are not observed; load that loader after tlob/register, or attach with tlob.attach(require('${entry.specifier.text}'), …)`,
+      'TLOB_HOOKS_BYPASSED',
+    );
+    registry.cjsLoaded(cached, url);
+  } catch (error) {
+    reportInternalError(`module hook for ${url}`, error);
+  }
 }
 
 function addRoot(entry: TargetEntry, root: ModuleRoot): void {

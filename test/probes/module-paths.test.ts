@@ -31,3 +31,33 @@ describe('a probe that meets itself through a second module path', () => {
     });
   }
 });
+
+describe('a loader that bypasses the module hooks', () => {
+  let dir = '';
+  beforeAll(() => {
+    dir = installFixture('loader-app');
+  });
+
+  const probes = 'p ./lib.js:handle threshold=1s';
+
+  it('without one, the probe binds as the module loads and sees every call, with no warning', () => {
+    const run = runNode(dir, ['--require', 'tlob/register', 'app.js'], { TLOB_PROBES: probes });
+    expect(run.status).toBe(0);
+    expect(run.stderr).not.toMatch(/Warning/);
+    expect(JSON.parse(lastLine(run.stdout))).toEqual({ sum: 8, stats: [['./lib.js:handle', 4]] });
+  });
+
+  for (const order of ['loader-first', 'tlob-first']) {
+    it(`one warning names the module and the likely cause; later calls are still seen (${order})`, () => {
+      const preload = ['--require', 'tlob/register', '--require', './own-loader.js'];
+      const args = order === 'tlob-first' ? preload : [...preload.slice(2), ...preload.slice(0, 2)];
+      const run = runNode(dir, [...args, 'app.js'], { TLOB_PROBES: probes });
+      expect(run.status).toBe(0);
+      const warnings = run.stderr.match(/TlobWarning/g) ?? [];
+      expect(warnings).toHaveLength(1);
+      expect(run.stderr).toMatch(/\[TLOB_HOOKS_BYPASSED\].*\.\/lib\.js.*require\.extensions/);
+      // the call made while the module loaded is missed; the three later ones are observed
+      expect(JSON.parse(lastLine(run.stdout))).toEqual({ sum: 8, stats: [['./lib.js:handle', 3]] });
+    });
+  }
+});
