@@ -2,7 +2,14 @@ import { describeValue, TlobError, TlobTypeError } from '../errors.js';
 import { tlob as core } from '../monitors/tlob/facade.js';
 import type { Site } from '../monitors/tlob/site.js';
 import { statsByName } from '../report/stats.js';
-import { type AttachTarget, checkTarget, type Probe, placeProbe, targetLabel } from './attach.js';
+import {
+  type AttachTarget,
+  checkAliasesOption,
+  checkTarget,
+  type Probe,
+  placeProbe,
+  targetLabel,
+} from './attach.js';
 import { markHooksFromStart } from './module-registry.js';
 import { readPreloadSettings } from './preload-config.js';
 import { splitPath } from './property-path.js';
@@ -92,9 +99,12 @@ function placeTlobProbes(
   options: TlobAttachOptions,
   caller: string,
 ): TlobProbeHandle {
+  checkAliasesOption(options, caller);
+  const aliases = options.aliases !== false;
   const stopPath = options.stopPath;
   if (stopPath === undefined) {
     const probe = new TlobProbe(target, path, site, caller, options.callback === true);
+    probe.aliases = aliases;
     placeProbe(probe, target, caller);
     return probe;
   }
@@ -102,6 +112,8 @@ function placeTlobProbes(
   const pair: PairState = { site };
   const start = new PairStartProbe(target, path, pair, caller);
   const stop = new PairStopProbe(target, stopPath, pair, caller);
+  start.aliases = aliases;
+  stop.aliases = aliases;
   placeProbe(start, target, caller);
   try {
     placeProbe(stop, target, caller);

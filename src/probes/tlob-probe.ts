@@ -185,6 +185,12 @@ export interface TlobAttachOptions extends WindowOptions {
    * @default false
    */
   callback?: boolean;
+  /**
+   * Also attach the other names of the function on the object that holds it (`async.forEach`
+   * for `async.each`), with the same wrapper, so that aliases stay identical (see `attach`).
+   * @default true
+   */
+  aliases?: boolean;
 }
 
 /** Checks `tlob.attach` options and builds the site; the default name is the path. */
