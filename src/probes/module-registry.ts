@@ -1,9 +1,9 @@
-import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { syncBuiltinESMExports } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runOutside } from '../engine/outside.js';
 import { reportInternalError } from '../errors.js';
 import { installModuleHooks, moduleHooksAvailable } from './module-hooks.js';
-import { type ModuleSpecifier, requireResolve } from './module-specifier.js';
+import { isCommonJsExports, type ModuleSpecifier, requireCache, requireResolve } from './module-specifier.js';
 import { warnOnce } from './warn-once.js';
 
 /**
@@ -163,8 +163,7 @@ function checkBypassed(registry: ModuleRegistry, url: string): void {
   try {
     const entry = registry.byUrl.get(url);
     if (entry === undefined || registry.commonJs.has(url)) return;
-    const require = createRequire(pathToFileURL(`${process.cwd()}/`).href);
-    const cached = require.cache[fileURLToPath(url)];
+    const cached = requireCache()[fileURLToPath(url)];
     if (cached?.loaded !== true) return;
     warnOnce(
       `bypassed:${url}`,
@@ -199,7 +198,30 @@ function bindGuarded(binding: ModuleProbeBinding, root: ModuleRoot): void {
   try {
     bindNow(binding, root);
   } catch (error) {
+    if (bindThroughCommonJsDefault(binding, root, error)) return;
     reportInternalError(`probe ${root.label}:${binding.path}`, error);
+  }
+}
+
+/**
+ * An ES entry that re-exports its package's CommonJS entry as `default` (eventemitter3's
+ * `import EventEmitter from './index.js'; export default EventEmitter`) is the CommonJS instance
+ * seen through a second path: a probe path written for the CommonJS exports (`prototype.emit`)
+ * does not resolve on the ES exports, but does from their `default`, which is patched in place.
+ * Returns whether the probe is bound that way (or already was, through the CommonJS instance).
+ */
+function bindThroughCommonJsDefault(binding: ModuleProbeBinding, root: ModuleRoot, error: unknown): boolean {
+  if (root.rebindable === undefined || (error as { code?: unknown } | null)?.code !== 'ERR_TLOB_NOT_FOUND') {
+    return false;
+  }
+  const exports = (root.object as { default?: unknown }).default;
+  if (exports === null || (typeof exports !== 'object' && typeof exports !== 'function')) return false;
+  if (!isCommonJsExports(exports)) return false;
+  try {
+    binding.bind({ object: exports, label: root.label, rebindable: undefined, sync() {} });
+    return true;
+  } catch {
+    return false; // the original error is reported
   }
 }
 
@@ -268,8 +290,7 @@ export function markHooksFromStart(): void {
 function adoptLoadedCommonJs(registry: ModuleRegistry, entry: TargetEntry): void {
   const filename = requireResolve(entry.specifier);
   if (filename === undefined) return;
-  const require = createRequire(pathToFileURL(`${process.cwd()}/`).href);
-  const cached = require.cache[filename];
+  const cached = requireCache()[filename];
   if (cached?.loaded !== true) return;
   const url = pathToFileURL(filename).href;
   registry.byUrl.set(url, entry);

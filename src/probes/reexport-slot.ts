@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { isCommonJsExports, requireCache } from './module-specifier.js';
 import type { Slot } from './property-path.js';
 
 /**
@@ -14,10 +13,7 @@ import type { Slot } from './property-path.js';
 export function reexportedSlot(slot: Slot): Slot | undefined {
   const getter = slot.descriptor.get;
   if (getter === undefined) return undefined;
-  // require.cache is one object for the process, whichever require reads it
-  const cache = createRequire(pathToFileURL(`${process.cwd()}/`).href).cache;
-  const modules = Object.values(cache);
-  if (!modules.some((module) => module?.exports === slot.holder)) return undefined;
+  if (!isCommonJsExports(slot.holder)) return undefined;
   let fn: unknown;
   try {
     fn = Reflect.apply(getter, slot.holder, []);
@@ -26,7 +22,7 @@ export function reexportedSlot(slot: Slot): Slot | undefined {
   }
   if (typeof fn !== 'function') return undefined;
   let found: Slot | undefined;
-  for (const module of modules) {
+  for (const module of Object.values(requireCache())) {
     const exports = module?.exports as Record<string, unknown> | undefined;
     if (exports === null || (typeof exports !== 'object' && typeof exports !== 'function')) continue;
     for (const key of Object.keys(exports)) {

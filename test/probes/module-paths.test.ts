@@ -15,12 +15,19 @@ describe('a probe that meets itself through a second module path', () => {
     dir = installFixture('dual-app');
   });
 
-  for (const order of ['import-first', 'require-first']) {
-    it(`a dual package whose ES entry wraps its CommonJS entry: no warning, each call counted once (${order})`, () => {
-      const plain = runNode(dir, ['app.mjs', order]);
+  const cases = [
+    ['import-first', 'EventEmitter.prototype.emit'],
+    ['require-first', 'EventEmitter.prototype.emit'],
+    // the path as the CommonJS exports name it (`module.exports = EventEmitter`)
+    ['import-first', 'prototype.emit'],
+    ['require-first', 'prototype.emit'],
+  ];
+  for (const [order, path] of cases) {
+    it(`a dual package whose ES entry wraps its CommonJS entry: no warning, each call counted once (${order}, ${path})`, () => {
+      const plain = runNode(dir, ['app.mjs', order as string]);
       expect(plain.status).toBe(0);
-      const run = runNode(dir, ['--import', 'tlob/register', 'app.mjs', order], {
-        TLOB_PROBES: 'p eventemitter3:EventEmitter.prototype.emit threshold=1s name=emit',
+      const run = runNode(dir, ['--import', 'tlob/register', 'app.mjs', order as string], {
+        TLOB_PROBES: `p eventemitter3:${path} threshold=1s name=emit`,
       });
       expect(run.stderr).not.toMatch(/Warning|Error/);
       expect(run.status).toBe(0);
