@@ -1,4 +1,5 @@
 import { channels } from './report/channels.js';
+import { emitTlobWarning } from './report/tlob-warning.js';
 
 /** Stable error codes thrown by tlob at attach/start time. */
 export type TlobErrorCode =
@@ -69,7 +70,8 @@ let reporting = false;
 /**
  * Reports a failure of our own code, or of a user hook, reactor or subscriber, that happened on an
  * observed call path. It never throws: the host call must go on unchanged. The error reaches
- * `process.emitWarning` (type `TlobWarning`) and the `tlob:warning` channel.
+ * the `tlob:warning` channel, and `process.emitWarning` (type `TlobWarning`) unless the warnings'
+ * rate limit suppresses it.
  */
 export function reportInternalError(where: string, error: unknown): void {
   if (reporting) return; // a warning listener that throws must not recurse into us
@@ -77,11 +79,7 @@ export function reportInternalError(where: string, error: unknown): void {
   try {
     if (channels.warning.hasSubscribers) channels.warning.publish({ where, error });
     const message = `tlob: ${where} threw: ${error instanceof Error ? error.message : String(error)}`;
-    process.emitWarning(message, {
-      type: 'TlobWarning',
-      code: 'TLOB_HOOK_ERROR',
-      detail: errorDetail(error),
-    });
+    emitTlobWarning(message, 'TLOB_HOOK_ERROR', errorDetail(error));
   } catch {
     // emitWarning itself failed (a broken process.emitWarning override); nothing safer is left to try
   } finally {

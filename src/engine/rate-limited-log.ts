@@ -13,17 +13,29 @@ export class RateLimitedLog {
     private readonly write: (line: string) => void,
     private readonly burst = 10,
     private readonly intervalMs = 1000,
+    private readonly suppressedLine = (count: number) =>
+      `tlob: ${count} violation line(s) suppressed by rate limit`,
   ) {}
 
   /** Writes `line` unless the current interval's burst is used up. Returns whether it wrote. */
   line(line: string, now = Date.now()): boolean {
+    if (!this.admit(now)) return false;
+    this.write(line);
+    return true;
+  }
+
+  /**
+   * Counts one line against the current interval's burst and returns whether it may be written; the
+   * caller writes it itself (a line that is not a string, say). Suppressed lines are counted as
+   * with `line`.
+   */
+  admit(now = Date.now()): boolean {
     if (now - this.windowStart >= this.intervalMs) this.startInterval(now);
     if (this.written >= this.burst) {
       if (this.suppressed++ === 0) this.reportAtIntervalEnd(now);
       return false;
     }
     this.written++;
-    this.write(line);
     return true;
   }
 
@@ -31,8 +43,9 @@ export class RateLimitedLog {
     this.windowStart = now;
     this.written = 0;
     if (this.suppressed > 0) {
-      this.write(`tlob: ${this.suppressed} violation line(s) suppressed by rate limit`);
+      const count = this.suppressed;
       this.suppressed = 0;
+      this.write(this.suppressedLine(count));
     }
   }
 

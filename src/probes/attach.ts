@@ -1,5 +1,6 @@
 import { callOrConstruct } from '../call-or-construct.js';
 import { describeValue, TlobError, TlobTypeError } from '../errors.js';
+import { emitTlobWarning } from '../report/tlob-warning.js';
 import { createWrapper, type WrapperCore } from './function-wrapper.js';
 import {
   addModuleProbe,
@@ -26,6 +27,15 @@ export interface AttachHandlers<Priv = unknown> {
    * @default false
    */
   callback?: boolean;
+  /**
+   * Also attach every other own property of the object that holds the function (a module's
+   * exports, a prototype) under which the same function is reachable, with the same wrapper, so
+   * aliases keep their identity (`async.each === async.forEach`). Ignored for an inherited method
+   * (the probe shadows it on one object) and for an ES module's exports (only the probed name can
+   * be re-bound).
+   * @default true
+   */
+  aliases?: boolean;
   /**
    * Probes with the same `monitor` key may not be attached twice to one function
    * (`ERR_TLOB_ALREADY_ATTACHED`); probes with different keys stack.
@@ -71,7 +81,11 @@ export class ProbeBase<Priv = unknown> implements Probe<Priv>, WrapperCore, Modu
   attached = true;
   /** The wrapper's one check per call: false means straight to the original. */
   active = true;
+  /** Whether `install` also patches the other names of the function (`AttachHandlers.aliases`). */
+  aliases = true;
   private readonly installs: Install[] = [];
+  /** One wrapper per original function, whichever slots hold it. */
+  private readonly wrappers = new Map<Function, Function>();
   /** Set between `suspend()` and `resume()`. */
   private suspended = false;
 
@@ -99,6 +113,7 @@ export class ProbeBase<Priv = unknown> implements Probe<Priv>, WrapperCore, Modu
     let slot: Slot = resolveSlot(root, this.path, this.caller, label);
     const where = `${label}.${this.path}`;
     if (slot.descriptor.get !== undefined) slot = reexportedSlot(slot) ?? slot;
+    if (this.holds(slot)) return; // reached again through a second path to the same module
     if (findProbe(slot.holder, slot.key, this.monitor) !== undefined) {
       throw new TlobError(
         'ERR_TLOB_ALREADY_ATTACHED',
@@ -106,12 +121,73 @@ export class ProbeBase<Priv = unknown> implements Probe<Priv>, WrapperCore, Modu
       );
     }
     checkPatchable(slot, where, this.caller);
-    const wrapper = createWrapper(this, slot.descriptor.value as Function);
-    const patch = patchSlot(slot, wrapper, where, this.caller);
-    this.installs.push({ patch, root: moduleRoot, suspended: false });
-    registerProbe(slot.holder, slot.key, this);
+    const first = this.installs.length === 0;
+    this.patch(slot, where, moduleRoot);
+    if (this.aliases && !slot.inherited && moduleRoot?.rebindable === undefined) {
+      this.installAliases(slot, moduleRoot);
+    }
     moduleRoot?.sync();
-    if (this.installs.length === 1) this.onInstalled();
+    if (first) this.onInstalled();
+  }
+
+  /** Puts this probe's wrapper of the slot's function in the slot and records it. */
+  private patch(slot: Slot, where: string, root: ModuleRoot | undefined): void {
+    const patch = patchSlot(slot, this.wrapperOf(slot.descriptor.value as Function), where, this.caller);
+    this.installs.push({ patch, root, suspended: false });
+    registerProbe(slot.holder, slot.key, this);
+  }
+
+  /** The one wrapper of `original` for this probe, created on first use. */
+  private wrapperOf(original: Function): Function {
+    let wrapper = this.wrappers.get(original);
+    if (wrapper === undefined) {
+      this.wrappers.set(original, (wrapper = createWrapper(this, original)));
+      wrapperProbes.set(wrapper, this);
+    }
+    return wrapper;
+  }
+
+  /** Restores the original in the slot `holder[key]` if it still holds this probe's wrapper. */
+  restoreSlot(holder: object, key: string): boolean {
+    for (const { patch, root } of this.installs) {
+      if (patch.slot.holder !== holder || patch.slot.key !== key || !patch.restore()) continue;
+      root?.sync();
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Patches the holder's other own data properties that hold the same function. An alias that
+   * cannot be patched (read-only) or already has a probe of this monitor is left as it is.
+   */
+  private installAliases(slot: Slot, root: ModuleRoot | undefined): void {
+    const original = slot.descriptor.value;
+    for (const key of Object.getOwnPropertyNames(slot.holder)) {
+      if (key === slot.key) continue;
+      const descriptor = Reflect.getOwnPropertyDescriptor(slot.holder, key);
+      if (descriptor === undefined || !('value' in descriptor) || descriptor.value !== original) continue;
+      if (findProbe(slot.holder, key, this.monitor) !== undefined) continue;
+      const alias: Slot = { holder: slot.holder, key, descriptor, inherited: false };
+      try {
+        this.patch(alias, `${key} (an alias of ${slot.key})`, root);
+      } catch {
+        // not patchable: the alias keeps the original (documented)
+      }
+    }
+  }
+
+  /**
+   * True when `slot` is already this probe's: it was installed there, or the slot holds one of its
+   * wrappers (a dual package whose ES entry re-exports its CommonJS entry reaches the same
+   * prototype, or a copy of a patched export, through the second instance).
+   */
+  private holds(slot: Slot): boolean {
+    if (findProbe(slot.holder, slot.key, this.monitor) === this) return true;
+    const value = slot.descriptor.value;
+    if (typeof value !== 'function') return false;
+    for (const wrapper of this.wrappers.values()) if (wrapper === value) return true;
+    return false;
   }
 
   /**
@@ -161,17 +237,17 @@ export class ProbeBase<Priv = unknown> implements Probe<Priv>, WrapperCore, Modu
       const descriptor = own ?? { value, writable: true, enumerable: false, configurable: true };
       try {
         const slot: Slot = { holder, key, descriptor, inherited };
-        install.patch = patchSlot(slot, createWrapper(this, value), this.path, this.caller);
+        install.patch = patchSlot(slot, this.wrapperOf(value), this.path, this.caller);
         install.root?.sync();
         return;
       } catch {
         // frozen meanwhile, say: warned below
       }
     }
-    process.emitWarning(
+    emitTlobWarning(
       `${this.caller}: the probe of \`${this.path}\` could not be put back: while tlob was disabled, ` +
         `\`${String(key)}\` was replaced by something that cannot be wrapped, or its object was frozen`,
-      { type: 'TlobWarning', code: 'TLOB_PROBE' },
+      'TLOB_PROBE',
     );
   }
 
@@ -196,7 +272,27 @@ export class ProbeBase<Priv = unknown> implements Probe<Priv>, WrapperCore, Modu
     }
     // Retried on every call: after a foreign wrapper on top of ours is removed, a second
     // detach() can restore the original.
-    for (const { patch, root } of this.installs) if (patch.restore()) root?.sync();
+    for (const { patch, root } of this.installs) {
+      if (!patch.restore()) continue;
+      root?.sync();
+      peelDetached(patch.slot.holder, patch.slot.key);
+    }
+  }
+}
+
+/** The probe of each wrapper `ProbeBase` created. */
+const wrapperProbes = new WeakMap<Function, ProbeBase<any>>();
+
+/**
+ * After a restore, the slot may hold the wrapper of a probe detached earlier, which had stayed as a
+ * pass-through under ours (two probes stacked on one function, detached in the order attached):
+ * its original goes back too, layer by layer.
+ */
+function peelDetached(holder: object, key: string): void {
+  for (;;) {
+    const value = Reflect.getOwnPropertyDescriptor(holder, key)?.value;
+    const probe = typeof value === 'function' ? wrapperProbes.get(value) : undefined;
+    if (probe === undefined || probe.attached || !probe.restoreSlot(holder, key)) return;
   }
 }
 
@@ -256,6 +352,7 @@ export function attach<Priv = undefined>(
   checkTarget(target, 'attach');
   splitPath(path, 'attach');
   const probe = new HandlerProbe<Priv>(target, path, handlers, priv as Priv);
+  probe.aliases = handlers.aliases !== false;
   placeProbe(probe, target, 'attach');
   return probe;
 }
@@ -284,6 +381,7 @@ export function checkHandlers(handlers: unknown, caller: string): void {
     );
   }
   const { entry, ret } = handlers as AttachHandlers;
+  checkAliasesOption(handlers, caller);
   for (const [name, value] of [
     ['entry', entry],
     ['ret', ret],
@@ -299,6 +397,17 @@ export function checkHandlers(handlers: unknown, caller: string): void {
     throw new TlobTypeError(
       'ERR_TLOB_INVALID_ARG',
       `${caller}: expected \`entry\` or \`ret\` (or both), got neither`,
+    );
+  }
+}
+
+/** Checks the `aliases` option of `attach` and `tlob.attach`: a boolean, or absent. */
+export function checkAliasesOption(options: object, caller: string): void {
+  const aliases = (options as { aliases?: unknown }).aliases;
+  if (aliases !== undefined && typeof aliases !== 'boolean') {
+    throw new TlobTypeError(
+      'ERR_TLOB_INVALID_ARG',
+      `${caller}: expected \`aliases\` to be a boolean, got ${describeValue(aliases)}`,
     );
   }
 }

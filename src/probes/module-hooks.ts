@@ -57,6 +57,9 @@ export function installModuleHooks(registry: ModuleRegistry): void {
       if (esm && !fromFacade && context.conditions?.includes('import') === true) {
         return { ...result, url: facadeUrl(result.url) };
       }
+      if (!esm && result.url.startsWith('file:') && !/\.(json|node|wasm)$/.test(result.url)) {
+        registry.cjsResolved?.(result.url);
+      }
       return result;
     },
     load(url: string, context: object, nextLoad: (u: string, c: object) => LoadResult) {

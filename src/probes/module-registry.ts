@@ -1,8 +1,9 @@
-import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { syncBuiltinESMExports } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runOutside } from '../engine/outside.js';
 import { reportInternalError } from '../errors.js';
 import { installModuleHooks, moduleHooksAvailable } from './module-hooks.js';
-import { type ModuleSpecifier, requireResolve } from './module-specifier.js';
+import { isCommonJsExports, type ModuleSpecifier, requireCache, requireResolve } from './module-specifier.js';
 import { warnOnce } from './warn-once.js';
 
 /**
@@ -49,6 +50,12 @@ export interface ModuleRegistry {
   /** True when the hooks were installed before the application's entry module (the preload). */
   hooksFromStart: boolean;
   cjsLoaded(module: { exports: unknown }, url: string): void;
+  /**
+   * Called by the resolve hook for a CommonJS module that probes name: checks, once the current
+   * task is over, that the load hook saw it (see `checkBypassed`). Optional: a registry made by an
+   * older copy of tlob may not have it.
+   */
+  cjsResolved?(url: string): void;
   esmLoaded(
     url: string,
     namespace: object,
@@ -95,6 +102,16 @@ function createRegistry(): ModuleRegistry {
         reportInternalError(`module hook for ${url}`, error);
       }
     },
+    cjsResolved(url) {
+      if (registry.commonJs.has(url) || pendingChecks.has(url)) return;
+      pendingChecks.add(url);
+      runOutside(() =>
+        setImmediate(() => {
+          pendingChecks.delete(url);
+          checkBypassed(registry, url);
+        }).unref(),
+      );
+    },
     esmLoaded(url, namespace, names, set) {
       try {
         const entry = registry.byUrl.get(url);
@@ -133,6 +150,32 @@ function createRegistry(): ModuleRegistry {
   return registry;
 }
 
+/** URLs resolved by the hooks whose load is yet to be checked. */
+const pendingChecks = new Set<string>();
+
+/**
+ * A CommonJS module that probes name was resolved and has loaded, but its source never passed
+ * through the load hook: another loader replaced `require.extensions['.js']` (babel-register,
+ * some test runners) and compiles modules itself. The probe binds to the loaded exports now, and
+ * one warning says what was missed.
+ */
+function checkBypassed(registry: ModuleRegistry, url: string): void {
+  try {
+    const entry = registry.byUrl.get(url);
+    if (entry === undefined || registry.commonJs.has(url)) return;
+    const cached = requireCache()[fileURLToPath(url)];
+    if (cached?.loaded !== true) return;
+    warnOnce(
+      `bypassed:${url}`,
+      `tlob: module ${entry.specifier.text} loaded without passing through tlob's module hooks, most likely because another loader replaced require.extensions['.js'] (babel-register, say): its probes were attached only after it loaded, so calls made while it loaded, and functions taken from it then, are not observed; load that loader after tlob/register, or attach with tlob.attach(require('${entry.specifier.text}'), …)`,
+      'TLOB_HOOKS_BYPASSED',
+    );
+    registry.cjsLoaded(cached, url);
+  } catch (error) {
+    reportInternalError(`module hook for ${url}`, error);
+  }
+}
+
 function addRoot(entry: TargetEntry, root: ModuleRoot): void {
   entry.roots.push(root);
   for (const binding of entry.bindings) bindGuarded(binding, root);
@@ -155,7 +198,30 @@ function bindGuarded(binding: ModuleProbeBinding, root: ModuleRoot): void {
   try {
     bindNow(binding, root);
   } catch (error) {
+    if (bindThroughCommonJsDefault(binding, root, error)) return;
     reportInternalError(`probe ${root.label}:${binding.path}`, error);
+  }
+}
+
+/**
+ * An ES entry that re-exports its package's CommonJS entry as `default` (eventemitter3's
+ * `import EventEmitter from './index.js'; export default EventEmitter`) is the CommonJS instance
+ * seen through a second path: a probe path written for the CommonJS exports (`prototype.emit`)
+ * does not resolve on the ES exports, but does from their `default`, which is patched in place.
+ * Returns whether the probe is bound that way (or already was, through the CommonJS instance).
+ */
+function bindThroughCommonJsDefault(binding: ModuleProbeBinding, root: ModuleRoot, error: unknown): boolean {
+  if (root.rebindable === undefined || (error as { code?: unknown } | null)?.code !== 'ERR_TLOB_NOT_FOUND') {
+    return false;
+  }
+  const exports = (root.object as { default?: unknown }).default;
+  if (exports === null || (typeof exports !== 'object' && typeof exports !== 'function')) return false;
+  if (!isCommonJsExports(exports)) return false;
+  try {
+    binding.bind({ object: exports, label: root.label, rebindable: undefined, sync() {} });
+    return true;
+  } catch {
+    return false; // the original error is reported
   }
 }
 
@@ -224,8 +290,7 @@ export function markHooksFromStart(): void {
 function adoptLoadedCommonJs(registry: ModuleRegistry, entry: TargetEntry): void {
   const filename = requireResolve(entry.specifier);
   if (filename === undefined) return;
-  const require = createRequire(pathToFileURL(`${process.cwd()}/`).href);
-  const cached = require.cache[filename];
+  const cached = requireCache()[filename];
   if (cached?.loaded !== true) return;
   const url = pathToFileURL(filename).href;
   registry.byUrl.set(url, entry);

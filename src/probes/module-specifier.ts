@@ -34,6 +34,16 @@ export function parseModuleSpecifier(text: unknown, caller: string): ModuleSpeci
   return { kind: 'package', text, id: text };
 }
 
+/** `require.cache`: one object for the process, whichever `require` reads it. */
+export function requireCache(): NodeJS.Dict<NodeJS.Module> {
+  return createRequire(pathToFileURL(`${process.cwd()}/`).href).cache;
+}
+
+/** True when `value` is the `exports` of a CommonJS module in `require.cache`. */
+export function isCommonJsExports(value: unknown): boolean {
+  return Object.values(requireCache()).some((module) => module?.exports === value);
+}
+
 /** The file a CommonJS `require` of `specifier` from the working directory loads, if it resolves. */
 export function requireResolve(specifier: ModuleSpecifier): string | undefined {
   try {

@@ -1,7 +1,7 @@
 import { types } from 'node:util';
 import { callOrConstruct } from '../call-or-construct.js';
 import { reportInternalError } from '../errors.js';
-import { wrapCallback } from './callback-wrapper.js';
+import { isCompletionCallback, wrapCallback } from './callback-wrapper.js';
 import { enterObservedCall, leaveObservedCall, observeSettlement } from './promise-settlement.js';
 import { observeThenable } from './thenable-observer.js';
 
@@ -122,7 +122,7 @@ export function runObserved(
   }
   let callArgs: unknown[] = args;
   let byCallback = false;
-  if (handlers.callback && args.length > 0 && typeof args[args.length - 1] === 'function') {
+  if (handlers.callback && args.length > 0 && isCompletionCallback(args[args.length - 1])) {
     callArgs = args.slice();
     callArgs[callArgs.length - 1] = wrapCallback(args[args.length - 1] as Function, (callbackArgs) =>
       call.finish('callback', callbackArgs, callbackArgs[0] ?? undefined),

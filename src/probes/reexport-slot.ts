@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { isCommonJsExports, requireCache } from './module-specifier.js';
 import type { Slot } from './property-path.js';
 
 /**
@@ -7,11 +6,14 @@ import type { Slot } from './property-path.js';
  * name through a getter: `Object.defineProperty(exports, 'f', { get: () => m.f })`),
  * finds where the function really lives: the module in `require.cache` whose exports hold it as a
  * plain data property. Patching that property makes the getter return the wrapper. Returns
- * undefined when the getter does not return a function or no single such module exists.
+ * undefined when the getter does not return a function or no single such module exists. The
+ * getter is called (once) only when its object is the `exports` of a loaded CommonJS module: a
+ * getter of any other object is never run by an attach.
  */
 export function reexportedSlot(slot: Slot): Slot | undefined {
   const getter = slot.descriptor.get;
   if (getter === undefined) return undefined;
+  if (!isCommonJsExports(slot.holder)) return undefined;
   let fn: unknown;
   try {
     fn = Reflect.apply(getter, slot.holder, []);
@@ -20,9 +22,7 @@ export function reexportedSlot(slot: Slot): Slot | undefined {
   }
   if (typeof fn !== 'function') return undefined;
   let found: Slot | undefined;
-  // require.cache is one object for the process, whichever require reads it
-  const cache = createRequire(pathToFileURL(`${process.cwd()}/`).href).cache;
-  for (const module of Object.values(cache)) {
+  for (const module of Object.values(requireCache())) {
     const exports = module?.exports as Record<string, unknown> | undefined;
     if (exports === null || (typeof exports !== 'object' && typeof exports !== 'function')) continue;
     for (const key of Object.keys(exports)) {

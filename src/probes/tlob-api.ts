@@ -1,7 +1,16 @@
 import { describeValue, TlobError, TlobTypeError } from '../errors.js';
 import { tlob as core } from '../monitors/tlob/facade.js';
+import type { Site } from '../monitors/tlob/site.js';
+import { statsByName } from '../report/stats.js';
 import { watchdog } from '../watchdog/watchdog.js';
-import { type AttachTarget, checkTarget, type Probe, placeProbe, targetLabel } from './attach.js';
+import {
+  type AttachTarget,
+  checkAliasesOption,
+  checkTarget,
+  type Probe,
+  placeProbe,
+  targetLabel,
+} from './attach.js';
 import { markHooksFromStart } from './module-registry.js';
 import { readPreloadSettings } from './preload-config.js';
 import { splitPath } from './property-path.js';
@@ -70,10 +79,33 @@ export function tlobAttach(
   checkTarget(target, caller);
   splitPath(path, caller);
   const defaultName = typeof target === 'string' ? `${target}:${path}` : `${targetLabel(target)}.${path}`;
+  const namesBefore = statsByName.size;
   const site = tlobSite({ name: defaultName, ...options }, path, caller);
+  try {
+    return placeTlobProbes(target, path, site, options, caller);
+  } catch (error) {
+    // a refused attach leaves no trace: the stats entry its site created goes too
+    if (statsByName.size > namesBefore && statsByName.get(site.stats.name) === site.stats) {
+      statsByName.delete(site.stats.name);
+    }
+    throw error;
+  }
+}
+
+/** Installs the probe of `site`, or both halves of a start/stop pair; a half that fails is undone. */
+function placeTlobProbes(
+  target: AttachTarget | string,
+  path: string,
+  site: Site,
+  options: TlobAttachOptions,
+  caller: string,
+): TlobProbeHandle {
+  checkAliasesOption(options, caller);
+  const aliases = options.aliases !== false;
   const stopPath = options.stopPath;
   if (stopPath === undefined) {
     const probe = new TlobProbe(target, path, site, caller, options.callback === true);
+    probe.aliases = aliases;
     placeProbe(probe, target, caller);
     return probe;
   }
@@ -81,6 +113,8 @@ export function tlobAttach(
   const pair: PairState = { site };
   const start = new PairStartProbe(target, path, pair, caller);
   const stop = new PairStopProbe(target, stopPath, pair, caller);
+  start.aliases = aliases;
+  stop.aliases = aliases;
   placeProbe(start, target, caller);
   try {
     placeProbe(stop, target, caller);

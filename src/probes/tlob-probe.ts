@@ -7,6 +7,7 @@ import { tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
 import { Window } from '../monitors/tlob/window.js';
 import { runInWindow } from '../monitors/tlob/windows.js';
 import { type AttachTarget, ProbeBase } from './attach.js';
+import { isCompletionCallback } from './callback-wrapper.js';
 import { hasThen, runThenableAware, runWithCallback } from './tlob-call-paths.js';
 
 /**
@@ -71,7 +72,7 @@ export class TlobProbe extends ProbeBase<undefined> {
     args: ArrayLike<unknown>,
     newTarget: Function | undefined,
   ): unknown {
-    if (this.callback && args.length > 0 && typeof args[args.length - 1] === 'function') {
+    if (this.callback && args.length > 0 && isCompletionCallback(args[args.length - 1])) {
       return runWithCallback(this.site, original, thisArg, args, newTarget);
     }
     if (this.returnsThenables) return runThenableAware(this.site, original, thisArg, args, newTarget);
@@ -185,6 +186,12 @@ export interface TlobAttachOptions extends WindowOptions {
    * @default false
    */
   callback?: boolean;
+  /**
+   * Also attach the other names of the function on the object that holds it (`async.forEach`
+   * for `async.each`), with the same wrapper, so that aliases stay identical (see `attach`).
+   * @default true
+   */
+  aliases?: boolean;
 }
 
 /** Checks `tlob.attach` options and builds the site; the default name is the path. */

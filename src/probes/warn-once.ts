@@ -1,8 +1,10 @@
+import { emitTlobWarning, type TlobWarningCode } from '../report/tlob-warning.js';
+
 const warned = new Set<string>();
 
 /** Emits a `TlobWarning` the first time `key` is seen in this process. */
-export function warnOnce(key: string, message: string): void {
+export function warnOnce(key: string, message: string, code: TlobWarningCode = 'TLOB_PROBE'): void {
   if (warned.has(key)) return;
   warned.add(key);
-  process.emitWarning(message, { type: 'TlobWarning', code: 'TLOB_PROBE' });
+  emitTlobWarning(message, code);
 }

@@ -1,4 +1,5 @@
 import { LogLinearHistogram } from './histogram.js';
+import { emitTlobWarning } from './tlob-warning.js';
 
 /** Percentiles of one quantity, in nanoseconds. */
 export interface Distribution {
@@ -101,9 +102,9 @@ export function statsFor(name: string): StatsRecorder {
   if (statsByName.size >= MAX_NAMES) {
     stats = statsByName.get(OTHER_NAME);
     if (stats !== undefined) return stats;
-    process.emitWarning(
+    emitTlobWarning(
       `tlob: more than ${MAX_NAMES} window names; the windows of further names are counted under "${OTHER_NAME}" (use few, stable names: a route, not a URL)`,
-      { type: 'TlobWarning', code: 'TLOB_TOO_MANY_NAMES' },
+      'TLOB_TOO_MANY_NAMES',
     );
     name = OTHER_NAME;
   }

@@ -22,6 +22,8 @@ afterAll(() => {
 describe.each(libraries())('differential: every exported function of %s', (_name, lib) => {
   const names = Object.keys(lib).filter((key) => typeof lib[key] === 'function');
   const originals = new Map(names.map((key) => [key, lib[key] as Function]));
+  /** One name per function: the others are its aliases (`assignIn` and `extend`). */
+  const firstNames = names.filter((key) => names.find((k) => lib[k] === lib[key]) === key);
 
   it('has functions to test', () => {
     expect(names.length).toBeGreaterThan(20);
@@ -36,6 +38,10 @@ describe.each(libraries())('differential: every exported function of %s', (_name
       expect(wrapped).not.toBe(original);
       expect(wrapped.name).toBe(original.name);
       expect(wrapped.length).toBe(original.length);
+      // aliases keep their identity: every name of one function holds the same wrapper
+      for (const other of names) {
+        if (originals.get(other) === original) expect(lib[other], `${other} === ${key}`).toBe(wrapped);
+      }
       for (let i = 0; i < inputs().length; i++) {
         const args = () => inputs()[i] as unknown[];
         if (SKIPPED.test(key) || !isDeterministic(original, args)) continue;
@@ -66,7 +72,8 @@ describe.each(libraries())('differential: every exported function of %s', (_name
           continue;
         }
         const call = seen.at(-1);
-        expect(call?.data.key).toBe(key);
+        // the outermost probe: attached under this name or, through `aliases`, under another
+        expect(originals.get(call?.data.key as string)).toBe(originals.get(key));
         if (call?.end === 'return') expect(call.result).toBe(returned);
       }
     } finally {
@@ -76,9 +83,15 @@ describe.each(libraries())('differential: every exported function of %s', (_name
 
   it('wrapped by tlob.attach, returns and throws what the original does', () => {
     tlob.reactor('nop');
-    const probes = names.map((key) => tlob.attach(lib, key, { budget: '60s' }));
+    const probes = firstNames.map((key) => tlob.attach(lib, key, { budget: '60s' }));
     try {
       expect(compareAll()).toBeGreaterThan(names.length);
+      // an alias already has the probe of its function
+      for (const key of names.filter((k) => !firstNames.includes(k))) {
+        expect(() => tlob.attach(lib, key, { budget: '60s' })).toThrow(
+          expect.objectContaining({ code: 'ERR_TLOB_ALREADY_ATTACHED' }),
+        );
+      }
     } finally {
       for (const probe of probes) probe.detach();
       tlob.reactor('log');

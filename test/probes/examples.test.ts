@@ -27,6 +27,21 @@ describe('examples/probes-demo', () => {
     expect(stdout).toContain('enable(): the wrapper is back: true');
   });
 
+  it('what-callers-see.mjs', () => {
+    const { stdout, stderr } = run(['examples/probes-demo/what-callers-see.mjs']);
+    expect(stdout).toContain('aliases: true -> true');
+    expect(stdout).toContain('name: "awaitable" -> "awaitable"');
+    expect(stdout).toContain('length: 0 -> 0');
+    expect(stdout).toContain('toString differs: true');
+    expect(stdout).toContain('a reference taken before attach is the original: true');
+    expect(stdout).toContain('async function tag: AsyncFunction -> AsyncFunction');
+    expect(stdout).toContain('isAsyncFunction (internal slot): true -> false');
+    expect(stdout).toContain('shimmer markers: __wrapped=true __original is the original: true');
+    expect(stdout).toContain('iteratee saw 3 items; windows through each and forEach: 2');
+    expect(stdout).toContain('after detach, each is the original again: true');
+    expect(stderr).not.toContain('Warning');
+  });
+
   it('specs.mjs', () => {
     const { stdout, stderr } = run(['examples/probes-demo/specs.mjs']);
     expect(stdout).toContain('list: p ./lib.mjs:slowSum threshold=5ms name=slowSum');

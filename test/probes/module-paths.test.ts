@@ -1,0 +1,70 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { installFixture, runNode } from './preload-apps.js';
+
+interface DualOutput {
+  same: boolean;
+  heard: number;
+  stats: [string, number][];
+}
+
+const lastLine = (stdout: string) => stdout.trim().split('\n').at(-1) as string;
+
+describe('a probe that meets itself through a second module path', () => {
+  let dir = '';
+  beforeAll(() => {
+    dir = installFixture('dual-app');
+  });
+
+  const cases = [
+    ['import-first', 'EventEmitter.prototype.emit'],
+    ['require-first', 'EventEmitter.prototype.emit'],
+    // the path as the CommonJS exports name it (`module.exports = EventEmitter`)
+    ['import-first', 'prototype.emit'],
+    ['require-first', 'prototype.emit'],
+  ];
+  for (const [order, path] of cases) {
+    it(`a dual package whose ES entry wraps its CommonJS entry: no warning, each call counted once (${order}, ${path})`, () => {
+      const plain = runNode(dir, ['app.mjs', order as string]);
+      expect(plain.status).toBe(0);
+      const run = runNode(dir, ['--import', 'tlob/register', 'app.mjs', order as string], {
+        TLOB_PROBES: `p eventemitter3:${path} threshold=1s name=emit`,
+      });
+      expect(run.stderr).not.toMatch(/Warning|Error/);
+      expect(run.status).toBe(0);
+      const output = JSON.parse(lastLine(run.stdout)) as DualOutput;
+      expect(output.same).toBe(true);
+      expect(output.heard).toBe(3);
+      expect(output.stats).toEqual([['emit', 3]]);
+    });
+  }
+});
+
+describe('a loader that bypasses the module hooks', () => {
+  let dir = '';
+  beforeAll(() => {
+    dir = installFixture('loader-app');
+  });
+
+  const probes = 'p ./lib.js:handle threshold=1s';
+
+  it('without one, the probe binds as the module loads and sees every call, with no warning', () => {
+    const run = runNode(dir, ['--require', 'tlob/register', 'app.js'], { TLOB_PROBES: probes });
+    expect(run.status).toBe(0);
+    expect(run.stderr).not.toMatch(/Warning/);
+    expect(JSON.parse(lastLine(run.stdout))).toEqual({ sum: 8, stats: [['./lib.js:handle', 4]] });
+  });
+
+  for (const order of ['loader-first', 'tlob-first']) {
+    it(`one warning names the module and the likely cause; later calls are still seen (${order})`, () => {
+      const preload = ['--require', 'tlob/register', '--require', './own-loader.js'];
+      const args = order === 'tlob-first' ? preload : [...preload.slice(2), ...preload.slice(0, 2)];
+      const run = runNode(dir, [...args, 'app.js'], { TLOB_PROBES: probes });
+      expect(run.status).toBe(0);
+      const warnings = run.stderr.match(/TlobWarning/g) ?? [];
+      expect(warnings).toHaveLength(1);
+      expect(run.stderr).toMatch(/\[TLOB_HOOKS_BYPASSED\].*\.\/lib\.js.*require\.extensions/);
+      // the call made while the module loaded is missed; the three later ones are observed
+      expect(JSON.parse(lastLine(run.stdout))).toEqual({ sum: 8, stats: [['./lib.js:handle', 3]] });
+    });
+  }
+});
