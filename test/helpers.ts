@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { expect } from 'vitest';
 import type { TlobViolation } from '../src/index.js';
 import { tlob } from '../src/index.js';
@@ -58,10 +58,19 @@ export const ms = (ns: number) => ns / 1e6;
  * returns its stdout (stderr is captured; a non-zero exit throws, as `execFileSync` does).
  */
 export function runWithTlob(body: string): string {
+  return execFileSync(process.execPath, tlobScriptArgs(body), {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Like `runWithTlob`, and returns stderr too (whatever the exit status). */
+export function runWithTlobOutput(body: string): { status: number | null; stdout: string; stderr: string } {
+  const run = spawnSync(process.execPath, tlobScriptArgs(body), { encoding: 'utf8' });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+function tlobScriptArgs(body: string): string[] {
   const dist = new URL('../dist/index.js', import.meta.url).href;
-  return execFileSync(
-    process.execPath,
-    ['--input-type=module', '-e', `import { tlob } from ${JSON.stringify(dist)};\n${body}`],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  return ['--input-type=module', '-e', `import { tlob } from ${JSON.stringify(dist)};\n${body}`];
 }

@@ -1,9 +1,9 @@
-import { nowNs } from './clock.js';
+import { type Clock, currentClock } from './clock.js';
 import { runOutside } from './outside.js';
 
 /** Something with a deadline: a monitor instance whose clock invariant is armed. */
 export interface Deadlined {
-  /** Absolute deadline on the `nowNs()` clock. */
+  /** Absolute deadline on the monitors' clock (`nowNs()`). */
   deadlineNs: number;
   /** Position in the queue's heap, -1 when not queued. Owned by the queue. */
   heapIndex: number;
@@ -15,17 +15,20 @@ export interface Deadlined {
  * All deadlines of this thread in one binary min-heap, served by one unref'd timer armed for the
  * earliest. The timer is re-armed lazily: a new deadline later than the armed one leaves it alone
  * (the timer re-arms itself when it fires), so a stream of windows with equal budgets creates about
- * one timer per budget period, not one per window.
+ * one timer per budget period, not one per window. Time and the timer come from the current
+ * `Clock`.
  */
 export class DeadlineQueue {
   private readonly heap: Deadlined[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  /** The armed timer's handle and the clock it was scheduled on. */
+  private timer: unknown;
+  private timerClock: Clock | undefined;
   /** Deadline the timer is armed for, +Infinity when disarmed. */
   private armedNs = Number.POSITIVE_INFINITY;
   private readonly fire = () => this.onTimer();
-  private readonly arm = (delayMs: number) => {
-    this.timer = setTimeout(this.fire, delayMs);
-    this.timer.unref();
+  private readonly arm = (clock: Clock, delayMs: number) => {
+    this.timerClock = clock;
+    this.timer = clock.schedule(this.fire, delayMs);
   };
 
   get size(): number {
@@ -58,19 +61,32 @@ export class DeadlineQueue {
     this.siftDown(last.heapIndex);
   }
 
+  /** Cancels the armed timer and arms one on the current clock (after `useClock`). */
+  reschedule(): void {
+    this.disarm();
+    if (this.heap.length > 0) this.rearm((this.heap[0] as Deadlined).deadlineNs);
+  }
+
+  private disarm(): void {
+    if (this.timer !== undefined) this.timerClock?.cancel(this.timer);
+    this.timer = undefined;
+    this.armedNs = Number.POSITIVE_INFINITY;
+  }
+
   private rearm(deadlineNs: number): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.disarm();
     this.armedNs = deadlineNs;
     // Node's timers run on a millisecond clock and may fire up to ~1 ms early against
     // performance.now(); onTimer re-checks and re-arms rather than report early.
-    const delayMs = Math.max(1, Math.ceil((deadlineNs - nowNs()) / 1e6));
-    runOutside(this.arm, delayMs); // created outside every window: its callback is nobody's continuation
+    const clock = currentClock();
+    const delayMs = Math.max(1, Math.ceil((deadlineNs - clock.now()) / 1e6));
+    runOutside(this.arm, clock, delayMs); // created outside every window: its callback is nobody's continuation
   }
 
   private onTimer(): void {
     this.timer = undefined;
     this.armedNs = Number.POSITIVE_INFINITY;
-    const now = nowNs();
+    const now = currentClock().now();
     const heap = this.heap;
     while (heap.length > 0 && (heap[0] as Deadlined).deadlineNs <= now) {
       const item = heap[0] as Deadlined;

@@ -1,11 +1,13 @@
+import { currentClock } from './clock.js';
 import { runOutside } from './outside.js';
 
 /**
  * A line writer that lets through at most `burst` lines per `intervalMs` and then says how many it
- * suppressed, when the interval ends (like the kernel's printk_ratelimit).
+ * suppressed, when the interval ends (like the kernel's printk_ratelimit). Times are milliseconds
+ * on the monitors' clock.
  */
 export class RateLimitedLog {
-  private windowStart = 0;
+  private windowStart = Number.NEGATIVE_INFINITY;
   private written = 0;
   private suppressed = 0;
 
@@ -16,7 +18,7 @@ export class RateLimitedLog {
   ) {}
 
   /** Writes `line` unless the current interval's burst is used up. Returns whether it wrote. */
-  line(line: string, now = Date.now()): boolean {
+  line(line: string, now = currentClock().now() / 1e6): boolean {
     if (now - this.windowStart >= this.intervalMs) this.startInterval(now);
     if (this.written >= this.burst) {
       if (this.suppressed++ === 0) this.reportAtIntervalEnd(now);
@@ -42,6 +44,7 @@ export class RateLimitedLog {
     const onEnd = () => {
       if (this.suppressed > 0 && this.windowStart + this.intervalMs === end) this.startInterval(end);
     };
-    runOutside(() => setTimeout(onEnd, Math.max(1, end - now)).unref());
+    const clock = currentClock();
+    runOutside(() => clock.schedule(onEnd, Math.max(1, end - now)));
   }
 }
