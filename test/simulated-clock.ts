@@ -1,4 +1,4 @@
-import { AsyncResource } from 'node:async_hooks';
+import { runOutside } from '../src/context/outside.js';
 import { type Clock, nowNs, useClock } from '../src/engine/clock.js';
 import { deadlines } from '../src/engine/deadline-queue.js';
 
@@ -11,8 +11,8 @@ interface Scheduled {
 
 /**
  * A clock that moves only when the test says so (`advance`), for timer paths: deadlines, expiry,
- * the log's rate limit. Scheduled calls run in the async context they were scheduled in, as
- * Node's timers do, in deadline order, each with the clock set to its due time. With `earlyMs`,
+ * the log's rate limit. Scheduled calls run outside every window, as the clock contract asks, in
+ * deadline order, each with the clock set to its due time. With `earlyMs`,
  * every call runs that much before it is due, as Node's millisecond timers may against the
  * monotonic clock.
  */
@@ -34,7 +34,7 @@ export class SimulatedClock implements Clock {
     const entry: Scheduled = {
       atNs: this.nowNsValue + Math.max(0, delayMs - this.earlyMs) * 1e6,
       seq: this.scheduledCount++,
-      fn: AsyncResource.bind(fn),
+      fn,
       cancelled: false,
     };
     this.queue.push(entry);
@@ -61,7 +61,7 @@ export class SimulatedClock implements Clock {
       if (next === undefined) break;
       this.queue.splice(this.queue.indexOf(next), 1);
       this.nowNsValue = Math.max(this.nowNsValue, next.atNs);
-      next.fn();
+      runOutside(next.fn);
     }
     this.nowNsValue = target;
   }

@@ -1,8 +1,8 @@
 import { createHook, executionAsyncResource } from 'node:async_hooks';
 import { nowNs } from '../engine/clock.js';
-import { outside, runOutside } from '../engine/outside.js';
 import { liveTask, taskStorage } from './current-task.js';
 import { releaseWhenIdle } from './idle-release.js';
+import { outside, runOutside } from './outside.js';
 import type { Task } from './task.js';
 import { calibrateTimerClock, timerDueNs } from './timer-due.js';
 

@@ -1,16 +1,18 @@
 import { performance } from 'node:perf_hooks';
 
 /**
- * Where monitors read the time and schedule their deadline work. The process runs on
- * `systemClock`; tests swap in a simulated clock (`useClock`) to drive timer paths without
- * waiting for them.
+ * Where monitors read the time and schedule their deadline work (the budget timer, the log's
+ * rate-limit report). The engine starts on `systemClock`; the context layer replaces it with one
+ * that schedules outside every window (`context/outside.ts`), and tests with a simulated clock
+ * that moves only when told to.
  */
 export interface Clock {
   /** Monotonic time in nanoseconds, as a float. */
   now(): number;
   /**
    * Calls `fn` once, `delayMs` milliseconds from now, without keeping the process alive. Returns a
-   * handle for `cancel`. The callback runs in the async context `schedule` was called in.
+   * handle for `cancel`. `fn` must not run as a continuation of whatever async context called
+   * `schedule` (a window, say): the engine's deadline work belongs to no monitored call.
    */
   schedule(fn: () => void, delayMs: number): unknown;
   /** Cancels a call scheduled on this clock; a handle that already ran is ignored. */
@@ -20,7 +22,9 @@ export interface Clock {
 /**
  * The real clock. `performance.now()` is the cheapest monotonic clock with sub-microsecond
  * resolution in Node (~40 ns a read); `process.hrtime.bigint()` allocates a bigint per read.
- * Node's timers run on a millisecond loop clock and may fire up to ~1 ms early against it.
+ * Node's timers run on a millisecond loop clock and may fire up to ~1 ms early against it. Its
+ * timers run in the context they were created in: without async context tracking (no window
+ * layer loaded) that is no monitored call.
  */
 export const systemClock: Clock = {
   now: () => performance.now() * 1e6,

@@ -1,5 +1,4 @@
 import { type Clock, currentClock } from './clock.js';
-import { runOutside } from './outside.js';
 
 /** Something with a deadline: a monitor instance whose clock invariant is armed. */
 export interface Deadlined {
@@ -26,10 +25,6 @@ export class DeadlineQueue {
   /** Deadline the timer is armed for, +Infinity when disarmed. */
   private armedNs = Number.POSITIVE_INFINITY;
   private readonly fire = () => this.onTimer();
-  private readonly arm = (clock: Clock, delayMs: number) => {
-    this.timerClock = clock;
-    this.timer = clock.schedule(this.fire, delayMs);
-  };
 
   get size(): number {
     return this.heap.length;
@@ -80,7 +75,8 @@ export class DeadlineQueue {
     // performance.now(); onTimer re-checks and re-arms rather than report early.
     const clock = currentClock();
     const delayMs = Math.max(1, Math.ceil((deadlineNs - clock.now()) / 1e6));
-    runOutside(this.arm, clock, delayMs); // created outside every window: its callback is nobody's continuation
+    this.timerClock = clock;
+    this.timer = clock.schedule(this.fire, delayMs);
   }
 
   private onTimer(): void {

@@ -1,4 +1,4 @@
-import { TlobTypeError } from '../errors.js';
+import { TlobTypeError } from '../report/errors.js';
 
 /**
  * A hybrid automaton, written as data (the kernel's rvgen `.dot` model): states, events, a

@@ -1,12 +1,12 @@
-import { reportInternalError } from '../errors.js';
 import { channels } from '../report/channels.js';
+import { reportInternalError } from '../report/errors.js';
+import { BUDGET_EXPIRED, type Violation } from '../report/violation.js';
 import { violationRing } from '../report/violation-ring.js';
 import { epochMs } from './clock.js';
 import { type Deadlined, deadlines } from './deadline-queue.js';
 import type { CompiledModel } from './model.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { abortReactor, type Reactor } from './reactors.js';
-import { BUDGET_EXPIRED, type Violation } from './violation.js';
 
 /**
  * One monitored object (the kernel's per-object `da_monitor` storage): where it is in the model,

@@ -1,5 +1,4 @@
 import { currentClock } from './clock.js';
-import { runOutside } from './outside.js';
 
 /**
  * A line writer that lets through at most `burst` lines per `intervalMs` and then says how many it
@@ -44,7 +43,6 @@ export class RateLimitedLog {
     const onEnd = () => {
       if (this.suppressed > 0 && this.windowStart + this.intervalMs === end) this.startInterval(end);
     };
-    const clock = currentClock();
-    runOutside(() => clock.schedule(onEnd, Math.max(1, end - now)));
+    currentClock().schedule(onEnd, Math.max(1, end - now));
   }
 }

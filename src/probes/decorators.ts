@@ -1,7 +1,7 @@
 import { type Duration, parseBudget } from '../engine/duration.js';
-import { describeValue, TlobTypeError } from '../errors.js';
 import { createSite, type Site } from '../monitors/tlob/site.js';
 import { runInWindow } from '../monitors/tlob/windows.js';
+import { describeValue, TlobTypeError } from '../report/errors.js';
 
 /** Options of `@budget`: the budget, and the window name (default `Class.method`). */
 export interface BudgetOptions {

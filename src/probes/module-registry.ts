@@ -1,6 +1,6 @@
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { reportInternalError } from '../errors.js';
+import { reportInternalError } from '../report/errors.js';
 import { installModuleHooks, moduleHooksAvailable } from './module-hooks.js';
 import { type ModuleSpecifier, requireResolve } from './module-specifier.js';
 import { warnOnce } from './warn-once.js';

@@ -1,7 +1,7 @@
 import { createRequire, isBuiltin } from 'node:module';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { describeValue, TlobTypeError } from '../errors.js';
+import { describeValue, TlobTypeError } from '../report/errors.js';
 
 /** A module named by a probe: a Node builtin, a package (or package subpath), or a file. */
 export interface ModuleSpecifier {

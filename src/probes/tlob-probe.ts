@@ -1,11 +1,11 @@
 import { currentTask } from '../context/current-task.js';
 import { holdSettleHook, releaseSettleHook, returnedPending, watchSettled } from '../context/settle-watch.js';
-import { describeValue, reportInternalError, TlobTypeError } from '../errors.js';
-import { startWindow } from '../monitors/tlob/facade.js';
 import { createSite, type Site, type WindowOptions } from '../monitors/tlob/site.js';
 import { tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
 import { Window } from '../monitors/tlob/window.js';
+import { startWindow } from '../monitors/tlob/window-api.js';
 import { runInWindow } from '../monitors/tlob/windows.js';
+import { describeValue, reportInternalError, TlobTypeError } from '../report/errors.js';
 import { type AttachTarget, ProbeBase } from './attach.js';
 import { hasThen, runThenableAware, runWithCallback } from './tlob-call-paths.js';
 
@@ -13,7 +13,7 @@ import { hasThen, runThenableAware, runWithCallback } from './tlob-call-paths.js
  * Attached tlob probes. They follow `tlob.enable()`/`tlob.disable()`: a disabled monitor's probe
  * costs the wrapper's one field check (a getter reading the monitor measured 4x the hand-written
  * wrapper), or, after `disable({ unpatch: true })`, nothing: its originals are back in their
- * slots. `runInWindow` checks the monitor again, so a monitor switched without the facade is still
+ * slots. `runInWindow` checks the monitor again, so a monitor switched without `tlob.enable` is still
  * obeyed, only less cheaply.
  */
 const liveTlobProbes = new Set<TlobProbe>();

@@ -1,4 +1,4 @@
-import { channels } from './report/channels.js';
+import { channels } from './channels.js';
 
 /** Stable error codes thrown by tlob at attach/start time. */
 export type TlobErrorCode =

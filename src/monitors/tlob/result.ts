@@ -1,4 +1,4 @@
-import { TlobError } from '../../errors.js';
+import { TlobError } from '../../report/errors.js';
 
 /** What `window.stop()` returns: the window's budget, elapsed time and where that time went. */
 export interface WindowResult {

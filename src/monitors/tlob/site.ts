@@ -1,5 +1,5 @@
 import { parseBudget } from '../../engine/duration.js';
-import { describeValue, TlobTypeError } from '../../errors.js';
+import { describeValue, TlobTypeError } from '../../report/errors.js';
 import { type StatsRecorder, statsFor } from '../../report/stats.js';
 import type { OnStop } from './window.js';
 

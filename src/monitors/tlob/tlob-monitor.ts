@@ -1,7 +1,7 @@
 import { releaseWhenCollected } from '../../context/settle-watch.js';
 import { formatNs } from '../../engine/duration.js';
 import { Monitor } from '../../engine/monitor.js';
-import type { Violation } from '../../engine/violation.js';
+import type { Violation } from '../../report/violation.js';
 import { tlobModel } from './model.js';
 import type { Window } from './window.js';
 

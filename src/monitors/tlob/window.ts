@@ -9,8 +9,8 @@ import {
 import type { Task } from '../../context/task.js';
 import { nowNs } from '../../engine/clock.js';
 import { Instance, publishGuarded } from '../../engine/monitor.js';
-import { reportInternalError } from '../../errors.js';
 import { channels } from '../../report/channels.js';
+import { reportInternalError } from '../../report/errors.js';
 import type { StatsRecorder } from '../../report/stats.js';
 import { E_SLEEP, E_STOP, E_SWITCH_IN, E_WAKEUP, S_RUNNING, S_SLEEPING, S_WAITING } from './model.js';
 import { TlobBudgetError, type WindowResult } from './result.js';
