@@ -32,7 +32,7 @@ export class SimulatedClock implements Clock {
 
   schedule(fn: () => void, delayMs: number): unknown {
     const entry: Scheduled = {
-      atNs: this.nowNsValue + Math.max(0, delayMs - this.earlyMs) * 1e6,
+      atNs: this.nowNsValue + Math.round(Math.max(0, delayMs - this.earlyMs) * 1e6),
       seq: this.scheduledCount++,
       fn,
       cancelled: false,
@@ -52,7 +52,7 @@ export class SimulatedClock implements Clock {
 
   /** Moves the clock `ms` forward, running every call that comes due on the way. */
   advance(ms: number): void {
-    const target = this.nowNsValue + ms * 1e6;
+    const target = this.nowNsValue + Math.round(ms * 1e6); // whole ns: no rounding drift
     for (;;) {
       this.queue = this.queue.filter((e) => !e.cancelled);
       const next = this.queue
@@ -72,7 +72,7 @@ export class SimulatedClock implements Clock {
  * `restore()`; the deadline queue's timer moves over to it and back.
  */
 export function useSimulatedClock(earlyMs = 0): { clock: SimulatedClock; restore(): void } {
-  const clock = new SimulatedClock(nowNs(), earlyMs);
+  const clock = new SimulatedClock(Math.round(nowNs()), earlyMs);
   const previous = useClock(clock);
   deadlines.reschedule();
   return {

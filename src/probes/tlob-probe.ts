@@ -4,10 +4,9 @@ import { createSite, type Site, type WindowOptions } from '../monitors/tlob/site
 import { tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
 import { Window } from '../monitors/tlob/window.js';
 import { startWindow } from '../monitors/tlob/window-api.js';
-import { runInWindow } from '../monitors/tlob/windows.js';
 import { describeValue, reportInternalError, TlobTypeError } from '../report/errors.js';
 import { type AttachTarget, ProbeBase } from './attach.js';
-import { hasThen, runThenableAware, runWithCallback } from './tlob-call-paths.js';
+import { runProbedCall, runWithCallback } from './tlob-call-paths.js';
 
 /**
  * Attached tlob probes. They follow `tlob.enable()`/`tlob.disable()`: a disabled monitor's probe
@@ -41,8 +40,6 @@ export class TlobProbe extends ProbeBase<undefined> {
   readonly name: string;
   readonly budgetNs: number;
   readonly stopPath = undefined;
-  /** Set once a call returned a thenable that is not a native promise: calls then wait for it. */
-  private returnsThenables = false;
 
   constructor(
     target: AttachTarget | string,
@@ -74,13 +71,7 @@ export class TlobProbe extends ProbeBase<undefined> {
     if (this.callback && args.length > 0 && typeof args[args.length - 1] === 'function') {
       return runWithCallback(this.site, original, thisArg, args, newTarget);
     }
-    if (this.returnsThenables) return runThenableAware(this.site, original, thisArg, args, newTarget);
-    const result = runInWindow(this.site, original, thisArg, args, newTarget);
-    // a thenable that is not a promise closed this call's window at the return; learn from it
-    if (result !== null && typeof result === 'object' && !(result instanceof Promise) && hasThen(result)) {
-      this.returnsThenables = true;
-    }
-    return result;
+    return runProbedCall(this.site, original, thisArg, args, newTarget);
   }
 }
 
