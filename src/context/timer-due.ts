@@ -42,7 +42,7 @@ export function timerDueNs(resource: unknown): number {
   return (start + delay - offsetMs) * 1e6;
 }
 
-/** Measures the loop clock's offset; done once, when the scheduler hooks are first enabled. */
+/** Measures the loop clock's offset, once (the scheduler hooks call it when their module loads). */
 export function calibrateTimerClock(): void {
   if (Number.isNaN(offsetMs)) offsetMs = calibrate();
 }
