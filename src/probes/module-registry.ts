@@ -1,8 +1,10 @@
-import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { syncBuiltinESMExports } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { reportInternalError } from '../report/errors.js';
+import { cwdRequire } from './cwd-require.js';
 import { installModuleHooks, moduleHooksAvailable } from './module-hooks.js';
 import { type ModuleSpecifier, requireResolve } from './module-specifier.js';
+import { sharedRegistry } from './shared-registry.js';
 import { warnOnce } from './warn-once.js';
 
 /**
@@ -61,13 +63,7 @@ const REGISTRY_KEY = Symbol.for('tlob.probes.modules');
 
 /** The shared registry (created by the first copy of tlob that needs it). */
 export function moduleRegistry(): ModuleRegistry {
-  const global = globalThis as Record<symbol, ModuleRegistry | undefined>;
-  let registry = global[REGISTRY_KEY];
-  if (registry === undefined) {
-    registry = createRegistry();
-    Object.defineProperty(globalThis, REGISTRY_KEY, { value: registry });
-  }
-  return registry;
+  return sharedRegistry(REGISTRY_KEY, createRegistry);
 }
 
 function createRegistry(): ModuleRegistry {
@@ -224,7 +220,7 @@ export function markHooksFromStart(): void {
 function adoptLoadedCommonJs(registry: ModuleRegistry, entry: TargetEntry): void {
   const filename = requireResolve(entry.specifier);
   if (filename === undefined) return;
-  const require = createRequire(pathToFileURL(`${process.cwd()}/`).href);
+  const require = cwdRequire();
   const cached = require.cache[filename];
   if (cached?.loaded !== true) return;
   const url = pathToFileURL(filename).href;

@@ -1,7 +1,8 @@
-import { createRequire, isBuiltin } from 'node:module';
+import { isBuiltin } from 'node:module';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describeValue, TlobTypeError } from '../report/errors.js';
+import { cwdRequire } from './cwd-require.js';
 
 /** A module named by a probe: a Node builtin, a package (or package subpath), or a file. */
 export interface ModuleSpecifier {
@@ -37,7 +38,7 @@ export function parseModuleSpecifier(text: unknown, caller: string): ModuleSpeci
 /** The file a CommonJS `require` of `specifier` from the working directory loads, if it resolves. */
 export function requireResolve(specifier: ModuleSpecifier): string | undefined {
   try {
-    const require = createRequire(pathToFileURL(`${process.cwd()}/`).href);
+    const require = cwdRequire();
     return require.resolve(specifier.kind === 'file' ? fileURLToPath(specifier.id) : specifier.id);
   } catch {
     return undefined;

@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { cwdRequire } from './cwd-require.js';
 import type { Slot } from './property-path.js';
 
 /**
@@ -21,7 +20,7 @@ export function reexportedSlot(slot: Slot): Slot | undefined {
   if (typeof fn !== 'function') return undefined;
   let found: Slot | undefined;
   // require.cache is one object for the process, whichever require reads it
-  const cache = createRequire(pathToFileURL(`${process.cwd()}/`).href).cache;
+  const cache = cwdRequire().cache;
   for (const module of Object.values(cache)) {
     const exports = module?.exports as Record<string, unknown> | undefined;
     if (exports === null || (typeof exports !== 'object' && typeof exports !== 'function')) continue;

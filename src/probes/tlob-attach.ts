@@ -6,6 +6,7 @@ import { type AttachTarget, checkTarget, type Probe, placeProbe, targetLabel } f
 import { markHooksFromStart } from './module-registry.js';
 import { readPreloadSettings } from './preload-config.js';
 import { splitPath } from './property-path.js';
+import { sharedRegistry } from './shared-registry.js';
 import { formatProbeSpec, type ProbeSpec, parseProbeSpecs } from './spec-parser.js';
 import {
   PairStartProbe,
@@ -87,15 +88,10 @@ interface SpecProbe {
 
 /** Probes added by specs, by `MODULE:PATH`, shared by every copy of tlob in the process. */
 function specProbes(): Map<string, SpecProbe> {
-  const key = Symbol.for('tlob.probes.specs');
-  const global = globalThis as Record<symbol, Map<string, SpecProbe> | undefined>;
-  let found = global[key];
-  if (found === undefined) {
-    found = new Map();
-    Object.defineProperty(globalThis, key, { value: found });
-  }
-  return found;
+  return sharedRegistry(SPECS_KEY, () => new Map<string, SpecProbe>());
 }
+
+const SPECS_KEY = Symbol.for('tlob.probes.specs');
 
 function addSpec(spec: Extract<ProbeSpec, { op: 'add' }>): string {
   const key = `${spec.module}:${spec.path}`;
