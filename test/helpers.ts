@@ -37,7 +37,11 @@ export async function expectViolation(block: () => unknown, setup?: () => unknow
   }
 }
 
-/** Runs a timing scenario up to `tries` times, so that one noisy run on a shared machine does not fail it. */
+/**
+ * Runs a timing scenario up to `tries` times, so that one noisy run on a shared machine does not
+ * fail it. Every failed attempt is written to stderr (`tlob-test-retry: …`), so that a log shows
+ * how many retries a run needed.
+ */
 export async function retry<T>(tries: number, scenario: () => Promise<T>): Promise<T> {
   let last: unknown;
   for (let i = 0; i < tries; i++) {
@@ -45,6 +49,10 @@ export async function retry<T>(tries: number, scenario: () => Promise<T>): Promi
       return await scenario();
     } catch (error) {
       last = error;
+      const what = expect.getState().currentTestName ?? 'a scenario';
+      process.stderr.write(
+        `tlob-test-retry: ${what}: attempt ${i + 1} of ${tries} failed: ${String(error)}\n`,
+      );
     }
   }
   throw last;
