@@ -1,7 +1,7 @@
 import { type Duration, parseBudget } from '../engine/duration.js';
 import { createSite, type Site } from '../monitors/tlob/site.js';
 import { describeValue, TlobTypeError } from '../report/errors.js';
-import { runProbedCall } from './tlob-call-paths.js';
+import { runProbedCall } from './probed-call.js';
 
 /** Options of `@budget`: the budget, and the window name (default `Class.method`). */
 export interface BudgetOptions {

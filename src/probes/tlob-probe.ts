@@ -6,7 +6,7 @@ import { Window } from '../monitors/tlob/window.js';
 import { startWindow } from '../monitors/tlob/window-api.js';
 import { describeValue, reportInternalError, TlobTypeError } from '../report/errors.js';
 import { type AttachTarget, ProbeBase } from './attach.js';
-import { runProbedCall, runWithCallback } from './tlob-call-paths.js';
+import { runProbedCall, runWithCallback } from './probed-call.js';
 
 /**
  * Attached tlob probes. They follow `tlob.enable()`/`tlob.disable()`: a disabled monitor's probe

@@ -3,10 +3,10 @@ import { ensureSwitchOut, holdSchedulerHooks } from '../../context/scheduler-hoo
 import { describeValue, TlobTypeError } from '../../report/errors.js';
 import { MAX_NAMES } from '../../report/stats.js';
 import type { WindowResult } from './result.js';
+import { openWindow, runInWindow } from './run-in-window.js';
 import { checkOptions, createSite, type Site, type WindowOptions } from './site.js';
 import { tlobMonitor } from './tlob-monitor.js';
 import type { Window } from './window.js';
-import { openWindow, runInWindow } from './windows.js';
 
 /** A window opened by `tlob.start()`: stop it with `stop()`. */
 export interface TlobWindow {

@@ -1,9 +1,15 @@
 import { callOrConstruct } from '../call-or-construct.js';
 import { holdSettleHook, releaseSettleHook, returnedPending } from '../context/settle-watch.js';
+import {
+  enterWindow,
+  openWindow,
+  runInWindow,
+  waitFor,
+  windowYielded,
+} from '../monitors/tlob/run-in-window.js';
 import type { Site } from '../monitors/tlob/site.js';
 import { tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
 import type { Window } from '../monitors/tlob/window.js';
-import { enterWindow, openWindow, runInWindow, waitFor, windowYielded } from '../monitors/tlob/windows.js';
 import { reportInternalError } from '../report/errors.js';
 import { wrapCallback } from './callback-wrapper.js';
 import { observeThenable, type ThenableObserver } from './thenable-observer.js';
