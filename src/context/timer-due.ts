@@ -3,8 +3,8 @@ import { performance } from 'node:perf_hooks';
 /**
  * When a Node timer came due, on the `nowNs()` clock. Node keeps a timer's start in libuv's
  * millisecond loop clock (`_idleStart`) and its delay in `_idleTimeout`; we convert that clock to
- * `performance.now()` with an offset measured once at a millisecond edge of the loop clock, so the
- * due time is accurate to about a millisecond. Used to start "waiting" at the moment a timer of a
+ * `performance.now()` with an offset measured once (`calibrate`), so the due time is accurate to
+ * about a millisecond. Used to start "waiting" at the moment a timer of a
  * window became ready, even when its callback runs later because the thread was busy.
  */
 let offsetMs = Number.NaN;
@@ -16,19 +16,33 @@ interface TimeoutLike {
 
 const noop = () => {};
 
+/**
+ * The offset from `performance.now()` to the loop clock, in ms. Every sample `start - now` is at
+ * most the true offset (the loop clock is truncated to whole ms, and `now` is read after it), and
+ * comes within microseconds of it just after the loop clock ticks; a sample taken while the
+ * process was descheduled between the two reads is too small by that pause. So the estimate is
+ * the largest sample over two ticks of the loop clock (at most ~3 ms of spinning, once per
+ * process): one preempted sample on a loaded machine cannot skew it.
+ */
 function calibrate(): number {
   const probe = setTimeout(noop, 1 << 30);
   clearTimeout(probe);
-  const first = (probe as unknown as TimeoutLike)._idleStart;
-  if (typeof first !== 'number') return Number.NaN;
-  // Spin (at most ~1 ms, once per process) to a tick of the loop clock, where its truncation error is ~0.
-  const limit = performance.now() + 2;
+  let last = (probe as unknown as TimeoutLike)._idleStart;
+  if (typeof last !== 'number') return Number.NaN;
+  let best = Number.NEGATIVE_INFINITY;
+  let ticks = 0;
+  const limit = performance.now() + 3;
   for (;;) {
     const t = setTimeout(noop, 1 << 30);
     const now = performance.now();
     clearTimeout(t);
     const start = (t as unknown as TimeoutLike)._idleStart as number;
-    if (start !== first || now > limit) return start - now;
+    if (start - now > best) best = start - now;
+    if (start !== last) {
+      last = start;
+      if (++ticks === 2) return best;
+    }
+    if (now > limit) return best;
   }
 }
 
