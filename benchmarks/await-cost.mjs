@@ -1,4 +1,4 @@
-// Cost per await of the running/waiting/sleeping accounting (issue 4; DESIGN §6): an async
+// Cost per await of the running/waiting/sleeping accounting (DESIGN §6): an async
 // function doing N awaits, with no hooks, with the bare hook mechanism, inside a tlob window, and
 // with tlob loaded but no window open. Each variant runs in its own process, alternately over
 // several rounds; the table shows medians and differences from this one run.

@@ -1,4 +1,4 @@
-// Throughput of a `node:http` server (issue 4; DESIGN §6): uninstrumented, every request in a tlob
+// Throughput of a `node:http` server (DESIGN §6): uninstrumented, every request in a tlob
 // window, and OpenTelemetry's HTTP instrumentation. The server runs in a child process on
 // 127.0.0.1; autocannon loads it from this process (10 connections, loopback only). Variants run
 // alternately over several rounds, each on a fresh server with a warm-up first; medians shown.

@@ -1,4 +1,4 @@
-// Cost of a probe (issue 3): a bare call, a hand-written closure wrapper, a probe whose monitor is
+// Cost of a probe: a bare call, a hand-written closure wrapper, a probe whose monitor is
 // disabled (goal: at most 1.5x the closure wrapper, DESIGN §6), and probes with the monitor
 // enabled, sync and async; ns per call (process CPU time, medians of batches) and ratios. Each
 // variant runs in its own child process, so that no variant's JIT feedback leaks into another's.

@@ -1,4 +1,4 @@
-// Cost of one monitored synchronous call (issue 2, item 7; DESIGN §6), in ns per call, against a
+// Cost of one monitored synchronous call (DESIGN §6), in ns per call, against a
 // bare call, hand-written wrappers and an OpenTelemetry span. Each variant runs in its own process,
 // alternately over several rounds; the table shows medians and ratios from this one run.
 //

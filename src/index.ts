@@ -3,27 +3,27 @@
 export { renderDot } from './engine/dot.js';
 export { type Duration, formatNs, parseBudget, parseDuration } from './engine/duration.js';
 export { type CompiledModel, compileModel, type ModelSpec } from './engine/model.js';
-export type { TransitionEvent } from './engine/monitor.js';
 export type { Reactor, ReactorFn } from './engine/reactors.js';
-export type { Violation } from './engine/violation.js';
-export { TlobError, type TlobErrorCode, TlobRangeError, TlobTypeError } from './errors.js';
-export type { TlobWindow } from './monitors/tlob/facade.js';
 export { type TlobEvent, type TlobState, tlobModelSpec } from './monitors/tlob/model.js';
 export { TlobBudgetError, type WindowResult, type WindowStart } from './monitors/tlob/result.js';
 export type { WindowOptions } from './monitors/tlob/site.js';
 export type { TlobViolation } from './monitors/tlob/tlob-monitor.js';
 export type { OnStop } from './monitors/tlob/window.js';
-// Probes (issue 3): attach/detach, tlob.attach, probe specs, decorators. `tlob` is the core
-// facade with `attach` and `probes` added (src/probes/tlob-api.ts).
+export type { TlobWindow } from './monitors/tlob/window-api.js';
+// Probes: attach/detach, tlob.attach, probe specs, decorators.
 export { type AttachHandlers, type AttachTarget, attach, type Probe } from './probes/attach.js';
 export { type BudgetDecorator, type BudgetOptions, budget } from './probes/decorators.js';
 export type { CallEnd, ProbeCall } from './probes/observed-call.js';
 export { type ProbeSpec, parseProbeSpecs } from './probes/spec-parser.js';
-export { type DisableOptions, type TlobProbeHandle, tlob } from './probes/tlob-api.js';
+export type { TlobProbeHandle } from './probes/tlob-attach.js';
 export type { TlobAttachOptions } from './probes/tlob-probe.js';
 export type { ChannelName } from './report/channels.js';
+export { TlobError, type TlobErrorCode, TlobRangeError, TlobTypeError } from './report/errors.js';
 export type { ViolationRing } from './report/ring.js';
 export type { Distribution, NameStats } from './report/stats.js';
 export { type TimelineData, type TimelineOptions, timeline } from './report/timeline.js';
 export { type ChromeTrace, type TraceEvent, toChromeTrace } from './report/trace-export.js';
+export type { TransitionEvent } from './report/transition-event.js';
+export type { Violation } from './report/violation.js';
+export { type DisableOptions, tlob } from './tlob.js';
 export type { WatchdogOptions, WatchdogStatus } from './watchdog/watchdog.js';

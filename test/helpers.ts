@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { expect } from 'vitest';
 import type { TlobViolation } from '../src/index.js';
 import { tlob } from '../src/index.js';
@@ -37,7 +37,11 @@ export async function expectViolation(block: () => unknown, setup?: () => unknow
   }
 }
 
-/** Runs a timing scenario up to `tries` times, so that one noisy run on a shared machine does not fail it. */
+/**
+ * Runs a timing scenario up to `tries` times, so that one noisy run on a shared machine does not
+ * fail it. Every failed attempt is written to stderr (`tlob-test-retry: …`), so that a log shows
+ * how many retries a run needed.
+ */
 export async function retry<T>(tries: number, scenario: () => Promise<T>): Promise<T> {
   let last: unknown;
   for (let i = 0; i < tries; i++) {
@@ -45,6 +49,10 @@ export async function retry<T>(tries: number, scenario: () => Promise<T>): Promi
       return await scenario();
     } catch (error) {
       last = error;
+      const what = expect.getState().currentTestName ?? 'a scenario';
+      process.stderr.write(
+        `tlob-test-retry: ${what}: attempt ${i + 1} of ${tries} failed: ${String(error)}\n`,
+      );
     }
   }
   throw last;
@@ -58,10 +66,19 @@ export const ms = (ns: number) => ns / 1e6;
  * returns its stdout (stderr is captured; a non-zero exit throws, as `execFileSync` does).
  */
 export function runWithTlob(body: string): string {
+  return execFileSync(process.execPath, tlobScriptArgs(body), {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Like `runWithTlob`, and returns stderr too (whatever the exit status). */
+export function runWithTlobOutput(body: string): { status: number | null; stdout: string; stderr: string } {
+  const run = spawnSync(process.execPath, tlobScriptArgs(body), { encoding: 'utf8' });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+function tlobScriptArgs(body: string): string[] {
   const dist = new URL('../dist/index.js', import.meta.url).href;
-  return execFileSync(
-    process.execPath,
-    ['--input-type=module', '-e', `import { tlob } from ${JSON.stringify(dist)};\n${body}`],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  return ['--input-type=module', '-e', `import { tlob } from ${JSON.stringify(dist)};\n${body}`];
 }

@@ -1,5 +1,5 @@
-import { describeValue as describe } from '../errors.js';
 import { type Duration, parseBudget, TlobRangeError, TlobTypeError } from '../index.js';
+import { describeValue as describe } from '../report/errors.js';
 import { GcWatch } from './gc-watch.js';
 import { Progress } from './progress.js';
 import { BENCH_BRAND, benchRegistry } from './registry.js';

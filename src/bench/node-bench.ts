@@ -1,5 +1,5 @@
-import { describeValue } from '../errors.js';
 import { type Duration, parseBudget, TlobTypeError, tlob, type WindowResult } from '../index.js';
+import { describeValue } from '../report/errors.js';
 import { isThenable, MEASURE_BUDGET } from './measure-window.js';
 
 /** What `node:bench` hands a benchmark function: the part of it this helper uses. */

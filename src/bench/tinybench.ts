@@ -1,7 +1,7 @@
 // `tlob/tinybench`: tlob's per-state statistics and budget checks for the tasks of a tinybench `Bench`.
 import type { Fn, FnOptions, Task, Bench as Tinybench } from 'tinybench';
-import { describeValue } from '../errors.js';
 import { type Duration, parseBudget, TlobTypeError, tlob, type WindowResult } from '../index.js';
+import { describeValue } from '../report/errors.js';
 import { isThenable, MEASURE_BUDGET } from './measure-window.js';
 import { SampleLog } from './sample-log.js';
 import { summarizeLog, type TlobTaskStats } from './task-stats.js';

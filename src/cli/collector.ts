@@ -2,12 +2,12 @@ import { subscribe } from 'node:diagnostics_channel';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMainThread, threadId } from 'node:worker_threads';
-import type { Violation } from '../engine/violation.js';
-import { reportInternalError } from '../errors.js';
 import type { WindowResult } from '../monitors/tlob/result.js';
+import { reportInternalError } from '../report/errors.js';
 import { NameRecorder, type ThreadData } from '../report/run-data.js';
 import type { timeline as Timeline } from '../report/timeline.js';
 import { toChromeTrace } from '../report/trace-export.js';
+import type { Violation } from '../report/violation.js';
 
 /** Violation records kept per thread for the report; further ones are only counted. */
 const MAX_VIOLATIONS = 1000;

@@ -1,8 +1,8 @@
 import { createHook, executionAsyncResource } from 'node:async_hooks';
-import { nowNs } from '../engine/clock.js';
-import { outside, runOutside } from '../engine/outside.js';
+import { nowNs } from '../clock.js';
 import { liveTask, taskStorage } from './current-task.js';
 import { releaseWhenIdle } from './idle-release.js';
+import { outside, runOutside } from './outside.js';
 import { marks, noteTopLevelStart, noteYield, readyNs, resetMarks } from './readiness.js';
 import type { Task } from './task.js';
 import { calibrateTimerClock } from './timer-due.js';

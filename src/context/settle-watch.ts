@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { promiseHooks } from 'node:v8';
-import { nowNs } from '../engine/clock.js';
+import { nowNs } from '../clock.js';
 import { releaseWhenIdle } from './idle-release.js';
 
 /** Called once when a watched promise settles, synchronously at the moment it settles. */

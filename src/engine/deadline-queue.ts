@@ -1,9 +1,8 @@
-import { nowNs } from './clock.js';
-import { runOutside } from './outside.js';
+import { type Clock, currentClock } from '../clock.js';
 
 /** Something with a deadline: a monitor instance whose clock invariant is armed. */
 export interface Deadlined {
-  /** Absolute deadline on the `nowNs()` clock. */
+  /** Absolute deadline on the monitors' clock (`nowNs()`). */
   deadlineNs: number;
   /** Position in the queue's heap, -1 when not queued. Owned by the queue. */
   heapIndex: number;
@@ -23,7 +22,8 @@ export interface EarliestWatcher {
  * All deadlines of this thread in one binary min-heap, served by one unref'd timer armed for the
  * earliest. The timer is re-armed lazily: a new deadline later than the armed one leaves it alone
  * (the timer re-arms itself when it fires), so a stream of windows with equal budgets creates about
- * one timer per budget period, not one per window.
+ * one timer per budget period, not one per window. Time and the timer come from the current
+ * `Clock`.
  *
  * The heap's keys (the deadlines) are kept in a `Float64Array` beside the items, so that sifting
  * compares numbers in one block of memory instead of reading a field of an object scattered on the
@@ -34,14 +34,12 @@ export class DeadlineQueue {
   private keys = new Float64Array(1024);
   /** The watchdog's view of the queue (undefined while no watchdog watches this thread). */
   watcher: EarliestWatcher | undefined = undefined;
-  private timer: NodeJS.Timeout | undefined;
+  /** The armed timer's handle and the clock it was scheduled on. */
+  private timer: unknown;
+  private timerClock: Clock | undefined;
   /** Deadline the timer is armed for, +Infinity when disarmed. */
   private armedNs = Number.POSITIVE_INFINITY;
   private readonly fire = () => this.onTimer();
-  private readonly arm = (delayMs: number) => {
-    this.timer = setTimeout(this.fire, delayMs);
-    this.timer.unref();
-  };
 
   get size(): number {
     return this.items.length;
@@ -87,13 +85,27 @@ export class DeadlineQueue {
     this.keys = keys;
   }
 
+  /** Cancels the armed timer and arms one on the current clock (after `useClock`). */
+  reschedule(): void {
+    this.disarm();
+    if (this.items.length > 0) this.rearm(this.keys[0] as number);
+  }
+
+  private disarm(): void {
+    if (this.timer !== undefined) this.timerClock?.cancel(this.timer);
+    this.timer = undefined;
+    this.armedNs = Number.POSITIVE_INFINITY;
+  }
+
   private rearm(deadlineNs: number): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.disarm();
     this.armedNs = deadlineNs;
     // Node's timers run on a millisecond clock and may fire up to ~1 ms early against
     // performance.now(); onTimer re-checks and re-arms rather than report early.
-    const delayMs = Math.max(1, Math.ceil((deadlineNs - nowNs()) / 1e6));
-    runOutside(this.arm, delayMs); // created outside every window: its callback is nobody's continuation
+    const clock = currentClock();
+    const delayMs = Math.max(1, Math.ceil((deadlineNs - clock.now()) / 1e6));
+    this.timerClock = clock;
+    this.timer = clock.schedule(this.fire, delayMs);
   }
 
   /**
@@ -104,12 +116,13 @@ export class DeadlineQueue {
     this.timer = undefined;
     this.armedNs = Number.POSITIVE_INFINITY;
     const items = this.items;
-    let now = nowNs();
+    const clock = currentClock();
+    let now = clock.now();
     while (items.length > 0 && (this.keys[0] as number) <= now) {
       const item = items[0] as Deadlined;
       this.remove(item);
       item.expire(now);
-      now = nowNs();
+      now = clock.now();
     }
     if (items.length > 0) this.rearm(this.keys[0] as number);
   }

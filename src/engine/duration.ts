@@ -1,4 +1,4 @@
-import { describeValue, TlobRangeError, TlobTypeError } from '../errors.js';
+import { describeValue, TlobRangeError, TlobTypeError } from '../report/errors.js';
 
 /** Nanoseconds per unit accepted in duration strings. */
 const UNIT_NS: Readonly<Record<string, number>> = {

@@ -1,4 +1,4 @@
-import { TlobTypeError } from '../errors.js';
+import { TlobTypeError } from '../report/errors.js';
 
 /**
  * A hybrid automaton, written as data (the kernel's rvgen `.dot` model): states, events, a
@@ -6,7 +6,7 @@ import { TlobTypeError } from '../errors.js';
  * The engine runs any such model; a monitor only maps its observations onto the model's events.
  */
 export interface ModelSpec<S extends string = string, E extends string = string> {
-  /** Monitor name, used for channels (`<name>:error`, `<name>:event`) and violation records. */
+  /** Monitor name, in violation records and `tlob:event` payloads (every monitor publishes on the `tlob:*` channels). */
   readonly name: string;
   readonly states: readonly S[];
   readonly events: readonly E[];

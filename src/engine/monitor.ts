@@ -1,12 +1,13 @@
-import { reportInternalError } from '../errors.js';
+import { epochMs } from '../clock.js';
 import { channels } from '../report/channels.js';
+import { reportInternalError } from '../report/errors.js';
+import { RateLimitedLog } from '../report/rate-limited-log.js';
+import type { TransitionEvent } from '../report/transition-event.js';
+import { BUDGET_EXPIRED, type Violation } from '../report/violation.js';
 import { violationRing } from '../report/violation-ring.js';
-import { epochMs } from './clock.js';
 import { type Deadlined, deadlines } from './deadline-queue.js';
 import type { CompiledModel } from './model.js';
-import { RateLimitedLog } from './rate-limited-log.js';
 import { abortReactor, type Reactor } from './reactors.js';
-import { BUDGET_EXPIRED, type Violation } from './violation.js';
 
 /**
  * One monitored object (the kernel's per-object `da_monitor` storage): where it is in the model,
@@ -59,19 +60,6 @@ export interface MonitorGlue<I extends Instance> {
    * watchdog thread, which already wrote the line and acted for `log` and `abort`), or undefined.
    */
   takeover?(instance: I, now: number): Record<string, unknown> | undefined;
-}
-
-/** Payload of the `tlob:event` channel: one transition of one instance. */
-export interface TransitionEvent {
-  monitor: string;
-  id: number;
-  name: string;
-  state: string;
-  event: string;
-  next: string;
-  final: boolean;
-  /** `nowNs()` of the transition. */
-  atNs: number;
 }
 
 /**

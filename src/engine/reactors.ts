@@ -1,5 +1,5 @@
-import { describeValue, TlobTypeError } from '../errors.js';
-import type { Violation } from './violation.js';
+import { describeValue, TlobTypeError } from '../report/errors.js';
+import type { Violation } from '../report/violation.js';
 
 /** A reaction to a violation: called once per violation, after the record is built. */
 export type ReactorFn = (violation: Violation) => void;

@@ -1,6 +1,6 @@
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
-import { describeValue } from '../errors.js';
 import { TlobTypeError } from '../index.js';
+import { describeValue } from '../report/errors.js';
 import { DEFAULT_BUCKETS } from './names.js';
 
 /**

@@ -1,5 +1,5 @@
 import { callOrConstruct } from '../call-or-construct.js';
-import { describeValue, TlobError, TlobTypeError } from '../errors.js';
+import { describeValue, TlobError, TlobTypeError } from '../report/errors.js';
 import { emitTlobWarning } from '../report/tlob-warning.js';
 import { createWrapper, type WrapperCore } from './function-wrapper.js';
 import {

@@ -1,7 +1,7 @@
 import { type Duration, parseBudget } from '../engine/duration.js';
-import { describeValue, TlobTypeError } from '../errors.js';
 import { createSite, type Site } from '../monitors/tlob/site.js';
-import { runInWindow } from '../monitors/tlob/windows.js';
+import { describeValue, TlobTypeError } from '../report/errors.js';
+import { runProbedCall } from './probed-call.js';
 
 /** Options of `@budget`: the budget, and the window name (default `Class.method`). */
 export interface BudgetOptions {
@@ -101,7 +101,7 @@ function budgeted(
         const owner = isStatic ? (this as Function)?.name : (this as object | undefined)?.constructor?.name;
         site = createSite({ budget: value, name: `${owner ?? 'anonymous'}.${key}` }, '@budget');
       }
-      return runInWindow(site, method, this, args);
+      return runProbedCall(site, method, this, args, undefined);
     },
   }[key] as Function;
   Object.defineProperty(replacement, 'length', { value: method.length });

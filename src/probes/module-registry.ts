@@ -1,9 +1,10 @@
 import { syncBuiltinESMExports } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { runOutside } from '../engine/outside.js';
-import { reportInternalError } from '../errors.js';
+import { runOutside } from '../context/outside.js';
+import { reportInternalError } from '../report/errors.js';
 import { installModuleHooks, moduleHooksAvailable } from './module-hooks.js';
 import { isCommonJsExports, type ModuleSpecifier, requireCache, requireResolve } from './module-specifier.js';
+import { sharedRegistry } from './shared-registry.js';
 import { warnOnce } from './warn-once.js';
 
 /**
@@ -68,13 +69,7 @@ const REGISTRY_KEY = Symbol.for('tlob.probes.modules');
 
 /** The shared registry (created by the first copy of tlob that needs it). */
 export function moduleRegistry(): ModuleRegistry {
-  const global = globalThis as Record<symbol, ModuleRegistry | undefined>;
-  let registry = global[REGISTRY_KEY];
-  if (registry === undefined) {
-    registry = createRegistry();
-    Object.defineProperty(globalThis, REGISTRY_KEY, { value: registry });
-  }
-  return registry;
+  return sharedRegistry(REGISTRY_KEY, createRegistry);
 }
 
 function createRegistry(): ModuleRegistry {

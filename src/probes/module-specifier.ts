@@ -1,7 +1,8 @@
-import { createRequire, isBuiltin } from 'node:module';
+import { isBuiltin } from 'node:module';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { describeValue, TlobTypeError } from '../errors.js';
+import { describeValue, TlobTypeError } from '../report/errors.js';
+import { cwdRequire } from './cwd-require.js';
 
 /** A module named by a probe: a Node builtin, a package (or package subpath), or a file. */
 export interface ModuleSpecifier {
@@ -36,7 +37,7 @@ export function parseModuleSpecifier(text: unknown, caller: string): ModuleSpeci
 
 /** `require.cache`: one object for the process, whichever `require` reads it. */
 export function requireCache(): NodeJS.Dict<NodeJS.Module> {
-  return createRequire(pathToFileURL(`${process.cwd()}/`).href).cache;
+  return cwdRequire().cache;
 }
 
 /** True when `value` is the `exports` of a CommonJS module in `require.cache`. */
@@ -47,7 +48,7 @@ export function isCommonJsExports(value: unknown): boolean {
 /** The file a CommonJS `require` of `specifier` from the working directory loads, if it resolves. */
 export function requireResolve(specifier: ModuleSpecifier): string | undefined {
   try {
-    const require = createRequire(pathToFileURL(`${process.cwd()}/`).href);
+    const require = cwdRequire();
     return require.resolve(specifier.kind === 'file' ? fileURLToPath(specifier.id) : specifier.id);
   } catch {
     return undefined;

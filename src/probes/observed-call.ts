@@ -1,6 +1,6 @@
 import { types } from 'node:util';
 import { callOrConstruct } from '../call-or-construct.js';
-import { reportInternalError } from '../errors.js';
+import { reportInternalError } from '../report/errors.js';
 import { isCompletionCallback, wrapCallback } from './callback-wrapper.js';
 import { enterObservedCall, leaveObservedCall, observeSettlement } from './promise-settlement.js';
 import { observeThenable } from './thenable-observer.js';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { checkReactor, type Reactor } from '../engine/reactors.js';
-import { describeValue, TlobError } from '../errors.js';
+import { describeValue, TlobError } from '../report/errors.js';
 
 /** The zero-code configuration: `TLOB_CONFIG`, or `tlob.config.json` in the working directory. */
 export interface PreloadConfig {

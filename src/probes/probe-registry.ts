@@ -1,3 +1,4 @@
+import { sharedRegistry } from './shared-registry.js';
 /** What the registry knows of an attached probe. */
 export interface RegisteredProbe {
   /** Probes with the same monitor key may not share a slot (`ERR_TLOB_ALREADY_ATTACHED`). */
@@ -14,13 +15,7 @@ const REGISTRY_KEY = Symbol.for('tlob.probes.registry');
  * of tlob in one process see each other's probes.
  */
 function registry(): Registry {
-  const global = globalThis as Record<symbol, Registry | undefined>;
-  let found = global[REGISTRY_KEY];
-  if (found === undefined) {
-    found = new WeakMap();
-    Object.defineProperty(globalThis, REGISTRY_KEY, { value: found });
-  }
-  return found;
+  return sharedRegistry(REGISTRY_KEY, () => new WeakMap());
 }
 
 /** The attached probe of `monitor` on the slot, if there is one. */

@@ -1,4 +1,4 @@
-import { describeValue, TlobError, TlobTypeError } from '../errors.js';
+import { describeValue, TlobError, TlobTypeError } from '../report/errors.js';
 
 /** A function slot found by walking a dotted path: the object that holds it and the property key. */
 export interface Slot {

@@ -1,5 +1,5 @@
 import shimmer from 'shimmer';
-import { TlobError } from '../errors.js';
+import { TlobError } from '../report/errors.js';
 import type { Slot } from './property-path.js';
 
 /** A wrapper installed in a slot, and how to put the slot back as it was. */

@@ -1,5 +1,5 @@
 import { parseBudget } from '../engine/duration.js';
-import { TlobError } from '../errors.js';
+import { TlobError } from '../report/errors.js';
 
 /** One parsed probe spec line. */
 export type ProbeSpec =

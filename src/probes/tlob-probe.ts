@@ -1,20 +1,19 @@
 import { currentTask } from '../context/current-task.js';
 import { holdSettleHook, releaseSettleHook, returnedPending, watchSettled } from '../context/settle-watch.js';
-import { describeValue, reportInternalError, TlobTypeError } from '../errors.js';
-import { startWindow } from '../monitors/tlob/facade.js';
 import { createSite, type Site, type WindowOptions } from '../monitors/tlob/site.js';
 import { tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
 import { Window } from '../monitors/tlob/window.js';
-import { runInWindow } from '../monitors/tlob/windows.js';
+import { startWindow } from '../monitors/tlob/window-api.js';
+import { describeValue, reportInternalError, TlobTypeError } from '../report/errors.js';
 import { type AttachTarget, ProbeBase } from './attach.js';
 import { isCompletionCallback } from './callback-wrapper.js';
-import { hasThen, runThenableAware, runWithCallback } from './tlob-call-paths.js';
+import { runProbedCall, runWithCallback } from './probed-call.js';
 
 /**
  * Attached tlob probes. They follow `tlob.enable()`/`tlob.disable()`: a disabled monitor's probe
  * costs the wrapper's one field check (a getter reading the monitor measured 4x the hand-written
  * wrapper), or, after `disable({ unpatch: true })`, nothing: its originals are back in their
- * slots. `runInWindow` checks the monitor again, so a monitor switched without the facade is still
+ * slots. `runInWindow` checks the monitor again, so a monitor switched without `tlob.enable` is still
  * obeyed, only less cheaply.
  */
 const liveTlobProbes = new Set<TlobProbe>();
@@ -42,8 +41,6 @@ export class TlobProbe extends ProbeBase<undefined> {
   readonly name: string;
   readonly budgetNs: number;
   readonly stopPath = undefined;
-  /** Set once a call returned a thenable that is not a native promise: calls then wait for it. */
-  private returnsThenables = false;
 
   constructor(
     target: AttachTarget | string,
@@ -75,13 +72,7 @@ export class TlobProbe extends ProbeBase<undefined> {
     if (this.callback && args.length > 0 && isCompletionCallback(args[args.length - 1])) {
       return runWithCallback(this.site, original, thisArg, args, newTarget);
     }
-    if (this.returnsThenables) return runThenableAware(this.site, original, thisArg, args, newTarget);
-    const result = runInWindow(this.site, original, thisArg, args, newTarget);
-    // a thenable that is not a promise closed this call's window at the return; learn from it
-    if (result !== null && typeof result === 'object' && !(result instanceof Promise) && hasThen(result)) {
-      this.returnsThenables = true;
-    }
-    return result;
+    return runProbedCall(this.site, original, thisArg, args, newTarget);
   }
 }
 

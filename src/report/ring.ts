@@ -1,5 +1,5 @@
-import type { Violation } from '../engine/violation.js';
-import { describeValue, TlobRangeError } from '../errors.js';
+import { describeValue, TlobRangeError } from './errors.js';
+import type { Violation } from './violation.js';
 
 /**
  * A bounded ring of violation records (the kernel's per-fd mmap ring): the producer never blocks

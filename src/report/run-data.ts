@@ -1,6 +1,6 @@
-import type { Violation } from '../engine/violation.js';
 import { SparseHistogram, type SparseHistogramData } from './sparse-histogram.js';
 import type { TimelineData } from './timeline.js';
+import type { Violation } from './violation.js';
 
 /** The quantities measured per window. */
 export const QUANTITIES = ['elapsed', 'running', 'waiting', 'sleeping'] as const;

@@ -1,5 +1,5 @@
-import type { Violation } from '../engine/violation.js';
 import { KIND_LATE_STOP, KIND_VIOLATION, type TimelineData } from './timeline.js';
+import type { Violation } from './violation.js';
 
 /** Segment kinds: the tlob states, then the unmonitored rest of a window after its violation. */
 export const SEGMENT_NAMES = ['stopped', 'running', 'waiting', 'sleeping', 'over budget'] as const;

@@ -1,9 +1,9 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
-import type { TransitionEvent } from '../engine/monitor.js';
-import type { Violation } from '../engine/violation.js';
-import { describeValue, reportInternalError, TlobRangeError } from '../errors.js';
+import { describeValue, reportInternalError, TlobRangeError } from './errors.js';
+import type { TransitionEvent } from './transition-event.js';
+import type { Violation } from './violation.js';
 
 /** Kinds of timeline records: a transition into a state (0–3, the tlob states), or these. */
 export const TIMELINE_STATES = ['stopped', 'running', 'waiting', 'sleeping'] as const;

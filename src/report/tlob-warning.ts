@@ -1,4 +1,4 @@
-import { RateLimitedLog } from '../engine/rate-limited-log.js';
+import { RateLimitedLog } from './rate-limited-log.js';
 
 /** The `code` of a `TlobWarning`. */
 export type TlobWarningCode =

@@ -1,6 +1,6 @@
 import { currentTask, liveTask } from '../context/current-task.js';
+import { outside } from '../context/outside.js';
 import { timerDueNs } from '../context/timer-due.js';
-import { outside } from '../engine/outside.js';
 
 /** A task that can remember when the timer it sleeps on comes due (the tlob window). */
 interface TimerAwareTask {

@@ -6,13 +6,15 @@ import {
   threadId,
   Worker,
 } from 'node:worker_threads';
+import { runOutside } from '../context/outside.js';
 import { deadlines } from '../engine/deadline-queue.js';
 import { type Duration, parseDuration } from '../engine/duration.js';
-import { runOutside } from '../engine/outside.js';
-import { BUDGET_EXPIRED } from '../engine/violation.js';
-import { describeValue, reportInternalError, TlobTypeError } from '../errors.js';
 import { tlobModel } from '../monitors/tlob/model.js';
+import { tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
+import { watchdogHooks } from '../monitors/tlob/watchdog-hooks.js';
 import type { Window } from '../monitors/tlob/window.js';
+import { describeValue, reportInternalError, TlobTypeError } from '../report/errors.js';
+import { BUDGET_EXPIRED } from '../report/violation.js';
 import { ThreadBoard } from './board.js';
 import * as layout from './board-layout.js';
 import { deadlineSplit } from './deadline-split.js';
@@ -208,12 +210,7 @@ const watcher = {
   },
 };
 
-let reactorOf: () => unknown = () => 'log';
-
-/** Tells the watchdog where to read the reactor (the tlob monitor's) without importing it here. */
-export function watchdogReactor(read: () => unknown): void {
-  reactorOf = read;
-}
+const reactorOf = (): unknown => tlobMonitor.reactor;
 
 function checkOptions(options: unknown): WatchdogOptions {
   if (typeof options === 'boolean') return { enabled: options };
@@ -349,3 +346,6 @@ export function releaseWatchdogClaim(window: Window): void {
     b.ring();
   }
 }
+
+watchdogHooks.takeover = watchdogTakeover;
+watchdogHooks.releaseClaim = releaseWatchdogClaim;

@@ -7,6 +7,7 @@ const dist = new URL('../../dist/index.js', import.meta.url).href;
 /** Runs the sleep-then-spin scenario in a worker thread, with the worker's own monitor and timer. */
 function inWorker(): Promise<{
   runningMs: number;
+  spunMs: number;
   sleepingMs: number;
   waitingMs: number;
   elapsedMs: number;
@@ -19,13 +20,19 @@ function inWorker(): Promise<{
     const spin = (ms) => { const e = performance.now() + ms; while (performance.now() < e); };
     const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
     let result;
-    await tlob.run('in-worker', { budget: '1s', onStop: (r) => (result = r) }, async () => { await sleep(30); spin(10); });
+    let spunMs = 0; // what the spin really took: a loaded machine may stretch it
+    await tlob.run('in-worker', { budget: '1s', onStop: (r) => (result = r) }, async () => {
+      await sleep(30);
+      const t0 = performance.now();
+      spin(10);
+      spunMs = performance.now() - t0;
+    });
     await new Promise((r) => setTimeout(r, 1));
     const expired = await new Promise((resolve) => {
       const off = tlob.subscribe('error', (v) => { off(); resolve(v.event + ':' + v.state); });
       tlob.run('worker-expiry', { budget: '5ms' }, () => sleep(30));
     });
-    parentPort.postMessage({ runningMs: result.runningNs / 1e6, sleepingMs: result.sleepingNs / 1e6,
+    parentPort.postMessage({ runningMs: result.runningNs / 1e6, spunMs, sleepingMs: result.sleepingNs / 1e6,
       waitingMs: result.waitingNs / 1e6, elapsedMs: result.elapsedNs / 1e6, expired });
   `;
   return new Promise((resolve, reject) => {
@@ -43,7 +50,7 @@ describe('worker threads', () => {
     await retry(3, async () => {
       const r = await inWorker();
       expect(Math.abs(r.sleepingMs - 30)).toBeLessThanOrEqual(2);
-      expect(Math.abs(r.runningMs - 10)).toBeLessThanOrEqual(2);
+      expect(Math.abs(r.runningMs - r.spunMs)).toBeLessThanOrEqual(2);
       expect(Math.abs(r.runningMs + r.waitingMs + r.sleepingMs - r.elapsedMs)).toBeLessThan(0.01);
       expect(r.expired).toBe('budget_expired:sleeping');
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nowNs } from '../../src/engine/clock.js';
+import { nowNs } from '../../src/clock.js';
 import { type Deadlined, DeadlineQueue } from '../../src/engine/deadline-queue.js';
 
 interface Item extends Deadlined {

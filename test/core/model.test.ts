@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compileModel, type ModelSpec } from '../../src/engine/model.js';
 import { Instance, Monitor } from '../../src/engine/monitor.js';
-import { BUDGET_EXPIRED } from '../../src/engine/violation.js';
 import { renderDot, tlobModelSpec } from '../../src/index.js';
+import { BUDGET_EXPIRED } from '../../src/report/violation.js';
 
 const model = compileModel(tlobModelSpec as ModelSpec);
 

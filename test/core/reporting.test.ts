@@ -1,9 +1,10 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RateLimitedLog } from '../../src/engine/rate-limited-log.js';
 import { tlob } from '../../src/index.js';
+import { RateLimitedLog } from '../../src/report/rate-limited-log.js';
 import { ViolationRing } from '../../src/report/ring.js';
-import { runWithTlob, sleep, spin } from '../helpers.js';
+import { runWithTlob, runWithTlobOutput, sleep, spin } from '../helpers.js';
+import { useSimulatedClock } from '../simulated-clock.js';
 
 beforeEach(() => {
   tlob.reactor('nop');
@@ -78,22 +79,36 @@ describe('reactors', () => {
     log.line('later', 6001);
     expect(lines.slice(3)).toEqual(['tlob: 7 violation line(s) suppressed by rate limit', 'later']);
 
-    const out = runWithTlob(
+    const run = runWithTlobOutput(
       `const spin = (ms) => { const e = performance.now() + ms; while (performance.now() < e); };
          for (let i = 0; i < 30; i++) tlob.run('logged', { budget: '1ms' }, () => spin(1.2));`,
     );
-    expect(out).toBe('');
+    expect(run.stdout).toBe('');
+    const logged = run.stderr.split('\n').filter((l) => l.startsWith('tlob:'));
+    expect(logged).toHaveLength(10); // the default burst; the rest is suppressed
+    for (const line of logged) {
+      expect(line).toMatch(
+        /^tlob: "logged" #\d+ over budget 1\.00ms: elapsed [\d.]+ms \(running [\d.]+[mµ]s, waiting [\d.]+[nµm]?s, sleeping [\d.]+[nµm]?s\) state=running event=stop$/,
+      );
+    }
   });
 
-  it('the suppressed count is written when the interval ends, even if no other line comes', async () => {
-    const lines: string[] = [];
-    const log = new RateLimitedLog((l) => lines.push(l), 1, 20);
-    log.line('a');
-    log.line('b');
-    log.line('c');
-    expect(lines).toEqual(['a']);
-    await sleep(40);
-    expect(lines).toEqual(['a', 'tlob: 2 violation line(s) suppressed by rate limit']);
+  it('the suppressed count is written when the interval ends, even if no other line comes', () => {
+    const simulated = useSimulatedClock();
+    try {
+      const lines: string[] = [];
+      const log = new RateLimitedLog((l) => lines.push(l), 1, 20);
+      log.line('a');
+      log.line('b');
+      log.line('c');
+      expect(lines).toEqual(['a']);
+      simulated.clock.advance(19.9);
+      expect(lines).toEqual(['a']);
+      simulated.clock.advance(0.1);
+      expect(lines).toEqual(['a', 'tlob: 2 violation line(s) suppressed by rate limit']);
+    } finally {
+      simulated.restore();
+    }
   });
 
   it("the 'abort' reactor writes a diagnostic report and aborts the process", () => {

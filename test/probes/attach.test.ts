@@ -490,13 +490,16 @@ describe('attach: never break the host', () => {
     expect(() => attach(ns, 'Client', {} as any)).toThrow(/entry.*ret/);
   });
 
-  it('when off, the wrapper calls straight through (no handler, no allocation beyond the call)', () => {
+  it('when off, the wrapper calls straight through (no handler runs)', () => {
     const spy = vi.fn((x: number) => x);
     const target = { f: spy };
-    const probe = attach(target, 'f', recorder().handlers);
+    const seen = recorder();
+    const probe = attach(target, 'f', seen.handlers);
     const wrapper = target.f;
     probe.detach();
     expect(wrapper(4)).toBe(4);
     expect(spy).toHaveBeenCalledTimes(1);
+    expect(seen.entries).toHaveLength(0);
+    expect(seen.calls).toHaveLength(0);
   });
 });

@@ -30,14 +30,12 @@ export const tlobModelSpec: ModelSpec<TlobState, TlobEvent> = {
 
 export const tlobModel = compileModel(tlobModelSpec);
 
-/** State and event indices, for the hot path. */
-export const S_STOPPED = tlobModel.state('stopped');
+/** State and event indices the glue uses on the hot path (`preempt` is in the model, not emitted). */
 export const S_RUNNING = tlobModel.state('running');
 export const S_WAITING = tlobModel.state('waiting');
 export const S_SLEEPING = tlobModel.state('sleeping');
 export const E_START = tlobModel.event('start');
 export const E_STOP = tlobModel.event('stop');
 export const E_SWITCH_IN = tlobModel.event('switch_in');
-export const E_PREEMPT = tlobModel.event('preempt');
 export const E_SLEEP = tlobModel.event('sleep');
 export const E_WAKEUP = tlobModel.event('wakeup');

@@ -1,4 +1,4 @@
-import { TlobError } from '../../errors.js';
+import { brandErrorClass, TlobError } from '../../report/errors.js';
 
 /** What `window.stop()` returns: the window's budget, elapsed time and where that time went. */
 export interface WindowResult {
@@ -43,3 +43,4 @@ export class TlobBudgetError extends TlobError {
     this.name = 'TlobBudgetError';
   }
 }
+brandErrorClass(TlobBudgetError, 'TlobBudgetError', ['TlobError']);

@@ -1,5 +1,5 @@
 import { parseBudget } from '../../engine/duration.js';
-import { describeValue, TlobTypeError } from '../../errors.js';
+import { describeValue, TlobTypeError } from '../../report/errors.js';
 import { type StatsRecorder, statsFor } from '../../report/stats.js';
 import type { OnStop } from './window.js';
 
@@ -46,6 +46,11 @@ export interface Site {
   assumePending: boolean;
   /** Consecutive calls whose returned promise was found pending. */
   pendingStreak: number;
+  /**
+   * Set once a call of a probed function (`tlob.attach`, `@budget`) returned a thenable that is
+   * not a native promise: its later calls keep the window open until the thenable settles.
+   */
+  returnsThenables: boolean;
 }
 
 /** The checked parts of window options. */
@@ -94,5 +99,6 @@ export function createSite(options: unknown, caller: string, defaultName = 'wind
     syncStreak: 0,
     assumePending: false,
     pendingStreak: 0,
+    returnsThenables: false,
   };
 }

@@ -1,9 +1,9 @@
 import { releaseWhenCollected } from '../../context/settle-watch.js';
 import { formatNs } from '../../engine/duration.js';
 import { Monitor } from '../../engine/monitor.js';
-import type { Violation } from '../../engine/violation.js';
-import { releaseWatchdogClaim, watchdogReactor, watchdogTakeover } from '../../watchdog/watchdog.js';
+import type { Violation } from '../../report/violation.js';
 import { tlobModel } from './model.js';
+import { watchdogHooks } from './watchdog-hooks.js';
 import type { Window } from './window.js';
 
 /** The violation record of tlob: the generic fields plus the budget and the split at the violation. */
@@ -43,9 +43,9 @@ export const tlobMonitor: Monitor<Window> = new Monitor<Window>(tlobModel, {
     };
   },
   format,
-  takeover: watchdogTakeover,
+  takeover: (window, now) => watchdogHooks.takeover(window, now),
   onViolation(window) {
-    releaseWatchdogClaim(window);
+    watchdogHooks.releaseClaim(window);
     window.overBudget = true;
     window.stats.violations++;
     window.uncount();
@@ -53,5 +53,3 @@ export const tlobMonitor: Monitor<Window> = new Monitor<Window>(tlobModel, {
     if (window.watchedPromise !== undefined) releaseWhenCollected(window.watchedPromise);
   },
 });
-
-watchdogReactor(() => tlobMonitor.reactor);

@@ -1,3 +1,4 @@
+import { nowNs } from '../../clock.js';
 import { enterSync, isSyncTask, liveTask, taskStorage } from '../../context/current-task.js';
 import { releaseSchedulerHooks } from '../../context/scheduler-hooks.js';
 import {
@@ -7,16 +8,15 @@ import {
   unwatchSettled,
 } from '../../context/settle-watch.js';
 import type { Task } from '../../context/task.js';
-import { nowNs } from '../../engine/clock.js';
 import { Instance, publishGuarded } from '../../engine/monitor.js';
-import { reportInternalError } from '../../errors.js';
 import { channels } from '../../report/channels.js';
+import { reportInternalError } from '../../report/errors.js';
 import type { StatsRecorder } from '../../report/stats.js';
-import { releaseWatchdogClaim } from '../../watchdog/watchdog.js';
 import { E_SLEEP, E_STOP, E_SWITCH_IN, E_WAKEUP, S_RUNNING, S_SLEEPING, S_WAITING } from './model.js';
 import { TlobBudgetError, type WindowResult } from './result.js';
 import type { Site } from './site.js';
 import { tlobMonitor } from './tlob-monitor.js';
+import { watchdogHooks } from './watchdog-hooks.js';
 
 /**
  * Windows opened and neither stopped nor expired. While it is 0 no window can be current, so a
@@ -145,7 +145,7 @@ export class Window extends Instance implements Task, SettleWatcher {
       if (this.site !== undefined) this.site.assumePending = false;
       unwatchSettled(promise, this);
       this.settledNs = this.lastNs; // the yield at the return
-      releaseWatchdogClaim(this);
+      watchdogHooks.releaseClaim(this);
       scheduleFinish(this);
       return;
     }

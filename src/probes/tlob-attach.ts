@@ -1,8 +1,9 @@
-import { describeValue, TlobError, TlobTypeError } from '../errors.js';
-import { tlob as core } from '../monitors/tlob/facade.js';
+import { checkReactor } from '../engine/reactors.js';
 import type { Site } from '../monitors/tlob/site.js';
+import { tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
+import { describeValue, TlobError, TlobTypeError } from '../report/errors.js';
 import { statsByName } from '../report/stats.js';
-import { watchdog } from '../watchdog/watchdog.js';
+import { violationRing } from '../report/violation-ring.js';
 import {
   type AttachTarget,
   checkAliasesOption,
@@ -14,9 +15,9 @@ import {
 import { markHooksFromStart } from './module-registry.js';
 import { readPreloadSettings } from './preload-config.js';
 import { splitPath } from './property-path.js';
+import { sharedRegistry } from './shared-registry.js';
 import { formatProbeSpec, type ProbeSpec, parseProbeSpecs } from './spec-parser.js';
 import {
-  followMonitorSwitch,
   PairStartProbe,
   type PairState,
   PairStopProbe,
@@ -24,35 +25,6 @@ import {
   TlobProbe,
   tlobSite,
 } from './tlob-probe.js';
-
-/** Options of `tlob.disable()`. */
-export interface DisableOptions {
-  /**
-   * Also take the `tlob.attach` probes out of their slots until `enable()`: each patched property
-   * (and module export) holds the original function again, so calls through it cost nothing. A
-   * function looked up from such a property while disabled is the original, and stays unmonitored
-   * after `enable()`. Without it, a disabled probe stays in place and costs one check per call.
-   * Start/stop pairs (`stopPath`) always stay in place.
-   * @default false
-   */
-  unpatch?: boolean;
-}
-
-function checkDisableOptions(options: unknown): boolean {
-  if (options === undefined) return false;
-  const unpatch = (options as DisableOptions | null)?.unpatch;
-  if (
-    options === null ||
-    typeof options !== 'object' ||
-    (unpatch !== undefined && typeof unpatch !== 'boolean')
-  ) {
-    throw new TlobTypeError(
-      'ERR_TLOB_INVALID_ARG',
-      `tlob.disable: expected no options or { unpatch: boolean }, got ${describeValue(options)}`,
-    );
-  }
-  return unpatch === true;
-}
 
 /** A probe made by `tlob.attach`; `detach()` removes it (both halves of a start/stop pair). */
 export interface TlobProbeHandle extends Probe<undefined> {
@@ -67,7 +39,7 @@ export interface TlobProbeHandle extends Probe<undefined> {
  * Puts a latency budget on the function at `path` from `target` (an object, a class, or a module
  * specifier like `'pg'`, `'node:fs/promises'`, `'./lib/db.js'`): every call runs in its own
  * window, closed when the call returns, throws, or its promise settles. With `stopPath`, the
- * window opens at the entry of `path` and closes at the return of `stopPath`.
+ * window opens at the entry of `path` and closes at the return of `stopPath` (`tlob.attach`).
  * @example tlob.attach('pg', 'Client.prototype.query', { budget: '20ms' });
  */
 export function tlobAttach(
@@ -150,15 +122,10 @@ interface SpecProbe {
 
 /** Probes added by specs, by `MODULE:PATH`, shared by every copy of tlob in the process. */
 function specProbes(): Map<string, SpecProbe> {
-  const key = Symbol.for('tlob.probes.specs');
-  const global = globalThis as Record<symbol, Map<string, SpecProbe> | undefined>;
-  let found = global[key];
-  if (found === undefined) {
-    found = new Map();
-    Object.defineProperty(globalThis, key, { value: found });
-  }
-  return found;
+  return sharedRegistry(SPECS_KEY, () => new Map<string, SpecProbe>());
 }
+
+const SPECS_KEY = Symbol.for('tlob.probes.specs');
 
 function addSpec(spec: Extract<ProbeSpec, { op: 'add' }>): string {
   const key = `${spec.module}:${spec.path}`;
@@ -252,8 +219,8 @@ export const probes = {
   fromEnvironment(env: NodeJS.ProcessEnv = process.env): void {
     const settings = readPreloadSettings(env);
     if (settings.specs.length > 0) markHooksFromStart();
-    if (settings.reactor !== undefined) core.reactor(settings.reactor);
-    if (settings.ringSize !== undefined) core.ring.resize(settings.ringSize);
+    if (settings.reactor !== undefined) tlobMonitor.reactor = checkReactor(settings.reactor);
+    if (settings.ringSize !== undefined) violationRing.resize(settings.ringSize);
     for (const specs of settings.specs) probes.add(specs);
   },
 
@@ -262,32 +229,3 @@ export const probes = {
     for (const key of [...specProbes().keys()]) removeKey(key, 'tlob.probes.clear');
   },
 };
-
-const coreEnable = core.enable;
-const coreDisable = core.disable;
-
-/** The tlob API: the core (`start`, `run`, `current`, reactors, stats) plus `attach` and `probes`. */
-export const tlob: Omit<typeof core, 'disable'> & {
-  attach: typeof tlobAttach;
-  probes: typeof probes;
-  watchdog: typeof watchdog;
-  disable(options?: DisableOptions): void;
-} = Object.assign(core, {
-  attach: tlobAttach,
-  probes,
-  watchdog,
-  enable(): void {
-    coreEnable.call(core);
-    followMonitorSwitch(true);
-  },
-  /**
-   * Stops monitoring new windows; windows already open finish normally. Probes stay in place and
-   * cost one check per call, or, with `{ unpatch: true }`, are taken out of their slots until
-   * `enable()`.
-   */
-  disable(options?: DisableOptions): void {
-    const unpatch = checkDisableOptions(options);
-    coreDisable.call(core);
-    followMonitorSwitch(false, unpatch);
-  },
-});

@@ -1,17 +1,45 @@
 import { callOrConstruct } from '../call-or-construct.js';
 import { holdSettleHook, releaseSettleHook, returnedPending } from '../context/settle-watch.js';
-import { reportInternalError } from '../errors.js';
+import {
+  enterWindow,
+  openWindow,
+  runInWindow,
+  waitFor,
+  windowYielded,
+} from '../monitors/tlob/run-in-window.js';
 import type { Site } from '../monitors/tlob/site.js';
 import { tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
 import type { Window } from '../monitors/tlob/window.js';
-import { enterWindow, openWindow, waitFor, windowYielded } from '../monitors/tlob/windows.js';
+import { reportInternalError } from '../report/errors.js';
 import { wrapCallback } from './callback-wrapper.js';
 import { observeThenable, type ThenableObserver } from './thenable-observer.js';
 
 /*
- * The call paths of a `tlob.attach` probe besides `runInWindow` (which handles synchronous
- * returns and native promises): callback-style calls, and functions that return thenables.
+ * The call paths of a probed function (`tlob.attach`, `@budget`) besides `runInWindow` (which
+ * handles synchronous returns and native promises): callback-style calls, and functions that
+ * return thenables.
  */
+
+/**
+ * Runs one call of a probed function in a window of `site`: through `runInWindow`, or, once the
+ * site has returned a thenable that is not a native promise, through `runThenableAware`, so that
+ * `tlob.attach` and `@budget` keep a window open for exactly the same time.
+ */
+export function runProbedCall(
+  site: Site,
+  original: Function,
+  thisArg: unknown,
+  args: ArrayLike<unknown>,
+  newTarget: Function | undefined,
+): unknown {
+  if (site.returnsThenables) return runThenableAware(site, original, thisArg, args, newTarget);
+  const result = runInWindow(site, original, thisArg, args, newTarget);
+  // a thenable that is not a promise closed this call's window at the return; learn from it
+  if (result !== null && typeof result === 'object' && !(result instanceof Promise) && hasThen(result)) {
+    site.returnsThenables = true;
+  }
+  return result;
+}
 
 /** Opens a window and calls `fn` in it; a synchronous throw closes the window and is rethrown. */
 function callInNewWindow(

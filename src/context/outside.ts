@@ -1,4 +1,5 @@
 import { AsyncResource } from 'node:async_hooks';
+import { type Clock, systemClock, useClock } from '../clock.js';
 
 /**
  * The async context tlob's own deferred work is created in (the budget timer, the microtask that
@@ -21,3 +22,16 @@ export function runOutside<A extends unknown[], R>(fn: (...args: A) => R, ...arg
     outside.depth--;
   }
 }
+
+/**
+ * The system clock with its calls scheduled outside every window: a timer created while a window
+ * is current would otherwise run as that window's continuation and charge the window with the
+ * engine's work. Every monitor runs on it once this layer is loaded, which happens before any
+ * window can open.
+ */
+export const outsideClock: Clock = {
+  now: systemClock.now,
+  schedule: (fn, delayMs) => runOutside(systemClock.schedule, fn, delayMs),
+  cancel: systemClock.cancel,
+};
+useClock(outsideClock);

@@ -1,5 +1,5 @@
-import { channels } from './report/channels.js';
-import { emitTlobWarning } from './report/tlob-warning.js';
+import { channels } from './channels.js';
+import { emitTlobWarning } from './tlob-warning.js';
 
 /** Stable error codes thrown by tlob at attach/start time. */
 export type TlobErrorCode =
@@ -17,6 +17,30 @@ export type TlobErrorCode =
   | 'ERR_TLOB_CONFIG'
   | 'ERR_TLOB_MISSING_PEER';
 
+/**
+ * The brand of tlob's error classes, the same in every copy of the package in a process (an ESM
+ * app with a CommonJS dependency, two versions): each error's prototype lists the classes it is
+ * an instance of, and `instanceof` accepts an error branded by another copy (as undici does).
+ */
+const ERROR_BRAND = Symbol.for('tlob.error');
+
+/** Brands `cls` as `name`, an error class whose instances are also instances of `parents`. */
+export function brandErrorClass(cls: Function, name: string, parents: readonly string[] = []): void {
+  Object.defineProperty(cls, 'brand', { value: name });
+  Object.defineProperty(cls.prototype, ERROR_BRAND, { value: Object.freeze([name, ...parents]) });
+}
+
+/**
+ * `instanceof` for the branded classes: the ordinary check, or the brand of another copy. A user's
+ * subclass (which has no brand of its own) gets the ordinary check only.
+ */
+function isBranded(cls: Function, value: unknown): boolean {
+  if (Function.prototype[Symbol.hasInstance].call(cls, value)) return true;
+  if (!Object.hasOwn(cls, 'brand') || value === null || typeof value !== 'object') return false;
+  const names = (value as { [ERROR_BRAND]?: unknown })[ERROR_BRAND];
+  return Array.isArray(names) && names.includes((cls as unknown as { brand: string }).brand);
+}
+
 /** A `TypeError` with a stable `code`, for arguments of the wrong type or shape. */
 export class TlobTypeError extends TypeError {
   readonly code: TlobErrorCode;
@@ -25,7 +49,12 @@ export class TlobTypeError extends TypeError {
     this.name = 'TypeError';
     this.code = code;
   }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class asked, a subclass included
+    return isBranded(this, value);
+  }
 }
+brandErrorClass(TlobTypeError, 'TlobTypeError');
 
 /** A `RangeError` with a stable `code`, for values outside their allowed range. */
 export class TlobRangeError extends RangeError {
@@ -35,7 +64,12 @@ export class TlobRangeError extends RangeError {
     this.name = 'RangeError';
     this.code = code;
   }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class asked, a subclass included
+    return isBranded(this, value);
+  }
 }
+brandErrorClass(TlobRangeError, 'TlobRangeError');
 
 /** A plain `Error` with a stable `code`, for everything that is neither a type nor a range problem. */
 export class TlobError extends Error {
@@ -45,7 +79,12 @@ export class TlobError extends Error {
     this.name = 'Error';
     this.code = code;
   }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class asked, a subclass included
+    return isBranded(this, value);
+  }
 }
+brandErrorClass(TlobError, 'TlobError');
 
 /** Describes a value for an error message: `"fast" (string)`, `42 (number)`, `null`, `an object`, `an array`. */
 export function describeValue(value: unknown): string {

@@ -1,11 +1,12 @@
-import { runOutside } from './outside.js';
+import { currentClock } from '../clock.js';
 
 /**
  * A line writer that lets through at most `burst` lines per `intervalMs` and then says how many it
- * suppressed, when the interval ends (like the kernel's printk_ratelimit).
+ * suppressed, when the interval ends (like the kernel's printk_ratelimit). Times are milliseconds
+ * on the monitors' clock.
  */
 export class RateLimitedLog {
-  private windowStart = 0;
+  private windowStart = Number.NEGATIVE_INFINITY;
   private written = 0;
   private suppressed = 0;
 
@@ -18,7 +19,7 @@ export class RateLimitedLog {
   ) {}
 
   /** Writes `line` unless the current interval's burst is used up. Returns whether it wrote. */
-  line(line: string, now = Date.now()): boolean {
+  line(line: string, now = currentClock().now() / 1e6): boolean {
     if (!this.admit(now)) return false;
     this.write(line);
     return true;
@@ -29,7 +30,7 @@ export class RateLimitedLog {
    * caller writes it itself (a line that is not a string, say). Suppressed lines are counted as
    * with `line`.
    */
-  admit(now = Date.now()): boolean {
+  admit(now = currentClock().now() / 1e6): boolean {
     if (now - this.windowStart >= this.intervalMs) this.startInterval(now);
     if (this.written >= this.burst) {
       if (this.suppressed++ === 0) this.reportAtIntervalEnd(now);
@@ -55,6 +56,6 @@ export class RateLimitedLog {
     const onEnd = () => {
       if (this.suppressed > 0 && this.windowStart + this.intervalMs === end) this.startInterval(end);
     };
-    runOutside(() => setTimeout(onEnd, Math.max(1, end - now)).unref());
+    currentClock().schedule(onEnd, Math.max(1, end - now));
   }
 }

@@ -1,4 +1,5 @@
 import { callOrConstruct } from '../../call-or-construct.js';
+import { nowNs } from '../../clock.js';
 import { currentTask, enterSync, liveTask, restoreSync, taskStorage } from '../../context/current-task.js';
 import { noteYield } from '../../context/readiness.js';
 import { holdSchedulerHooks, releaseStorageWhenIdle } from '../../context/scheduler-hooks.js';
@@ -10,7 +11,6 @@ import {
   settledJustNow,
   watchSettled,
 } from '../../context/settle-watch.js';
-import { nowNs } from '../../engine/clock.js';
 import { deadlines } from '../../engine/deadline-queue.js';
 import { publishGuarded } from '../../engine/monitor.js';
 import { channels } from '../../report/channels.js';

@@ -1,0 +1,133 @@
+import { currentTask, enterSync, taskStorage } from '../../context/current-task.js';
+import { ensureSwitchOut, holdSchedulerHooks } from '../../context/scheduler-hooks.js';
+import { describeValue, TlobTypeError } from '../../report/errors.js';
+import { MAX_NAMES } from '../../report/stats.js';
+import type { WindowResult } from './result.js';
+import { openWindow, runInWindow } from './run-in-window.js';
+import { checkOptions, createSite, type Site, type WindowOptions } from './site.js';
+import { tlobMonitor } from './tlob-monitor.js';
+import type { Window } from './window.js';
+
+/** A window opened by `tlob.start()`: stop it with `stop()`. */
+export interface TlobWindow {
+  readonly name: string;
+  /** Unique per thread; 0 for the inert window handed out while tlob is disabled. */
+  readonly id: number;
+  /** The budget, in nanoseconds. */
+  readonly budgetNs: number;
+  /** Stops the window and returns its result; a second call returns the same result. */
+  stop(): WindowResult;
+}
+
+const inertResult = (name: string, budgetNs: number): WindowResult =>
+  Object.freeze({
+    name,
+    id: 0,
+    budgetNs,
+    elapsedNs: 0,
+    runningNs: 0,
+    waitingNs: 0,
+    sleepingNs: 0,
+    overBudget: false,
+    code: undefined,
+  });
+
+/** The window handed out by `start()` while tlob is disabled: it measures nothing. */
+class InertWindow implements TlobWindow {
+  readonly id = 0;
+  private readonly result: WindowResult;
+  constructor(
+    readonly name: string,
+    readonly budgetNs: number,
+  ) {
+    this.result = inertResult(name, budgetNs);
+  }
+  stop(): WindowResult {
+    return this.result;
+  }
+}
+
+/**
+ * Opens a window of `site` bound to the current async context like `AsyncLocalStorage.enterWith`
+ * (what `tlob.start` and the start probe of a pair do). The monitor must be enabled.
+ */
+export function startWindow(site: Site): Window {
+  const window = openWindow(site);
+  window.holdsHooks = true;
+  holdSchedulerHooks();
+  window.enteredWith = true;
+  taskStorage.enterWith(window);
+  if (currentTask() !== window) enterSync(window);
+  ensureSwitchOut(window);
+  return window;
+}
+
+/** The arguments of every `tlob.run` callback: none, and no array allocated per call. */
+const NO_ARGS: readonly unknown[] = Object.freeze([]);
+
+/** Sites of `tlob.run` by name; the budget parse is reused while a name keeps its budget. */
+const runSites = new Map<string, Site>();
+
+function runSite(name: unknown, options: unknown): Site {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new TlobTypeError(
+      'ERR_TLOB_INVALID_ARG',
+      `tlob.run: expected \`name\` to be a non-empty string, got ${describeValue(name)}`,
+    );
+  }
+  const site = runSites.get(name);
+  const budget = (options as WindowOptions | null)?.budget;
+  if (site !== undefined && site.budgetInput === budget && budget !== undefined) return site;
+  const fresh = createSite({ ...(options as object), name, onStop: undefined }, 'tlob.run');
+  if (site !== undefined) {
+    fresh.fast = site.fast;
+    fresh.syncStreak = site.syncStreak;
+  }
+  if (site !== undefined || runSites.size < MAX_NAMES) runSites.set(name, fresh);
+  return fresh;
+}
+
+/**
+ * Opens a window with a budget in the current async context (like `AsyncLocalStorage.enterWith`:
+ * inside an async function it also covers the synchronous caller until that caller yields). While
+ * tlob is disabled, the window is inert: it measures nothing.
+ * @example const w = tlob.start({ budget: '50ms', name: 'load' }); await load(); w.stop();
+ */
+export function start(options: WindowOptions): TlobWindow {
+  if (!tlobMonitor.enabled) {
+    // still checked, so that bad input fails early whether or not tlob is enabled; no stats entry
+    const { name, budgetNs } = checkOptions(options, 'tlob.start');
+    return new InertWindow(name, budgetNs);
+  }
+  return startWindow(createSite(options, 'tlob.start'));
+}
+
+/**
+ * Runs `fn` in its own window and async context; returns or throws exactly what `fn` does. The
+ * window closes when `fn` returns, throws, or the promise it returned settles.
+ * @example const rows = await tlob.run('query', { budget: '20ms' }, () => db.query(sql));
+ */
+export function run<T>(name: string, options: WindowOptions, fn: () => T): T {
+  const site = runSite(name, options);
+  if (typeof fn !== 'function') {
+    throw new TlobTypeError(
+      'ERR_TLOB_INVALID_ARG',
+      `tlob.run: expected \`fn\` to be a function, got ${describeValue(fn)}`,
+    );
+  }
+  const onStop = options.onStop;
+  if (onStop !== undefined && typeof onStop !== 'function') {
+    throw new TlobTypeError(
+      'ERR_TLOB_INVALID_ARG',
+      `tlob.run: expected \`onStop\` to be a function, got ${describeValue(onStop)}`,
+    );
+  }
+  return runInWindow<T>(site, fn, undefined, NO_ARGS, undefined, onStop, true);
+}
+
+/** The innermost open window of the current context, or `undefined`. */
+export function current(): TlobWindow | undefined {
+  let task = currentTask() as Window | undefined;
+  while (task?.stopped) task = task.parent as Window | undefined;
+  return task;
+}

@@ -1,0 +1,110 @@
+import { checkReactor, type Reactor } from './engine/reactors.js';
+import { tlobMonitor } from './monitors/tlob/tlob-monitor.js';
+import { current, run, start } from './monitors/tlob/window-api.js';
+import { probes, tlobAttach } from './probes/tlob-attach.js';
+import { followMonitorSwitch } from './probes/tlob-probe.js';
+import { describeValue, TlobTypeError } from './report/errors.js';
+import type { ViolationRing } from './report/ring.js';
+import { type NameStats, statsByName } from './report/stats.js';
+import { subscribe } from './report/subscribe.js';
+import { violationRing } from './report/violation-ring.js';
+import { watchdog } from './watchdog/watchdog.js';
+
+/** Options of `tlob.disable()`. */
+export interface DisableOptions {
+  /**
+   * Also take the `tlob.attach` probes out of their slots until `enable()`: each patched property
+   * (and module export) holds the original function again, so calls through it cost nothing. A
+   * function looked up from such a property while disabled is the original, and stays unmonitored
+   * after `enable()`. Without it, a disabled probe stays in place and costs one check per call.
+   * Start/stop pairs (`stopPath`) always stay in place.
+   * @default false
+   */
+  unpatch?: boolean;
+}
+
+function checkDisableOptions(options: unknown): boolean {
+  if (options === undefined) return false;
+  const unpatch = (options as DisableOptions | null)?.unpatch;
+  if (
+    options === null ||
+    typeof options !== 'object' ||
+    (unpatch !== undefined && typeof unpatch !== 'boolean')
+  ) {
+    throw new TlobTypeError(
+      'ERR_TLOB_INVALID_ARG',
+      `tlob.disable: expected no options or { unpatch: boolean }, got ${describeValue(options)}`,
+    );
+  }
+  return unpatch === true;
+}
+
+/**
+ * The tlob API: windows (`start`, `run`), the current window, probes (`attach`, `probes`), the
+ * reactor, the violation ring, stats, channels, and enabling.
+ */
+export const tlob = {
+  start,
+  run,
+  current,
+
+  attach: tlobAttach,
+  probes: probes as typeof probes, // named, so that the declaration file keeps the methods' docs
+
+  /** Whether windows are monitored. A disabled monitor costs one check per call and publishes nothing. */
+  get enabled(): boolean {
+    return tlobMonitor.enabled;
+  },
+
+  /** Starts monitoring new windows again (the default), and switches the probes back on. */
+  enable(): void {
+    tlobMonitor.enabled = true;
+    followMonitorSwitch(true);
+  },
+
+  /**
+   * Stops monitoring new windows; windows already open finish normally. Probes stay in place and
+   * cost one check per call, or, with `{ unpatch: true }`, are taken out of their slots until
+   * `enable()`.
+   */
+  disable(options?: DisableOptions): void {
+    const unpatch = checkDisableOptions(options);
+    tlobMonitor.enabled = false;
+    followMonitorSwitch(false, unpatch);
+  },
+
+  /**
+   * Chooses what happens on a violation: `'log'` (default), `'nop'`, `'abort'`, `'throw'`, or a
+   * function called with the violation record. Returns the reactor in force before.
+   * @example tlob.reactor('nop');
+   */
+  reactor(reactor?: Reactor): Reactor {
+    const previous = tlobMonitor.reactor;
+    if (reactor !== undefined) tlobMonitor.reactor = checkReactor(reactor);
+    return previous;
+  },
+
+  /** The bounded ring of violation records (1024 by default, drop-new). */
+  get ring(): ViolationRing {
+    return violationRing;
+  },
+
+  /** Per-name counts, violations and percentiles of elapsed, running, waiting and sleeping (ns). */
+  stats(): NameStats[] {
+    return [...statsByName.values()].map((s) => s.snapshot());
+  },
+
+  /** Clears all stats. */
+  resetStats(): void {
+    for (const s of statsByName.values()) s.reset();
+  },
+
+  subscribe,
+
+  /**
+   * The watchdog thread, which reports a budget broken while the event loop is blocked, with the
+   * blocked thread's stack (docs/watchdog.md): `tlob.watchdog(true)` or options to turn it on,
+   * `false` to turn it off, no argument for its status.
+   */
+  watchdog,
+};
