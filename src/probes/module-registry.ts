@@ -160,6 +160,12 @@ function checkBypassed(registry: ModuleRegistry, url: string): void {
     if (entry === undefined || registry.commonJs.has(url)) return;
     const cached = requireCache()[fileURLToPath(url)];
     if (cached?.loaded !== true) return;
+    if (registry.seen.has(url)) {
+      // the load hook saw it, without a source to add to (Node 22 leaves the source of a
+      // CommonJS module that `import` loads to the CommonJS loader): not bypassed, bind it now
+      registry.cjsLoaded(cached, url);
+      return;
+    }
     warnOnce(
       `bypassed:${url}`,
       `tlob: module ${entry.specifier.text} loaded without passing through tlob's module hooks, most likely because another loader replaced require.extensions['.js'] (babel-register, say): its probes were attached only after it loaded, so calls made while it loaded, and functions taken from it then, are not observed; load that loader after tlob/register, or attach with tlob.attach(require('${entry.specifier.text}'), …)`,
