@@ -84,7 +84,7 @@ function spinFor(ms) {
 async function latencyChild(trials) {
   const tlob = await loadTlob(true);
   const late = [];
-  tlob.subscribe('error', (v) => late.push(v.latenessNs / 1e6));
+  tlob.subscribe('error', (v) => late.push(v.reportedLateNs / 1e6));
   for (let i = 0; i < trials; i++) {
     tlob.run('blocked', { budget: '20ms' }, () => spinFor(100));
     await sleep(20);
