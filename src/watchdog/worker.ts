@@ -294,7 +294,13 @@ export function watchdogMain(split: typeof deadlineSplit): void {
       return;
     }
     const expression = `globalThis[Symbol.for(${JSON.stringify(b.capture)})]?.(${id})`;
+    const connected = session;
     session.post('Runtime.evaluate', { expression, returnByValue: true, silent: true }, (error, r) => {
+      // Disconnect at once: a session left connected to the main thread makes Node print
+      // "Waiting for the debugger to disconnect..." when the program exits. The next capture
+      // connects again (rare: one per blocked episode).
+      connected.disconnect();
+      if (session === connected) session = undefined;
       const value = (r as { result?: { value?: unknown } } | undefined)?.result?.value;
       if (error !== null || typeof value !== 'string') {
         done(`  (no stack: ${error?.message ?? 'the thread gave none'})\n`);

@@ -108,6 +108,13 @@ describe('watchdog: a window over budget while its own code holds the thread', (
     );
     expect(after).toMatch(/tlob: aborting \(reactor abort\)/);
   });
+
+  it('after a stack was captured, process.exit() stays quiet: no debugger left connected to wait for', async () => {
+    const r = await run('exit');
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/stack of the blocked thread:\n(\s+at .*\n)*?\s+at spinHard \(/);
+    expect(r.stderr.slice(r.stderr.indexOf('MARK exit'))).not.toContain('Waiting for the debugger');
+  });
 });
 
 describe('watchdog: a window held up by someone else', () => {
