@@ -34,7 +34,13 @@ export const I_WAKE_AT = 8;
 export const I_REPORT_STATE = 9;
 /** Counts the thread's publications: an empty board whose count moved belongs to a busy thread. */
 export const I_PUBLISHES = 10;
-const INT32_WORDS = 11;
+/**
+ * 1 while the watchdog waits for the main thread's stack (a capture posted, its lines not written
+ * yet): the main thread's exit waits for it, briefly, so that a program that ends right after a
+ * block (a native call that returns, then exit) still gets its stack printed.
+ */
+export const I_STACK_PENDING = 11;
+const INT32_WORDS = 12;
 
 /** Float64 slots (index into a `Float64Array` over the same buffer, after the Int32 words). */
 export const F_BASE = 0;

@@ -241,6 +241,22 @@ function status(): WatchdogStatus {
  * window that has a deadline and serves every thread of the process that turned it on.
  * @example tlob.watchdog({ grace: '5ms', stacks: true });
  */
+let exitWaits = false;
+
+/** Longest the exit of the main thread waits for a stack the watchdog is printing. */
+const EXIT_WAIT_MS = 250;
+
+/**
+ * At the main thread's exit: if the watchdog is still waiting for this thread's stack (asked while
+ * the thread was blocked, answered when it ran JS again, just before exiting), give it a moment to
+ * print it. The stack was read on this thread already; only the worker's write is awaited.
+ */
+function waitForPendingStack(): void {
+  const b = board;
+  if (b !== undefined && Atomics.load(b.i32, layout.I_STACK_PENDING) === 1)
+    Atomics.wait(b.i32, layout.I_STACK_PENDING, 1, EXIT_WAIT_MS);
+}
+
 export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
   if (options === undefined) return status();
   const o = checkOptions(options);
@@ -282,6 +298,10 @@ export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
   board = new ThreadBoard((index, name) => {
     if (started) (port ?? channel)?.postMessage({ type: 'name', key: token, index, name });
   });
+  if (isMainThread && !exitWaits) {
+    exitWaits = true;
+    process.on('exit', waitForPendingStack);
+  }
   deadlines.watcher = watcher;
   trackTimers(true);
   return status();

@@ -277,7 +277,14 @@ export function watchdogMain(split: typeof deadlineSplit): void {
   }
 
   /** Asks the blocked main thread for its stack; `done` gets the lines to print. */
-  function stack(b: Board, id: number, done: (text: string) => void): void {
+  function stack(b: Board, id: number, report: (text: string) => void): void {
+    const pending = L.I_STACK_PENDING as number;
+    Atomics.store(b.i32, pending, 1);
+    const done = (text: string) => {
+      report(text);
+      Atomics.store(b.i32, pending, 0);
+      Atomics.notify(b.i32, pending);
+    };
     if (session === undefined && !sessionFailed) {
       try {
         const inspector = process.getBuiltinModule('node:inspector');
