@@ -57,7 +57,7 @@ function measured(name: string, fn: Fn, log: SampleLog, mode: 'wall' | 'running'
  * const bench = withTlob(new Bench({ time: 500 }), { budget: '2ms' });
  * bench.add('parse', () => JSON.parse(text));
  * await bench.run();
- * console.log((bench.getTask('parse') as TlobTask).tlob.running.p99);
+ * const p99 = (bench.getTask('parse') as TlobTask).tlob.running.p99;
  */
 export function withTlob<B extends Tinybench>(bench: B, options: WithTlobOptions = {}): B {
   if (bench === null || typeof bench !== 'object' || typeof bench.add !== 'function') {

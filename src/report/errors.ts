@@ -24,10 +24,19 @@ export type TlobErrorCode =
  */
 const ERROR_BRAND = Symbol.for('tlob.error');
 
-/** Brands `cls` as `name`, an error class whose instances are also instances of `parents`. */
+/**
+ * Brands `cls` as `name`, an error class whose instances are also instances of `parents`, and
+ * gives it the `instanceof` that accepts the brand (inherited by subclasses, which are checked
+ * the ordinary way unless branded too).
+ */
 export function brandErrorClass(cls: Function, name: string, parents: readonly string[] = []): void {
   Object.defineProperty(cls, 'brand', { value: name });
   Object.defineProperty(cls.prototype, ERROR_BRAND, { value: Object.freeze([name, ...parents]) });
+  Object.defineProperty(cls, Symbol.hasInstance, { value: brandedHasInstance });
+}
+
+function brandedHasInstance(this: Function, value: unknown): boolean {
+  return isBranded(this, value);
 }
 
 /**
@@ -49,10 +58,6 @@ export class TlobTypeError extends TypeError {
     this.name = 'TypeError';
     this.code = code;
   }
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    // biome-ignore lint/complexity/noThisInStatic: `this` is the class asked, a subclass included
-    return isBranded(this, value);
-  }
 }
 brandErrorClass(TlobTypeError, 'TlobTypeError');
 
@@ -64,10 +69,6 @@ export class TlobRangeError extends RangeError {
     this.name = 'RangeError';
     this.code = code;
   }
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    // biome-ignore lint/complexity/noThisInStatic: `this` is the class asked, a subclass included
-    return isBranded(this, value);
-  }
 }
 brandErrorClass(TlobRangeError, 'TlobRangeError');
 
@@ -78,10 +79,6 @@ export class TlobError extends Error {
     super(message);
     this.name = 'Error';
     this.code = code;
-  }
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    // biome-ignore lint/complexity/noThisInStatic: `this` is the class asked, a subclass included
-    return isBranded(this, value);
   }
 }
 brandErrorClass(TlobError, 'TlobError');
