@@ -11,19 +11,21 @@ export type { TlobViolation } from './monitors/tlob/tlob-monitor.js';
 export type { OnStop } from './monitors/tlob/window.js';
 export type { TlobWindow } from './monitors/tlob/window-api.js';
 // Probes: attach/detach, tlob.attach, probe specs, decorators.
-export { type AttachHandlers, type AttachTarget, attach, type Probe } from './probes/attach.js';
-export { type BudgetDecorator, type BudgetOptions, budget } from './probes/decorators.js';
+export type { AttachHandlers, AttachTarget, Probe } from './probes/attach.js';
+export type { BudgetDecorator, BudgetOptions } from './probes/decorators.js';
 export type { CallEnd, ProbeCall } from './probes/observed-call.js';
 export { type ProbeSpec, parseProbeSpecs } from './probes/spec-parser.js';
 export type { TlobProbeHandle } from './probes/tlob-attach.js';
 export type { TlobAttachOptions } from './probes/tlob-probe.js';
+// The values that hold the monitoring state: one set per process, shared by compatible copies.
+export { attach, budget, timeline, tlob } from './process-api.js';
 export type { ChannelName } from './report/channels.js';
 export { TlobError, type TlobErrorCode, TlobRangeError, TlobTypeError } from './report/errors.js';
 export type { ViolationRing } from './report/ring.js';
 export type { Distribution, NameStats } from './report/stats.js';
-export { type TimelineData, type TimelineOptions, timeline } from './report/timeline.js';
+export type { TimelineData, TimelineOptions } from './report/timeline.js';
 export { type ChromeTrace, type TraceEvent, toChromeTrace } from './report/trace-export.js';
 export type { TransitionEvent } from './report/transition-event.js';
 export type { Violation } from './report/violation.js';
-export { type DisableOptions, tlob } from './tlob.js';
+export type { DisableOptions } from './tlob.js';
 export type { WatchdogOptions, WatchdogStatus } from './watchdog/watchdog.js';

@@ -24,7 +24,7 @@ const layers: readonly (readonly string[])[] = [
   ['report'],
   ['helpers'],
 ];
-const entryFiles = new Set(['index.ts', 'tlob.ts']);
+const entryFiles = new Set(['index.ts', 'tlob.ts', 'process-api.ts']);
 
 function layerOf(file: string): string {
   const [first, ...rest] = file.split('/');

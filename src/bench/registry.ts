@@ -1,3 +1,5 @@
+import { sharedRegistry } from '../shared-registry.js';
+
 /** What the `tlob-bench` command collects: every `Bench` constructed while it loads bench files. */
 export interface BenchRegistry {
   collecting: boolean;
@@ -11,9 +13,7 @@ const KEY = Symbol.for('tlob.bench.registry');
  * load different copies of `tlob/bench` (the command's bundle and the package's entry).
  */
 export function benchRegistry(): BenchRegistry {
-  const holder = globalThis as { [KEY]?: BenchRegistry };
-  holder[KEY] ??= { collecting: false, benches: [] };
-  return holder[KEY];
+  return sharedRegistry<BenchRegistry>(KEY, () => ({ collecting: false, benches: [] }));
 }
 
 /** Marks an object as a `Bench` across copies of the package. */

@@ -2,9 +2,9 @@ import { syncBuiltinESMExports } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runOutside } from '../context/outside.js';
 import { reportInternalError } from '../report/errors.js';
+import { sharedRegistry } from '../shared-registry.js';
 import { installModuleHooks, moduleHooksAvailable } from './module-hooks.js';
 import { isCommonJsExports, type ModuleSpecifier, requireCache, requireResolve } from './module-specifier.js';
-import { sharedRegistry } from './shared-registry.js';
 import { warnOnce } from './warn-once.js';
 
 /**

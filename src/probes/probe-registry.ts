@@ -1,4 +1,4 @@
-import { sharedRegistry } from './shared-registry.js';
+import { sharedRegistry } from '../shared-registry.js';
 /** What the registry knows of an attached probe. */
 export interface RegisteredProbe {
   /** Probes with the same monitor key may not share a slot (`ERR_TLOB_ALREADY_ATTACHED`). */

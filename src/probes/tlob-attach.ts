@@ -4,6 +4,7 @@ import { tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
 import { describeValue, TlobError, TlobTypeError } from '../report/errors.js';
 import { statsByName } from '../report/stats.js';
 import { violationRing } from '../report/violation-ring.js';
+import { sharedRegistry } from '../shared-registry.js';
 import {
   type AttachTarget,
   checkAliasesOption,
@@ -15,7 +16,6 @@ import {
 import { markHooksFromStart } from './module-registry.js';
 import { readPreloadSettings } from './preload-config.js';
 import { splitPath } from './property-path.js';
-import { sharedRegistry } from './shared-registry.js';
 import { formatProbeSpec, type ProbeSpec, parseProbeSpecs } from './spec-parser.js';
 import {
   PairStartProbe,

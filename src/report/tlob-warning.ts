@@ -6,7 +6,8 @@ export type TlobWarningCode =
   | 'TLOB_PROBE'
   | 'TLOB_TOO_MANY_NAMES'
   | 'TLOB_HOOKS_BYPASSED'
-  | 'TLOB_WARNINGS_SUPPRESSED';
+  | 'TLOB_WARNINGS_SUPPRESSED'
+  | 'TLOB_INCOMPATIBLE_COPY';
 
 /** At most 10 warnings a second, as the `'log'` reactor's lines; then one warning with the count. */
 const limit = new RateLimitedLog(
