@@ -2,12 +2,13 @@
 
 export { renderDot } from './engine/dot.js';
 export { type Duration, formatNs, parseBudget, parseDuration } from './engine/duration.js';
-export { type CompiledModel, compileModel, type ModelSpec } from './engine/model.js';
+export type { ModelSpec } from './engine/model.js';
 export type { Reactor, ReactorFn } from './engine/reactors.js';
 export { type TlobEvent, type TlobState, tlobModelSpec } from './monitors/tlob/model.js';
 export { TlobBudgetError, type WindowResult, type WindowStart } from './monitors/tlob/result.js';
 export type { WindowOptions } from './monitors/tlob/site.js';
 export type { TlobViolation } from './monitors/tlob/tlob-monitor.js';
+export type { TlobReactor } from './monitors/tlob/tlob-reactor.js';
 export type { OnStop } from './monitors/tlob/window.js';
 export type { TlobWindow } from './monitors/tlob/window-api.js';
 // Probes: attach/detach, tlob.attach, probe specs, decorators.

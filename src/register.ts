@@ -12,12 +12,12 @@
  * at exit. `TLOB_OUTPUT=<dir>` (set by `tlob run`) writes the thread's run data there at exit.
  */
 import { collectTo, writeTraceAtExit } from './cli/collector.js';
-import { type Reactor, timeline, tlob } from './index.js';
+import { type TlobReactor, timeline, tlob } from './index.js';
 import { otelFromEnvironment } from './otel/index.js';
 
 tlob.probes.fromEnvironment();
 const reactor = process.env.TLOB_REACTOR;
-if (reactor !== undefined && reactor !== '') tlob.reactor(reactor as Reactor);
+if (reactor !== undefined && reactor !== '') tlob.reactor(reactor as TlobReactor);
 if (process.env.TLOB_WATCHDOG !== '0') tlob.watchdog(true);
 otelFromEnvironment();
 

@@ -1,5 +1,5 @@
-import { checkReactor, type Reactor } from './engine/reactors.js';
 import { tlobMonitor } from './monitors/tlob/tlob-monitor.js';
+import { checkTlobReactor, type TlobReactor } from './monitors/tlob/tlob-reactor.js';
 import { current, run, start } from './monitors/tlob/window-api.js';
 import { probes, tlobAttach } from './probes/tlob-attach.js';
 import { followMonitorSwitch } from './probes/tlob-probe.js';
@@ -78,9 +78,9 @@ export const tlob = {
    * function called with the violation record. Returns the reactor in force before.
    * @example tlob.reactor('nop');
    */
-  reactor(reactor?: Reactor): Reactor {
-    const previous = tlobMonitor.reactor;
-    if (reactor !== undefined) tlobMonitor.reactor = checkReactor(reactor);
+  reactor(reactor?: TlobReactor): TlobReactor {
+    const previous = tlobMonitor.tlobReactor;
+    if (reactor !== undefined) tlobMonitor.tlobReactor = checkTlobReactor(reactor);
     return previous;
   },
 

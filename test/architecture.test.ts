@@ -96,7 +96,7 @@ describe('the layer map (docs/architecture.md)', () => {
     ]);
     const list = edges();
     expect(list.length).toBeGreaterThan(100);
-    expect(list).toContainEqual({ from: 'engine/monitor.ts', to: 'report/channels.ts' });
+    expect(list).toContainEqual({ from: 'engine/monitor.ts', to: 'report/ring.ts' });
   });
 
   it('no module of src/ imports a layer above its own', () => {

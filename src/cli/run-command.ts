@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSyn
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { checkReactor } from '../engine/reactors.js';
+import { checkTlobReactor } from '../monitors/tlob/tlob-reactor.js';
 import { readPreloadSettings } from '../probes/preload-config.js';
 import { parseProbeSpecs } from '../probes/spec-parser.js';
 import { mergeRun, type RunData, type ThreadData } from '../report/run-data.js';
@@ -95,7 +95,8 @@ function checkInput(values: { probe?: string[]; config?: string; reactor?: strin
       env.TLOB_CONFIG = file;
     }
     readPreloadSettings({ ...process.env, ...env });
-    if (values.reactor !== undefined) env.TLOB_REACTOR = checkReactor(values.reactor, 'reactor') as string;
+    if (values.reactor !== undefined)
+      env.TLOB_REACTOR = checkTlobReactor(values.reactor, 'reactor') as string;
   } catch (error) {
     throw new UsageError('run', (error as Error).message);
   }

@@ -1,12 +1,14 @@
-import type { ModelSpec } from './model.js';
+import { compileModel, type ModelSpec } from './model.js';
 
 /**
  * Renders a model as Graphviz DOT in the rvgen conventions: an invisible `__init_<state>` node
  * pointing at the initial state, `doublecircle` final states, one edge per (from, to) pair with its
  * events separated by `\n`, `event;reset(clk)` on resetting edges, and the invariant in the label
- * of each constrained state (`running\nclk < BUDGET_NS()`).
+ * of each constrained state (`running\nclk < BUDGET_NS()`). The model is checked first: throws
+ * `ERR_TLOB_INVALID_MODEL` for an unknown state or event, a duplicate name, or no states or events.
  */
 export function renderDot(spec: ModelSpec): string {
+  compileModel(spec);
   const q = (s: string) => JSON.stringify(s).replaceAll('\\\\n', '\\n');
   const invariants = (spec.invariants ?? {}) as Record<string, { clock: string; limit: string } | undefined>;
   const transitions = spec.transitions as Record<string, Record<string, string> | undefined>;

@@ -6,7 +6,7 @@ import { TlobTypeError } from '../report/errors.js';
  * The engine runs any such model; a monitor only maps its observations onto the model's events.
  */
 export interface ModelSpec<S extends string = string, E extends string = string> {
-  /** Monitor name, in violation records and `tlob:event` payloads (every monitor publishes on the `tlob:*` channels). */
+  /** Monitor name, in its violation records and transition events (`monitor`). */
   readonly name: string;
   readonly states: readonly S[];
   readonly events: readonly E[];
@@ -21,7 +21,10 @@ export interface ModelSpec<S extends string = string, E extends string = string>
   readonly invariants?: { readonly [F in S]?: { readonly clock: string; readonly limit: string } };
 }
 
-/** A model compiled for O(1) lookups on the hot path: states and events become small integers. */
+/**
+ * A model compiled for O(1) lookups on the hot path: states and events become small integers. The
+ * engine's own representation, not part of the public API (a user model is data: `ModelSpec`).
+ */
 export interface CompiledModel<S extends string = string, E extends string = string> {
   readonly spec: ModelSpec<S, E>;
   readonly name: string;

@@ -1,10 +1,10 @@
+import type { Channel } from 'node:diagnostics_channel';
 import { epochMs } from '../clock.js';
-import { channels } from '../report/channels.js';
 import { reportInternalError } from '../report/errors.js';
 import { RateLimitedLog } from '../report/rate-limited-log.js';
+import { pushViolation, type ViolationRing } from '../report/ring.js';
 import type { TransitionEvent } from '../report/transition-event.js';
-import { BUDGET_EXPIRED, type Violation } from '../report/violation.js';
-import { violationRing } from '../report/violation-ring.js';
+import type { Violation } from '../report/violation.js';
 import { type Deadlined, deadlines } from './deadline-queue.js';
 import type { CompiledModel } from './model.js';
 import { abortReactor, type Reactor } from './reactors.js';
@@ -22,12 +22,6 @@ export class Instance implements Deadlined {
   clockNs = 0;
   deadlineNs = Number.POSITIVE_INFINITY;
   heapIndex = -1;
-  /**
-   * Set by a caller that holds the thread until the instance's next event (a synchronous call):
-   * no timer could fire before that event anyway, which checks the invariant, so the deadline is
-   * not queued until `armDeadline`.
-   */
-  deferDeadline = false;
 
   constructor(
     readonly monitor: Monitor<any>,
@@ -46,6 +40,14 @@ export class Instance implements Deadlined {
 
 /** What a concrete monitor adds to the generic engine. */
 export interface MonitorGlue<I extends Instance> {
+  /** The `event` of a violation found by the deadline timer (no model event came before the deadline). */
+  readonly expiredEvent: string;
+  /** Where the monitor publishes its violation records (published only while it has subscribers). */
+  readonly errors: Channel;
+  /** Where the monitor publishes its transitions, as `TransitionEvent`s (only while it has subscribers). */
+  readonly events: Channel;
+  /** Where the monitor keeps its violation records. */
+  readonly ring: ViolationRing;
   /**
    * Monitor-specific fields of a violation record, as of `at`: the moment of the violation, which
    * for an expired invariant is its deadline, possibly before the instance's last accounting.
@@ -74,12 +76,16 @@ export class Monitor<I extends Instance> {
   reactor: Reactor = 'log';
   private readonly log = new RateLimitedLog((line) => process.stderr.write(`${line}\n`));
   private readonly eventCount: number;
+  private readonly errors: Channel;
+  private readonly events: Channel;
 
   constructor(
     readonly model: CompiledModel,
     private readonly glue: MonitorGlue<I>,
   ) {
     this.eventCount = model.events.length;
+    this.errors = glue.errors;
+    this.events = glue.events;
   }
 
   /** Starts monitoring `instance` in the initial state with its clock reset, without an event. */
@@ -119,20 +125,14 @@ export class Monitor<I extends Instance> {
     if (reset) instance.clockNs = now;
     instance.state = next;
     if (model.constrained[next] === 1) {
-      if ((reset || model.constrained[state] === 0) && !instance.deferDeadline) this.arm(instance);
+      if (reset || model.constrained[state] === 0) this.arm(instance);
       else if (instance.heapIndex === 0 && deadlines.watcher !== undefined)
         deadlines.watcher.transition(instance);
     } else if (model.constrained[state] === 1) {
       deadlines.remove(instance);
     }
-    if (channels.event.hasSubscribers) this.publishTransition(instance, state, event, next, now);
+    if (this.events.hasSubscribers) this.publishTransition(instance, state, event, next, now);
     return true;
-  }
-
-  /** Queues the deadline of an instance that deferred it, if it is in a constrained state. */
-  armDeadline(instance: I): void {
-    instance.deferDeadline = false;
-    if (instance.monitoring && this.model.constrained[instance.state] === 1) this.arm(instance);
   }
 
   /** The deadline timer's path: the invariant expired while no event came. */
@@ -142,7 +142,7 @@ export class Monitor<I extends Instance> {
       this.arm(instance); // the clock was reset since the deadline was set
       return;
     }
-    this.violate(instance, BUDGET_EXPIRED, now);
+    this.violate(instance, this.glue.expiredEvent, now);
   }
 
   /** Stops monitoring `instance` and disarms its deadline (`da_monitor_reset`). */
@@ -152,7 +152,8 @@ export class Monitor<I extends Instance> {
     deadlines.remove(instance);
   }
 
-  private arm(instance: I): void {
+  /** Sets the instance's deadline from its clock and queues it (a monitor may hold some back). */
+  protected arm(instance: I): void {
     instance.deadlineNs = instance.clockNs + instance.limitNs;
     deadlines.insert(instance);
   }
@@ -179,8 +180,8 @@ export class Monitor<I extends Instance> {
     });
     this.reset(instance);
     this.react(violation, taken !== undefined);
-    violationRing.push(violation);
-    if (channels.error.hasSubscribers) publishGuarded(channels.error, violation);
+    pushViolation(this.glue.ring, violation);
+    if (this.errors.hasSubscribers) publishGuarded(this.errors, violation);
     if (this.glue.onViolation) {
       try {
         this.glue.onViolation(instance, violation);
@@ -216,7 +217,7 @@ export class Monitor<I extends Instance> {
       final: model.final[next] === 1,
       atNs: now,
     };
-    publishGuarded(channels.event, payload);
+    publishGuarded(this.events, payload);
   }
 }
 

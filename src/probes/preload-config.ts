@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { checkReactor, type Reactor } from '../engine/reactors.js';
+import { checkTlobReactor, type TlobReactor } from '../monitors/tlob/tlob-reactor.js';
 import { describeValue, TlobError } from '../report/errors.js';
 
 /** The zero-code configuration: `TLOB_CONFIG`, or `tlob.config.json` in the working directory. */
@@ -11,7 +11,7 @@ export interface PreloadConfig {
    * What happens on a violation.
    * @default 'log'
    */
-  reactor?: Reactor;
+  reactor?: TlobReactor;
   /**
    * Capacity of the violation ring.
    * @default 1024
@@ -22,7 +22,7 @@ export interface PreloadConfig {
 /** What the environment asks for: config file values, then `TLOB_PROBES` specs. */
 export interface PreloadSettings {
   readonly specs: string[];
-  readonly reactor: Reactor | undefined;
+  readonly reactor: TlobReactor | undefined;
   readonly ringSize: number | undefined;
   /** The config file read, if any. */
   readonly file: string | undefined;
@@ -92,7 +92,7 @@ function parseConfig(file: string): PreloadConfig {
       `tlob: ${file}: expected "reactor" to be "log", "nop", "abort" or "throw", got ${describeValue(reactor)}`,
     );
   }
-  if (reactor !== undefined) checkReactor(reactor, `tlob: ${file}: reactor`);
+  if (reactor !== undefined) checkTlobReactor(reactor, `tlob: ${file}: reactor`);
   if (
     ringSize !== undefined &&
     (typeof ringSize !== 'number' || !Number.isInteger(ringSize) || ringSize < 1)

@@ -1,6 +1,6 @@
-import { checkReactor } from '../engine/reactors.js';
 import type { Site } from '../monitors/tlob/site.js';
 import { tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
+import { checkTlobReactor } from '../monitors/tlob/tlob-reactor.js';
 import { describeValue, TlobError, TlobTypeError } from '../report/errors.js';
 import { statsByName } from '../report/stats.js';
 import { violationRing } from '../report/violation-ring.js';
@@ -219,7 +219,7 @@ export const probes = {
   fromEnvironment(env: NodeJS.ProcessEnv = process.env): void {
     const settings = readPreloadSettings(env);
     if (settings.specs.length > 0) markHooksFromStart();
-    if (settings.reactor !== undefined) tlobMonitor.reactor = checkReactor(settings.reactor);
+    if (settings.reactor !== undefined) tlobMonitor.tlobReactor = checkTlobReactor(settings.reactor);
     if (settings.ringSize !== undefined) violationRing.resize(settings.ringSize);
     for (const specs of settings.specs) probes.add(specs);
   },

@@ -1,51 +1,61 @@
 import { describeValue, TlobRangeError } from './errors.js';
 import type { Violation } from './violation.js';
 
+let push: (ring: ViolationRing, record: Violation) => boolean;
+
 /**
  * A bounded ring of violation records (the kernel's per-fd mmap ring): the producer never blocks
  * and never grows the buffer; when the ring is full a new record is dropped and counted
- * (drop-new, so the oldest, usually most telling, records stay).
+ * (drop-new, so the oldest, usually most telling, records stay). Read-only to its readers: only
+ * the monitor that owns it writes, through `pushViolation`, which the package does not export.
  */
 export class ViolationRing implements AsyncIterable<Violation> {
-  private slots: (Violation | undefined)[];
-  private head = 0;
-  private tail = 0;
-  private waiters: (() => void)[] = [];
-  /** Records dropped because the ring was full. */
-  dropped = 0;
+  #slots: (Violation | undefined)[];
+  #head = 0;
+  #tail = 0;
+  #waiters: (() => void)[] = [];
+  #dropped = 0;
+
+  static {
+    push = (ring, record) => ring.#push(record);
+  }
 
   constructor(capacity = 1024) {
-    this.slots = new Array(checkCapacity(capacity));
+    this.#slots = new Array(checkCapacity(capacity));
+  }
+
+  /** Records dropped because the ring was full. */
+  get dropped(): number {
+    return this.#dropped;
   }
 
   get capacity(): number {
-    return this.slots.length;
+    return this.#slots.length;
   }
 
   /** Records waiting to be read. */
   get length(): number {
-    return this.head - this.tail;
+    return this.#head - this.#tail;
   }
 
   /** Changes the capacity; records that do not fit any more are dropped and counted. */
   resize(capacity: number): void {
     const records = this.read();
-    this.slots = new Array(checkCapacity(capacity));
-    this.head = this.tail = 0;
-    for (const record of records) this.push(record);
+    this.#slots = new Array(checkCapacity(capacity));
+    this.#head = this.#tail = 0;
+    for (const record of records) this.#push(record);
   }
 
-  /** Adds a record; returns false (and counts it in `dropped`) when the ring is full. */
-  push(record: Violation): boolean {
-    if (this.head - this.tail >= this.slots.length) {
-      this.dropped++;
+  #push(record: Violation): boolean {
+    if (this.#head - this.#tail >= this.#slots.length) {
+      this.#dropped++;
       return false;
     }
-    this.slots[this.head % this.slots.length] = record;
-    this.head++;
-    if (this.waiters.length > 0) {
-      const waiters = this.waiters;
-      this.waiters = [];
+    this.#slots[this.#head % this.#slots.length] = record;
+    this.#head++;
+    if (this.#waiters.length > 0) {
+      const waiters = this.#waiters;
+      this.#waiters = [];
       for (const wake of waiters) wake();
     }
     return true;
@@ -54,11 +64,11 @@ export class ViolationRing implements AsyncIterable<Violation> {
   /** Takes up to `max` records, oldest first, without waiting. Returns `[]` when empty. */
   read(max = Number.POSITIVE_INFINITY): Violation[] {
     const out: Violation[] = [];
-    while (this.tail < this.head && out.length < max) {
-      const i = this.tail % this.slots.length;
-      out.push(this.slots[i] as Violation);
-      this.slots[i] = undefined;
-      this.tail++;
+    while (this.#tail < this.#head && out.length < max) {
+      const i = this.#tail % this.#slots.length;
+      out.push(this.#slots[i] as Violation);
+      this.#slots[i] = undefined;
+      this.#tail++;
     }
     return out;
   }
@@ -66,7 +76,7 @@ export class ViolationRing implements AsyncIterable<Violation> {
   /** Empties the ring and resets the `dropped` counter. */
   clear(): void {
     this.read();
-    this.dropped = 0;
+    this.#dropped = 0;
   }
 
   /** Yields records as they arrive; waits (without polling) while the ring is empty. */
@@ -77,9 +87,14 @@ export class ViolationRing implements AsyncIterable<Violation> {
         yield* batch;
         continue;
       }
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
   }
+}
+
+/** Adds a record to `ring`; returns false (and counts it in `dropped`) when the ring is full. */
+export function pushViolation(ring: ViolationRing, record: Violation): boolean {
+  return push(ring, record);
 }
 
 function checkCapacity(capacity: number): number {

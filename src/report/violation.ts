@@ -12,7 +12,7 @@ export interface Violation {
   readonly id: number;
   /** The state the instance was in. */
   readonly state: string;
-  /** The event that found the violation, or `'budget_expired'` when the invariant's timer fired. */
+  /** The event that found the violation, or the monitor's label for its invariant's timer (tlob: `'budget_expired'`). */
   readonly event: string;
   /**
    * When it happened, as a Unix epoch timestamp in milliseconds: for an expired invariant its
@@ -24,6 +24,3 @@ export interface Violation {
   /** Monitor-specific detail. */
   readonly [detail: string]: unknown;
 }
-
-/** The event name of violations found by the deadline timer rather than by a model event. */
-export const BUDGET_EXPIRED = 'budget_expired';

@@ -1,9 +1,11 @@
+import { channel, subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compileModel, type ModelSpec } from '../../src/engine/model.js';
 import { Instance, Monitor } from '../../src/engine/monitor.js';
-import { renderDot, tlobModelSpec } from '../../src/index.js';
-import { BUDGET_EXPIRED } from '../../src/report/violation.js';
+import { renderDot, tlob, tlobModelSpec } from '../../src/index.js';
+import { BUDGET_EXPIRED } from '../../src/monitors/tlob/tlob-monitor.js';
+import { ViolationRing } from '../../src/report/ring.js';
 
 const model = compileModel(tlobModelSpec as ModelSpec);
 
@@ -24,7 +26,14 @@ const expected: Record<string, Record<string, string | null>> = {
 
 function newMonitor() {
   const violations: Record<string, unknown>[] = [];
-  const monitor = new Monitor<Instance>(model, { detail: () => ({}), format: () => 'x' });
+  const monitor = new Monitor<Instance>(model, {
+    expiredEvent: BUDGET_EXPIRED,
+    errors: channel('test:error'),
+    events: channel('test:event'),
+    ring: new ViolationRing(),
+    detail: () => ({}),
+    format: () => 'x',
+  });
   monitor.reactor = (v) => violations.push(v);
   return { monitor, violations };
 }
@@ -103,7 +112,10 @@ describe('tlob model', () => {
     expect(dot).toContain('"stopped" -> "running" [ label = "start;reset(clk)" ];');
   });
 
-  it('rejects a model that names an unknown state', () => {
+  it('rejects a model that names an unknown state (renderDot checks it too)', () => {
+    expect(() => renderDot({ ...tlobModelSpec, initial: 'flying' as 'running' })).toThrow(
+      expect.objectContaining({ code: 'ERR_TLOB_INVALID_MODEL' }),
+    );
     expect(() =>
       compileModel({ ...tlobModelSpec, transitions: { stopped: { start: 'flying' as 'running' } } }),
     ).toThrow(
@@ -112,5 +124,65 @@ describe('tlob model', () => {
         message: expect.stringContaining('"flying"'),
       }),
     );
+  });
+});
+
+describe('the engine runs a model of another monitor', () => {
+  // a call opens a transaction and must commit or roll it back within TX_NS(): a new model and a
+  // page of glue, nothing in the engine
+  const txSpec: ModelSpec = {
+    name: 'tx',
+    states: ['idle', 'in_call', 'in_tx'],
+    events: ['call', 'begin', 'commit', 'rollback', 'return'],
+    initial: 'idle',
+    finals: ['idle'],
+    transitions: {
+      idle: { call: 'in_call' },
+      in_call: { begin: 'in_tx', return: 'idle' },
+      in_tx: { commit: 'in_call', rollback: 'in_call' },
+    },
+    resets: ['begin'],
+    invariants: { in_tx: { clock: 'clk', limit: 'TX_NS' } },
+  };
+
+  it("publishes on the glue's channels and keeps records in the glue's ring, with the glue's labels, never tlob's", () => {
+    const tx = compileModel(txSpec);
+    const ring = new ViolationRing(8);
+    const monitor = new Monitor<Instance>(tx, {
+      expiredEvent: 'tx_timeout',
+      errors: channel('tx:error'),
+      events: channel('tx:event'),
+      ring,
+      detail: () => ({ table: 'orders' }),
+      format: (v) => `tx ${v.name}: ${v.event}`,
+    });
+    monitor.reactor = 'nop';
+    const seen: string[] = [];
+    const listener = (_message: unknown, name: string | symbol) => seen.push(String(name));
+    for (const name of ['tx:error', 'tx:event', 'tlob:error', 'tlob:event']) subscribe(name, listener);
+    tlob.ring.clear();
+    try {
+      const late = new Instance(monitor, 1, 'late', 10);
+      monitor.startAndHandle(late, tx.event('call'), 0);
+      monitor.handle(late, tx.event('begin'), 1);
+      monitor.expire(late, 11);
+      const invalid = new Instance(monitor, 2, 'invalid', 10);
+      monitor.startAndHandle(invalid, tx.event('call'), 0);
+      monitor.handle(invalid, tx.event('commit'), 1);
+    } finally {
+      for (const name of ['tx:error', 'tx:event', 'tlob:error', 'tlob:event']) unsubscribe(name, listener);
+    }
+    expect(seen).toEqual(['tx:event', 'tx:event', 'tx:error', 'tx:event', 'tx:error']);
+    expect(ring.read()).toEqual([
+      expect.objectContaining({
+        monitor: 'tx',
+        name: 'late',
+        state: 'in_tx',
+        event: 'tx_timeout',
+        table: 'orders',
+      }),
+      expect.objectContaining({ monitor: 'tx', name: 'invalid', state: 'in_call', event: 'commit' }),
+    ]);
+    expect(tlob.ring.length).toBe(0);
   });
 });

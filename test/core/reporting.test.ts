@@ -2,7 +2,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tlob } from '../../src/index.js';
 import { RateLimitedLog } from '../../src/report/rate-limited-log.js';
-import { ViolationRing } from '../../src/report/ring.js';
+import { pushViolation, ViolationRing } from '../../src/report/ring.js';
 import { runWithTlob, runWithTlobOutput, sleep, spin } from '../helpers.js';
 import { useSimulatedClock } from '../simulated-clock.js';
 
@@ -239,13 +239,13 @@ describe('violation ring', () => {
       at: 0,
       reportedLateNs: 0,
     });
-    expect(ring.push(v(1))).toBe(true);
-    expect(ring.push(v(2))).toBe(true);
-    expect(ring.push(v(3))).toBe(false);
+    expect(pushViolation(ring, v(1))).toBe(true);
+    expect(pushViolation(ring, v(2))).toBe(true);
+    expect(pushViolation(ring, v(3))).toBe(false);
     expect(ring.dropped).toBe(1);
     expect(ring.read().map((r) => r.id)).toEqual([1, 2]); // the oldest stay
     expect(ring.read()).toEqual([]);
-    ring.push(v(4));
+    pushViolation(ring, v(4));
     expect(ring.read(5).map((r) => r.id)).toEqual([4]);
   });
 
@@ -256,6 +256,19 @@ describe('violation ring', () => {
     const next = iterator.next();
     setTimeout(() => overBudget('ring-2'), 5);
     expect((await next).value).toMatchObject({ name: 'ring-2' });
+  });
+
+  it('is read-only to its users: no method or property adds a record or changes the drop count', () => {
+    const ring = tlob.ring as unknown as Record<string, unknown>;
+    expect(ring.push).toBeUndefined();
+    const writable = Object.getOwnPropertyNames(Object.getPrototypeOf(tlob.ring)).filter(
+      (name) => name !== 'constructor',
+    );
+    expect(writable.sort()).toEqual(['capacity', 'clear', 'dropped', 'length', 'read', 'resize']);
+    expect(Object.getOwnPropertyNames(tlob.ring)).toEqual([]);
+    expect(() => {
+      ring.dropped = 5;
+    }).toThrow(TypeError);
   });
 
   it('rejects a bad capacity', () => {

@@ -96,12 +96,12 @@ export function waitFor(window: Window, promise: Promise<unknown>): void {
 /** Stops a window; with `throwing` and the `'throw'` reactor, throws for an over-budget result. */
 function stopWindow(window: Window, throwing: boolean): void {
   window.end();
-  if (throwing && window.overBudget && tlobMonitor.reactor === 'throw') window.stop(); // throws
+  if (throwing && window.overBudget && tlobMonitor.throwing) window.stop(); // throws
 }
 
 /** The promise `run` returns: the call's own, or with the `'throw'` reactor one that rejects when over budget. */
 function returned<T>(window: Window, promise: Promise<unknown>, throwing: boolean): T {
-  if (!throwing || tlobMonitor.reactor !== 'throw') return promise as T;
+  if (!throwing || !tlobMonitor.throwing) return promise as T;
   return promise.then((value) => {
     window.stop();
     return value;

@@ -1,8 +1,11 @@
 import { releaseWhenCollected } from '../../context/settle-watch.js';
 import { formatNs } from '../../engine/duration.js';
 import { Monitor } from '../../engine/monitor.js';
+import { channels } from '../../report/channels.js';
 import type { Violation } from '../../report/violation.js';
+import { violationRing } from '../../report/violation-ring.js';
 import { tlobModel } from './model.js';
+import type { TlobReactor } from './tlob-reactor.js';
 import { watchdogHooks } from './watchdog-hooks.js';
 import type { Window } from './window.js';
 
@@ -30,8 +33,52 @@ function format(v: Violation): string {
   );
 }
 
-/** The tlob monitor: the generic engine running the tlob model over windows. */
-export const tlobMonitor: Monitor<Window> = new Monitor<Window>(tlobModel, {
+/** The `event` of a violation found by the budget timer rather than by a model event. */
+export const BUDGET_EXPIRED = 'budget_expired';
+
+/**
+ * The generic engine running the tlob model over windows, plus what only tlob does: the `'throw'`
+ * reactor, and synchronous calls that hold their deadline back.
+ */
+class TlobMonitor extends Monitor<Window> {
+  /**
+   * Set by the `'throw'` reactor: `stop()` and `tlob.run` throw a `TlobBudgetError` for an
+   * over-budget window. Nothing reacts at the violation itself (the engine's reactor is `'nop'`).
+   */
+  throwing = false;
+
+  /** The reactor as `tlob.reactor()` names it. */
+  get tlobReactor(): TlobReactor {
+    return this.throwing ? 'throw' : this.reactor;
+  }
+
+  set tlobReactor(reactor: TlobReactor) {
+    this.throwing = reactor === 'throw';
+    this.reactor = reactor === 'throw' ? 'nop' : reactor;
+  }
+
+  /**
+   * A window of a synchronous call holds the thread until its next event, which checks the
+   * budget: no timer could fire before it, so its deadline is queued only if it yields
+   * (`armDeadline`), and most synchronous windows never touch the deadline queue.
+   */
+  protected override arm(window: Window): void {
+    if (!window.deferDeadline) super.arm(window);
+  }
+
+  /** Queues the deadline a window held back, if it is still monitored in a constrained state. */
+  armDeadline(window: Window): void {
+    window.deferDeadline = false;
+    if (window.monitoring && this.model.constrained[window.state] === 1) super.arm(window);
+  }
+}
+
+/** The tlob monitor: its violations go to the process's ring and to `tlob:error`, its transitions to `tlob:event`. */
+export const tlobMonitor = new TlobMonitor(tlobModel, {
+  expiredEvent: BUDGET_EXPIRED,
+  errors: channels.error,
+  events: channels.event,
+  ring: violationRing,
   detail(window, at) {
     window.accountUntil(at); // the split at the violation (detail_env_tlob), frozen there
     return {

@@ -60,6 +60,11 @@ export class Window extends Instance implements Task, SettleWatcher {
   watchedPromise: Promise<unknown> | undefined = undefined;
   /** The site whose assumption `unverified` rests on. */
   site: Site | undefined = undefined;
+  /**
+   * Set while the window's call holds the thread until its next event (a synchronous call): its
+   * deadline is not queued until `tlobMonitor.armDeadline`.
+   */
+  deferDeadline = false;
   /** Earliest due time of a timer the window created since it last ran (kept for the watchdog), else NaN. */
   readyNs = Number.NaN;
 
@@ -185,7 +190,7 @@ export class Window extends Instance implements Task, SettleWatcher {
    */
   stop(): WindowResult {
     const result = this.finish();
-    if (result.overBudget && tlobMonitor.reactor === 'throw') throw new TlobBudgetError(result);
+    if (result.overBudget && tlobMonitor.throwing) throw new TlobBudgetError(result);
     return result;
   }
 

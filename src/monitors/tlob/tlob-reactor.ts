@@ -1,0 +1,19 @@
+import { isReactor, type Reactor } from '../../engine/reactors.js';
+import { describeValue, TlobTypeError } from '../../report/errors.js';
+
+/**
+ * What happens when a window breaks its budget, chosen with `tlob.reactor()`: one of the engine's
+ * reactors (`'log'`, the default; `'nop'`; `'abort'`; a function called with the violation), or
+ * `'throw'`: nothing reacts at the violation, and `stop()` and `tlob.run` throw a
+ * `TlobBudgetError` carrying the over-budget result (probed functions never throw for it).
+ */
+export type TlobReactor = Reactor | 'throw';
+
+/** Checks a reactor given by a user; throws `ERR_TLOB_INVALID_REACTOR` for anything else. */
+export function checkTlobReactor(value: unknown, caller = 'tlob.reactor'): TlobReactor {
+  if (value === 'throw' || isReactor(value)) return value;
+  throw new TlobTypeError(
+    'ERR_TLOB_INVALID_REACTOR',
+    `${caller}: expected \`reactor\` to be one of "log", "nop", "abort", "throw" or a function, got ${describeValue(value)}`,
+  );
+}
