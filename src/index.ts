@@ -25,6 +25,7 @@ export { TlobError, type TlobErrorCode, TlobRangeError, TlobTypeError } from './
 export type { ViolationRing } from './report/ring.js';
 export type { Distribution, NameStats } from './report/stats.js';
 export type { TimelineData, TimelineOptions } from './report/timeline.js';
+export type { TlobWarningCode, TlobWarningMessage } from './report/tlob-warning.js';
 export { type ChromeTrace, type TraceEvent, toChromeTrace } from './report/trace-export.js';
 export type { TransitionEvent } from './report/transition-event.js';
 export type { Violation } from './report/violation.js';

@@ -3,7 +3,7 @@ import { taskKey } from './table.js';
 import { STATES } from './task-stats.js';
 
 /** One entry of the `customSmallerIsBetter` JSON that github-action-benchmark reads. */
-export interface BenchmarkActionEntry {
+interface BenchmarkActionEntry {
   readonly name: string;
   readonly unit: string;
   readonly value: number;

@@ -7,7 +7,7 @@ import { stars, welchP } from './welch.js';
 const FLOOR_NS = 1000;
 
 /** The change of one state of one task between a baseline and the current run. */
-export interface StateChange {
+interface StateChange {
   readonly task: string;
   readonly state: BenchState;
   /** The baseline's median. */

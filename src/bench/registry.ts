@@ -1,7 +1,7 @@
 import { sharedRegistry } from '../shared-registry.js';
 
 /** What the `tlob-bench` command collects: every `Bench` constructed while it loads bench files. */
-export interface BenchRegistry {
+interface BenchRegistry {
   collecting: boolean;
   readonly benches: unknown[];
 }

@@ -49,7 +49,7 @@ export interface BenchResults extends BenchEnvironment {
 }
 
 /** Measures the clock's resolution: the smallest positive step seen between two reads. */
-export function measureClockResolution(): number {
+function measureClockResolution(): number {
   let best = Number.POSITIVE_INFINITY;
   for (let i = 0; i < 200; i++) {
     const a = performance.now();

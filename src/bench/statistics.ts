@@ -27,7 +27,7 @@ const T95 = [
 ];
 
 /** The two-sided 95% critical value of Student's t for `df` degrees of freedom. */
-export function tCritical95(df: number): number {
+function tCritical95(df: number): number {
   if (df < 1) return Number.NaN;
   if (df <= 30) return T95[Math.floor(df) - 1] as number;
   if (df <= 60) return 2.0;

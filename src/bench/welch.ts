@@ -52,7 +52,7 @@ export function tTestP(t: number, df: number): number {
 }
 
 /** A sample summarized as count, mean and standard deviation. */
-export interface SampleSummary {
+interface SampleSummary {
   readonly n: number;
   readonly mean: number;
   readonly sd: number;

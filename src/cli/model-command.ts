@@ -10,7 +10,7 @@ Prints the tlob automaton: its states, events and transitions, the clock reset a
 `;
 
 /** The model as text: one line per transition, then the invariants. */
-export function describeModel(spec: ModelSpec): string {
+function describeModel(spec: ModelSpec): string {
   const lines = [
     `model ${spec.name}`,
     `  states: ${spec.states.join(', ')} (initial ${spec.initial}, final ${spec.finals.join(', ')})`,

@@ -5,7 +5,7 @@ import type { TimelineData } from '../report/timeline.js';
 import { toChromeTrace } from '../report/trace-export.js';
 
 /** Where `tlob run` and `tlob report` write what they were asked for. */
-export interface OutputFiles {
+interface OutputFiles {
   json?: string | undefined;
   trace?: string | undefined;
   report?: string | undefined;
@@ -34,7 +34,7 @@ function timelinesOf(data: RunData): TimelineData[] {
 }
 
 /** `node app.mjs` per pid, for the process names of the trace. */
-export function processLabels(data: RunData): Map<number, string> {
+function processLabels(data: RunData): Map<number, string> {
   const labels = new Map<number, string>();
   for (const t of data.threads) if (t.threadId === 0) labels.set(t.pid, `node ${t.argv.join(' ')}`.trim());
   return labels;

@@ -29,7 +29,7 @@ export function runOutside<A extends unknown[], R>(fn: (...args: A) => R, ...arg
  * engine's work. Every monitor runs on it once this layer is loaded, which happens before any
  * window can open.
  */
-export const outsideClock: Clock = {
+const outsideClock: Clock = {
   now: systemClock.now,
   schedule: (fn, delayMs) => runOutside(systemClock.schedule, fn, delayMs),
   cancel: systemClock.cancel,

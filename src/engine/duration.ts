@@ -13,8 +13,8 @@ const UNIT_NS: Readonly<Record<string, number>> = {
 /** A duration: a number of milliseconds, or a string with a unit (`'250us'`, `'50ms'`, `'1.5s'`). */
 export type Duration = number | string;
 
-export const MIN_BUDGET_NS = 1_000;
-export const MAX_BUDGET_NS = 3_600_000_000_000;
+const MIN_BUDGET_NS = 1_000;
+const MAX_BUDGET_NS = 3_600_000_000_000;
 
 const DURATION_RE = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ns|us|µs|μs|ms|s)\s*$/;
 

@@ -39,7 +39,7 @@ export class Instance implements Deadlined {
 }
 
 /** What a concrete monitor adds to the generic engine. */
-export interface MonitorGlue<I extends Instance> {
+interface MonitorGlue<I extends Instance> {
   /** The `event` of a violation found by the deadline timer (no model event came before the deadline). */
   readonly expiredEvent: string;
   /** Where the monitor publishes its violation records (published only while it has subscribers). */

@@ -22,7 +22,7 @@ import type { LoggerProviderLike, SpanMode } from './options.js';
  * Windows in flight inside a span are tracked by id until they stop; a window never stopped would
  * stay, so past this many the oldest is forgotten (its stop then touches no span).
  */
-export const MAX_TRACKED = 10_000;
+const MAX_TRACKED = 10_000;
 
 /** A window opened inside an active span. */
 interface Tracked {

@@ -373,7 +373,7 @@ export function placeProbe(probe: ProbeBase<any>, target: AttachTarget | string,
 }
 
 /** Checks `attach`'s handlers: an object with at least one of `entry` and `ret`, both functions. */
-export function checkHandlers(handlers: unknown, caller: string): void {
+function checkHandlers(handlers: unknown, caller: string): void {
   if (handlers === null || typeof handlers !== 'object') {
     throw new TlobTypeError(
       'ERR_TLOB_INVALID_ARG',

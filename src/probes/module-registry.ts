@@ -68,7 +68,7 @@ export interface ModuleRegistry {
 const REGISTRY_KEY = Symbol.for('tlob.probes.modules');
 
 /** The shared registry (created by the first copy of tlob that needs it). */
-export function moduleRegistry(): ModuleRegistry {
+function moduleRegistry(): ModuleRegistry {
   return sharedRegistry(REGISTRY_KEY, createRegistry);
 }
 

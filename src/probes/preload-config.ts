@@ -4,7 +4,7 @@ import { checkTlobReactor, type TlobReactor } from '../monitors/tlob/tlob-reacto
 import { describeValue, TlobError } from '../report/errors.js';
 
 /** The zero-code configuration: `TLOB_CONFIG`, or `tlob.config.json` in the working directory. */
-export interface PreloadConfig {
+interface PreloadConfig {
   /** Probe specs: one string (`;` or newline separated) or an array of them. */
   probes?: string | string[];
   /**
@@ -20,7 +20,7 @@ export interface PreloadConfig {
 }
 
 /** What the environment asks for: config file values, then `TLOB_PROBES` specs. */
-export interface PreloadSettings {
+interface PreloadSettings {
   readonly specs: string[];
   readonly reactor: TlobReactor | undefined;
   readonly ringSize: number | undefined;

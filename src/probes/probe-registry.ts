@@ -1,6 +1,7 @@
 import { sharedRegistry } from '../shared-registry.js';
+
 /** What the registry knows of an attached probe. */
-export interface RegisteredProbe {
+interface RegisteredProbe {
   /** Probes with the same monitor key may not share a slot (`ERR_TLOB_ALREADY_ATTACHED`). */
   readonly monitor: unknown;
   readonly attached: boolean;

@@ -7,7 +7,7 @@ import {
 } from '../context/settle-watch.js';
 
 /** Receives a promise's outcome once it is known and safe to read. */
-export interface SettlementObserver {
+interface SettlementObserver {
   /** Called after the promise settled; `at` is when it settled (`performance.now()`). */
   outcome(rejected: boolean, value: unknown, at: number): void;
 }

@@ -105,7 +105,7 @@ function notFound(
 }
 
 /** Every string key reachable on `object` (own and inherited, stopping before `Object.prototype`). */
-export function propertyNames(object: object): string[] {
+function propertyNames(object: object): string[] {
   const names = new Set<string>();
   let current: object | null = object;
   while (current !== null && current !== Object.prototype && current !== Function.prototype) {
@@ -116,7 +116,7 @@ export function propertyNames(object: object): string[] {
 }
 
 /** The candidate closest to `name` by edit distance, when it is close enough to be a likely typo. */
-export function nearestName(name: string, candidates: readonly string[]): string | undefined {
+function nearestName(name: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
   const lower = name.toLowerCase();

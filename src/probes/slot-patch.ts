@@ -15,33 +15,25 @@ export interface SlotPatch {
 }
 
 /**
- * Puts `wrapper` in `slot`, keeping the property's attributes. The common case (an own, writable,
- * configurable data property) goes through `shimmer.wrap`, which also marks the wrapper the way
- * other instrumentation expects (`__original`, `__unwrap`, `__wrapped`); the cases shimmer does
- * not handle are done here: inherited methods (shadowed by an own property), read-only but
- * configurable properties, and writable but non-configurable ones. Getters and frozen slots are
- * refused with `ERR_TLOB_NOT_PATCHABLE`.
+ * Puts `wrapper` in `slot`, keeping the property's attributes. `shimmer.wrap` installs it and marks
+ * it the way other instrumentation expects (`__original`, `__unwrap`, `__wrapped`), then the
+ * property gets its own attributes back (shimmer leaves it writable and configurable): that covers
+ * own configurable properties, writable or not, and inherited methods (shadowed by an own property
+ * that keeps the inherited one's enumerability). A writable but non-configurable property cannot
+ * be redefined, which is what shimmer does, so there the wrapper is assigned and marked here, with
+ * the same markers. Getters and frozen slots are refused with `ERR_TLOB_NOT_PATCHABLE`.
  */
 export function patchSlot(slot: Slot, wrapper: Function, label: string, caller: string): SlotPatch {
   checkPatchable(slot, label, caller);
   const { holder, key, descriptor, inherited } = slot;
   const original = descriptor.value as Function;
-  if (inherited) {
-    markWrapper(wrapper, original, holder, key);
-    Reflect.defineProperty(holder, key, {
-      value: wrapper,
-      writable: true,
-      enumerable: descriptor.enumerable ?? false,
-      configurable: true,
-    });
-  } else if (descriptor.configurable === true) {
-    if (descriptor.writable === true) {
-      shimmer.wrap(holder as Record<string, any>, key, () => wrapper as any);
-    } else {
-      markWrapper(wrapper, original, holder, key);
-    }
-    // shimmer makes the property writable and configurable; give it back its own attributes
-    Reflect.defineProperty(holder, key, { ...descriptor, value: wrapper });
+  if (inherited || descriptor.configurable === true) {
+    shimmer.wrap(holder as Record<PropertyKey, any>, key as string, () => wrapper as any);
+    const own = inherited
+      ? { value: wrapper, writable: true, enumerable: descriptor.enumerable ?? false, configurable: true }
+      : { ...descriptor, value: wrapper };
+    if (!Reflect.defineProperty(holder, key, own))
+      throw notPatchable(caller, label, 'could not be redefined');
   } else {
     markWrapper(wrapper, original, holder, key);
     if (!Reflect.set(holder, key, wrapper)) throw notPatchable(caller, label, 'could not be assigned');
@@ -97,7 +89,10 @@ export function checkPatchable(slot: Slot, label: string, caller: string): void 
   }
 }
 
-/** The same markers shimmer sets, for the paths that do not go through `shimmer.wrap`. */
+/**
+ * The markers `shimmer.wrap` sets, for the one slot it cannot patch (writable, non-configurable):
+ * `__unwrap` assigns the original back instead of redefining the property.
+ */
 function markWrapper(wrapper: Function, original: Function, holder: object, key: string): void {
   const mark = (name: string, value: unknown) =>
     Reflect.defineProperty(wrapper, name, { value, writable: true, enumerable: false, configurable: true });

@@ -1,4 +1,3 @@
-import { channels } from './channels.js';
 import { emitTlobWarning } from './tlob-warning.js';
 
 /** Stable error codes thrown by tlob at attach/start time. */
@@ -113,9 +112,8 @@ export function reportInternalError(where: string, error: unknown): void {
   if (reporting) return; // a warning listener that throws must not recurse into us
   reporting = true;
   try {
-    if (channels.warning.hasSubscribers) channels.warning.publish({ where, error });
     const message = `tlob: ${where} threw: ${error instanceof Error ? error.message : String(error)}`;
-    emitTlobWarning(message, 'TLOB_HOOK_ERROR', errorDetail(error));
+    emitTlobWarning(message, 'TLOB_HOOK_ERROR', errorDetail(error), { where, error });
   } catch {
     // emitWarning itself failed (a broken process.emitWarning override); nothing safer is left to try
   } finally {

@@ -4,12 +4,12 @@ import { type TimelineWindow, timelineWindows } from './timeline-windows.js';
 import { traceTid } from './trace-export.js';
 
 /** Windows drawn in the report's timeline at most; beyond, violators and an even sample are kept. */
-export const MAX_TIMELINE_WINDOWS = 20_000;
+const MAX_TIMELINE_WINDOWS = 20_000;
 /** Violations listed in the report at most. */
-export const MAX_LISTED_VIOLATIONS = 500;
+const MAX_LISTED_VIOLATIONS = 500;
 
 /** What the HTML report's script draws: aggregated, sampled, in microseconds (integers) and ns. */
-export interface ReportModel {
+interface ReportModel {
   command: string;
   names: {
     name: string;

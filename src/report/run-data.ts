@@ -4,7 +4,6 @@ import type { Violation } from './violation.js';
 
 /** The quantities measured per window. */
 export const QUANTITIES = ['elapsed', 'running', 'waiting', 'sleeping'] as const;
-export type Quantity = (typeof QUANTITIES)[number];
 
 /** One name's windows in one thread (or merged over several). */
 export interface NameData {
@@ -75,7 +74,7 @@ export class NameRecorder {
 }
 
 /** Merges per-name data of several threads: counts add, histograms merge, the largest budget wins. */
-export function mergeNames(lists: readonly NameData[][]): NameData[] {
+function mergeNames(lists: readonly NameData[][]): NameData[] {
   const merged = new Map<string, NameRecorder>();
   for (const list of lists) {
     for (const n of list) {

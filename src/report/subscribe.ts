@@ -3,7 +3,7 @@ import { type ChannelName, channels } from './channels.js';
 import { describeValue, reportInternalError, TlobTypeError } from './errors.js';
 
 /** A `diagnostics_channel` listener. */
-export type Listener = (message: unknown, name: string | symbol) => void;
+type Listener = (message: unknown, name: string | symbol) => void;
 
 /**
  * Subscribes to a tlob channel (`'error'`, `'event'`, `'stop'`, `'start'`, `'warning'`). Unlike a plain

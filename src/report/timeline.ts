@@ -5,8 +5,7 @@ import { describeValue, reportInternalError, TlobRangeError } from './errors.js'
 import type { TransitionEvent } from './transition-event.js';
 import type { Violation } from './violation.js';
 
-/** Kinds of timeline records: a transition into a state (0–3, the tlob states), or these. */
-export const TIMELINE_STATES = ['stopped', 'running', 'waiting', 'sleeping'] as const;
+// Kinds of timeline records: a transition into a state (0–3: stopped, running, waiting, sleeping), or these.
 /** A violation: the record is in `violations`, `value` is its index there. */
 export const KIND_VIOLATION = 4;
 /** The stop of a window that broke its budget earlier (no transition marks it): `value` is its elapsed ns. */

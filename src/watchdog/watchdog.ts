@@ -14,6 +14,7 @@ import { BUDGET_EXPIRED, tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
 import { watchdogHooks } from '../monitors/tlob/watchdog-hooks.js';
 import type { Window } from '../monitors/tlob/window.js';
 import { describeValue, reportInternalError, TlobTypeError } from '../report/errors.js';
+import { emitTlobWarning } from '../report/tlob-warning.js';
 import { ThreadBoard } from './board.js';
 import * as layout from './board-layout.js';
 import { deadlineSplit } from './deadline-split.js';
@@ -78,7 +79,7 @@ let selfClaimed = 0;
 let takenOver = 0;
 
 function warn(message: string): void {
-  process.emitWarning(message, { type: 'TlobWarning', code: 'TLOB_WATCHDOG' });
+  emitTlobWarning(message, 'TLOB_WATCHDOG');
 }
 
 /** The file this module was bundled into (`dist/index.js`): its frames are tlob's, not the user's. */

@@ -411,6 +411,39 @@ describe('attach: never break the host', () => {
     expect(target.f).toBe(original);
   });
 
+  it.each([
+    ['an own writable, configurable method', () => ({ f: (x: number) => x }), true],
+    [
+      'a read-only, configurable method',
+      () => Object.defineProperty({}, 'f', { value: (x: number) => x, writable: false, configurable: true }),
+      false,
+    ],
+    ['an inherited method', () => Object.create({ f: (x: number) => x }), true],
+    [
+      'a writable, non-configurable method',
+      () => Object.defineProperty({}, 'f', { value: (x: number) => x, writable: true, configurable: false }),
+      true,
+    ],
+  ])(
+    'marks the wrapper of %s as shimmer does; a foreign __unwrap puts the original back',
+    (_what, make, writable) => {
+      const target = make() as { f: (x: number) => number };
+      const original = target.f;
+      const before = Reflect.getOwnPropertyDescriptor(target, 'f');
+      track(attach(target, 'f', recorder().handlers));
+      const wrapped = target.f as any;
+      expect(wrapped).not.toBe(original);
+      expect(wrapped.__wrapped).toBe(true);
+      expect(wrapped.__original).toBe(original);
+      expect(Object.keys(wrapped)).toEqual([]); // the markers are not enumerable
+      const own = Reflect.getOwnPropertyDescriptor(target, 'f');
+      expect(own?.writable).toBe(writable);
+      if (before !== undefined) expect({ ...own, value: undefined }).toEqual({ ...before, value: undefined });
+      wrapped.__unwrap();
+      expect(target.f).toBe(original);
+    },
+  );
+
   it('calls in flight at detach finish normally', async () => {
     const target = {
       async f() {
