@@ -11,7 +11,7 @@ import { deadlines } from '../engine/deadline-queue.js';
 import { type Duration, parseDuration } from '../engine/duration.js';
 import { tlobModel } from '../monitors/tlob/model.js';
 import { tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
-import { watchdogHooks } from '../monitors/tlob/watchdog-hooks.js';
+import { type SyncWatch, watchdogHooks } from '../monitors/tlob/watchdog-hooks.js';
 import type { Window } from '../monitors/tlob/window.js';
 import { describeValue, reportInternalError, TlobTypeError } from '../report/errors.js';
 import { BUDGET_EXPIRED } from '../report/violation.js';
@@ -193,22 +193,39 @@ function start(b: ThreadBoard): void {
   worker.unref(); // after the listener: one added later would hold the process open again
 }
 
+/** Starts the watchdog thread, or joins it, with the first window it must watch. */
+function startLazily(b: ThreadBoard): void {
+  try {
+    runOutside(start, b); // the worker's handle is created outside every window
+  } catch (error) {
+    started = true;
+    reportInternalError('watchdog start', error);
+  }
+}
+
 const watcher = {
   earliest(top: unknown): void {
     const b = board as ThreadBoard;
     b.publishEarliest(top as Window | undefined, reactorOf());
-    if (!started) {
-      try {
-        runOutside(start, b); // the worker's handle is created outside every window
-      } catch (error) {
-        reportInternalError('watchdog start', error);
-      }
-    }
+    if (!started) startLazily(b);
   },
   transition(item: unknown): void {
     (board as ThreadBoard).publishTransition(item as Window);
   },
 };
+
+/** Synchronous windows: written into the slots of `b`, never queued (see board-layout.ts). */
+function syncWatch(b: ThreadBoard): SyncWatch {
+  return {
+    enter(window) {
+      if (!started) startLazily(b);
+      return b.enterSync(window, tlobMonitor.reactor);
+    },
+    leave(depth) {
+      b.leaveSync(depth);
+    },
+  };
+}
 
 const reactorOf = (): unknown => tlobMonitor.reactor;
 
@@ -265,6 +282,7 @@ export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
   if (o.enabled === false) {
     if (board !== undefined) {
       deadlines.watcher = undefined;
+      watchdogHooks.sync = undefined;
       board.publishEarliest(undefined, 'log');
       (port ?? channel)?.postMessage({ type: 'leave', key: token });
       channel?.close();
@@ -303,6 +321,7 @@ export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
     process.on('exit', waitForPendingStack);
   }
   deadlines.watcher = watcher;
+  watchdogHooks.sync = syncWatch(board);
   trackTimers(true);
   return status();
 }
@@ -324,7 +343,7 @@ export function watchdogTakeover(window: Window): Record<string, unknown> | unde
   if (old !== window.id) return undefined;
   takenOver = window.id;
   const f64 = b.f64;
-  const deadlineMs = f64[layout.F_DEADLINE] as number;
+  const deadlineMs = f64[layout.F_REPORT_DEADLINE] as number;
   const detectedMs = f64[layout.F_REPORT_DETECTED] as number;
   const running = Math.round((f64[layout.F_REPORT_RUNNING] as number) * 1e6);
   const waiting = Math.round((f64[layout.F_REPORT_WAITING] as number) * 1e6);
