@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { SyncWatch } from '../monitors/tlob/watchdog-hooks.js';
 import {
   BOARD_BYTES,
   F_BASE,
@@ -56,7 +57,7 @@ export interface BoardWindow {
  * deadline is earlier than the one it sleeps until. Names are interned: a window carries the index
  * of its name, and a new name is handed to `onName` once.
  */
-export class ThreadBoard {
+export class ThreadBoard implements SyncWatch {
   readonly buffer = new SharedArrayBuffer(BOARD_BYTES);
   readonly i32 = new Int32Array(this.buffer, 0, FLOAT64_OFFSET / 4);
   readonly f64 = new Float64Array(this.buffer, FLOAT64_OFFSET);
@@ -71,7 +72,15 @@ export class ThreadBoard {
   /** The smallest budget of a synchronous window published so far. */
   private minSyncBudgetNs = Number.POSITIVE_INFINITY;
 
-  constructor(private readonly onName: (index: number, name: string) => void) {
+  /** Set until the first synchronous window, which calls `onFirstSync` (the watchdog starts lazily). */
+  private cold = true;
+
+  constructor(
+    private readonly onName: (index: number, name: string) => void,
+    /** Where the thread's reactor is read (the tlob monitor). */
+    private readonly monitor: { readonly reactor: unknown },
+    private readonly onFirstSync: () => void,
+  ) {
     this.f64[F_BASE] = Math.floor(this.originMs + performance.now());
     this.f64[F_ORIGIN] = this.originMs;
     this.i32[I_WAKE_AT] = NO_WAKE; // the first deadline rings a watchdog that sleeps on none
@@ -81,9 +90,13 @@ export class ThreadBoard {
   /**
    * A synchronous window opens (its call holds the thread until `leaveSync`): a handful of plain
    * stores into the slot of its depth; the bell rings only if the watchdog sleeps on it alone.
-   * Returns the depth to hand back to `leaveSync`.
+   * Returns the depth to hand back to `leave`.
    */
-  enterSync(window: BoardWindow, reactor: unknown): number {
+  enter(window: BoardWindow): number {
+    if (this.cold) {
+      this.cold = false;
+      this.onFirstSync();
+    }
     const i32 = this.i32;
     const depth = i32[I_SYNC_DEPTH] as number;
     if (depth < SYNC_SLOTS) {
@@ -96,6 +109,7 @@ export class ThreadBoard {
       i32[I_SYNC_SEQ] = seq + 2;
     }
     i32[I_SYNC_DEPTH] = depth + 1;
+    const reactor = this.monitor.reactor;
     if (reactor !== this.reactor) this.writeReactor(reactor);
     if (window.budgetNs < this.minSyncBudgetNs) {
       this.minSyncBudgetNs = window.budgetNs;
@@ -106,7 +120,7 @@ export class ThreadBoard {
   }
 
   /** The synchronous window opened at `depth` returned (or threw): one store. */
-  leaveSync(depth: number): void {
+  leave(depth: number): void {
     this.i32[I_SYNC_DEPTH] = depth;
   }
 

@@ -11,7 +11,7 @@ import { deadlines } from '../engine/deadline-queue.js';
 import { type Duration, parseDuration } from '../engine/duration.js';
 import { tlobModel } from '../monitors/tlob/model.js';
 import { tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
-import { type SyncWatch, watchdogHooks } from '../monitors/tlob/watchdog-hooks.js';
+import { watchdogHooks } from '../monitors/tlob/watchdog-hooks.js';
 import type { Window } from '../monitors/tlob/window.js';
 import { describeValue, reportInternalError, TlobTypeError } from '../report/errors.js';
 import { BUDGET_EXPIRED } from '../report/violation.js';
@@ -214,19 +214,6 @@ const watcher = {
   },
 };
 
-/** Synchronous windows: written into the slots of `b`, never queued (see board-layout.ts). */
-function syncWatch(b: ThreadBoard): SyncWatch {
-  return {
-    enter(window) {
-      if (!started) startLazily(b);
-      return b.enterSync(window, tlobMonitor.reactor);
-    },
-    leave(depth) {
-      b.leaveSync(depth);
-    },
-  };
-}
-
 const reactorOf = (): unknown => tlobMonitor.reactor;
 
 function checkOptions(options: unknown): WatchdogOptions {
@@ -313,15 +300,22 @@ export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
       warn(`tlob: the watchdog reports without stacks: ${why}`);
     }
   }
-  board = new ThreadBoard((index, name) => {
-    if (started) (port ?? channel)?.postMessage({ type: 'name', key: token, index, name });
-  });
+  const b = new ThreadBoard(
+    (index, name) => {
+      if (started) (port ?? channel)?.postMessage({ type: 'name', key: token, index, name });
+    },
+    tlobMonitor,
+    () => {
+      if (!started) startLazily(b);
+    },
+  );
+  board = b;
   if (isMainThread && !exitWaits) {
     exitWaits = true;
     process.on('exit', waitForPendingStack);
   }
   deadlines.watcher = watcher;
-  watchdogHooks.sync = syncWatch(board);
+  watchdogHooks.sync = board; // synchronous windows: written into its slots, never queued
   trackTimers(true);
   return status();
 }
