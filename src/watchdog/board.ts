@@ -111,12 +111,20 @@ export class ThreadBoard implements SyncWatch {
     i32[I_SYNC_DEPTH] = depth + 1;
     const reactor = this.monitor.reactor;
     if (reactor !== this.reactor) this.writeReactor(reactor);
-    if (window.budgetNs < this.minSyncBudgetNs) {
-      this.minSyncBudgetNs = window.budgetNs;
-      i32[I_SYNC_MIN_BUDGET] = Math.max(1, Math.floor(window.budgetNs / 1e6));
-    }
-    if (i32[I_SYNC_IDLE] !== 0 && Atomics.compareExchange(i32, I_SYNC_IDLE, 1, 0) === 1) this.ring();
+    if (window.budgetNs < this.minSyncBudgetNs) this.lowerMinBudget(window.budgetNs);
+    else if (i32[I_SYNC_IDLE] !== 0 && Atomics.compareExchange(i32, I_SYNC_IDLE, 1, 0) === 1) this.ring();
     return depth;
+  }
+
+  /**
+   * A synchronous window with a smaller budget than any before: the watchdog, which may be polling
+   * at the period of the larger ones, is rung to plan its next look by this one.
+   */
+  private lowerMinBudget(budgetNs: number): void {
+    this.minSyncBudgetNs = budgetNs;
+    this.i32[I_SYNC_MIN_BUDGET] = Math.max(1, Math.floor(budgetNs / 1e6));
+    Atomics.store(this.i32, I_SYNC_IDLE, 0);
+    this.ring();
   }
 
   /** The synchronous window opened at `depth` returned (or threw): one store. */

@@ -206,7 +206,9 @@ export function watchdogMain(split: typeof deadlineSplit): void {
    * window rings once.
    */
   function planSync(b: Board, t: number): number {
-    if (b.syncLook > t && b.syncLook !== Number.POSITIVE_INFINITY) return b.syncLook;
+    const period = Math.max(SYNC_LOOK_MIN_MS, b.i32[L.I_SYNC_MIN_BUDGET as number] as number);
+    // a look planned in time stays; one planned by a larger budget than the smallest now is redone
+    if (b.syncLook > t && b.syncLook <= t + period) return b.syncLook;
     const { seq, open } = readSync(b);
     if (open.length > 0 || seq !== b.syncSeq || (b.i32[I_SYNC_DEPTH] as number) > 0) {
       if (b.syncQuiet) {
@@ -214,7 +216,6 @@ export function watchdogMain(split: typeof deadlineSplit): void {
         Atomics.store(b.i32, I_SYNC_IDLE, 0);
       }
       b.syncSeq = seq;
-      const period = Math.max(SYNC_LOOK_MIN_MS, b.i32[L.I_SYNC_MIN_BUDGET as number] as number);
       let next = t + period;
       for (const w of open)
         if (w.deadline + data.graceMs > t) next = Math.min(next, w.deadline + data.graceMs);

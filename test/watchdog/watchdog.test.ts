@@ -164,6 +164,18 @@ describe('watchdog: synchronous windows inside synchronous windows', () => {
     }));
 });
 
+describe('watchdog: synchronous windows of different budgets', () => {
+  it('a window of a smaller budget than those before is caught at its own deadline, not at the period of the larger ones', () =>
+    retry(3, async () => {
+      const r = await run('smaller');
+      expect(r.status).toBe(0);
+      const [block] = blocks(r.stderr);
+      const line = watchdogLines(block as string)[0] as string;
+      expect(line).toMatch(/^tlob: "quick" #\d+ over budget 50ms: the main thread is blocked/);
+      expect(lateness(line)).toBeLessThan(50);
+    }));
+});
+
 describe('watchdog: a window held up by someone else', () => {
   it('awaiting a 10 ms timer while another call holds the thread: waiting at the deadline, ~10 ms sleeping, ~40 ms waiting', () =>
     retry(3, async () => {
