@@ -40,6 +40,14 @@ export interface WatchdogOptions {
    * @default '5ms'
    */
   grace?: Duration;
+  /**
+   * Wraps the global `setTimeout` while the watchdog is on, to note the due time of each timer a
+   * window creates: a window sleeping on a timer that came due while another call blocks the
+   * thread is then reported `waiting` from that moment. `false` leaves `setTimeout` the original
+   * function; such a window is then reported `sleeping` up to its deadline.
+   * @default true
+   */
+  timers?: boolean;
 }
 
 /** What `tlob.watchdog()` returns: the settings in force. */
@@ -49,6 +57,8 @@ export interface WatchdogStatus {
   readonly running: boolean;
   /** Whether the violation line comes with the blocked main thread's stack. */
   readonly stacks: boolean;
+  /** Whether the global `setTimeout` is wrapped to note the due times of windows' timers. */
+  readonly timers: boolean;
   readonly graceNs: number;
   /** Why stacks or the watchdog itself are off although asked for, else undefined. */
   readonly degraded: string | undefined;
@@ -69,6 +79,7 @@ let started = false;
 /** Set when the watchdog thread said hello: it reads this thread's board from then on. */
 let running = false;
 let stacks = true;
+let timers = true;
 let graceNs = 5e6;
 let degraded: string | undefined;
 /** The last stack the watchdog read on this thread, for the violation record. */
@@ -224,11 +235,12 @@ function checkOptions(options: unknown): WatchdogOptions {
     o === null ||
     typeof o !== 'object' ||
     (o.enabled !== undefined && typeof o.enabled !== 'boolean') ||
-    (o.stacks !== undefined && typeof o.stacks !== 'boolean')
+    (o.stacks !== undefined && typeof o.stacks !== 'boolean') ||
+    (o.timers !== undefined && typeof o.timers !== 'boolean')
   ) {
     throw new TlobTypeError(
       'ERR_TLOB_INVALID_ARG',
-      `tlob.watchdog: expected a boolean or { enabled?: boolean, stacks?: boolean, grace?: duration }, got ${describeValue(options)}`,
+      `tlob.watchdog: expected a boolean or { enabled?: boolean, stacks?: boolean, grace?: duration, timers?: boolean }, got ${describeValue(options)}`,
     );
   }
   return o;
@@ -236,7 +248,14 @@ function checkOptions(options: unknown): WatchdogOptions {
 
 function status(): WatchdogStatus {
   const enabled = board !== undefined;
-  return { enabled, running: enabled && running, stacks: enabled && stacks, graceNs, degraded };
+  return {
+    enabled,
+    running: enabled && running,
+    stacks: enabled && stacks,
+    timers: enabled && timers,
+    graceNs,
+    degraded,
+  };
 }
 
 /**
@@ -266,6 +285,10 @@ export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
   const o = checkOptions(options);
   if (o.grace !== undefined) graceNs = parseDuration(o.grace, 'grace', 'tlob.watchdog');
   if (o.stacks !== undefined) stacks = o.stacks;
+  if (o.timers !== undefined) {
+    timers = o.timers;
+    if (board !== undefined) trackTimers(timers);
+  }
   if (o.enabled === false) {
     if (board !== undefined) {
       deadlines.watcher = undefined;
@@ -316,7 +339,7 @@ export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
   }
   deadlines.watcher = watcher;
   watchdogHooks.sync = board; // synchronous windows: written into its slots, never queued
-  trackTimers(true);
+  trackTimers(timers);
   return status();
 }
 

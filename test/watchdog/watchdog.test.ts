@@ -197,10 +197,24 @@ describe('watchdog: a window held up by someone else', () => {
         late.push(lateness(line));
       }
       expect(median(late)).toBeLessThanOrEqual(20);
-      const { records } = JSON.parse(r.stdout.trim());
+      const { records, original } = JSON.parse(r.stdout.trim());
       expect(records).toHaveLength(3);
       for (const v of records)
         expect(v).toMatchObject({ name: 'sleeper', state: 'waiting', detectedBy: 'watchdog' });
+      expect(original).toBe(false); // what tells the window its timer came due: the wrapped setTimeout
+    }));
+
+  it('with { timers: false }: setTimeout stays the original function, and such a window is reported sleeping up to its deadline', () =>
+    retry(3, async () => {
+      const r = await run('waiting', { TRIALS: '1', TIMERS: '0' });
+      expect(r.status).toBe(0);
+      const line = watchdogLines(blocks(r.stderr)[0] as string)[0] as string;
+      expect(line).toMatch(/^tlob: "sleeper" #\d+ over budget 50ms/);
+      expect(line).toMatch(/waiting 0ms, sleeping [\d.]+ms state=sleeping/);
+      expect(Number(/sleeping ([\d.]+)ms/.exec(line)?.[1])).toBeGreaterThan(45);
+      const { records, original } = JSON.parse(r.stdout.trim());
+      expect(records[0]).toMatchObject({ name: 'sleeper', state: 'sleeping', detectedBy: 'watchdog' });
+      expect(original).toBe(true);
     }));
 });
 
