@@ -88,7 +88,7 @@ export class ThreadBoard implements SyncWatch {
   }
 
   /**
-   * A synchronous window opens (its call holds the thread until `leaveSync`): a handful of plain
+   * A synchronous window opens (its call holds the thread until `leave`): a handful of plain
    * stores into the slot of its depth; the bell rings only if the watchdog sleeps on it alone.
    * Returns the depth to hand back to `leave`.
    */
