@@ -6,7 +6,8 @@
  * of tlob (and of tlob/otel).
  *
  * `TLOB_REACTOR` sets the reactor (`log`, `nop`, `abort`, `throw`). `TLOB_WATCHDOG=0` turns the
- * watchdog thread off (it reports a budget broken while the event loop is blocked). `TLOB_OTEL=1`
+ * watchdog thread off (it reports a budget broken while the event loop is blocked);
+ * `TLOB_WATCHDOG_TIMERS=0` keeps it from wrapping `setTimeout`. `TLOB_OTEL=1`
  * exports the windows to OpenTelemetry through the global providers (docs/opentelemetry.md).
  * `TLOB_TRACE=1` records the timeline; `TLOB_TRACE=<file>` also writes it there as a Chrome trace
  * at exit. `TLOB_OUTPUT=<dir>` (set by `tlob run`) writes the thread's run data there at exit.
@@ -18,7 +19,8 @@ import { otelFromEnvironment } from './otel/index.js';
 tlob.probes.fromEnvironment();
 const reactor = process.env.TLOB_REACTOR;
 if (reactor !== undefined && reactor !== '') tlob.reactor(reactor as TlobReactor);
-if (process.env.TLOB_WATCHDOG !== '0') tlob.watchdog(true);
+if (process.env.TLOB_WATCHDOG !== '0')
+  tlob.watchdog({ enabled: true, timers: process.env.TLOB_WATCHDOG_TIMERS !== '0' });
 otelFromEnvironment();
 
 const trace = process.env.TLOB_TRACE;

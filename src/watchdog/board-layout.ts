@@ -40,7 +40,27 @@ export const I_PUBLISHES = 10;
  * block (a native call that returns, then exit) still gets its stack printed.
  */
 export const I_STACK_PENDING = 11;
-const INT32_WORDS = 12;
+/**
+ * Synchronous windows (`tlob.run` of a call that returns without yielding) are not queued and not
+ * published as above: each one writes its id, name, start and budget into the slot of its nesting
+ * depth, with plain stores, and nothing else (no lock, no notify). `I_SYNC_SEQ` is odd while a slot
+ * is being written and moves with every synchronous window: the watchdog, which reads it at each
+ * look, polls while it moves and goes back to sleeping on the bell when it stops.
+ */
+export const I_SYNC_SEQ = 12;
+/** How many synchronous windows are open on the thread (slots past `SYNC_SLOTS` are not written). */
+export const I_SYNC_DEPTH = 13;
+/**
+ * 1 while the watchdog sleeps on the bell alone as far as synchronous windows go: the next one to
+ * open swaps it to 0 and rings once.
+ */
+export const I_SYNC_IDLE = 14;
+/** The smallest budget of a synchronous window so far, in whole ms (at least 1): sets the watchdog's polling period. */
+export const I_SYNC_MIN_BUDGET = 15;
+/** Per depth d: the window's id at `I_SYNC_ID + 2d`, the index of its name at `I_SYNC_ID + 2d + 1`. */
+export const I_SYNC_ID = 16;
+export const SYNC_SLOTS = 8;
+const INT32_WORDS = I_SYNC_ID + 2 * SYNC_SLOTS;
 
 /** Float64 slots (index into a `Float64Array` over the same buffer, after the Int32 words). */
 export const F_BASE = 0;
@@ -59,7 +79,13 @@ export const F_REPORT_RUNNING = 9;
 export const F_REPORT_WAITING = 10;
 export const F_REPORT_SLEEPING = 11;
 export const F_REPORT_DETECTED = 12;
-const FLOAT64_SLOTS = 13;
+/** Watchdog's report of a taken window: its deadline (epoch ms), for either kind of window. */
+export const F_REPORT_DEADLINE = 13;
+/** The thread's `performance.timeOrigin`: its `nowNs()` readings plus this, over 1e6, are epoch ms. */
+export const F_ORIGIN = 14;
+/** Per depth d: the synchronous window's start at `F_SYNC_START + 2d` and its budget at `+ 1`, in the thread's ns. */
+export const F_SYNC_START = 15;
+const FLOAT64_SLOTS = F_SYNC_START + 2 * SYNC_SLOTS;
 
 /** Byte offset of the Float64 slots (8-byte aligned). */
 export const FLOAT64_OFFSET = Math.ceil((INT32_WORDS * 4) / 8) * 8;

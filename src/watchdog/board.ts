@@ -1,14 +1,17 @@
 import { performance } from 'node:perf_hooks';
+import type { SyncWatch } from '../monitors/tlob/watchdog-hooks.js';
 import {
   BOARD_BYTES,
   F_BASE,
   F_BUDGET,
   F_DEADLINE,
   F_LAST,
+  F_ORIGIN,
   F_READY,
   F_RUNNING,
   F_SLEEPING,
   F_START,
+  F_SYNC_START,
   F_WAITING,
   FLOAT64_OFFSET,
   I_BELL,
@@ -18,12 +21,18 @@ import {
   I_REACTOR,
   I_SEQ,
   I_STATE,
+  I_SYNC_DEPTH,
+  I_SYNC_ID,
+  I_SYNC_IDLE,
+  I_SYNC_MIN_BUDGET,
+  I_SYNC_SEQ,
   I_WAKE_AT,
   NO_WAKE,
   REACTOR_ABORT,
   REACTOR_LOG,
   REACTOR_NOP,
   REACTOR_OTHER,
+  SYNC_SLOTS,
 } from './board-layout.js';
 
 /** What the board needs to know of a window (the tlob window has all of it). */
@@ -48,7 +57,7 @@ export interface BoardWindow {
  * deadline is earlier than the one it sleeps until. Names are interned: a window carries the index
  * of its name, and a new name is handed to `onName` once.
  */
-export class ThreadBoard {
+export class ThreadBoard implements SyncWatch {
   readonly buffer = new SharedArrayBuffer(BOARD_BYTES);
   readonly i32 = new Int32Array(this.buffer, 0, FLOAT64_OFFSET / 4);
   readonly f64 = new Float64Array(this.buffer, FLOAT64_OFFSET);
@@ -58,10 +67,69 @@ export class ThreadBoard {
   private readonly nameIndex = new Map<string, number>();
   private lastName = '';
   private lastNameIndex = -1;
+  /** The reactor last written to `I_REACTOR`. */
+  private reactor: unknown = undefined;
+  /** The smallest budget of a synchronous window published so far. */
+  private minSyncBudgetNs = Number.POSITIVE_INFINITY;
 
-  constructor(private readonly onName: (index: number, name: string) => void) {
+  /** Set until the first synchronous window, which calls `onFirstSync` (the watchdog starts lazily). */
+  private cold = true;
+
+  constructor(
+    private readonly onName: (index: number, name: string) => void,
+    /** Where the thread's reactor is read (the tlob monitor). */
+    private readonly monitor: { readonly reactor: unknown },
+    private readonly onFirstSync: () => void,
+  ) {
     this.f64[F_BASE] = Math.floor(this.originMs + performance.now());
+    this.f64[F_ORIGIN] = this.originMs;
     this.i32[I_WAKE_AT] = NO_WAKE; // the first deadline rings a watchdog that sleeps on none
+    this.i32[I_SYNC_IDLE] = 1; // and so does the first synchronous window
+  }
+
+  /**
+   * A synchronous window opens (its call holds the thread until `leave`): a handful of plain
+   * stores into the slot of its depth; the bell rings only if the watchdog sleeps on it alone.
+   * Returns the depth to hand back to `leave`.
+   */
+  enter(window: BoardWindow): number {
+    if (this.cold) {
+      this.cold = false;
+      this.onFirstSync();
+    }
+    const i32 = this.i32;
+    const depth = i32[I_SYNC_DEPTH] as number;
+    if (depth < SYNC_SLOTS) {
+      const seq = i32[I_SYNC_SEQ] as number;
+      i32[I_SYNC_SEQ] = seq + 1;
+      i32[I_SYNC_ID + 2 * depth] = window.id;
+      i32[I_SYNC_ID + 2 * depth + 1] = this.intern(window.name);
+      this.f64[F_SYNC_START + 2 * depth] = window.startNs;
+      this.f64[F_SYNC_START + 2 * depth + 1] = window.budgetNs;
+      i32[I_SYNC_SEQ] = seq + 2;
+    }
+    i32[I_SYNC_DEPTH] = depth + 1;
+    const reactor = this.monitor.reactor;
+    if (reactor !== this.reactor) this.writeReactor(reactor);
+    if (window.budgetNs < this.minSyncBudgetNs) this.lowerMinBudget(window.budgetNs);
+    else if (i32[I_SYNC_IDLE] !== 0 && Atomics.compareExchange(i32, I_SYNC_IDLE, 1, 0) === 1) this.ring();
+    return depth;
+  }
+
+  /**
+   * A synchronous window with a smaller budget than any before: the watchdog, which may be polling
+   * at the period of the larger ones, is rung to plan its next look by this one.
+   */
+  private lowerMinBudget(budgetNs: number): void {
+    this.minSyncBudgetNs = budgetNs;
+    this.i32[I_SYNC_MIN_BUDGET] = Math.max(1, Math.floor(budgetNs / 1e6));
+    Atomics.store(this.i32, I_SYNC_IDLE, 0);
+    this.ring();
+  }
+
+  /** The synchronous window opened at `depth` returned (or threw): one store. */
+  leave(depth: number): void {
+    this.i32[I_SYNC_DEPTH] = depth;
   }
 
   /** The window with the earliest deadline changed (or is `undefined`: no deadline is queued). */
@@ -78,14 +146,7 @@ export class ThreadBoard {
     const deadlineMs = this.originMs + window.deadlineNs / 1e6;
     i32[I_ID] = window.id;
     i32[I_NAME] = this.intern(window.name);
-    i32[I_REACTOR] =
-      reactor === 'log'
-        ? REACTOR_LOG
-        : reactor === 'abort'
-          ? REACTOR_ABORT
-          : reactor === 'nop'
-            ? REACTOR_NOP
-            : REACTOR_OTHER;
+    if (reactor !== this.reactor) this.writeReactor(reactor);
     f64[F_DEADLINE] = deadlineMs;
     f64[F_START] = this.originMs + window.startNs / 1e6;
     f64[F_BUDGET] = window.budgetNs / 1e6;
@@ -109,6 +170,18 @@ export class ThreadBoard {
   ring(): void {
     Atomics.add(this.i32, I_BELL, 1);
     Atomics.notify(this.i32, I_BELL);
+  }
+
+  private writeReactor(reactor: unknown): void {
+    this.reactor = reactor;
+    this.i32[I_REACTOR] =
+      reactor === 'log'
+        ? REACTOR_LOG
+        : reactor === 'abort'
+          ? REACTOR_ABORT
+          : reactor === 'nop'
+            ? REACTOR_NOP
+            : REACTOR_OTHER;
   }
 
   private writeSplit(window: BoardWindow): void {

@@ -40,6 +40,14 @@ export interface WatchdogOptions {
    * @default '5ms'
    */
   grace?: Duration;
+  /**
+   * Wraps the global `setTimeout` while the watchdog is on, to note the due time of each timer a
+   * window creates: a window sleeping on a timer that came due while another call blocks the
+   * thread is then reported `waiting` from that moment. `false` leaves `setTimeout` the original
+   * function; such a window is then reported `sleeping` up to its deadline.
+   * @default true
+   */
+  timers?: boolean;
 }
 
 /** What `tlob.watchdog()` returns: the settings in force. */
@@ -49,6 +57,8 @@ export interface WatchdogStatus {
   readonly running: boolean;
   /** Whether the violation line comes with the blocked main thread's stack. */
   readonly stacks: boolean;
+  /** Whether the global `setTimeout` is wrapped to note the due times of windows' timers. */
+  readonly timers: boolean;
   readonly graceNs: number;
   /** Why stacks or the watchdog itself are off although asked for, else undefined. */
   readonly degraded: string | undefined;
@@ -69,6 +79,7 @@ let started = false;
 /** Set when the watchdog thread said hello: it reads this thread's board from then on. */
 let running = false;
 let stacks = true;
+let timers = true;
 let graceNs = 5e6;
 let degraded: string | undefined;
 /** The last stack the watchdog read on this thread, for the violation record. */
@@ -193,17 +204,21 @@ function start(b: ThreadBoard): void {
   worker.unref(); // after the listener: one added later would hold the process open again
 }
 
+/** Starts the watchdog thread, or joins it, with the first window it must watch. */
+function startLazily(b: ThreadBoard): void {
+  try {
+    runOutside(start, b); // the worker's handle is created outside every window
+  } catch (error) {
+    started = true;
+    reportInternalError('watchdog start', error);
+  }
+}
+
 const watcher = {
   earliest(top: unknown): void {
     const b = board as ThreadBoard;
     b.publishEarliest(top as Window | undefined, reactorOf());
-    if (!started) {
-      try {
-        runOutside(start, b); // the worker's handle is created outside every window
-      } catch (error) {
-        reportInternalError('watchdog start', error);
-      }
-    }
+    if (!started) startLazily(b);
   },
   transition(item: unknown): void {
     (board as ThreadBoard).publishTransition(item as Window);
@@ -220,11 +235,12 @@ function checkOptions(options: unknown): WatchdogOptions {
     o === null ||
     typeof o !== 'object' ||
     (o.enabled !== undefined && typeof o.enabled !== 'boolean') ||
-    (o.stacks !== undefined && typeof o.stacks !== 'boolean')
+    (o.stacks !== undefined && typeof o.stacks !== 'boolean') ||
+    (o.timers !== undefined && typeof o.timers !== 'boolean')
   ) {
     throw new TlobTypeError(
       'ERR_TLOB_INVALID_ARG',
-      `tlob.watchdog: expected a boolean or { enabled?: boolean, stacks?: boolean, grace?: duration }, got ${describeValue(options)}`,
+      `tlob.watchdog: expected a boolean or { enabled?: boolean, stacks?: boolean, grace?: duration, timers?: boolean }, got ${describeValue(options)}`,
     );
   }
   return o;
@@ -232,7 +248,14 @@ function checkOptions(options: unknown): WatchdogOptions {
 
 function status(): WatchdogStatus {
   const enabled = board !== undefined;
-  return { enabled, running: enabled && running, stacks: enabled && stacks, graceNs, degraded };
+  return {
+    enabled,
+    running: enabled && running,
+    stacks: enabled && stacks,
+    timers: enabled && timers,
+    graceNs,
+    degraded,
+  };
 }
 
 /**
@@ -262,9 +285,14 @@ export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
   const o = checkOptions(options);
   if (o.grace !== undefined) graceNs = parseDuration(o.grace, 'grace', 'tlob.watchdog');
   if (o.stacks !== undefined) stacks = o.stacks;
+  if (o.timers !== undefined) {
+    timers = o.timers;
+    if (board !== undefined) trackTimers(timers);
+  }
   if (o.enabled === false) {
     if (board !== undefined) {
       deadlines.watcher = undefined;
+      watchdogHooks.sync = undefined;
       board.publishEarliest(undefined, 'log');
       (port ?? channel)?.postMessage({ type: 'leave', key: token });
       channel?.close();
@@ -295,15 +323,23 @@ export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
       warn(`tlob: the watchdog reports without stacks: ${why}`);
     }
   }
-  board = new ThreadBoard((index, name) => {
-    if (started) (port ?? channel)?.postMessage({ type: 'name', key: token, index, name });
-  });
+  const b = new ThreadBoard(
+    (index, name) => {
+      if (started) (port ?? channel)?.postMessage({ type: 'name', key: token, index, name });
+    },
+    tlobMonitor,
+    () => {
+      if (!started) startLazily(b);
+    },
+  );
+  board = b;
   if (isMainThread && !exitWaits) {
     exitWaits = true;
     process.on('exit', waitForPendingStack);
   }
   deadlines.watcher = watcher;
-  trackTimers(true);
+  watchdogHooks.sync = board; // synchronous windows: written into its slots, never queued
+  trackTimers(timers);
   return status();
 }
 
@@ -324,7 +360,7 @@ export function watchdogTakeover(window: Window): Record<string, unknown> | unde
   if (old !== window.id) return undefined;
   takenOver = window.id;
   const f64 = b.f64;
-  const deadlineMs = f64[layout.F_DEADLINE] as number;
+  const deadlineMs = f64[layout.F_REPORT_DEADLINE] as number;
   const detectedMs = f64[layout.F_REPORT_DETECTED] as number;
   const running = Math.round((f64[layout.F_REPORT_RUNNING] as number) * 1e6);
   const waiting = Math.round((f64[layout.F_REPORT_WAITING] as number) * 1e6);

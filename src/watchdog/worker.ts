@@ -65,6 +65,14 @@ export function watchdogMain(split: typeof deadlineSplit): void {
    * closing windows: without it, each new window would find the watchdog asleep on nothing and ring it.
    */
   const BUSY_LOOK_MS = 20;
+  /** Shortest period of the looks at a thread's synchronous windows while they keep opening. */
+  const SYNC_LOOK_MIN_MS = 10;
+  const I_SYNC_SEQ = L.I_SYNC_SEQ as number;
+  const I_SYNC_DEPTH = L.I_SYNC_DEPTH as number;
+  const I_SYNC_IDLE = L.I_SYNC_IDLE as number;
+  const I_SYNC_ID = L.I_SYNC_ID as number;
+  const F_SYNC_START = L.F_SYNC_START as number;
+  const SYNC_SLOTS = L.SYNC_SLOTS as number;
 
   interface Board {
     key: string;
@@ -76,6 +84,12 @@ export function watchdogMain(split: typeof deadlineSplit): void {
     waiting: boolean;
     /** `I_PUBLISHES` when the board was last found empty. */
     publishes: number;
+    /** `I_SYNC_SEQ` at the last look at the synchronous windows. */
+    syncSeq: number;
+    /** The last look found no synchronous window open and none opened since the one before: idle flag set. */
+    syncQuiet: boolean;
+    /** When to look at the synchronous windows next (+Infinity: when the bell rings). */
+    syncLook: number;
   }
   interface Snapshot {
     id: number;
@@ -116,6 +130,9 @@ export function watchdogMain(split: typeof deadlineSplit): void {
       names: m.names.slice(),
       waiting: false,
       publishes: -1,
+      syncSeq: -1,
+      syncQuiet: false,
+      syncLook: Number.POSITIVE_INFINITY,
     });
   }
 
@@ -145,6 +162,72 @@ export function watchdogMain(split: typeof deadlineSplit): void {
     return undefined;
   }
 
+  /**
+   * The synchronous windows open on the thread (at most `SYNC_SLOTS`, outermost first), read under
+   * `I_SYNC_SEQ`; deadlines in epoch ms.
+   */
+  function readSync(b: Board): { seq: number; open: Snapshot[] } {
+    const { i32, f64 } = b;
+    const origin = f64[L.F_ORIGIN as number] as number;
+    for (let tries = 0; ; tries++) {
+      const seq = Atomics.load(i32, I_SYNC_SEQ);
+      if ((seq & 1) === 1 && tries < 1000) continue;
+      const depth = Math.min(i32[I_SYNC_DEPTH] as number, SYNC_SLOTS);
+      const open: Snapshot[] = [];
+      for (let d = 0; d < depth; d++) {
+        const start = origin + (f64[F_SYNC_START + 2 * d] as number) / 1e6;
+        const budget = (f64[F_SYNC_START + 2 * d + 1] as number) / 1e6;
+        open.push({
+          id: i32[I_SYNC_ID + 2 * d] as number,
+          name: i32[I_SYNC_ID + 2 * d + 1] as number,
+          state: data.states.indexOf('running'),
+          reactor: i32[L.I_REACTOR as number] as number,
+          deadline: start + budget,
+          start,
+          last: start,
+          running: 0,
+          waiting: 0,
+          sleeping: 0,
+          budget,
+          ready: Number.POSITIVE_INFINITY,
+        });
+      }
+      if (Atomics.load(i32, I_SYNC_SEQ) === seq || tries >= 1000) return { seq, open };
+    }
+  }
+
+  /**
+   * Plans the next look at the thread's synchronous windows: at the earliest deadline (plus the
+   * grace) of those open, and while they keep opening and closing, every period (the smallest
+   * budget seen, at least `SYNC_LOOK_MIN_MS`: a window opened just after a look is seen before its
+   * deadline). When a look finds none open and none opened since the last one, the board's idle
+   * flag is set and one more look confirms it (a window that opened while the flag was being set
+   * may not have seen it); after that the watchdog sleeps on the bell, which the next synchronous
+   * window rings once.
+   */
+  function planSync(b: Board, t: number): number {
+    const period = Math.max(SYNC_LOOK_MIN_MS, b.i32[L.I_SYNC_MIN_BUDGET as number] as number);
+    // a look planned in time stays; one planned by a larger budget than the smallest now is redone
+    if (b.syncLook > t && b.syncLook <= t + period) return b.syncLook;
+    const { seq, open } = readSync(b);
+    if (open.length > 0 || seq !== b.syncSeq || (b.i32[I_SYNC_DEPTH] as number) > 0) {
+      if (b.syncQuiet) {
+        b.syncQuiet = false;
+        Atomics.store(b.i32, I_SYNC_IDLE, 0);
+      }
+      b.syncSeq = seq;
+      let next = t + period;
+      for (const w of open)
+        if (w.deadline + data.graceMs > t) next = Math.min(next, w.deadline + data.graceMs);
+      b.syncLook = next;
+    } else if (!b.syncQuiet) {
+      b.syncQuiet = true;
+      Atomics.store(b.i32, I_SYNC_IDLE, 1);
+      b.syncLook = t + SYNC_LOOK_MIN_MS;
+    } else b.syncLook = Number.POSITIVE_INFINITY;
+    return b.syncLook;
+  }
+
   /** Keeps one `waitAsync` on the board's bell pending; a ring re-reads every board. */
   function listen(b: Board, bell: number): void {
     if (b.waiting) return;
@@ -168,9 +251,12 @@ export function watchdogMain(split: typeof deadlineSplit): void {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
     let earliest = Number.POSITIVE_INFINITY;
+    const t = now();
     for (const b of boards.values()) {
       listen(b, Atomics.load(b.i32, I_BELL));
       const claimed = Atomics.load(b.i32, I_CLAIM) !== 0;
+      // blocked and already reported: the thread rings when it releases the claim
+      if (!claimed) earliest = Math.min(earliest, planSync(b, t));
       const s = claimed ? undefined : read(b);
       let wake: number;
       if (s !== undefined) wake = s.deadline + data.graceMs;
@@ -182,7 +268,7 @@ export function watchdogMain(split: typeof deadlineSplit): void {
           continue;
         }
         b.publishes = publishes;
-        wake = now() + BUSY_LOOK_MS;
+        wake = t + BUSY_LOOK_MS;
       }
       // a deadline earlier than this would be seen too late: the thread rings for it
       const rel = Math.floor(wake - data.graceMs - (b.f64[F_BASE] as number));
@@ -198,8 +284,12 @@ export function watchdogMain(split: typeof deadlineSplit): void {
     const t = now();
     for (const b of boards.values()) {
       if (Atomics.load(b.i32, I_CLAIM) !== 0) continue;
-      const s = read(b);
-      if (s === undefined || t < s.deadline + data.graceMs) continue;
+      let s = read(b);
+      if (s === undefined || t < s.deadline + data.graceMs) s = undefined;
+      // a synchronous window open past its deadline holds the thread: nothing else can report it
+      for (const w of readSync(b).open)
+        if (t >= w.deadline + data.graceMs && (s === undefined || w.deadline < s.deadline)) s = w;
+      if (s === undefined) continue;
       const at = split(
         data.states[s.state] as string,
         s.last,
@@ -214,6 +304,7 @@ export function watchdogMain(split: typeof deadlineSplit): void {
       b.f64[L.F_REPORT_WAITING as number] = at.waitingMs;
       b.f64[L.F_REPORT_SLEEPING as number] = at.sleepingMs;
       b.f64[L.F_REPORT_DETECTED as number] = t;
+      b.f64[L.F_REPORT_DEADLINE as number] = s.deadline;
       if (Atomics.compareExchange(b.i32, I_CLAIM, 0, s.id) !== 0) continue;
       if (Atomics.load(b.i32, I_DONE) === s.id) {
         // the thread reported it itself between our read and the claim

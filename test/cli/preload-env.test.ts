@@ -24,6 +24,27 @@ describe('--import tlob/register with TLOB_TRACE and TLOB_REACTOR', () => {
     expect(windows.map((w) => w.name)).toEqual(['work', 'work', 'work']);
   });
 
+  it('the watchdog wraps setTimeout under the preload unless TLOB_WATCHDOG_TIMERS=0 (or TLOB_WATCHDOG=0)', () => {
+    const probe = [
+      `--import=${register}`,
+      '--input-type=module',
+      '-e',
+      "import { setTimeout as original } from 'node:timers'; import { tlob } from 'tlob'; " +
+        'console.log(JSON.stringify({ original: globalThis.setTimeout === original, status: tlob.watchdog() }))',
+    ];
+    const read = (env: Record<string, string>) => {
+      const r = runNode(root, probe, env);
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout.trim());
+    };
+    expect(read({})).toMatchObject({ original: false, status: { enabled: true, timers: true } });
+    expect(read({ TLOB_WATCHDOG_TIMERS: '0' })).toMatchObject({
+      original: true,
+      status: { enabled: true, timers: false },
+    });
+    expect(read({ TLOB_WATCHDOG: '0' })).toMatchObject({ original: true, status: { enabled: false } });
+  });
+
   it('TLOB_REACTOR chooses the reactor, and a bad one stops the program at start with the reason', () => {
     const env = { TLOB_PROBES: 'p ./lib.mjs:work threshold=1ms name=work', WORK: '2' };
     const logged = runNode(fixtures, [`--import=${register}`, 'app.mjs'], env);

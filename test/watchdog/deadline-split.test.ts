@@ -45,13 +45,19 @@ describe('tlob.watchdog()', () => {
     expect(() => tlob.watchdog({ stacks: 1 } as never)).toThrow(
       expect.objectContaining({ code: 'ERR_TLOB_INVALID_ARG' }),
     );
+    expect(() => tlob.watchdog({ timers: 'no' } as never)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_TLOB_INVALID_ARG',
+        message: expect.stringMatching(/timers\?: boolean \}, got an object/),
+      }),
+    );
     expect(() => tlob.watchdog({ grace: 'soon' })).toThrow(
       expect.objectContaining({ code: 'ERR_TLOB_INVALID_BUDGET' }),
     );
   });
 
   it('reports its settings; off by default in code', () => {
-    expect(tlob.watchdog()).toMatchObject({ enabled: false, running: false });
+    expect(tlob.watchdog()).toMatchObject({ enabled: false, running: false, timers: false });
     expect(tlob.watchdog({ enabled: false, grace: '3ms' })).toMatchObject({ enabled: false, graceNs: 3e6 });
   });
 });

@@ -53,10 +53,20 @@ function blocks(stderr: string): string[] {
   return [...stderr.matchAll(/^MARK before [\d.]+\n([\s\S]*?)^MARK after/gm)].map((m) => m[1] as string);
 }
 
-describe('watchdog: a window over budget while its own code holds the thread', () => {
+/**
+ * A `tlob.run` site starts on the async path (its deadline is queued and published like any other)
+ * and after 16 synchronous returns takes the synchronous fast path (its windows are published in
+ * the board's synchronous slots and never queued): each scenario runs on both.
+ */
+const paths: [string, Record<string, string>][] = [
+  ['async path', {}],
+  ['synchronous fast path', { FAST: '1' }],
+];
+
+describe.each(paths)('watchdog, %s: a window over budget while its own code holds the thread', (_, path) => {
   it('the violation line and the stack reach stderr during the spin, within 20 ms of the deadline (median)', () =>
     retry(3, async () => {
-      const r = await run('spin', { TRIALS: '3' });
+      const r = await run('spin', { TRIALS: '3', ...path });
       expect(r.status).toBe(0);
       const inside = blocks(r.stderr);
       expect(inside).toHaveLength(3);
@@ -73,7 +83,7 @@ describe('watchdog: a window over budget while its own code holds the thread', (
     }));
 
   it('once the thread moves: exactly one record per window on tlob:error and in the ring, with the stack; no second line', async () => {
-    const r = await run('spin', { TRIALS: '2', SPIN_MS: '400' });
+    const r = await run('spin', { TRIALS: '2', SPIN_MS: '400', ...path });
     expect(r.status).toBe(0);
     const { records, ring } = JSON.parse(r.stdout.trim().split('\n').at(-1) as string);
     expect(records).toHaveLength(2);
@@ -97,7 +107,7 @@ describe('watchdog: a window over budget while its own code holds the thread', (
   });
 
   it('an infinite loop under the abort reactor: SIGABRT within 1 s of the deadline, after the line and the stack', async () => {
-    const r = await run('abort');
+    const r = await run('abort', path);
     expect(r.signal).toBe('SIGABRT');
     const before = Number(/^MARK before ([\d.]+)$/m.exec(r.stderr)?.[1]);
     expect(r.exitedAt - (before + 100)).toBeLessThan(1000);
@@ -110,11 +120,60 @@ describe('watchdog: a window over budget while its own code holds the thread', (
   });
 
   it('after a stack was captured, process.exit() stays quiet: no debugger left connected to wait for', async () => {
-    const r = await run('exit');
+    const r = await run('exit', path);
     expect(r.status).toBe(3);
     expect(r.stderr).toMatch(/stack of the blocked thread:\n(\s+at .*\n)*?\s+at spinHard \(/);
     expect(r.stderr.slice(r.stderr.indexOf('MARK exit'))).not.toContain('Waiting for the debugger');
   });
+
+  it('a window inside a worker thread that blocks is caught the same way', () =>
+    retry(3, async () => {
+      const r = await run('worker', path);
+      expect(r.status).toBe(0);
+      const [block] = blocks(r.stderr);
+      const line = watchdogLines(block as string)[0] as string;
+      expect(line).toMatch(/^tlob: "in-worker" #\d+ over budget 50ms: thread \d+ is blocked/);
+      expect(lateness(line)).toBeLessThan(50);
+      const { records } = JSON.parse(r.stdout.trim());
+      expect(records).toHaveLength(1);
+      expect(records[0]).toMatchObject({ name: 'in-worker', detectedBy: 'watchdog', state: 'running' });
+    }));
+});
+
+describe('watchdog: synchronous windows inside synchronous windows', () => {
+  it('an outer window whose loop keeps opening inner windows is caught during the loop; an inner window that spins inside a longer outer one is caught and named', () =>
+    retry(3, async () => {
+      const r = await run('nested');
+      expect(r.status).toBe(0);
+      const inside = blocks(r.stderr);
+      expect(inside).toHaveLength(2);
+      const busy = watchdogLines(inside[0] as string);
+      expect(busy).toHaveLength(1);
+      expect(busy[0]).toMatch(/^tlob: "busy-outer" #\d+ over budget 50ms: the main thread is blocked/);
+      expect(lateness(busy[0] as string)).toBeLessThan(50);
+      const slow = watchdogLines(inside[1] as string);
+      expect(slow).toHaveLength(1);
+      expect(slow[0]).toMatch(/^tlob: "inner" #\d+ over budget 50ms: the main thread is blocked/);
+      expect(lateness(slow[0] as string)).toBeLessThan(50);
+      expect(inside[1]).toMatch(/stack of the blocked thread:\n(\s+at .*\n)*?\s+at spinHard \(/);
+      const { records } = JSON.parse(r.stdout.trim());
+      expect(records).toEqual([
+        { name: 'busy-outer', detectedBy: 'watchdog', state: 'running' },
+        { name: 'inner', detectedBy: 'watchdog', state: 'running' },
+      ]);
+    }));
+});
+
+describe('watchdog: synchronous windows of different budgets', () => {
+  it('a window of a smaller budget than those before is caught at its own deadline, not at the period of the larger ones', () =>
+    retry(3, async () => {
+      const r = await run('smaller');
+      expect(r.status).toBe(0);
+      const [block] = blocks(r.stderr);
+      const line = watchdogLines(block as string)[0] as string;
+      expect(line).toMatch(/^tlob: "quick" #\d+ over budget 50ms: the main thread is blocked/);
+      expect(lateness(line)).toBeLessThan(50);
+    }));
 });
 
 describe('watchdog: a window held up by someone else', () => {
@@ -138,10 +197,24 @@ describe('watchdog: a window held up by someone else', () => {
         late.push(lateness(line));
       }
       expect(median(late)).toBeLessThanOrEqual(20);
-      const { records } = JSON.parse(r.stdout.trim());
+      const { records, original } = JSON.parse(r.stdout.trim());
       expect(records).toHaveLength(3);
       for (const v of records)
         expect(v).toMatchObject({ name: 'sleeper', state: 'waiting', detectedBy: 'watchdog' });
+      expect(original).toBe(false); // what tells the window its timer came due: the wrapped setTimeout
+    }));
+
+  it('with { timers: false }: setTimeout stays the original function, and such a window is reported sleeping up to its deadline', () =>
+    retry(3, async () => {
+      const r = await run('waiting', { TRIALS: '1', TIMERS: '0' });
+      expect(r.status).toBe(0);
+      const line = watchdogLines(blocks(r.stderr)[0] as string)[0] as string;
+      expect(line).toMatch(/^tlob: "sleeper" #\d+ over budget 50ms/);
+      expect(line).toMatch(/waiting 0ms, sleeping [\d.]+ms state=sleeping/);
+      expect(Number(/sleeping ([\d.]+)ms/.exec(line)?.[1])).toBeGreaterThan(45);
+      const { records, original } = JSON.parse(r.stdout.trim());
+      expect(records[0]).toMatchObject({ name: 'sleeper', state: 'sleeping', detectedBy: 'watchdog' });
+      expect(original).toBe(true);
     }));
 });
 
@@ -162,9 +235,9 @@ describe('watchdog: costs nothing it should not', () => {
     expect(median(on)).toBeLessThan(median(off) + 30);
   });
 
-  it('an idle program with the watchdog started uses no measurable CPU', async () => {
+  it('an idle program with the watchdog started uses no measurable CPU (after synchronous windows too)', async () => {
     const idleCpuUs = async (watchdog: string) => {
-      const r = await run('idle', { TLOB_WATCHDOG: watchdog });
+      const r = await run('idle', { TLOB_WATCHDOG: watchdog, FAST: '1' });
       expect(r.status).toBe(0);
       const { cpuUs, watchdog: status } = JSON.parse(r.stdout.trim());
       expect(status.running).toBe(watchdog === '1');
@@ -182,19 +255,6 @@ describe('watchdog: costs nothing it should not', () => {
 });
 
 describe('watchdog: other threads and a debugger', () => {
-  it('a window inside a worker thread that blocks is caught the same way', () =>
-    retry(3, async () => {
-      const r = await run('worker');
-      expect(r.status).toBe(0);
-      const [block] = blocks(r.stderr);
-      const line = watchdogLines(block as string)[0] as string;
-      expect(line).toMatch(/^tlob: "in-worker" #\d+ over budget 50ms: thread \d+ is blocked/);
-      expect(lateness(line)).toBeLessThan(50);
-      const { records } = JSON.parse(r.stdout.trim());
-      expect(records).toHaveLength(1);
-      expect(records[0]).toMatchObject({ name: 'in-worker', detectedBy: 'watchdog', state: 'running' });
-    }));
-
   it('under --inspect the watchdog still reports, without stacks, and says so once', async () => {
     const r = await run('spin', { TRIALS: '1', SPIN_MS: '400' }, ['--inspect=127.0.0.1:0']);
     expect(r.status).toBe(0);

@@ -11,13 +11,13 @@ import {
   settledJustNow,
   watchSettled,
 } from '../../context/settle-watch.js';
-import { deadlines } from '../../engine/deadline-queue.js';
 import { publishGuarded } from '../../engine/monitor.js';
 import { channels } from '../../report/channels.js';
 import { E_SLEEP, E_START, S_RUNNING } from './model.js';
 import type { WindowStart } from './result.js';
 import type { Site } from './site.js';
 import { tlobMonitor } from './tlob-monitor.js';
+import { watchdogHooks } from './watchdog-hooks.js';
 import { type OnStop, openWindows, Window } from './window.js';
 
 let nextId = 1;
@@ -25,7 +25,8 @@ let nextId = 1;
 /**
  * Opens a window for `site` whose parent is the current window; it is not bound to any context
  * yet. `synchronous`: the caller holds the thread until it stops the window (or calls
- * `windowYielded`), so the budget deadline need not be queued before then.
+ * `windowYielded`), so the budget deadline need not be queued before then (a watchdog sees such a
+ * call through `watchdogHooks.sync` instead).
  */
 export function openWindow(
   site: Site,
@@ -43,8 +44,7 @@ export function openWindow(
     onStop,
   );
   openWindows.count++;
-  // the watchdog must see every deadline, the synchronous call's above all
-  window.deferDeadline = synchronous && deadlines.watcher === undefined;
+  window.deferDeadline = synchronous;
   tlobMonitor.startAndHandle(window, E_START, now);
   if (channels.start.hasSubscribers) publishStart(window, now);
   return window;
@@ -142,15 +142,20 @@ export function runInWindow<T>(
   const window = openWindow(site, onStop ?? site.onStop, synchronous);
   if (!synchronous) return runAsync(site, window, fn, thisArg, args, newTarget, throwing);
   const previous = enterSync(window);
+  // the watchdog sees a synchronous call through its board's slots, not the deadline queue
+  const watch = watchdogHooks.sync;
+  const depth = watch === undefined ? 0 : watch.enter(window);
   let result: unknown;
   try {
     result = callOrConstruct(fn, thisArg, args, newTarget);
   } catch (error) {
     restoreSync(previous);
+    watch?.leave(depth);
     window.end();
     throw error;
   }
   restoreSync(previous);
+  watch?.leave(depth);
   if (result instanceof Promise) {
     // The site turned asynchronous: this call's continuations were not bound to the window (they
     // count as sleeping); its next calls take the async path.

@@ -1,16 +1,28 @@
 import type { Window } from './window.js';
 
+/** Where synchronous windows tell the watchdog that they hold the thread (the watchdog's board). */
+export interface SyncWatch {
+  /** A synchronous window's call starts; returns what `leave` takes back. */
+  enter(window: Window): number;
+  /** That call returned or threw. */
+  leave(depth: number): void;
+}
+
 /**
  * What the watchdog (a layer above, which knows the windows) plugs into the tlob glue when it is
- * loaded: taking over a violation it already reported from its own thread, and releasing its claim
- * on a window. Without a watchdog both do nothing.
+ * loaded: taking over a violation it already reported from its own thread, releasing its claim on
+ * a window, and watching synchronous calls. Without a watchdog the first two do nothing and `sync`
+ * is undefined.
  */
 export const watchdogHooks: {
   /** Fields of a violation the watchdog caught, or undefined when it did not take this one. */
   takeover(window: Window, now: number): Record<string, unknown> | undefined;
   /** The window's violation was reported, or it ended without one. */
   releaseClaim(window: Window): void;
+  /** Set while a watchdog watches this thread. */
+  sync: SyncWatch | undefined;
 } = {
   takeover: () => undefined,
   releaseClaim: () => {},
+  sync: undefined,
 };
