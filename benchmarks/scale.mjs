@@ -4,6 +4,7 @@
 // own process (median of --rounds processes).
 //
 //   node benchmarks/scale.mjs [--rounds=3]
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { fileURLToPath } from 'node:url';
 import { argValue, progress, runJsonChild } from './lib/child.mjs';
 import { importTlob } from './lib/load-tlob.mjs';
@@ -77,11 +78,61 @@ async function lateness(perTurn) {
   return { p50: late[n >> 1], p99: late[Math.floor(n * 0.99)], max: late[n - 1] };
 }
 
+/**
+ * The floor of the same scenario: the bare mechanism any monitor needs per window, an
+ * `AsyncLocalStorage.run` of the async function (its promise never settles) and a budget timer,
+ * either one `setTimeout` per window (`mechanism` = 'timers') or one shared timer over a FIFO of
+ * deadlines (all budgets are equal, so the FIFO is in deadline order; 'shared-timer'). Each expiry
+ * reads the clock for itself, as tlob's do.
+ */
+async function latenessFloor(perTurn, mechanism) {
+  const n = 10_000;
+  const budget = 50;
+  const als = new AsyncLocalStorage();
+  const late = [];
+  const never = new Promise(() => {});
+  const body = async () => {
+    await never;
+  };
+  const expire = (t) => late.push(performance.now() - t - budget);
+  const due = [];
+  let head = 0;
+  let armed = false;
+  const fire = () => {
+    armed = false;
+    while (head < due.length && due[head] + budget <= performance.now()) expire(due[head++]);
+    if (head < due.length) arm();
+  };
+  const arm = () => {
+    armed = true;
+    setTimeout(fire, Math.max(1, due[head] + budget - performance.now()));
+  };
+  let count = 0;
+  while (count < n) {
+    for (let i = 0; i < perTurn && count < n; i++, count++) {
+      const t = performance.now();
+      als.run({ t }, body);
+      if (mechanism === 'timers') setTimeout(expire, budget, t);
+      else {
+        due.push(t);
+        if (!armed) arm();
+      }
+    }
+    if (count < n) await turn();
+  }
+  while (late.length < n) await pause(10);
+  late.sort((a, b) => a - b);
+  return { p50: late[n >> 1], p99: late[Math.floor(n * 0.99)], max: late[n - 1] };
+}
+
 const role = argValue('role', undefined);
 if (role === 'in-flight') {
   console.log(JSON.stringify(await inFlight(Number(argValue('n', '1000')))));
 } else if (role === 'lateness') {
   console.log(JSON.stringify(await lateness(Number(argValue('per-turn', '10000')))));
+} else if (role === 'lateness-floor') {
+  const perTurn = Number(argValue('per-turn', '10000'));
+  console.log(JSON.stringify(await latenessFloor(perTurn, argValue('mechanism', 'timers'))));
 } else {
   const rounds = Number(argValue('rounds', '3'));
   const sizes = [1_000, 10_000, 100_000];
@@ -103,25 +154,43 @@ if (role === 'in-flight') {
   }
   const lateRows = [];
   const late = {};
+  const floors = { timers: {}, 'shared-timer': {} };
+  const floorLabel = {
+    timers: 'floor: `AsyncLocalStorage.run` + one `setTimeout` per window',
+    'shared-timer': 'floor: `AsyncLocalStorage.run` + one shared timer',
+  };
+  const lateMedians = (samples) => ({
+    p50: median(samples.map((s) => s.p50)),
+    p99: median(samples.map((s) => s.p99)),
+    max: median(samples.map((s) => s.max)),
+  });
+  const lateCells = (m) => [m.p50.toFixed(1), m.p99.toFixed(1), m.max.toFixed(1)];
   for (const perTurn of [10_000, 200]) {
-    const samples = [];
+    const opened = perTurn === 10_000 ? 'one burst' : `${perTurn} per turn`;
+    const samples = { tlob: [], timers: [], 'shared-timer': [] };
     for (let r = 0; r < rounds; r++) {
+      // tlob and the floors alternate, so that each round's load on this machine hits them alike.
       progress(`lateness: 10,000 windows, ${perTurn} per turn, round ${r + 1}/${rounds}`);
-      samples.push(await runJsonChild(self, ['--role=lateness', `--per-turn=${perTurn}`]));
+      samples.tlob.push(await runJsonChild(self, ['--role=lateness', `--per-turn=${perTurn}`]));
+      for (const mechanism of ['timers', 'shared-timer']) {
+        samples[mechanism].push(
+          await runJsonChild(self, [
+            '--role=lateness-floor',
+            `--per-turn=${perTurn}`,
+            `--mechanism=${mechanism}`,
+          ]),
+        );
+      }
     }
-    const m = {
-      p50: median(samples.map((s) => s.p50)),
-      p99: median(samples.map((s) => s.p99)),
-      max: median(samples.map((s) => s.max)),
-    };
-    late[perTurn] = m;
-    lateRows.push([
-      perTurn === 10_000 ? 'one burst' : `${perTurn} per turn`,
-      m.p50.toFixed(1),
-      m.p99.toFixed(1),
-      m.max.toFixed(1),
-    ]);
+    late[perTurn] = lateMedians(samples.tlob);
+    lateRows.push([opened, 'tlob', ...lateCells(late[perTurn])]);
+    for (const mechanism of ['timers', 'shared-timer']) {
+      floors[mechanism][perTurn] = lateMedians(samples[mechanism]);
+      lateRows.push([opened, floorLabel[mechanism], ...lateCells(floors[mechanism][perTurn])]);
+    }
   }
+  /** The lower of the two floors' p99 for `perTurn`. */
+  const floorP99 = (perTurn) => Math.min(floors.timers[perTurn].p99, floors['shared-timer'][perTurn].p99);
   const flat = perSize[2].openUs / perSize[0].openUs;
   console.log(
     [
@@ -133,7 +202,7 @@ if (role === 'in-flight') {
       '',
       `Lateness of the expiries of 10,000 windows with a 50 ms budget (ms after the deadline, medians of ${rounds} processes):`,
       '',
-      table(['opened', 'p50', 'p99', 'max'], lateRows),
+      table(['opened', 'what', 'p50', 'p99', 'max'], lateRows),
       '',
       verdict(flat <= 1.5, `open cost flat from 1k to 100k in flight: ${flat.toFixed(2)}× (limit 1.5×)`),
       verdict(
@@ -143,6 +212,14 @@ if (role === 'in-flight') {
       verdict(
         late[10_000].p99 <= 20,
         `p99 lateness for a 10,000 burst: ${late[10_000].p99.toFixed(1)} ms (limit 20 ms)`,
+      ),
+      verdict(
+        late[200].p99 <= floorP99(200) + 2,
+        `p99 lateness at 200 per turn ≤ the floor's + 2 ms: ${late[200].p99.toFixed(1)} ms, floor ${floorP99(200).toFixed(1)} ms`,
+      ),
+      verdict(
+        late[10_000].p99 <= floorP99(10_000) + 5,
+        `p99 lateness for a 10,000 burst ≤ the floor's + 5 ms: ${late[10_000].p99.toFixed(1)} ms, floor ${floorP99(10_000).toFixed(1)} ms`,
       ),
     ].join('\n'),
   );
