@@ -73,11 +73,7 @@ function takeWatchers(promise: Promise<unknown>): SettleWatcher | SettleWatcher[
 function unmap(promise: Promise<unknown>): void {
   watched.delete(promise);
   mapped--;
-  const holder = abandonable.get(promise);
-  if (holder !== undefined) {
-    holder.counted = false;
-    abandoned.unregister(holder);
-  }
+  if (abandonedCount > 0 && abandoned.unregister(promise)) abandonedCount--;
 }
 let holds = 0;
 let unregister: (() => void) | undefined;
@@ -201,18 +197,18 @@ export function unwatchSettled(promise: Promise<unknown>, watcher: SettleWatcher
 /**
  * A watched promise that never settles would keep the settle hook registered for good. Once its
  * watcher has given up waiting (its window expired), the promise is tracked for garbage collection
- * (~0.4 µs, so only then, not per call): if it is collected unsettled, it stops counting.
+ * (~0.4 µs, so only then, not per call): if it is collected unsettled, it stops counting. The
+ * promise is its own unregister token (held weakly, like the target), so tracking it allocates
+ * nothing beside the registry's own cell: it is unregistered when it settles, and a finalization
+ * comes only for a promise collected while still mapped.
  */
-interface Holder {
-  counted: boolean;
-}
-const abandonable = new WeakMap<Promise<unknown>, Holder>();
-const abandoned = new FinalizationRegistry<Holder>((holder) => {
-  if (!holder.counted) return;
-  holder.counted = false;
+const abandoned = new FinalizationRegistry<0>(() => {
+  abandonedCount--;
   mapped--;
   if (!watching() && holds === 0) stopHook();
 });
+/** Promises registered with `abandoned`, neither settled nor collected yet. */
+let abandonedCount = 0;
 
 export function releaseWhenCollected(promise: Promise<unknown>): void {
   const i = slotOf(promise);
@@ -222,10 +218,11 @@ export function releaseWhenCollected(promise: Promise<unknown>): void {
     mapped++;
     clearSlot(i);
   }
-  if (!watched.has(promise) || abandonable.has(promise)) return;
-  const holder: Holder = { counted: true };
-  abandonable.set(promise, holder);
-  abandoned.register(promise, holder, holder);
+  if (mapped === 0 || !watched.has(promise)) return;
+  // registered once, however many of its watchers give up on it
+  if (abandonedCount > 0 && abandoned.unregister(promise)) abandonedCount--;
+  abandoned.register(promise, 0, promise);
+  abandonedCount++;
 }
 
 /** Whether the settle hook is registered now (for tests and diagnostics). */
