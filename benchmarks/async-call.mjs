@@ -117,7 +117,7 @@ async function parent() {
   ]);
   const added = (name) => ns(name) - base;
   const lines = [
-    `_${machineLine()} · ${calls} sequential calls per batch · median of ${rounds} processes × 9 batches · differences of CPU time_`,
+    `_${machineLine()} · ${calls} sequential calls per body · median of ${rounds} processes × 9 batches of ~40 ms · differences of CPU time_`,
     '',
     table(['variant', 'CPU ns/call', 'spread', 'wall ns/call', 'added vs (a)', 'added ÷ (b)'], rows),
     '',

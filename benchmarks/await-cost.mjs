@@ -119,7 +119,7 @@ async function parent() {
   // that "no cost". A real per-await cost (a hook left enabled) is +80 ns or more.
   const noise = 0.1 * base;
   const lines = [
-    `_${machineLine()} · ${awaits} awaits per call · median of ${rounds} processes × 9 calls · differences of CPU time_`,
+    `_${machineLine()} · ${awaits} awaits per call · median of ${rounds} processes × 9 batches of ~40 ms · differences of CPU time_`,
     '',
     table(['variant', 'CPU ns/await', 'spread', 'wall ns/await', 'added vs (a)', 'added ÷ bare hook'], rows),
     '',
