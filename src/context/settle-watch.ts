@@ -229,6 +229,7 @@ function registerAbandoned(): void {
   }
 }
 
+/** A watcher stopped waiting for `promise`: nothing holds it for us any more, and it stops counting once collected unsettled. */
 export function releaseWhenCollected(promise: Promise<unknown>): void {
   const i = slotOf(promise);
   if (i >= 0) {
