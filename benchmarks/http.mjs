@@ -16,7 +16,7 @@ const connections = 10;
 const seconds = Number(argValue('seconds', '5'));
 const rounds = Number(argValue('rounds', '5'));
 
-const variants = {
+const allVariants = {
   plain: 'uninstrumented',
   tlob: "every request in `tlob.run('req', { budget: '50ms' }, …)`",
   hook: 'bare hook mechanism: `AsyncLocalStorage.run` per request, `createHook` before/after + `getStore` (reference)',
@@ -26,6 +26,17 @@ const variants = {
   'otel-tlob':
     "`instrumentation-http` + `tlob.run` + tlob/otel metrics and a child span per window (`spans: 'child'`)",
 };
+
+// `--variants=plain,tlob,hook,otel` runs those only (the call-path targets need no more).
+const chosen = argValue('variants', undefined)?.split(',');
+const variants = Object.fromEntries(
+  Object.entries(allVariants).filter(
+    ([name]) => chosen === undefined || name === 'plain' || chosen.includes(name),
+  ),
+);
+for (const name of ['tlob', 'hook', 'otel']) {
+  if (variants[name] === undefined) throw new Error(`--variants must include ${name}`);
+}
 
 function startServer(variant) {
   const child = fork(serverScript, [variant], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -114,17 +125,31 @@ const lines = [
     `every request monitored keeps ≥ 90% of the throughput: ${(tlobRatio * 100).toFixed(1)}%` +
       ` (server CPU per request ${times(ratio('tlob', 'cpuUsPerRequest'))})`,
   ),
+  verdict(
+    tlobRatio >= 0.92 * ratio('hook'),
+    `every request monitored keeps ≥ 92% of the bare mechanism's throughput (aim 95%):` +
+      ` ${((tlobRatio / ratio('hook')) * 100).toFixed(1)}% (server CPU per request` +
+      ` ${times(med('tlob', 'cpuUsPerRequest') / med('hook', 'cpuUsPerRequest'))} the bare mechanism's)`,
+  ),
+  verdict(
+    tlobRatio >= 1.6 * ratio('otel'),
+    `every request monitored keeps ≥ 1.6× OpenTelemetry's throughput: ${times(tlobRatio / ratio('otel'))}` +
+      ` (OpenTelemetry's server CPU per request ${times(med('otel', 'cpuUsPerRequest') / med('tlob', 'cpuUsPerRequest'))} tlob's)`,
+  ),
   `- for comparison, OpenTelemetry's HTTP instrumentation keeps ${(ratio('otel') * 100).toFixed(1)}%` +
     ` (server CPU per request ${times(ratio('otel', 'cpuUsPerRequest'))})`,
-  '',
-  'tlob/otel (docs/opentelemetry.md), CPU per request added to the same server without it:',
-  '',
-  `- metrics: +${fmt(med('tlob-metrics', 'cpuUsPerRequest') - med('tlob', 'cpuUsPerRequest'))} µs over tlob alone;` +
-    ` throughput ${times(ratio('tlob-metrics') / tlobRatio)} of tlob alone's`,
-  `- in an app with OpenTelemetry's HTTP instrumentation, tlob alone: +${fmt(med('otel-tlob-bare', 'cpuUsPerRequest') - med('otel', 'cpuUsPerRequest'))} µs` +
-    ` over the instrumentation alone (throughput ${times(ratio('otel-tlob-bare') / ratio('otel'))});` +
-    ` with tlob/otel metrics and a child span per request: +${fmt(med('otel-tlob', 'cpuUsPerRequest') - med('otel-tlob-bare', 'cpuUsPerRequest'))} µs more` +
-    ` (throughput ${times(ratio('otel-tlob') / ratio('otel-tlob-bare'))} of tlob alone's in that app)` +
-    ` (last run: ${last('otel-tlob').spans} spans, ${last('otel-tlob').windows} windows)`,
 ];
+if (variants['tlob-metrics'] && variants['otel-tlob-bare'] && variants['otel-tlob'])
+  lines.push(
+    '',
+    'tlob/otel (docs/opentelemetry.md), CPU per request added to the same server without it:',
+    '',
+    `- metrics: +${fmt(med('tlob-metrics', 'cpuUsPerRequest') - med('tlob', 'cpuUsPerRequest'))} µs over tlob alone;` +
+      ` throughput ${times(ratio('tlob-metrics') / tlobRatio)} of tlob alone's`,
+    `- in an app with OpenTelemetry's HTTP instrumentation, tlob alone: +${fmt(med('otel-tlob-bare', 'cpuUsPerRequest') - med('otel', 'cpuUsPerRequest'))} µs` +
+      ` over the instrumentation alone (throughput ${times(ratio('otel-tlob-bare') / ratio('otel'))});` +
+      ` with tlob/otel metrics and a child span per request: +${fmt(med('otel-tlob', 'cpuUsPerRequest') - med('otel-tlob-bare', 'cpuUsPerRequest'))} µs more` +
+      ` (throughput ${times(ratio('otel-tlob') / ratio('otel-tlob-bare'))} of tlob alone's in that app)` +
+      ` (last run: ${last('otel-tlob').spans} spans, ${last('otel-tlob').windows} windows)`,
+  );
 console.log(lines.join('\n'));

@@ -5,6 +5,9 @@
 //
 //   npm run bench [-- --write] [-- --only=sync-call,await-cost] [-- --node=26] [-- --no-build]
 //
+// Any other `--name=value` goes to every suite (`--rounds=3`; `--variants=plain,tlob,hook,otel` for
+// http).
+//
 // --node takes a path to a node binary, or a major version installed by .ci/run in .nodes/<major>.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +23,7 @@ const docPath = join(root, 'docs', 'benchmarks.md');
 const suites = [
   { name: 'sync-call', title: 'Synchronous call' },
   { name: 'await-cost', title: 'Cost per await' },
+  { name: 'async-call', title: 'Async call with one await' },
   { name: 'http', title: 'HTTP server throughput' },
   { name: 'scale', title: 'Windows in flight at scale' },
   { name: 'watchdog', title: 'Watchdog' },
@@ -53,10 +57,14 @@ function build(node, outDir) {
   return r.status === 0;
 }
 
+// Options that are not run.mjs's own go to every suite (e.g. --rounds=3, --variants=… for http).
+const own = /^--(write|only=|node=|no-build)/;
+const suiteArgs = process.argv.slice(2).filter((a) => a.startsWith('--') && !own.test(a));
+
 /** Runs one suite and resolves with its report (its stdout). */
 function runSuite(node, suite) {
   return new Promise((resolve, reject) => {
-    const child = spawn(node, [join(here, `${suite.name}.mjs`)], {
+    const child = spawn(node, [join(here, `${suite.name}.mjs`), ...suiteArgs], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'inherit'],
     });

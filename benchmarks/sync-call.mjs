@@ -97,6 +97,15 @@ const variants = {
   },
   runOn: { label: '`tlob.run` enabled', setup: async () => runOp(await loadTlob(true)) },
   runOff: { label: '`tlob.run` disabled', setup: async () => runOp(await loadTlob(false)) },
+  attachOn: {
+    label: "a probe: `tlob.attach(obj, 'work', { budget: '10s' })` enabled",
+    setup: async () => {
+      const tlob = await loadTlob(true);
+      const target = { work };
+      tlob.attach(target, 'work', { budget: '10s', name: 'sync-attach' });
+      return (i) => target.work(i);
+    },
+  },
   startOn: { label: '`tlob.start()`/`stop()` enabled', setup: async () => startStopOp(await loadTlob(true)) },
   startOnBusy: {
     label: '`tlob.start()`/`stop()` enabled, another window open (hooks already on)',
@@ -111,6 +120,13 @@ const variants = {
   startOff: {
     label: '`tlob.start()`/`stop()` disabled',
     setup: async () => startStopOp(await loadTlob(false)),
+  },
+  startAloneOff: {
+    label: '`tlob.start()` disabled (no `stop()`)',
+    setup: async () => {
+      const tlob = await loadTlob(false);
+      return (i) => (tlob.start(startOptions) === undefined ? i : work(i));
+    },
   },
   otel: {
     label: 'OTel `startActiveSpan`/`end` (no span processor)',
@@ -211,13 +227,28 @@ async function parent() {
       ),
     ]),
     '',
+    'Call-path targets (ratios in this run):',
+    '',
+    ...['runOn', 'attachOn'].map((name) =>
+      verdict(
+        ns(name) <= 2 * clock,
+        `${variants[name].label}: ${times(ns(name) / clock)} the two-clock wrapper (target ≤ 2×)`,
+      ),
+    ),
+    verdict(
+      ns('startAloneOff') - ns('bare') <= 15,
+      `${variants.startAloneOff.label}: ${fmt(ns('startAloneOff') - ns('bare'))} ns over a bare call (target ≤ 15 ns)`,
+    ),
+    '',
     'Building blocks, for reading the table above:',
     '',
     table(['primitive', 'CPU ns/call', 'spread', 'wall ns/call'], primitiveRows),
   ];
   console.log(lines.join('\n'));
   if (process.argv.includes('--profile')) {
-    console.log(`\n${await profileVariants(self, ['runOn', 'startOn', 'startOnBusy'])}`);
+    console.log(
+      `\n${await profileVariants(self, ['runOn', 'attachOn', 'startOn', 'startOnBusy', 'startAloneOff'])}`,
+    );
   }
 }
 

@@ -57,7 +57,13 @@ export function useClock(next: Clock): Clock {
   return previous;
 }
 
+/**
+ * The thread's time origin, read once: it never changes, and the `performance.timeOrigin` getter
+ * is a native call that allocates its result (each violation record reads it).
+ */
+const timeOrigin = performance.timeOrigin;
+
 /** Converts a monotonic `nowNs()` reading into a Unix epoch timestamp in milliseconds. */
 export function epochMs(ns: number): number {
-  return performance.timeOrigin + ns / 1e6;
+  return timeOrigin + ns / 1e6;
 }

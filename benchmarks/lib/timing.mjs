@@ -70,17 +70,25 @@ export async function nsPerCall(op, { batches = 9, batchMs = 40, warmupMs = 300 
 
 /**
  * Nanoseconds per unit of an async `body(n)` that performs n awaits (or n of whatever unit), the
- * medians over `batches` runs, after a warm-up of about `warmupMs`.
+ * medians over `batches` batches, after a warm-up of about `warmupMs`. A batch awaits `body(n)` as
+ * many times as fit in about `batchMs`: the process's CPU time read over a few milliseconds is
+ * unreliable here (over 3 ms spins of one thread it read anywhere from 0.3× to 2× the wall time,
+ * the kernel's accounting catching up in steps), so a batch must last tens of milliseconds.
  */
-export async function nsPerAsyncUnit(body, n, { batches = 9, warmupMs = 300 } = {}) {
-  const warmupEnd = performance.now() + warmupMs;
-  while (performance.now() < warmupEnd) await body(n);
+export async function nsPerAsyncUnit(body, n, { batches = 9, warmupMs = 300, batchMs = 40 } = {}) {
+  const warmupStart = performance.now();
+  let calls = 0;
+  while (performance.now() < warmupStart + warmupMs) {
+    await body(n);
+    calls++;
+  }
+  const repeats = Math.max(1, Math.round(batchMs / ((performance.now() - warmupStart) / calls)));
   await turn();
   const samples = [];
   for (let b = 0; b < batches; b++) {
     const read = stopwatch();
-    await body(n);
-    samples.push(read(n));
+    for (let r = 0; r < repeats; r++) await body(n);
+    samples.push(read(n * repeats));
   }
   return summarize(samples);
 }

@@ -72,6 +72,37 @@ describe('nothing retained', () => {
     expect(settleHookRegistered()).toBe(false);
   });
 
+  it('a promise that settles after its window expired is not counted again when collected: a later late window still sees its promise settle', async () => {
+    tlob.reactor('nop');
+    let stopped: WindowResult | undefined;
+    await (async () => {
+      let settle = () => {};
+      const first = new Promise<void>((resolve) => {
+        settle = resolve;
+      });
+      tlob.run('late-then-settles', { budget: '5ms' }, () => first);
+      await sleep(20); // expires: its promise is now tracked for collection
+      settle();
+      await first;
+    })();
+    await collect(); // the settled promise is collected: that must not count as one abandoned
+    let settle = () => {};
+    const second = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    const onStop = (r: WindowResult) => {
+      stopped = r;
+    };
+    tlob.run('late-then-settles-2', { budget: '5ms', onStop }, () => second);
+    await sleep(20); // expires too
+    settle();
+    await sleep(5);
+    expect(stopped?.name).toBe('late-then-settles-2');
+    expect(stopped?.overBudget).toBe(true);
+    await sleep(5);
+    expect(settleHookRegistered()).toBe(false);
+  });
+
   it('100,000 finished calls leave the heap about where it was', async () => {
     tlob.reactor('nop');
     const burst = async () => {

@@ -125,7 +125,9 @@ describe('timeline', () => {
     const sync = windows.find((w) => w.name === 'sync') as TracedWindow;
     expect(sync.states.running).toBeGreaterThanOrEqual(spun * 1e3 - 1);
     const async = windows.find((w) => w.name === 'async') as TracedWindow;
-    expect((async.states.sleeping ?? 0) / 1e3).toBeGreaterThan(slept - 3);
+    // the timer was due after 20 ms: the rest of `slept` (a late timer on a busy machine) was waiting
+    expect((async.states.sleeping ?? 0) / 1e3).toBeGreaterThan(Math.min(slept, 20) - 3);
+    expect(((async.states.sleeping ?? 0) + (async.states.waiting ?? 0)) / 1e3).toBeGreaterThan(slept - 3);
     // the violation: an instant on the window's track with the record, then the unmonitored rest
     const late = windows.find((w) => w.name === 'late') as TracedWindow;
     expect(late.instants).toHaveLength(1);
