@@ -1,9 +1,9 @@
 import { types } from 'node:util';
-import { callOrConstruct } from '../call-or-construct.js';
+import { isCompletionCallback, wrapCallback } from '../monitors/tlob/completion-callback.js';
+import { observeThenable } from '../monitors/tlob/thenable-observer.js';
 import { reportInternalError } from '../report/errors.js';
-import { isCompletionCallback, wrapCallback } from './callback-wrapper.js';
+import type { CallRunner } from './function-wrapper.js';
 import { enterObservedCall, leaveObservedCall, observeSettlement } from './promise-settlement.js';
-import { observeThenable } from './thenable-observer.js';
 
 /**
  * How an observed call ended: a synchronous return or throw, a returned promise or thenable that
@@ -94,64 +94,73 @@ export class ObservedCall implements ProbeCall {
 }
 
 /**
- * Runs one call of `original` under `entry`/`ret`. Whatever the handlers do, the caller gets
+ * Runs the calls of a probe with `entry`/`ret` handlers. Whatever the handlers do, the caller gets
  * exactly what `original` returns or throws.
  */
-export function runObserved(
-  probe: unknown,
-  handlers: CallHandlers,
-  original: Function,
-  thisArg: unknown,
-  argsLike: ArrayLike<unknown>,
-  newTarget: Function | undefined,
-): unknown {
-  const args = Array.prototype.slice.call(argsLike) as unknown[];
-  const call = new ObservedCall(
-    probe,
-    handlers,
-    newTarget === undefined ? thisArg : undefined,
-    args,
-    newTarget,
-  );
-  if (handlers.entry !== undefined) {
-    try {
-      handlers.entry(call);
-    } catch (thrown) {
-      reportInternalError(`probe ${handlers.label} entry handler`, thrown);
-    }
-  }
-  let callArgs: unknown[] = args;
-  let byCallback = false;
-  if (handlers.callback && args.length > 0 && isCompletionCallback(args[args.length - 1])) {
-    callArgs = args.slice();
-    callArgs[callArgs.length - 1] = wrapCallback(args[args.length - 1] as Function, (callbackArgs) =>
-      call.finish('callback', callbackArgs, callbackArgs[0] ?? undefined),
+export class ObservedCallRunner implements CallRunner {
+  constructor(
+    readonly probe: unknown,
+    readonly handlers: CallHandlers,
+  ) {}
+
+  invoke(
+    original: Function,
+    thisArg: unknown,
+    argsLike: ArrayLike<unknown>,
+    newTarget: Function | undefined,
+  ): unknown {
+    const handlers = this.handlers;
+    const args = Array.prototype.slice.call(argsLike) as unknown[];
+    const call = new ObservedCall(
+      this.probe,
+      handlers,
+      newTarget === undefined ? thisArg : undefined,
+      args,
+      newTarget,
     );
-    byCallback = true;
-  }
-  // the settle hook is held during the call, to recognise a promise that settles before it returns
-  const watch = !byCallback && handlers.ret !== undefined;
-  if (watch) enterObservedCall();
-  let result: unknown;
-  try {
-    result = callOrConstruct(original, thisArg, callArgs, newTarget);
-  } catch (error) {
-    if (watch) leaveObservedCall();
-    call.finish('throw', undefined, error);
-    throw error;
-  }
-  if (watch) {
-    try {
-      observeResult(call, original, result, newTarget);
-    } catch (error) {
-      // an exotic result (a Proxy whose traps throw): the call itself went fine, so it returns
-      reportInternalError('observing a returned value', error);
-      call.finish('return', result, undefined);
-    } finally {
-      leaveObservedCall();
+    if (handlers.entry !== undefined) {
+      try {
+        handlers.entry(call);
+      } catch (thrown) {
+        reportInternalError(`probe ${handlers.label} entry handler`, thrown);
+      }
     }
+    let callArgs: unknown[] = args;
+    let byCallback = false;
+    if (handlers.callback && args.length > 0 && isCompletionCallback(args[args.length - 1])) {
+      callArgs = args.slice();
+      callArgs[callArgs.length - 1] = wrapCallback(args[args.length - 1] as Function, (callbackArgs) =>
+        call.finish('callback', callbackArgs, callbackArgs[0] ?? undefined),
+      );
+      byCallback = true;
+    }
+    // the settle hook is held during the call, to recognise a promise that settles before it returns
+    const watch = !byCallback && handlers.ret !== undefined;
+    if (watch) enterObservedCall();
+    let result: unknown;
+    try {
+      result =
+        newTarget === undefined
+          ? Reflect.apply(original, thisArg, callArgs)
+          : Reflect.construct(original, callArgs, newTarget);
+    } catch (error) {
+      if (watch) leaveObservedCall();
+      call.finish('throw', undefined, error);
+      throw error;
+    }
+    if (watch) {
+      try {
+        observeResult(call, original, result, newTarget);
+      } catch (error) {
+        // an exotic result (a Proxy whose traps throw): the call itself went fine, so it returns
+        reportInternalError('observing a returned value', error);
+        call.finish('return', result, undefined);
+      } finally {
+        leaveObservedCall();
+      }
+    }
+    return result;
   }
-  return result;
 }
 
 function observeResult(
