@@ -1,6 +1,5 @@
-import { types } from 'node:util';
+import { type CallEndHandler, CallPath, PATH_THENABLE } from '../monitors/tlob/call-path.js';
 import { isCompletionCallback, wrapCallback } from '../monitors/tlob/completion-callback.js';
-import { observeThenable } from '../monitors/tlob/thenable-observer.js';
 import { reportInternalError } from '../report/errors.js';
 import type { CallRunner } from './function-wrapper.js';
 import { enterObservedCall, leaveObservedCall, observeSettlement } from './promise-settlement.js';
@@ -46,8 +45,12 @@ export interface CallHandlers {
   readonly callback: boolean;
 }
 
-/** The record of one observed call; also the observer of its promise, thenable or callback. */
-export class ObservedCall implements ProbeCall {
+/**
+ * The record of one observed call; also what the classifier hands its end to, and the observer of
+ * its promise, thenable or callback. A promise's value is read after Node's unhandled-rejection
+ * pass (`observeSettlement`), so that observing it changes nothing the process does.
+ */
+export class ObservedCall implements ProbeCall, CallEndHandler {
   end: CallEnd | undefined = undefined;
   result: unknown = undefined;
   error: unknown = undefined;
@@ -71,6 +74,16 @@ export class ObservedCall implements ProbeCall {
     if (this.endedAtMs < 0 && this.end !== undefined) this.endedAtMs = performance.now();
     return this.endedAtMs;
   }
+
+  returned(value: unknown): void {
+    this.finish('return', value, undefined);
+  }
+
+  promised(promise: Promise<unknown>, pending: boolean): void {
+    observeSettlement(promise, this, pending);
+  }
+
+  awaitsThenable(): void {}
 
   outcome(rejected: boolean, value: unknown, at: number): void {
     if (rejected) this.finish('rejected', undefined, value, at);
@@ -98,6 +111,9 @@ export class ObservedCall implements ProbeCall {
  * exactly what `original` returns or throws.
  */
 export class ObservedCallRunner implements CallRunner {
+  /** The classifier of how each call ended, which observes every thenable from the first one on. */
+  private readonly path = new CallPath(PATH_THENABLE);
+
   constructor(
     readonly probe: unknown,
     readonly handlers: CallHandlers,
@@ -150,7 +166,7 @@ export class ObservedCallRunner implements CallRunner {
     }
     if (watch) {
       try {
-        observeResult(call, original, result, newTarget);
+        this.path.ended(call, original, result, newTarget);
       } catch (error) {
         // an exotic result (a Proxy whose traps throw): the call itself went fine, so it returns
         reportInternalError('observing a returned value', error);
@@ -161,30 +177,4 @@ export class ObservedCallRunner implements CallRunner {
     }
     return result;
   }
-}
-
-function observeResult(
-  call: ObservedCall,
-  original: Function,
-  result: unknown,
-  newTarget: Function | undefined,
-): void {
-  if (
-    newTarget === undefined &&
-    result !== null &&
-    (typeof result === 'object' || typeof result === 'function')
-  ) {
-    if (types.isPromise(result)) {
-      observeSettlement(result as Promise<unknown>, original, call);
-      return;
-    }
-    let then: unknown;
-    try {
-      then = (result as { then?: unknown }).then;
-    } catch {
-      then = undefined;
-    }
-    if (typeof then === 'function' && observeThenable(result, then, call)) return;
-  }
-  call.finish('return', result, undefined);
 }

@@ -146,7 +146,7 @@ export class PairStopProbe extends ProbeBase<undefined> {
       throw error;
     }
     try {
-      this.pair.site.ended(window, original, result, newTarget, undefined);
+      this.pair.site.ended(window, original, result, newTarget);
     } catch (error) {
       reportInternalError('observing a returned value', error);
       window.close();

@@ -125,3 +125,84 @@ describe('tlob frames between a caller and the original', () => {
     expectTlobFrames(framesBetween(callerOfRun(), 'stackOf', 'callerOfRun'), undefined);
   });
 });
+
+// depd (used by express, body-parser and many more) warns once per call site of a deprecated
+// function and names the site: the first frame above its own wrapper that is not in the
+// deprecating library's file. A probe's frames sit exactly there.
+describe('what depd reports as the call site of a deprecated function', () => {
+  const lib = require('../fixtures/probes/frames/deprecated.js') as Record<string, () => string>;
+  let reports: string[] = [];
+  const listener = (error: Error) => {
+    reports.push(((error.stack as string).split('\n')[1] as string).trim());
+  };
+  beforeAll(() => {
+    process.on('deprecation', listener);
+  });
+  afterAll(() => {
+    process.off('deprecation', listener);
+  });
+
+  /** Calls `name` of the library from two call sites of the test, the first one twice. */
+  function callFromTwoSites(name: string): string[] {
+    reports = [];
+    function firstUserSite(): string {
+      return (lib[name] as () => string)();
+    }
+    function secondUserSite(): string {
+      return (lib[name] as () => string)();
+    }
+    firstUserSite();
+    secondUserSite();
+    firstUserSite();
+    return reports;
+  }
+
+  it('plain: each user call site, once', () => {
+    const sites = callFromTwoSites('plain');
+    expect(sites).toHaveLength(2);
+    expect(sites[0]).toMatch(/^at firstUserSite \(.*frames\.test\.ts:\d+:\d+\)$/);
+    expect(sites[1]).toMatch(/^at secondUserSite \(.*frames\.test\.ts:\d+:\d+\)$/);
+  });
+
+  const probes = [
+    [
+      'attach',
+      'underAttach',
+      () => attach(lib, 'underAttach', { entry: () => {} }),
+      /^at ObservedCallRunner\.invoke \(.*observed-call\.ts:/,
+    ],
+    [
+      'tlob.attach',
+      'underTlobAttach',
+      () => tlob.attach(lib, 'underTlobAttach', { budget: '10s' }),
+      /^at CallSite\.invoke \(.*call-site\.ts:/,
+    ],
+  ] as const;
+  it.each(probes)(
+    "the deprecated function itself under %s: the probe's frame, once for every user site",
+    (_, name, probeIt, frame) => {
+      const probe = probeIt();
+      try {
+        expect(callFromTwoSites(name)).toEqual([expect.stringMatching(frame)]);
+      } finally {
+        probe.detach();
+      }
+    },
+  );
+
+  it('a probed function of the user that calls it: the user line, as without tlob', () => {
+    reports = [];
+    const app = {
+      handler(): string {
+        return (lib.inside as () => string)();
+      },
+    };
+    const probe = tlob.attach(app, 'handler', { budget: '10s' });
+    try {
+      app.handler();
+      expect(reports).toEqual([expect.stringMatching(/^at Object\.handler \(.*frames\.test\.ts:\d+:\d+\)$/)]);
+    } finally {
+      probe.detach();
+    }
+  });
+});

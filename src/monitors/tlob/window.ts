@@ -13,10 +13,10 @@ import type { Task } from '../../context/task.js';
 import { Instance, publishGuarded } from '../../engine/monitor.js';
 import { channels } from '../../report/channels.js';
 import { reportInternalError } from '../../report/errors.js';
+import type { CallEndHandler } from './call-path.js';
 import type { CallSite } from './call-site.js';
 import { E_SLEEP, E_STOP, E_SWITCH_IN, E_WAKEUP, S_RUNNING, S_SLEEPING, S_WAITING } from './model.js';
 import { TlobBudgetError, type WindowResult } from './result.js';
-import type { ThenableObserver } from './thenable-observer.js';
 import { tlobMonitor } from './tlob-monitor.js';
 import { watchdogHooks } from './watchdog-hooks.js';
 
@@ -43,7 +43,7 @@ const PHASE_CLOSED = 3;
  * and off it. It closes (`close`, the one verb) when its call ends: at the return, at the
  * settlement of the promise its call returned, at the outcome of a thenable, or at `stop()`.
  */
-export class Window extends Instance implements Task, SettleWatcher, ThenableObserver {
+export class Window extends Instance implements Task, SettleWatcher, CallEndHandler {
   readonly budgetNs: number;
   readonly startNs: number;
   /** Time of the last accounted state change. */
@@ -162,7 +162,7 @@ export class Window extends Instance implements Task, SettleWatcher, ThenableObs
    * The call returned `promise`, still pending: the window is off the thread until it settles.
    * `assumed`: the promise was not looked at (its site learnt that they are pending); the deadline checks it.
    */
-  waitFor(promise: Promise<unknown>, assumed: boolean): void {
+  private waitFor(promise: Promise<unknown>, assumed: boolean): void {
     if (assumed) this.unverified = promise;
     this.yielded();
     watchSettled(promise, this);
@@ -209,6 +209,22 @@ export class Window extends Instance implements Task, SettleWatcher, ThenableObs
     if (this.phase < PHASE_ENDED) this.endAt(now, this.closesQuietly(now));
   }
 
+  /** The call returned a value: it ended now. */
+  returned(): void {
+    this.close();
+  }
+
+  /** The call returned a native promise: the window waits for it if it is pending, else closes now. */
+  promised(promise: Promise<unknown>, pending: boolean, assumed: boolean): void {
+    if (pending) this.waitFor(promise, assumed);
+    else this.close();
+  }
+
+  /** The call returned a thenable now observed: the window is off the thread until its outcome. */
+  awaitsThenable(): void {
+    this.yielded();
+  }
+
   /** The thenable the call returned reported an outcome to its first `then` caller. */
   outcome(): void {
     this.close();
@@ -238,7 +254,8 @@ export class Window extends Instance implements Task, SettleWatcher, ThenableObs
    * as a `TlobBudgetError` instead: this is one of the two API boundaries that policy lives at.
    */
   stop(): WindowResult {
-    const result = this.close();
+    this.close();
+    const result = this.result as WindowResult;
     if (result.overBudget && tlobMonitor.reactor === 'throw') throw new TlobBudgetError(result);
     return result;
   }
@@ -261,13 +278,13 @@ export class Window extends Instance implements Task, SettleWatcher, ThenableObs
   }
 
   /**
-   * Closes the window, at `endedNs` when its call already ended, otherwise now; records its stats,
-   * hands its result to `onStop` and `tlob:stop`, and returns it. If the window is the current
-   * context, the context returns to the nearest open enclosing window. Once closed, returns the
-   * same result and does nothing else. Never throws.
+   * Closes the window, at `endedNs` when its call already ended, otherwise now; records its stats
+   * and hands its result to `onStop` and `tlob:stop` (the result is built only for them, or when
+   * `result` is read). If the window is the current context, the context returns to the nearest
+   * open enclosing window. Does nothing once closed. Never throws.
    */
-  close(): WindowResult {
-    if (this.phase === PHASE_CLOSED) return this.result as WindowResult;
+  close(): void {
+    if (this.phase === PHASE_CLOSED) return;
     const now = this.phase === PHASE_ENDED ? this.endedNs : nowNs();
     if (this.monitoring) {
       // close() is called by code of the window, so the window is on the thread whatever the
@@ -285,16 +302,14 @@ export class Window extends Instance implements Task, SettleWatcher, ThenableObs
     if (heldHooks) releaseSchedulerHooks();
     this.unbind();
     this.site.stats.record(now - this.startNs, this.runningNs, this.waitingNs, this.sleepingNs);
-    const result = this.result as WindowResult;
     if (this.onStop !== undefined) {
       try {
-        this.onStop(result);
+        this.onStop(this.result as WindowResult);
       } catch (error) {
         reportInternalError('onStop callback', error);
       }
     }
-    if (channels.stop.hasSubscribers) publishGuarded(channels.stop, result);
-    return result;
+    if (channels.stop.hasSubscribers) publishGuarded(channels.stop, this.result);
   }
 
   /**
