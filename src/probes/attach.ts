@@ -1,7 +1,6 @@
-import { callOrConstruct } from '../call-or-construct.js';
 import { describeValue, TlobError, TlobTypeError } from '../report/errors.js';
 import { emitTlobWarning } from '../report/tlob-warning.js';
-import { createWrapper, type WrapperCore } from './function-wrapper.js';
+import { type CallRunner, createWrapper, type WrapperCore } from './function-wrapper.js';
 import {
   addModuleProbe,
   forgetModuleProbe,
@@ -9,7 +8,7 @@ import {
   type ModuleRoot,
 } from './module-registry.js';
 import { parseModuleSpecifier } from './module-specifier.js';
-import { type CallHandlers, type ProbeCall, runObserved } from './observed-call.js';
+import { type CallHandlers, ObservedCallRunner, type ProbeCall } from './observed-call.js';
 import { findProbe, registerProbe, unregisterProbe } from './probe-registry.js';
 import { resolveSlot, type Slot, splitPath } from './property-path.js';
 import { reexportedSlot } from './reexport-slot.js';
@@ -97,6 +96,11 @@ export class ProbeBase<Priv = unknown> implements Probe<Priv>, WrapperCore, Modu
     readonly caller: string,
   ) {}
 
+  /** What the probe's wrappers hand each call to while active: the probe itself, by default. */
+  get runner(): CallRunner {
+    return this;
+  }
+
   /** Runs one observed call; overridden by each kind of probe. */
   invoke(
     original: Function,
@@ -104,7 +108,9 @@ export class ProbeBase<Priv = unknown> implements Probe<Priv>, WrapperCore, Modu
     args: ArrayLike<unknown>,
     newTarget: Function | undefined,
   ): unknown {
-    return callOrConstruct(original, thisArg, args, newTarget);
+    return newTarget === undefined
+      ? Reflect.apply(original, thisArg, args)
+      : Reflect.construct(original, args, newTarget);
   }
 
   /** Wraps the function at `path` from `root`; throws `ERR_TLOB_*` errors when it cannot. */
@@ -311,13 +317,10 @@ class HandlerProbe<Priv> extends ProbeBase<Priv> implements CallHandlers {
     this.callback = handlers.callback === true;
   }
 
-  override invoke(
-    original: Function,
-    thisArg: unknown,
-    args: ArrayLike<unknown>,
-    newTarget: Function | undefined,
-  ): unknown {
-    return runObserved(this, this, original, thisArg, args, newTarget);
+  private readonly observer = new ObservedCallRunner(this, this);
+
+  override get runner(): CallRunner {
+    return this.observer;
   }
 }
 

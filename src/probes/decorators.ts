@@ -1,7 +1,7 @@
 import { type Duration, parseBudget } from '../engine/duration.js';
-import { createSite, type Site } from '../monitors/tlob/site.js';
+import type { CallSite } from '../monitors/tlob/call-site.js';
+import { createSite } from '../monitors/tlob/site.js';
 import { describeValue, TlobTypeError } from '../report/errors.js';
-import { runProbedCall } from './probed-call.js';
 
 /** Options of `@budget`: the budget, and the window name (default `Class.method`). */
 export interface BudgetOptions {
@@ -91,17 +91,19 @@ function budgeted(
   name: string | undefined,
   className?: string,
 ): Function {
-  let site: Site | undefined =
+  let site: CallSite | undefined =
     name !== undefined || className !== undefined
       ? createSite({ budget: value, name: name ?? `${className}.${key}` }, '@budget')
       : undefined;
   const replacement = {
-    [key](this: unknown, ...args: unknown[]): unknown {
+    // `arguments` passed on instead of a rest array: no array is built per call
+    [key](this: unknown): unknown {
       if (site === undefined) {
         const owner = isStatic ? (this as Function)?.name : (this as object | undefined)?.constructor?.name;
         site = createSite({ budget: value, name: `${owner ?? 'anonymous'}.${key}` }, '@budget');
       }
-      return runProbedCall(site, method, this, args, undefined);
+      // biome-ignore lint/complexity/noArguments: hot path, see above
+      return site.invoke(method, this, arguments, undefined);
     },
   }[key] as Function;
   Object.defineProperty(replacement, 'length', { value: method.length });

@@ -1,16 +1,23 @@
-/**
- * The part of a probe the wrapper reads on every call. `active` is the one check of the hot path:
- * false (detached, or the monitor disabled) means the original runs through `Reflect.apply`.
- */
-export interface WrapperCore {
-  readonly active: boolean;
-  /** Runs one observed call of `original`; `newTarget` is undefined for a plain call. */
+/** Runs one observed call of `original`; `newTarget` is undefined for a plain call. */
+export interface CallRunner {
   invoke(
     original: Function,
     thisArg: unknown,
     args: ArrayLike<unknown>,
     newTarget: Function | undefined,
   ): unknown;
+}
+
+/**
+ * The part of a probe the wrapper reads on every call. `active` is the one check of the hot path:
+ * false (detached, or the monitor disabled) means the original runs through `Reflect.apply`.
+ * While active, each call goes to `runner` (read once, when the wrapper is made): the probe
+ * itself, or what it hands its calls to, so that the wrapper and the runner are the only frames
+ * between a caller and the original.
+ */
+export interface WrapperCore {
+  readonly active: boolean;
+  readonly runner: CallRunner;
 }
 
 const SKIPPED_KEYS = new Set<PropertyKey>(['prototype', '__original', '__unwrap', '__wrapped']);
@@ -23,6 +30,7 @@ const SKIPPED_KEYS = new Set<PropertyKey>(['prototype', '__original', '__unwrap'
  * method, async function) gets a wrapper that is not one either and has no `prototype`.
  */
 export function createWrapper(core: WrapperCore, original: Function): Function {
+  const runner = core.runner;
   const constructible = isConstructor(original);
   let wrapper: Function;
   // The wrappers pass `arguments` on instead of a rest array: no array is built per call.
@@ -34,13 +42,13 @@ export function createWrapper(core: WrapperCore, original: Function): Function {
           ? Reflect.apply(original, this, arguments)
           : Reflect.construct(original, arguments, new.target === wrapper ? original : new.target);
       }
-      return core.invoke(original, this, arguments, new.target === wrapper ? original : new.target);
+      return runner.invoke(original, this, arguments, new.target === wrapper ? original : new.target);
     };
   } else {
     wrapper = {
       wrapper(this: unknown): unknown {
         if (!core.active) return Reflect.apply(original, this, arguments);
-        return core.invoke(original, this, arguments, undefined);
+        return runner.invoke(original, this, arguments, undefined);
       },
     }.wrapper;
     // biome-ignore-end lint/complexity/noArguments: hot path, see above

@@ -1,9 +1,8 @@
-import { types } from 'node:util';
-import { callOrConstruct } from '../call-or-construct.js';
+import { type CallEndHandler, CallPath, PATH_THENABLE } from '../monitors/tlob/call-path.js';
+import { isCompletionCallback, wrapCallback } from '../monitors/tlob/completion-callback.js';
 import { reportInternalError } from '../report/errors.js';
-import { isCompletionCallback, wrapCallback } from './callback-wrapper.js';
+import type { CallRunner } from './function-wrapper.js';
 import { enterObservedCall, leaveObservedCall, observeSettlement } from './promise-settlement.js';
-import { observeThenable } from './thenable-observer.js';
 
 /**
  * How an observed call ended: a synchronous return or throw, a returned promise or thenable that
@@ -46,8 +45,12 @@ export interface CallHandlers {
   readonly callback: boolean;
 }
 
-/** The record of one observed call; also the observer of its promise, thenable or callback. */
-export class ObservedCall implements ProbeCall {
+/**
+ * The record of one observed call; also what the classifier hands its end to, and the observer of
+ * its promise, thenable or callback. A promise's value is read after Node's unhandled-rejection
+ * pass (`observeSettlement`), so that observing it changes nothing the process does.
+ */
+export class ObservedCall implements ProbeCall, CallEndHandler {
   end: CallEnd | undefined = undefined;
   result: unknown = undefined;
   error: unknown = undefined;
@@ -72,6 +75,16 @@ export class ObservedCall implements ProbeCall {
     return this.endedAtMs;
   }
 
+  returned(value: unknown): void {
+    this.finish('return', value, undefined);
+  }
+
+  promised(promise: Promise<unknown>, pending: boolean): void {
+    observeSettlement(promise, this, pending);
+  }
+
+  awaitsThenable(): void {}
+
   outcome(rejected: boolean, value: unknown, at: number): void {
     if (rejected) this.finish('rejected', undefined, value, at);
     else this.finish('fulfilled', value, undefined, at);
@@ -94,88 +107,74 @@ export class ObservedCall implements ProbeCall {
 }
 
 /**
- * Runs one call of `original` under `entry`/`ret`. Whatever the handlers do, the caller gets
+ * Runs the calls of a probe with `entry`/`ret` handlers. Whatever the handlers do, the caller gets
  * exactly what `original` returns or throws.
  */
-export function runObserved(
-  probe: unknown,
-  handlers: CallHandlers,
-  original: Function,
-  thisArg: unknown,
-  argsLike: ArrayLike<unknown>,
-  newTarget: Function | undefined,
-): unknown {
-  const args = Array.prototype.slice.call(argsLike) as unknown[];
-  const call = new ObservedCall(
-    probe,
-    handlers,
-    newTarget === undefined ? thisArg : undefined,
-    args,
-    newTarget,
-  );
-  if (handlers.entry !== undefined) {
-    try {
-      handlers.entry(call);
-    } catch (thrown) {
-      reportInternalError(`probe ${handlers.label} entry handler`, thrown);
-    }
-  }
-  let callArgs: unknown[] = args;
-  let byCallback = false;
-  if (handlers.callback && args.length > 0 && isCompletionCallback(args[args.length - 1])) {
-    callArgs = args.slice();
-    callArgs[callArgs.length - 1] = wrapCallback(args[args.length - 1] as Function, (callbackArgs) =>
-      call.finish('callback', callbackArgs, callbackArgs[0] ?? undefined),
-    );
-    byCallback = true;
-  }
-  // the settle hook is held during the call, to recognise a promise that settles before it returns
-  const watch = !byCallback && handlers.ret !== undefined;
-  if (watch) enterObservedCall();
-  let result: unknown;
-  try {
-    result = callOrConstruct(original, thisArg, callArgs, newTarget);
-  } catch (error) {
-    if (watch) leaveObservedCall();
-    call.finish('throw', undefined, error);
-    throw error;
-  }
-  if (watch) {
-    try {
-      observeResult(call, original, result, newTarget);
-    } catch (error) {
-      // an exotic result (a Proxy whose traps throw): the call itself went fine, so it returns
-      reportInternalError('observing a returned value', error);
-      call.finish('return', result, undefined);
-    } finally {
-      leaveObservedCall();
-    }
-  }
-  return result;
-}
+export class ObservedCallRunner implements CallRunner {
+  /** The classifier of how each call ended, which observes every thenable from the first one on. */
+  private readonly path = new CallPath(PATH_THENABLE);
 
-function observeResult(
-  call: ObservedCall,
-  original: Function,
-  result: unknown,
-  newTarget: Function | undefined,
-): void {
-  if (
-    newTarget === undefined &&
-    result !== null &&
-    (typeof result === 'object' || typeof result === 'function')
-  ) {
-    if (types.isPromise(result)) {
-      observeSettlement(result as Promise<unknown>, original, call);
-      return;
+  constructor(
+    readonly probe: unknown,
+    readonly handlers: CallHandlers,
+  ) {}
+
+  invoke(
+    original: Function,
+    thisArg: unknown,
+    argsLike: ArrayLike<unknown>,
+    newTarget: Function | undefined,
+  ): unknown {
+    const handlers = this.handlers;
+    const args = Array.prototype.slice.call(argsLike) as unknown[];
+    const call = new ObservedCall(
+      this.probe,
+      handlers,
+      newTarget === undefined ? thisArg : undefined,
+      args,
+      newTarget,
+    );
+    if (handlers.entry !== undefined) {
+      try {
+        handlers.entry(call);
+      } catch (thrown) {
+        reportInternalError(`probe ${handlers.label} entry handler`, thrown);
+      }
     }
-    let then: unknown;
+    let callArgs: unknown[] = args;
+    let byCallback = false;
+    if (handlers.callback && args.length > 0 && isCompletionCallback(args[args.length - 1])) {
+      callArgs = args.slice();
+      callArgs[callArgs.length - 1] = wrapCallback(args[args.length - 1] as Function, (callbackArgs) =>
+        call.finish('callback', callbackArgs, callbackArgs[0] ?? undefined),
+      );
+      byCallback = true;
+    }
+    // the settle hook is held during the call, to recognise a promise that settles before it returns
+    const watch = !byCallback && handlers.ret !== undefined;
+    if (watch) enterObservedCall();
+    let result: unknown;
     try {
-      then = (result as { then?: unknown }).then;
-    } catch {
-      then = undefined;
+      result =
+        newTarget === undefined
+          ? Reflect.apply(original, thisArg, callArgs)
+          : Reflect.construct(original, callArgs, newTarget);
+    } catch (error) {
+      if (watch) leaveObservedCall();
+      call.finish('throw', undefined, error);
+      throw error;
     }
-    if (typeof then === 'function' && observeThenable(result, then, call)) return;
+    if (watch) {
+      try {
+        this.path.ended(call, original, result, newTarget);
+      } catch (error) {
+        // an exotic result (a Proxy whose traps throw): the call itself went fine, so it returns
+        reportInternalError('observing a returned value', error);
+        call.finish('return', result, undefined);
+      } finally {
+        leaveObservedCall();
+      }
+    }
+    return result;
   }
-  call.finish('return', result, undefined);
 }

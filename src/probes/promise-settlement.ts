@@ -1,7 +1,6 @@
 import {
   holdSettleHook,
   releaseSettleHook,
-  returnedPending,
   type SettleWatcher,
   watchSettled,
 } from '../context/settle-watch.js';
@@ -83,15 +82,15 @@ export function leaveObservedCall(): void {
 }
 
 /**
- * Calls `observer.outcome` with the outcome of `promise`, a native promise just returned by
- * `fn` (called between `enterObservedCall` and `leaveObservedCall`), without marking it handled
- * before Node's unhandled-rejection pass (see the comment above).
+ * Calls `observer.outcome` with the outcome of `promise`, a native promise just returned by a call
+ * (made between `enterObservedCall` and `leaveObservedCall`), without marking it handled before
+ * Node's unhandled-rejection pass (see the comment above). `pending`: it had not settled yet.
  */
 export function observeSettlement(
   promise: Promise<unknown>,
-  fn: Function,
   observer: SettlementObserver,
+  pending: boolean,
 ): void {
-  if (returnedPending(promise, fn)) watchSettled(promise, new PendingRead(promise, observer));
+  if (pending) watchSettled(promise, new PendingRead(promise, observer));
   else enqueue(promise, observer, performance.now());
 }

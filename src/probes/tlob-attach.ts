@@ -1,4 +1,4 @@
-import type { Site } from '../monitors/tlob/site.js';
+import type { CallSite } from '../monitors/tlob/call-site.js';
 import { tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
 import { checkTlobReactor } from '../monitors/tlob/tlob-reactor.js';
 import { describeValue, TlobError, TlobTypeError } from '../report/errors.js';
@@ -68,7 +68,7 @@ export function tlobAttach(
 function placeTlobProbes(
   target: AttachTarget | string,
   path: string,
-  site: Site,
+  site: CallSite,
   options: TlobAttachOptions,
   caller: string,
 ): TlobProbeHandle {
@@ -76,7 +76,7 @@ function placeTlobProbes(
   const aliases = options.aliases !== false;
   const stopPath = options.stopPath;
   if (stopPath === undefined) {
-    const probe = new TlobProbe(target, path, site, caller, options.callback === true);
+    const probe = new TlobProbe(target, path, site, caller);
     probe.aliases = aliases;
     placeProbe(probe, target, caller);
     return probe;

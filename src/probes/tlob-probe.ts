@@ -1,20 +1,18 @@
 import { currentTask } from '../context/current-task.js';
-import { holdSettleHook, releaseSettleHook, returnedPending, watchSettled } from '../context/settle-watch.js';
-import { createSite, type Site, type WindowOptions } from '../monitors/tlob/site.js';
+import { holdSettleHook, releaseSettleHook } from '../context/settle-watch.js';
+import type { CallSite } from '../monitors/tlob/call-site.js';
+import { createSite, type WindowOptions } from '../monitors/tlob/site.js';
 import { tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
 import { Window } from '../monitors/tlob/window.js';
-import { startWindow } from '../monitors/tlob/window-api.js';
 import { describeValue, reportInternalError, TlobTypeError } from '../report/errors.js';
 import { type AttachTarget, ProbeBase } from './attach.js';
-import { isCompletionCallback } from './callback-wrapper.js';
-import { runProbedCall, runWithCallback } from './probed-call.js';
 
 /**
  * Attached tlob probes. They follow `tlob.enable()`/`tlob.disable()`: a disabled monitor's probe
  * costs the wrapper's one field check (a getter reading the monitor measured 4x the hand-written
  * wrapper), or, after `disable({ unpatch: true })`, nothing: its originals are back in their
- * slots. `runInWindow` checks the monitor again, so a monitor switched without `tlob.enable` is still
- * obeyed, only less cheaply.
+ * slots. `CallSite.invoke` checks the monitor again, so a monitor switched without `tlob.enable` is
+ * still obeyed, only less cheaply.
  */
 const liveTlobProbes = new Set<TlobProbe>();
 
@@ -34,8 +32,9 @@ export function followMonitorSwitch(enabled: boolean, unpatch = false): void {
 export const TLOB_MONITOR = Symbol.for('tlob.monitor.tlob');
 
 /**
- * A `tlob.attach` probe: every call of the function runs in its own window (`runInWindow`), in
- * its own async context, so nested and concurrent calls each get theirs.
+ * A `tlob.attach` probe: every call of the function runs in its own window, in its own async
+ * context, so nested and concurrent calls each get theirs. Its wrappers hand each call straight to
+ * the probe's call site (`CallSite.invoke`): no frame of the probe sits between.
  */
 export class TlobProbe extends ProbeBase<undefined> {
   readonly name: string;
@@ -45,13 +44,16 @@ export class TlobProbe extends ProbeBase<undefined> {
   constructor(
     target: AttachTarget | string,
     path: string,
-    readonly site: Site,
+    readonly site: CallSite,
     caller: string,
-    readonly callback = false,
   ) {
     super(target, path, undefined, TLOB_MONITOR, caller);
     this.name = site.name;
     this.budgetNs = site.budgetNs;
+  }
+
+  override get runner(): CallSite {
+    return this.site;
   }
 
   protected override onInstalled(): void {
@@ -62,18 +64,6 @@ export class TlobProbe extends ProbeBase<undefined> {
   protected override onDetached(): void {
     liveTlobProbes.delete(this);
   }
-
-  override invoke(
-    original: Function,
-    thisArg: unknown,
-    args: ArrayLike<unknown>,
-    newTarget: Function | undefined,
-  ): unknown {
-    if (this.callback && args.length > 0 && isCompletionCallback(args[args.length - 1])) {
-      return runWithCallback(this.site, original, thisArg, args, newTarget);
-    }
-    return runProbedCall(this.site, original, thisArg, args, newTarget);
-  }
 }
 
 /** Windows opened by the start probe of each pair, so that its stop probe finds its own. */
@@ -81,7 +71,7 @@ const pairWindows = new WeakMap<Window, PairState>();
 
 /** What the two probes of a start/stop pair share. */
 export interface PairState {
-  readonly site: Site;
+  readonly site: CallSite;
 }
 
 /**
@@ -106,12 +96,14 @@ export class PairStartProbe extends ProbeBase<undefined> {
   ): unknown {
     if (tlobMonitor.enabled) {
       try {
-        pairWindows.set(startWindow(this.pair.site), this.pair);
+        pairWindows.set(this.pair.site.start(), this.pair);
       } catch (error) {
         reportInternalError(`probe ${this.path} (pair start)`, error);
       }
     }
-    return super.invoke(original, thisArg, args, newTarget);
+    return newTarget === undefined
+      ? Reflect.apply(original, thisArg, args)
+      : Reflect.construct(original, args, newTarget);
   }
 }
 
@@ -136,18 +128,29 @@ export class PairStopProbe extends ProbeBase<undefined> {
     newTarget: Function | undefined,
   ): unknown {
     const window = findPairWindow(this.pair);
-    if (window === undefined) return super.invoke(original, thisArg, args, newTarget);
-    holdSettleHook();
+    if (window === undefined) {
+      return newTarget === undefined
+        ? Reflect.apply(original, thisArg, args)
+        : Reflect.construct(original, args, newTarget);
+    }
+    holdSettleHook(); // to recognise a promise that settles before the call returns
     let result: unknown;
     try {
-      result = super.invoke(original, thisArg, args, newTarget);
+      result =
+        newTarget === undefined
+          ? Reflect.apply(original, thisArg, args)
+          : Reflect.construct(original, args, newTarget);
     } catch (error) {
       releaseSettleHook();
-      window.end();
+      window.close();
       throw error;
     }
-    if (result instanceof Promise && returnedPending(result, original)) watchSettled(result, window);
-    else window.end();
+    try {
+      this.pair.site.ended(window, original, result, newTarget);
+    } catch (error) {
+      reportInternalError('observing a returned value', error);
+      window.close();
+    }
     releaseSettleHook();
     return result;
   }
@@ -185,8 +188,8 @@ export interface TlobAttachOptions extends WindowOptions {
   aliases?: boolean;
 }
 
-/** Checks `tlob.attach` options and builds the site; the default name is the path. */
-export function tlobSite(options: unknown, path: string, caller: string): Site {
+/** Checks `tlob.attach` options and builds the call site; the default name is the path. */
+export function tlobSite(options: unknown, path: string, caller: string): CallSite {
   const stopPath = (options as TlobAttachOptions | null)?.stopPath;
   if (stopPath !== undefined && (typeof stopPath !== 'string' || stopPath.length === 0)) {
     throw new TlobTypeError(
@@ -194,5 +197,6 @@ export function tlobSite(options: unknown, path: string, caller: string): Site {
       `${caller}: expected \`stopPath\` to be a non-empty string, got ${describeValue(stopPath)}`,
     );
   }
-  return createSite(options, caller, typeof path === 'string' && path.length > 0 ? path : 'window');
+  const callback = (options as TlobAttachOptions | null)?.callback === true;
+  return createSite(options, caller, typeof path === 'string' && path.length > 0 ? path : 'window', callback);
 }

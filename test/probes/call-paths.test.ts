@@ -1,10 +1,14 @@
+import { createRequire } from 'node:module';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { budget, type TlobProbeHandle, tlob, type WindowResult } from '../../src/index.js';
 import { ms, retry, sleep } from '../helpers.js';
 
 // The same function, returning each kind of result, run through every entry point that wraps a
-// call in a window: each must keep the window open for the same time. (A module probe is a
-// `tlob.attach` probe installed by the module registry: the same call path.)
+// call in a window: each must keep the window open for the same time.
+
+const require = createRequire(import.meta.url);
+const MODULE = './test/fixtures/probes/frames/lib.js';
+const lib = require('../fixtures/probes/frames/lib.js') as { returns: () => unknown; callModule(): unknown };
 
 const DELAY = 15;
 
@@ -42,6 +46,7 @@ type Kind = keyof typeof kinds;
 
 /** Wraps `fn` as each entry point does; returns the wrapped function and how to undo it. */
 const entryPoints: Record<string, (name: string, fn: () => unknown) => { call(): unknown; undo(): void }> = {
+  'tlob.run': (name, fn) => ({ call: () => tlob.run(name, { budget: '10s' }, fn), undo: () => {} }),
   'tlob.attach': (name, fn) => {
     const target = { fn };
     const probe: TlobProbeHandle = tlob.attach(target, 'fn', { budget: '10s', name });
@@ -51,6 +56,23 @@ const entryPoints: Record<string, (name: string, fn: () => unknown) => { call():
     const context = { kind: 'method', name: 'fn', static: false } as unknown as ClassMethodDecoratorContext;
     const method = budget({ budget: '10s', name })(fn, context) as () => unknown;
     return { call: () => method.call({}), undo: () => {} };
+  },
+  'a module probe': (name, fn) => {
+    lib.returns = fn;
+    const probe = tlob.attach(MODULE, 'callModule', { budget: '10s', name });
+    return { call: () => lib.callModule(), undo: () => probe.detach() };
+  },
+  'a start/stop pair': (name, fn) => {
+    // the window opens at the entry of `begin` and closes when `end` has ended
+    const target = { begin: () => {}, end: fn };
+    const probe = tlob.attach(target, 'begin', { budget: '10s', name, stopPath: 'end' });
+    return {
+      call: () => {
+        target.begin();
+        return target.end();
+      },
+      undo: () => probe.detach(),
+    };
   },
 };
 

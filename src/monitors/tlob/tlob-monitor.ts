@@ -1,4 +1,3 @@
-import { releaseWhenCollected } from '../../context/settle-watch.js';
 import { formatNs } from '../../engine/duration.js';
 import { Monitor } from '../../engine/monitor.js';
 import { channels } from '../../report/channels.js';
@@ -93,10 +92,6 @@ export const tlobMonitor = new TlobMonitor(tlobModel, {
   takeover: (window, now) => watchdogHooks.takeover(window, now),
   onViolation(window) {
     watchdogHooks.releaseClaim(window);
-    window.overBudget = true;
-    window.stats.violations++;
-    window.uncount();
-    window.releaseHooks(); // an expired window is no longer monitored, even if it is never stopped
-    if (window.watchedPromise !== undefined) releaseWhenCollected(window.watchedPromise);
+    window.violated();
   },
 });

@@ -1,12 +1,11 @@
-import { currentTask, enterSync, taskStorage } from '../../context/current-task.js';
-import { ensureSwitchOut, holdSchedulerHooks } from '../../context/scheduler-hooks.js';
+import { currentTask } from '../../context/current-task.js';
 import { describeValue, TlobTypeError } from '../../report/errors.js';
 import { MAX_NAMES } from '../../report/stats.js';
-import type { WindowResult } from './result.js';
-import { openWindow, runInWindow } from './run-in-window.js';
-import { checkOptions, createSite, type Site, type WindowOptions } from './site.js';
+import type { CallSite } from './call-site.js';
+import { TlobBudgetError, type WindowResult } from './result.js';
+import { checkOptions, createSite, type WindowOptions } from './site.js';
 import { tlobMonitor } from './tlob-monitor.js';
-import type { Window } from './window.js';
+import type { OnStop, Window } from './window.js';
 
 /** A window opened by `tlob.start()`: stop it with `stop()`. */
 export interface TlobWindow {
@@ -47,28 +46,13 @@ class InertWindow implements TlobWindow {
   }
 }
 
-/**
- * Opens a window of `site` bound to the current async context like `AsyncLocalStorage.enterWith`
- * (what `tlob.start` and the start probe of a pair do). The monitor must be enabled.
- */
-export function startWindow(site: Site): Window {
-  const window = openWindow(site);
-  window.holdsHooks = true;
-  holdSchedulerHooks();
-  window.enteredWith = true;
-  taskStorage.enterWith(window);
-  if (currentTask() !== window) enterSync(window);
-  ensureSwitchOut(window);
-  return window;
-}
-
 /** The arguments of every `tlob.run` callback: none, and no array allocated per call. */
 const NO_ARGS: readonly unknown[] = Object.freeze([]);
 
 /** Sites of `tlob.run` by name; the budget parse is reused while a name keeps its budget. */
-const runSites = new Map<string, Site>();
+const runSites = new Map<string, CallSite>();
 
-function runSite(name: unknown, options: unknown): Site {
+function runSite(name: unknown, options: unknown): CallSite {
   if (typeof name !== 'string' || name.length === 0) {
     throw new TlobTypeError(
       'ERR_TLOB_INVALID_ARG',
@@ -79,10 +63,7 @@ function runSite(name: unknown, options: unknown): Site {
   const budget = (options as WindowOptions | null)?.budget;
   if (site !== undefined && site.budgetInput === budget && budget !== undefined) return site;
   const fresh = createSite({ ...(options as object), name, onStop: undefined }, 'tlob.run');
-  if (site !== undefined) {
-    fresh.fast = site.fast;
-    fresh.syncStreak = site.syncStreak;
-  }
+  if (site !== undefined) fresh.learnFrom(site);
   if (site !== undefined || runSites.size < MAX_NAMES) runSites.set(name, fresh);
   return fresh;
 }
@@ -99,7 +80,7 @@ export function start(options: WindowOptions): TlobWindow {
     const { name, budgetNs } = checkOptions(options, 'tlob.start');
     return new InertWindow(name, budgetNs);
   }
-  return startWindow(createSite(options, 'tlob.start'));
+  return createSite(options, 'tlob.start').start();
 }
 
 /**
@@ -122,7 +103,49 @@ export function run<T>(name: string, options: WindowOptions, fn: () => T): T {
       `tlob.run: expected \`onStop\` to be a function, got ${describeValue(onStop)}`,
     );
   }
-  return runInWindow<T>(site, fn, undefined, NO_ARGS, undefined, onStop, true);
+  if (tlobMonitor.throwing) return runThrowing(site, fn, onStop) as T;
+  return site.invoke(fn, undefined, NO_ARGS, undefined, onStop) as T;
+}
+
+/**
+ * `tlob.run` under the `'throw'` reactor, one of the two API boundaries of that policy (the other
+ * is `stop()`): an over-budget call throws a `TlobBudgetError` instead of returning, and a promise
+ * it returned rejects with one instead of fulfilling. The call's own throw or rejection passes
+ * through unchanged.
+ */
+function runThrowing(site: CallSite, fn: Function, onStop: OnStop | undefined): unknown {
+  const outcome = new ThrowingOutcome(onStop);
+  const value = site.invoke(fn, undefined, NO_ARGS, undefined, outcome.onStop);
+  if (outcome.result !== undefined || !(value instanceof Promise)) return outcome.check(value);
+  return value.then((fulfilled) => outcome.afterSettled(fulfilled));
+}
+
+/** The result of one `tlob.run` call under the `'throw'` reactor, caught as the window closes. */
+class ThrowingOutcome {
+  result: WindowResult | undefined = undefined;
+  readonly onStop: OnStop;
+
+  constructor(userOnStop: OnStop | undefined) {
+    this.onStop = (result) => {
+      this.result = result;
+      userOnStop?.(result);
+    };
+  }
+
+  /** Returns `value`, or throws for an over-budget result. */
+  check<T>(value: T): T {
+    if (this.result?.overBudget === true) throw new TlobBudgetError(this.result);
+    return value;
+  }
+
+  /**
+   * The call's promise fulfilled. Its window closes at that moment, in a microtask queued when the
+   * promise settled, which may still be ahead of this one: then the check waits for one more turn.
+   */
+  afterSettled<T>(value: T): T | Promise<T> {
+    if (this.result !== undefined) return this.check(value);
+    return Promise.resolve().then(() => this.check(value));
+  }
 }
 
 /** The innermost open window of the current context, or `undefined`. */

@@ -1,38 +1,49 @@
 import { nowNs } from '../../clock.js';
 import { enterSync, isSyncTask, liveTask, taskStorage } from '../../context/current-task.js';
-import { releaseSchedulerHooks } from '../../context/scheduler-hooks.js';
+import { noteYield } from '../../context/readiness.js';
+import { holdSchedulerHooks, releaseSchedulerHooks } from '../../context/scheduler-hooks.js';
 import {
   isPending,
   releaseWhenCollected,
   type SettleWatcher,
   unwatchSettled,
+  watchSettled,
 } from '../../context/settle-watch.js';
 import type { Task } from '../../context/task.js';
 import { Instance, publishGuarded } from '../../engine/monitor.js';
 import { channels } from '../../report/channels.js';
 import { reportInternalError } from '../../report/errors.js';
-import type { StatsRecorder } from '../../report/stats.js';
+import type { CallEndHandler } from './call-path.js';
+import type { CallSite } from './call-site.js';
 import { E_SLEEP, E_STOP, E_SWITCH_IN, E_WAKEUP, S_RUNNING, S_SLEEPING, S_WAITING } from './model.js';
 import { TlobBudgetError, type WindowResult } from './result.js';
-import type { Site } from './site.js';
 import { tlobMonitor } from './tlob-monitor.js';
 import { watchdogHooks } from './watchdog-hooks.js';
-
-/**
- * Windows opened and neither stopped nor expired. While it is 0 no window can be current, so a
- * new window's parent is known without reading the AsyncLocalStorage (~11 ns on Node 24).
- */
-export const openWindows = { count: 0 };
 
 /** Called with the result of every window when it stops. */
 export type OnStop = (result: WindowResult) => void;
 
+/*
+ * The phases of a window (`Window.phase`), in the order it goes through them. Whether it broke its
+ * budget is a separate fact (`overBudget`): a window that expired is no longer monitored, but its
+ * call goes on until it ends, and the window closes then.
+ */
+/** Opened, and its call has not left the thread: it holds no scheduler hooks (its deadline may wait). */
+const PHASE_OPEN = 0;
+/** Its call left the thread (it returned a pending promise, or `tlob.start` bound it): it holds the scheduler hooks. */
+const PHASE_YIELDED = 1;
+/** Its call ended at `endedNs` (its promise settled); the close is queued. Scheduler events no longer count. */
+const PHASE_ENDED = 2;
+/** Closed: the result is final. */
+const PHASE_CLOSED = 3;
+
 /**
  * One monitored window: an instance of the tlob automaton plus the accounting of where its time
  * went. It is a context-layer `Task`, so the event loop's continuations switch it onto the thread
- * and off it; the stop comes from `stop()` or from the settlement of the promise its call returned.
+ * and off it. It closes (`close`, the one verb) when its call ends: at the return, at the
+ * settlement of the promise its call returned, at the outcome of a thenable, or at `stop()`.
  */
-export class Window extends Instance implements Task, SettleWatcher {
+export class Window extends Instance implements Task, SettleWatcher, CallEndHandler {
   readonly budgetNs: number;
   readonly startNs: number;
   /** Time of the last accounted state change. */
@@ -40,26 +51,22 @@ export class Window extends Instance implements Task, SettleWatcher {
   runningNs = 0;
   waitingNs = 0;
   sleepingNs = 0;
-  /** Set while the window counts in `openWindows`. */
-  counted = true;
-  /** When the window stopped (-1 while open). */
-  stoppedNs = -1;
-  /** The result, built on first request: a `run` whose result nobody reads does not allocate it. */
-  private resultObject: WindowResult | undefined = undefined;
+  /** Where the window is in its life: `PHASE_OPEN`, `PHASE_YIELDED`, `PHASE_ENDED`, `PHASE_CLOSED`. */
+  phase = PHASE_OPEN;
   /** True once a violation was reported; the split is then frozen at the violation. */
   overBudget = false;
-  /** When the watched promise of the call settled; the window stops at that time. */
-  settledNs = -1;
-  /** Set while the window holds the scheduler hooks enabled. */
-  holdsHooks = false;
-  /** Set when `tlob.start` bound the window with `enterWith`: `stop` then restores the context. */
-  enteredWith = false;
+  /** When the call ended (its promise settled), from `PHASE_ENDED` on; the window closes at that time. */
+  endedNs = 0;
+  /** When the window closed, once `PHASE_CLOSED`. */
+  closedNs = 0;
+  /** Set when `tlob.start` bound the window with `enterWith`: closing it then restores the context. */
+  private boundByStart = false;
+  /** The result, built on first request: a `run` whose result nobody reads does not allocate it. */
+  private resultObject: WindowResult | undefined = undefined;
   /** A returned promise assumed pending without a look at its state; checked at the deadline. */
   unverified: Promise<unknown> | undefined = undefined;
   /** The promise of the call being waited for (set by `watchSettled`). */
   watchedPromise: Promise<unknown> | undefined = undefined;
-  /** The site whose assumption `unverified` rests on. */
-  site: Site | undefined = undefined;
   /**
    * Set while the window's call holds the thread until its next event (a synchronous call): its
    * deadline is not queued until `tlobMonitor.armDeadline`.
@@ -70,26 +77,29 @@ export class Window extends Instance implements Task, SettleWatcher {
 
   constructor(
     id: number,
-    name: string,
-    budgetNs: number,
+    readonly site: CallSite,
     now: number,
     readonly parent: Task | undefined,
-    readonly stats: StatsRecorder,
     readonly onStop: OnStop | undefined,
   ) {
-    super(tlobMonitor, id, name, budgetNs);
-    this.budgetNs = budgetNs;
+    super(tlobMonitor, id, site.name, site.budgetNs);
+    this.budgetNs = site.budgetNs;
     this.startNs = now;
     this.lastNs = now;
   }
 
-  /** Live while monitored and not yet settled or stopped: only then do scheduler events count. */
+  /** Live while monitored and its call has not ended: only then do scheduler events count. */
   get live(): boolean {
-    return this.monitoring && this.settledNs < 0;
+    return this.monitoring && this.phase < PHASE_ENDED;
   }
 
   get sleeping(): boolean {
     return this.state === S_SLEEPING;
+  }
+
+  /** True once the window closed. */
+  get stopped(): boolean {
+    return this.phase === PHASE_CLOSED;
   }
 
   /** Adds the time since the last change to the current state's bucket. */
@@ -138,20 +148,56 @@ export class Window extends Instance implements Task, SettleWatcher {
     if (this.state === S_RUNNING) this.step(E_SLEEP, now);
   }
 
+  /** Bound to the caller's context by `tlob.start` (or a pair's start): it holds the scheduler hooks from now on. */
+  bindToContext(): void {
+    this.boundByStart = true;
+    this.holdHooks();
+  }
+
+  /** The call left the thread (it returned, not yet done): the window sleeps until a continuation runs. */
+  yielded(): void {
+    if (this.deferDeadline) tlobMonitor.armDeadline(this);
+    this.holdHooks();
+    const now = nowNs();
+    noteYield(now);
+    if (this.state === S_RUNNING) this.step(E_SLEEP, now);
+  }
+
+  /**
+   * The call returned `promise`, still pending: the window is off the thread until it settles.
+   * `assumed`: the promise was not looked at (its site learnt that they are pending); the deadline checks it.
+   */
+  private waitFor(promise: Promise<unknown>, assumed: boolean): void {
+    if (assumed) this.unverified = promise;
+    this.yielded();
+    watchSettled(promise, this);
+  }
+
+  private holdHooks(): void {
+    if (this.phase === PHASE_OPEN) {
+      this.phase = PHASE_YIELDED;
+      holdSchedulerHooks();
+    }
+  }
+
+  /** Whether the window holds the scheduler hooks: it yielded, and neither closed nor expired. */
+  private holdsHooks(): boolean {
+    return (this.phase === PHASE_YIELDED || this.phase === PHASE_ENDED) && !this.overBudget;
+  }
+
   /**
    * The deadline passed. If the call's promise was only assumed pending and in fact had settled
-   * before the call returned, the window ended at the return: it is finished there, with no
-   * violation, and its site goes back to looking at every promise's state.
+   * before the call returned, the window ended at the return: it closes there, with no violation,
+   * and its site goes back to looking at every promise's state.
    */
   override expire(now: number): void {
     const promise = this.unverified;
     if (promise !== undefined && !isPending(promise)) {
       this.unverified = undefined;
-      if (this.site !== undefined) this.site.assumePending = false;
+      this.site.distrustPending();
       unwatchSettled(promise, this);
-      this.settledNs = this.lastNs; // the yield at the return
       watchdogHooks.releaseClaim(this);
-      scheduleFinish(this);
+      this.endAt(this.lastNs, false); // the yield at the return
       return;
     }
     super.expire(now);
@@ -159,21 +205,46 @@ export class Window extends Instance implements Task, SettleWatcher {
 
   /**
    * The watched promise settled. This runs inside a promise hook, where no user code may run: a
-   * window whose stop runs none (no `onStop`, no channel subscriber, within budget so no reactor)
-   * ends right here; any other ends in a microtask, outside the hook.
+   * window whose close runs none (no `onStop`, no channel subscriber, within budget so no reactor)
+   * closes right here; any other closes in a microtask, outside the hook.
    */
   settled(now: number): void {
     this.unverified = undefined;
     this.watchedPromise = undefined;
-    if (this.stoppedNs >= 0 || this.settledNs >= 0) return;
-    // from here the window is no longer live: `end()` switches it in and stops it at `now`
-    this.settledNs = now;
-    if (this.endsQuietly(now)) this.end();
-    else scheduleFinish(this);
+    if (this.phase < PHASE_ENDED) this.endAt(now, this.closesQuietly(now));
   }
 
-  /** Whether stopping the window at `now` runs only tlob's own bookkeeping. */
-  private endsQuietly(now: number): boolean {
+  /** The call returned a value: it ended now. */
+  returned(): void {
+    this.close();
+  }
+
+  /** The call returned a native promise: the window waits for it if it is pending, else closes now. */
+  promised(promise: Promise<unknown>, pending: boolean, assumed: boolean): void {
+    if (pending) this.waitFor(promise, assumed);
+    else this.close();
+  }
+
+  /** The call returned a thenable now observed: the window is off the thread until its outcome. */
+  awaitsThenable(): void {
+    this.yielded();
+  }
+
+  /** The thenable the call returned reported an outcome to its first `then` caller. */
+  outcome(): void {
+    this.close();
+  }
+
+  /** The call ended at `at`: from now on the window is no longer live, and it closes at `at`. */
+  private endAt(at: number, now: boolean): void {
+    this.endedNs = at;
+    this.phase = PHASE_ENDED;
+    if (now) this.close();
+    else closeSoon(this);
+  }
+
+  /** Whether closing the window at `now` runs only tlob's own bookkeeping. */
+  private closesQuietly(now: number): boolean {
     return (
       this.onStop === undefined &&
       !channels.stop.hasSubscribers &&
@@ -183,30 +254,25 @@ export class Window extends Instance implements Task, SettleWatcher {
   }
 
   /**
-   * Stops the window and returns its result. A second call returns the same result and does
-   * nothing else. If the window is the current context, the context returns to the nearest open
-   * enclosing window. With the `'throw'` reactor an over-budget result is thrown as a
-   * `TlobBudgetError` instead.
+   * Stops the window and returns its result (`tlob.start()`'s window). A second call returns the
+   * same result and does nothing else. With the `'throw'` reactor an over-budget result is thrown
+   * as a `TlobBudgetError` instead: this is one of the two API boundaries that policy lives at.
    */
   stop(): WindowResult {
-    const result = this.finish();
+    this.close();
+    const result = this.result as WindowResult;
     if (result.overBudget && tlobMonitor.throwing) throw new TlobBudgetError(result);
     return result;
   }
 
-  /** True once the window stopped. */
-  get stopped(): boolean {
-    return this.stoppedNs >= 0;
-  }
-
-  /** The result of a stopped window (built once, on first request). */
+  /** The result of a closed window (built once, on first request). */
   get result(): WindowResult | undefined {
-    if (this.stoppedNs < 0) return undefined;
+    if (this.phase !== PHASE_CLOSED) return undefined;
     this.resultObject ??= {
       name: this.name,
       id: this.id,
       budgetNs: this.budgetNs,
-      elapsedNs: Math.round(this.stoppedNs - this.startNs),
+      elapsedNs: Math.round(this.closedNs - this.startNs),
       runningNs: Math.round(this.runningNs),
       waitingNs: Math.round(this.waitingNs),
       sleepingNs: Math.round(this.sleepingNs),
@@ -216,32 +282,31 @@ export class Window extends Instance implements Task, SettleWatcher {
     return this.resultObject;
   }
 
-  /** Stops the window and returns its result. Never throws. */
-  finish(): WindowResult {
-    this.end();
-    return this.result as WindowResult;
-  }
-
   /**
-   * Stops the window, at `settledNs` when the call's promise settled, otherwise now; records its
-   * stats and hands its result to `onStop` and `tlob:stop`. Does nothing once stopped. Never throws.
+   * Closes the window, at `endedNs` when its call already ended, otherwise now; records its stats
+   * and hands its result to `onStop` and `tlob:stop` (the result is built only for them, or when
+   * `result` is read). If the window is the current context, the context returns to the nearest
+   * open enclosing window. Does nothing once closed. Never throws.
    */
-  end(): void {
-    if (this.stoppedNs >= 0) return;
-    const now = this.settledNs >= 0 ? this.settledNs : nowNs();
+  close(): void {
+    if (this.phase === PHASE_CLOSED) return;
+    const now = this.phase === PHASE_ENDED ? this.endedNs : nowNs();
     if (this.monitoring) {
-      // stop() is called by code of the window, so the window is on the thread whatever the
+      // close() is called by code of the window, so the window is on the thread whatever the
       // scheduler hooks saw (a listener of an EventEmitter runs in its emitter's context).
       this.switchIn(now, now);
-      this.step(E_STOP, now);
-      tlobMonitor.reset(this); // a stopped window is parked for good: scheduler events skip it
+      this.step(E_STOP, now); // a stop past the budget is a violation: `violated` runs first
+      tlobMonitor.reset(this); // a closed window is parked for good: scheduler events skip it
     }
-    this.stoppedNs = now;
-    // stopped before its call's promise settled (`tlob.current().stop()`): stop holding the promise
+    const heldHooks = this.holdsHooks();
+    this.phase = PHASE_CLOSED;
+    this.closedNs = now;
+    // closed before its call's promise settled (`tlob.current().stop()`): stop holding the promise
     if (this.watchedPromise !== undefined) releaseWhenCollected(this.watchedPromise);
-    this.uncount();
+    if (!this.overBudget) openWindows.count--;
+    if (heldHooks) releaseSchedulerHooks();
     this.unbind();
-    this.stats.record(now - this.startNs, this.runningNs, this.waitingNs, this.sleepingNs);
+    this.site.stats.record(now - this.startNs, this.runningNs, this.waitingNs, this.sleepingNs);
     if (this.onStop !== undefined) {
       try {
         this.onStop(this.result as WindowResult);
@@ -252,39 +317,40 @@ export class Window extends Instance implements Task, SettleWatcher {
     if (channels.stop.hasSubscribers) publishGuarded(channels.stop, this.result);
   }
 
-  /** Leaves `openWindows` (at the stop, or at a violation). */
-  uncount(): void {
-    if (this.counted) {
-      this.counted = false;
-      openWindows.count--;
-    }
+  /**
+   * A violation was reported (called by the monitor's glue before the instance is reset): the
+   * window leaves `openWindows` and lets the scheduler hooks go, even if it is never closed.
+   */
+  violated(): void {
+    if (this.holdsHooks()) releaseSchedulerHooks();
+    this.overBudget = true;
+    openWindows.count--;
+    this.site.stats.violations++;
+    if (this.watchedPromise !== undefined) releaseWhenCollected(this.watchedPromise);
   }
 
-  /** Lets the scheduler hooks go, if this window held them. */
-  releaseHooks(): void {
-    if (this.holdsHooks) {
-      this.holdsHooks = false;
-      releaseSchedulerHooks();
-    }
-  }
-
-  /** Leaves the current context and the scheduler hooks. */
+  /** Leaves the current context. */
   private unbind(): void {
-    this.releaseHooks();
     if (isSyncTask(this)) enterSync(liveTask(this.parent));
-    if (this.enteredWith && taskStorage.getStore() === this)
+    if (this.boundByStart && taskStorage.getStore() === this)
       taskStorage.enterWith(liveTask(this.parent) as Task);
   }
 }
 
-const finishQueue: Window[] = [];
+/**
+ * Windows opened and neither closed nor expired. While it is 0 no window can be current, so a
+ * new window's parent is known without reading the AsyncLocalStorage (~11 ns on Node 24).
+ */
+export const openWindows = { count: 0 };
 
-function drainFinishQueue(): void {
-  for (let i = 0; i < finishQueue.length; i++) (finishQueue[i] as Window).end();
-  finishQueue.length = 0;
+const closeQueue: Window[] = [];
+
+function drainCloseQueue(): void {
+  for (let i = 0; i < closeQueue.length; i++) (closeQueue[i] as Window).close();
+  closeQueue.length = 0;
 }
 
-/** Finishes settled windows in one microtask, outside the promise hook that saw them settle. */
-function scheduleFinish(window: Window): void {
-  if (finishQueue.push(window) === 1) queueMicrotask(drainFinishQueue);
+/** Closes ended windows in one microtask, outside the promise hook that saw them end. */
+function closeSoon(window: Window): void {
+  if (closeQueue.push(window) === 1) queueMicrotask(drainCloseQueue);
 }

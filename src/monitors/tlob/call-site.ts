@@ -1,0 +1,191 @@
+import { nowNs } from '../../clock.js';
+import { currentTask, enterSync, liveTask, restoreSync, taskStorage } from '../../context/current-task.js';
+import { ensureSwitchOut, releaseStorageWhenIdle } from '../../context/scheduler-hooks.js';
+import { holdSettleHook, isAsyncFunction, releaseSettleHook } from '../../context/settle-watch.js';
+import type { Task } from '../../context/task.js';
+import { publishGuarded } from '../../engine/monitor.js';
+import { channels } from '../../report/channels.js';
+import { reportInternalError } from '../../report/errors.js';
+import { type StatsRecorder, statsFor } from '../../report/stats.js';
+import { CallPath, PATH_ASYNC, PATH_SYNC } from './call-path.js';
+import { isCompletionCallback, wrapCallback } from './completion-callback.js';
+import { E_START } from './model.js';
+import type { WindowStart } from './result.js';
+import { tlobMonitor } from './tlob-monitor.js';
+import { watchdogHooks } from './watchdog-hooks.js';
+import { type OnStop, openWindows, Window } from './window.js';
+
+let nextId = 1;
+
+/**
+ * A place windows are opened from (a `tlob.run` name, a probe, a `@budget` method, a start/stop
+ * pair): its configuration, and the one path its calls take, learned from the calls it has seen
+ * (`CallPath`). `invoke` runs one call in a window: every entry point goes through it, so a
+ * function measures the same under each of them.
+ */
+export class CallSite extends CallPath {
+  readonly stats: StatsRecorder;
+  constructor(
+    readonly name: string,
+    readonly budgetNs: number,
+    readonly onStop: OnStop | undefined,
+    /** The raw budget, to reuse the parse while callers pass the same value. */
+    readonly budgetInput: unknown,
+    /** `{ callback: true }`: a completion callback in last position closes the window. */
+    readonly callback = false,
+  ) {
+    super(PATH_ASYNC);
+    this.stats = statsFor(name);
+  }
+
+  /**
+   * Runs one call of `fn` in a new window of this site, and hands how it ended to `ended`: a
+   * synchronous throw closes the window and is rethrown. Returns or throws exactly what `fn` does.
+   * On the synchronous fast path a call that returns a promise after all has its continuations in
+   * the caller's context (the window counts them as sleeping), and the site goes back to the async
+   * path. Binds the window with `enterWith` and restores the previous store after the call, as
+   * `AsyncLocalStorage.run` does, so that no frame of ours sits between the caller and `fn` but
+   * this one (and the wrapper).
+   */
+  invoke(
+    fn: Function,
+    thisArg: unknown,
+    args: ArrayLike<unknown>,
+    newTarget: Function | undefined,
+    onStop: OnStop | undefined = this.onStop,
+  ): unknown {
+    if (!tlobMonitor.enabled) {
+      return newTarget === undefined
+        ? Reflect.apply(fn, thisArg, args)
+        : Reflect.construct(fn, args, newTarget);
+    }
+    let callback: CallbackEnd | undefined;
+    if (this.callback && args.length > 0 && isCompletionCallback(args[args.length - 1])) {
+      callback = new CallbackEnd();
+      args = callback.replaceCallback(args);
+    }
+    // On the synchronous path the call holds the thread until it returns, so no budget timer could
+    // fire before its stop, which checks the budget: its deadline is queued only if it yields.
+    const synchronous = this.path === PATH_SYNC && callback === undefined && !isAsyncFunction(fn);
+    const window = this.open(onStop, synchronous);
+    if (callback !== undefined) callback.window = window;
+    let result: unknown;
+    if (synchronous) {
+      const previous = enterSync(window);
+      // the watchdog sees a synchronous call through its board's slots, not the deadline queue
+      const watch = watchdogHooks.sync;
+      const depth = watch === undefined ? 0 : watch.enter(window);
+      try {
+        result =
+          newTarget === undefined ? Reflect.apply(fn, thisArg, args) : Reflect.construct(fn, args, newTarget);
+      } catch (error) {
+        restoreSync(previous);
+        watch?.leave(depth);
+        window.close();
+        throw error;
+      }
+      restoreSync(previous);
+      watch?.leave(depth);
+    } else {
+      holdSettleHook(); // to recognise a promise that settles before the call returns
+      const previous = enterSync(undefined);
+      const store = taskStorage.getStore();
+      taskStorage.enterWith(window);
+      try {
+        result =
+          newTarget === undefined ? Reflect.apply(fn, thisArg, args) : Reflect.construct(fn, args, newTarget);
+      } catch (error) {
+        taskStorage.enterWith(store as Task);
+        restoreSync(previous);
+        releaseSettleHook();
+        window.close();
+        throw error;
+      }
+      taskStorage.enterWith(store as Task);
+      restoreSync(previous);
+    }
+    try {
+      if (callback === undefined) this.ended(window, fn, result, newTarget);
+      else if (callback.called) window.close();
+      else window.yielded();
+    } catch (error) {
+      // an exotic result (a Proxy whose traps throw): the call itself went fine, so it returns
+      reportInternalError('observing a returned value', error);
+      window.close();
+    }
+    if (!synchronous) {
+      releaseSettleHook();
+      releaseStorageWhenIdle(); // Node 22: the storage goes once no window needs it
+    }
+    return result;
+  }
+
+  /** The learned path of another site of the same name (a `tlob.run` name whose budget changed). */
+  learnFrom(site: CallSite): void {
+    if (site.path === PATH_SYNC) this.path = PATH_SYNC;
+    this.streak = site.streak;
+  }
+
+  /**
+   * Opens a window of this site whose parent is the current window; it is not bound to any context
+   * yet. `synchronous`: the caller holds the thread until it closes the window (or it yields), so
+   * the budget deadline need not be queued before then (a watchdog sees such a call through
+   * `watchdogHooks.sync` instead). The monitor must be enabled.
+   */
+  open(onStop: OnStop | undefined, synchronous: boolean): Window {
+    const now = nowNs();
+    const window = new Window(
+      nextId++,
+      this,
+      now,
+      openWindows.count === 0 ? undefined : liveTask(currentTask()),
+      onStop,
+    );
+    openWindows.count++;
+    window.deferDeadline = synchronous;
+    tlobMonitor.startAndHandle(window, E_START, now);
+    if (channels.start.hasSubscribers) publishStart(window, now);
+    return window;
+  }
+
+  /**
+   * Opens a window bound to the current async context like `AsyncLocalStorage.enterWith` (what
+   * `tlob.start` and the start probe of a pair do). The monitor must be enabled.
+   */
+  start(): Window {
+    const window = this.open(this.onStop, false);
+    window.bindToContext();
+    taskStorage.enterWith(window);
+    if (currentTask() !== window) enterSync(window);
+    ensureSwitchOut(window);
+    return window;
+  }
+}
+
+/** Publishes `tlob:start` (a new object each time, only while someone listens). */
+function publishStart(window: Window, startNs: number): void {
+  const message: WindowStart = { name: window.name, id: window.id, budgetNs: window.budgetNs, startNs };
+  publishGuarded(channels.start, message);
+}
+
+/**
+ * The end of a callback-style call (`{ callback: true }`): the window closes when the callback (the
+ * last argument) is first called. The callee gets a wrapper of the callback that calls the
+ * original with the same `this` and arguments, every time.
+ */
+class CallbackEnd {
+  called = false;
+  window: Window | undefined = undefined;
+
+  /** The arguments with the callback replaced by its wrapper. */
+  replaceCallback(args: ArrayLike<unknown>): unknown[] {
+    const callArgs = Array.prototype.slice.call(args) as unknown[];
+    const last = callArgs.length - 1;
+    callArgs[last] = wrapCallback(callArgs[last] as Function, () => {
+      if (this.called) return;
+      this.called = true;
+      this.window?.close();
+    });
+    return callArgs;
+  }
+}
