@@ -1,4 +1,5 @@
 import { createHook, executionAsyncResource } from 'node:async_hooks';
+import { promiseHooks } from 'node:v8';
 import { nowNs } from '../clock.js';
 import { liveTask, taskStorage } from './current-task.js';
 import { releaseWhenIdle } from './idle-release.js';
@@ -20,7 +21,11 @@ import { calibrateTimerClock } from './timer-due.js';
  */
 let depth = 0;
 
-function before(): void {
+/**
+ * A continuation starts. `promise`: the promise whose reaction it is, when the caller knows it;
+ * otherwise the resource is read from `executionAsyncResource()`, and only for a task's continuation.
+ */
+function switchIn(promise: Promise<unknown> | undefined): void {
   if (outside.depth > 0) return;
   depth++;
   // a stopped window stays in the context of what its call left behind (a response's write
@@ -32,7 +37,7 @@ function before(): void {
   }
   const now = nowNs();
   if (depth === 1) noteTopLevelStart(now);
-  const resource = executionAsyncResource();
+  const resource = promise ?? executionAsyncResource();
   let ready = -1; // when the continuation became runnable: only a sleeping task needs it
   for (let t: typeof task | undefined = task; t !== undefined; t = t.parent) {
     if (!t.live) continue;
@@ -45,6 +50,14 @@ function before(): void {
     if (!(resource instanceof Promise)) marks.lastStartNs = now;
     marks.foreignRan = false;
   }
+}
+
+function before(): void {
+  switchIn(undefined);
+}
+
+function promiseBefore(promise: Promise<unknown>): void {
+  switchIn(promise);
 }
 
 function after(): void {
@@ -60,7 +73,43 @@ function after(): void {
   }
 }
 
-const hook = createHook({ before, after });
+/**
+ * Whether `createHook` can leave promises out (`trackPromises: false`, Node 24 and 26; Node checks
+ * the option's type, which tells whether it knows it). Promise reactions are then hooked through
+ * `v8.promiseHooks` directly, which hands over the promise and skips what `async_hooks` does for
+ * every reaction: an async id stored on each promise, the resource stack, the hook dispatch loop
+ * and `executionAsyncResource()`. Elsewhere (Node 22) the one hook sees every continuation.
+ */
+function promisesApart(): boolean {
+  try {
+    createHook({ trackPromises: 0 } as never);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** The hooks of every continuation, enabled and disabled together. */
+const hooks = promisesApart() ? createPromiseApartHooks() : createHook({ before, after });
+
+function createPromiseApartHooks(): { enable(): void; disable(): void } {
+  const hook = createHook({ before, after, trackPromises: false } as Parameters<typeof createHook>[0]);
+  let stopBefore: (() => void) | undefined;
+  let stopAfter: (() => void) | undefined;
+  return {
+    enable() {
+      hook.enable();
+      stopBefore = promiseHooks.onBefore(promiseBefore) as () => void;
+      stopAfter = promiseHooks.onAfter(after) as () => void;
+    },
+    disable() {
+      hook.disable();
+      stopBefore?.();
+      stopAfter?.();
+      stopBefore = stopAfter = undefined;
+    },
+  };
+}
 // At load rather than at first use, so that the (at most ~1 ms) measurement is never charged to a window.
 calibrateTimerClock();
 let holders = 0;
@@ -76,7 +125,7 @@ const storageTaxesAwaits = Number(process.versions.node.split('.')[0]) < 24;
 const disableWhenIdle = releaseWhenIdle(
   () => holders > 0,
   () => {
-    if (enabled) hook.disable();
+    if (enabled) hooks.disable();
     enabled = false;
     if (storageTaxesAwaits) taskStorage.disable();
   },
@@ -118,11 +167,16 @@ export function holdSchedulerHooks(): void {
     enabled = true;
     depth = 0;
     resetMarks(nowNs());
-    hook.enable();
+    hooks.enable();
   }
 }
 
 /** A task that held the hook finished; disables the hook with the last. */
 export function releaseSchedulerHooks(): void {
   if (holders > 0 && --holders === 0) disableWhenIdle();
+}
+
+/** Whether the scheduler hooks are enabled now (for tests and diagnostics). */
+export function schedulerHooksEnabled(): boolean {
+  return enabled;
 }

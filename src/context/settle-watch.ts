@@ -80,8 +80,13 @@ let holds = 0;
 let unregister: (() => void) | undefined;
 let lastSettled: Promise<unknown> | undefined;
 
+/** Runs for every promise of the process that settles while registered: most are not watched. */
 function onSettled(promise: Promise<unknown>): void {
   lastSettled = promise;
+  // the common case inline: a few slots, none of them this promise, nothing in the map
+  let i = 0;
+  while (i < slotsEnd && slotPromises[i] !== promise) i++;
+  if (i === slotsEnd && mapped === 0) return;
   const watcher = takeWatchers(promise);
   if (watcher === undefined) return;
   const now = nowNs();

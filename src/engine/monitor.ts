@@ -135,6 +135,39 @@ export class Monitor<I extends Instance> {
     return true;
   }
 
+  /**
+   * Handles `first` then `second`, both at `now`, as one step: what two `handle` calls would do,
+   * without the state between them being seen (the deadline watcher is told of the last one only).
+   * The caller must know that the invariant holds at `now`, as it then held at `first` too. When
+   * the two cannot be taken as one (either resets the clock, either is invalid where it comes, or
+   * someone subscribes to the transitions, who must see each of them), they are handled one by one.
+   */
+  handleTwo(instance: I, first: number, second: number, now: number): boolean {
+    const model = this.model;
+    const n = this.eventCount;
+    const state = instance.state;
+    const middle = model.next[state * n + first] as number;
+    const next = middle < 0 ? -1 : (model.next[middle * n + second] as number);
+    if (
+      next < 0 ||
+      !instance.monitoring ||
+      model.resets[first] === 1 ||
+      model.resets[second] === 1 ||
+      this.events.hasSubscribers
+    ) {
+      return this.handle(instance, first, now) && this.handle(instance, second, now);
+    }
+    instance.state = next;
+    if (model.constrained[next] === 1) {
+      if (model.constrained[state] === 0) this.arm(instance);
+      else if (instance.heapIndex === 0 && deadlines.watcher !== undefined)
+        deadlines.watcher.transition(instance);
+    } else if (model.constrained[state] === 1) {
+      deadlines.remove(instance);
+    }
+    return true;
+  }
+
   /** The deadline timer's path: the invariant expired while no event came. */
   expire(instance: I, now: number): void {
     if (!instance.monitoring) return;

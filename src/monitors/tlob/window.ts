@@ -137,11 +137,35 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
     tlobMonitor.handle(this, event, at);
   }
 
+  /**
+   * A continuation starts at `now`; it became runnable at `readyNs`. A sleeping window wakes up at
+   * that time (or at its last change, if it became runnable before it slept) and waits until `now`.
+   * Within budget and with no subscriber to `tlob:event` (who sees each transition at its time), the
+   * two accountings and the engine's two events (`wakeup`, `switch_in`) are done as one step: the
+   * split and the state are those of the two steps one by one.
+   */
   switchIn(now: number, readyNs: number): void {
     if (this.readyNs <= now) this.readyNs = Number.NaN;
-    if (this.state === S_SLEEPING)
-      this.step(E_WAKEUP, readyNs > this.lastNs ? Math.min(readyNs, now) : this.lastNs);
-    if (this.state === S_WAITING) this.step(E_SWITCH_IN, now);
+    const state = this.state;
+    if (state === S_SLEEPING) {
+      const wakeNs = readyNs > this.lastNs ? Math.min(readyNs, now) : this.lastNs;
+      if (now - this.clockNs < this.limitNs && this.monitoring && !channels.event.hasSubscribers) {
+        const slept = wakeNs - this.lastNs;
+        if (slept > 0) {
+          this.sleepingNs += slept;
+          this.lastNs = wakeNs;
+        }
+        const waited = now - this.lastNs;
+        if (waited > 0) {
+          this.waitingNs += waited;
+          this.lastNs = now;
+        }
+        tlobMonitor.handleTwo(this, E_WAKEUP, E_SWITCH_IN, now);
+        return;
+      }
+      this.step(E_WAKEUP, wakeNs);
+      if (this.state === S_WAITING) this.step(E_SWITCH_IN, now);
+    } else if (state === S_WAITING) this.step(E_SWITCH_IN, now);
   }
 
   switchOut(now: number): void {

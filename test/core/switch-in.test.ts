@@ -1,0 +1,91 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { afterEach, describe, expect, it } from 'vitest';
+import { schedulerHooksEnabled } from '../../src/context/scheduler-hooks.js';
+import type { Task } from '../../src/context/task.js';
+import { tlob, type WindowResult } from '../../src/index.js';
+import type { TransitionEvent } from '../../src/report/transition-event.js';
+import { sleep, spin } from '../helpers.js';
+import { useSimulatedClock } from '../simulated-clock.js';
+
+afterEach(() => {
+  tlob.reactor('nop');
+});
+
+/**
+ * A window driven through the scheduler's calls on a simulated clock (times in ms from its start):
+ * it runs 1 ms, sleeps, its continuation becomes runnable at `readyMs` and starts at 5 ms, and it
+ * stops at 6 ms. Returns the result and the transitions a `tlob:event` subscriber saw, if any.
+ */
+function sleepThenRun(readyMs: number, withSubscriber: boolean): { result: WindowResult; seen: string[] } {
+  const simulated = useSimulatedClock();
+  const seen: string[] = [];
+  const listener = (message: unknown) => {
+    const e = message as TransitionEvent;
+    if (e.name === 'switch-in') seen.push(`${e.event}@${(e.atNs - t0) / 1e6}`);
+  };
+  if (withSubscriber) subscribe('tlob:event', listener);
+  const t0 = simulated.clock.now();
+  try {
+    const window = tlob.start({ budget: '1s', name: 'switch-in' });
+    const task = window as unknown as Task;
+    simulated.clock.advance(1);
+    task.switchOut(simulated.clock.now());
+    simulated.clock.advance(4);
+    task.switchIn(simulated.clock.now(), t0 + readyMs * 1e6);
+    simulated.clock.advance(1);
+    return { result: window.stop(), seen };
+  } finally {
+    if (withSubscriber) unsubscribe('tlob:event', listener);
+    simulated.restore();
+  }
+}
+
+describe('a continuation switching a sleeping window in', () => {
+  it('counts sleeping until it was runnable, waiting until it ran, with or without a transition subscriber', () => {
+    for (const withSubscriber of [false, true]) {
+      const { result } = sleepThenRun(3, withSubscriber);
+      expect(result).toMatchObject({ runningNs: 2e6, sleepingNs: 2e6, waitingNs: 2e6, elapsedNs: 6e6 });
+    }
+  });
+
+  it('counts all waiting when it was runnable before the window slept, all sleeping when it ran as soon as ready', () => {
+    expect(sleepThenRun(0, false).result).toMatchObject({ runningNs: 2e6, sleepingNs: 0, waitingNs: 4e6 });
+    expect(sleepThenRun(5, false).result).toMatchObject({ runningNs: 2e6, sleepingNs: 4e6, waitingNs: 0 });
+    // a readiness reported after the start is taken as the start
+    expect(sleepThenRun(9, false).result).toMatchObject({ runningNs: 2e6, sleepingNs: 4e6, waitingNs: 0 });
+  });
+
+  it('publishes every transition at its own time to a tlob:event subscriber', () => {
+    const { seen } = sleepThenRun(3, true);
+    expect(seen).toEqual(['start@0', 'sleep@1', 'wakeup@3', 'switch_in@5', 'stop@6']);
+  });
+});
+
+describe('the scheduler hooks', () => {
+  it('are enabled while a window awaits, and off again once no window is open', async () => {
+    let during = false;
+    await tlob.run('hooks-held', { budget: '1s' }, async () => {
+      await null;
+      during = schedulerHooksEnabled();
+      await sleep(1);
+    });
+    expect(during).toBe(true);
+    await sleep(5); // turned off in the check phase
+    expect(schedulerHooksEnabled()).toBe(false);
+  });
+
+  it('switch a window in for the promise reaction after an await: its spin there is running time', async () => {
+    let spunNs = 0;
+    const result = await tlob.run('reaction', { budget: '1s' }, async () => {
+      await sleep(5);
+      const t = performance.now();
+      spin(5);
+      spunNs = (performance.now() - t) * 1e6;
+      await null;
+      return tlob.current();
+    });
+    const window = result as unknown as { runningNs: number; sleepingNs: number };
+    expect(window.runningNs).toBeGreaterThanOrEqual(spunNs);
+    expect(window.sleepingNs).toBeGreaterThanOrEqual(4e6);
+  });
+});
