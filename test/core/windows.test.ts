@@ -289,21 +289,31 @@ describe('a fast-path site that returns a promise', () => {
 describe('sites whose promises have always been pending', () => {
   it('skip the state check, and a settled promise is then recognised at the deadline, without a violation', async () => {
     const seen = collectViolations();
-    const results: { elapsedNs: number; overBudget: boolean }[] = [];
-    const onStop = (r: { elapsedNs: number; overBudget: boolean }) => results.push(r);
+    const results: { id: number; elapsedNs: number; overBudget: boolean }[] = [];
+    const onStop = (r: { id: number; elapsedNs: number; overBudget: boolean }) => results.push(r);
     const settled = Promise.resolve('old');
     await settled;
     let useOld = false;
     const fn = () => (useOld ? settled : sleep(1).then(() => 'fresh'));
-    for (let i = 0; i < 20; i++) await tlob.run('assumes-pending', { budget: '30ms', onStop }, fn);
+    // A 1 ms sleep can really take past the 30 ms budget on a loaded machine (a late timer, a
+    // preempted thread): such a call is timed here and its violation is the only one allowed.
+    const reallyOver = new Set<number>();
+    for (let i = 0; i < 20; i++) {
+      const t0 = performance.now();
+      await tlob.run('assumes-pending', { budget: '30ms', onStop }, fn);
+      if (performance.now() - t0 >= 30) reallyOver.add(results.length - 1);
+    }
     useOld = true;
+    const t0 = performance.now();
     const p = tlob.run('assumes-pending', { budget: '30ms', onStop }, fn);
+    const returned = performance.now() - t0;
     expect(p).toBe(settled);
     await sleep(60);
     seen.stop();
-    expect(seen.list).toHaveLength(0);
+    const overIds = results.filter((_, i) => reallyOver.has(i)).map((r) => r.id);
+    expect(seen.list.map((v) => v.id).filter((id) => !overIds.includes(id))).toEqual([]);
     expect(results).toHaveLength(21);
-    expect(ms(results[20]?.elapsedNs ?? 1e9)).toBeLessThan(5); // ended at the return
+    expect(ms(results[20]?.elapsedNs ?? 1e9)).toBeLessThanOrEqual(returned + 0.01); // ended at the return
     // and the site looks at states again: the next old promise closes its window at once
     tlob.run('assumes-pending', { budget: '30ms', onStop }, fn);
     expect(results).toHaveLength(22);

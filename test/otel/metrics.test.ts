@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { tlob, type WindowResult } from '../../src/index.js';
 import { requirePeer } from '../../src/otel/api.js';
 import { DEFAULT_BUCKETS, otel } from '../../src/otel/index.js';
+import { descheduledMs } from '../descheduled.js';
 import { retry, sleep, spin } from '../helpers.js';
 import { createSdk, durationPoint, type Sdk, sumValue, useSdk } from './sdk.js';
 
@@ -16,11 +17,15 @@ describe('tlob/otel metrics through a real MeterProvider', () => {
       t.exporter = otel({ meterProvider: t.sdk.meterProvider, spans: 'none' });
       let spun = 0;
       let slept = 0;
+      let spunDescheduled = 0;
+      const d0 = descheduledMs();
       const t0 = performance.now();
       const result = await new Promise<WindowResult>((resolve) => {
         tlob.run('metrics.split', { budget: '1s', onStop: resolve }, async () => {
           const s0 = performance.now();
+          const sd0 = descheduledMs();
           spin(20);
+          spunDescheduled = descheduledMs() - sd0;
           spun = performance.now() - s0;
           const z0 = performance.now();
           await sleep(30);
@@ -28,6 +33,9 @@ describe('tlob/otel metrics through a real MeterProvider', () => {
         });
       });
       const wall = performance.now() - t0;
+      // the thread preempted outside the timed spin (in the window's own machinery, or around the
+      // window): time the test could not split, the only slack beyond the quiet-machine 5 ms
+      const untimed = descheduledMs() - d0 - spunDescheduled;
       const duration = (await t.sdk.metrics()).get('tlob.window.duration');
       expect(duration?.descriptor.unit).toBe('s');
       const point = (state: string) => durationPoint(duration, 'metrics.split', state)?.value;
@@ -40,9 +48,9 @@ describe('tlob/otel metrics through a real MeterProvider', () => {
       // and the result matches what really happened (ms); the measured sleep also holds the time
       // the timer's continuation waited for the thread, which tlob counts as waiting
       const ms = (state: string) => (point(state)?.sum ?? 0) * 1e3;
-      expect(Math.abs(ms('elapsed') - wall)).toBeLessThan(5);
-      expect(Math.abs(ms('running') - spun)).toBeLessThan(5);
-      expect(Math.abs(ms('sleeping') + ms('waiting') - slept)).toBeLessThan(5);
+      expect(Math.abs(ms('elapsed') - wall)).toBeLessThan(5 + untimed);
+      expect(Math.abs(ms('running') - spun)).toBeLessThan(5 + untimed);
+      expect(Math.abs(ms('sleeping') + ms('waiting') - slept)).toBeLessThan(5 + untimed);
     });
   });
 
