@@ -20,7 +20,6 @@ export class Instance implements Deadlined {
   monitoring = false;
   /** `nowNs()` at the last clock reset. */
   clockNs = 0;
-  deadlineNs = Number.POSITIVE_INFINITY;
   heapIndex = -1;
 
   constructor(
@@ -31,6 +30,15 @@ export class Instance implements Deadlined {
     readonly limitNs: number,
   ) {
     this.state = monitor.model.initial;
+  }
+
+  /**
+   * The deadline of the clock invariant: the clock's last reset plus the limit. Every reset of a
+   * constrained instance re-queues it (`arm`), so this is the deadline it is queued with; a getter,
+   * not a field, because a number field is a heap box allocated with each instance.
+   */
+  get deadlineNs(): number {
+    return this.clockNs + this.limitNs;
   }
 
   expire(now: number): void {
@@ -161,9 +169,8 @@ export class Monitor<I extends Instance> {
     deadlines.remove(instance);
   }
 
-  /** Sets the instance's deadline from its clock and queues it (a monitor may hold some back). */
+  /** Queues the instance's deadline, from its clock (a monitor may hold some back). */
   protected arm(instance: I): void {
-    instance.deadlineNs = instance.clockNs + instance.limitNs;
     deadlines.insert(instance);
   }
 
