@@ -11,6 +11,8 @@ const SUB = 1 << SUB_BITS;
 const TWO_32 = 2 ** 32;
 /** `SCALE[e] = 2 ** (e - SUB_BITS)`: the bucket width in octave `e`. */
 const SCALE = Array.from({ length: 64 }, (_, e) => 2 ** (e - SUB_BITS));
+/** `1 / SCALE[e]`, exact (a power of two): recording multiplies instead of dividing. */
+const INVERSE_SCALE = new Float64Array(SCALE.map((s) => 1 / s));
 
 export class LogLinearHistogram {
   count = 0;
@@ -37,7 +39,7 @@ export class LogLinearHistogram {
     let index = v;
     if (v >= SUB) {
       octave = v < TWO_32 ? 31 - Math.clz32(v) : 63 - Math.clz32(Math.floor(v / TWO_32));
-      index = Math.floor(v / (SCALE[octave] as number)) - SUB;
+      index = Math.floor(v * (INVERSE_SCALE[octave] as number)) - SUB;
     }
     let buckets = this.octaves[octave];
     if (buckets === undefined) this.octaves[octave] = buckets = new Uint32Array(SUB);

@@ -84,7 +84,22 @@ const NO_ARGS: readonly unknown[] = Object.freeze([]);
 /** Sites of `tlob.run` by name; the budget parse is reused while a name keeps its budget. */
 const runSites = new Map<string, CallSite>();
 
+/** The site of the last `tlob.run`: a loop that runs one name finds it without the map lookup. */
+let lastRunSite: CallSite | undefined;
+
 function runSite(name: unknown, options: unknown): CallSite {
+  const last = lastRunSite;
+  if (
+    last !== undefined &&
+    last.name === name &&
+    last.budgetInput === (options as WindowOptions | null)?.budget
+  )
+    return last;
+  lastRunSite = runSiteByName(name, options);
+  return lastRunSite;
+}
+
+function runSiteByName(name: unknown, options: unknown): CallSite {
   if (typeof name !== 'string' || name.length === 0) {
     throw new TlobTypeError(
       'ERR_TLOB_INVALID_ARG',
