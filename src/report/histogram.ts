@@ -75,6 +75,35 @@ export class LogLinearHistogram {
     return this.max;
   }
 
+  /** The values of this histogram and of `other`: a new histogram, or this one when `other` is empty. */
+  plus(other: LogLinearHistogram): LogLinearHistogram {
+    if (other.count === 0) return this;
+    const sum = new LogLinearHistogram();
+    sum.count = this.count + other.count;
+    sum.min = Math.min(this.min, other.min);
+    sum.max = Math.max(this.max, other.max);
+    sum.sum = this.sum + other.sum;
+    sum.zeros = this.zeros + other.zeros;
+    for (let octave = 0; octave < OCTAVES; octave++) {
+      const mine = this.octaves[octave];
+      const theirs = other.octaves[octave];
+      if (mine === undefined && theirs === undefined) continue;
+      const buckets = new Uint32Array(SUB);
+      for (let i = 0; i < SUB; i++) buckets[i] = (mine?.[i] ?? 0) + (theirs?.[i] ?? 0);
+      sum.octaves[octave] = buckets;
+    }
+    return sum;
+  }
+
+  /** The values of this histogram and `n` zeros: a new histogram, or this one when `n` is 0. */
+  withZeros(n: number): LogLinearHistogram {
+    if (n === 0) return this;
+    const zeros = new LogLinearHistogram();
+    zeros.count = zeros.zeros = n;
+    zeros.min = 0;
+    return this.plus(zeros);
+  }
+
   reset(): void {
     this.count = this.sum = this.max = this.zeros = 0;
     this.min = Number.POSITIVE_INFINITY;
