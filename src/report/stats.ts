@@ -87,7 +87,8 @@ export class StatsRecorder {
   }
 }
 
-function distribution(h: LogLinearHistogram): Distribution {
+/** The distribution `tlob.stats()` reports for the values of one histogram. */
+export function distribution(h: LogLinearHistogram): Distribution {
   if (h.count === 0) return { min: 0, mean: 0, p50: 0, p90: 0, p99: 0, max: 0 };
   return {
     min: h.min,

@@ -1,19 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { LogLinearHistogram } from '../../src/report/histogram.js';
-import { StatsRecorder } from '../../src/report/stats.js';
+import { distribution, StatsRecorder } from '../../src/report/stats.js';
 
-/** The distribution `tlob.stats()` reports for the values of one histogram. */
+/** The distribution of `values` recorded into one histogram, as four histograms per name would report it. */
 function expected(values: number[]) {
   const h = new LogLinearHistogram();
   for (const v of values) h.record(v);
-  return {
-    min: h.min,
-    mean: h.mean,
-    p50: h.percentile(50),
-    p90: h.percentile(90),
-    p99: h.percentile(99),
-    max: h.max,
-  };
+  return distribution(h);
 }
 
 describe('per-name stats', () => {
