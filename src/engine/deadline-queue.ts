@@ -2,8 +2,8 @@ import { type Clock, currentClock } from '../clock.js';
 
 /** Something with a deadline: a monitor instance whose clock invariant is armed. */
 export interface Deadlined {
-  /** Absolute deadline on the monitors' clock (`nowNs()`). */
-  deadlineNs: number;
+  /** Absolute deadline on the monitors' clock (`nowNs()`), read when the item is inserted. */
+  readonly deadlineNs: number;
   /** Position in the queue's heap, -1 when not queued. Owned by the queue. */
   heapIndex: number;
   /** Called by the queue once the deadline has passed (checked against the clock, never early). */

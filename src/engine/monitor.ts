@@ -20,7 +20,6 @@ export class Instance implements Deadlined {
   monitoring = false;
   /** `nowNs()` at the last clock reset. */
   clockNs = 0;
-  deadlineNs = Number.POSITIVE_INFINITY;
   heapIndex = -1;
 
   constructor(
@@ -31,6 +30,15 @@ export class Instance implements Deadlined {
     readonly limitNs: number,
   ) {
     this.state = monitor.model.initial;
+  }
+
+  /**
+   * The deadline of the clock invariant: the clock's last reset plus the limit. Every reset of a
+   * constrained instance re-queues it (`arm`), so this is the deadline it is queued with; a getter,
+   * not a field, because a number field is a heap box allocated with each instance.
+   */
+  get deadlineNs(): number {
+    return this.clockNs + this.limitNs;
   }
 
   expire(now: number): void {
@@ -49,10 +57,19 @@ interface MonitorGlue<I extends Instance> {
   /** Where the monitor keeps its violation records. */
   readonly ring: ViolationRing;
   /**
-   * Monitor-specific fields of a violation record, as of `at`: the moment of the violation, which
-   * for an expired invariant is its deadline, possibly before the instance's last accounting.
+   * The violation record of `instance` as of `at` (the moment of the violation, which for an
+   * expired invariant is its deadline, possibly before the instance's last accounting): the
+   * generic fields of `Violation` with the values given, and the monitor's own, as one object
+   * literal (one shape for every record, no copies; the engine freezes it).
    */
-  detail(instance: I, at: number): Record<string, unknown>;
+  record(
+    instance: I,
+    at: number,
+    state: string,
+    event: string,
+    atMs: number,
+    reportedLateNs: number,
+  ): Violation;
   /** One human line for the log reactor. */
   format(violation: Violation): string;
   /** Called after a violation has been reacted to and published, before the instance is reset. */
@@ -185,9 +202,8 @@ export class Monitor<I extends Instance> {
     deadlines.remove(instance);
   }
 
-  /** Sets the instance's deadline from its clock and queues it (a monitor may hold some back). */
+  /** Queues the instance's deadline, from its clock (a monitor may hold some back). */
   protected arm(instance: I): void {
-    instance.deadlineNs = instance.clockNs + instance.limitNs;
     deadlines.insert(instance);
   }
 
@@ -200,17 +216,10 @@ export class Monitor<I extends Instance> {
     const deadline = instance.clockNs + instance.limitNs;
     const at = this.model.constrained[instance.state] === 1 && deadline < now ? deadline : now;
     const taken = this.glue.takeover?.(instance, now);
-    const violation: Violation = Object.freeze({
-      monitor: this.model.name,
-      name: instance.name,
-      id: instance.id,
-      ...this.glue.detail(instance, at),
-      state: this.model.states[instance.state] as string,
-      event,
-      at: epochMs(at),
-      reportedLateNs: Math.round(now - at),
-      ...taken,
-    });
+    const state = this.model.states[instance.state] as string;
+    const record = this.glue.record(instance, at, state, event, epochMs(at), Math.round(now - at));
+    // a detection made elsewhere (rare) overrides the fields it measured itself
+    const violation: Violation = Object.freeze(taken === undefined ? record : { ...record, ...taken });
     this.reset(instance);
     this.react(violation, taken !== undefined);
     pushViolation(this.glue.ring, violation);

@@ -11,6 +11,9 @@ const SUB = 1 << SUB_BITS;
 const TWO_32 = 2 ** 32;
 /** `SCALE[e] = 2 ** (e - SUB_BITS)`: the bucket width in octave `e`. */
 const SCALE = Array.from({ length: 64 }, (_, e) => 2 ** (e - SUB_BITS));
+const TWO_31 = 2 ** 31;
+/** Octaves of values at or above 2^32, the last of the 64 a double can reach. */
+const OCTAVES = 64;
 
 export class LogLinearHistogram {
   count = 0;
@@ -20,7 +23,7 @@ export class LogLinearHistogram {
   /** Values that round to 0 (most windows never wait; synchronous ones never sleep): counted only. */
   private zeros = 0;
   /** `octaves[0]` holds 0..255 exactly; `octaves[e]` (e >= 8) holds [2^e, 2^(e+1)). */
-  private octaves: (Uint32Array | undefined)[] = [];
+  private octaves: (Uint32Array | undefined)[] = newOctaves();
 
   record(value: number): void {
     this.count++;
@@ -35,9 +38,13 @@ export class LogLinearHistogram {
     if (v > this.max) this.max = v;
     let octave = 0;
     let index = v;
-    if (v >= SUB) {
-      octave = v < TWO_32 ? 31 - Math.clz32(v) : 63 - Math.clz32(Math.floor(v / TWO_32));
+    if (v >= TWO_31) {
+      octave = v < TWO_32 ? 31 : 63 - Math.clz32(Math.floor(v / TWO_32));
       index = Math.floor(v / (SCALE[octave] as number)) - SUB;
+    } else if (v >= SUB) {
+      // below 2^31, in small-integer arithmetic: the bucket is a shift
+      octave = 31 - Math.clz32(v);
+      index = (v >> (octave - SUB_BITS)) - SUB;
     }
     let buckets = this.octaves[octave];
     if (buckets === undefined) this.octaves[octave] = buckets = new Uint32Array(SUB);
@@ -68,9 +75,43 @@ export class LogLinearHistogram {
     return this.max;
   }
 
+  /** The values of this histogram and of `other`: a new histogram, or this one when `other` is empty. */
+  plus(other: LogLinearHistogram): LogLinearHistogram {
+    if (other.count === 0) return this;
+    const sum = new LogLinearHistogram();
+    sum.count = this.count + other.count;
+    sum.min = Math.min(this.min, other.min);
+    sum.max = Math.max(this.max, other.max);
+    sum.sum = this.sum + other.sum;
+    sum.zeros = this.zeros + other.zeros;
+    for (let octave = 0; octave < OCTAVES; octave++) {
+      const mine = this.octaves[octave];
+      const theirs = other.octaves[octave];
+      if (mine === undefined && theirs === undefined) continue;
+      const buckets = new Uint32Array(SUB);
+      for (let i = 0; i < SUB; i++) buckets[i] = (mine?.[i] ?? 0) + (theirs?.[i] ?? 0);
+      sum.octaves[octave] = buckets;
+    }
+    return sum;
+  }
+
+  /** The values of this histogram and `n` zeros: a new histogram, or this one when `n` is 0. */
+  withZeros(n: number): LogLinearHistogram {
+    if (n === 0) return this;
+    const zeros = new LogLinearHistogram();
+    zeros.count = zeros.zeros = n;
+    zeros.min = 0;
+    return this.plus(zeros);
+  }
+
   reset(): void {
     this.count = this.sum = this.max = this.zeros = 0;
     this.min = Number.POSITIVE_INFINITY;
-    this.octaves = [];
+    this.octaves = newOctaves();
   }
+}
+
+/** The octaves of an empty histogram: a slot for each, allocated on first use. */
+function newOctaves(): (Uint32Array | undefined)[] {
+  return new Array<Uint32Array | undefined>(OCTAVES).fill(undefined);
 }

@@ -45,12 +45,22 @@ export class StatsRecorder {
   private readonly running = new LogLinearHistogram();
   private readonly waiting = new LogLinearHistogram();
   private readonly sleeping = new LogLinearHistogram();
+  /**
+   * The elapsed time of the windows that ran all along (a synchronous call: running the whole
+   * time, never waiting or sleeping), recorded once instead of four times; `snapshot` counts them
+   * in every distribution.
+   */
+  private readonly ranAlong = new LogLinearHistogram();
 
   constructor(readonly name: string) {}
 
   /** Records one finished window (its violation, if any, was counted when it was reported). */
   record(elapsedNs: number, runningNs: number, waitingNs: number, sleepingNs: number): void {
     this.count++;
+    if (runningNs === elapsedNs && waitingNs === 0 && sleepingNs === 0) {
+      this.ranAlong.record(elapsedNs);
+      return;
+    }
     this.elapsed.record(elapsedNs);
     this.running.record(runningNs);
     this.waiting.record(waitingNs);
@@ -59,24 +69,26 @@ export class StatsRecorder {
 
   /** A snapshot of this name's statistics. */
   snapshot(): NameStats {
+    const ranAlong = this.ranAlong;
     return {
       name: this.name,
       count: this.count,
       violations: this.violations,
-      elapsed: distribution(this.elapsed),
-      running: distribution(this.running),
-      waiting: distribution(this.waiting),
-      sleeping: distribution(this.sleeping),
+      elapsed: distribution(this.elapsed.plus(ranAlong)),
+      running: distribution(this.running.plus(ranAlong)),
+      waiting: distribution(this.waiting.withZeros(ranAlong.count)),
+      sleeping: distribution(this.sleeping.withZeros(ranAlong.count)),
     };
   }
 
   reset(): void {
     this.count = this.violations = 0;
-    for (const h of [this.elapsed, this.running, this.waiting, this.sleeping]) h.reset();
+    for (const h of [this.elapsed, this.running, this.waiting, this.sleeping, this.ranAlong]) h.reset();
   }
 }
 
-function distribution(h: LogLinearHistogram): Distribution {
+/** The distribution `tlob.stats()` reports for the values of one histogram. */
+export function distribution(h: LogLinearHistogram): Distribution {
   if (h.count === 0) return { min: 0, mean: 0, p50: 0, p90: 0, p99: 0, max: 0 };
   return {
     min: h.min,

@@ -3,6 +3,7 @@ import { nowNs } from '../../src/clock.js';
 import { type Deadlined, DeadlineQueue } from '../../src/engine/deadline-queue.js';
 
 interface Item extends Deadlined {
+  deadlineNs: number;
   id: number;
   expiredAt: number;
 }

@@ -31,7 +31,15 @@ function newMonitor() {
     errors: channel('test:error'),
     events: channel('test:event'),
     ring: new ViolationRing(),
-    detail: () => ({}),
+    record: (i, _at, state, event, at, reportedLateNs) => ({
+      monitor: 'tlob',
+      name: i.name,
+      id: i.id,
+      state,
+      event,
+      at,
+      reportedLateNs,
+    }),
     format: () => 'x',
   });
   monitor.reactor = (v) => violations.push(v);
@@ -153,7 +161,16 @@ describe('the engine runs a model of another monitor', () => {
       errors: channel('tx:error'),
       events: channel('tx:event'),
       ring,
-      detail: () => ({ table: 'orders' }),
+      record: (i, _at, state, event, at, reportedLateNs) => ({
+        monitor: tx.name,
+        name: i.name,
+        id: i.id,
+        table: 'orders',
+        state,
+        event,
+        at,
+        reportedLateNs,
+      }),
       format: (v) => `tx ${v.name}: ${v.event}`,
     });
     monitor.reactor = 'nop';

@@ -225,9 +225,57 @@ describe('a disabled monitor', () => {
     }
     expect(tlob.stats().map((s) => s.name)).not.toContain('disabled-no-stats');
   });
+
+  it('checks options again when a reused options object changed', () => {
+    const options: { budget: string; name?: string } = { budget: '5ms', name: 'reused' };
+    tlob.disable();
+    try {
+      const first = tlob.start(options);
+      expect(tlob.start(options).stop()).toMatchObject({ name: 'reused', budgetNs: 5e6, id: 0 });
+      expect(first.stop()).toMatchObject({ name: 'reused', budgetNs: 5e6 });
+      options.budget = 'fast';
+      expect(() => tlob.start(options)).toThrow(expect.objectContaining({ code: 'ERR_TLOB_INVALID_BUDGET' }));
+      options.budget = '7ms';
+      options.name = undefined;
+      expect(tlob.start(options).stop()).toMatchObject({ name: 'window', budgetNs: 7e6 });
+      options.name = '';
+      expect(() => tlob.start(options)).toThrow(expect.objectContaining({ code: 'ERR_TLOB_INVALID_ARG' }));
+    } finally {
+      tlob.enable();
+    }
+  });
 });
 
 describe('violation ring', () => {
+  it("a violation record is frozen, with tlob's fields in one order, found at a stop or by the timer", async () => {
+    const keys = [
+      'monitor',
+      'name',
+      'id',
+      'budgetNs',
+      'elapsedNs',
+      'runningNs',
+      'waitingNs',
+      'sleepingNs',
+      'state',
+      'event',
+      'at',
+      'reportedLateNs',
+    ];
+    overBudget('record-at-stop');
+    await tlob.run('record-by-timer', { budget: '1ms' }, () => sleep(10));
+    const records = tlob.ring.read();
+    expect(records.map((r) => [r.name, r.event])).toEqual([
+      ['record-at-stop', 'stop'],
+      ['record-by-timer', 'budget_expired'],
+    ]);
+    for (const r of records) {
+      expect(Object.keys(r)).toEqual(keys);
+      expect(Object.isFrozen(r)).toBe(true);
+      expect(r).toMatchObject({ monitor: 'tlob', budgetNs: 1e6, elapsedNs: 1e6 });
+    }
+  });
+
   it('drops new records when full and counts them', () => {
     const ring = new ViolationRing(2);
     const v = (id: number) => ({

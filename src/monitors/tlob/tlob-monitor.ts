@@ -78,14 +78,21 @@ export const tlobMonitor = new TlobMonitor(tlobModel, {
   errors: channels.error,
   events: channels.event,
   ring: violationRing,
-  detail(window, at) {
+  record(window, at, state, event, atMs, reportedLateNs): TlobViolation {
     window.accountUntil(at); // the split at the violation (detail_env_tlob), frozen there
     return {
+      monitor: 'tlob',
+      name: window.name,
+      id: window.id,
       budgetNs: window.budgetNs,
       elapsedNs: Math.round(at - window.startNs),
       runningNs: Math.round(window.runningNs),
       waitingNs: Math.round(window.waitingNs),
       sleepingNs: Math.round(window.sleepingNs),
+      state,
+      event,
+      at: atMs,
+      reportedLateNs,
     };
   },
   format,

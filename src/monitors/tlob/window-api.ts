@@ -31,13 +31,21 @@ const inertResult = (name: string, budgetNs: number): WindowResult =>
     code: undefined,
   });
 
-/** The window handed out by `start()` while tlob is disabled: it measures nothing. */
+/**
+ * The window handed out by `start()` while tlob is disabled: it measures nothing, and it is
+ * immutable, so one serves every `start()` with the same options (`inertWindowFor`).
+ */
 class InertWindow implements TlobWindow {
   readonly id = 0;
   private readonly result: WindowResult;
   constructor(
     readonly name: string,
     readonly budgetNs: number,
+    /** The options it was made from, and the values read from them then. */
+    readonly options: object,
+    readonly nameInput: unknown,
+    readonly budgetInput: unknown,
+    readonly onStopInput: unknown,
   ) {
     this.result = inertResult(name, budgetNs);
   }
@@ -46,13 +54,52 @@ class InertWindow implements TlobWindow {
   }
 }
 
+/** The inert window of the last `start()` made while tlob was disabled. */
+let lastInert: InertWindow | undefined;
+
+/**
+ * The inert window for `options`: the last one again when the same options object still holds the
+ * same values (a call site passes one options object every time), so that a disabled `start()`
+ * costs a few property reads; otherwise the options are checked, so that bad input fails early
+ * whether or not tlob is enabled (no stats entry is made).
+ */
+function inertWindowFor(options: WindowOptions): InertWindow {
+  const last = lastInert;
+  if (
+    last !== undefined &&
+    last.options === options &&
+    last.budgetInput === options.budget &&
+    last.nameInput === options.name &&
+    last.onStopInput === options.onStop
+  )
+    return last;
+  const { name, budgetNs, budget, onStop } = checkOptions(options, 'tlob.start');
+  lastInert = new InertWindow(name, budgetNs, options, options.name, budget, onStop);
+  return lastInert;
+}
+
 /** The arguments of every `tlob.run` callback: none, and no array allocated per call. */
 const NO_ARGS: readonly unknown[] = Object.freeze([]);
 
 /** Sites of `tlob.run` by name; the budget parse is reused while a name keeps its budget. */
 const runSites = new Map<string, CallSite>();
 
+/** The site of the last `tlob.run`: a loop that runs one name finds it without the map lookup. */
+let lastRunSite: CallSite | undefined;
+
 function runSite(name: unknown, options: unknown): CallSite {
+  const last = lastRunSite;
+  if (
+    last !== undefined &&
+    last.name === name &&
+    last.budgetInput === (options as WindowOptions | null)?.budget
+  )
+    return last;
+  lastRunSite = runSiteByName(name, options);
+  return lastRunSite;
+}
+
+function runSiteByName(name: unknown, options: unknown): CallSite {
   if (typeof name !== 'string' || name.length === 0) {
     throw new TlobTypeError(
       'ERR_TLOB_INVALID_ARG',
@@ -75,11 +122,7 @@ function runSite(name: unknown, options: unknown): CallSite {
  * @example const w = tlob.start({ budget: '50ms', name: 'load' }); await load(); w.stop();
  */
 export function start(options: WindowOptions): TlobWindow {
-  if (!tlobMonitor.enabled) {
-    // still checked, so that bad input fails early whether or not tlob is enabled; no stats entry
-    const { name, budgetNs } = checkOptions(options, 'tlob.start');
-    return new InertWindow(name, budgetNs);
-  }
+  if (!tlobMonitor.enabled) return inertWindowFor(options);
   return createSite(options, 'tlob.start').start();
 }
 

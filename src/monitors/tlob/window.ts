@@ -32,7 +32,7 @@ export type OnStop = (result: WindowResult) => void;
 const PHASE_OPEN = 0;
 /** Its call left the thread (it returned a pending promise, or `tlob.start` bound it): it holds the scheduler hooks. */
 const PHASE_YIELDED = 1;
-/** Its call ended at `endedNs` (its promise settled); the close is queued. Scheduler events no longer count. */
+/** Its call ended at `endNs` (its promise settled); the close is queued. Scheduler events no longer count. */
 const PHASE_ENDED = 2;
 /** Closed: the result is final. */
 const PHASE_CLOSED = 3;
@@ -44,8 +44,6 @@ const PHASE_CLOSED = 3;
  * settlement of the promise its call returned, at the outcome of a thenable, or at `stop()`.
  */
 export class Window extends Instance implements Task, SettleWatcher, CallEndHandler {
-  readonly budgetNs: number;
-  readonly startNs: number;
   /** Time of the last accounted state change. */
   lastNs: number;
   runningNs = 0;
@@ -55,10 +53,11 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
   phase = PHASE_OPEN;
   /** True once a violation was reported; the split is then frozen at the violation. */
   overBudget = false;
-  /** When the call ended (its promise settled), from `PHASE_ENDED` on; the window closes at that time. */
-  endedNs = 0;
-  /** When the window closed, once `PHASE_CLOSED`. */
-  closedNs = 0;
+  /**
+   * From `PHASE_ENDED` on, when the call ended (its promise settled): the window closes at that
+   * time. Once `PHASE_CLOSED`, when it closed.
+   */
+  endNs = 0;
   /** Set when `tlob.start` bound the window with `enterWith`: closing it then restores the context. */
   private boundByStart = false;
   /** The result, built on first request: a `run` whose result nobody reads does not allocate it. */
@@ -83,9 +82,21 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
     readonly onStop: OnStop | undefined,
   ) {
     super(tlobMonitor, id, site.name, site.budgetNs);
-    this.budgetNs = site.budgetNs;
-    this.startNs = now;
+    this.clockNs = now;
     this.lastNs = now;
+  }
+
+  /**
+   * When the window opened: the model resets its clock only at `start`, so the engine's clock
+   * field holds it (one field for both).
+   */
+  get startNs(): number {
+    return this.clockNs;
+  }
+
+  /** The budget, in nanoseconds: the limit of the model's clock invariant (one field for both). */
+  get budgetNs(): number {
+    return this.limitNs;
   }
 
   /** Live while monitored and its call has not ended: only then do scheduler events count. */
@@ -261,7 +272,7 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
 
   /** The call ended at `at`: from now on the window is no longer live, and it closes at `at`. */
   private endAt(at: number, now: boolean): void {
-    this.endedNs = at;
+    this.endNs = at;
     this.phase = PHASE_ENDED;
     if (now) this.close();
     else closeSoon(this);
@@ -296,7 +307,7 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
       name: this.name,
       id: this.id,
       budgetNs: this.budgetNs,
-      elapsedNs: Math.round(this.closedNs - this.startNs),
+      elapsedNs: Math.round(this.endNs - this.startNs),
       runningNs: Math.round(this.runningNs),
       waitingNs: Math.round(this.waitingNs),
       sleepingNs: Math.round(this.sleepingNs),
@@ -307,14 +318,14 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
   }
 
   /**
-   * Closes the window, at `endedNs` when its call already ended, otherwise now; records its stats
+   * Closes the window, at `endNs` when its call already ended, otherwise now; records its stats
    * and hands its result to `onStop` and `tlob:stop` (the result is built only for them, or when
    * `result` is read). If the window is the current context, the context returns to the nearest
    * open enclosing window. Does nothing once closed. Never throws.
    */
   close(): void {
     if (this.phase === PHASE_CLOSED) return;
-    const now = this.phase === PHASE_ENDED ? this.endedNs : nowNs();
+    const now = this.phase === PHASE_ENDED ? this.endNs : nowNs();
     if (this.monitoring) {
       // close() is called by code of the window, so the window is on the thread whatever the
       // scheduler hooks saw (a listener of an EventEmitter runs in its emitter's context).
@@ -324,7 +335,7 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
     }
     const heldHooks = this.holdsHooks();
     this.phase = PHASE_CLOSED;
-    this.closedNs = now;
+    this.endNs = now;
     // closed before its call's promise settled (`tlob.current().stop()`): stop holding the promise
     if (this.watchedPromise !== undefined) releaseWhenCollected(this.watchedPromise);
     if (!this.overBudget) openWindows.count--;
