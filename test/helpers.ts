@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { expect } from 'vitest';
-import type { TlobViolation } from '../src/index.js';
+import { afterEach, expect } from 'vitest';
+import type { Probe, TlobViolation } from '../src/index.js';
 import { tlob } from '../src/index.js';
 
 /** Busy-waits `ms` milliseconds on the JS thread. */
@@ -81,4 +81,21 @@ export function runWithTlobOutput(body: string): { status: number | null; stdout
 function tlobScriptArgs(body: string): string[] {
   const dist = new URL('../dist/index.js', import.meta.url).href;
   return ['--input-type=module', '-e', `import { tlob } from ${JSON.stringify(dist)};\n${body}`];
+}
+
+/**
+ * Probes a test file attaches, detached after each test (with `tlob.probes` cleared and tlob
+ * enabled again): wrap each `attach`/`tlob.attach` in the returned `track`.
+ */
+export function trackProbes(): <T extends Probe<any>>(probe: T) => T {
+  const probes: Probe<any>[] = [];
+  afterEach(() => {
+    for (const p of probes.splice(0)) p.detach();
+    tlob.probes.clear();
+    tlob.enable();
+  });
+  return (probe) => {
+    probes.push(probe);
+    return probe;
+  };
 }

@@ -1,17 +1,10 @@
 import { createRequire } from 'node:module';
-import { afterEach, describe, expect, it } from 'vitest';
-import { attach, type Probe, tlob } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { attach, tlob } from '../../src/index.js';
+import { trackProbes } from '../helpers.js';
 
 const require = createRequire(import.meta.url);
-const probes: Probe<any>[] = [];
-const track = <T extends Probe<any>>(p: T): T => {
-  probes.push(p);
-  return p;
-};
-afterEach(() => {
-  for (const p of probes.splice(0)) p.detach();
-  tlob.enable();
-});
+const track = trackProbes();
 
 const statsNames = () => tlob.stats().map((s) => s.name);
 

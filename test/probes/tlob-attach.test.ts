@@ -1,19 +1,10 @@
 import { createRequire } from 'node:module';
-import { afterEach, describe, expect, it } from 'vitest';
-import { attach, type Probe, tlob, type WindowResult } from '../../src/index.js';
-import { collectViolations, expectViolation, sleep, spin } from '../helpers.js';
+import { describe, expect, it } from 'vitest';
+import { attach, tlob, type WindowResult } from '../../src/index.js';
+import { collectViolations, expectViolation, sleep, spin, trackProbes } from '../helpers.js';
 
 const require = createRequire(import.meta.url);
-const probes: Probe<any>[] = [];
-const track = <T extends Probe<any>>(p: T): T => {
-  probes.push(p);
-  return p;
-};
-afterEach(() => {
-  for (const p of probes.splice(0)) p.detach();
-  tlob.probes.clear();
-  tlob.enable();
-});
+const track = trackProbes();
 
 describe('tlob.attach', () => {
   it('a slow synchronous call is one violation named after the probe; the result passes through', async () => {
