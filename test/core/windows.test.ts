@@ -284,6 +284,22 @@ describe('windows of synchronous calls, reused by their site', () => {
     expect(parentIds).toEqual([outerId, outerId, outerId]);
   });
 
+  it('a tlob:event subscriber sees the start and stop of every synchronous call, reused or not', () => {
+    const call = syncSite('sync-events');
+    const seen: string[] = [];
+    const unsubscribe = tlob.subscribe('event', (m) => {
+      const t = m as { name: string; id: number; event: string; next: string };
+      if (t.name === 'sync-events') seen.push(`${t.event}>${t.next}`);
+    });
+    try {
+      call(() => 1);
+      call(() => 2);
+    } finally {
+      unsubscribe();
+    }
+    expect(seen).toEqual(['start>running', 'stop>stopped', 'start>running', 'stop>stopped']);
+  });
+
   it('calls that throw, return or break their budget each report their own window', () => {
     const simulated = useSimulatedClock();
     const seen = collectViolations();

@@ -138,7 +138,8 @@ export class CallSite extends CallPath {
    * Opens a window of this site whose parent is the current window; it is not bound to any context
    * yet. `synchronous`: the caller holds the thread until it closes the window (or it yields), so
    * the budget deadline need not be queued before then (a watchdog sees such a call through
-   * `watchdogHooks.sync` instead). The monitor must be enabled.
+   * `watchdogHooks.sync` instead), and the site's spare window is reopened if it has one. The
+   * monitor must be enabled.
    */
   open(onStop: OnStop | undefined, synchronous: boolean): Window {
     const now = nowNs();
