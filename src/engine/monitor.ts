@@ -24,7 +24,8 @@ export class Instance implements Deadlined {
 
   constructor(
     readonly monitor: Monitor<any>,
-    readonly id: number,
+    /** Unique per monitor; an instance that is reused for another object takes a new one. */
+    public id: number,
     readonly name: string,
     /** The limit of the clock invariant (`clk < limitNs`). */
     readonly limitNs: number,

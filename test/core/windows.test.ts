@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TlobBudgetError, tlob } from '../../src/index.js';
+import { TlobBudgetError, type TlobWindow, tlob, type WindowResult } from '../../src/index.js';
 import { collectViolations, expectViolation, ms, runWithTlob, sleep, spin } from '../helpers.js';
 import { useSimulatedClock } from '../simulated-clock.js';
 
@@ -226,6 +226,108 @@ describe('synchronous fast path', () => {
     // and the next call is on the async path again: its continuation sees its own window
     const seen = await tlob.run('flip', { budget: '1s' }, () => sleep(1).then(() => tlob.current()?.name));
     expect(seen).toBe('flip');
+  });
+});
+
+describe('windows of synchronous calls, reused by their site', () => {
+  /** Runs `fn` as a call of a site that took the synchronous path (20 calls teach it). */
+  function syncSite(name: string, onStop?: (r: WindowResult) => void) {
+    const options = { budget: '1s', onStop };
+    const call = (fn: () => unknown) => tlob.run(name, options, fn);
+    for (let i = 0; i < 20; i++) call(() => 1);
+    return call;
+  }
+
+  it('a window kept by tlob.current() inside a synchronous call still reports its own result after later calls', () => {
+    const simulated = useSimulatedClock();
+    try {
+      const later: WindowResult[] = [];
+      let collect = false;
+      const call = syncSite('kept-current', (r) => collect && later.push(r));
+      let kept: TlobWindow | undefined;
+      call(() => {
+        kept = tlob.current();
+        simulated.clock.advance(3);
+      });
+      const id = kept?.id;
+      collect = true;
+      for (let i = 0; i < 5; i++) call(() => simulated.clock.advance(1));
+      expect(kept?.id).toBe(id);
+      expect(kept?.stop()).toMatchObject({ id, name: 'kept-current', elapsedNs: 3e6, runningNs: 3e6 });
+      // the later calls report their own windows
+      expect(later.map((r) => r.elapsedNs)).toEqual([1e6, 1e6, 1e6, 1e6, 1e6]);
+      expect(new Set([id, ...later.map((r) => r.id)]).size).toBe(6);
+    } finally {
+      simulated.restore();
+    }
+  });
+
+  it('a window bound to the context inside a synchronous call keeps its parent after later calls', async () => {
+    const results: WindowResult[] = [];
+    const call = syncSite('kept-parent', (r) => results.push(r));
+    const parentIds = await new Promise<(number | undefined)[]>((resolve) =>
+      // in a callback of its own, so that the window `start` binds stays out of the test's context
+      setImmediate(() => {
+        let child: TlobWindow | undefined;
+        call(() => {
+          child = tlob.start({ budget: '1s', name: 'kept-child' });
+        });
+        const parent = (child as unknown as { parent?: { id: number } }).parent;
+        const before = parent?.id;
+        child?.stop(); // its continuations could still walk up to its parent
+        for (let i = 0; i < 3; i++) call(() => 1);
+        resolve([before, parent?.id, (child as unknown as { parent?: { id: number } }).parent?.id]);
+      }),
+    );
+    const outerId = results[20]?.id;
+    expect(outerId).toBeGreaterThan(0);
+    expect(parentIds).toEqual([outerId, outerId, outerId]);
+  });
+
+  it('a tlob:event subscriber sees the start and stop of every synchronous call, reused or not', () => {
+    const call = syncSite('sync-events');
+    const seen: string[] = [];
+    const unsubscribe = tlob.subscribe('event', (m) => {
+      const t = m as { name: string; id: number; event: string; next: string };
+      if (t.name === 'sync-events') seen.push(`${t.event}>${t.next}`);
+    });
+    try {
+      call(() => 1);
+      call(() => 2);
+    } finally {
+      unsubscribe();
+    }
+    expect(seen).toEqual(['start>running', 'stop>stopped', 'start>running', 'stop>stopped']);
+  });
+
+  it('calls that throw, return or break their budget each report their own window', () => {
+    const simulated = useSimulatedClock();
+    const seen = collectViolations();
+    try {
+      const results: WindowResult[] = [];
+      const call = syncSite('reused-results', (r) => results.push(r));
+      results.length = 0;
+      expect(() =>
+        call(() => {
+          simulated.clock.advance(2);
+          throw new Error('boom');
+        }),
+      ).toThrow('boom');
+      call(() => simulated.clock.advance(1001)); // over budget
+      call(() => simulated.clock.advance(4));
+      call(() => simulated.clock.advance(5));
+      expect(results.map((r) => [r.elapsedNs, r.runningNs, r.overBudget])).toEqual([
+        [2e6, 2e6, false],
+        [1001e6, 1000e6, true],
+        [4e6, 4e6, false],
+        [5e6, 5e6, false],
+      ]);
+      expect(new Set(results.map((r) => r.id)).size).toBe(4);
+      expect(seen.list.map((v) => v.id)).toEqual([results[1]?.id]);
+    } finally {
+      seen.stop();
+      simulated.restore();
+    }
   });
 });
 

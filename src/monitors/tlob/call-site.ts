@@ -13,7 +13,7 @@ import { E_START } from './model.js';
 import type { WindowStart } from './result.js';
 import { tlobMonitor } from './tlob-monitor.js';
 import { watchdogHooks } from './watchdog-hooks.js';
-import { type OnStop, openWindows, Window } from './window.js';
+import { type OnStop, openWindows, Window, windowsKept } from './window.js';
 
 let nextId = 1;
 
@@ -25,6 +25,11 @@ let nextId = 1;
  */
 export class CallSite extends CallPath {
   readonly stats: StatsRecorder;
+  /**
+   * The window of this site's last synchronous call, closed within budget and kept by nothing: the
+   * next synchronous call reopens it instead of allocating one. Taken while a call uses it.
+   */
+  private spare: Window | undefined = undefined;
   constructor(
     readonly name: string,
     readonly budgetNs: number,
@@ -67,6 +72,7 @@ export class CallSite extends CallPath {
     // On the synchronous path the call holds the thread until it returns, so no budget timer could
     // fire before its stop, which checks the budget: its deadline is queued only if it yields.
     const synchronous = this.path === PATH_SYNC && callback === undefined && !isAsyncFunction(fn);
+    const kept = windowsKept.count;
     const window = this.open(onStop, synchronous);
     if (callback !== undefined) callback.window = window;
     let result: unknown;
@@ -116,6 +122,8 @@ export class CallSite extends CallPath {
     if (!synchronous) {
       releaseSettleHook();
       releaseStorageWhenIdle(); // Node 22: the storage goes once no window needs it
+    } else if (window.reusable && windowsKept.count === kept) {
+      this.spare = window; // nothing was handed a reference to it, nor to a window within it
     }
     return result;
   }
@@ -130,20 +138,24 @@ export class CallSite extends CallPath {
    * Opens a window of this site whose parent is the current window; it is not bound to any context
    * yet. `synchronous`: the caller holds the thread until it closes the window (or it yields), so
    * the budget deadline need not be queued before then (a watchdog sees such a call through
-   * `watchdogHooks.sync` instead). The monitor must be enabled.
+   * `watchdogHooks.sync` instead), and the site's spare window is reopened if it has one. The
+   * monitor must be enabled.
    */
   open(onStop: OnStop | undefined, synchronous: boolean): Window {
     const now = nowNs();
-    const window = new Window(
-      nextId++,
-      this,
-      now,
-      openWindows.count === 0 ? undefined : liveTask(currentTask()),
-      onStop,
-    );
+    const parent = openWindows.count === 0 ? undefined : liveTask(currentTask());
+    let window = this.spare;
+    if (synchronous && window !== undefined) {
+      this.spare = undefined;
+      window.reopen(nextId++, now, parent, onStop);
+    } else {
+      // a window bound to an async context is held by its continuations, and so are its parents
+      if (!synchronous) windowsKept.count++;
+      window = new Window(nextId++, this, now, parent, onStop, synchronous);
+    }
     openWindows.count++;
-    window.deferDeadline = synchronous;
-    tlobMonitor.startAndHandle(window, E_START, now);
+    if (synchronous && !channels.event.hasSubscribers) tlobMonitor.startHeld(window, now);
+    else tlobMonitor.startAndHandle(window, E_START, now);
     if (channels.start.hasSubscribers) publishStart(window, now);
     return window;
   }

@@ -3,7 +3,7 @@ import { Monitor } from '../../engine/monitor.js';
 import { channels } from '../../report/channels.js';
 import type { Violation } from '../../report/violation.js';
 import { violationRing } from '../../report/violation-ring.js';
-import { tlobModel } from './model.js';
+import { S_RUNNING, tlobModel } from './model.js';
 import type { TlobReactor } from './tlob-reactor.js';
 import { watchdogHooks } from './watchdog-hooks.js';
 import type { Window } from './window.js';
@@ -62,12 +62,32 @@ class TlobMonitor extends Monitor<Window> {
    * (`armDeadline`), and most synchronous windows never touch the deadline queue.
    */
   protected override arm(window: Window): void {
-    if (!window.deferDeadline) super.arm(window);
+    if (!window.deadlineHeld) super.arm(window);
   }
 
-  /** Queues the deadline a window held back, if it is still monitored in a constrained state. */
+  /**
+   * Starts a window of a synchronous call while nobody subscribes to `tlob:event`: what
+   * `startAndHandle(window, E_START, now)` does then (`start` leads from `stopped` to `running`,
+   * resets the clock, and queues no deadline for a window that holds it back), without the step.
+   */
+  startHeld(window: Window, now: number): void {
+    window.monitoring = true;
+    window.state = S_RUNNING;
+    window.clockNs = now;
+  }
+
+  /**
+   * Stops a window of a synchronous call that ran all along and within its budget while nobody
+   * subscribes to `tlob:event`: what its `stop` (valid from `running`, the invariant holding) and
+   * the reset after it do then, without the step (its deadline was never queued).
+   */
+  stopHeld(window: Window): void {
+    window.monitoring = false;
+    window.state = this.model.initial;
+  }
+
+  /** Queues the deadline a window held back (it left `PHASE_HELD`), if it is still monitored in a constrained state. */
   armDeadline(window: Window): void {
-    window.deferDeadline = false;
     if (window.monitoring && this.model.constrained[window.state] === 1) super.arm(window);
   }
 }

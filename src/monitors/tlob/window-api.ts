@@ -5,7 +5,7 @@ import type { CallSite } from './call-site.js';
 import { TlobBudgetError, type WindowResult } from './result.js';
 import { checkOptions, createSite, type WindowOptions } from './site.js';
 import { tlobMonitor } from './tlob-monitor.js';
-import type { OnStop, Window } from './window.js';
+import { type OnStop, type Window, windowsKept } from './window.js';
 
 /** A window opened by `tlob.start()`: stop it with `stop()`. */
 export interface TlobWindow {
@@ -195,5 +195,6 @@ class ThrowingOutcome {
 export function current(): TlobWindow | undefined {
   let task = currentTask() as Window | undefined;
   while (task?.stopped) task = task.parent as Window | undefined;
+  if (task !== undefined) windowsKept.count++; // the caller may keep it: its site must not reuse it
   return task;
 }

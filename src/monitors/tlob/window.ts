@@ -28,14 +28,21 @@ export type OnStop = (result: WindowResult) => void;
  * budget is a separate fact (`overBudget`): a window that expired is no longer monitored, but its
  * call goes on until it ends, and the window closes then.
  */
-/** Opened, and its call has not left the thread: it holds no scheduler hooks (its deadline may wait). */
-const PHASE_OPEN = 0;
-/** Its call left the thread (it returned a pending promise, or `tlob.start` bound it): it holds the scheduler hooks. */
-const PHASE_YIELDED = 1;
+/**
+ * Opened for a synchronous call, which holds the thread until it returns: no budget timer could
+ * fire before its close, which checks the budget, so its deadline is not queued (unless it yields).
+ */
+const PHASE_HELD = 0;
+/** Opened, and its call has not left the thread: it holds no scheduler hooks; its deadline is queued. */
+const PHASE_OPEN = 1;
+/** Bound to the caller's context by `tlob.start` (`enterWith`): closing it restores the context. Holds the scheduler hooks. */
+const PHASE_BOUND = 2;
+/** Its call left the thread (it returned a pending promise): it holds the scheduler hooks. */
+const PHASE_YIELDED = 3;
 /** Its call ended at `endNs` (its promise settled); the close is queued. Scheduler events no longer count. */
-const PHASE_ENDED = 2;
+const PHASE_ENDED = 4;
 /** Closed: the result is final. */
-const PHASE_CLOSED = 3;
+const PHASE_CLOSED = 5;
 
 /**
  * One monitored window: an instance of the tlob automaton plus the accounting of where its time
@@ -49,8 +56,11 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
   runningNs = 0;
   waitingNs = 0;
   sleepingNs = 0;
-  /** Where the window is in its life: `PHASE_OPEN`, `PHASE_YIELDED`, `PHASE_ENDED`, `PHASE_CLOSED`. */
-  phase = PHASE_OPEN;
+  /**
+   * Where the window is in its life: `PHASE_HELD` or `PHASE_OPEN`, then `PHASE_BOUND` or
+   * `PHASE_YIELDED`, `PHASE_ENDED`, `PHASE_CLOSED`.
+   */
+  phase: number;
   /** True once a violation was reported; the split is then frozen at the violation. */
   overBudget = false;
   /**
@@ -58,19 +68,12 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
    * time. Once `PHASE_CLOSED`, when it closed.
    */
   endNs = 0;
-  /** Set when `tlob.start` bound the window with `enterWith`: closing it then restores the context. */
-  private boundByStart = false;
   /** The result, built on first request: a `run` whose result nobody reads does not allocate it. */
   private resultObject: WindowResult | undefined = undefined;
   /** A returned promise assumed pending without a look at its state; checked at the deadline. */
   unverified: Promise<unknown> | undefined = undefined;
   /** The promise of the call being waited for (set by `watchSettled`). */
   watchedPromise: Promise<unknown> | undefined = undefined;
-  /**
-   * Set while the window's call holds the thread until its next event (a synchronous call): its
-   * deadline is not queued until `tlobMonitor.armDeadline`.
-   */
-  deferDeadline = false;
   /** Earliest due time of a timer the window created since it last ran (kept for the watchdog), else NaN. */
   readyNs = Number.NaN;
 
@@ -78,12 +81,47 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
     id: number,
     readonly site: CallSite,
     now: number,
-    readonly parent: Task | undefined,
-    readonly onStop: OnStop | undefined,
+    /** Set again when the window is reopened (`reopen`), like every field below. */
+    public parent: Task | undefined,
+    public onStop: OnStop | undefined,
+    /** Opened for a synchronous call (`PHASE_HELD`). */
+    held: boolean,
   ) {
     super(tlobMonitor, id, site.name, site.budgetNs);
     this.clockNs = now;
     this.lastNs = now;
+    this.phase = held ? PHASE_HELD : PHASE_OPEN;
+  }
+
+  /**
+   * Makes a closed window of a synchronous call, that nothing kept a reference to, the window of
+   * a new synchronous call of its site (see `CallSite.invoke`): the fields a window's life changes
+   * are those of a new window (such a window never yielded nor broke its budget, so the promises
+   * and `overBudget` are as new already). It allocates nothing, where a new window is ~200 B.
+   */
+  reopen(id: number, now: number, parent: Task | undefined, onStop: OnStop | undefined): void {
+    this.id = id;
+    this.clockNs = now;
+    this.lastNs = now;
+    this.runningNs = 0;
+    this.waitingNs = 0;
+    this.sleepingNs = 0;
+    this.phase = PHASE_HELD;
+    this.endNs = 0;
+    this.resultObject = undefined;
+    this.readyNs = Number.NaN;
+    this.parent = parent;
+    this.onStop = onStop;
+  }
+
+  /** Whether the window's deadline waits until its synchronous call yields (`PHASE_HELD`). */
+  get deadlineHeld(): boolean {
+    return this.phase === PHASE_HELD;
+  }
+
+  /** Closed within budget, so that its site may reopen it (if nothing kept a reference to it). */
+  get reusable(): boolean {
+    return this.phase === PHASE_CLOSED && !this.overBudget;
   }
 
   /**
@@ -185,13 +223,16 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
 
   /** Bound to the caller's context by `tlob.start` (or a pair's start): it holds the scheduler hooks from now on. */
   bindToContext(): void {
-    this.boundByStart = true;
-    this.holdHooks();
+    this.phase = PHASE_BOUND;
+    holdSchedulerHooks();
   }
 
   /** The call left the thread (it returned, not yet done): the window sleeps until a continuation runs. */
   yielded(): void {
-    if (this.deferDeadline) tlobMonitor.armDeadline(this);
+    if (this.phase === PHASE_HELD) {
+      this.phase = PHASE_OPEN;
+      tlobMonitor.armDeadline(this);
+    }
     this.holdHooks();
     const now = nowNs();
     noteYield(now);
@@ -209,15 +250,15 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
   }
 
   private holdHooks(): void {
-    if (this.phase === PHASE_OPEN) {
+    if (this.phase <= PHASE_OPEN) {
       this.phase = PHASE_YIELDED;
       holdSchedulerHooks();
     }
   }
 
-  /** Whether the window holds the scheduler hooks: it yielded, and neither closed nor expired. */
+  /** Whether the window holds the scheduler hooks: it was bound or yielded, and neither closed nor expired. */
   private holdsHooks(): boolean {
-    return (this.phase === PHASE_YIELDED || this.phase === PHASE_ENDED) && !this.overBudget;
+    return this.phase >= PHASE_BOUND && this.phase <= PHASE_ENDED && !this.overBudget;
   }
 
   /**
@@ -327,20 +368,32 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
     if (this.phase === PHASE_CLOSED) return;
     const now = this.phase === PHASE_ENDED ? this.endNs : nowNs();
     if (this.monitoring) {
-      // close() is called by code of the window, so the window is on the thread whatever the
-      // scheduler hooks saw (a listener of an EventEmitter runs in its emitter's context).
-      this.switchIn(now, now);
-      this.step(E_STOP, now); // a stop past the budget is a violation: `violated` runs first
-      tlobMonitor.reset(this); // a closed window is parked for good: scheduler events skip it
+      if (
+        this.phase === PHASE_HELD &&
+        this.state === S_RUNNING &&
+        now - this.clockNs < this.limitNs &&
+        !channels.event.hasSubscribers
+      ) {
+        // a synchronous call that ran all along and kept its budget, with nobody to see its stop
+        this.account(now);
+        tlobMonitor.stopHeld(this);
+      } else {
+        // close() is called by code of the window, so the window is on the thread whatever the
+        // scheduler hooks saw (a listener of an EventEmitter runs in its emitter's context).
+        this.switchIn(now, now);
+        this.step(E_STOP, now); // a stop past the budget is a violation: `violated` runs first
+        tlobMonitor.reset(this); // a closed window is parked for good: scheduler events skip it
+      }
     }
     const heldHooks = this.holdsHooks();
+    const bound = this.phase === PHASE_BOUND;
     this.phase = PHASE_CLOSED;
     this.endNs = now;
     // closed before its call's promise settled (`tlob.current().stop()`): stop holding the promise
     if (this.watchedPromise !== undefined) releaseWhenCollected(this.watchedPromise);
     if (!this.overBudget) openWindows.count--;
     if (heldHooks) releaseSchedulerHooks();
-    this.unbind();
+    this.unbind(bound);
     this.site.stats.record(now - this.startNs, this.runningNs, this.waitingNs, this.sleepingNs);
     if (this.onStop !== undefined) {
       try {
@@ -364,13 +417,21 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
     if (this.watchedPromise !== undefined) releaseWhenCollected(this.watchedPromise);
   }
 
-  /** Leaves the current context. */
-  private unbind(): void {
+  /** Leaves the current context. `bound`: `tlob.start` bound the window with `enterWith`. */
+  private unbind(bound: boolean): void {
     if (isSyncTask(this)) enterSync(liveTask(this.parent));
-    if (this.boundByStart && taskStorage.getStore() === this)
-      taskStorage.enterWith(liveTask(this.parent) as Task);
+    if (bound && taskStorage.getStore() === this) taskStorage.enterWith(liveTask(this.parent) as Task);
   }
 }
+
+/**
+ * How many times a window may have been kept beyond its synchronous call: counted when a window
+ * is handed out (`tlob.current()`) or opened to be bound to an async context (whose continuations
+ * hold it and walk up its parents). A window of a synchronous call that closed at its return is
+ * reused by its site only if this did not change during the call: nothing then holds it, nor a
+ * window within it. (One that yields is not closed at its return, so it is never reused.)
+ */
+export const windowsKept = { count: 0 };
 
 /**
  * Windows opened and neither closed nor expired. While it is 0 no window can be current, so a
