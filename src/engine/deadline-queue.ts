@@ -103,10 +103,13 @@ export class DeadlineQueue {
   private rearm(deadlineNs: number): void {
     this.disarm();
     this.armedNs = deadlineNs;
-    // Node's timers run on a millisecond clock and may fire up to ~1 ms early against
-    // performance.now(); onTimer re-checks and re-arms rather than report early.
+    // Node's timers run on a millisecond clock: a delay rounded up from the distance may fire up
+    // to ~1 ms early against performance.now(), and onTimer then finds nothing due and re-arms
+    // (one more millisecond late). A clock that knows the timers' clock gives the delay that fires
+    // at its first tick past the deadline.
     const clock = currentClock();
-    const delayMs = Math.max(1, Math.ceil((deadlineNs - clock.now()) / 1e6));
+    const aligned = clock.delayUntil === undefined ? Number.NaN : clock.delayUntil(deadlineNs);
+    const delayMs = aligned >= 1 ? aligned : Math.max(1, Math.ceil((deadlineNs - clock.now()) / 1e6));
     this.timerClock = clock;
     this.timer = clock.schedule(this.fire, delayMs);
   }
