@@ -17,6 +17,13 @@ export interface Clock {
   schedule(fn: () => void, delayMs: number): unknown;
   /** Cancels a call scheduled on this clock; a handle that already ran is ignored. */
   cancel(handle: unknown): void;
+  /**
+   * The delay to give `schedule` now for the call to run at the first tick of the timers' own
+   * clock at or after `dueNs` (on this clock), never before it; NaN while that clock's relation to
+   * this one is not known precisely. Without it, the caller rounds the distance up to whole
+   * milliseconds, which fires anywhere from a millisecond early to a millisecond late.
+   */
+  delayUntil?(dueNs: number): number;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { AsyncResource } from 'node:async_hooks';
 import { type Clock, systemClock, useClock } from '../clock.js';
+import { timerDelayMs } from './timer-due.js';
 
 /**
  * The async context tlob's own deferred work is created in (the budget timer, the microtask that
@@ -26,12 +27,14 @@ export function runOutside<A extends unknown[], R>(fn: (...args: A) => R, ...arg
 /**
  * The system clock with its calls scheduled outside every window: a timer created while a window
  * is current would otherwise run as that window's continuation and charge the window with the
- * engine's work. Every monitor runs on it once this layer is loaded, which happens before any
+ * engine's work. Its delays come from the loop clock's measured offset (`timer-due.ts`) once it is
+ * known, so that a deadline's timer runs at the loop's first tick past the deadline. Every monitor runs on it once this layer is loaded, which happens before any
  * window can open.
  */
 const outsideClock: Clock = {
   now: systemClock.now,
   schedule: (fn, delayMs) => runOutside(systemClock.schedule, fn, delayMs),
   cancel: systemClock.cancel,
+  delayUntil: timerDelayMs,
 };
 useClock(outsideClock);

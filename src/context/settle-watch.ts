@@ -220,18 +220,30 @@ let abandonedCount = 0;
  * windows expire in bursts (one timer serves every deadline that came due), and each expiry that
  * registered its promise itself would delay the report of every expiry after it in the burst.
  */
-let toRegister: Promise<unknown>[] = [];
+const toRegister: (Promise<unknown> | undefined)[] = [];
+/** Batches up to this size keep their array for the next one. */
+const KEEP_BATCH = 4096;
+let toRegisterCount = 0;
 
+/**
+ * Registers the batch. Its array is kept and its slots emptied (it must not hold the promises),
+ * so that a steady stream of expiries allocates no new batch array; an index loop, because this
+ * runs once per batch, too rarely to be optimised, and a `for…of` would then allocate an iterator
+ * result per promise.
+ */
 function registerAbandoned(): void {
-  const batch = toRegister;
-  toRegister = [];
-  for (const promise of batch) {
+  const count = toRegisterCount;
+  toRegisterCount = 0;
+  for (let i = 0; i < count; i++) {
+    const promise = toRegister[i] as Promise<unknown>;
+    toRegister[i] = undefined;
     if (!watched.has(promise)) continue; // settled meanwhile
     // registered once, however many of its watchers gave up on it
     if (abandonedCount > 0 && abandoned.unregister(promise)) abandonedCount--;
     abandoned.register(promise, 0, promise);
     abandonedCount++;
   }
+  if (count > KEEP_BATCH) toRegister.length = 0; // a rare big burst does not pin its array
 }
 
 /** A watcher stopped waiting for `promise`: nothing holds it for us any more, and it stops counting once collected unsettled. */
@@ -243,7 +255,8 @@ export function releaseWhenCollected(promise: Promise<unknown>): void {
     mapped++;
     clearSlot(i);
   }
-  if (toRegister.push(promise) === 1) runOutside(setImmediate, registerAbandoned).unref();
+  toRegister[toRegisterCount] = promise;
+  if (toRegisterCount++ === 0) runOutside(setImmediate, registerAbandoned).unref();
 }
 
 /** Whether the settle hook is registered now (for tests and diagnostics). */

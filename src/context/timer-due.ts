@@ -77,6 +77,19 @@ export function timerDueNs(resource: unknown): number {
 }
 
 /**
+ * The delay to give `setTimeout` now for its callback to run at the first tick of the loop clock
+ * at or after `dueNs` (on the `nowNs()` clock), never before it; NaN until the offset is precise.
+ * Node runs a timer once the loop clock reaches its start plus its delay; its start is the loop
+ * clock when it is created, at least floor(now + lo), and the loop clock passes `dueNs` when it
+ * reaches `dueNs` + K, at most `dueNs` + hi.
+ */
+export function timerDelayMs(dueNs: number): number {
+  if (!(hi - lo <= preciseMs)) return Number.NaN;
+  const startMs = Math.floor(performance.now() + lo);
+  return Math.max(1, Math.ceil(dueNs / 1e6 + hi) - startMs);
+}
+
+/**
  * Measures the loop clock's offset: up to ~2 ms of samples when first called (samples across a
  * millisecond edge of the loop clock pin it within microseconds), then one more sample per call
  * for as long as it is not yet precise (a machine so busy that the first measurement was

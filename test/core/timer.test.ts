@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Clock, currentClock, useClock } from '../../src/clock.js';
+import { calibrateTimerClock, timerClockBounds } from '../../src/context/timer-due.js';
 import { type TlobWindow, tlob, type WindowResult } from '../../src/index.js';
 import { collectViolations, ms, retry, sleep, spin } from '../helpers.js';
 import { useSimulatedClock } from '../simulated-clock.js';
@@ -107,6 +109,40 @@ describe('budget timer, in real time', () => {
       tlob.reactor('nop');
       expect(holder).toBeDefined();
       expect(ms(holder?.runningNs ?? 0)).toBeLessThan(5);
+    });
+  });
+
+  it("fires at the loop's first tick past the deadline, never early: one timer per lone expiry", async () => {
+    // the delay comes from the loop clock's offset, once it is known precisely
+    for (let i = 0; i < 10_000 && timerClockBounds().highMs - timerClockBounds().lowMs > 0.02; i++)
+      calibrateTimerClock();
+    const real = currentClock();
+    let arms = 0;
+    const counting: Clock = {
+      now: real.now,
+      cancel: real.cancel,
+      schedule: (fn, delayMs) => {
+        arms++;
+        return real.schedule(fn, delayMs);
+      },
+    };
+    if (real.delayUntil !== undefined) counting.delayUntil = real.delayUntil;
+    const windows = 60;
+    // A timer that fires before the deadline finds nothing due and is armed again. Retried: on a
+    // loaded machine a timer delayed past the window's end leaves the next window an old timer.
+    await retry(3, async () => {
+      arms = 0;
+      const seen = collectViolations();
+      const previous = useClock(counting);
+      try {
+        // each window alone in the queue: armed once when it opens
+        for (let i = 0; i < windows; i++) await tlob.run('lone-expiry', { budget: '2ms' }, () => sleep(15));
+      } finally {
+        useClock(previous);
+        seen.stop();
+      }
+      expect(seen.list).toHaveLength(windows);
+      expect(arms).toBe(windows);
     });
   });
 });
