@@ -70,29 +70,31 @@ const INT32_WORDS = I_SYNC_ID + 2 * SYNC_SLOTS;
 /** Float64 slots (index into a `Float64Array` over the same buffer, after the Int32 words). */
 export const F_BASE = 0;
 /**
- * Published window, in the thread's nanoseconds: deadline, start, last transition, the split at
- * that transition, budget.
+ * Published window, in the thread's nanoseconds: deadline, start, last transition, the time
+ * waiting and sleeping up to it, budget. Its time running up to the last transition is the rest
+ * (the window's accounting covers every moment from its start to its last transition, in exactly
+ * one of the three states): one store fewer for each transition, and none for leaving the thread
+ * (only the time running moved then).
  */
 export const F_DEADLINE = 1;
 export const F_START = 2;
 export const F_LAST = 3;
-export const F_RUNNING = 4;
-export const F_WAITING = 5;
-export const F_SLEEPING = 6;
-export const F_BUDGET = 7;
+export const F_WAITING = 4;
+export const F_SLEEPING = 5;
+export const F_BUDGET = 6;
 /** When something the sleeping window waits on became ready (a timer's due time, thread ns), else NaN. */
-export const F_READY = 8;
+export const F_READY = 7;
 /** Watchdog's report of a taken window: split at the deadline and when it was detected. */
-export const F_REPORT_RUNNING = 9;
-export const F_REPORT_WAITING = 10;
-export const F_REPORT_SLEEPING = 11;
-export const F_REPORT_DETECTED = 12;
+export const F_REPORT_RUNNING = 8;
+export const F_REPORT_WAITING = 9;
+export const F_REPORT_SLEEPING = 10;
+export const F_REPORT_DETECTED = 11;
 /** Watchdog's report of a taken window: its deadline (epoch ms), for either kind of window. */
-export const F_REPORT_DEADLINE = 13;
+export const F_REPORT_DEADLINE = 12;
 /** The thread's `performance.timeOrigin`: its `nowNs()` readings plus this, over 1e6, are epoch ms. */
-export const F_ORIGIN = 14;
+export const F_ORIGIN = 13;
 /** Per depth d: the synchronous window's start at `F_SYNC_START + 2d` and its budget at `+ 1`, in the thread's ns. */
-export const F_SYNC_START = 15;
+export const F_SYNC_START = 14;
 const FLOAT64_SLOTS = F_SYNC_START + 2 * SYNC_SLOTS;
 
 /** Byte offset of the Float64 slots (8-byte aligned). */

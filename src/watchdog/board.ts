@@ -1,4 +1,6 @@
 import { performance } from 'node:perf_hooks';
+import type { Deadlined, EarliestWatcher } from '../engine/deadline-queue.js';
+import { S_SLEEPING } from '../monitors/tlob/model.js';
 import type { SyncWatch } from '../monitors/tlob/watchdog-hooks.js';
 import {
   BOARD_BYTES,
@@ -8,7 +10,6 @@ import {
   F_LAST,
   F_ORIGIN,
   F_READY,
-  F_RUNNING,
   F_SLEEPING,
   F_START,
   F_SYNC_START,
@@ -43,8 +44,8 @@ export interface BoardWindow {
   readonly startNs: number;
   readonly deadlineNs: number;
   readonly state: number;
+  /** The last transition; the window was running for `lastNs - startNs - waitingNs - sleepingNs` up to it. */
   readonly lastNs: number;
-  readonly runningNs: number;
   readonly waitingNs: number;
   readonly sleepingNs: number;
   /** When what the window sleeps on became ready, if known (a timer's due time); NaN otherwise. */
@@ -57,7 +58,7 @@ export interface BoardWindow {
  * deadline is earlier than the one it sleeps until. Names are interned: a window carries the index
  * of its name, and a new name is handed to `onName` once.
  */
-export class ThreadBoard implements SyncWatch {
+export class ThreadBoard implements SyncWatch, EarliestWatcher {
   readonly buffer = new SharedArrayBuffer(BOARD_BYTES);
   readonly i32 = new Int32Array(this.buffer, 0, FLOAT64_OFFSET / 4);
   readonly f64 = new Float64Array(this.buffer, FLOAT64_OFFSET);
@@ -74,14 +75,14 @@ export class ThreadBoard implements SyncWatch {
   /** The smallest budget of a synchronous window published so far. */
   private minSyncBudgetNs = Number.POSITIVE_INFINITY;
 
-  /** Set until the first synchronous window, which calls `onFirstSync` (the watchdog starts lazily). */
+  /** Set until the first window to watch (synchronous or queued), which calls `onFirst` (the watchdog starts lazily). */
   private cold = true;
 
   constructor(
     private readonly onName: (index: number, name: string) => void,
     /** Where the thread's reactor is read (the tlob monitor). */
     private readonly monitor: { readonly reactor: unknown },
-    private readonly onFirstSync: () => void,
+    private readonly onFirst: () => void,
   ) {
     this.f64[F_BASE] = Math.floor(this.originMs + performance.now());
     this.wakeOffsetMs = this.originMs - (this.f64[F_BASE] as number);
@@ -98,7 +99,7 @@ export class ThreadBoard implements SyncWatch {
   enter(window: BoardWindow): number {
     if (this.cold) {
       this.cold = false;
-      this.onFirstSync();
+      this.onFirst();
     }
     const i32 = this.i32;
     const depth = i32[I_SYNC_DEPTH] as number;
@@ -166,14 +167,37 @@ export class ThreadBoard implements SyncWatch {
   }
 
   /**
-   * The published window changed state: its state and accounting as of that transition, as they
-   * are (six plain stores, no lock, no conversion: a window at the top of the queue does this twice
-   * per await). What decides a report (the window's id and deadline) is framed by `I_SEQ`; these
-   * fields only feed the split the report prints, and the watchdog reads them when the thread has
-   * not moved for longer than the grace, i.e. is not writing them.
+   * The deadline queue's watcher (the board is it, with no layer between: a window at the top of
+   * the queue calls `transition` twice per await). The window with the earliest deadline changed.
    */
-  publishTransition(window: BoardWindow): void {
-    this.writeSplit(window);
+  earliest(top: Deadlined | undefined): void {
+    this.publishEarliest(top as BoardWindow | undefined, this.monitor.reactor);
+    if (this.cold) {
+      this.cold = false;
+      this.onFirst();
+    }
+  }
+
+  /**
+   * The published window changed state: its state and what of its accounting that transition
+   * moved, as they are (three or four plain stores, no lock, no conversion). Leaving the thread
+   * (into `sleeping`) moved only the time running, which the watchdog derives, and the window may
+   * have set a timer meanwhile; any other transition moved the time waiting or sleeping. What
+   * decides a report (the window's id and deadline) is framed by `I_SEQ`; these fields only feed
+   * the split the report prints, and the watchdog reads them when the thread has not moved for
+   * longer than the grace, i.e. is not writing them.
+   */
+  transition(top: Deadlined): void {
+    const window = top as unknown as BoardWindow;
+    const f64 = this.f64;
+    const state = window.state;
+    this.i32[I_STATE] = state;
+    f64[F_LAST] = window.lastNs;
+    if (state === S_SLEEPING) f64[F_READY] = window.readyNs;
+    else {
+      f64[F_WAITING] = window.waitingNs;
+      f64[F_SLEEPING] = window.sleepingNs;
+    }
   }
 
   /** Wakes the watchdog so that it reads the board again. */
@@ -198,7 +222,6 @@ export class ThreadBoard implements SyncWatch {
     const f64 = this.f64;
     this.i32[I_STATE] = window.state;
     f64[F_LAST] = window.lastNs;
-    f64[F_RUNNING] = window.runningNs;
     f64[F_WAITING] = window.waitingNs;
     f64[F_SLEEPING] = window.sleepingNs;
     f64[F_READY] = window.readyNs;

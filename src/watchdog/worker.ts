@@ -163,6 +163,10 @@ export function watchdogMain(split: typeof deadlineSplit): void {
       if ((seq & 1) === 1) continue;
       const id = i32[I_ID] as number;
       const ready = f64[L.F_READY as number] as number;
+      const start = f64[L.F_START as number] as number;
+      const last = f64[L.F_LAST as number] as number;
+      const waiting = f64[L.F_WAITING as number] as number;
+      const sleeping = f64[L.F_SLEEPING as number] as number;
       const s: Snapshot = {
         id,
         seq,
@@ -170,11 +174,12 @@ export function watchdogMain(split: typeof deadlineSplit): void {
         state: i32[L.I_STATE as number] as number,
         reactor: i32[L.I_REACTOR as number] as number,
         deadline: origin + (f64[L.F_DEADLINE as number] as number) / 1e6,
-        start: origin + (f64[L.F_START as number] as number) / 1e6,
-        last: origin + (f64[L.F_LAST as number] as number) / 1e6,
-        running: (f64[L.F_RUNNING as number] as number) / 1e6,
-        waiting: (f64[L.F_WAITING as number] as number) / 1e6,
-        sleeping: (f64[L.F_SLEEPING as number] as number) / 1e6,
+        start: origin + start / 1e6,
+        last: origin + last / 1e6,
+        // the rest of the time up to the last transition (see board-layout.ts)
+        running: Math.max(0, last - start - waiting - sleeping) / 1e6,
+        waiting: waiting / 1e6,
+        sleeping: sleeping / 1e6,
         budget: (f64[L.F_BUDGET as number] as number) / 1e6,
         ready: Number.isNaN(ready) ? Number.POSITIVE_INFINITY : origin + ready / 1e6,
       };
