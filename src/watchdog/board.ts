@@ -54,9 +54,9 @@ export interface BoardWindow {
 
 /**
  * The monitored thread's side of its watchdog board: publishes the window with the earliest
- * deadline, with plain stores inside a sequence lock, and rings the watchdog only when that
- * deadline is earlier than the one it sleeps until. Names are interned: a window carries the index
- * of its name, and a new name is handed to `onName` once.
+ * deadline, with plain stores framed by a sequence number (no atomics), and rings the watchdog only
+ * when that deadline is earlier than the one it sleeps until. Names are interned: a window carries
+ * the index of its name, and a new name is handed to `onName` once.
  */
 export class ThreadBoard implements SyncWatch, EarliestWatcher {
   readonly buffer = new SharedArrayBuffer(BOARD_BYTES);
