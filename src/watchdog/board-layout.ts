@@ -1,10 +1,15 @@
 /**
  * The layout of a thread's watchdog board: one SharedArrayBuffer per monitored thread, written by
  * that thread and read by the watchdog thread. The thread publishes the window with the earliest
- * deadline (the top of its deadline queue) as a record guarded by a sequence lock (`SEQ` is odd
- * while the record is being written; a reader retries when it changed), so the Float64 fields can
- * never be read torn. Times are milliseconds on the clock every thread of the process shares:
- * `performance.timeOrigin + performance.now()`.
+ * deadline (the top of its deadline queue) as a record framed by a sequence number (`SEQ` is odd
+ * while the record is being written), with plain stores only: an atomic operation costs ~10–15 ns,
+ * and a window is published with every call. The watchdog reads the record between two atomic
+ * loads of `SEQ` and acts on it only once it has seen the same even `SEQ` for a while (see
+ * `worker.ts`): a thread that published nothing since has finished writing it, and whatever it
+ * wrote is visible by then. The thread writes its own times as they are, `nowNs()` readings in
+ * nanoseconds (no conversion on its side); the watchdog turns them into milliseconds on the clock
+ * every thread of the process shares (`performance.timeOrigin + performance.now()`) with
+ * `F_ORIGIN`. What the watchdog writes back (`*_REPORT_*`) is in those milliseconds.
  *
  * Int32 words (index into an `Int32Array` over the buffer):
  */
@@ -64,27 +69,32 @@ const INT32_WORDS = I_SYNC_ID + 2 * SYNC_SLOTS;
 
 /** Float64 slots (index into a `Float64Array` over the same buffer, after the Int32 words). */
 export const F_BASE = 0;
-/** Published window: deadline, start, last transition, the split at that transition, budget. */
+/**
+ * Published window, in the thread's nanoseconds: deadline, start, last transition, the time
+ * waiting and sleeping up to it, budget. Its time running up to the last transition is the rest
+ * (the window's accounting covers every moment from its start to its last transition, in exactly
+ * one of the three states): one store fewer for each transition, and none for leaving the thread
+ * (only the time running moved then).
+ */
 export const F_DEADLINE = 1;
 export const F_START = 2;
 export const F_LAST = 3;
-export const F_RUNNING = 4;
-export const F_WAITING = 5;
-export const F_SLEEPING = 6;
-export const F_BUDGET = 7;
-/** When something the sleeping window waits on became ready (a timer's due time), else +Infinity. */
-export const F_READY = 8;
+export const F_WAITING = 4;
+export const F_SLEEPING = 5;
+export const F_BUDGET = 6;
+/** When something the sleeping window waits on became ready (a timer's due time, thread ns), else NaN. */
+export const F_READY = 7;
 /** Watchdog's report of a taken window: split at the deadline and when it was detected. */
-export const F_REPORT_RUNNING = 9;
-export const F_REPORT_WAITING = 10;
-export const F_REPORT_SLEEPING = 11;
-export const F_REPORT_DETECTED = 12;
+export const F_REPORT_RUNNING = 8;
+export const F_REPORT_WAITING = 9;
+export const F_REPORT_SLEEPING = 10;
+export const F_REPORT_DETECTED = 11;
 /** Watchdog's report of a taken window: its deadline (epoch ms), for either kind of window. */
-export const F_REPORT_DEADLINE = 13;
+export const F_REPORT_DEADLINE = 12;
 /** The thread's `performance.timeOrigin`: its `nowNs()` readings plus this, over 1e6, are epoch ms. */
-export const F_ORIGIN = 14;
+export const F_ORIGIN = 13;
 /** Per depth d: the synchronous window's start at `F_SYNC_START + 2d` and its budget at `+ 1`, in the thread's ns. */
-export const F_SYNC_START = 15;
+export const F_SYNC_START = 14;
 const FLOAT64_SLOTS = F_SYNC_START + 2 * SYNC_SLOTS;
 
 /** Byte offset of the Float64 slots (8-byte aligned). */

@@ -1,4 +1,6 @@
 import { performance } from 'node:perf_hooks';
+import type { Deadlined, EarliestWatcher } from '../engine/deadline-queue.js';
+import { S_SLEEPING } from '../monitors/tlob/model.js';
 import type { SyncWatch } from '../monitors/tlob/watchdog-hooks.js';
 import {
   BOARD_BYTES,
@@ -8,7 +10,6 @@ import {
   F_LAST,
   F_ORIGIN,
   F_READY,
-  F_RUNNING,
   F_SLEEPING,
   F_START,
   F_SYNC_START,
@@ -43,8 +44,8 @@ export interface BoardWindow {
   readonly startNs: number;
   readonly deadlineNs: number;
   readonly state: number;
+  /** The last transition; the window was running for `lastNs - startNs - waitingNs - sleepingNs` up to it. */
   readonly lastNs: number;
-  readonly runningNs: number;
   readonly waitingNs: number;
   readonly sleepingNs: number;
   /** When what the window sleeps on became ready, if known (a timer's due time); NaN otherwise. */
@@ -53,16 +54,18 @@ export interface BoardWindow {
 
 /**
  * The monitored thread's side of its watchdog board: publishes the window with the earliest
- * deadline, with plain stores inside a sequence lock, and rings the watchdog only when that
- * deadline is earlier than the one it sleeps until. Names are interned: a window carries the index
- * of its name, and a new name is handed to `onName` once.
+ * deadline, with plain stores framed by a sequence number (no atomics), and rings the watchdog only
+ * when that deadline is earlier than the one it sleeps until. Names are interned: a window carries
+ * the index of its name, and a new name is handed to `onName` once.
  */
-export class ThreadBoard implements SyncWatch {
+export class ThreadBoard implements SyncWatch, EarliestWatcher {
   readonly buffer = new SharedArrayBuffer(BOARD_BYTES);
   readonly i32 = new Int32Array(this.buffer, 0, FLOAT64_OFFSET / 4);
   readonly f64 = new Float64Array(this.buffer, FLOAT64_OFFSET);
   /** `nowNs()` readings plus this, over 1e6, are milliseconds on the process-wide clock. */
   private readonly originMs = performance.timeOrigin;
+  /** A `nowNs()` reading over 1e6 plus this is milliseconds since `F_BASE` (the unit of `I_WAKE_AT`). */
+  private readonly wakeOffsetMs: number;
   readonly names: string[] = [];
   private readonly nameIndex = new Map<string, number>();
   private lastName = '';
@@ -72,16 +75,17 @@ export class ThreadBoard implements SyncWatch {
   /** The smallest budget of a synchronous window published so far. */
   private minSyncBudgetNs = Number.POSITIVE_INFINITY;
 
-  /** Set until the first synchronous window, which calls `onFirstSync` (the watchdog starts lazily). */
+  /** Set until the first window to watch (synchronous or queued), which calls `onFirst` (the watchdog starts lazily). */
   private cold = true;
 
   constructor(
     private readonly onName: (index: number, name: string) => void,
     /** Where the thread's reactor is read (the tlob monitor). */
     private readonly monitor: { readonly reactor: unknown },
-    private readonly onFirstSync: () => void,
+    private readonly onFirst: () => void,
   ) {
     this.f64[F_BASE] = Math.floor(this.originMs + performance.now());
+    this.wakeOffsetMs = this.originMs - (this.f64[F_BASE] as number);
     this.f64[F_ORIGIN] = this.originMs;
     this.i32[I_WAKE_AT] = NO_WAKE; // the first deadline rings a watchdog that sleeps on none
     this.i32[I_SYNC_IDLE] = 1; // and so does the first synchronous window
@@ -95,7 +99,7 @@ export class ThreadBoard implements SyncWatch {
   enter(window: BoardWindow): number {
     if (this.cold) {
       this.cold = false;
-      this.onFirstSync();
+      this.onFirst();
     }
     const i32 = this.i32;
     const depth = i32[I_SYNC_DEPTH] as number;
@@ -132,38 +136,68 @@ export class ThreadBoard implements SyncWatch {
     this.i32[I_SYNC_DEPTH] = depth;
   }
 
-  /** The window with the earliest deadline changed (or is `undefined`: no deadline is queued). */
+  /**
+   * The window with the earliest deadline changed (or is `undefined`: no deadline is queued): its
+   * record, with plain stores framed by `I_SEQ` (see `board-layout.ts` for why no atomics), in the
+   * thread's own nanoseconds. The bell rings only for a deadline earlier than the one the watchdog
+   * sleeps until.
+   */
   publishEarliest(window: BoardWindow | undefined, reactor: unknown): void {
     const i32 = this.i32;
     const f64 = this.f64;
     i32[I_PUBLISHES] = (i32[I_PUBLISHES] as number) + 1;
     if (window === undefined) {
-      // one store, no lock: a reader sees the record before it or none, both consistent
-      Atomics.store(i32, I_ID, 0);
+      // one store: a reader sees the record before it or none, both consistent
+      i32[I_ID] = 0;
       return;
     }
-    Atomics.add(i32, I_SEQ, 1);
-    const deadlineMs = this.originMs + window.deadlineNs / 1e6;
+    const seq = i32[I_SEQ] as number;
+    i32[I_SEQ] = seq + 1;
     i32[I_ID] = window.id;
     i32[I_NAME] = this.intern(window.name);
     if (reactor !== this.reactor) this.writeReactor(reactor);
-    f64[F_DEADLINE] = deadlineMs;
-    f64[F_START] = this.originMs + window.startNs / 1e6;
-    f64[F_BUDGET] = window.budgetNs / 1e6;
+    const deadlineNs = window.deadlineNs;
+    f64[F_DEADLINE] = deadlineNs;
+    f64[F_START] = window.startNs;
+    f64[F_BUDGET] = window.budgetNs;
     this.writeSplit(window);
-    Atomics.add(i32, I_SEQ, 1);
-    if (deadlineMs - (f64[F_BASE] as number) < Atomics.load(i32, I_WAKE_AT)) this.ring();
+    i32[I_SEQ] = seq + 2;
+    // a plain read: the watchdog's last word is enough here (it also looks again on its own)
+    if (deadlineNs / 1e6 + this.wakeOffsetMs < (i32[I_WAKE_AT] as number)) this.ring();
   }
 
   /**
-   * The published window changed state: its accounting as of that transition, with plain stores
-   * and no lock (a transition is the hot path: the lock's two atomic adds cost ~30 ns per
-   * transition, ~100 ns per await). What decides a report (the window's id and deadline) stays
-   * under the lock; these fields only feed the split the report prints, and the watchdog reads them
-   * when the thread has not moved for longer than the grace, i.e. is not writing them.
+   * The deadline queue's watcher (the board is it, with no layer between: a window at the top of
+   * the queue calls `transition` twice per await). The window with the earliest deadline changed.
    */
-  publishTransition(window: BoardWindow): void {
-    this.writeSplit(window);
+  earliest(top: Deadlined | undefined): void {
+    this.publishEarliest(top as BoardWindow | undefined, this.monitor.reactor);
+    if (this.cold) {
+      this.cold = false;
+      this.onFirst();
+    }
+  }
+
+  /**
+   * The published window changed state: its state and what of its accounting that transition
+   * moved, as they are (three or four plain stores, no lock, no conversion). Leaving the thread
+   * (into `sleeping`) moved only the time running, which the watchdog derives, and the window may
+   * have set a timer meanwhile; any other transition moved the time waiting or sleeping. What
+   * decides a report (the window's id and deadline) is framed by `I_SEQ`; these fields only feed
+   * the split the report prints, and the watchdog reads them when the thread has not moved for
+   * longer than the grace, i.e. is not writing them.
+   */
+  transition(top: Deadlined): void {
+    const window = top as unknown as BoardWindow;
+    const f64 = this.f64;
+    const state = window.state;
+    this.i32[I_STATE] = state;
+    f64[F_LAST] = window.lastNs;
+    if (state === S_SLEEPING) f64[F_READY] = window.readyNs;
+    else {
+      f64[F_WAITING] = window.waitingNs;
+      f64[F_SLEEPING] = window.sleepingNs;
+    }
   }
 
   /** Wakes the watchdog so that it reads the board again. */
@@ -187,12 +221,10 @@ export class ThreadBoard implements SyncWatch {
   private writeSplit(window: BoardWindow): void {
     const f64 = this.f64;
     this.i32[I_STATE] = window.state;
-    f64[F_LAST] = this.originMs + window.lastNs / 1e6;
-    f64[F_RUNNING] = window.runningNs / 1e6;
-    f64[F_WAITING] = window.waitingNs / 1e6;
-    f64[F_SLEEPING] = window.sleepingNs / 1e6;
-    const ready = window.readyNs;
-    f64[F_READY] = !Number.isNaN(ready) ? this.originMs + ready / 1e6 : Number.POSITIVE_INFINITY;
+    f64[F_LAST] = window.lastNs;
+    f64[F_WAITING] = window.waitingNs;
+    f64[F_SLEEPING] = window.sleepingNs;
+    f64[F_READY] = window.readyNs;
   }
 
   private intern(name: string): number {

@@ -214,19 +214,6 @@ function startLazily(b: ThreadBoard): void {
   }
 }
 
-const watcher = {
-  earliest(top: unknown): void {
-    const b = board as ThreadBoard;
-    b.publishEarliest(top as Window | undefined, reactorOf());
-    if (!started) startLazily(b);
-  },
-  transition(item: unknown): void {
-    (board as ThreadBoard).publishTransition(item as Window);
-  },
-};
-
-const reactorOf = (): unknown => tlobMonitor.reactor;
-
 function checkOptions(options: unknown): WatchdogOptions {
   if (typeof options === 'boolean') return { enabled: options };
   if (options === undefined) return {};
@@ -337,7 +324,7 @@ export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
     exitWaits = true;
     process.on('exit', waitForPendingStack);
   }
-  deadlines.watcher = watcher;
+  deadlines.watcher = b; // the board itself: the queue calls it on every transition of its top
   watchdogHooks.sync = board; // synchronous windows: written into its slots, never queued
   trackTimers(timers);
   return status();

@@ -65,6 +65,14 @@ export function watchdogMain(split: typeof deadlineSplit): void {
    * closing windows: without it, each new window would find the watchdog asleep on nothing and ring it.
    */
   const BUSY_LOOK_MS = 20;
+  /**
+   * How long a published record must have stayed the same (its `I_SEQ` unchanged) before the
+   * watchdog reports from it: the thread writes it with plain stores, in an order other cores may
+   * see shuffled; a thread that published nothing for this long has finished writing, and all of
+   * it is visible. The record of a window is first read long before its deadline, in the common
+   * case: this delays no report then.
+   */
+  const SETTLE_MS = 1;
   /** Shortest period of the looks at a thread's synchronous windows while they keep opening. */
   const SYNC_LOOK_MIN_MS = 10;
   const I_SYNC_SEQ = L.I_SYNC_SEQ as number;
@@ -90,9 +98,14 @@ export function watchdogMain(split: typeof deadlineSplit): void {
     syncQuiet: boolean;
     /** When to look at the synchronous windows next (+Infinity: when the bell rings). */
     syncLook: number;
+    /** `I_SEQ` of the record last read, and when it was first read with it. */
+    recordSeq: number;
+    recordSince: number;
   }
   interface Snapshot {
     id: number;
+    /** `I_SEQ` when the record was read (-1 for a synchronous window). */
+    seq: number;
     name: number;
     state: number;
     reactor: number;
@@ -133,33 +146,55 @@ export function watchdogMain(split: typeof deadlineSplit): void {
       syncSeq: -1,
       syncQuiet: false,
       syncLook: Number.POSITIVE_INFINITY,
+      recordSeq: -1,
+      recordSince: 0,
     });
   }
 
-  /** The published record, read under its sequence lock; undefined when no window is published. */
+  /**
+   * The published record, read between two loads of its sequence number (retried while it is odd
+   * or moved), its times turned into epoch ms; undefined when no window is published.
+   */
   function read(b: Board): Snapshot | undefined {
     const { i32, f64 } = b;
+    const origin = f64[L.F_ORIGIN as number] as number;
     for (let tries = 0; tries < 1000; tries++) {
       const seq = Atomics.load(i32, I_SEQ);
       if ((seq & 1) === 1) continue;
       const id = i32[I_ID] as number;
+      const ready = f64[L.F_READY as number] as number;
+      const start = f64[L.F_START as number] as number;
+      const last = f64[L.F_LAST as number] as number;
+      const waiting = f64[L.F_WAITING as number] as number;
+      const sleeping = f64[L.F_SLEEPING as number] as number;
       const s: Snapshot = {
         id,
+        seq,
         name: i32[L.I_NAME as number] as number,
         state: i32[L.I_STATE as number] as number,
         reactor: i32[L.I_REACTOR as number] as number,
-        deadline: f64[L.F_DEADLINE as number] as number,
-        start: f64[L.F_START as number] as number,
-        last: f64[L.F_LAST as number] as number,
-        running: f64[L.F_RUNNING as number] as number,
-        waiting: f64[L.F_WAITING as number] as number,
-        sleeping: f64[L.F_SLEEPING as number] as number,
-        budget: f64[L.F_BUDGET as number] as number,
-        ready: f64[L.F_READY as number] as number,
+        deadline: origin + (f64[L.F_DEADLINE as number] as number) / 1e6,
+        start: origin + start / 1e6,
+        last: origin + last / 1e6,
+        // the rest of the time up to the last transition (see board-layout.ts)
+        running: Math.max(0, last - start - waiting - sleeping) / 1e6,
+        waiting: waiting / 1e6,
+        sleeping: sleeping / 1e6,
+        budget: (f64[L.F_BUDGET as number] as number) / 1e6,
+        ready: Number.isNaN(ready) ? Number.POSITIVE_INFINITY : origin + ready / 1e6,
       };
       if (Atomics.load(i32, I_SEQ) === seq) return id === 0 ? undefined : s;
     }
     return undefined;
+  }
+
+  /** From when the watchdog may report from the record `s` (read at `t`): see `SETTLE_MS`. */
+  function settledAt(b: Board, s: Snapshot, t: number): number {
+    if (s.seq !== b.recordSeq) {
+      b.recordSeq = s.seq;
+      b.recordSince = t;
+    }
+    return b.recordSince + SETTLE_MS;
   }
 
   /**
@@ -179,6 +214,7 @@ export function watchdogMain(split: typeof deadlineSplit): void {
         const budget = (f64[F_SYNC_START + 2 * d + 1] as number) / 1e6;
         open.push({
           id: i32[I_SYNC_ID + 2 * d] as number,
+          seq: -1,
           name: i32[I_SYNC_ID + 2 * d + 1] as number,
           state: data.states.indexOf('running'),
           reactor: i32[L.I_REACTOR as number] as number,
@@ -259,7 +295,7 @@ export function watchdogMain(split: typeof deadlineSplit): void {
       if (!claimed) earliest = Math.min(earliest, planSync(b, t));
       const s = claimed ? undefined : read(b);
       let wake: number;
-      if (s !== undefined) wake = s.deadline + data.graceMs;
+      if (s !== undefined) wake = Math.max(s.deadline + data.graceMs, settledAt(b, s, t));
       else {
         const publishes = b.i32[I_PUBLISHES] as number;
         if (claimed || publishes === b.publishes) {
@@ -285,7 +321,7 @@ export function watchdogMain(split: typeof deadlineSplit): void {
     for (const b of boards.values()) {
       if (Atomics.load(b.i32, I_CLAIM) !== 0) continue;
       let s = read(b);
-      if (s === undefined || t < s.deadline + data.graceMs) s = undefined;
+      if (s === undefined || t < Math.max(s.deadline + data.graceMs, settledAt(b, s, t))) s = undefined;
       // a synchronous window open past its deadline holds the thread: nothing else can report it
       for (const w of readSync(b).open)
         if (t >= w.deadline + data.graceMs && (s === undefined || w.deadline < s.deadline)) s = w;

@@ -204,6 +204,27 @@ describe('watchdog: a window held up by someone else', () => {
       expect(original).toBe(false); // what tells the window its timer came due: the wrapped setTimeout
     }));
 
+  it('its own continuation holding the thread after an await: running at the deadline, the split across its transitions', () =>
+    retry(3, async () => {
+      const r = await run('resumed', { TRIALS: '3' });
+      expect(r.status).toBe(0);
+      const inside = blocks(r.stderr);
+      expect(inside).toHaveLength(3);
+      const { moments } = JSON.parse(r.stdout.trim());
+      inside.forEach((block, i) => {
+        const line = watchdogLines(block)[0] as string;
+        expect(line).toMatch(/^tlob: "resumed" #\d+ over budget 50ms: .* state=running /);
+        const split = (state: string) => Number(new RegExp(`${state} ([\\d.]+)ms`).exec(line)?.[1]);
+        // what the window really did (read in the child), up to its deadline 50 ms after it opened
+        const { start, left, back } = moments[i];
+        const ranBefore = left - start;
+        const away = back - left;
+        expect(Math.abs(split('running') - (ranBefore + (start + 50 - back)))).toBeLessThan(3);
+        expect(Math.abs(split('sleeping') + split('waiting') - away)).toBeLessThan(3);
+        expect(split('sleeping')).toBeGreaterThan(7);
+      });
+    }));
+
   it('with { timers: false }: setTimeout stays the original function, and such a window is reported sleeping up to its deadline', () =>
     retry(3, async () => {
       const r = await run('waiting', { TRIALS: '1', TIMERS: '0' });
