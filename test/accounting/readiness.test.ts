@@ -88,6 +88,71 @@ async function acceptedSocket(accepted: { socket?: Socket }): Promise<Socket> {
   return accepted.socket;
 }
 
+/**
+ * A window that connects to a loopback server and waits for its reply; once the window sleeps on
+ * a loop that waited idle since (a thread kept from a CPU throughout a short sleep never idles,
+ * and the reply could not be placed after that), `scenario` runs with `reply`, which writes the
+ * reply and returns when it was in the client's receive buffer (once `end` returns, on loopback);
+ * `scenario` returns that moment. The read is waiting from then until its callback runs, however
+ * late a busy machine lets the thread get to it. `waitedBefore`: what the window waited before
+ * the reply, from its transitions (the connection's set-up, which is not what is measured).
+ */
+async function socketRead(scenario: (reply: () => number) => Promise<number>): Promise<{
+  r: WindowResult;
+  readyAt: number;
+  readAt: number;
+  waitedBefore: number;
+}> {
+  const accepted: { socket?: Socket } = {};
+  const server: Server = createServer((socket) => {
+    accepted.socket = socket;
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  let client: Socket | undefined;
+  const waits: { from: number; to: number }[] = [];
+  let wokeAt = 0;
+  const stopEvents = tlob.subscribe('event', (e) => {
+    const t = e as { name: string; event: string; state: string; atNs: number };
+    if (t.name !== 'socket') return;
+    if (t.event === 'wakeup') wokeAt = ms(t.atNs);
+    else if (t.event === 'switch_in' && t.state === 'waiting') waits.push({ from: wokeAt, to: ms(t.atNs) });
+  });
+  try {
+    let readAt = 0;
+    const done = measure(
+      'socket',
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const c = connect(port, '127.0.0.1');
+          client = c;
+          c.on('data', () => {
+            readAt = performance.now();
+            resolve();
+          });
+          c.on('error', reject);
+        }),
+    );
+    const serverSide = await acceptedSocket(accepted);
+    let idleBefore: number;
+    do {
+      idleBefore = performance.nodeTiming.idleTime;
+      await new Promise((r) => setTimeout(r, 2));
+    } while (performance.nodeTiming.idleTime === idleBefore);
+    const readyAt = await scenario(() => {
+      serverSide.end('pong');
+      return performance.now();
+    });
+    const r = await done;
+    const waitedBefore = waits.filter((w) => w.to < readyAt).reduce((sum, w) => sum + w.to - w.from, 0);
+    return { r, readyAt, readAt, waitedBefore };
+  } finally {
+    stopEvents();
+    client?.destroy();
+    server.close();
+  }
+}
+
 describe('readiness of continuations that are not timers', () => {
   it('a setImmediate yield while another call holds the thread for 20 ms: ~20 ms waiting, ~0 sleeping', async () => {
     await retry(5, async () => {
@@ -137,66 +202,30 @@ describe('readiness of continuations that are not timers', () => {
   });
 
   it('a loopback socket read whose data arrived while the thread was held: that time is waiting', async () => {
-    const accepted: { socket?: Socket } = {};
-    const server: Server = createServer((socket) => {
-      accepted.socket = socket;
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const { port } = server.address() as { port: number };
-    try {
-      await retry(5, async () => {
-        accepted.socket = undefined;
-        let client: Socket | undefined;
-        let readAt = 0;
-        // The window's waits as its transitions show them (wakeup, then switch_in), to leave out
-        // those of the connection's set-up, which is not what is measured here.
-        const waits: { from: number; to: number }[] = [];
-        let wokeAt = 0;
-        const stopEvents = tlob.subscribe('event', (e) => {
-          const t = e as { name: string; event: string; state: string; atNs: number };
-          if (t.name !== 'socket') return;
-          if (t.event === 'wakeup') wokeAt = ms(t.atNs);
-          else if (t.event === 'switch_in' && t.state === 'waiting')
-            waits.push({ from: wokeAt, to: ms(t.atNs) });
-        });
-        const done = measure(
-          'socket',
-          () =>
-            new Promise<void>((resolve, reject) => {
-              const c = connect(port, '127.0.0.1');
-              client = c;
-              c.on('data', () => {
-                readAt = performance.now();
-                resolve();
-              });
-              c.on('error', reject);
-            }),
-        );
-        const serverSide = await acceptedSocket(accepted);
-        // The window sleeps on a quiet loop: one that waited idle since (a thread kept from a CPU
-        // throughout a short sleep never gets to idle, and the reply could not be placed after it).
-        let idleBefore: number;
-        do {
-          idleBefore = performance.nodeTiming.idleTime;
-          await new Promise((r) => setTimeout(r, 2));
-        } while (performance.nodeTiming.idleTime === idleBefore);
-        // The reply is in the client's receive buffer once `end` returns (loopback); the thread is
-        // then held, so the client's read callback is ready but cannot run. It is waiting until
-        // the callback runs, however late a busy machine lets the thread get to it.
-        serverSide.end('pong');
-        const readyAt = performance.now();
+    await retry(5, async () => {
+      const { r, readyAt, readAt, waitedBefore } = await socketRead(async (reply) => {
+        // The thread is held once the reply is in: the read callback is ready but cannot run.
+        const readyAt = reply();
         hold(20);
-        const r = await done;
-        stopEvents();
-        client?.destroy();
-        const waitedBefore = waits.filter((w) => w.to < readyAt).reduce((sum, w) => sum + w.to - w.from, 0);
-        expect(readAt - readyAt).toBeGreaterThanOrEqual(20);
-        expect(Math.abs(ms(r.waitingNs) - waitedBefore - (readAt - readyAt))).toBeLessThanOrEqual(3);
-        expect(ms(r.sleepingNs)).toBeGreaterThanOrEqual(2);
+        return readyAt;
       });
-    } finally {
-      server.close();
-    }
+      expect(readAt - readyAt).toBeGreaterThanOrEqual(20);
+      expect(Math.abs(ms(r.waitingNs) - waitedBefore - (readAt - readyAt))).toBeLessThanOrEqual(3);
+      expect(ms(r.sleepingNs)).toBeGreaterThanOrEqual(2);
+    });
+  });
+
+  it('work of no window before the loop waits idle for a socket read is not waiting for the read', async () => {
+    await retry(5, async () => {
+      let held = 0;
+      const { r, readyAt, readAt, waitedBefore } = await socketRead(async (reply) => {
+        held = hold(10); // outside every window, while the window sleeps
+        await new Promise((resolve) => setTimeout(resolve, 5)); // the loop waits idle
+        return reply();
+      });
+      expect(Math.abs(ms(r.waitingNs) - waitedBefore - (readAt - readyAt))).toBeLessThanOrEqual(3);
+      expect(ms(r.sleepingNs)).toBeGreaterThanOrEqual(held);
+    });
   });
 
   it('a promise resolved by another call at 5 ms, which then holds the thread until 25 ms: ~20 ms waiting', async () => {
