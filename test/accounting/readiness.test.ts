@@ -89,9 +89,19 @@ async function acceptedSocket(accepted: { socket?: Socket }): Promise<Socket> {
 }
 
 /**
+ * Sleeps `forMs` on a timer; whether the loop waited idle meanwhile. A thread kept from a CPU for the
+ * whole of a short sleep never gets to idle: nothing then tells a completion that came meanwhile
+ * from one that came before (docs/accounting.md), and a scenario that needs an idle loop repeats.
+ */
+async function idledAfter(forMs: number): Promise<boolean> {
+  const idle = performance.nodeTiming.idleTime;
+  await new Promise((r) => setTimeout(r, forMs));
+  return performance.nodeTiming.idleTime > idle;
+}
+
+/**
  * A window that connects to a loopback server and waits for its reply; once the window sleeps on
- * a loop that waited idle since (a thread kept from a CPU throughout a short sleep never idles,
- * and the reply could not be placed after that), `scenario` runs with `reply`, which writes the
+ * a loop that waited idle since the window's last transition, `scenario` runs with `reply`, which writes the
  * reply and returns when it was in the client's receive buffer (once `end` returns, on loopback);
  * `scenario` returns that moment. The read is waiting from then until its callback runs, however
  * late a busy machine lets the thread get to it. `waitedBefore`: what the window waited before
@@ -112,9 +122,11 @@ async function socketRead(scenario: (reply: () => number) => Promise<number>): P
   let client: Socket | undefined;
   const waits: { from: number; to: number }[] = [];
   let wokeAt = 0;
+  let lastTransitionAt = 0;
   const stopEvents = tlob.subscribe('event', (e) => {
     const t = e as { name: string; event: string; state: string; atNs: number };
     if (t.name !== 'socket') return;
+    lastTransitionAt = ms(t.atNs);
     if (t.event === 'wakeup') wokeAt = ms(t.atNs);
     else if (t.event === 'switch_in' && t.state === 'waiting') waits.push({ from: wokeAt, to: ms(t.atNs) });
   });
@@ -134,11 +146,9 @@ async function socketRead(scenario: (reply: () => number) => Promise<number>): P
         }),
     );
     const serverSide = await acceptedSocket(accepted);
-    let idleBefore: number;
-    do {
-      idleBefore = performance.nodeTiming.idleTime;
-      await new Promise((r) => setTimeout(r, 2));
-    } while (performance.nodeTiming.idleTime === idleBefore);
+    let since: number;
+    do since = performance.now();
+    while (!(await idledAfter(2)) || lastTransitionAt > since);
     const readyAt = await scenario(() => {
       serverSide.end('pong');
       return performance.now();
@@ -220,7 +230,7 @@ describe('readiness of continuations that are not timers', () => {
       let held = 0;
       const { r, readyAt, readAt, waitedBefore } = await socketRead(async (reply) => {
         held = hold(10); // outside every window, while the window sleeps
-        await new Promise((resolve) => setTimeout(resolve, 5)); // the loop waits idle
+        while (!(await idledAfter(5))); // then the loop waits idle
         return reply();
       });
       expect(Math.abs(ms(r.waitingNs) - waitedBefore - (readAt - readyAt))).toBeLessThanOrEqual(3);
