@@ -246,19 +246,30 @@ describe('readiness of continuations that are not timers', () => {
       });
       let resolvedAt = 0;
       let heldUntil = 0;
+      let ranAt = 0;
+      let spinPreempted = 0;
+      const descheduledFrom = descheduledMs();
       const waiter = measure('awaits-gate', async () => {
         await gate;
+        ranAt = performance.now();
       });
       const other = measure('resolver', async () => {
         await new Promise((r) => setTimeout(r, 5));
         resolvedAt = performance.now();
         resolveIt();
+        const from = descheduledMs();
         spin(20);
+        spinPreempted = descheduledMs() - from;
         heldUntil = performance.now();
       });
       const [r] = await Promise.all([waiter, other]);
-      expect(Math.abs(ms(r.waitingNs) - (heldUntil - resolvedAt))).toBeLessThanOrEqual(2);
-      expect(Math.abs(ms(r.sleepingNs) + ms(r.waitingNs) - ms(r.elapsedNs))).toBeLessThanOrEqual(1);
+      // the waiter's own running is next to nothing, but the thread kept from a CPU in it is running
+      const preempted = descheduledMs() - descheduledFrom - spinPreempted;
+      expect(ranAt).toBeGreaterThanOrEqual(heldUntil);
+      expect(Math.abs(ms(r.waitingNs) - (ranAt - resolvedAt))).toBeLessThanOrEqual(2);
+      expect(Math.abs(ms(r.sleepingNs) + ms(r.waitingNs) - ms(r.elapsedNs))).toBeLessThanOrEqual(
+        1 + preempted,
+      );
     });
   });
 
@@ -271,6 +282,7 @@ describe('readiness of continuations that are not timers', () => {
     const { port } = server.address() as { port: number };
     try {
       await retry(5, async () => {
+        const descheduledFrom = descheduledMs();
         const r = await measure('quiet', async () => {
           await readFile(smallFile);
           await new Promise<void>((resolve, reject) => {
@@ -280,8 +292,10 @@ describe('readiness of continuations that are not timers', () => {
             c.on('error', reject);
           });
         });
+        // a thread kept from a CPU is not a free loop: a completion that came meanwhile waited
+        const preempted = descheduledMs() - descheduledFrom;
         expect(ms(r.sleepingNs)).toBeGreaterThanOrEqual(9);
-        expect(ms(r.waitingNs)).toBeLessThanOrEqual(2);
+        expect(ms(r.waitingNs)).toBeLessThanOrEqual(2 + preempted);
       });
     } finally {
       server.close();
