@@ -95,9 +95,17 @@ async function acceptedSocket(accepted: { socket?: Socket }): Promise<Socket> {
  */
 async function idledAfter(forMs: number): Promise<boolean> {
   const idle = performance.nodeTiming.idleTime;
-  await new Promise((r) => setTimeout(r, forMs));
+  await new Promise<void>((r) =>
+    setTimeout(() => {
+      descheduledAtWake = descheduledMs();
+      r();
+    }, forMs),
+  );
   return performance.nodeTiming.idleTime > idle;
 }
+
+/** The thread's CPU wait so far (`descheduledMs`) when the timer of the last `idledAfter` fired. */
+let descheduledAtWake = 0;
 
 /**
  * A window that connects to a loopback server and waits for its reply; once the window sleeps on
@@ -106,12 +114,15 @@ async function idledAfter(forMs: number): Promise<boolean> {
  * `scenario` returns that moment. The read is waiting from then until its callback runs, however
  * late a busy machine lets the thread get to it. `waitedBefore`: what the window waited before
  * the reply, from its transitions (the connection's set-up, which is not what is measured).
+ * `preempted`: the thread's CPU wait from the timer callback that followed the idle wait to the
+ * reply; the estimate takes the busy period to begin at that callback, so that wait is waiting.
  */
 async function socketRead(scenario: (reply: () => number) => Promise<number>): Promise<{
   r: WindowResult;
   readyAt: number;
   readAt: number;
   waitedBefore: number;
+  preempted: number;
 }> {
   const accepted: { socket?: Socket } = {};
   const server: Server = createServer((socket) => {
@@ -149,13 +160,15 @@ async function socketRead(scenario: (reply: () => number) => Promise<number>): P
     let since: number;
     do since = performance.now();
     while (!(await idledAfter(2)) || lastTransitionAt > since);
+    let preempted = 0;
     const readyAt = await scenario(() => {
       serverSide.end('pong');
+      preempted = descheduledMs() - descheduledAtWake;
       return performance.now();
     });
     const r = await done;
     const waitedBefore = waits.filter((w) => w.to < readyAt).reduce((sum, w) => sum + w.to - w.from, 0);
-    return { r, readyAt, readAt, waitedBefore };
+    return { r, readyAt, readAt, waitedBefore, preempted };
   } finally {
     stopEvents();
     client?.destroy();
@@ -213,14 +226,16 @@ describe('readiness of continuations that are not timers', () => {
 
   it('a loopback socket read whose data arrived while the thread was held: that time is waiting', async () => {
     await retry(5, async () => {
-      const { r, readyAt, readAt, waitedBefore } = await socketRead(async (reply) => {
+      const { r, readyAt, readAt, waitedBefore, preempted } = await socketRead(async (reply) => {
         // The thread is held once the reply is in: the read callback is ready but cannot run.
         const readyAt = reply();
         hold(20);
         return readyAt;
       });
       expect(readAt - readyAt).toBeGreaterThanOrEqual(20);
-      expect(Math.abs(ms(r.waitingNs) - waitedBefore - (readAt - readyAt))).toBeLessThanOrEqual(3);
+      expect(Math.abs(ms(r.waitingNs) - waitedBefore - (readAt - readyAt))).toBeLessThanOrEqual(
+        3 + preempted,
+      );
       expect(ms(r.sleepingNs)).toBeGreaterThanOrEqual(2);
     });
   });
@@ -228,12 +243,14 @@ describe('readiness of continuations that are not timers', () => {
   it('work of no window before the loop waits idle for a socket read is not waiting for the read', async () => {
     await retry(5, async () => {
       let held = 0;
-      const { r, readyAt, readAt, waitedBefore } = await socketRead(async (reply) => {
+      const { r, readyAt, readAt, waitedBefore, preempted } = await socketRead(async (reply) => {
         held = hold(10); // outside every window, while the window sleeps
         while (!(await idledAfter(5))); // then the loop waits idle
         return reply();
       });
-      expect(Math.abs(ms(r.waitingNs) - waitedBefore - (readAt - readyAt))).toBeLessThanOrEqual(3);
+      expect(Math.abs(ms(r.waitingNs) - waitedBefore - (readAt - readyAt))).toBeLessThanOrEqual(
+        3 + preempted,
+      );
       expect(ms(r.sleepingNs)).toBeGreaterThanOrEqual(held);
     });
   });
@@ -306,11 +323,14 @@ describe('readiness of continuations that are not timers', () => {
     for (const yieldOnce of [() => null, () => new Promise((r) => setImmediate(r))]) {
       await retry(5, async () => {
         const spun: number[] = [];
+        const waited: number[] = [];
         const results = await Promise.all(
           [0, 1, 2].map((i) =>
             measure(`queued-${i}`, async () => {
+              const yieldedAt = performance.now();
               await yieldOnce();
               const t = performance.now();
+              waited[i] = t - yieldedAt;
               spin(5);
               spun[i] = performance.now() - t;
             }),
@@ -320,10 +340,10 @@ describe('readiness of continuations that are not timers', () => {
           expect(Math.abs(ms(r.runningNs) - (spun[i] as number))).toBeLessThanOrEqual(1);
           expect(ms(r.sleepingNs)).toBeLessThanOrEqual(1);
         });
-        // each waits for the ones queued before it
-        expect(
-          Math.abs(ms((results[2] as WindowResult).waitingNs) - ((spun[0] as number) + (spun[1] as number))),
-        ).toBeLessThanOrEqual(2);
+        // each waits for the ones queued before it (and for whatever else kept the thread meanwhile)
+        const third = waited[2] as number;
+        expect(third).toBeGreaterThanOrEqual((spun[0] as number) + (spun[1] as number));
+        expect(Math.abs(ms((results[2] as WindowResult).waitingNs) - third)).toBeLessThanOrEqual(2);
       });
     }
   });
