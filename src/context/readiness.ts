@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { nowNs } from '../clock.js';
 import { timerDueNs } from './timer-due.js';
 
 /**
@@ -11,12 +12,16 @@ import { timerDueNs } from './timer-due.js';
  *   so runnable before the task yielded;
  * - I/O and threadpool completions, and callbacks of other kinds: runnable since the loop last
  *   left an idle wait (the poll phase hands over everything that completed while the thread was
- *   busy, in order, so a completion waits behind the callbacks that ran since);
+ *   busy, in order, so a completion waits behind the callbacks that ran since). The first
+ *   callback after an idle wait, of a task or not, is taken as the start of the busy period;
  * - a promise reaction: runnable since the promise settled, which happened in the macrotask whose
  *   microtask checkpoint runs the reaction: since that macrotask started.
  *
- * The marks below cost one store or compare per continuation; the loop's idle counter (a native
- * call) is read only after a gap of at least `gapNs` between continuations of tasks.
+ * The marks below cost one store or compare per continuation of a task; the loop's idle counter
+ * (a native call, ~35 ns) is read by a task's continuation only after a gap of at least `gapNs`
+ * since the last one ended, and by every top-level callback of no task (not its promise
+ * reactions: the loop never idles right before a microtask checkpoint), which reads the clock
+ * only when the loop idled since.
  */
 export const marks = {
   /** When the last continuation of a task ended. */
@@ -27,6 +32,8 @@ export const marks = {
   busyStartNs: 0,
   /** A top-level continuation of no task ran since the last one of a task started. */
   foreignRan: false,
+  /** A top-level callback of no task read the loop's idle counter since the last one of a task started. */
+  foreignReadIdle: false,
   /** The loop's cumulative idle time when last read, in ns. */
   idleSeenNs: Number.NaN,
 };
@@ -49,14 +56,17 @@ export function resetMarks(now: number): void {
   marks.lastStartNs = now;
   marks.busyStartNs = now;
   marks.foreignRan = false;
+  marks.foreignReadIdle = false;
   marks.idleSeenNs = nodeTiming.idleTime * 1e6;
 }
 
 /**
  * A top-level continuation of a task starts at `now`. After a gap since the last one ended, asks
- * the loop how long it waited idle meanwhile: if it did, the busy period began when that wait
- * ended, taken to be right after the last continuation (what ran between, outside every task, is
- * counted as waiting: the estimate errs toward waiting by that much).
+ * the loop how long it waited idle meanwhile. If it did, the busy period began when that wait
+ * ended: right before this continuation when a callback of no task read the counter since the
+ * last one of a task started (so the wait came after that callback); else
+ * taken to be right after the last continuation, the only thing of the thread's in the gap (the
+ * loop's own work between is counted as waiting: the estimate errs toward waiting by that much).
  */
 export function noteTopLevelStart(now: number): void {
   if (now - marks.lastEndNs <= gapNs) return;
@@ -64,7 +74,23 @@ export function noteTopLevelStart(now: number): void {
   const waited = idle - marks.idleSeenNs;
   marks.idleSeenNs = idle;
   if (waited > 0) {
-    marks.busyStartNs = Math.min(marks.lastEndNs + waited, now);
+    marks.busyStartNs = marks.foreignReadIdle ? now : Math.min(marks.lastEndNs + waited, now);
+  }
+}
+
+/**
+ * A top-level callback of no task starts (not a promise reaction). If the loop waited idle since
+ * its counter was last read, this callback is the first after that wait, and the busy period
+ * began now; work of no task before that wait is then never taken for a wait of a task's
+ * continuation.
+ */
+export function noteForeignStart(): void {
+  marks.foreignRan = true;
+  marks.foreignReadIdle = true;
+  const idle = nodeTiming.idleTime * 1e6;
+  if (idle > marks.idleSeenNs) {
+    marks.idleSeenNs = idle;
+    marks.busyStartNs = nowNs();
   }
 }
 

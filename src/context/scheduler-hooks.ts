@@ -4,7 +4,7 @@ import { nowNs } from '../clock.js';
 import { liveTask, taskStorage } from './current-task.js';
 import { releaseWhenIdle } from './idle-release.js';
 import { outside, runOutside } from './outside.js';
-import { marks, noteTopLevelStart, noteYield, readyNs, resetMarks } from './readiness.js';
+import { marks, noteForeignStart, noteTopLevelStart, noteYield, readyNs, resetMarks } from './readiness.js';
 import type { Task } from './task.js';
 import { calibrateTimerClock } from './timer-due.js';
 
@@ -32,7 +32,10 @@ function switchIn(promise: Promise<unknown> | undefined): void {
   // callbacks, say): only a live task is worth a clock read
   const task = liveTask(taskStorage.getStore());
   if (task === undefined) {
-    if (depth === 1) marks.foreignRan = true;
+    if (depth === 1) {
+      if (promise === undefined) noteForeignStart();
+      else marks.foreignRan = true;
+    }
     return;
   }
   const now = nowNs();
@@ -49,6 +52,7 @@ function switchIn(promise: Promise<unknown> | undefined): void {
     // a macrotask's start is a readiness for the reactions after it
     if (!(resource instanceof Promise)) marks.lastStartNs = now;
     marks.foreignRan = false;
+    marks.foreignReadIdle = false;
   }
 }
 
