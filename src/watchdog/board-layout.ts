@@ -62,10 +62,14 @@ export const I_SYNC_DEPTH = 13;
 export const I_SYNC_IDLE = 14;
 /** The smallest budget of a synchronous window so far, in whole ms (at least 1): sets the watchdog's polling period. */
 export const I_SYNC_MIN_BUDGET = 15;
-/** Per depth d: the window's id at `I_SYNC_ID + 2d`, the index of its name at `I_SYNC_ID + 2d + 1`. */
-export const I_SYNC_ID = 16;
 export const SYNC_SLOTS = 8;
-const INT32_WORDS = I_SYNC_ID + 2 * SYNC_SLOTS;
+/**
+ * Per depth d: the window's id at `I_SYNC_ID + d`, the index of its name at `I_SYNC_NAME + d`
+ * (one array per field, so that the thread writes each through a view of its own, at `d`).
+ */
+export const I_SYNC_ID = 16;
+export const I_SYNC_NAME = I_SYNC_ID + SYNC_SLOTS;
+const INT32_WORDS = I_SYNC_NAME + SYNC_SLOTS;
 
 /** Float64 slots (index into a `Float64Array` over the same buffer, after the Int32 words). */
 export const F_BASE = 0;
@@ -93,9 +97,10 @@ export const F_REPORT_DETECTED = 11;
 export const F_REPORT_DEADLINE = 12;
 /** The thread's `performance.timeOrigin`: its `nowNs()` readings plus this, over 1e6, are epoch ms. */
 export const F_ORIGIN = 13;
-/** Per depth d: the synchronous window's start at `F_SYNC_START + 2d` and its budget at `+ 1`, in the thread's ns. */
+/** Per depth d: the synchronous window's start at `F_SYNC_START + d` and its budget at `F_SYNC_BUDGET + d`, in the thread's ns. */
 export const F_SYNC_START = 14;
-const FLOAT64_SLOTS = F_SYNC_START + 2 * SYNC_SLOTS;
+export const F_SYNC_BUDGET = F_SYNC_START + SYNC_SLOTS;
+const FLOAT64_SLOTS = F_SYNC_BUDGET + SYNC_SLOTS;
 
 /** Byte offset of the Float64 slots (8-byte aligned). */
 export const FLOAT64_OFFSET = Math.ceil((INT32_WORDS * 4) / 8) * 8;

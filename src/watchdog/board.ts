@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Deadlined, EarliestWatcher } from '../engine/deadline-queue.js';
 import { S_SLEEPING } from '../monitors/tlob/model.js';
-import type { SyncWatch } from '../monitors/tlob/watchdog-hooks.js';
+import type { SyncWatch, WatchedSite } from '../monitors/tlob/watchdog-hooks.js';
 import {
   BOARD_BYTES,
   F_BASE,
@@ -12,6 +12,7 @@ import {
   F_READY,
   F_SLEEPING,
   F_START,
+  F_SYNC_BUDGET,
   F_SYNC_START,
   F_WAITING,
   FLOAT64_OFFSET,
@@ -26,6 +27,7 @@ import {
   I_SYNC_ID,
   I_SYNC_IDLE,
   I_SYNC_MIN_BUDGET,
+  I_SYNC_NAME,
   I_SYNC_SEQ,
   I_WAKE_AT,
   NO_WAKE,
@@ -62,6 +64,15 @@ export class ThreadBoard implements SyncWatch, EarliestWatcher {
   readonly buffer = new SharedArrayBuffer(BOARD_BYTES);
   readonly i32 = new Int32Array(this.buffer, 0, FLOAT64_OFFSET / 4);
   readonly f64 = new Float64Array(this.buffer, FLOAT64_OFFSET);
+  /** The synchronous windows' slots, one view per field, indexed by depth. */
+  private readonly syncIds = new Int32Array(this.buffer, I_SYNC_ID * 4, SYNC_SLOTS);
+  private readonly syncNames = new Int32Array(this.buffer, I_SYNC_NAME * 4, SYNC_SLOTS);
+  private readonly syncStarts = new Float64Array(this.buffer, FLOAT64_OFFSET + F_SYNC_START * 8, SYNC_SLOTS);
+  private readonly syncBudgets = new Float64Array(
+    this.buffer,
+    FLOAT64_OFFSET + F_SYNC_BUDGET * 8,
+    SYNC_SLOTS,
+  );
   /** `nowNs()` readings plus this, over 1e6, are milliseconds on the process-wide clock. */
   private readonly originMs = performance.timeOrigin;
   /** A `nowNs()` reading over 1e6 plus this is milliseconds since `F_BASE` (the unit of `I_WAKE_AT`). */
@@ -89,35 +100,53 @@ export class ThreadBoard implements SyncWatch, EarliestWatcher {
     this.f64[F_ORIGIN] = this.originMs;
     this.i32[I_WAKE_AT] = NO_WAKE; // the first deadline rings a watchdog that sleeps on none
     this.i32[I_SYNC_IDLE] = 1; // and so does the first synchronous window
+    this.writeReactor(monitor.reactor); // then on each change (`reactorChanged`)
   }
 
   /**
    * A synchronous window opens (its call holds the thread until `leave`): a handful of plain
    * stores into the slot of its depth; the bell rings only if the watchdog sleeps on it alone.
-   * Returns the depth to hand back to `leave`.
+   * What does not change from one call of a site to the next (its name's index, whether its
+   * budget is the smallest so far) is learnt at its first call and kept on the site; the reactor
+   * is written when it changes. Returns the depth to hand back to `leave`.
    */
-  enter(window: BoardWindow): number {
-    if (this.cold) {
-      this.cold = false;
-      this.onFirst();
-    }
+  enter(window: BoardWindow & { readonly site: WatchedSite }): number {
+    const site = window.site;
+    if (site.watchBoard !== this) this.learn(site, window);
     const i32 = this.i32;
     const depth = i32[I_SYNC_DEPTH] as number;
     if (depth < SYNC_SLOTS) {
       const seq = i32[I_SYNC_SEQ] as number;
       i32[I_SYNC_SEQ] = seq + 1;
-      i32[I_SYNC_ID + 2 * depth] = window.id;
-      i32[I_SYNC_ID + 2 * depth + 1] = this.intern(window.name);
-      this.f64[F_SYNC_START + 2 * depth] = window.startNs;
-      this.f64[F_SYNC_START + 2 * depth + 1] = window.budgetNs;
+      this.syncIds[depth] = window.id;
+      this.syncNames[depth] = site.watchName;
+      this.syncStarts[depth] = window.startNs;
+      this.syncBudgets[depth] = window.budgetNs;
       i32[I_SYNC_SEQ] = seq + 2;
     }
     i32[I_SYNC_DEPTH] = depth + 1;
-    const reactor = this.monitor.reactor;
-    if (reactor !== this.reactor) this.writeReactor(reactor);
-    if (window.budgetNs < this.minSyncBudgetNs) this.lowerMinBudget(window.budgetNs);
-    else if (i32[I_SYNC_IDLE] !== 0 && Atomics.compareExchange(i32, I_SYNC_IDLE, 1, 0) === 1) this.ring();
+    if (i32[I_SYNC_IDLE] !== 0) this.wake();
     return depth;
+  }
+
+  /** The watchdog sleeps on the bell alone as far as synchronous windows go: the first to swap the flag rings it. */
+  private wake(): void {
+    if (Atomics.compareExchange(this.i32, I_SYNC_IDLE, 1, 0) === 1) this.ring();
+  }
+
+  /**
+   * The first synchronous call of a site on this board: its name is interned, and a budget smaller
+   * than any before lowers the watchdog's polling period (a site's budget never changes). The very
+   * first starts the watchdog.
+   */
+  private learn(site: WatchedSite, window: BoardWindow): void {
+    if (this.cold) {
+      this.cold = false;
+      this.onFirst();
+    }
+    site.watchName = this.intern(window.name);
+    site.watchBoard = this;
+    if (window.budgetNs < this.minSyncBudgetNs) this.lowerMinBudget(window.budgetNs);
   }
 
   /**
@@ -198,6 +227,11 @@ export class ThreadBoard implements SyncWatch, EarliestWatcher {
       f64[F_WAITING] = window.waitingNs;
       f64[F_SLEEPING] = window.sleepingNs;
     }
+  }
+
+  /** The thread's reactor changed: written at once, for the synchronous windows that follow. */
+  reactorChanged(reactor: unknown): void {
+    if (reactor !== this.reactor) this.writeReactor(reactor);
   }
 
   /** Wakes the watchdog so that it reads the board again. */

@@ -79,7 +79,9 @@ export function watchdogMain(split: typeof deadlineSplit): void {
   const I_SYNC_DEPTH = L.I_SYNC_DEPTH as number;
   const I_SYNC_IDLE = L.I_SYNC_IDLE as number;
   const I_SYNC_ID = L.I_SYNC_ID as number;
+  const I_SYNC_NAME = L.I_SYNC_NAME as number;
   const F_SYNC_START = L.F_SYNC_START as number;
+  const F_SYNC_BUDGET = L.F_SYNC_BUDGET as number;
   const SYNC_SLOTS = L.SYNC_SLOTS as number;
 
   interface Board {
@@ -210,12 +212,12 @@ export function watchdogMain(split: typeof deadlineSplit): void {
       const depth = Math.min(i32[I_SYNC_DEPTH] as number, SYNC_SLOTS);
       const open: Snapshot[] = [];
       for (let d = 0; d < depth; d++) {
-        const start = origin + (f64[F_SYNC_START + 2 * d] as number) / 1e6;
-        const budget = (f64[F_SYNC_START + 2 * d + 1] as number) / 1e6;
+        const start = origin + (f64[F_SYNC_START + d] as number) / 1e6;
+        const budget = (f64[F_SYNC_BUDGET + d] as number) / 1e6;
         open.push({
-          id: i32[I_SYNC_ID + 2 * d] as number,
+          id: i32[I_SYNC_ID + d] as number,
           seq: -1,
-          name: i32[I_SYNC_ID + 2 * d + 1] as number,
+          name: i32[I_SYNC_NAME + d] as number,
           state: data.states.indexOf('running'),
           reactor: i32[L.I_REACTOR as number] as number,
           deadline: start + budget,

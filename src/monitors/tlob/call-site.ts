@@ -12,7 +12,7 @@ import { isCompletionCallback, wrapCallback } from './completion-callback.js';
 import { E_START } from './model.js';
 import type { WindowStart } from './result.js';
 import { tlobMonitor } from './tlob-monitor.js';
-import { watchdogHooks } from './watchdog-hooks.js';
+import { type WatchedSite, watchdogHooks } from './watchdog-hooks.js';
 import { type OnStop, openWindows, Window, windowsKept } from './window.js';
 
 let nextId = 1;
@@ -23,8 +23,10 @@ let nextId = 1;
  * (`CallPath`). `invoke` runs one call in a window: every entry point goes through it, so a
  * function measures the same under each of them.
  */
-export class CallSite extends CallPath {
+export class CallSite extends CallPath implements WatchedSite {
   readonly stats: StatsRecorder;
+  watchBoard: unknown = undefined;
+  watchName = 0;
   /**
    * The window of this site's last synchronous call, closed within budget and kept by nothing: the
    * next synchronous call reopens it instead of allocating one. Taken while a call uses it.

@@ -6,6 +6,19 @@ export interface SyncWatch {
   enter(window: Window): number;
   /** That call returned or threw. */
   leave(depth: number): void;
+  /** The thread's reactor changed (the watchdog acts by it, and reads it only when told). */
+  reactorChanged(reactor: unknown): void;
+}
+
+/**
+ * What a watchdog's board learnt of a call site the first time one of its synchronous calls
+ * opened, kept on the site so that the next calls pay nothing to find it again.
+ */
+export interface WatchedSite {
+  /** The board that learnt it (another board, after the watchdog was turned off and on, learns it anew). */
+  watchBoard: unknown;
+  /** The index of the site's name in that board's table of names. */
+  watchName: number;
 }
 
 /**
