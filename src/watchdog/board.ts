@@ -12,8 +12,7 @@ import {
   F_READY,
   F_SLEEPING,
   F_START,
-  F_SYNC_BUDGET,
-  F_SYNC_START,
+  F_SYNC,
   F_WAITING,
   FLOAT64_OFFSET,
   I_BELL,
@@ -23,11 +22,8 @@ import {
   I_REACTOR,
   I_SEQ,
   I_STATE,
-  I_SYNC_DEPTH,
-  I_SYNC_ID,
   I_SYNC_IDLE,
   I_SYNC_MIN_BUDGET,
-  I_SYNC_NAME,
   I_SYNC_SEQ,
   I_WAKE_AT,
   NO_WAKE,
@@ -35,6 +31,7 @@ import {
   REACTOR_LOG,
   REACTOR_NOP,
   REACTOR_OTHER,
+  SYNC_FIELDS,
   SYNC_SLOTS,
 } from './board-layout.js';
 
@@ -64,15 +61,9 @@ export class ThreadBoard implements SyncWatch, EarliestWatcher {
   readonly buffer = new SharedArrayBuffer(BOARD_BYTES);
   readonly i32 = new Int32Array(this.buffer, 0, FLOAT64_OFFSET / 4);
   readonly f64 = new Float64Array(this.buffer, FLOAT64_OFFSET);
-  /** The synchronous windows' slots, one view per field, indexed by depth. */
-  private readonly syncIds = new Int32Array(this.buffer, I_SYNC_ID * 4, SYNC_SLOTS);
-  private readonly syncNames = new Int32Array(this.buffer, I_SYNC_NAME * 4, SYNC_SLOTS);
-  private readonly syncStarts = new Float64Array(this.buffer, FLOAT64_OFFSET + F_SYNC_START * 8, SYNC_SLOTS);
-  private readonly syncBudgets = new Float64Array(
-    this.buffer,
-    FLOAT64_OFFSET + F_SYNC_BUDGET * 8,
-    SYNC_SLOTS,
-  );
+  /** What synchronous calls write (see `SyncWatch`): the header words, and the slots. */
+  readonly header = new Int32Array(this.buffer, I_SYNC_SEQ * 4, 3);
+  readonly slots = new Float64Array(this.buffer, FLOAT64_OFFSET + F_SYNC * 8, SYNC_FIELDS * SYNC_SLOTS);
   /** `nowNs()` readings plus this, over 1e6, are milliseconds on the process-wide clock. */
   private readonly originMs = performance.timeOrigin;
   /** A `nowNs()` reading over 1e6 plus this is milliseconds since `F_BASE` (the unit of `I_WAKE_AT`). */
@@ -104,49 +95,26 @@ export class ThreadBoard implements SyncWatch, EarliestWatcher {
   }
 
   /**
-   * A synchronous window opens (its call holds the thread until `leave`): a handful of plain
-   * stores into the slot of its depth; the bell rings only if the watchdog sleeps on it alone.
-   * What does not change from one call of a site to the next (its name's index, whether its
-   * budget is the smallest so far) is learnt at its first call and kept on the site; the reactor
-   * is written when it changes. Returns the depth to hand back to `leave`.
+   * A synchronous call opened with `header[SYNC_IDLE]` set: the watchdog sleeps on the bell alone
+   * as far as synchronous windows go, and the first call to swap the flag rings it.
    */
-  enter(window: BoardWindow & { readonly site: WatchedSite }): number {
-    const site = window.site;
-    if (site.watchBoard !== this) this.learn(site, window);
-    const i32 = this.i32;
-    const depth = i32[I_SYNC_DEPTH] as number;
-    if (depth < SYNC_SLOTS) {
-      const seq = i32[I_SYNC_SEQ] as number;
-      i32[I_SYNC_SEQ] = seq + 1;
-      this.syncIds[depth] = window.id;
-      this.syncNames[depth] = site.watchName;
-      this.syncStarts[depth] = window.startNs;
-      this.syncBudgets[depth] = window.budgetNs;
-      i32[I_SYNC_SEQ] = seq + 2;
-    }
-    i32[I_SYNC_DEPTH] = depth + 1;
-    if (i32[I_SYNC_IDLE] !== 0) this.wake();
-    return depth;
-  }
-
-  /** The watchdog sleeps on the bell alone as far as synchronous windows go: the first to swap the flag rings it. */
-  private wake(): void {
+  wake(): void {
     if (Atomics.compareExchange(this.i32, I_SYNC_IDLE, 1, 0) === 1) this.ring();
   }
 
   /**
-   * The first synchronous call of a site on this board: its name is interned, and a budget smaller
-   * than any before lowers the watchdog's polling period (a site's budget never changes). The very
-   * first starts the watchdog.
+   * The first synchronous call of a site on this board: its name is interned (what the site's
+   * calls write from then on), and a budget smaller than any before lowers the watchdog's polling
+   * period (a site's budget never changes). The very first starts the watchdog.
    */
-  private learn(site: WatchedSite, window: BoardWindow): void {
+  learn(site: WatchedSite, name: string, budgetNs: number): void {
     if (this.cold) {
       this.cold = false;
       this.onFirst();
     }
-    site.watchName = this.intern(window.name);
+    site.watchName = this.intern(name);
     site.watchBoard = this;
-    if (window.budgetNs < this.minSyncBudgetNs) this.lowerMinBudget(window.budgetNs);
+    if (budgetNs < this.minSyncBudgetNs) this.lowerMinBudget(budgetNs);
   }
 
   /**
@@ -158,11 +126,6 @@ export class ThreadBoard implements SyncWatch, EarliestWatcher {
     this.i32[I_SYNC_MIN_BUDGET] = Math.max(1, Math.floor(budgetNs / 1e6));
     Atomics.store(this.i32, I_SYNC_IDLE, 0);
     this.ring();
-  }
-
-  /** The synchronous window opened at `depth` returned (or threw): one store. */
-  leave(depth: number): void {
-    this.i32[I_SYNC_DEPTH] = depth;
   }
 
   /**
