@@ -1,3 +1,11 @@
+import {
+  SYNC_FIELDS as FIELDS,
+  SYNC_SLOTS as SLOTS,
+  SYNC_DEPTH,
+  SYNC_IDLE,
+  SYNC_SEQ,
+} from '../monitors/tlob/watchdog-hooks.js';
+
 /**
  * The layout of a thread's watchdog board: one SharedArrayBuffer per monitored thread, written by
  * that thread and read by the watchdog thread. The thread publishes the window with the earliest
@@ -48,24 +56,23 @@ export const I_STACK_PENDING = 11;
 /**
  * Synchronous windows (`tlob.run` of a call that returns without yielding) are not queued and not
  * published as above: each one writes its id, name, start and budget into the slot of its nesting
- * depth, with plain stores, and nothing else (no lock, no notify). `I_SYNC_SEQ` is odd while a slot
- * is being written and moves with every synchronous window: the watchdog, which reads it at each
- * look, polls while it moves and goes back to sleeping on the bell when it stops.
+ * depth, with plain stores, and nothing else (no lock, no notify; the protocol is `SyncWatch`'s,
+ * whose header is these three words). `I_SYNC_SEQ` is odd while a slot is being written and moves
+ * with every synchronous window: the watchdog, which reads it at each look, polls while it moves
+ * and goes back to sleeping on the bell when it stops.
  */
-export const I_SYNC_SEQ = 12;
+export const I_SYNC_SEQ = 12 + SYNC_SEQ;
 /** How many synchronous windows are open on the thread (slots past `SYNC_SLOTS` are not written). */
-export const I_SYNC_DEPTH = 13;
+export const I_SYNC_DEPTH = 12 + SYNC_DEPTH;
 /**
  * 1 while the watchdog sleeps on the bell alone as far as synchronous windows go: the next one to
  * open swaps it to 0 and rings once.
  */
-export const I_SYNC_IDLE = 14;
+export const I_SYNC_IDLE = 12 + SYNC_IDLE;
 /** The smallest budget of a synchronous window so far, in whole ms (at least 1): sets the watchdog's polling period. */
 export const I_SYNC_MIN_BUDGET = 15;
-/** Per depth d: the window's id at `I_SYNC_ID + 2d`, the index of its name at `I_SYNC_ID + 2d + 1`. */
-export const I_SYNC_ID = 16;
-export const SYNC_SLOTS = 8;
-const INT32_WORDS = I_SYNC_ID + 2 * SYNC_SLOTS;
+export const SYNC_SLOTS = SLOTS;
+const INT32_WORDS = I_SYNC_MIN_BUDGET + 1;
 
 /** Float64 slots (index into a `Float64Array` over the same buffer, after the Int32 words). */
 export const F_BASE = 0;
@@ -93,9 +100,13 @@ export const F_REPORT_DETECTED = 11;
 export const F_REPORT_DEADLINE = 12;
 /** The thread's `performance.timeOrigin`: its `nowNs()` readings plus this, over 1e6, are epoch ms. */
 export const F_ORIGIN = 13;
-/** Per depth d: the synchronous window's start at `F_SYNC_START + 2d` and its budget at `+ 1`, in the thread's ns. */
-export const F_SYNC_START = 14;
-const FLOAT64_SLOTS = F_SYNC_START + 2 * SYNC_SLOTS;
+/**
+ * The synchronous windows' slots, `SYNC_FIELDS` numbers per depth d from `F_SYNC + SYNC_FIELDS * d`:
+ * id, name index, start and budget (thread ns) (see `SyncWatch`).
+ */
+export const F_SYNC = 14;
+export const SYNC_FIELDS = FIELDS;
+const FLOAT64_SLOTS = F_SYNC + SYNC_FIELDS * SYNC_SLOTS;
 
 /** Byte offset of the Float64 slots (8-byte aligned). */
 export const FLOAT64_OFFSET = Math.ceil((INT32_WORDS * 4) / 8) * 8;

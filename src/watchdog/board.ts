@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Deadlined, EarliestWatcher } from '../engine/deadline-queue.js';
 import { S_SLEEPING } from '../monitors/tlob/model.js';
-import type { SyncWatch } from '../monitors/tlob/watchdog-hooks.js';
+import type { SyncWatch, WatchedSite } from '../monitors/tlob/watchdog-hooks.js';
 import {
   BOARD_BYTES,
   F_BASE,
@@ -12,7 +12,7 @@ import {
   F_READY,
   F_SLEEPING,
   F_START,
-  F_SYNC_START,
+  F_SYNC,
   F_WAITING,
   FLOAT64_OFFSET,
   I_BELL,
@@ -22,8 +22,6 @@ import {
   I_REACTOR,
   I_SEQ,
   I_STATE,
-  I_SYNC_DEPTH,
-  I_SYNC_ID,
   I_SYNC_IDLE,
   I_SYNC_MIN_BUDGET,
   I_SYNC_SEQ,
@@ -33,6 +31,7 @@ import {
   REACTOR_LOG,
   REACTOR_NOP,
   REACTOR_OTHER,
+  SYNC_FIELDS,
   SYNC_SLOTS,
 } from './board-layout.js';
 
@@ -62,6 +61,9 @@ export class ThreadBoard implements SyncWatch, EarliestWatcher {
   readonly buffer = new SharedArrayBuffer(BOARD_BYTES);
   readonly i32 = new Int32Array(this.buffer, 0, FLOAT64_OFFSET / 4);
   readonly f64 = new Float64Array(this.buffer, FLOAT64_OFFSET);
+  /** What synchronous calls write (see `SyncWatch`): the header words, and the slots. */
+  readonly header = new Int32Array(this.buffer, I_SYNC_SEQ * 4, 3);
+  readonly slots = new Float64Array(this.buffer, FLOAT64_OFFSET + F_SYNC * 8, SYNC_FIELDS * SYNC_SLOTS);
   /** `nowNs()` readings plus this, over 1e6, are milliseconds on the process-wide clock. */
   private readonly originMs = performance.timeOrigin;
   /** A `nowNs()` reading over 1e6 plus this is milliseconds since `F_BASE` (the unit of `I_WAKE_AT`). */
@@ -89,35 +91,30 @@ export class ThreadBoard implements SyncWatch, EarliestWatcher {
     this.f64[F_ORIGIN] = this.originMs;
     this.i32[I_WAKE_AT] = NO_WAKE; // the first deadline rings a watchdog that sleeps on none
     this.i32[I_SYNC_IDLE] = 1; // and so does the first synchronous window
+    this.writeReactor(monitor.reactor); // then on each change (`reactorChanged`)
   }
 
   /**
-   * A synchronous window opens (its call holds the thread until `leave`): a handful of plain
-   * stores into the slot of its depth; the bell rings only if the watchdog sleeps on it alone.
-   * Returns the depth to hand back to `leave`.
+   * A synchronous call opened with `header[SYNC_IDLE]` set: the watchdog sleeps on the bell alone
+   * as far as synchronous windows go, and the first call to swap the flag rings it.
    */
-  enter(window: BoardWindow): number {
+  wake(): void {
+    if (Atomics.compareExchange(this.i32, I_SYNC_IDLE, 1, 0) === 1) this.ring();
+  }
+
+  /**
+   * The first synchronous call of a site on this board: its name is interned (what the site's
+   * calls write from then on), and a budget smaller than any before lowers the watchdog's polling
+   * period (a site's budget never changes). The very first starts the watchdog.
+   */
+  learn(site: WatchedSite, name: string, budgetNs: number): void {
     if (this.cold) {
       this.cold = false;
       this.onFirst();
     }
-    const i32 = this.i32;
-    const depth = i32[I_SYNC_DEPTH] as number;
-    if (depth < SYNC_SLOTS) {
-      const seq = i32[I_SYNC_SEQ] as number;
-      i32[I_SYNC_SEQ] = seq + 1;
-      i32[I_SYNC_ID + 2 * depth] = window.id;
-      i32[I_SYNC_ID + 2 * depth + 1] = this.intern(window.name);
-      this.f64[F_SYNC_START + 2 * depth] = window.startNs;
-      this.f64[F_SYNC_START + 2 * depth + 1] = window.budgetNs;
-      i32[I_SYNC_SEQ] = seq + 2;
-    }
-    i32[I_SYNC_DEPTH] = depth + 1;
-    const reactor = this.monitor.reactor;
-    if (reactor !== this.reactor) this.writeReactor(reactor);
-    if (window.budgetNs < this.minSyncBudgetNs) this.lowerMinBudget(window.budgetNs);
-    else if (i32[I_SYNC_IDLE] !== 0 && Atomics.compareExchange(i32, I_SYNC_IDLE, 1, 0) === 1) this.ring();
-    return depth;
+    site.watchName = this.intern(name);
+    site.watchBoard = this;
+    if (budgetNs < this.minSyncBudgetNs) this.lowerMinBudget(budgetNs);
   }
 
   /**
@@ -129,11 +126,6 @@ export class ThreadBoard implements SyncWatch, EarliestWatcher {
     this.i32[I_SYNC_MIN_BUDGET] = Math.max(1, Math.floor(budgetNs / 1e6));
     Atomics.store(this.i32, I_SYNC_IDLE, 0);
     this.ring();
-  }
-
-  /** The synchronous window opened at `depth` returned (or threw): one store. */
-  leave(depth: number): void {
-    this.i32[I_SYNC_DEPTH] = depth;
   }
 
   /**
@@ -198,6 +190,11 @@ export class ThreadBoard implements SyncWatch, EarliestWatcher {
       f64[F_WAITING] = window.waitingNs;
       f64[F_SLEEPING] = window.sleepingNs;
     }
+  }
+
+  /** The thread's reactor changed: written at once, for the synchronous windows that follow. */
+  reactorChanged(reactor: unknown): void {
+    if (reactor !== this.reactor) this.writeReactor(reactor);
   }
 
   /** Wakes the watchdog so that it reads the board again. */

@@ -78,8 +78,8 @@ export function watchdogMain(split: typeof deadlineSplit): void {
   const I_SYNC_SEQ = L.I_SYNC_SEQ as number;
   const I_SYNC_DEPTH = L.I_SYNC_DEPTH as number;
   const I_SYNC_IDLE = L.I_SYNC_IDLE as number;
-  const I_SYNC_ID = L.I_SYNC_ID as number;
-  const F_SYNC_START = L.F_SYNC_START as number;
+  const F_SYNC = L.F_SYNC as number;
+  const SYNC_FIELDS = L.SYNC_FIELDS as number;
   const SYNC_SLOTS = L.SYNC_SLOTS as number;
 
   interface Board {
@@ -210,12 +210,13 @@ export function watchdogMain(split: typeof deadlineSplit): void {
       const depth = Math.min(i32[I_SYNC_DEPTH] as number, SYNC_SLOTS);
       const open: Snapshot[] = [];
       for (let d = 0; d < depth; d++) {
-        const start = origin + (f64[F_SYNC_START + 2 * d] as number) / 1e6;
-        const budget = (f64[F_SYNC_START + 2 * d + 1] as number) / 1e6;
+        const at = F_SYNC + SYNC_FIELDS * d; // id, name index, start, budget
+        const start = origin + (f64[at + 2] as number) / 1e6;
+        const budget = (f64[at + 3] as number) / 1e6;
         open.push({
-          id: i32[I_SYNC_ID + 2 * d] as number,
+          id: f64[at] as number,
           seq: -1,
-          name: i32[I_SYNC_ID + 2 * d + 1] as number,
+          name: f64[at + 1] as number,
           state: data.states.indexOf('running'),
           reactor: i32[L.I_REACTOR as number] as number,
           deadline: start + budget,

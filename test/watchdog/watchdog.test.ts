@@ -119,6 +119,14 @@ describe.each(paths)('watchdog, %s: a window over budget while its own code hold
     expect(after).toMatch(/tlob: aborting \(reactor abort\)/);
   });
 
+  it('the abort reactor set after the watchdog started watching the thread acts the same', async () => {
+    const r = await run('abort', { LATE_REACTOR: '1', ...path });
+    expect(r.signal).toBe('SIGABRT');
+    const after = r.stderr.slice(r.stderr.indexOf('MARK before'));
+    expect(watchdogLines(after)[0]).toMatch(/^tlob: "forever" #\d+ over budget 100ms/);
+    expect(after).toMatch(/tlob: aborting \(reactor abort\)/);
+  });
+
   it('after a stack was captured, process.exit() stays quiet: no debugger left connected to wait for', async () => {
     const r = await run('exit', path);
     expect(r.status).toBe(3);

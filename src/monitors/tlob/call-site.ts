@@ -12,7 +12,15 @@ import { isCompletionCallback, wrapCallback } from './completion-callback.js';
 import { E_START } from './model.js';
 import type { WindowStart } from './result.js';
 import { tlobMonitor } from './tlob-monitor.js';
-import { watchdogHooks } from './watchdog-hooks.js';
+import {
+  SYNC_DEPTH,
+  SYNC_FIELDS,
+  SYNC_IDLE,
+  SYNC_SEQ,
+  SYNC_SLOTS,
+  type WatchedSite,
+  watchdogHooks,
+} from './watchdog-hooks.js';
 import { type OnStop, openWindows, Window, windowsKept } from './window.js';
 
 let nextId = 1;
@@ -23,8 +31,11 @@ let nextId = 1;
  * (`CallPath`). `invoke` runs one call in a window: every entry point goes through it, so a
  * function measures the same under each of them.
  */
-export class CallSite extends CallPath {
+export class CallSite extends CallPath implements WatchedSite {
   readonly stats: StatsRecorder;
+  /** What the watchdog's board learnt of this site (see `WatchedSite`). */
+  watchBoard: unknown = undefined;
+  watchName = 0;
   /**
    * The window of this site's last synchronous call, closed within budget and kept by nothing: the
    * next synchronous call reopens it instead of allocating one. Taken while a call uses it.
@@ -79,19 +90,38 @@ export class CallSite extends CallPath {
     if (synchronous) {
       const previous = enterSync(window);
       // the watchdog sees a synchronous call through its board's slots, not the deadline queue
+      // (the protocol is `SyncWatch`'s; written out here, where it costs no inlining budget)
       const watch = watchdogHooks.sync;
-      const depth = watch === undefined ? 0 : watch.enter(window);
+      let depth = 0;
+      if (watch !== undefined) {
+        if (this.watchBoard !== watch) watch.learn(this, this.name, this.budgetNs);
+        const header = watch.header;
+        depth = header[SYNC_DEPTH] as number;
+        if (depth < SYNC_SLOTS) {
+          const seq = header[SYNC_SEQ] as number;
+          header[SYNC_SEQ] = seq + 1;
+          const slots = watch.slots;
+          const at = SYNC_FIELDS * depth;
+          slots[at] = window.id;
+          slots[at + 1] = this.watchName;
+          slots[at + 2] = window.startNs;
+          slots[at + 3] = this.budgetNs;
+          header[SYNC_SEQ] = seq + 2;
+        }
+        header[SYNC_DEPTH] = depth + 1;
+        if (header[SYNC_IDLE] !== 0) watch.wake();
+      }
       try {
         result =
           newTarget === undefined ? Reflect.apply(fn, thisArg, args) : Reflect.construct(fn, args, newTarget);
       } catch (error) {
         restoreSync(previous);
-        watch?.leave(depth);
+        if (watch !== undefined) watch.header[SYNC_DEPTH] = depth;
         window.close();
         throw error;
       }
       restoreSync(previous);
-      watch?.leave(depth);
+      if (watch !== undefined) watch.header[SYNC_DEPTH] = depth;
     } else {
       holdSettleHook(); // to recognise a promise that settles before the call returns
       const previous = enterSync(undefined);
