@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TlobViolation, tlob } from '../../src/index.js';
+import { descheduledMs } from '../descheduled.js';
 import { expectViolation, ms, retry, sleep, spin } from '../helpers.js';
 
 beforeAll(() => {
@@ -16,9 +17,14 @@ describe('a violation found late describes the deadline', () => {
       let t0 = 0;
       let heldFrom = 0;
       let heldTo = 0;
+      let preemptedMs = 0;
+      // the first window of a fresh test worker compiles the call path as it goes: warm it first
+      await tlob.run('late-warm-up', { budget: '1s' }, () => sleep(1));
       await expectViolation(async () => {
         t0 = performance.now();
+        const before = descheduledMs();
         const run = tlob.run('late', { budget: '50ms' }, () => sleep(20)); // its timer is due at 20 ms
+        preemptedMs = descheduledMs() - before; // the thread kept from a CPU inside the window's own code
         await new Promise<void>((resolve) =>
           setTimeout(() => {
             heldFrom = performance.now();
@@ -38,7 +44,7 @@ describe('a violation found late describes the deadline', () => {
       expect(ms(r.elapsedNs)).toBeCloseTo(50, 3);
       expect(Math.abs(ms(r.sleepingNs) - 20)).toBeLessThanOrEqual(3);
       expect(Math.abs(ms(r.waitingNs) - 30)).toBeLessThanOrEqual(3);
-      expect(ms(r.runningNs)).toBeLessThan(1);
+      expect(ms(r.runningNs)).toBeLessThan(1 + preemptedMs);
       // found when the thread was free again, ~450 ms after the deadline
       expect(Math.abs(ms(r.reportedLateNs) - (heldTo - t0 - 50))).toBeLessThanOrEqual(5);
     });
