@@ -142,13 +142,7 @@ export class Monitor<I extends Instance> {
     const reset = model.resets[event] === 1;
     if (reset) instance.clockNs = now;
     instance.state = next;
-    if (model.constrained[next] === 1) {
-      if (reset || model.constrained[state] === 0) this.arm(instance);
-      else if (instance.heapIndex === 0 && deadlines.watcher !== undefined)
-        deadlines.watcher.transition(instance);
-    } else if (model.constrained[state] === 1) {
-      deadlines.remove(instance);
-    }
+    this.moveDeadline(instance, state, next, reset);
     if (this.events.hasSubscribers) this.publishTransition(instance, state, event, next, now);
     return true;
   }
@@ -176,14 +170,24 @@ export class Monitor<I extends Instance> {
       return this.handle(instance, first, now) && this.handle(instance, second, now);
     }
     instance.state = next;
-    if (model.constrained[next] === 1) {
-      if (model.constrained[state] === 0) this.arm(instance);
+    this.moveDeadline(instance, state, next, false);
+    return true;
+  }
+
+  /**
+   * The deadline after a transition from `state` to `next`: queued on entering a constrained state
+   * or on a reset of the clock in one, removed on leaving them; otherwise unchanged, and the
+   * deadline watcher told of the transition of the instance it watches.
+   */
+  private moveDeadline(instance: I, state: number, next: number, reset: boolean): void {
+    const constrained = this.model.constrained;
+    if (constrained[next] === 1) {
+      if (reset || constrained[state] === 0) this.arm(instance);
       else if (instance.heapIndex === 0 && deadlines.watcher !== undefined)
         deadlines.watcher.transition(instance);
-    } else if (model.constrained[state] === 1) {
+    } else if (constrained[state] === 1) {
       deadlines.remove(instance);
     }
-    return true;
   }
 
   /** The deadline timer's path: the invariant expired while no event came. */
