@@ -108,6 +108,37 @@ describe('nothing retained', () => {
     expect(settleHookRegistered()).toBe(false);
   });
 
+  it('windows that expire together: the others collected, the one promise still held is still seen to settle', async () => {
+    tlob.reactor('nop');
+    const results: WindowResult[] = [];
+    const onStop = (r: WindowResult) => results.push(r);
+    let settle = () => {};
+    (() => {
+      for (let i = 0; i < 30; i++) {
+        tlob.run('expire-together', { budget: '5ms', onStop }, () =>
+          i === 7
+            ? new Promise<void>((resolve) => {
+                settle = resolve;
+              })
+            : new Promise(() => {}),
+        );
+      }
+    })();
+    await sleep(20); // all 30 expire in one timer callback
+    for (let i = 0; i < 5; i++) {
+      gc(); // the 29 unsettled promises are collected, the held one is not
+      await sleep(10);
+    }
+    expect(results).toHaveLength(0);
+    expect(settleHookRegistered()).toBe(true); // still waiting for the held one
+    settle();
+    await sleep(5);
+    expect(results).toHaveLength(1);
+    expect(results[0]?.overBudget).toBe(true);
+    await collect();
+    expect(settleHookRegistered()).toBe(false);
+  });
+
   it('100,000 finished calls leave the heap about where it was', async () => {
     tlob.reactor('nop');
     const burst = async () => {
