@@ -459,13 +459,10 @@ if (role === 'in-flight') {
         `p99 lateness for a 10,000 burst: ${fmt(tBurst.p99)} ms (limit 20 ms; range ${range(tBurst.p99s)})`,
       ),
       verdict(
-        t200.p99 <= f200.p99 + 2,
-        `p99 lateness at 200 per turn ≤ the shared-timer floor's + 2 ms: ${fmt(t200.p99)} ms against ${fmt(f200.p99)} + 2 ms (proposed; per process, tlob − floor: median ${fmt(f200.excess)} ms)`,
+        f200.excess <= 2,
+        `p99 lateness at 200 per turn ≤ the shared-timer floor's p99 in the same process + 2 ms: tlob − floor ${fmt(f200.excess)} ms (median over the processes; proposed in place of the 5 ms limit, which the floor itself does not always meet: ${fmt(f200.p99)} ms here)`,
       ),
-      verdict(
-        tBurst.p99 <= fBurst.p99 + 20,
-        `p99 lateness for a 10,000 burst ≤ the shared-timer floor's + 20 ms: ${fmt(tBurst.p99)} ms against ${fmt(fBurst.p99)} + 20 ms (proposed; per process, tlob − floor: median ${fmt(fBurst.excess)} ms)`,
-      ),
+      `- for reading: the same for the 10,000 burst, tlob − floor ${fmt(fBurst.excess)} ms (floor ${fmt(fBurst.p99)} ms); tlob − the floor over ~260 B kept per window: ${fmt(late[200].sized.excess)} ms at 200 per turn, ${fmt(late[10_000].sized.excess)} ms for the burst`,
       verdict(
         own.expired <= 512,
         `tlob's own allocation per expired window ≤ 512 B: ${Math.round(own.expired)} B (proposed)`,
