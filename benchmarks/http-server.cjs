@@ -94,7 +94,8 @@ if (variant === 'otel') {
 /**
  * The least any monitor doing tlob's job does per request, on top of the bare mechanism: a small
  * object per request, carried by `AsyncLocalStorage.run`; two clock reads per switch of the
- * request's context (one in `before`, one in `after`, their difference added to its running time);
+ * request's context until it ends (one in `before`, one in `after`, their difference added to its
+ * running time);
  * its deadline inserted into a heap at the start and removed at the end; the end seen when the
  * handler's promise settles (`v8.promiseHooks.onSettled`, compared with the few promises in
  * flight, as marking the promise handled with a `then` is not allowed); one histogram record of
@@ -112,6 +113,7 @@ function setUpFloor() {
       this.runningNs = 0;
       this.lastNs = startNs;
       this.heapIndex = -1;
+      this.ended = false;
     }
   }
   // a binary min-heap of deadlines, keys beside the items
@@ -184,19 +186,21 @@ function setUpFloor() {
       slots.pop();
       owners.pop();
       const now = performance.now() * 1e6;
+      r.ended = true;
       remove(r);
       record(now - r.startNs);
       return;
     }
   });
   const budgetNs = 50e6;
+  // a request that ended is not accounted any more (its response's write callbacks run after)
   const onBefore = () => {
     const r = als.getStore();
-    if (r !== undefined) r.lastNs = performance.now() * 1e6;
+    if (r !== undefined && !r.ended) r.lastNs = performance.now() * 1e6;
   };
   const onAfter = () => {
     const r = als.getStore();
-    if (r !== undefined) r.runningNs += performance.now() * 1e6 - r.lastNs;
+    if (r !== undefined && !r.ended) r.runningNs += performance.now() * 1e6 - r.lastNs;
   };
   createHook({ before: onBefore, after: onAfter }).enable();
   wrap = (handler) => (req, res) => {

@@ -145,18 +145,22 @@ const lines = [
     ` (server CPU per request ${times(ratio('otel', 'cpuUsPerRequest'))})`,
 ];
 if (variants.floor) {
-  const cpu = (v) => med(v, 'cpuUsPerRequest');
+  // CPU per request as ratios to the uninstrumented server of the same round, then to each other
+  const cpu = (v) => ratio(v, 'cpuUsPerRequest');
+  const plainCpu = med('plain', 'cpuUsPerRequest');
+  const added = (v, base) => fmt((cpu(v) - cpu(base)) * plainCpu);
   lines.push(
     '',
-    'The floor (the least a monitor of every request adds to the bare mechanism), server CPU per request:',
+    'The floor (the least a monitor of every request adds to the bare mechanism); CPU per request as ratios to the uninstrumented server of the same round:',
     '',
     `- the floor keeps ${((ratio('floor') / ratio('hook')) * 100).toFixed(1)}% of the bare mechanism's throughput;` +
-      ` CPU per request ${times(cpu('floor') / cpu('hook'))} the bare mechanism's (+${fmt(cpu('floor') - cpu('hook'))} µs)`,
+      ` CPU per request ${times(cpu('floor') / cpu('hook'))} the bare mechanism's (+${added('floor', 'hook')} µs)`,
     `- tlob keeps ${((tlobRatio / ratio('floor')) * 100).toFixed(1)}% of the floor's throughput;` +
-      ` CPU per request ${times(cpu('tlob') / cpu('floor'))} the floor's (+${fmt(cpu('tlob') - cpu('floor'))} µs;` +
-      ` over the bare mechanism: +${fmt(cpu('tlob') - cpu('hook'))} µs, of which the floor's +${fmt(cpu('floor') - cpu('hook'))} µs)`,
+      ` CPU per request ${times(cpu('tlob') / cpu('floor'))} the floor's (+${added('tlob', 'floor')} µs),` +
+      ` ${times(cpu('tlob') / cpu('hook'))} the bare mechanism's (+${added('tlob', 'hook')} µs)`,
   );
 }
+
 if (variants['tlob-metrics'] && variants['otel-tlob-bare'] && variants['otel-tlob'])
   lines.push(
     '',
