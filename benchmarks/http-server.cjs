@@ -85,8 +85,133 @@ if (variant === 'otel') {
   createHook({ before: onSwitch, after: onSwitch }).enable();
   wrap = (handler) => (req, res) => als.run({ req }, handler, req, res);
   observed = () => ({ switches });
+} else if (variant === 'floor') {
+  observed = setUpFloor();
 } else if (variant !== 'plain') {
   throw new Error(`unknown variant ${variant}`);
+}
+
+/**
+ * The least any monitor doing tlob's job does per request, on top of the bare mechanism: a small
+ * object per request, carried by `AsyncLocalStorage.run`; two clock reads per switch of the
+ * request's context until it ends (one in `before`, one in `after`, their difference added to its
+ * running time);
+ * its deadline inserted into a heap at the start and removed at the end; the end seen when the
+ * handler's promise settles (`v8.promiseHooks.onSettled`, compared with the few promises in
+ * flight, as marking the promise handled with a `then` is not allowed); one histogram record of
+ * the elapsed time at the end. No state machine, no waiting/sleeping split, no parents, no budget
+ * check, no timer.
+ */
+function setUpFloor() {
+  const { AsyncLocalStorage, createHook } = require('node:async_hooks');
+  const { promiseHooks } = require('node:v8');
+  const { performance } = require('node:perf_hooks');
+  const als = new AsyncLocalStorage();
+  class Req {
+    constructor(startNs) {
+      this.startNs = startNs;
+      this.runningNs = 0;
+      this.lastNs = startNs;
+      this.heapIndex = -1;
+      this.ended = false;
+    }
+  }
+  // a binary min-heap of deadlines, keys beside the items
+  const items = [];
+  let keys = new Float64Array(1024);
+  const place = (i, item, key) => {
+    items[i] = item;
+    keys[i] = key;
+    item.heapIndex = i;
+  };
+  const siftUp = (i, item, key) => {
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (keys[p] <= key) break;
+      place(i, items[p], keys[p]);
+      i = p;
+    }
+    place(i, item, key);
+    return i;
+  };
+  const siftDown = (i, item, key) => {
+    const n = items.length;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && keys[c + 1] < keys[c]) c++;
+      if (keys[c] >= key) break;
+      place(i, items[c], keys[c]);
+      i = c;
+    }
+    place(i, item, key);
+  };
+  const insert = (item, key) => {
+    if (items.length === keys.length) {
+      const k = new Float64Array(keys.length * 2);
+      k.set(keys);
+      keys = k;
+    }
+    items.push(undefined);
+    siftUp(items.length - 1, item, key);
+  };
+  const remove = (item) => {
+    const i = item.heapIndex;
+    item.heapIndex = -1;
+    const last = items.pop();
+    const n = items.length;
+    if (i < n) siftDown(siftUp(i, last, keys[n]), last, keys[n]);
+  };
+  // a log-linear histogram: 256 linear buckets per power of two
+  const octaves = Array.from({ length: 64 }, () => new Uint32Array(256));
+  let count = 0;
+  const record = (ns) => {
+    count++;
+    const v = Math.round(ns);
+    if (v < 256) octaves[0][v]++;
+    else {
+      const e = 31 - Math.clz32(v);
+      octaves[e][(v >> (e - 8)) - 256]++;
+    }
+  };
+  // the promises of the requests in flight, scanned on every settlement
+  const slots = [];
+  const owners = [];
+  promiseHooks.onSettled((promise) => {
+    for (let i = 0; i < slots.length; i++) {
+      if (slots[i] !== promise) continue;
+      const r = owners[i];
+      slots[i] = slots[slots.length - 1];
+      owners[i] = owners[owners.length - 1];
+      slots.pop();
+      owners.pop();
+      const now = performance.now() * 1e6;
+      r.ended = true;
+      remove(r);
+      record(now - r.startNs);
+      return;
+    }
+  });
+  const budgetNs = 50e6;
+  // a request that ended is not accounted any more (its response's write callbacks run after)
+  const onBefore = () => {
+    const r = als.getStore();
+    if (r !== undefined && !r.ended) r.lastNs = performance.now() * 1e6;
+  };
+  const onAfter = () => {
+    const r = als.getStore();
+    if (r !== undefined && !r.ended) r.runningNs += performance.now() * 1e6 - r.lastNs;
+  };
+  createHook({ before: onBefore, after: onAfter }).enable();
+  wrap = (handler) => (req, res) => {
+    const r = new Req(performance.now() * 1e6);
+    insert(r, r.startNs + budgetNs);
+    const promise = als.run(r, handler, req, res);
+    slots.push(promise);
+    owners.push(r);
+    return promise;
+  };
+  return () => ({ windows: count, inFlight: items.length });
 }
 
 const http = require('node:http');
@@ -100,13 +225,34 @@ async function handle(_req, res) {
 const server = http.createServer(wrap(handle));
 server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
 let cpuMark = process.cpuUsage();
+const v8 = require('node:v8');
+let gcProfiler;
+let usedMark = 0;
+/**
+ * Bytes allocated on the JS heap since `mark`: what each collection found in use before it, less
+ * what the one before left, plus what is in use now beyond what the last one left.
+ */
+function allocatedSinceMark() {
+  const { statistics } = gcProfiler.stop();
+  let allocated = 0;
+  let left = usedMark;
+  for (const gc of statistics) {
+    allocated += gc.beforeGC.heapStatistics.usedHeapSize - left;
+    left = gc.afterGC.heapStatistics.usedHeapSize;
+  }
+  return allocated + v8.getHeapStatistics().used_heap_size - left;
+}
 process.on('message', async (message) => {
   if (message === 'mark') {
+    gcProfiler = new v8.GCProfiler();
+    gcProfiler.start();
+    usedMark = v8.getHeapStatistics().used_heap_size;
     cpuMark = process.cpuUsage();
     process.send({ marked: true });
   } else if (message === 'stats') {
     const cpu = process.cpuUsage(cpuMark);
-    const stats = { ...(await observed()), cpuUs: cpu.user + cpu.system };
+    const allocatedBytes = allocatedSinceMark();
+    const stats = { ...(await observed()), cpuUs: cpu.user + cpu.system, allocatedBytes };
     process.send({ stats }, () => process.exit(0));
   }
 });

@@ -20,6 +20,8 @@ const allVariants = {
   plain: 'uninstrumented',
   tlob: "every request in `tlob.run('req', { budget: '50ms' }, …)`",
   hook: 'bare hook mechanism: `AsyncLocalStorage.run` per request, `createHook` before/after + `getStore` (reference)',
+  floor:
+    'floor: the bare mechanism + what any monitor of the request must do (an object, two clock reads per switch, a deadline heap entry, the end seen by a settle hook, one histogram record)',
   otel: 'OpenTelemetry `instrumentation-http` (BatchSpanProcessor, no-op exporter)',
   'tlob-metrics': "`tlob.run` + tlob/otel metrics (`otel({ spans: 'none' })`, SDK MeterProvider)",
   'otel-tlob-bare': '`instrumentation-http` + `tlob.run` (no tlob/otel)',
@@ -66,6 +68,7 @@ async function measure(variant) {
   return {
     rps: result.requests.total / (result.duration || seconds),
     cpuUsPerRequest: stats.cpuUs / result.requests.total,
+    bytesPerRequest: stats.allocatedBytes / result.requests.total,
     failed,
     stats,
   };
@@ -94,6 +97,7 @@ const rows = Object.keys(variants).map((v) => [
   times(ratio(v)),
   fmt(med(v, 'cpuUsPerRequest')),
   times(ratio(v, 'cpuUsPerRequest')),
+  fmt(med(v, 'bytesPerRequest')),
   String(runs[v].reduce((n, m) => n + m.failed, 0)),
 ]);
 const last = (v) => runs[v].at(-1).stats;
@@ -109,6 +113,7 @@ const lines = [
       '÷ uninstrumented (same round)',
       'server CPU µs/req',
       'CPU ÷ uninstrumented',
+      'server heap B/req',
       'failed',
     ],
     rows,
@@ -139,6 +144,23 @@ const lines = [
   `- for comparison, OpenTelemetry's HTTP instrumentation keeps ${(ratio('otel') * 100).toFixed(1)}%` +
     ` (server CPU per request ${times(ratio('otel', 'cpuUsPerRequest'))})`,
 ];
+if (variants.floor) {
+  // CPU per request as ratios to the uninstrumented server of the same round, then to each other
+  const cpu = (v) => ratio(v, 'cpuUsPerRequest');
+  const plainCpu = med('plain', 'cpuUsPerRequest');
+  const added = (v, base) => fmt((cpu(v) - cpu(base)) * plainCpu);
+  lines.push(
+    '',
+    'The floor (the least a monitor of every request adds to the bare mechanism); CPU per request as ratios to the uninstrumented server of the same round:',
+    '',
+    `- the floor keeps ${((ratio('floor') / ratio('hook')) * 100).toFixed(1)}% of the bare mechanism's throughput;` +
+      ` CPU per request ${times(cpu('floor') / cpu('hook'))} the bare mechanism's (+${added('floor', 'hook')} µs)`,
+    `- tlob keeps ${((tlobRatio / ratio('floor')) * 100).toFixed(1)}% of the floor's throughput;` +
+      ` CPU per request ${times(cpu('tlob') / cpu('floor'))} the floor's (+${added('tlob', 'floor')} µs),` +
+      ` ${times(cpu('tlob') / cpu('hook'))} the bare mechanism's (+${added('tlob', 'hook')} µs)`,
+  );
+}
+
 if (variants['tlob-metrics'] && variants['otel-tlob-bare'] && variants['otel-tlob'])
   lines.push(
     '',

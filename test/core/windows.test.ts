@@ -1,4 +1,6 @@
+import dc from 'node:diagnostics_channel';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { deadlines } from '../../src/engine/deadline-queue.js';
 import { TlobBudgetError, type TlobWindow, tlob, type WindowResult } from '../../src/index.js';
 import { collectViolations, expectViolation, ms, runWithTlob, sleep, spin } from '../helpers.js';
 import { useSimulatedClock } from '../simulated-clock.js';
@@ -447,3 +449,44 @@ describe('deadlines of synchronous fast-path calls', () => {
     }
   });
 });
+
+describe('deadlines of windows that close within budget', () => {
+  it('an async call that settles within budget takes its deadline out of the queue, on the path with and without tlob:event subscribers', async () => {
+    const simulated = useSimulatedClock();
+    const seen = collectViolations();
+    try {
+      const before = deadlines.size;
+      for (const subscribed of [false, true]) {
+        const unsubscribe = subscribed ? subscribeEvents() : () => {};
+        try {
+          let settle: () => void = () => {};
+          const gate = new Promise<void>((resolve) => (settle = resolve));
+          // its promise settles in its own continuation, on the thread (the close of a request)
+          const done = tlob.run('settles-in-budget', { budget: '2ms' }, async () => {
+            await gate;
+          });
+          expect(deadlines.size).toBe(before + 1);
+          simulated.clock.advance(1);
+          settle();
+          await done;
+          await Promise.resolve(); // a close queued outside the promise hook
+          expect(deadlines.size).toBe(before);
+        } finally {
+          unsubscribe();
+        }
+      }
+      simulated.clock.advance(5);
+      expect(seen.list).toHaveLength(0);
+    } finally {
+      seen.stop();
+      simulated.restore();
+    }
+  });
+});
+
+/** Subscribes a no-op listener to `tlob:event` (every transition is then stepped and published). */
+function subscribeEvents(): () => void {
+  const listener = () => {};
+  dc.subscribe('tlob:event', listener);
+  return () => dc.unsubscribe('tlob:event', listener);
+}

@@ -184,8 +184,9 @@ export class CallSite extends CallPath implements WatchedSite {
       window = new Window(nextId++, this, now, parent, onStop, synchronous);
     }
     openWindows.count++;
-    if (synchronous && !channels.event.hasSubscribers) tlobMonitor.startHeld(window, now);
-    else tlobMonitor.startAndHandle(window, E_START, now);
+    if (channels.event.hasSubscribers) tlobMonitor.startAndHandle(window, E_START, now);
+    else if (synchronous) tlobMonitor.startHeld(window, now);
+    else tlobMonitor.startQueued(window, now);
     if (channels.start.hasSubscribers) publishStart(window, now);
     return window;
   }

@@ -1,9 +1,10 @@
+import { deadlines } from '../../engine/deadline-queue.js';
 import { formatNs } from '../../engine/duration.js';
 import { Monitor } from '../../engine/monitor.js';
 import { channels } from '../../report/channels.js';
 import type { Violation } from '../../report/violation.js';
 import { violationRing } from '../../report/violation-ring.js';
-import { S_RUNNING, tlobModel } from './model.js';
+import { S_RUNNING, S_SLEEPING, tlobModel } from './model.js';
 import type { TlobReactor } from './tlob-reactor.js';
 import { watchdogHooks } from './watchdog-hooks.js';
 import type { Window } from './window.js';
@@ -77,14 +78,40 @@ class TlobMonitor extends Monitor<Window> {
     window.clockNs = now;
   }
 
+  /** As `startHeld`, for a window whose deadline is queued from its start (its call may leave the thread). */
+  startQueued(window: Window, now: number): void {
+    this.startHeld(window, now);
+    super.arm(window);
+  }
+
   /**
-   * Stops a window of a synchronous call that ran all along and within its budget while nobody
-   * subscribes to `tlob:event`: what its `stop` (valid from `running`, the invariant holding) and
-   * the reset after it do then, without the step (its deadline was never queued).
+   * The `sleep` of a running window at `now` while nobody subscribes to `tlob:event`, without the
+   * step when the step would only change the state: the invariant holds at `now`, and no watcher
+   * of the earliest deadline is to be told of the transition of the window it watches (`running`
+   * and `sleeping` are both constrained and `sleep` does not reset the clock, so the deadline stays
+   * queued where it is). Returns false, having done nothing, when the step must be taken.
    */
-  stopHeld(window: Window): void {
+  sleepQuietly(window: Window, now: number): boolean {
+    if (
+      !window.monitoring ||
+      now - window.clockNs >= window.limitNs ||
+      (window.heapIndex === 0 && deadlines.watcher !== undefined)
+    )
+      return false;
+    window.state = S_SLEEPING;
+    return true;
+  }
+
+  /**
+   * Stops a running window within its budget while nobody subscribes to `tlob:event`: what its
+   * `stop` (valid from `running`, the invariant holding) and the reset after it do then, without
+   * the step: the window leaves monitoring and its deadline leaves the queue (a synchronous call's
+   * was never queued).
+   */
+  stopQuietly(window: Window): void {
     window.monitoring = false;
     window.state = this.model.initial;
+    deadlines.remove(window);
   }
 
   /** Queues the deadline a window held back (it left `PHASE_HELD`), if it is still monitored in a constrained state. */

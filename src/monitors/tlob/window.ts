@@ -236,7 +236,11 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
     this.holdHooks();
     const now = nowNs();
     noteYield(now);
-    if (this.state === S_RUNNING) this.step(E_SLEEP, now);
+    if (this.state !== S_RUNNING) return;
+    this.account(now);
+    if (channels.event.hasSubscribers || !tlobMonitor.sleepQuietly(this, now)) {
+      tlobMonitor.handle(this, E_SLEEP, now);
+    }
   }
 
   /**
@@ -368,15 +372,11 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
     if (this.phase === PHASE_CLOSED) return;
     const now = this.phase === PHASE_ENDED ? this.endNs : nowNs();
     if (this.monitoring) {
-      if (
-        this.phase === PHASE_HELD &&
-        this.state === S_RUNNING &&
-        now - this.clockNs < this.limitNs &&
-        !channels.event.hasSubscribers
-      ) {
-        // a synchronous call that ran all along and kept its budget, with nobody to see its stop
+      if (this.state === S_RUNNING && now - this.clockNs < this.limitNs && !channels.event.hasSubscribers) {
+        // on the thread (a synchronous call, or the continuation its promise settled in) within
+        // its budget, with nobody to see its stop
         this.account(now);
-        tlobMonitor.stopHeld(this);
+        tlobMonitor.stopQuietly(this);
       } else {
         // close() is called by code of the window, so the window is on the thread whatever the
         // scheduler hooks saw (a listener of an EventEmitter runs in its emitter's context).
