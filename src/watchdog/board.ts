@@ -154,12 +154,15 @@ export class ThreadBoard implements SyncWatch, EarliestWatcher {
 
   /**
    * A synchronous window with a smaller budget than any before: the watchdog, which may be polling
-   * at the period of the larger ones, is rung to plan its next look by this one.
+   * at the period of the larger ones, is rung to plan its next look by this one. The idle flag is
+   * left alone: it is cleared only by the watchdog, or by `wake` for a window already written. This
+   * ring comes before the window's slot is written, so the look it causes may find nothing open; a
+   * flag cleared here would stay clear while the watchdog sleeps on the bell, and no later
+   * synchronous window would ring.
    */
   private lowerMinBudget(budgetNs: number): void {
     this.minSyncBudgetNs = budgetNs;
     this.i32[I_SYNC_MIN_BUDGET] = Math.max(1, Math.floor(budgetNs / 1e6));
-    Atomics.store(this.i32, I_SYNC_IDLE, 0);
     this.ring();
   }
 

@@ -1,7 +1,7 @@
 import { BroadcastChannel, MessageChannel, Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tlobModel } from '../../src/monitors/tlob/model.js';
-import { SYNC_DEPTH } from '../../src/monitors/tlob/watchdog-hooks.js';
+import { SYNC_DEPTH, SYNC_IDLE } from '../../src/monitors/tlob/watchdog-hooks.js';
 import { type BoardWindow, ThreadBoard } from '../../src/watchdog/board.js';
 import * as layout from '../../src/watchdog/board-layout.js';
 import { deadlineSplit } from '../../src/watchdog/deadline-split.js';
@@ -134,6 +134,35 @@ describe('watchdog: a window published just as the watchdog goes to sleep', () =
         board.ring();
       }
     }));
+
+  it('the first synchronous window of a site with a smaller budget than any before, and the ones after it, ring the sleeping watchdog', async () => {
+    const { board, i32 } = await watched();
+    const wide = { watchBoard: undefined as unknown, watchKey: 0 };
+    board.learn(wide, 'wide', 100e6);
+    // synchronous windows came and went: the watchdog sets the idle flag and sleeps on the bell
+    board.slots[0] = 100;
+    board.wake();
+    await until(i32, layout.I_SYNC_IDLE, (v) => v === 1);
+    await sleep(30); // past its second look
+    const narrow = { watchBoard: undefined as unknown, watchKey: 0 };
+    board.learn(narrow, 'narrow', 20e6); // rings: the watchdog finds nothing open yet
+    await sleep(30);
+    for (let id = 1; id <= 3; id++) {
+      // as `CallSite.invoke` opens a window: its slot, the depth, then the idle flag
+      board.slots[0] = id;
+      board.slots[1] = narrow.watchKey;
+      board.slots[2] = nowNs();
+      board.header[SYNC_DEPTH] = 1;
+      if (board.header[SYNC_IDLE] !== 0) board.wake();
+      expect(await claimOf(i32, 500)).toBe(id);
+      board.header[SYNC_DEPTH] = 0;
+      Atomics.store(i32, layout.I_CLAIM, 0);
+      board.ring();
+      // the watchdog goes back to sleep on the bell before the next window
+      await until(i32, layout.I_SYNC_IDLE, (v) => v === 1);
+      await sleep(30);
+    }
+  });
 
   it('a synchronous window opened without a ring right after the watchdog set the idle flag is reported', () =>
     retry(3, async () => {
