@@ -3,7 +3,6 @@ import {
   SYNC_SLOTS as SLOTS,
   SYNC_DEPTH,
   SYNC_IDLE,
-  SYNC_SEQ,
 } from '../monitors/tlob/watchdog-hooks.js';
 
 /**
@@ -55,14 +54,12 @@ export const I_PUBLISHES = 10;
 export const I_STACK_PENDING = 11;
 /**
  * Synchronous windows (`tlob.run` of a call that returns without yielding) are not queued and not
- * published as above: each one writes its id, name, start and budget into the slot of its nesting
- * depth, with plain stores, and nothing else (no lock, no notify; the protocol is `SyncWatch`'s,
- * whose header is these three words). `I_SYNC_SEQ` is odd while a slot is being written and moves
- * with every synchronous window: the watchdog, which reads it at each look, polls while it moves
- * and goes back to sleeping on the bell when it stops.
+ * published as above: each one writes its id, its site's key and its start into the slot of its
+ * nesting depth, then the depth, with plain stores, and nothing else (no lock, no sequence number,
+ * no notify; the protocol is `SyncWatch`'s, whose header is these two words). The watchdog polls
+ * the slots while synchronous windows keep opening (the id in the first slot moves with every
+ * outermost one) and goes back to sleeping on the bell when they stop.
  */
-export const I_SYNC_SEQ = 12 + SYNC_SEQ;
-/** How many synchronous windows are open on the thread (slots past `SYNC_SLOTS` are not written). */
 export const I_SYNC_DEPTH = 12 + SYNC_DEPTH;
 /**
  * 1 while the watchdog sleeps on the bell alone as far as synchronous windows go: the next one to
@@ -70,7 +67,7 @@ export const I_SYNC_DEPTH = 12 + SYNC_DEPTH;
  */
 export const I_SYNC_IDLE = 12 + SYNC_IDLE;
 /** The smallest budget of a synchronous window so far, in whole ms (at least 1): sets the watchdog's polling period. */
-export const I_SYNC_MIN_BUDGET = 15;
+export const I_SYNC_MIN_BUDGET = 14;
 export const SYNC_SLOTS = SLOTS;
 const INT32_WORDS = I_SYNC_MIN_BUDGET + 1;
 
@@ -102,7 +99,7 @@ export const F_REPORT_DEADLINE = 12;
 export const F_ORIGIN = 13;
 /**
  * The synchronous windows' slots, `SYNC_FIELDS` numbers per depth d from `F_SYNC + SYNC_FIELDS * d`:
- * id, name index, start and budget (thread ns) (see `SyncWatch`).
+ * id, site key and start (thread ns) (see `SyncWatch`).
  */
 export const F_SYNC = 14;
 export const SYNC_FIELDS = FIELDS;
@@ -111,6 +108,17 @@ const FLOAT64_SLOTS = F_SYNC + SYNC_FIELDS * SYNC_SLOTS;
 /** Byte offset of the Float64 slots (8-byte aligned). */
 export const FLOAT64_OFFSET = Math.ceil((INT32_WORDS * 4) / 8) * 8;
 export const BOARD_BYTES = FLOAT64_OFFSET + FLOAT64_SLOTS * 8;
+
+/**
+ * The table of sites, a growable SharedArrayBuffer of its own beside the board: `SITE_FIELDS`
+ * Float64 numbers per site key k from `SITE_FIELDS * k`, the index of the site's name and its
+ * budget (thread ns), written once, before the first slot that carries k. Keys are given per
+ * distinct name and budget, up to `SITES_MAX`; a site past that gets the key -1 and its synchronous
+ * windows are not watched.
+ */
+export const SITE_FIELDS = 2;
+export const SITES_INITIAL = 64;
+export const SITES_MAX = 65536;
 
 export const NO_WAKE = 0x7fffffff;
 

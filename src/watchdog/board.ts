@@ -22,18 +22,27 @@ import {
   I_REACTOR,
   I_SEQ,
   I_STATE,
+  I_SYNC_DEPTH,
   I_SYNC_IDLE,
   I_SYNC_MIN_BUDGET,
-  I_SYNC_SEQ,
   I_WAKE_AT,
   NO_WAKE,
   REACTOR_ABORT,
   REACTOR_LOG,
   REACTOR_NOP,
   REACTOR_OTHER,
+  SITE_FIELDS,
+  SITES_INITIAL,
+  SITES_MAX,
   SYNC_FIELDS,
   SYNC_SLOTS,
 } from './board-layout.js';
+
+/** `SharedArrayBuffer` as ES2024 has it (past this project's `lib`): growable. */
+type GrowableSharedArrayBuffer = new (
+  length: number,
+  options: { maxByteLength: number },
+) => SharedArrayBuffer & { grow(length: number): void; readonly maxByteLength: number };
 
 /** What the board needs to know of a window (the tlob window has all of it). */
 export interface BoardWindow {
@@ -62,8 +71,19 @@ export class ThreadBoard implements SyncWatch, EarliestWatcher {
   readonly i32 = new Int32Array(this.buffer, 0, FLOAT64_OFFSET / 4);
   readonly f64 = new Float64Array(this.buffer, FLOAT64_OFFSET);
   /** What synchronous calls write (see `SyncWatch`): the header words, and the slots. */
-  readonly header = new Int32Array(this.buffer, I_SYNC_SEQ * 4, 3);
+  readonly header = new Int32Array(this.buffer, I_SYNC_DEPTH * 4, 2);
   readonly slots = new Float64Array(this.buffer, FLOAT64_OFFSET + F_SYNC * 8, SYNC_FIELDS * SYNC_SLOTS);
+  /** The table of sites (see `SITE_FIELDS`): grown as sites are learnt, never moved. */
+  readonly sites = new (SharedArrayBuffer as unknown as GrowableSharedArrayBuffer)(
+    SITE_FIELDS * 8 * SITES_INITIAL,
+    {
+      maxByteLength: SITE_FIELDS * 8 * SITES_MAX,
+    },
+  );
+  /** Follows the table's length as it grows. */
+  private readonly siteTable = new Float64Array(this.sites);
+  /** Site keys by budget and name. */
+  private readonly siteKeys = new Map<string, number>();
   /** `nowNs()` readings plus this, over 1e6, are milliseconds on the process-wide clock. */
   private readonly originMs = performance.timeOrigin;
   /** A `nowNs()` reading over 1e6 plus this is milliseconds since `F_BASE` (the unit of `I_WAKE_AT`). */
@@ -103,28 +123,46 @@ export class ThreadBoard implements SyncWatch, EarliestWatcher {
   }
 
   /**
-   * The first synchronous call of a site on this board: its name is interned (what the site's
-   * calls write from then on), and a budget smaller than any before lowers the watchdog's polling
-   * period (a site's budget never changes). The very first starts the watchdog.
+   * The first synchronous call of a site on this board: the site gets the key of its name and
+   * budget in the table of sites (what its calls write from then on; a new pair is written into
+   * the table first), and a budget smaller than any before lowers the watchdog's polling period (a
+   * site's budget never changes). The very first starts the watchdog.
    */
   learn(site: WatchedSite, name: string, budgetNs: number): void {
     if (this.cold) {
       this.cold = false;
       this.onFirst();
     }
-    site.watchName = this.intern(name);
+    const pair = `${budgetNs} ${name}`;
+    let key = this.siteKeys.get(pair);
+    if (key === undefined) {
+      key = this.siteKeys.size;
+      if (key >= SITES_MAX) key = -1;
+      else {
+        this.siteKeys.set(pair, key);
+        const at = SITE_FIELDS * key;
+        if (at >= this.siteTable.length)
+          this.sites.grow(Math.min(2 * this.sites.byteLength, this.sites.maxByteLength));
+        this.siteTable[at] = this.intern(name);
+        this.siteTable[at + 1] = budgetNs;
+      }
+    }
+    site.watchKey = key;
     site.watchBoard = this;
     if (budgetNs < this.minSyncBudgetNs) this.lowerMinBudget(budgetNs);
   }
 
   /**
    * A synchronous window with a smaller budget than any before: the watchdog, which may be polling
-   * at the period of the larger ones, is rung to plan its next look by this one.
+   * at the period of the larger ones, is rung to plan its next look by this one. The idle flag is
+   * left alone: it is cleared only by the watchdog, or by `wake` for a window already written. This
+   * ring comes before the window's slot is written, so the look it causes may find nothing open; a
+   * flag cleared here would stay clear while the watchdog sleeps on the bell, and no later
+   * synchronous window would ring.
    */
   private lowerMinBudget(budgetNs: number): void {
     this.minSyncBudgetNs = budgetNs;
     this.i32[I_SYNC_MIN_BUDGET] = Math.max(1, Math.floor(budgetNs / 1e6));
-    Atomics.store(this.i32, I_SYNC_IDLE, 0);
     this.ring();
   }
 

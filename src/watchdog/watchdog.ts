@@ -155,6 +155,7 @@ function joinMessage(b: ThreadBoard): JoinMessage {
     type: 'join',
     key: token,
     buffer: b.buffer,
+    sites: b.sites,
     threadId,
     capture: isMainThread && stacks ? captureKey : '',
     names: b.names,

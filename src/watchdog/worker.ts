@@ -25,6 +25,8 @@ export interface JoinMessage {
   type: 'join';
   key: string;
   buffer: SharedArrayBuffer;
+  /** The thread's table of sites (growable; see `SITE_FIELDS`). */
+  sites: SharedArrayBuffer;
   threadId: number;
   /** Global key of the thread's stack capture function; only for the main thread, else ''. */
   capture: string;
@@ -70,30 +72,43 @@ export function watchdogMain(split: typeof deadlineSplit): void {
    * watchdog reports from it: the thread writes it with plain stores, in an order other cores may
    * see shuffled; a thread that published nothing for this long has finished writing, and all of
    * it is visible. The record of a window is first read long before its deadline, in the common
-   * case: this delays no report then.
+   * case: this delays no report then. A synchronous window is reported once two looks this far
+   * apart found it open past its deadline (see `nextSyncLook`).
    */
   const SETTLE_MS = 1;
   /** Shortest period of the looks at a thread's synchronous windows while they keep opening. */
   const SYNC_LOOK_MIN_MS = 10;
-  const I_SYNC_SEQ = L.I_SYNC_SEQ as number;
+  /**
+   * How long after going to sleep on a board's bell alone (the idle flag set, or `I_WAKE_AT` raised
+   * to `NO_WAKE`) the watchdog looks once more: a window the thread opened as the flag changed may
+   * have missed it and not rung (see `planSync` and `planRecord`).
+   */
+  const CONFIRM_MS = 10;
   const I_SYNC_DEPTH = L.I_SYNC_DEPTH as number;
   const I_SYNC_IDLE = L.I_SYNC_IDLE as number;
   const F_SYNC = L.F_SYNC as number;
   const SYNC_FIELDS = L.SYNC_FIELDS as number;
   const SYNC_SLOTS = L.SYNC_SLOTS as number;
+  const SITE_FIELDS = L.SITE_FIELDS as number;
 
   interface Board {
     key: string;
     i32: Int32Array;
     f64: Float64Array;
+    /** The thread's table of sites: follows its length as the thread grows it. */
+    sites: Float64Array;
     threadId: number;
     capture: string;
     names: string[];
     waiting: boolean;
     /** `I_PUBLISHES` when the board was last found empty. */
     publishes: number;
-    /** `I_SYNC_SEQ` at the last look at the synchronous windows. */
-    syncSeq: number;
+    /** The last plan slept on the bell alone as far as the published record goes. */
+    asleep: boolean;
+    /** The id in the first synchronous slot at the last look: it moves with every outermost window. */
+    syncFirst: number;
+    /** What each synchronous slot held at the last look, and when the watchdog first saw it past its deadline. */
+    syncSeen: SyncSeen[];
     /** The last look found no synchronous window open and none opened since the one before: idle flag set. */
     syncQuiet: boolean;
     /** When to look at the synchronous windows next (+Infinity: when the bell rings). */
@@ -101,6 +116,15 @@ export function watchdogMain(split: typeof deadlineSplit): void {
     /** `I_SEQ` of the record last read, and when it was first read with it. */
     recordSeq: number;
     recordSince: number;
+  }
+  interface SyncSeen {
+    id: number;
+    key: number;
+    start: number;
+    /** The budget read from the site's entry (NaN while not readable). */
+    budget: number;
+    /** The first look that found this window open at or after its deadline, else NaN. */
+    late: number;
   }
   interface Snapshot {
     id: number;
@@ -138,12 +162,15 @@ export function watchdogMain(split: typeof deadlineSplit): void {
       key: m.key,
       i32: new Int32Array(m.buffer, 0, offset / 4),
       f64: new Float64Array(m.buffer, offset),
+      sites: new Float64Array(m.sites),
       threadId: m.threadId,
       capture: m.capture,
       names: m.names.slice(),
       waiting: false,
       publishes: -1,
-      syncSeq: -1,
+      asleep: false,
+      syncFirst: -1,
+      syncSeen: [],
       syncQuiet: false,
       syncLook: Number.POSITIVE_INFINITY,
       recordSeq: -1,
@@ -198,69 +225,105 @@ export function watchdogMain(split: typeof deadlineSplit): void {
   }
 
   /**
-   * The synchronous windows open on the thread (at most `SYNC_SLOTS`, outermost first), read under
-   * `I_SYNC_SEQ`; deadlines in epoch ms.
+   * The synchronous windows open on the thread (at most `SYNC_SLOTS`, outermost first), deadlines
+   * in epoch ms, each with `late`, the first look (this one included) that found the same window
+   * open at or after its deadline (NaN if none): a slot whose content or site entry differs from
+   * the last look's starts over. With the depth, and the id in the first slot.
    */
-  function readSync(b: Board): { seq: number; open: Snapshot[] } {
-    const { i32, f64 } = b;
+  function readSync(
+    b: Board,
+    t: number,
+  ): { first: number; depth: number; open: (Snapshot & { late: number })[] } {
+    const { i32, f64, sites, syncSeen } = b;
     const origin = f64[L.F_ORIGIN as number] as number;
-    for (let tries = 0; ; tries++) {
-      const seq = Atomics.load(i32, I_SYNC_SEQ);
-      if ((seq & 1) === 1 && tries < 1000) continue;
-      const depth = Math.min(i32[I_SYNC_DEPTH] as number, SYNC_SLOTS);
-      const open: Snapshot[] = [];
-      for (let d = 0; d < depth; d++) {
-        const at = F_SYNC + SYNC_FIELDS * d; // id, name index, start, budget
-        const start = origin + (f64[at + 2] as number) / 1e6;
-        const budget = (f64[at + 3] as number) / 1e6;
-        open.push({
-          id: f64[at] as number,
-          seq: -1,
-          name: f64[at + 1] as number,
-          state: data.states.indexOf('running'),
-          reactor: i32[L.I_REACTOR as number] as number,
-          deadline: start + budget,
-          start,
-          last: start,
-          running: 0,
-          waiting: 0,
-          sleeping: 0,
-          budget,
-          ready: Number.POSITIVE_INFINITY,
-        });
+    const depth = Atomics.load(i32, I_SYNC_DEPTH);
+    const written = Math.min(depth, SYNC_SLOTS);
+    const open: (Snapshot & { late: number })[] = [];
+    for (let d = 0; d < written; d++) {
+      const at = F_SYNC + SYNC_FIELDS * d; // id, site key, start
+      const id = f64[at] as number;
+      const key = f64[at + 1] as number;
+      const startNs = f64[at + 2] as number;
+      const entry = SITE_FIELDS * key;
+      // the site's name and budget; none past the table's end (key -1), or while this view ends before its entry
+      const known = key >= 0 && entry + 1 < sites.length;
+      const budgetNs = known ? (sites[entry + 1] as number) : Number.NaN;
+      let seen = syncSeen[d];
+      if (
+        seen === undefined ||
+        seen.id !== id ||
+        seen.key !== key ||
+        seen.start !== startNs ||
+        !Object.is(seen.budget, budgetNs)
+      ) {
+        seen = { id, key, start: startNs, budget: budgetNs, late: Number.NaN };
+        syncSeen[d] = seen;
       }
-      if (Atomics.load(i32, I_SYNC_SEQ) === seq || tries >= 1000) return { seq, open };
+      if (!known) continue;
+      const start = origin + startNs / 1e6;
+      const budget = budgetNs / 1e6;
+      if (t >= start + budget && Number.isNaN(seen.late)) seen.late = t;
+      open.push({
+        id,
+        seq: -1,
+        name: sites[entry] as number,
+        state: data.states.indexOf('running'),
+        reactor: i32[L.I_REACTOR as number] as number,
+        deadline: start + budget,
+        start,
+        last: start,
+        running: 0,
+        waiting: 0,
+        sleeping: 0,
+        budget,
+        ready: Number.POSITIVE_INFINITY,
+        late: seen.late,
+      });
     }
+    syncSeen.length = written; // a slot past the depth is stale: what is written there next starts over
+    return { first: f64[F_SYNC] as number, depth, open };
   }
 
   /**
-   * Plans the next look at the thread's synchronous windows: at the earliest deadline (plus the
-   * grace) of those open, and while they keep opening and closing, every period (the smallest
-   * budget seen, at least `SYNC_LOOK_MIN_MS`: a window opened just after a look is seen before its
-   * deadline). When a look finds none open and none opened since the last one, the board's idle
-   * flag is set and one more look confirms it (a window that opened while the flag was being set
-   * may not have seen it); after that the watchdog sleeps on the bell, which the next synchronous
-   * window rings once.
+   * When to look next at an open synchronous window: it is reported once two looks at least
+   * `SETTLE_MS` apart found it open past its deadline, the second past the grace too (a slot is
+   * written with plain stores: a look may see the depth before the slot, but not for that long).
+   * The first look is planned so that the second can fall at the deadline plus the grace.
+   */
+  function nextSyncLook(w: { deadline: number; late: number }, t: number): number {
+    const look = Number.isNaN(w.late)
+      ? Math.max(w.deadline, w.deadline + data.graceMs - SETTLE_MS)
+      : Math.max(w.deadline + data.graceMs, w.late + SETTLE_MS);
+    return look > t ? look : Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * Plans the next look at the thread's synchronous windows: by `nextSyncLook` for those open, and
+   * while they keep opening and closing, every period (the smallest budget seen, at least
+   * `SYNC_LOOK_MIN_MS`: a window opened just after a look is seen before its deadline). When a
+   * look finds none open and none opened since the last one (the same id in the first slot), the
+   * board's idle flag is set and one more look confirms it (a window that opened while the flag
+   * was being set may not have seen it); after that the watchdog sleeps on the bell, which the
+   * next synchronous window rings once.
    */
   function planSync(b: Board, t: number): number {
     const period = Math.max(SYNC_LOOK_MIN_MS, b.i32[L.I_SYNC_MIN_BUDGET as number] as number);
     // a look planned in time stays; one planned by a larger budget than the smallest now is redone
     if (b.syncLook > t && b.syncLook <= t + period) return b.syncLook;
-    const { seq, open } = readSync(b);
-    if (open.length > 0 || seq !== b.syncSeq || (b.i32[I_SYNC_DEPTH] as number) > 0) {
+    const { first, depth, open } = readSync(b, t);
+    if (depth > 0 || first !== b.syncFirst) {
       if (b.syncQuiet) {
         b.syncQuiet = false;
         Atomics.store(b.i32, I_SYNC_IDLE, 0);
       }
-      b.syncSeq = seq;
+      b.syncFirst = first;
       let next = t + period;
-      for (const w of open)
-        if (w.deadline + data.graceMs > t) next = Math.min(next, w.deadline + data.graceMs);
+      for (const w of open) next = Math.min(next, nextSyncLook(w, t));
       b.syncLook = next;
     } else if (!b.syncQuiet) {
       b.syncQuiet = true;
       Atomics.store(b.i32, I_SYNC_IDLE, 1);
-      b.syncLook = t + SYNC_LOOK_MIN_MS;
+      b.syncLook = t + CONFIRM_MS;
     } else b.syncLook = Number.POSITIVE_INFINITY;
     return b.syncLook;
   }
@@ -284,6 +347,44 @@ export function watchdogMain(split: typeof deadlineSplit): void {
     });
   }
 
+  /**
+   * Plans the next look at the thread's published record and tells the thread, in `I_WAKE_AT`,
+   * from which deadline on it need not ring; returns when to look (+Infinity: on the bell alone).
+   * The thread writes its record and then reads `I_WAKE_AT`; the watchdog writes `I_WAKE_AT` and
+   * then reads the publication count again: if it moved, the thread may have read the word before
+   * this store, so the record is read again. The thread's side is plain stores and a plain load
+   * (it may read the word before its own stores are visible here): when the watchdog goes to sleep
+   * on the bell alone, it looks once more `CONFIRM_MS` later, when whatever the thread published is
+   * visible (a window caught so is reported up to that much late; a timer per idle spell).
+   */
+  function planRecord(b: Board, t: number, claimed: boolean): number {
+    for (let tries = 0; ; tries++) {
+      const publishes = Atomics.load(b.i32, I_PUBLISHES);
+      const s = claimed ? undefined : read(b);
+      let wake = Number.POSITIVE_INFINITY;
+      if (s !== undefined) wake = Math.max(s.deadline + data.graceMs, settledAt(b, s, t));
+      else if (!claimed && publishes !== b.publishes) {
+        // the board is empty but windows came and went: look again soon rather than be rung by each
+        b.publishes = publishes;
+        wake = t + BUSY_LOOK_MS;
+      }
+      // idle (or blocked and already reported): sleep on the bell alone; else a deadline earlier
+      // than the look would be seen too late: the thread rings for it
+      const rel =
+        wake === Number.POSITIVE_INFINITY
+          ? NO_WAKE
+          : Math.min(NO_WAKE - 1, Math.floor(wake - data.graceMs - (b.f64[F_BASE] as number)));
+      Atomics.store(b.i32, I_WAKE_AT, rel);
+      if (Atomics.load(b.i32, I_PUBLISHES) !== publishes && tries < 3) continue;
+      if (wake !== Number.POSITIVE_INFINITY) b.asleep = false;
+      else if (!b.asleep) {
+        b.asleep = true;
+        wake = t + CONFIRM_MS;
+      }
+      return wake;
+    }
+  }
+
   function schedule(): void {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
@@ -294,23 +395,7 @@ export function watchdogMain(split: typeof deadlineSplit): void {
       const claimed = Atomics.load(b.i32, I_CLAIM) !== 0;
       // blocked and already reported: the thread rings when it releases the claim
       if (!claimed) earliest = Math.min(earliest, planSync(b, t));
-      const s = claimed ? undefined : read(b);
-      let wake: number;
-      if (s !== undefined) wake = Math.max(s.deadline + data.graceMs, settledAt(b, s, t));
-      else {
-        const publishes = b.i32[I_PUBLISHES] as number;
-        if (claimed || publishes === b.publishes) {
-          // idle (or blocked and already reported): sleep on the bell alone
-          Atomics.store(b.i32, I_WAKE_AT, NO_WAKE);
-          continue;
-        }
-        b.publishes = publishes;
-        wake = t + BUSY_LOOK_MS;
-      }
-      // a deadline earlier than this would be seen too late: the thread rings for it
-      const rel = Math.floor(wake - data.graceMs - (b.f64[F_BASE] as number));
-      Atomics.store(b.i32, I_WAKE_AT, rel < NO_WAKE ? rel : NO_WAKE - 1);
-      if (wake < earliest) earliest = wake;
+      earliest = Math.min(earliest, planRecord(b, t, claimed));
     }
     if (earliest !== Number.POSITIVE_INFINITY)
       timer = setTimeout(check, Math.max(0, Math.ceil(earliest - now())));
@@ -324,8 +409,13 @@ export function watchdogMain(split: typeof deadlineSplit): void {
       let s = read(b);
       if (s === undefined || t < Math.max(s.deadline + data.graceMs, settledAt(b, s, t))) s = undefined;
       // a synchronous window open past its deadline holds the thread: nothing else can report it
-      for (const w of readSync(b).open)
-        if (t >= w.deadline + data.graceMs && (s === undefined || w.deadline < s.deadline)) s = w;
+      for (const w of readSync(b, t).open)
+        if (
+          t >= w.deadline + data.graceMs &&
+          t >= w.late + SETTLE_MS &&
+          (s === undefined || w.deadline < s.deadline)
+        )
+          s = w;
       if (s === undefined) continue;
       const at = split(
         data.states[s.state] as string,

@@ -16,7 +16,6 @@ import {
   SYNC_DEPTH,
   SYNC_FIELDS,
   SYNC_IDLE,
-  SYNC_SEQ,
   SYNC_SLOTS,
   type WatchedSite,
   watchdogHooks,
@@ -35,7 +34,7 @@ export class CallSite extends CallPath implements WatchedSite {
   readonly stats: StatsRecorder;
   /** What the watchdog's board learnt of this site (see `WatchedSite`). */
   watchBoard: unknown = undefined;
-  watchName = 0;
+  watchKey = 0;
   /**
    * The window of this site's last synchronous call, closed within budget and kept by nothing: the
    * next synchronous call reopens it instead of allocating one. Taken while a call uses it.
@@ -98,15 +97,11 @@ export class CallSite extends CallPath implements WatchedSite {
         const header = watch.header;
         depth = header[SYNC_DEPTH] as number;
         if (depth < SYNC_SLOTS) {
-          const seq = header[SYNC_SEQ] as number;
-          header[SYNC_SEQ] = seq + 1;
           const slots = watch.slots;
           const at = SYNC_FIELDS * depth;
           slots[at] = window.id;
-          slots[at + 1] = this.watchName;
+          slots[at + 1] = this.watchKey;
           slots[at + 2] = window.startNs;
-          slots[at + 3] = this.budgetNs;
-          header[SYNC_SEQ] = seq + 2;
         }
         header[SYNC_DEPTH] = depth + 1;
         if (header[SYNC_IDLE] !== 0) watch.wake();

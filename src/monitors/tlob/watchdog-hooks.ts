@@ -5,23 +5,24 @@ import type { Window } from './window.js';
  * board (a SharedArrayBuffer the watchdog thread reads), written with plain stores by
  * `CallSite.invoke` itself rather than by a method of the board (a method inlined there would
  * take V8's inlining budget from the rest of the call). A call at depth d (the number of
- * synchronous calls open around it, `header[SYNC_DEPTH]`), if d < `SYNC_SLOTS`: makes
- * `header[SYNC_SEQ]` odd, writes its window's id, the index of its site's name, start and budget
- * in slot d, makes `header[SYNC_SEQ]` even again, and only then sets the depth to d + 1, so that a
- * reader that sees the same even `SYNC_SEQ` before and after reading the depth and the slots read
- * whole slots of open windows (a slot past the depth it read may be stale; it is not read). When
- * the call returns or throws, the depth goes back to d (one store). `header[SYNC_IDLE]` not 0:
- * the watchdog sleeps on its bell alone, and `wake` rings it.
+ * synchronous calls open around it, `header[SYNC_DEPTH]`), if d < `SYNC_SLOTS`, writes its
+ * window's id, its site's key and its start in slot d, then sets the depth to d + 1; when it
+ * returns or throws, the depth goes back to d (one store). What a site's calls all share (its name
+ * and budget) is learnt once into the board's table of sites, under the site's key. There is no
+ * lock and no sequence number: the watchdog trusts a slot only once it has read the same depth and
+ * the same slot twice, a settling time apart (a window's id is never reused, so a slot that did
+ * not change was not written meanwhile, and whatever the thread wrote before is visible by then).
+ * `header[SYNC_IDLE]` not 0: the watchdog sleeps on its bell alone, and `wake` rings it.
  */
 export interface SyncWatch {
-  /** `SYNC_SEQ`, `SYNC_DEPTH`, `SYNC_IDLE`. */
+  /** `SYNC_DEPTH`, `SYNC_IDLE`. */
   readonly header: Int32Array;
   /**
-   * The slots, `SYNC_FIELDS` numbers per depth d from `SYNC_FIELDS * d`: the window's id, the
-   * index of its site's name, its start and its budget (thread ns). One view for all of them.
+   * The slots, `SYNC_FIELDS` numbers per depth d from `SYNC_FIELDS * d`: the window's id, its
+   * site's key and its start (thread ns). One view for all of them.
    */
   readonly slots: Float64Array;
-  /** A site's first synchronous call on this board: sets the site's `watchBoard` and `watchName`. */
+  /** A site's first synchronous call on this board: sets the site's `watchBoard` and `watchKey`. */
   learn(site: WatchedSite, name: string, budgetNs: number): void;
   /** `header[SYNC_IDLE]` was not 0 as a synchronous call opened. */
   wake(): void;
@@ -30,13 +31,12 @@ export interface SyncWatch {
 }
 
 /** Indices into `SyncWatch.header`. */
-export const SYNC_SEQ = 0;
-export const SYNC_DEPTH = 1;
-export const SYNC_IDLE = 2;
+export const SYNC_DEPTH = 0;
+export const SYNC_IDLE = 1;
 /** How many nesting depths have a slot (deeper synchronous calls are counted, not written). */
 export const SYNC_SLOTS = 8;
-/** A slot's fields, in this order from `SYNC_FIELDS * depth`: id, name index, start, budget. */
-export const SYNC_FIELDS = 4;
+/** A slot's fields, in this order from `SYNC_FIELDS * depth`: id, site key, start. */
+export const SYNC_FIELDS = 3;
 
 /**
  * What a watchdog's board learnt of a call site the first time one of its synchronous calls
@@ -45,8 +45,8 @@ export const SYNC_FIELDS = 4;
 export interface WatchedSite {
   /** The board that learnt it (another board, after the watchdog was turned off and on, learns it anew). */
   watchBoard: unknown;
-  /** The index of the site's name in that board's table of names. */
-  watchName: number;
+  /** The site's key in that board's table of sites (its name and budget), or -1 when the table is full. */
+  watchKey: number;
 }
 
 /**

@@ -1,0 +1,189 @@
+import { BroadcastChannel, MessageChannel, Worker } from 'node:worker_threads';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tlobModel } from '../../src/monitors/tlob/model.js';
+import { SYNC_DEPTH, SYNC_IDLE } from '../../src/monitors/tlob/watchdog-hooks.js';
+import { type BoardWindow, ThreadBoard } from '../../src/watchdog/board.js';
+import * as layout from '../../src/watchdog/board-layout.js';
+import { deadlineSplit } from '../../src/watchdog/deadline-split.js';
+import { type WatchdogWorkerData, watchdogMain } from '../../src/watchdog/worker.js';
+import { retry, sleep } from '../helpers.js';
+
+/**
+ * The thread checks whether the watchdog sleeps (`I_WAKE_AT`, `I_SYNC_IDLE`) with a plain load
+ * after plain stores, so it may read the word as it was before the watchdog went to sleep and not
+ * ring. These tests drive a board by hand against a real watchdog thread and publish a window
+ * right after the watchdog went to sleep without ringing (the thread that read the old word): the
+ * window must be reported all the same. A report is the watchdog's claim on the window's id (the
+ * board's reactor is `nop`: no line is written). A real thread's stores are in flight for well
+ * under a microsecond; this one publishes as soon as it sees the word change, unless the machine
+ * preempts it for longer than the watchdog waits before its second look (10 ms): retried.
+ */
+
+const nowNs = () => performance.now() * 1e6;
+
+let worker: Worker | undefined;
+afterEach(async () => {
+  await worker?.terminate();
+  worker = undefined;
+});
+
+/** A board, and a watchdog thread reading it (no stacks, grace 5 ms), once that thread runs. */
+async function watched(): Promise<{ board: ThreadBoard; i32: Int32Array }> {
+  await worker?.terminate();
+  const board = new ThreadBoard(
+    () => {},
+    { reactor: 'nop' },
+    () => {},
+  );
+  const { port2 } = new MessageChannel();
+  const channel = new BroadcastChannel(`tlob:watchdog:test:${Math.random()}`);
+  const hello = new Promise((resolve) => {
+    channel.onmessage = resolve; // the watchdog thread runs
+  });
+  const workerData: WatchdogWorkerData = {
+    channel: channel.name as string,
+    graceMs: 5,
+    stacks: false,
+    abortAfterMs: 250,
+    states: tlobModel.states.slice(),
+    layout: { ...layout },
+    boards: [
+      {
+        type: 'join',
+        key: 'test',
+        buffer: board.buffer,
+        sites: board.sites,
+        threadId: 0,
+        capture: '',
+        names: board.names,
+      },
+    ],
+    port: port2,
+  };
+  worker = new Worker(`(${watchdogMain.toString()})(${deadlineSplit.toString()})`, {
+    eval: true,
+    workerData,
+    transferList: [port2],
+  });
+  const failed = new Promise((_, reject) => worker?.on('error', reject));
+  await Promise.race([hello, failed]);
+  channel.close();
+  return { board, i32: board.i32 };
+}
+
+/** A window that opened now and has been running since, as the deadline queue hands it to the board. */
+function window(id: number, budgetMs: number): BoardWindow {
+  const start = nowNs();
+  return {
+    id,
+    name: 'late',
+    budgetNs: budgetMs * 1e6,
+    startNs: start,
+    deadlineNs: start + budgetMs * 1e6,
+    state: tlobModel.states.indexOf('running'),
+    lastNs: start,
+    waitingNs: 0,
+    sleepingNs: 0,
+    readyNs: Number.NaN,
+  };
+}
+
+/** Waits (spinning, to act within microseconds of the change) until `word` of the board passes `test`. */
+async function until(i32: Int32Array, word: number, test: (value: number) => boolean): Promise<void> {
+  const end = performance.now() + 2000;
+  for (;;) {
+    const spinEnd = performance.now() + 50;
+    while (performance.now() < spinEnd) if (test(Atomics.load(i32, word))) return;
+    if (performance.now() > end) throw new Error(`word ${word} stayed ${Atomics.load(i32, word)}`);
+    await sleep(1); // let the test's own timers run between spins
+  }
+}
+
+/** Waits until the watchdog claimed window `id` (reported it), or `ms` passed; returns the claim. */
+async function claimOf(i32: Int32Array, ms: number): Promise<number> {
+  const end = performance.now() + ms;
+  while (Atomics.load(i32, layout.I_CLAIM) === 0 && performance.now() < end) await sleep(2);
+  return Atomics.load(i32, layout.I_CLAIM);
+}
+
+/** Lets the thread's next publication skip its ring, as if it had read `I_WAKE_AT` before the watchdog wrote it. */
+function muteNextRing(board: ThreadBoard): void {
+  board.ring = () => {
+    board.ring = ThreadBoard.prototype.ring;
+  };
+}
+
+describe('watchdog: a window published just as the watchdog goes to sleep', () => {
+  it('a queued deadline published without a ring right after the watchdog stopped watching the board is reported', () =>
+    retry(3, async () => {
+      const { board, i32 } = await watched();
+      for (let trial = 1; trial <= 5; trial++) {
+        // windows came and went: the watchdog looks again soon, finds nothing new and goes to sleep
+        board.publishEarliest(window(100 + trial, 10_000), 'nop');
+        board.publishEarliest(undefined, 'nop');
+        board.ring();
+        await until(i32, layout.I_WAKE_AT, (v) => v !== layout.NO_WAKE); // it plans a look
+        await until(i32, layout.I_WAKE_AT, (v) => v === layout.NO_WAKE); // and after it, sleeps
+        const id = trial;
+        muteNextRing(board);
+        board.publishEarliest(window(id, 20), 'nop');
+        // the thread holds the window past its deadline (it never publishes again): reported once
+        expect(await claimOf(i32, 500)).toBe(id);
+        board.publishEarliest(undefined, 'nop');
+        Atomics.store(i32, layout.I_CLAIM, 0); // as the thread does once it reported the violation
+        board.ring();
+      }
+    }));
+
+  it('the first synchronous window of a site with a smaller budget than any before, and the ones after it, ring the sleeping watchdog', async () => {
+    const { board, i32 } = await watched();
+    const wide = { watchBoard: undefined as unknown, watchKey: 0 };
+    board.learn(wide, 'wide', 100e6);
+    // synchronous windows came and went: the watchdog sets the idle flag and sleeps on the bell
+    board.slots[0] = 100;
+    board.wake();
+    await until(i32, layout.I_SYNC_IDLE, (v) => v === 1);
+    await sleep(30); // past its second look
+    const narrow = { watchBoard: undefined as unknown, watchKey: 0 };
+    board.learn(narrow, 'narrow', 20e6); // rings: the watchdog finds nothing open yet
+    await sleep(30);
+    for (let id = 1; id <= 3; id++) {
+      // as `CallSite.invoke` opens a window: its slot, the depth, then the idle flag
+      board.slots[0] = id;
+      board.slots[1] = narrow.watchKey;
+      board.slots[2] = nowNs();
+      board.header[SYNC_DEPTH] = 1;
+      if (board.header[SYNC_IDLE] !== 0) board.wake();
+      expect(await claimOf(i32, 500)).toBe(id);
+      board.header[SYNC_DEPTH] = 0;
+      Atomics.store(i32, layout.I_CLAIM, 0);
+      board.ring();
+      // the watchdog goes back to sleep on the bell before the next window
+      await until(i32, layout.I_SYNC_IDLE, (v) => v === 1);
+      await sleep(30);
+    }
+  });
+
+  it('a synchronous window opened without a ring right after the watchdog set the idle flag is reported', () =>
+    retry(3, async () => {
+      const { board, i32 } = await watched();
+      const site = { watchBoard: undefined as unknown, watchKey: 0 };
+      board.learn(site, 'late', 20e6);
+      for (let trial = 1; trial <= 5; trial++) {
+        // synchronous windows came and went: the watchdog finds none open and sets the idle flag
+        board.slots[0] = 100 + trial;
+        board.wake();
+        await until(i32, layout.I_SYNC_IDLE, (v) => v === 1);
+        // a window opens as `CallSite.invoke` writes it, but reads the flag as it was before (0): no wake
+        const id = trial;
+        board.slots[0] = id;
+        board.slots[1] = site.watchKey;
+        board.slots[2] = nowNs();
+        board.header[SYNC_DEPTH] = 1;
+        expect(await claimOf(i32, 500)).toBe(id);
+        board.header[SYNC_DEPTH] = 0;
+        Atomics.store(i32, layout.I_CLAIM, 0);
+        board.ring();
+      }
+    }));
+});
