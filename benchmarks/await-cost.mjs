@@ -60,6 +60,45 @@ function bareHook(clock, settled = false) {
 }
 
 /**
+ * The least a running/waiting/sleeping split can add to (b″): the same hooks, and in each callback
+ * the store, one clock read, a state check, one bucket added to and the time kept (a continuation
+ * switched in adds to waiting, one switched out to running). What tlob does beyond it (readiness,
+ * parents, the budget, the deadline's watcher, the nesting of callbacks) is its own.
+ */
+function bareAccounting() {
+  const als = new AsyncLocalStorage();
+  const watched = [undefined];
+  promiseHooks.onSettled((promise) => {
+    if (watched[0] === promise) watched[0] = undefined;
+  });
+  const RUNNING = 1;
+  const SLEEPING = 3;
+  const split = { state: SLEEPING, lastNs: performance.now() * 1e6, runningNs: 0, waitingNs: 0 };
+  const before = () => {
+    const s = als.getStore();
+    if (s === undefined) return;
+    const now = performance.now() * 1e6;
+    if (s.state === SLEEPING) {
+      s.waitingNs += now - s.lastNs;
+      s.lastNs = now;
+      s.state = RUNNING;
+    }
+  };
+  const after = () => {
+    const s = als.getStore();
+    if (s === undefined) return;
+    const now = performance.now() * 1e6;
+    if (s.state === RUNNING) {
+      s.runningNs += now - s.lastNs;
+      s.lastNs = now;
+      s.state = SLEEPING;
+    }
+  };
+  createHook({ before, after }).enable();
+  return (n) => als.run(split, awaitLoop, n);
+}
+
+/**
  * What tlob builds on where `createHook` can leave promises out (Node 24 and 26): promise reactions
  * from `v8.promiseHooks`, every other callback from the hook, the store and a clock read in each.
  */
@@ -90,6 +129,11 @@ const allVariants = {
   bareHookClockSettled: {
     label: '(b″) (b′) + a `v8.promiseHooks.onSettled` hook that looks for one promise (reference)',
     setup: async () => bareHook(true, true),
+  },
+  bareAccounting: {
+    label:
+      '(b⁗) (b″) + the least a split needs per callback: a state check, one bucket added to, the time kept (reference)',
+    setup: async () => bareAccounting(),
   },
   promiseHooksClock: {
     label:
@@ -185,9 +229,12 @@ async function parent() {
 
 /** tlob's added cost against the other references: what watching the call's promise costs, and the mechanism of Node 24+. */
 function readingLines(added, ns, base) {
+  const least = ns('bareAccounting') - base;
   const lines = [
     `- tlob adds ${times(added / (ns('bareHookClockSettled') - base))} what (b″) adds` +
       ` (+${fmt(added)} ns vs +${fmt(ns('bareHookClockSettled') - base)} ns)`,
+    `- the least split, (b⁗), adds ${times(least / (ns('bareHookClock') - base))} what (b′) adds` +
+      ` (+${fmt(least)} ns vs +${fmt(ns('bareHookClock') - base)} ns); tlob adds ${fmt(added - least)} ns per await beyond it`,
   ];
   if (variants.promiseHooksClock !== undefined) {
     const apart = ns('promiseHooksClock') - base;

@@ -1,7 +1,7 @@
 import { createHook, executionAsyncResource } from 'node:async_hooks';
 import { promiseHooks } from 'node:v8';
 import { nowNs } from '../clock.js';
-import { liveTask, taskStorage } from './current-task.js';
+import { liveTask, resourceStore, storeOf, taskStorage } from './current-task.js';
 import { releaseWhenIdle } from './idle-release.js';
 import { outside, runOutside } from './outside.js';
 import { marks, noteForeignStart, noteTopLevelStart, noteYield, readyNs, resetMarks } from './readiness.js';
@@ -32,14 +32,22 @@ let running: Task | undefined | null = null;
 
 /**
  * A continuation starts. `promise`: the promise whose reaction it is, when the caller knows it;
- * otherwise the resource is read from `executionAsyncResource()`, and only for a task's continuation.
+ * otherwise the resource is read from `executionAsyncResource()`: first, where the store is read
+ * from it (`resourceStore`, Node 22), else only for a task's continuation.
  */
 function switchIn(promise: Promise<unknown> | undefined): void {
   if (outside.depth > 0) return;
   const top = ++depth === 1;
+  let resource: object | undefined = promise;
+  let store: Task | undefined;
+  if (resourceStore === undefined) store = taskStorage.getStore();
+  else {
+    resource = promise ?? executionAsyncResource();
+    store = storeOf(resource);
+  }
   // a stopped window stays in the context of what its call left behind (a response's write
   // callbacks, say): only a live task is worth a clock read
-  const task = liveTask(taskStorage.getStore());
+  const task = liveTask(store);
   if (top) running = task;
   if (task === undefined) {
     if (top) {
@@ -50,7 +58,7 @@ function switchIn(promise: Promise<unknown> | undefined): void {
   }
   const now = nowNs();
   if (top) noteTopLevelStart(now);
-  const resource = promise ?? executionAsyncResource();
+  resource ??= executionAsyncResource();
   let ready = -1; // when the continuation became runnable: only a sleeping task needs it
   for (let t: Task | undefined = task; t !== undefined; t = t.parent) {
     if (!t.live) continue;
