@@ -133,6 +133,7 @@ const allVariants = {
   bareAccounting: {
     label:
       '(b⁗) (b″) + the least a split needs per callback: a state check, one bucket added to, the time kept (reference)',
+    until: 24, // where (b″)'s mechanism is the only one; Node 24+ run on (b‴)'s
     setup: async () => bareAccounting(),
   },
   promiseHooksClock: {
@@ -171,7 +172,9 @@ const allVariants = {
 };
 
 const variants = Object.fromEntries(
-  Object.entries(allVariants).filter(([, v]) => v.since === undefined || major >= v.since),
+  Object.entries(allVariants).filter(
+    ([, v]) => (v.since === undefined || major >= v.since) && (v.until === undefined || major < v.until),
+  ),
 );
 
 async function child(name) {
@@ -229,13 +232,18 @@ async function parent() {
 
 /** tlob's added cost against the other references: what watching the call's promise costs, and the mechanism of Node 24+. */
 function readingLines(added, ns, base) {
-  const least = ns('bareAccounting') - base;
   const lines = [
     `- tlob adds ${times(added / (ns('bareHookClockSettled') - base))} what (b″) adds` +
       ` (+${fmt(added)} ns vs +${fmt(ns('bareHookClockSettled') - base)} ns)`,
-    `- the least split, (b⁗), adds ${times(least / (ns('bareHookClock') - base))} what (b′) adds` +
-      ` (+${fmt(least)} ns vs +${fmt(ns('bareHookClock') - base)} ns); tlob adds ${fmt(added - least)} ns per await beyond it`,
   ];
+  if (variants.bareAccounting !== undefined) {
+    const least = ns('bareAccounting') - base;
+    lines.push(
+      `- the least split on this mechanism, (b⁗), adds ${times(least / (ns('bareHookClock') - base))} what (b′) adds` +
+        ` (+${fmt(least)} ns vs +${fmt(ns('bareHookClock') - base)} ns); tlob adds ${times(added / least)} of it,` +
+        ` ${fmt(added - least)} ns per await beyond it`,
+    );
+  }
   if (variants.promiseHooksClock !== undefined) {
     const apart = ns('promiseHooksClock') - base;
     lines.push(
