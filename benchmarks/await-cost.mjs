@@ -60,6 +60,45 @@ function bareHook(clock, settled = false) {
 }
 
 /**
+ * The least a running/waiting/sleeping split can add to (b″): the same hooks, and in each callback
+ * the store, one clock read, a state check, one bucket added to and the time kept (a continuation
+ * switched in adds to waiting, one switched out to running). What tlob does beyond it (readiness,
+ * parents, the budget, the deadline's watcher, the nesting of callbacks) is its own.
+ */
+function bareAccounting() {
+  const als = new AsyncLocalStorage();
+  const watched = [undefined];
+  promiseHooks.onSettled((promise) => {
+    if (watched[0] === promise) watched[0] = undefined;
+  });
+  const RUNNING = 1;
+  const SLEEPING = 3;
+  const split = { state: SLEEPING, lastNs: performance.now() * 1e6, runningNs: 0, waitingNs: 0 };
+  const before = () => {
+    const s = als.getStore();
+    if (s === undefined) return;
+    const now = performance.now() * 1e6;
+    if (s.state === SLEEPING) {
+      s.waitingNs += now - s.lastNs;
+      s.lastNs = now;
+      s.state = RUNNING;
+    }
+  };
+  const after = () => {
+    const s = als.getStore();
+    if (s === undefined) return;
+    const now = performance.now() * 1e6;
+    if (s.state === RUNNING) {
+      s.runningNs += now - s.lastNs;
+      s.lastNs = now;
+      s.state = SLEEPING;
+    }
+  };
+  createHook({ before, after }).enable();
+  return (n) => als.run(split, awaitLoop, n);
+}
+
+/**
  * What tlob builds on where `createHook` can leave promises out (Node 24 and 26): promise reactions
  * from `v8.promiseHooks`, every other callback from the hook, the store and a clock read in each.
  */
@@ -90,6 +129,12 @@ const allVariants = {
   bareHookClockSettled: {
     label: '(b″) (b′) + a `v8.promiseHooks.onSettled` hook that looks for one promise (reference)',
     setup: async () => bareHook(true, true),
+  },
+  bareAccounting: {
+    label:
+      '(b⁗) (b″) + the least a split needs per callback: a state check, one bucket added to, the time kept (reference)',
+    until: 24, // where (b″)'s mechanism is the only one; Node 24+ run on (b‴)'s
+    setup: async () => bareAccounting(),
   },
   promiseHooksClock: {
     label:
@@ -127,7 +172,9 @@ const allVariants = {
 };
 
 const variants = Object.fromEntries(
-  Object.entries(allVariants).filter(([, v]) => v.since === undefined || major >= v.since),
+  Object.entries(allVariants).filter(
+    ([, v]) => (v.since === undefined || major >= v.since) && (v.until === undefined || major < v.until),
+  ),
 );
 
 async function child(name) {
@@ -189,6 +236,14 @@ function readingLines(added, ns, base) {
     `- tlob adds ${times(added / (ns('bareHookClockSettled') - base))} what (b″) adds` +
       ` (+${fmt(added)} ns vs +${fmt(ns('bareHookClockSettled') - base)} ns)`,
   ];
+  if (variants.bareAccounting !== undefined) {
+    const least = ns('bareAccounting') - base;
+    lines.push(
+      `- the least split on this mechanism, (b⁗), adds ${times(least / (ns('bareHookClock') - base))} what (b′) adds` +
+        ` (+${fmt(least)} ns vs +${fmt(ns('bareHookClock') - base)} ns); tlob adds ${times(added / least)} of it,` +
+        ` ${fmt(added - least)} ns per await beyond it`,
+    );
+  }
   if (variants.promiseHooksClock !== undefined) {
     const apart = ns('promiseHooksClock') - base;
     lines.push(

@@ -1,7 +1,7 @@
 import { createHook, executionAsyncResource } from 'node:async_hooks';
 import { promiseHooks } from 'node:v8';
 import { nowNs } from '../clock.js';
-import { liveTask, taskStorage } from './current-task.js';
+import { liveTask, resourceStore, storeOf, taskStorage } from './current-task.js';
 import { releaseWhenIdle } from './idle-release.js';
 import { outside, runOutside } from './outside.js';
 import { marks, noteForeignStart, noteTopLevelStart, noteYield, readyNs, resetMarks } from './readiness.js';
@@ -22,32 +22,50 @@ import { calibrateTimerClock } from './timer-due.js';
 let depth = 0;
 
 /**
+ * The live task the current top-level continuation started with (undefined: none), so that its end
+ * need not read the store again; null when not known (the hooks were enabled during the
+ * continuation, or a window was bound to the context with `enterWith` since it started). Any other
+ * change of the store within a continuation is undone before it ends (`CallSite.invoke` restores the
+ * caller's), or leaves a task of that chain current (a window closing unbinds itself to its parent).
+ */
+let running: Task | undefined | null = null;
+
+/**
  * A continuation starts. `promise`: the promise whose reaction it is, when the caller knows it;
- * otherwise the resource is read from `executionAsyncResource()`, and only for a task's continuation.
+ * otherwise the resource is read from `executionAsyncResource()`: first, where the store is read
+ * from it (`resourceStore`, Node 22), else only for a task's continuation.
  */
 function switchIn(promise: Promise<unknown> | undefined): void {
   if (outside.depth > 0) return;
-  depth++;
+  const top = ++depth === 1;
+  let resource: object | undefined = promise;
+  let store: Task | undefined;
+  if (resourceStore === undefined) store = taskStorage.getStore();
+  else {
+    resource = promise ?? executionAsyncResource();
+    store = storeOf(resource);
+  }
   // a stopped window stays in the context of what its call left behind (a response's write
   // callbacks, say): only a live task is worth a clock read
-  const task = liveTask(taskStorage.getStore());
+  const task = liveTask(store);
+  if (top) running = task;
   if (task === undefined) {
-    if (depth === 1) {
+    if (top) {
       if (promise === undefined) noteForeignStart();
       else marks.foreignRan = true;
     }
     return;
   }
   const now = nowNs();
-  if (depth === 1) noteTopLevelStart(now);
-  const resource = promise ?? executionAsyncResource();
+  if (top) noteTopLevelStart(now);
+  resource ??= executionAsyncResource();
   let ready = -1; // when the continuation became runnable: only a sleeping task needs it
-  for (let t: typeof task | undefined = task; t !== undefined; t = t.parent) {
+  for (let t: Task | undefined = task; t !== undefined; t = t.parent) {
     if (!t.live) continue;
     if (ready < 0 && t.sleeping) ready = readyNs(resource, now);
     t.switchIn(now, ready < 0 ? now : ready);
   }
-  if (depth === 1) {
+  if (top) {
     // a promise reaction runs in the checkpoint of the macrotask that settled its promise: only
     // a macrotask's start is a readiness for the reactions after it
     if (!(resource instanceof Promise)) marks.lastStartNs = now;
@@ -68,11 +86,13 @@ function after(): void {
   if (outside.depth > 0) return;
   if (depth > 0) depth--;
   if (depth > 0) return;
-  const task = liveTask(taskStorage.getStore());
+  const started = running;
+  running = null;
+  const task = liveTask(started === null ? taskStorage.getStore() : started);
   if (task === undefined) return;
   const now = nowNs();
   marks.lastEndNs = now;
-  for (let t: typeof task | undefined = task; t !== undefined; t = t.parent) {
+  for (let t: Task | undefined = task; t !== undefined; t = t.parent) {
     if (t.live) t.switchOut(now);
   }
 }
@@ -159,6 +179,7 @@ function switchOutUnswitched(): void {
  * microtask per synchronous run, which runs once that code is done, switches such tasks out.
  */
 export function ensureSwitchOut(task: Task): void {
+  running = null; // the continuation now running ends in `task`'s context
   const n = unswitched.push(task);
   if (n === 1) runOutside(queueMicrotask, switchOutUnswitched);
   else if (n % 64 === 0) unswitched = unswitched.filter((t) => t.live); // a loop of start/stop
@@ -170,6 +191,7 @@ export function holdSchedulerHooks(): void {
     calibrateTimerClock(); // nothing once the offset is precise; one more sample until it is
     enabled = true;
     depth = 0;
+    running = null;
     resetMarks(nowNs());
     hooks.enable();
   }

@@ -148,30 +148,15 @@ export class Monitor<I extends Instance> {
   }
 
   /**
-   * Handles `first` then `second`, both at `now`, as one step: what two `handle` calls would do,
-   * without the state between them being seen (the deadline watcher is told of the last one only).
-   * The caller must know that the invariant holds at `now`, as it then held at `first` too. When
-   * the two cannot be taken as one (either resets the clock, either is invalid where it comes, or
-   * someone subscribes to the transitions, who must see each of them), they are handled one by one.
+   * Moves `instance` to `next` by events the caller has already checked, as `handle` would for
+   * them: each valid where it comes, none resetting the clock, the invariant holding at their time,
+   * the instance monitored, and nobody subscribed to the transitions. Only the deadline follows.
+   * A monitor's glue uses it where it knows its model (a hot path); the engine itself never does.
    */
-  handleTwo(instance: I, first: number, second: number, now: number): boolean {
-    const model = this.model;
-    const n = this.eventCount;
+  moveChecked(instance: I, next: number): void {
     const state = instance.state;
-    const middle = model.next[state * n + first] as number;
-    const next = middle < 0 ? -1 : (model.next[middle * n + second] as number);
-    if (
-      next < 0 ||
-      !instance.monitoring ||
-      model.resets[first] === 1 ||
-      model.resets[second] === 1 ||
-      this.events.hasSubscribers
-    ) {
-      return this.handle(instance, first, now) && this.handle(instance, second, now);
-    }
     instance.state = next;
     this.moveDeadline(instance, state, next, false);
-    return true;
   }
 
   /**

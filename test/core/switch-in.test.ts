@@ -5,7 +5,7 @@ import type { Task } from '../../src/context/task.js';
 import { tlob, type WindowResult } from '../../src/index.js';
 import type { TransitionEvent } from '../../src/report/transition-event.js';
 import { descheduledMs } from '../descheduled.js';
-import { sleep, spin } from '../helpers.js';
+import { expectViolation, retry, sleep, spin } from '../helpers.js';
 import { useSimulatedClock } from '../simulated-clock.js';
 
 afterEach(() => {
@@ -62,6 +62,29 @@ describe('a continuation switching a sleeping window in', () => {
   });
 });
 
+describe('a switch past the budget', () => {
+  it('is the violation: a continuation that ran past it ends in `running` at `sleep`', async () => {
+    const violation = await expectViolation(() =>
+      tlob.run('overrun', { budget: '5ms' }, async () => {
+        await null;
+        spin(10);
+        await sleep(1);
+      }),
+    );
+    expect(violation).toMatchObject({ state: 'running', event: 'sleep' });
+  });
+
+  it('is the violation: a continuation that comes past it finds the window `waiting` at `switch_in`', async () => {
+    // of no window, and before the window's in the same check phase: the window was ready (woke up)
+    // within its budget, and waited past it
+    setImmediate(() => spin(10));
+    const violation = await expectViolation(() =>
+      tlob.run('held-up', { budget: '5ms' }, () => new Promise((resolve) => setImmediate(resolve))),
+    );
+    expect(violation).toMatchObject({ state: 'waiting', event: 'switch_in' });
+  });
+});
+
 describe('the scheduler hooks', () => {
   it('are enabled while a window awaits, and off again once no window is open', async () => {
     let during = false;
@@ -93,5 +116,31 @@ describe('the scheduler hooks', () => {
     const window = result as unknown as { runningNs: number; sleepingNs: number };
     expect(window.runningNs).toBeGreaterThanOrEqual(spunNs);
     expect(window.sleepingNs).toBeGreaterThanOrEqual(4e6 - preemptedMs * 1e6);
+  });
+
+  it('switch a window bound during a continuation of no window off the thread when that continuation ends', async () => {
+    // Another window holds the hooks, so they see the continuation begin with no window current.
+    // The reaction queued right after it, of no window either, spins: the window sleeps meanwhile,
+    // although the microtask that switches out windows bound at the top level comes only after.
+    const holder = tlob.run('holds-hooks', { budget: '1s' }, () => sleep(50));
+    await retry(3, async () => {
+      let window: ReturnType<typeof tlob.start> | undefined;
+      let spunNs = 0;
+      const settled = Promise.resolve();
+      const bound = settled.then(() => {
+        window = tlob.start({ budget: '1s', name: 'bound-in-reaction' });
+      });
+      const spun = settled.then(() => {
+        const t = performance.now();
+        spin(5);
+        spunNs = (performance.now() - t) * 1e6;
+      });
+      await Promise.all([bound, spun]);
+      const result = (window as NonNullable<typeof window>).stop();
+      expect(spunNs).toBeGreaterThanOrEqual(5e6);
+      expect(result.runningNs).toBeLessThan(spunNs / 2);
+      expect(result.sleepingNs + result.waitingNs).toBeGreaterThanOrEqual(spunNs);
+    });
+    await holder;
   });
 });

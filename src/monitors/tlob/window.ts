@@ -190,26 +190,22 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
    * A continuation starts at `now`; it became runnable at `readyNs`. A sleeping window wakes up at
    * that time (or at its last change, if it became runnable before it slept) and waits until `now`.
    * Within budget and with no subscriber to `tlob:event` (who sees each transition at its time), the
-   * two accountings and the engine's two events (`wakeup`, `switch_in`) are done as one step: the
+   * two accountings and the engine's two events (`wakeup`, `switch_in`) are done as one move: the
    * split and the state are those of the two steps one by one.
    */
   switchIn(now: number, readyNs: number): void {
     if (this.readyNs <= now) this.readyNs = Number.NaN;
     const state = this.state;
     if (state === S_SLEEPING) {
-      const wakeNs = readyNs > this.lastNs ? Math.min(readyNs, now) : this.lastNs;
+      const last = this.lastNs;
+      const wakeNs = readyNs > last ? Math.min(readyNs, now) : last;
       if (now - this.clockNs < this.limitNs && this.monitoring && !channels.event.hasSubscribers) {
-        const slept = wakeNs - this.lastNs;
-        if (slept > 0) {
-          this.sleepingNs += slept;
-          this.lastNs = wakeNs;
-        }
-        const waited = now - this.lastNs;
-        if (waited > 0) {
-          this.waitingNs += waited;
-          this.lastNs = now;
-        }
-        tlobMonitor.handleTwo(this, E_WAKEUP, E_SWITCH_IN, now);
+        // `wakeup` and `switch_in` are valid from `sleeping`, reset nothing, and the invariant
+        // holds at `now`, so at `wakeNs` too
+        if (wakeNs > last) this.sleepingNs += wakeNs - last;
+        if (now > wakeNs) this.waitingNs += now - wakeNs;
+        if (now > last) this.lastNs = now;
+        tlobMonitor.moveChecked(this, S_RUNNING);
         return;
       }
       this.step(E_WAKEUP, wakeNs);
@@ -217,8 +213,17 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
     } else if (state === S_WAITING) this.step(E_SWITCH_IN, now);
   }
 
+  /** The continuation that ran ends: a running window goes to sleep (a violation, past its budget). */
   switchOut(now: number): void {
-    if (this.state === S_RUNNING) this.step(E_SLEEP, now);
+    if (this.state !== S_RUNNING) return;
+    if (now - this.clockNs < this.limitNs && this.monitoring && !channels.event.hasSubscribers) {
+      // `sleep` is valid from `running` and resets nothing, and the invariant holds at `now`
+      if (now > this.lastNs) {
+        this.runningNs += now - this.lastNs;
+        this.lastNs = now;
+      }
+      tlobMonitor.moveChecked(this, S_SLEEPING);
+    } else this.step(E_SLEEP, now);
   }
 
   /** Bound to the caller's context by `tlob.start` (or a pair's start): it holds the scheduler hooks from now on. */
