@@ -4,7 +4,7 @@ import { Monitor } from '../../engine/monitor.js';
 import { channels } from '../../report/channels.js';
 import type { Violation } from '../../report/violation.js';
 import { violationRing } from '../../report/violation-ring.js';
-import { S_RUNNING, S_SLEEPING, tlobModel } from './model.js';
+import { S_RUNNING, tlobModel } from './model.js';
 import type { TlobReactor } from './tlob-reactor.js';
 import { watchdogHooks } from './watchdog-hooks.js';
 import type { Window } from './window.js';
@@ -82,24 +82,6 @@ class TlobMonitor extends Monitor<Window> {
   startQueued(window: Window, now: number): void {
     this.startHeld(window, now);
     super.arm(window);
-  }
-
-  /**
-   * The `sleep` of a running window at `now` while nobody subscribes to `tlob:event`, without the
-   * step when the step would only change the state: the invariant holds at `now`, and no watcher
-   * of the earliest deadline is to be told of the transition of the window it watches (`running`
-   * and `sleeping` are both constrained and `sleep` does not reset the clock, so the deadline stays
-   * queued where it is). Returns false, having done nothing, when the step must be taken.
-   */
-  sleepQuietly(window: Window, now: number): boolean {
-    if (
-      !window.monitoring ||
-      now - window.clockNs >= window.limitNs ||
-      (window.heapIndex === 0 && deadlines.watcher !== undefined)
-    )
-      return false;
-    window.state = S_SLEEPING;
-    return true;
   }
 
   /**

@@ -241,11 +241,7 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
     this.holdHooks();
     const now = nowNs();
     noteYield(now);
-    if (this.state !== S_RUNNING) return;
-    this.account(now);
-    if (channels.event.hasSubscribers || !tlobMonitor.sleepQuietly(this, now)) {
-      tlobMonitor.handle(this, E_SLEEP, now);
-    }
+    this.switchOut(now);
   }
 
   /**
