@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Deadlined, EarliestWatcher } from '../engine/deadline-queue.js';
 import { S_SLEEPING } from '../monitors/tlob/model.js';
 import type { SyncWatch, WatchedSite } from '../monitors/tlob/watchdog-hooks.js';
+import { emitTlobWarning } from '../report/tlob-warning.js';
 import {
   BOARD_BYTES,
   F_BASE,
@@ -99,6 +100,8 @@ export class ThreadBoard implements SyncWatch, EarliestWatcher {
 
   /** Set until the first window to watch (synchronous or queued), which calls `onFirst` (the watchdog starts lazily). */
   private cold = true;
+  /** The table of sites is full (a warning said so once). */
+  private sitesFull = false;
 
   constructor(
     private readonly onName: (index: number, name: string) => void,
@@ -137,8 +140,16 @@ export class ThreadBoard implements SyncWatch, EarliestWatcher {
     let key = this.siteKeys.get(pair);
     if (key === undefined) {
       key = this.siteKeys.size;
-      if (key >= SITES_MAX) key = -1;
-      else {
+      if (key >= SITES_MAX) {
+        key = -1;
+        if (!this.sitesFull) {
+          this.sitesFull = true;
+          emitTlobWarning(
+            `tlob: the watchdog watches the synchronous calls of at most ${SITES_MAX} distinct names and budgets; a synchronous call of a new one ("${name}") and of any after it is not caught while it blocks the thread`,
+            'TLOB_WATCHDOG',
+          );
+        }
+      } else {
         this.siteKeys.set(pair, key);
         const at = SITE_FIELDS * key;
         if (at >= this.siteTable.length)

@@ -9,9 +9,10 @@ import type { Window } from './window.js';
  * window's id, its site's key and its start in slot d, then sets the depth to d + 1; when it
  * returns or throws, the depth goes back to d (one store). What a site's calls all share (its name
  * and budget) is learnt once into the board's table of sites, under the site's key. There is no
- * lock and no sequence number: the watchdog trusts a slot only once it has read the same depth and
- * the same slot twice, a settling time apart (a window's id is never reused, so a slot that did
- * not change was not written meanwhile, and whatever the thread wrote before is visible by then).
+ * lock and no sequence number: the watchdog trusts a slot only once it has read the same slot
+ * below the depth it read, twice, a settling time apart (a window's id is never reused, so a slot
+ * that did not change was not written meanwhile, and whatever the thread wrote before is visible
+ * by then).
  * `header[SYNC_IDLE]` not 0: the watchdog sleeps on its bell alone, and `wake` rings it.
  */
 export interface SyncWatch {

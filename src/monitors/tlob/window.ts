@@ -378,6 +378,9 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
         // its budget, with nobody to see its stop
         this.account(now);
         tlobMonitor.stopQuietly(this);
+        // its promise settled within budget, but the thread was held before this close: the
+        // watchdog may have claimed the window meanwhile, and must watch the thread again
+        if (this.phase === PHASE_ENDED) watchdogHooks.releaseClaim(this);
       } else {
         // close() is called by code of the window, so the window is on the thread whatever the
         // scheduler hooks saw (a listener of an EventEmitter runs in its emitter's context).
