@@ -138,20 +138,13 @@ export function settledJustNow(promise: Promise<unknown>): boolean {
 export function watchSettled(promise: Promise<unknown>, watcher: SettleWatcher): void {
   const releases = 'watchedPromise' in watcher;
   if (releases) watcher.watchedPromise = promise;
-  // one scan: the promise's slot if it has one, and the first free slot on the way
-  let i = 0;
-  let free = -1;
-  for (; i < slotsEnd; i++) {
-    const slot = slotPromises[i];
-    if (slot === promise) break;
-    if (slot === undefined && free < 0) free = i;
-  }
-  if (i < slotsEnd) {
+  const i = slotOf(promise);
+  if (i >= 0) {
     const existing = slotWatchers[i] as SettleWatcher | SettleWatcher[];
     if (Array.isArray(existing)) existing.push(watcher);
     else slotWatchers[i] = [existing, watcher];
   } else if (releases && slotsUsed < SLOTS && (mapped === 0 || !watched.has(promise))) {
-    if (free < 0) free = slotsEnd; // the slots below the end are all taken, so fewer than SLOTS
+    const free = slotPromises.indexOf(undefined);
     slotPromises[free] = promise;
     slotWatchers[free] = watcher;
     slotsUsed++;
