@@ -378,9 +378,6 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
         // its budget, with nobody to see its stop
         this.account(now);
         tlobMonitor.stopQuietly(this);
-        // its promise settled within budget, but the thread was held before this close: the
-        // watchdog may have claimed the window meanwhile, and must watch the thread again
-        if (this.phase === PHASE_ENDED) watchdogHooks.releaseClaim(this);
       } else {
         // close() is called by code of the window, so the window is on the thread whatever the
         // scheduler hooks saw (a listener of an EventEmitter runs in its emitter's context).
@@ -388,6 +385,10 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
         this.step(E_STOP, now); // a stop past the budget is a violation: `violated` runs first
         tlobMonitor.reset(this); // a closed window is parked for good: scheduler events skip it
       }
+      // its call ended earlier, but the thread was held before this close: the watchdog may have
+      // claimed the window meanwhile (a violation released the claim already), and must watch the
+      // thread again
+      if (this.phase === PHASE_ENDED) watchdogHooks.releaseClaim(this);
     }
     const heldHooks = this.holdsHooks();
     const bound = this.phase === PHASE_BOUND;
