@@ -173,25 +173,28 @@ describe('watchdog: synchronous windows inside synchronous windows', () => {
 });
 
 describe('watchdog: synchronous windows of different budgets', () => {
-  it("a synchronous window of the 100th site (the board's table of sites grown past its first 64) is caught during its spin", () =>
+  const cases: [string, string, string][] = [
+    [
+      "a synchronous window of the 100th site (the board's table of sites grown past its first 64) is caught during its spin",
+      'manySites',
+      'site-99',
+    ],
+    [
+      'a window of a smaller budget than those before is caught at its own deadline, not at the period of the larger ones',
+      'smaller',
+      'quick',
+    ],
+  ];
+  it.each(cases)('%s', (_title, scenario, name) =>
     retry(3, async () => {
-      const r = await run('manySites');
+      const r = await run(scenario);
       expect(r.status).toBe(0);
       const [block] = blocks(r.stderr);
       const line = watchdogLines(block as string)[0] as string;
-      expect(line).toMatch(/^tlob: "site-99" #\d+ over budget 50ms: the main thread is blocked/);
+      expect(line).toMatch(new RegExp(`^tlob: "${name}" #\\d+ over budget 50ms: the main thread is blocked`));
       expect(lateness(line)).toBeLessThan(50);
-    }));
-
-  it('a window of a smaller budget than those before is caught at its own deadline, not at the period of the larger ones', () =>
-    retry(3, async () => {
-      const r = await run('smaller');
-      expect(r.status).toBe(0);
-      const [block] = blocks(r.stderr);
-      const line = watchdogLines(block as string)[0] as string;
-      expect(line).toMatch(/^tlob: "quick" #\d+ over budget 50ms: the main thread is blocked/);
-      expect(lateness(line)).toBeLessThan(50);
-    }));
+    }),
+  );
 });
 
 describe('watchdog: a window held up by someone else', () => {
