@@ -104,12 +104,17 @@ export function noteYield(now: number): void {
   marks.lastEndNs = now;
 }
 
-/** When the continuation running on `resource` became runnable (0: before its task yielded). */
-export function readyNs(resource: unknown, now: number): number {
-  // promise reactions first: by far the most frequent, and no property read is needed for them
-  if (resource instanceof Promise) {
-    return marks.foreignRan ? marks.busyStartNs : Math.max(marks.lastStartNs, marks.busyStartNs);
-  }
+/**
+ * When a promise reaction became runnable: since the macrotask whose checkpoint runs it started
+ * (its promise settled in it), or since the busy period began when a callback of no task ran
+ * since the last one of a task started.
+ */
+export function reactionReadyNs(): number {
+  return marks.foreignRan ? marks.busyStartNs : Math.max(marks.lastStartNs, marks.busyStartNs);
+}
+
+/** When the callback running on `resource` (not a promise reaction) became runnable (0: before its task yielded). */
+export function callbackReadyNs(resource: unknown, now: number): number {
   const due = timerDueNs(resource);
   if (!Number.isNaN(due)) return Math.min(due, now);
   if (resource !== null && typeof resource === 'object') {

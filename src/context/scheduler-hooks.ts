@@ -4,7 +4,15 @@ import { nowNs } from '../clock.js';
 import { liveTask, resourceStore, storeOf, taskStorage } from './current-task.js';
 import { releaseWhenIdle } from './idle-release.js';
 import { outside, runOutside } from './outside.js';
-import { marks, noteForeignStart, noteTopLevelStart, noteYield, readyNs, resetMarks } from './readiness.js';
+import {
+  callbackReadyNs,
+  marks,
+  noteForeignStart,
+  noteTopLevelStart,
+  noteYield,
+  reactionReadyNs,
+  resetMarks,
+} from './readiness.js';
 import type { Task } from './task.js';
 import { calibrateTimerClock } from './timer-due.js';
 
@@ -31,9 +39,29 @@ let depth = 0;
 let running: Task | undefined | null = null;
 
 /**
+ * Whether `createHook` can leave promises out (`trackPromises: false`, Node 24 and 26; Node checks
+ * the option's type, which tells whether it knows it). Promise reactions are then hooked through
+ * `v8.promiseHooks` directly, which hands over the promise and skips what `async_hooks` does for
+ * every reaction: an async id stored on each promise, the resource stack, the hook dispatch loop
+ * and `executionAsyncResource()`. Elsewhere (Node 22) the one hook sees every continuation.
+ */
+function promisesApart(): boolean {
+  try {
+    createHook({ trackPromises: 0 } as never);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Promise reactions come through `promiseBefore`, never through `before` (Node 24 and 26). */
+const apart = promisesApart();
+
+/**
  * A continuation starts. `promise`: the promise whose reaction it is, when the caller knows it;
  * otherwise the resource is read from `executionAsyncResource()`: first, where the store is read
- * from it (`resourceStore`, Node 22), else only for a task's continuation.
+ * from it (`resourceStore`, Node 22), else only for a task's continuation, and it is a promise
+ * reaction only where `before` sees them (Node 22).
  */
 function switchIn(promise: Promise<unknown> | undefined): void {
   if (outside.depth > 0) return;
@@ -59,16 +87,17 @@ function switchIn(promise: Promise<unknown> | undefined): void {
   const now = nowNs();
   if (top) noteTopLevelStart(now);
   resource ??= executionAsyncResource();
+  const reaction = promise !== undefined || (!apart && resource instanceof Promise);
   let ready = -1; // when the continuation became runnable: only a sleeping task needs it
   for (let t: Task | undefined = task; t !== undefined; t = t.parent) {
     if (!t.live) continue;
-    if (ready < 0 && t.sleeping) ready = readyNs(resource, now);
+    if (ready < 0 && t.sleeping) ready = reaction ? reactionReadyNs() : callbackReadyNs(resource, now);
     t.switchIn(now, ready < 0 ? now : ready);
   }
   if (top) {
     // a promise reaction runs in the checkpoint of the macrotask that settled its promise: only
     // a macrotask's start is a readiness for the reactions after it
-    if (!(resource instanceof Promise)) marks.lastStartNs = now;
+    if (!reaction) marks.lastStartNs = now;
     marks.foreignRan = false;
     marks.foreignReadIdle = false;
   }
@@ -97,24 +126,8 @@ function after(): void {
   }
 }
 
-/**
- * Whether `createHook` can leave promises out (`trackPromises: false`, Node 24 and 26; Node checks
- * the option's type, which tells whether it knows it). Promise reactions are then hooked through
- * `v8.promiseHooks` directly, which hands over the promise and skips what `async_hooks` does for
- * every reaction: an async id stored on each promise, the resource stack, the hook dispatch loop
- * and `executionAsyncResource()`. Elsewhere (Node 22) the one hook sees every continuation.
- */
-function promisesApart(): boolean {
-  try {
-    createHook({ trackPromises: 0 } as never);
-    return false;
-  } catch {
-    return true;
-  }
-}
-
 /** The hooks of every continuation, enabled and disabled together. */
-const hooks = promisesApart() ? createPromiseApartHooks() : createHook({ before, after });
+const hooks = apart ? createPromiseApartHooks() : createHook({ before, after });
 
 function createPromiseApartHooks(): { enable(): void; disable(): void } {
   const hook = createHook({ before, after, trackPromises: false } as Parameters<typeof createHook>[0]);

@@ -150,13 +150,14 @@ export class Monitor<I extends Instance> {
   /**
    * Moves `instance` to `next` by events the caller has already checked, as `handle` would for
    * them: each valid where it comes, none resetting the clock, the invariant holding at their time,
-   * the instance monitored, and nobody subscribed to the transitions. Only the deadline follows.
-   * A monitor's glue uses it where it knows its model (a hot path); the engine itself never does.
+   * the instance monitored, nobody subscribed to the transitions, and both states under the same
+   * clock invariant, so that the deadline stays as queued and only its watcher is told. A monitor's
+   * glue uses it where it knows its model (a hot path: no table of the model is read); the engine
+   * itself never does.
    */
-  moveChecked(instance: I, next: number): void {
-    const state = instance.state;
+  moveWithinInvariant(instance: I, next: number): void {
     instance.state = next;
-    this.moveDeadline(instance, state, next, false);
+    if (instance.heapIndex === 0 && deadlines.watcher !== undefined) deadlines.watcher.transition(instance);
   }
 
   /**

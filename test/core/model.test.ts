@@ -95,6 +95,16 @@ describe('tlob model', () => {
     expect(inst.monitoring).toBe(true);
   });
 
+  it('running, waiting and sleeping are under the one budget clock, so a window moves between them keeping its deadline', () => {
+    // Window.switchIn/switchOut rely on it (Monitor.moveWithinInvariant)
+    const clocks = ['running', 'waiting', 'sleeping'].map((s) => {
+      expect(model.constrained[model.state(s)]).toBe(1);
+      return tlobModelSpec.invariants?.[s as keyof typeof tlobModelSpec.invariants];
+    });
+    expect(clocks).toEqual([clocks[0], clocks[0], clocks[0]]);
+    expect(model.constrained[model.state('stopped')]).toBe(0);
+  });
+
   it('the deadline path reports budget_expired once and ignores later events', () => {
     const { monitor, violations } = newMonitor();
     const inst = new Instance(monitor, 3, 'late', 10);
