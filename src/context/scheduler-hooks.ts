@@ -89,8 +89,7 @@ function switchIn(promise: Promise<unknown> | undefined): void {
   resource ??= executionAsyncResource();
   const reaction = promise !== undefined || (!apart && resource instanceof Promise);
   let ready = -1; // when the continuation became runnable: only a sleeping task needs it
-  for (let t: Task | undefined = task; t !== undefined; t = t.parent) {
-    if (!t.live) continue;
+  for (let t: Task | undefined = task; t !== undefined; t = liveTask(t.parent)) {
     if (ready < 0 && t.sleeping) ready = reaction ? reactionReadyNs() : callbackReadyNs(resource, now);
     t.switchIn(now, ready < 0 ? now : ready);
   }
@@ -121,9 +120,7 @@ function after(): void {
   if (task === undefined) return;
   const now = nowNs();
   marks.lastEndNs = now;
-  for (let t: Task | undefined = task; t !== undefined; t = t.parent) {
-    if (t.live) t.switchOut(now);
-  }
+  for (let t: Task | undefined = task; t !== undefined; t = liveTask(t.parent)) t.switchOut(now);
 }
 
 /** The hooks of every continuation, enabled and disabled together. */
