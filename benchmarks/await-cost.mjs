@@ -25,6 +25,29 @@ async function awaitLoop(n) {
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
+/**
+ * Has `als` carry `store` into a few async resources that are not promises (a timer, an immediate,
+ * a `nextTick`, an `AsyncResource`, an fs request), as any program's storage does before long (tlob
+ * itself creates its budget timer and its outside `AsyncResource` in a window's process). On Node 22
+ * the storage's propagation into each new resource (`init` hook) then sees several kinds of object,
+ * and its property accesses go megamorphic for every promise after: the mechanism a real program
+ * runs on, where (b′) and (b⁗) alone never leave the promise-only case.
+ */
+async function seeOtherResources(als, store) {
+  const { AsyncResource } = await import('node:async_hooks');
+  const { stat } = await import('node:fs');
+  await new Promise((resolve) =>
+    als.run(store, () => {
+      setTimeout(() => {}, 1).unref();
+      setImmediate(() => {});
+      process.nextTick(() => {});
+      new AsyncResource('other');
+      stat('.', () => resolve());
+    }),
+  );
+  await turn();
+}
+
 async function loadTlob() {
   const { tlob } = await importTlob();
   tlob.reactor('nop');
@@ -36,7 +59,7 @@ async function loadTlob() {
  * AsyncLocalStorage holding a store, `getStore()` in both callbacks (plus, with `clock`, the two
  * clock reads that any time accounting needs).
  */
-function bareHook(clock, settled = false) {
+async function bareHook(clock, settled = false, others = false) {
   const als = new AsyncLocalStorage();
   if (settled) {
     // what watching one promise's settlement without a reaction costs: a look at every settlement
@@ -56,6 +79,7 @@ function bareHook(clock, settled = false) {
         if (s !== undefined) s.switches++;
       };
   createHook({ before: callback, after: callback }).enable();
+  if (others) await seeOtherResources(als, store);
   return (n) => als.run(store, awaitLoop, n);
 }
 
@@ -65,7 +89,7 @@ function bareHook(clock, settled = false) {
  * switched in adds to waiting, one switched out to running). What tlob does beyond it (readiness,
  * parents, the budget, the deadline's watcher, the nesting of callbacks) is its own.
  */
-function bareAccounting() {
+async function bareAccounting(others = false) {
   const als = new AsyncLocalStorage();
   const watched = [undefined];
   promiseHooks.onSettled((promise) => {
@@ -95,6 +119,7 @@ function bareAccounting() {
     }
   };
   createHook({ before, after }).enable();
+  if (others) await seeOtherResources(als, split);
   return (n) => als.run(split, awaitLoop, n);
 }
 
@@ -135,6 +160,17 @@ const allVariants = {
       '(b⁗) (b″) + the least a split needs per callback: a state check, one bucket added to, the time kept (reference)',
     until: 24, // where (b″)'s mechanism is the only one; Node 24+ run on (b‴)'s
     setup: async () => bareAccounting(),
+  },
+  bareHookClockOthers: {
+    label:
+      '(b′ₒ) (b′) after its storage carried the store into a timer, an immediate, a `nextTick`, an `AsyncResource` and an fs request (for reading)',
+    until: 24, // where the storage's propagation is an init hook on every resource
+    setup: async () => bareHook(true, false, true),
+  },
+  bareAccountingOthers: {
+    label: '(b⁗ₒ) (b⁗) after the same other resources (for reading)',
+    until: 24,
+    setup: async () => bareAccounting(true),
   },
   promiseHooksClock: {
     label:
@@ -242,6 +278,14 @@ function readingLines(added, ns, base) {
       `- the least split on this mechanism, (b⁗), adds ${times(least / (ns('bareHookClock') - base))} what (b′) adds` +
         ` (+${fmt(least)} ns vs +${fmt(ns('bareHookClock') - base)} ns); tlob adds ${times(added / least)} of it,` +
         ` ${fmt(added - least)} ns per await beyond it`,
+    );
+  }
+  if (variants.bareHookClockOthers !== undefined) {
+    const others = ns('bareHookClockOthers') - base;
+    const leastOthers = ns('bareAccountingOthers') - base;
+    lines.push(
+      `- once the storage has carried a store into a few resources that are not promises, as in every program (and in (c)'s own process: tlob's budget timer), (b′) adds +${fmt(others)} ns and (b⁗) +${fmt(leastOthers)} ns;` +
+        ` tlob adds ${times(added / others)} what (b′ₒ) adds, ${fmt(added - leastOthers)} ns per await beyond (b⁗ₒ)`,
     );
   }
   if (variants.promiseHooksClock !== undefined) {
