@@ -1,13 +1,15 @@
 // Cost of monitoring one call of an async function with one `await` (DESIGN §6): the function
 // awaited bare, with the bare mechanism any monitor needs around it (`AsyncLocalStorage.run` per
 // call and a before/after hook reading the store), with one `performance.now()` per hook callback
-// and two around the call, under `tlob.attach`, and in `tlob.run`. Each variant runs in its own
-// process, alternately over several rounds; the table shows medians and ratios from this one run.
+// and two around the call, the floor (what any monitor of the call must do), under `tlob.attach`,
+// and in `tlob.run`. Each variant runs in its own process, alternately over several rounds; the
+// table shows medians and ratios from this one run.
 //
 //   node benchmarks/async-call.mjs [--rounds=5] [--profile]
 import { AsyncLocalStorage, createHook } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { promiseHooks } from 'node:v8';
 import { argValue, progress } from './lib/child.mjs';
 import { importTlob } from './lib/load-tlob.mjs';
 import { machineLine } from './lib/machine.mjs';
@@ -57,6 +59,51 @@ function bareMechanism(clock) {
   };
 }
 
+/**
+ * The floor: what any monitor of the call must do on top of the bare mechanism, and nothing
+ * else. An object per call as the store, a clock read at the start, one in each hook callback of
+ * the call's context until it ends (their difference added to its running time), and the end seen
+ * by a settle hook (`v8.promiseHooks.onSettled`, the promise compared with the one call in flight)
+ * with a clock read. Four clock reads per call, as tlob's window makes (its open, its call's
+ * return, its continuation's start, its end). No state machine, no split, no deadline, no stats.
+ */
+function floorMechanism() {
+  const als = new AsyncLocalStorage();
+  class Call {
+    constructor(startMs) {
+      this.startMs = startMs;
+      this.lastMs = startMs;
+      this.runningMs = 0;
+      this.ended = false;
+    }
+  }
+  const onBefore = () => {
+    const c = als.getStore();
+    if (c !== undefined && !c.ended) c.lastMs = performance.now();
+  };
+  const onAfter = () => {
+    const c = als.getStore();
+    if (c !== undefined && !c.ended) c.runningMs += performance.now() - c.lastMs;
+  };
+  createHook({ before: onBefore, after: onAfter }).enable();
+  const sink = { elapsedMs: 0 };
+  let pending;
+  let pendingCall;
+  promiseHooks.onSettled((promise) => {
+    if (promise !== pending) return;
+    pending = undefined;
+    pendingCall.ended = true;
+    sink.elapsedMs += performance.now() - pendingCall.startMs;
+  });
+  return (i) => {
+    const c = new Call(performance.now());
+    const promise = als.run(c, one, i);
+    pending = promise;
+    pendingCall = c;
+    return promise;
+  };
+}
+
 async function loadTlob() {
   const { tlob } = await importTlob();
   tlob.reactor('nop');
@@ -73,6 +120,11 @@ const variants = {
   mechanismClock: {
     label: '(b′) bare mechanism + one `performance.now()` per callback and two around the call',
     setup: async () => bareMechanism(true),
+  },
+  floor: {
+    label:
+      '(b″) floor: bare mechanism + an object per call, a clock read at its start, in each callback and at its end seen by a settle hook',
+    setup: async () => floorMechanism(),
   },
   attach: {
     label: "(c) under `tlob.attach(obj, 'one', { budget: '10s' })`",
@@ -129,6 +181,8 @@ async function parent() {
         ` +${fmt(mechanism)} ns = ${times(added('attach') / mechanism)}`,
     ),
     `- for reading: \`tlob.run\` adds ${times(added('run') / mechanism)} and (b′) ${times(added('mechanismClock') / mechanism)} of (b)`,
+    `- for reading: \`tlob.attach\` adds ${times(added('attach') / added('floor'))} what the floor (b″) adds` +
+      ` (+${fmt(added('attach'))} vs +${fmt(added('floor'))} ns); the floor adds ${times(added('floor') / mechanism)} of (b)`,
   ];
   console.log(lines.join('\n'));
   if (process.argv.includes('--profile')) {
