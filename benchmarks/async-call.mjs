@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promiseHooks } from 'node:v8';
 import { argValue, progress } from './lib/child.mjs';
+import floor from './lib/floor.cjs';
 import { importTlob } from './lib/load-tlob.mjs';
 import { machineLine } from './lib/machine.mjs';
 import { profileVariants } from './lib/profile.mjs';
@@ -64,16 +65,21 @@ function bareMechanism(clock) {
  * else. An object per call as the store, a clock read at the start, one in each hook callback of
  * the call's context until it ends (their difference added to its running time), and the end seen
  * by a settle hook (`v8.promiseHooks.onSettled`, the promise compared with the one call in flight)
- * with a clock read. Four clock reads per call, as tlob's window makes (its open, its call's
- * return, its continuation's start, its end). No state machine, no split, no deadline, no stats.
+ * with a clock read; its deadline into a heap at the start and out of it at the end, and one
+ * histogram record at the end: the HTTP suite's floor for one call. Four clock reads per call, as
+ * tlob's window makes (its open, its call's return, its continuation's start, its end). No state
+ * machine, no waiting/sleeping split, no parents, no budget check, no timer.
  */
 function floorMechanism() {
   const als = new AsyncLocalStorage();
+  const heap = floor.floorHeap();
+  const histogram = floor.floorHistogram();
   class Call {
     constructor(startMs) {
       this.startMs = startMs;
       this.lastMs = startMs;
       this.runningMs = 0;
+      this.heapIndex = -1;
       this.ended = false;
     }
   }
@@ -86,17 +92,19 @@ function floorMechanism() {
     if (c !== undefined && !c.ended) c.runningMs += performance.now() - c.lastMs;
   };
   createHook({ before: onBefore, after: onAfter }).enable();
-  const sink = { elapsedMs: 0 };
   let pending;
   let pendingCall;
   promiseHooks.onSettled((promise) => {
     if (promise !== pending) return;
     pending = undefined;
-    pendingCall.ended = true;
-    sink.elapsedMs += performance.now() - pendingCall.startMs;
+    const c = pendingCall;
+    c.ended = true;
+    heap.remove(c);
+    histogram.record((performance.now() - c.startMs) * 1e6);
   });
   return (i) => {
     const c = new Call(performance.now());
+    heap.insert(c, c.startMs + 10_000);
     const promise = als.run(c, one, i);
     pending = promise;
     pendingCall = c;
@@ -123,7 +131,7 @@ const variants = {
   },
   floor: {
     label:
-      '(b″) floor: bare mechanism + an object per call, a clock read at its start, in each callback and at its end seen by a settle hook',
+      '(b″) floor: bare mechanism + an object per call, a clock read at its start, in each callback and at its end seen by a settle hook, a deadline heap entry, one histogram record',
     setup: async () => floorMechanism(),
   },
   attach: {

@@ -5,6 +5,8 @@
 // replies with that CPU time and what it observed, and exits.
 'use strict';
 
+const { floorHeap, floorHistogram } = require('./lib/floor.cjs');
+
 const variant = process.argv[2];
 let observed = () => ({});
 let wrap = (handler) => handler;
@@ -137,64 +139,8 @@ function setUpFloor() {
       this.ended = false;
     }
   }
-  // a binary min-heap of deadlines, keys beside the items
-  const items = [];
-  let keys = new Float64Array(1024);
-  const place = (i, item, key) => {
-    items[i] = item;
-    keys[i] = key;
-    item.heapIndex = i;
-  };
-  const siftUp = (i, item, key) => {
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (keys[p] <= key) break;
-      place(i, items[p], keys[p]);
-      i = p;
-    }
-    place(i, item, key);
-    return i;
-  };
-  const siftDown = (i, item, key) => {
-    const n = items.length;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= n) break;
-      if (c + 1 < n && keys[c + 1] < keys[c]) c++;
-      if (keys[c] >= key) break;
-      place(i, items[c], keys[c]);
-      i = c;
-    }
-    place(i, item, key);
-  };
-  const insert = (item, key) => {
-    if (items.length === keys.length) {
-      const k = new Float64Array(keys.length * 2);
-      k.set(keys);
-      keys = k;
-    }
-    items.push(undefined);
-    siftUp(items.length - 1, item, key);
-  };
-  const remove = (item) => {
-    const i = item.heapIndex;
-    item.heapIndex = -1;
-    const last = items.pop();
-    const n = items.length;
-    if (i < n) siftDown(siftUp(i, last, keys[n]), last, keys[n]);
-  };
-  // a log-linear histogram: 256 linear buckets per power of two
-  const octaves = Array.from({ length: 64 }, () => new Uint32Array(256));
-  let count = 0;
-  const record = (ns) => {
-    count++;
-    const v = Math.round(ns);
-    if (v < 256) octaves[0][v]++;
-    else {
-      const e = 31 - Math.clz32(v);
-      octaves[e][(v >> (e - 8)) - 256]++;
-    }
-  };
+  const { items, insert, remove } = floorHeap();
+  const histogram = floorHistogram();
   // the promises of the requests in flight, scanned on every settlement
   const slots = [];
   const owners = [];
@@ -210,7 +156,7 @@ function setUpFloor() {
       if (floorLevel < 2) return;
       const now = performance.now() * 1e6;
       if (floorLevel >= 3) remove(r);
-      if (floorLevel >= FLOOR) record(now - r.startNs);
+      if (floorLevel >= FLOOR) histogram.record(now - r.startNs);
       return;
     }
   };
@@ -255,7 +201,7 @@ function setUpFloor() {
     }
     floorLevel = level;
   };
-  return () => ({ windows: count, inFlight: items.length });
+  return () => ({ windows: histogram.count(), inFlight: items.length });
 }
 
 /**
