@@ -1,14 +1,17 @@
 // Cost of monitoring one call of an async function with one `await` (DESIGN §6): the function
 // awaited bare, with the bare mechanism any monitor needs around it (`AsyncLocalStorage.run` per
 // call and a before/after hook reading the store), with one `performance.now()` per hook callback
-// and two around the call, under `tlob.attach`, and in `tlob.run`. Each variant runs in its own
-// process, alternately over several rounds; the table shows medians and ratios from this one run.
+// and two around the call, the floor (what any monitor of the call must do), under `tlob.attach`,
+// and in `tlob.run`. Each variant runs in its own process, alternately over several rounds; the
+// table shows medians and ratios from this one run.
 //
 //   node benchmarks/async-call.mjs [--rounds=5] [--profile]
 import { AsyncLocalStorage, createHook } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { promiseHooks } from 'node:v8';
 import { argValue, progress } from './lib/child.mjs';
+import floor from './lib/floor.cjs';
 import { importTlob } from './lib/load-tlob.mjs';
 import { machineLine } from './lib/machine.mjs';
 import { profileVariants } from './lib/profile.mjs';
@@ -57,6 +60,58 @@ function bareMechanism(clock) {
   };
 }
 
+/**
+ * The floor: what any monitor of the call must do on top of the bare mechanism, and nothing
+ * else. An object per call as the store, a clock read at the start, one in each hook callback of
+ * the call's context until it ends (their difference added to its running time), and the end seen
+ * by a settle hook (`v8.promiseHooks.onSettled`, the promise compared with the one call in flight)
+ * with a clock read; its deadline into a heap at the start and out of it at the end, and one
+ * histogram record at the end: the HTTP suite's floor for one call. Four clock reads per call, as
+ * tlob's window makes (its open, its call's return, its continuation's start, its end). No state
+ * machine, no waiting/sleeping split, no parents, no budget check, no timer.
+ */
+function floorMechanism() {
+  const als = new AsyncLocalStorage();
+  const heap = floor.floorHeap();
+  const histogram = floor.floorHistogram();
+  class Call {
+    constructor(startMs) {
+      this.startMs = startMs;
+      this.lastMs = startMs;
+      this.runningMs = 0;
+      this.heapIndex = -1;
+      this.ended = false;
+    }
+  }
+  const onBefore = () => {
+    const c = als.getStore();
+    if (c !== undefined && !c.ended) c.lastMs = performance.now();
+  };
+  const onAfter = () => {
+    const c = als.getStore();
+    if (c !== undefined && !c.ended) c.runningMs += performance.now() - c.lastMs;
+  };
+  createHook({ before: onBefore, after: onAfter }).enable();
+  let pending;
+  let pendingCall;
+  promiseHooks.onSettled((promise) => {
+    if (promise !== pending) return;
+    pending = undefined;
+    const c = pendingCall;
+    c.ended = true;
+    heap.remove(c);
+    histogram.record((performance.now() - c.startMs) * 1e6);
+  });
+  return (i) => {
+    const c = new Call(performance.now());
+    heap.insert(c, c.startMs + 10_000);
+    const promise = als.run(c, one, i);
+    pending = promise;
+    pendingCall = c;
+    return promise;
+  };
+}
+
 async function loadTlob() {
   const { tlob } = await importTlob();
   tlob.reactor('nop');
@@ -73,6 +128,11 @@ const variants = {
   mechanismClock: {
     label: '(b′) bare mechanism + one `performance.now()` per callback and two around the call',
     setup: async () => bareMechanism(true),
+  },
+  floor: {
+    label:
+      '(b″) floor: bare mechanism + an object per call, a clock read at its start, in each callback and at its end seen by a settle hook, a deadline heap entry, one histogram record',
+    setup: async () => floorMechanism(),
   },
   attach: {
     label: "(c) under `tlob.attach(obj, 'one', { budget: '10s' })`",
@@ -129,6 +189,8 @@ async function parent() {
         ` +${fmt(mechanism)} ns = ${times(added('attach') / mechanism)}`,
     ),
     `- for reading: \`tlob.run\` adds ${times(added('run') / mechanism)} and (b′) ${times(added('mechanismClock') / mechanism)} of (b)`,
+    `- for reading: \`tlob.attach\` adds ${times(added('attach') / added('floor'))} what the floor (b″) adds` +
+      ` (+${fmt(added('attach'))} vs +${fmt(added('floor'))} ns); the floor adds ${times(added('floor') / mechanism)} of (b)`,
   ];
   console.log(lines.join('\n'));
   if (process.argv.includes('--profile')) {

@@ -5,9 +5,30 @@
 // replies with that CPU time and what it observed, and exits.
 'use strict';
 
+const { floorHeap, floorHistogram } = require('./lib/floor.cjs');
+
 const variant = process.argv[2];
 let observed = () => ({});
 let wrap = (handler) => handler;
+let onMark = () => {};
+
+/**
+ * The parts of the floor, cumulative: at level k the floor does the parts up to k. Level 0 is the
+ * bare mechanism with a `Req` object as the store; the last is the whole floor.
+ */
+const FLOOR_PARTS = [
+  'the bare mechanism, with an object per request as the store',
+  '+ the end seen by the settle hook (a scan of the promises in flight per settled promise)',
+  '+ two clock reads per switch until the end, one at the start and one at the end',
+  '+ the deadline inserted into a heap at the start and removed at the end',
+  '+ one histogram record at the end (the whole floor)',
+];
+/** The whole floor's level; the level after it runs every request in `tlob.run` instead. */
+const FLOOR = FLOOR_PARTS.length - 1;
+const TLOB_LEVEL = FLOOR + 1;
+let floorLevel = FLOOR;
+let setFloorLevel = () => {};
+let periodRequests = 0;
 
 /** OpenTelemetry's HTTP instrumentation with a BatchSpanProcessor and a counting no-op exporter. */
 function setUpOtelHttp() {
@@ -87,6 +108,8 @@ if (variant === 'otel') {
   observed = () => ({ switches });
 } else if (variant === 'floor') {
   observed = setUpFloor();
+} else if (variant === 'floor-parts') {
+  observed = setUpFloorParts();
 } else if (variant !== 'plain') {
   throw new Error(`unknown variant ${variant}`);
 }
@@ -116,68 +139,12 @@ function setUpFloor() {
       this.ended = false;
     }
   }
-  // a binary min-heap of deadlines, keys beside the items
-  const items = [];
-  let keys = new Float64Array(1024);
-  const place = (i, item, key) => {
-    items[i] = item;
-    keys[i] = key;
-    item.heapIndex = i;
-  };
-  const siftUp = (i, item, key) => {
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (keys[p] <= key) break;
-      place(i, items[p], keys[p]);
-      i = p;
-    }
-    place(i, item, key);
-    return i;
-  };
-  const siftDown = (i, item, key) => {
-    const n = items.length;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= n) break;
-      if (c + 1 < n && keys[c + 1] < keys[c]) c++;
-      if (keys[c] >= key) break;
-      place(i, items[c], keys[c]);
-      i = c;
-    }
-    place(i, item, key);
-  };
-  const insert = (item, key) => {
-    if (items.length === keys.length) {
-      const k = new Float64Array(keys.length * 2);
-      k.set(keys);
-      keys = k;
-    }
-    items.push(undefined);
-    siftUp(items.length - 1, item, key);
-  };
-  const remove = (item) => {
-    const i = item.heapIndex;
-    item.heapIndex = -1;
-    const last = items.pop();
-    const n = items.length;
-    if (i < n) siftDown(siftUp(i, last, keys[n]), last, keys[n]);
-  };
-  // a log-linear histogram: 256 linear buckets per power of two
-  const octaves = Array.from({ length: 64 }, () => new Uint32Array(256));
-  let count = 0;
-  const record = (ns) => {
-    count++;
-    const v = Math.round(ns);
-    if (v < 256) octaves[0][v]++;
-    else {
-      const e = 31 - Math.clz32(v);
-      octaves[e][(v >> (e - 8)) - 256]++;
-    }
-  };
+  const { items, insert, remove } = floorHeap();
+  const histogram = floorHistogram();
   // the promises of the requests in flight, scanned on every settlement
   const slots = [];
   const owners = [];
-  promiseHooks.onSettled((promise) => {
+  const onSettled = (promise) => {
     for (let i = 0; i < slots.length; i++) {
       if (slots[i] !== promise) continue;
       const r = owners[i];
@@ -185,33 +152,103 @@ function setUpFloor() {
       owners[i] = owners[owners.length - 1];
       slots.pop();
       owners.pop();
-      const now = performance.now() * 1e6;
       r.ended = true;
-      remove(r);
-      record(now - r.startNs);
+      if (floorLevel < 2) return;
+      const now = performance.now() * 1e6;
+      if (floorLevel >= 3) remove(r);
+      if (floorLevel >= FLOOR) histogram.record(now - r.startNs);
       return;
     }
-  });
+  };
+  let stopSettled = promiseHooks.onSettled(onSettled);
   const budgetNs = 50e6;
   // a request that ended is not accounted any more (its response's write callbacks run after)
   const onBefore = () => {
     const r = als.getStore();
-    if (r !== undefined && !r.ended) r.lastNs = performance.now() * 1e6;
+    if (r !== undefined && !r.ended && floorLevel >= 2) r.lastNs = performance.now() * 1e6;
   };
   const onAfter = () => {
     const r = als.getStore();
-    if (r !== undefined && !r.ended) r.runningNs += performance.now() * 1e6 - r.lastNs;
+    if (r !== undefined && !r.ended && floorLevel >= 2) r.runningNs += performance.now() * 1e6 - r.lastNs;
   };
-  createHook({ before: onBefore, after: onAfter }).enable();
+  const hook = createHook({ before: onBefore, after: onAfter }).enable();
   wrap = (handler) => (req, res) => {
-    const r = new Req(performance.now() * 1e6);
-    insert(r, r.startNs + budgetNs);
+    const r = new Req(floorLevel >= 2 ? performance.now() * 1e6 : 0);
+    if (floorLevel >= 3) insert(r, r.startNs + budgetNs);
     const promise = als.run(r, handler, req, res);
-    slots.push(promise);
-    owners.push(r);
+    if (floorLevel >= 1) {
+      slots.push(promise);
+      owners.push(r);
+    }
+    periodRequests++;
     return promise;
   };
-  return () => ({ windows: count, inFlight: items.length });
+  /** Sets the floor's level: requests in flight keep the parts they started with, or lose them. */
+  setFloorLevel = (level) => {
+    if (level > FLOOR) {
+      hook.disable();
+      als.disable(); // Node 22: an enabled storage costs every new promise a copy of its store
+    } else if (floorLevel > FLOOR) hook.enable();
+    if ((level < 1 || level > FLOOR) && stopSettled !== undefined) {
+      stopSettled();
+      stopSettled = undefined;
+      slots.length = owners.length = 0;
+    } else if (level >= 1 && level <= FLOOR && stopSettled === undefined)
+      stopSettled = promiseHooks.onSettled(onSettled);
+    if (level < 3 || level > FLOOR) {
+      for (const r of items) r.heapIndex = -1;
+      items.length = 0;
+    }
+    floorLevel = level;
+  };
+  return () => ({ windows: histogram.count(), inFlight: items.length });
+}
+
+/**
+ * The floor's parts measured inside one server: the level moves through the floor's parts
+ * (`FLOOR_PARTS`), then to every request in `tlob.run` (with the floor's hooks and storage off),
+ * every `PERIOD_MS`, and each period's CPU time and requests are kept, so that neighbouring
+ * periods (the same load, the same JIT state) can be compared. Between servers the CPU per request moves by ±10–30% on a
+ * shared machine; between neighbouring 100 ms periods of one server it moves far less.
+ */
+function setUpFloorParts() {
+  const observe = setUpFloor();
+  const floorWrap = wrap;
+  const { tlob } = require(process.env.TLOB_BENCH_CJS || 'tlob');
+  tlob.reactor('nop');
+  const options = { budget: '50ms' };
+  wrap = (handler) => {
+    const floorHandler = floorWrap(handler);
+    return (req, res) => {
+      if (floorLevel <= FLOOR) return floorHandler(req, res);
+      periodRequests++;
+      return tlob.run('req', options, () => handler(req, res));
+    };
+  };
+  const PERIOD_MS = 100;
+  const periods = [];
+  let level = 0;
+  let cpu = process.cpuUsage();
+  let measuring = false;
+  const setLevel = (next) => {
+    setFloorLevel(next);
+    if (next === TLOB_LEVEL) tlob.enable();
+    else tlob.disable();
+  };
+  setLevel(level);
+  const timer = setInterval(() => {
+    const used = process.cpuUsage(cpu);
+    cpu = process.cpuUsage();
+    if (measuring) periods.push({ level, cpuUs: used.user + used.system, requests: periodRequests });
+    periodRequests = 0;
+    level = (level + 1) % (TLOB_LEVEL + 1);
+    setLevel(level);
+  }, PERIOD_MS);
+  timer.unref();
+  onMark = () => {
+    measuring = true;
+  };
+  return () => ({ ...observe(), parts: FLOOR_PARTS, periods });
 }
 
 const http = require('node:http');
@@ -244,6 +281,7 @@ function allocatedSinceMark() {
 }
 process.on('message', async (message) => {
   if (message === 'mark') {
+    onMark();
     gcProfiler = new v8.GCProfiler();
     gcProfiler.start();
     usedMark = v8.getHeapStatistics().used_heap_size;

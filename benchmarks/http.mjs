@@ -4,6 +4,10 @@
 // alternately over several rounds, each on a fresh server with a warm-up first; medians shown.
 //
 //   node benchmarks/http.mjs [--rounds=3] [--seconds=5]
+//   node benchmarks/http.mjs --floor-parts [--rounds=5] [--seconds=20]
+//
+// `--floor-parts` prints, instead, what each part of the floor costs per request and what tlob
+// adds to the whole floor, compared between neighbouring 100 ms periods of one server.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -54,16 +58,22 @@ function load(port, duration) {
   return autocannon({ url: `http://127.0.0.1:${port}/`, connections, duration });
 }
 
-/** One measured run of one variant on a fresh server: a 1 s warm-up, then `seconds` of load. */
-async function measure(variant) {
+/** A fresh server of `variant` under load: a 1 s warm-up, then `duration` seconds measured. */
+async function serve(variant, duration) {
   const server = startServer(variant);
   const { port } = await server.next();
   await load(port, 1);
   server.child.send('mark');
   await server.next();
-  const result = await load(port, seconds);
+  const result = await load(port, duration);
   server.child.send('stats');
   const { stats } = await server.next();
+  return { result, stats };
+}
+
+/** One measured run of one variant on a fresh server. */
+async function measure(variant) {
+  const { result, stats } = await serve(variant, seconds);
   const failed = result.errors + result.timeouts + result.non2xx;
   return {
     rps: result.requests.total / (result.duration || seconds),
@@ -72,6 +82,59 @@ async function measure(variant) {
     failed,
     stats,
   };
+}
+
+if (process.argv.includes('--floor-parts')) {
+  console.log(await floorParts());
+  process.exit(0);
+}
+
+/**
+ * `--floor-parts`: what each part of the floor costs, and tlob beside the whole floor, measured
+ * inside one server per round whose level moves through the parts every 100 ms (the
+ * `floor-parts` variant of http-server.cjs): the CPU per request of each 100 ms period is compared
+ * with the period just before it, one level lower, under the same load.
+ */
+async function floorParts() {
+  const partSeconds = Number(argValue('seconds', '20'));
+  const pairs = [];
+  const perLevel = [];
+  let parts;
+  for (let r = 0; r < rounds; r++) {
+    const { result, stats } = await serve('floor-parts', partSeconds);
+    parts = stats.parts;
+    const periods = stats.periods.filter((p) => p.requests > 0);
+    progress(
+      `  round ${r + 1}/${rounds}: ${fmt(result.requests.total / partSeconds)} req/s, ${periods.length} periods`,
+    );
+    for (const p of periods) (perLevel[p.level] ??= []).push(p.cpuUs / p.requests);
+    for (let i = 1; i < periods.length; i++) {
+      const a = periods[i - 1];
+      const b = periods[i];
+      if (b.level !== a.level + 1) continue;
+      (pairs[b.level] ??= []).push(b.cpuUs / b.requests - a.cpuUs / a.requests);
+    }
+  }
+  const names = [...parts, 'every request in `tlob.run` instead (tlob ÷ the whole floor on the step)'];
+  const rows = names.map((name, level) => [
+    name,
+    fmt(median(perLevel[level] ?? [Number.NaN])),
+    level === 0 ? '' : `${fmt(median(pairs[level] ?? [Number.NaN]))}`,
+    level === 0 ? '' : String(pairs[level]?.length ?? 0),
+  ]);
+  return [
+    `_${machineLine()} · ${connections} connections · ${rounds} servers × ${partSeconds} s, the level moving every 100 ms_`,
+    '',
+    table(
+      [
+        'level',
+        'server CPU µs/req (median of its periods)',
+        'added µs/req (median of paired steps)',
+        'pairs',
+      ],
+      rows,
+    ),
+  ].join('\n');
 }
 
 const runs = Object.fromEntries(Object.keys(variants).map((v) => [v, []]));

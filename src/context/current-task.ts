@@ -38,6 +38,11 @@ export function currentTask(): Task | undefined {
   return syncTask ?? taskStorage.getStore();
 }
 
+/** `currentTask()`, for a caller that has read the storage's store already (`store`). */
+export function currentTaskFrom(store: Task | undefined): Task | undefined {
+  return syncTask ?? store;
+}
+
 /** Sets the synchronous current task; returns the previous one, to be restored by `restoreSync`. */
 export function enterSync(task: Task | undefined): Task | undefined {
   const previous = syncTask;

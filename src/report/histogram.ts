@@ -11,7 +11,8 @@ const SUB = 1 << SUB_BITS;
 const TWO_32 = 2 ** 32;
 /** `SCALE[e] = 2 ** (e - SUB_BITS)`: the bucket width in octave `e`. */
 const SCALE = Array.from({ length: 64 }, (_, e) => 2 ** (e - SUB_BITS));
-const TWO_31 = 2 ** 31;
+/** Values below this round to at most 2^31 - 1, the largest 32-bit integer. */
+const INT32_ROUND_LIMIT = 2 ** 31 - 0.5;
 /** Octaves of values at or above 2^32, the last of the 64 a double can reach. */
 const OCTAVES = 64;
 
@@ -32,20 +33,35 @@ export class LogLinearHistogram {
       this.min = 0;
       return;
     }
-    const v = Math.round(value);
+    if (value < INT32_ROUND_LIMIT) {
+      // the common case, below 2^31 - 1 once rounded (~2.1 s), in small-integer arithmetic: the
+      // rounding is `Math.round`'s for a positive value, and the bucket is a shift (~2.5 times
+      // faster than the double arithmetic `Math.round` leads to)
+      const v = (value + 0.5) | 0;
+      this.sum += v;
+      if (v < this.min) this.min = v;
+      if (v > this.max) this.max = v;
+      let octave = 0;
+      let index = v;
+      if (v >= SUB) {
+        octave = 31 - Math.clz32(v);
+        index = (v >> (octave - SUB_BITS)) - SUB;
+      }
+      let buckets = this.octaves[octave];
+      if (buckets === undefined) this.octaves[octave] = buckets = new Uint32Array(SUB);
+      (buckets[index] as number)++;
+      return;
+    }
+    this.recordLarge(Math.round(value));
+  }
+
+  /** `record` of a value of 2^31 - 1 or more, once rounded to `v`. */
+  private recordLarge(v: number): void {
     this.sum += v;
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
-    let octave = 0;
-    let index = v;
-    if (v >= TWO_31) {
-      octave = v < TWO_32 ? 31 : 63 - Math.clz32(Math.floor(v / TWO_32));
-      index = Math.floor(v / (SCALE[octave] as number)) - SUB;
-    } else if (v >= SUB) {
-      // below 2^31, in small-integer arithmetic: the bucket is a shift
-      octave = 31 - Math.clz32(v);
-      index = (v >> (octave - SUB_BITS)) - SUB;
-    }
+    const octave = v < TWO_32 ? 31 : 63 - Math.clz32(Math.floor(v / TWO_32));
+    const index = Math.floor(v / (SCALE[octave] as number)) - SUB;
     let buckets = this.octaves[octave];
     if (buckets === undefined) this.octaves[octave] = buckets = new Uint32Array(SUB);
     (buckets[index] as number)++;

@@ -34,6 +34,38 @@ describe('log-linear histogram', () => {
     expect(ours.min).toBe(theirs.min);
   });
 
+  it('rounds a fractional value to the nearest integer (halves up), below and above 2^31', () => {
+    const values = [
+      0.5,
+      1.49,
+      1.5,
+      2.5,
+      255.49,
+      255.5,
+      256.5,
+      1e6 + 0.5,
+      2 ** 31 - 1.5,
+      2 ** 31 - 0.5,
+      2 ** 31 + 0.3,
+      2 ** 32 + 0.5,
+      5e12 + 0.5,
+    ];
+    const fractional = new LogLinearHistogram();
+    const rounded = new LogLinearHistogram();
+    for (const v of values) {
+      fractional.record(v);
+      rounded.record(Math.round(v));
+    }
+    expect(fractional.min).toBe(1);
+    expect(fractional.max).toBe(5e12 + 1);
+    expect(fractional.mean).toBe(rounded.mean);
+    for (let p = 1; p <= 100; p++) expect(fractional.percentile(p)).toBe(rounded.percentile(p));
+    // below 256 each value has its own bucket: 1.49 is 1, 1.5 and 2.5 are 2 and 3
+    const small = new LogLinearHistogram();
+    for (const v of [1.49, 1.5, 2.5]) small.record(v);
+    expect([small.percentile(1), small.percentile(50), small.percentile(100)]).toEqual([1, 2, 3]);
+  });
+
   it('reset empties it', () => {
     const h = new LogLinearHistogram();
     h.record(5e6);

@@ -110,6 +110,28 @@ describe('windows', () => {
     expect(b.name).toBe('b');
   });
 
+  it("a window run within another's async context has it as its parent: the outer window runs while the inner one's code does", async () => {
+    let spunMs = 0;
+    const results: Record<string, WindowResult> = {};
+    const onStop = (r: WindowResult) => {
+      results[r.name] = r;
+    };
+    await tlob.run('outer', { budget: '1s', onStop }, async () => {
+      await sleep(1); // the inner window opens in a continuation of the outer one
+      await tlob.run('inner', { budget: '1s', onStop }, async () => {
+        await sleep(1);
+        expect(tlob.current()?.name).toBe('inner');
+        const t0 = performance.now();
+        spin(10);
+        spunMs = performance.now() - t0;
+      });
+      expect(tlob.current()?.name).toBe('outer');
+    });
+    const { inner, outer } = results as { inner: WindowResult; outer: WindowResult };
+    expect(inner.runningNs / 1e6).toBeGreaterThanOrEqual(spunMs);
+    expect(outer.runningNs / 1e6).toBeGreaterThanOrEqual(spunMs);
+  });
+
   it('a stopped or expired window left behind as the current context does nothing', async () => {
     const seen = collectViolations();
     await tlob.run('holder', { budget: '1s' }, async () => {

@@ -1,5 +1,12 @@
 import { nowNs } from '../../clock.js';
-import { currentTask, enterSync, liveTask, restoreSync, taskStorage } from '../../context/current-task.js';
+import {
+  currentTask,
+  currentTaskFrom,
+  enterSync,
+  liveTask,
+  restoreSync,
+  taskStorage,
+} from '../../context/current-task.js';
 import { ensureSwitchOut, releaseStorageWhenIdle } from '../../context/scheduler-hooks.js';
 import { holdSettleHook, isAsyncFunction, releaseSettleHook } from '../../context/settle-watch.js';
 import type { Task } from '../../context/task.js';
@@ -83,7 +90,16 @@ export class CallSite extends CallPath implements WatchedSite {
     // fire before its stop, which checks the budget: its deadline is queued only if it yields.
     const synchronous = this.path === PATH_SYNC && callback === undefined && !isAsyncFunction(fn);
     const kept = windowsKept.count;
-    const window = this.open(onStop, synchronous);
+    // the caller's store, which the async path restores after the call: the new window's parent
+    // is found from it too, with one `getStore()` per call
+    let store: Task | undefined;
+    let window: Window;
+    if (synchronous) window = this.open(onStop, true);
+    else {
+      store = taskStorage.getStore();
+      const parent = openWindows.count === 0 ? undefined : liveTask(currentTaskFrom(store));
+      window = this.openWithin(parent, onStop, false);
+    }
     if (callback !== undefined) callback.window = window;
     let result: unknown;
     if (synchronous) {
@@ -120,7 +136,6 @@ export class CallSite extends CallPath implements WatchedSite {
     } else {
       holdSettleHook(); // to recognise a promise that settles before the call returns
       const previous = enterSync(undefined);
-      const store = taskStorage.getStore();
       taskStorage.enterWith(window);
       try {
         result =
@@ -167,8 +182,16 @@ export class CallSite extends CallPath implements WatchedSite {
    * monitor must be enabled.
    */
   open(onStop: OnStop | undefined, synchronous: boolean): Window {
+    return this.openWithin(
+      openWindows.count === 0 ? undefined : liveTask(currentTask()),
+      onStop,
+      synchronous,
+    );
+  }
+
+  /** `open`, given the new window's parent: the nearest live task of the current context. */
+  private openWithin(parent: Task | undefined, onStop: OnStop | undefined, synchronous: boolean): Window {
     const now = nowNs();
-    const parent = openWindows.count === 0 ? undefined : liveTask(currentTask());
     let window = this.spare;
     if (synchronous && window !== undefined) {
       this.spare = undefined;
