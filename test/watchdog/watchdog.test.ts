@@ -291,20 +291,29 @@ describe('watchdog: a window held up by someone else', () => {
 });
 
 describe('watchdog: costs nothing it should not', () => {
-  it('a program that opens and closes windows exits as promptly with the watchdog (once its thread is up) as without', async () => {
-    // from the end of the program's code to the exit of its process, seen from the parent
-    const exitDelay = async (watchdog: string) => {
-      const r = await run('churn', { TLOB_WATCHDOG: watchdog });
+  it('a program that opens and closes windows exits as promptly with the watchdog (once its thread is up) as without: nothing of it holds the loop, and its thread stops as promptly as an idle worker', async () => {
+    // from the end of the program's code to its 'exit' event (the loop drained, tlob's own exit
+    // listener run), and from there to the exit of its process, seen from the parent (threads stopped)
+    const exitDelays = async (env: Record<string, string>) => {
+      const r = await run('churn', env);
       expect(r.status).toBe(0);
-      return r.exitedAt - Number(/^MARK end ([\d.]+)$/m.exec(r.stderr)?.[1]);
+      const end = Number(/^MARK end ([\d.]+)$/m.exec(r.stderr)?.[1]);
+      const exit = Number(/^MARK exit ([\d.]+)$/m.exec(r.stderr)?.[1]);
+      return { drain: exit - end, stop: r.exitedAt - exit };
     };
-    const off: number[] = [];
-    const on: number[] = [];
+    const off: { drain: number; stop: number }[] = [];
+    const on: { drain: number; stop: number }[] = [];
+    const bare: { drain: number; stop: number }[] = [];
     for (let i = 0; i < 5; i++) {
-      off.push(await exitDelay('0'));
-      on.push(await exitDelay('1'));
+      off.push(await exitDelays({ TLOB_WATCHDOG: '0' }));
+      on.push(await exitDelays({ TLOB_WATCHDOG: '1' }));
+      bare.push(await exitDelays({ TLOB_WATCHDOG: '0', BARE_WORKER: '1' }));
     }
-    expect(median(on)).toBeLessThan(median(off) + 30);
+    expect(median(on.map((d) => d.drain))).toBeLessThan(median(off.map((d) => d.drain)) + 30);
+    // A thread must get a CPU to stop, which a busy machine does not promise promptly (at a load
+    // average of 11 on 2 cores, 5–60 ms after the 'exit' event with an idle worker, 4–8 ms with no
+    // thread): the floor is a program with an idle worker thread of its own, run alongside.
+    expect(median(on.map((d) => d.stop))).toBeLessThan(median(bare.map((d) => d.stop)) + 30);
   });
 
   it('an idle program with the watchdog started uses no measurable CPU (after synchronous windows too)', async () => {
