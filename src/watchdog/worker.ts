@@ -79,9 +79,10 @@ export function watchdogMain(split: typeof deadlineSplit): void {
   /** Shortest period of the looks at a thread's synchronous windows while they keep opening. */
   const SYNC_LOOK_MIN_MS = 10;
   /**
-   * How long after going to sleep on a board's bell alone (the idle flag set, or `I_WAKE_AT` raised
-   * to `NO_WAKE`) the watchdog looks once more: a window the thread opened as the flag changed may
-   * have missed it and not rung (see `planSync` and `planRecord`).
+   * How long after going to sleep on a board's bell alone (the idle flag set), or after raising
+   * `I_WAKE_AT` (to a later deadline, or to `NO_WAKE`), the watchdog looks once more: a window the
+   * thread opened as the word changed may have read it as it was and not rung (see `planSync` and
+   * `planRecord`).
    */
   const CONFIRM_MS = 10;
   const I_SYNC_DEPTH = L.I_SYNC_DEPTH as number;
@@ -103,8 +104,6 @@ export function watchdogMain(split: typeof deadlineSplit): void {
     waiting: boolean;
     /** `I_PUBLISHES` when the board was last found empty. */
     publishes: number;
-    /** The last plan slept on the bell alone as far as the published record goes. */
-    asleep: boolean;
     /** The id in the first synchronous slot at the last look: it moves with every outermost window. */
     syncFirst: number;
     /** What each synchronous slot held at the last look, and when the watchdog first saw it past its deadline. */
@@ -168,7 +167,6 @@ export function watchdogMain(split: typeof deadlineSplit): void {
       names: m.names.slice(),
       waiting: false,
       publishes: -1,
-      asleep: false,
       syncFirst: -1,
       syncSeen: [],
       syncQuiet: false,
@@ -288,13 +286,18 @@ export function watchdogMain(split: typeof deadlineSplit): void {
    * When to look next at an open synchronous window: it is reported once two looks at least
    * `SETTLE_MS` apart found it open past its deadline, the second past the grace too (a slot is
    * written with plain stores: a look may see the depth before the slot, but not for that long).
-   * The first look is planned so that the second can fall at the deadline plus the grace.
+   * The first look is planned so that the second can fall at the deadline plus the grace. A look
+   * already due (a plan made after its time and before its timer, as when a bell rang) is due now.
+   * That cannot spin: a window read open past its deadline has `late` set by that read, so a due
+   * look is the second one, and `check` at `t` or later reports the window from the same
+   * thresholds (or another of the board's, or finds the board claimed, which `schedule` then
+   * leaves to the thread's ring), and a timer of 0 waits a loop turn.
    */
   function nextSyncLook(w: { deadline: number; late: number }, t: number): number {
     const look = Number.isNaN(w.late)
       ? Math.max(w.deadline, w.deadline + data.graceMs - SETTLE_MS)
       : Math.max(w.deadline + data.graceMs, w.late + SETTLE_MS);
-    return look > t ? look : Number.POSITIVE_INFINITY;
+    return Math.max(look, t);
   }
 
   /**
@@ -353,11 +356,16 @@ export function watchdogMain(split: typeof deadlineSplit): void {
    * The thread writes its record and then reads `I_WAKE_AT`; the watchdog writes `I_WAKE_AT` and
    * then reads the publication count again: if it moved, the thread may have read the word before
    * this store, so the record is read again. The thread's side is plain stores and a plain load
-   * (it may read the word before its own stores are visible here): when the watchdog goes to sleep
-   * on the bell alone, it looks once more `CONFIRM_MS` later, when whatever the thread published is
-   * visible (a window caught so is reported up to that much late; a timer per idle spell).
+   * (it may read the word before its own stores are visible here): whenever the watchdog raises
+   * the word (to a later deadline, or to `NO_WAKE` as it goes to sleep on the bell alone), a
+   * window the thread published meanwhile may have read the lower word and not rung, so the
+   * watchdog looks once more `CONFIRM_MS` later, when whatever the thread published is visible (a
+   * window caught so is reported up to that much late; a timer per raise, and the looks these
+   * add are `CONFIRM_MS` apart at least).
    */
   function planRecord(b: Board, t: number, claimed: boolean): number {
+    // the lowest word the thread may still read while this plan is made
+    let lowest = Atomics.load(b.i32, I_WAKE_AT);
     for (let tries = 0; ; tries++) {
       const publishes = Atomics.load(b.i32, I_PUBLISHES);
       const s = claimed ? undefined : read(b);
@@ -375,13 +383,11 @@ export function watchdogMain(split: typeof deadlineSplit): void {
           ? NO_WAKE
           : Math.min(NO_WAKE - 1, Math.floor(wake - data.graceMs - (b.f64[F_BASE] as number)));
       Atomics.store(b.i32, I_WAKE_AT, rel);
-      if (Atomics.load(b.i32, I_PUBLISHES) !== publishes && tries < 3) continue;
-      if (wake !== Number.POSITIVE_INFINITY) b.asleep = false;
-      else if (!b.asleep) {
-        b.asleep = true;
-        wake = t + CONFIRM_MS;
+      if (Atomics.load(b.i32, I_PUBLISHES) !== publishes && tries < 3) {
+        lowest = Math.min(lowest, rel);
+        continue;
       }
-      return wake;
+      return rel > lowest ? Math.min(wake, t + CONFIRM_MS) : wake;
     }
   }
 

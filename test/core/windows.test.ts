@@ -2,7 +2,8 @@ import dc from 'node:diagnostics_channel';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deadlines } from '../../src/engine/deadline-queue.js';
 import { TlobBudgetError, type TlobWindow, tlob, type WindowResult } from '../../src/index.js';
-import { collectViolations, expectViolation, ms, runWithTlob, sleep, spin } from '../helpers.js';
+import { descheduledMs } from '../descheduled.js';
+import { collectViolations, expectViolation, ms, retry, runWithTlob, sleep, spin } from '../helpers.js';
 import { useSimulatedClock } from '../simulated-clock.js';
 
 beforeEach(() => {
@@ -14,30 +15,45 @@ afterEach(() => {
 });
 
 describe('windows', () => {
-  it('a 30 ms spin in a 10 ms window is over budget, EOVERFLOW, with exactly one violation', async () => {
-    let result: ReturnType<ReturnType<typeof tlob.start>['stop']> | undefined;
-    let w: ReturnType<typeof tlob.start> | undefined;
-    const violation = await expectViolation(
-      () => {
-        spin(30);
-        result = w?.stop();
-      },
-      () => {
-        w = tlob.start({ budget: '10ms', name: 'spin' });
-        spin(2); // within budget so far: nothing reported
-      },
-    ).finally(() => w?.stop()); // a failed check must not leave the window current for later tests
-    expect(result).toMatchObject({ name: 'spin', overBudget: true, code: 'EOVERFLOW', budgetNs: 10_000_000 });
-    expect(ms(result?.elapsedNs ?? 0)).toBeGreaterThanOrEqual(30);
-    expect(violation).toMatchObject({
-      monitor: 'tlob',
-      name: 'spin',
-      event: 'stop',
-      state: 'running',
-      budgetNs: 10e6,
-    });
-    expect(violation.elapsedNs).toBe(violation.runningNs + violation.waitingNs + violation.sleepingNs);
-  });
+  it('a 30 ms spin in a 10 ms window is over budget, EOVERFLOW, with exactly one violation', () =>
+    retry(5, async () => {
+      let result: ReturnType<ReturnType<typeof tlob.start>['stop']> | undefined;
+      let w: ReturnType<typeof tlob.start> | undefined;
+      const violation = await expectViolation(
+        () => {
+          spin(30);
+          result = w?.stop();
+        },
+        () => {
+          const opened = performance.now();
+          const preempted = descheduledMs();
+          w = tlob.start({ budget: '10ms', name: 'spin' });
+          spin(2); // within budget so far: nothing reported
+          // unless the machine kept the thread from a CPU for most of the budget: the window is then
+          // over budget as it yields right after the set-up (and reported there), a run that is retried
+          const setUpMs = performance.now() - opened;
+          if (setUpMs >= 9)
+            throw new Error(
+              `the set-up took ${setUpMs} ms of the 10 ms budget (${descheduledMs() - preempted} ms waiting for a CPU)`,
+            );
+        },
+      ).finally(() => w?.stop()); // a failed check must not leave the window current for later tests
+      expect(result).toMatchObject({
+        name: 'spin',
+        overBudget: true,
+        code: 'EOVERFLOW',
+        budgetNs: 10_000_000,
+      });
+      expect(ms(result?.elapsedNs ?? 0)).toBeGreaterThanOrEqual(30);
+      expect(violation).toMatchObject({
+        monitor: 'tlob',
+        name: 'spin',
+        event: 'stop',
+        state: 'running',
+        budgetNs: 10e6,
+      });
+      expect(violation.elapsedNs).toBe(violation.runningNs + violation.waitingNs + violation.sleepingNs);
+    }));
 
   it('a window within budget has no code and no violation', async () => {
     const seen = collectViolations();

@@ -231,17 +231,47 @@ describe('watchdog: a window held up by someone else', () => {
       expect(r.status).toBe(0);
       const inside = blocks(r.stderr);
       expect(inside).toHaveLength(3);
-      const { moments } = JSON.parse(r.stdout.trim());
+      const { moments, transitions } = JSON.parse(r.stdout.trim()) as {
+        moments: { start: number; left: number; back: number }[];
+        transitions: { id: number; event: string; at: number }[];
+      };
       inside.forEach((block, i) => {
         const line = watchdogLines(block)[0] as string;
-        expect(line).toMatch(/^tlob: "resumed" #\d+ over budget 50ms: .* state=running /);
+        expect(line).toMatch(/^tlob: "resumed" #\d+ over budget 50ms: /);
+        const id = Number(/ #(\d+) /.exec(line)?.[1]);
         const split = (state: string) => Number(new RegExp(`${state} ([\\d.]+)ms`).exec(line)?.[1]);
-        // what the window really did (read in the child), up to its deadline 50 ms after it opened
-        const { start, left, back } = moments[i];
-        const ranBefore = left - start;
-        const away = back - left;
-        expect(Math.abs(split('running') - (ranBefore + (start + 50 - back)))).toBeLessThan(3);
-        expect(Math.abs(split('sleeping') + split('waiting') - away)).toBeLessThan(3);
+        // The split at the deadline is the window's own transitions up to it, as the thread recorded
+        // them (the child's clock around its code also counts what the machine did between that
+        // code and the transitions, such as a preemption): it ran, slept on its timer, woke when
+        // the timer was due, waited for the thread, and ran (its continuation is two hops, the
+        // timer's callback, then the promise reaction) from its last switch-in to the deadline.
+        const own = transitions.filter((t) => t.id === id);
+        const start = own[0]?.at as number;
+        const deadline = start + 50;
+        const truth: Record<string, number> = { running: 0, waiting: 0, sleeping: 0 };
+        const into: Record<string, string> = {
+          start: 'running',
+          sleep: 'sleeping',
+          wakeup: 'waiting',
+          switch_in: 'running',
+        };
+        let atDeadline = 'running';
+        own.forEach((t, k) => {
+          if (t.at >= deadline) return;
+          const until = Math.min(own[k + 1]?.at ?? deadline, deadline);
+          atDeadline = into[t.event] as string;
+          truth[atDeadline] = (truth[atDeadline] as number) + until - t.at;
+        });
+        // a machine that kept the child from a CPU until past the deadline did not let the
+        // continuation run by then: a run that is retried
+        if (atDeadline !== 'running') throw new Error(`window #${id} was ${atDeadline} at its deadline`);
+        expect(line).toMatch(/ state=running /);
+        for (const state of ['running', 'waiting', 'sleeping'])
+          expect(Math.abs(split(state) - (truth[state] as number)), state).toBeLessThan(0.01);
+        // and those transitions are where the child's code says: it spun 10 ms, then slept on a 10 ms timer
+        const { left, back } = moments[i] as { left: number; back: number };
+        expect(own.find((t) => t.event === 'sleep')?.at).toBeGreaterThanOrEqual(left);
+        expect(own.at(-1)?.at).toBeLessThanOrEqual(back);
         expect(split('sleeping')).toBeGreaterThan(7);
       });
     }));
@@ -261,20 +291,29 @@ describe('watchdog: a window held up by someone else', () => {
 });
 
 describe('watchdog: costs nothing it should not', () => {
-  it('a program that opens and closes windows exits as promptly with the watchdog (once its thread is up) as without', async () => {
-    // from the end of the program's code to the exit of its process, seen from the parent
-    const exitDelay = async (watchdog: string) => {
-      const r = await run('churn', { TLOB_WATCHDOG: watchdog });
+  it('a program that opens and closes windows exits as promptly with the watchdog (once its thread is up) as without: nothing of it holds the loop, and its thread stops as promptly as an idle worker', async () => {
+    // from the end of the program's code to its 'exit' event (the loop drained, tlob's own exit
+    // listener run), and from there to the exit of its process, seen from the parent (threads stopped)
+    const exitDelays = async (env: Record<string, string>) => {
+      const r = await run('churn', env);
       expect(r.status).toBe(0);
-      return r.exitedAt - Number(/^MARK end ([\d.]+)$/m.exec(r.stderr)?.[1]);
+      const end = Number(/^MARK end ([\d.]+)$/m.exec(r.stderr)?.[1]);
+      const exit = Number(/^MARK exit ([\d.]+)$/m.exec(r.stderr)?.[1]);
+      return { drain: exit - end, stop: r.exitedAt - exit };
     };
-    const off: number[] = [];
-    const on: number[] = [];
+    const off: { drain: number; stop: number }[] = [];
+    const on: { drain: number; stop: number }[] = [];
+    const bare: { drain: number; stop: number }[] = [];
     for (let i = 0; i < 5; i++) {
-      off.push(await exitDelay('0'));
-      on.push(await exitDelay('1'));
+      off.push(await exitDelays({ TLOB_WATCHDOG: '0' }));
+      on.push(await exitDelays({ TLOB_WATCHDOG: '1' }));
+      bare.push(await exitDelays({ TLOB_WATCHDOG: '0', BARE_WORKER: '1' }));
     }
-    expect(median(on)).toBeLessThan(median(off) + 30);
+    expect(median(on.map((d) => d.drain))).toBeLessThan(median(off.map((d) => d.drain)) + 30);
+    // A thread must get a CPU to stop, which a busy machine does not promise promptly (at a load
+    // average of 11 on 2 cores, 5–60 ms after the 'exit' event with an idle worker, 4–8 ms with no
+    // thread): the floor is a program with an idle worker thread of its own, run alongside.
+    expect(median(on.map((d) => d.stop))).toBeLessThan(median(bare.map((d) => d.stop)) + 30);
   });
 
   it('an idle program with the watchdog started uses no measurable CPU (after synchronous windows too)', async () => {
