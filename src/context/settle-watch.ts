@@ -230,17 +230,18 @@ interface AbandonedBatch {
   readonly left: { count: number };
 }
 
+/** The `batch` of an entry whose promise settled before the loop's next check phase: it joins none. */
+const SETTLED: AbandonedBatch = { left: { count: 0 } };
+
 /** The value of a given-up promise in `watched`: its watchers, and the batch that tracks it. */
 class AbandonedEntry {
-  /** Unset until the loop's next check phase tracks it (`registerAbandoned`). */
+  /** Unset until the loop's next check phase tracks it (`registerAbandoned`); `SETTLED` if it settled first. */
   batch: AbandonedBatch | undefined = undefined;
-  /** The promise settled before its batch was made: it is not tracked. */
-  settled = false;
   constructor(public watchers: Watchers) {}
 
   /** The promise settled: it stops counting (now, or by not joining a batch). Returns its watchers. */
   settle(): Watchers {
-    if (this.batch === undefined) this.settled = true;
+    if (this.batch === undefined) this.batch = SETTLED;
     else this.batch.left.count--;
     return this.watchers;
   }
@@ -273,7 +274,7 @@ function registerAbandoned(): void {
   for (let i = 0; i < count; i++) {
     const entry = toRegister[i] as AbandonedEntry;
     toRegister[i] = undefined;
-    if (entry.settled) continue; // settled meanwhile
+    if (entry.batch === SETTLED) continue; // settled meanwhile
     if (batch === undefined) {
       batch = { left: { count: 0 } };
       abandoned.register(batch, batch.left);
