@@ -23,7 +23,8 @@ export interface SettleWatcher {
  * already-settled promise (an `async function` that finished without awaiting) is recognised:
  * `settledJustNow(p)` right after the call returns.
  */
-const watched = new WeakMap<Promise<unknown>, SettleWatcher | SettleWatcher[]>();
+const watched = new WeakMap<Promise<unknown>, Watchers | AbandonedEntry>();
+type Watchers = SettleWatcher | SettleWatcher[];
 /**
  * The promises of a few open windows are kept here instead, found by identity: a `WeakMap` entry per
  * call and a `WeakMap` lookup per settled promise of the process cost more than a scan of a few
@@ -32,7 +33,7 @@ const watched = new WeakMap<Promise<unknown>, SettleWatcher | SettleWatcher[]>()
  */
 const SLOTS = 16;
 const slotPromises: (Promise<unknown> | undefined)[] = new Array(SLOTS).fill(undefined);
-const slotWatchers: (SettleWatcher | SettleWatcher[] | undefined)[] = new Array(SLOTS).fill(undefined);
+const slotWatchers: (Watchers | undefined)[] = new Array(SLOTS).fill(undefined);
 let slotsUsed = 0;
 /** One past the highest slot in use: a settlement scans only that far. */
 let slotsEnd = 0;
@@ -57,7 +58,7 @@ function clearSlot(i: number): void {
 }
 
 /** Takes `promise`'s watchers out of the slots or the map; undefined when it is not watched. */
-function takeWatchers(promise: Promise<unknown>): SettleWatcher | SettleWatcher[] | undefined {
+function takeWatchers(promise: Promise<unknown>): Watchers | undefined {
   const i = slotOf(promise);
   if (i >= 0) {
     const watcher = slotWatchers[i];
@@ -65,24 +66,13 @@ function takeWatchers(promise: Promise<unknown>): SettleWatcher | SettleWatcher[
     return watcher;
   }
   if (mapped === 0) return undefined;
-  const watcher = watched.get(promise);
-  if (watcher !== undefined) unmap(promise);
-  return watcher;
-}
-
-/** Removes `promise` from the map (and from the abandoned ones: only a mapped promise can be). */
-function unmap(promise: Promise<unknown>): void {
+  const entry = watched.get(promise);
+  if (entry === undefined) return undefined;
   watched.delete(promise);
   mapped--;
-  if (abandonedCount > 0) {
-    const batch = batchOf.get(promise);
-    if (batch !== undefined) {
-      batchOf.delete(promise);
-      batch.left.count--;
-      abandonedCount--;
-    }
-  }
+  return entry instanceof AbandonedEntry ? entry.settle() : entry;
 }
+
 let holds = 0;
 let unregister: (() => void) | undefined;
 let lastSettled: Promise<unknown> | undefined;
@@ -140,24 +130,29 @@ export function watchSettled(promise: Promise<unknown>, watcher: SettleWatcher):
   if (releases) watcher.watchedPromise = promise;
   const i = slotOf(promise);
   if (i >= 0) {
-    const existing = slotWatchers[i] as SettleWatcher | SettleWatcher[];
-    if (Array.isArray(existing)) existing.push(watcher);
-    else slotWatchers[i] = [existing, watcher];
-  } else if (releases && slotsUsed < SLOTS && (mapped === 0 || !watched.has(promise))) {
+    slotWatchers[i] = withWatcher(slotWatchers[i] as Watchers, watcher);
+  } else if (mapped > 0 && watched.has(promise)) {
+    const entry = watched.get(promise) as Watchers | AbandonedEntry;
+    if (entry instanceof AbandonedEntry) entry.watchers = withWatcher(entry.watchers, watcher);
+    else watched.set(promise, withWatcher(entry, watcher));
+  } else if (releases && slotsUsed < SLOTS) {
     const free = slotPromises.indexOf(undefined);
     slotPromises[free] = promise;
     slotWatchers[free] = watcher;
     slotsUsed++;
     if (free >= slotsEnd) slotsEnd = free + 1;
   } else {
-    const existing = watched.get(promise);
-    if (existing === undefined) {
-      watched.set(promise, watcher);
-      mapped++;
-    } else if (Array.isArray(existing)) existing.push(watcher);
-    else watched.set(promise, [existing, watcher]);
+    watched.set(promise, watcher);
+    mapped++;
   }
   startHook();
+}
+
+/** `existing` with `watcher` added (an array once there are two). */
+function withWatcher(existing: Watchers, watcher: SettleWatcher): Watchers {
+  if (!Array.isArray(existing)) return [existing, watcher];
+  existing.push(watcher);
+  return existing;
 }
 
 const AsyncFunction = (async () => {}).constructor;
@@ -196,19 +191,21 @@ export function isPending(promise: Promise<unknown>): boolean {
 /** Stops watching `promise` for `watcher` (a promise that turned out to have settled before it was watched). */
 export function unwatchSettled(promise: Promise<unknown>, watcher: SettleWatcher): void {
   const i = slotOf(promise);
-  const existing = i >= 0 ? slotWatchers[i] : watched.get(promise);
-  if (existing === undefined) return;
+  const value = i >= 0 ? slotWatchers[i] : watched.get(promise);
+  if (value === undefined) return;
+  const existing = value instanceof AbandonedEntry ? value.watchers : value;
+  let left: Watchers | undefined;
   if (Array.isArray(existing)) {
     const rest = existing.filter((w) => w !== watcher);
-    if (rest.length > 0) {
-      const left = rest.length === 1 ? (rest[0] as SettleWatcher) : rest;
-      if (i >= 0) slotWatchers[i] = left;
-      else watched.set(promise, left);
-      return;
-    }
+    if (rest.length > 0) left = rest.length === 1 ? (rest[0] as SettleWatcher) : rest;
   } else if (existing !== watcher) return;
-  if (i >= 0) clearSlot(i);
-  else unmap(promise);
+  if (left !== undefined) {
+    if (i >= 0) slotWatchers[i] = left;
+    else if (value instanceof AbandonedEntry) value.watchers = left;
+    else watched.set(promise, left);
+    return;
+  }
+  takeWatchers(promise);
   if (!watching() && holds === 0) stopHook();
 }
 
@@ -217,74 +214,96 @@ export function unwatchSettled(promise: Promise<unknown>, watcher: SettleWatcher
  * watcher has given up waiting (its window expired), the promise is tracked for garbage
  * collection: if it is collected unsettled, it stops counting.
  *
- * Promises given up on together (in one loop turn) are tracked as one batch: each maps to the
- * batch's object in `batchOf`, a `WeakMap`, so that the object lives as long as any of them does,
- * and the object alone is registered with the `FinalizationRegistry`. When it is collected, every
- * promise of the batch was, and those that had not settled (`left.count`) stop counting. A promise
- * pays one `WeakMap` entry (~30–60 B) instead of a registry cell with itself as the unregister
- * token (~160 B, and 0.2–0.6 µs to unregister when it settles); what survives per window at scale
- * is what the collections that delay expiries have to copy. The cost: a batch's promises stop
- * counting only once the last of them is collected, which delays the hook's release, never a
- * settlement seen.
+ * Its entry in `watched` becomes an `AbandonedEntry`, and the entries given up on together (in one
+ * loop turn) are tracked as one batch: each entry points to the batch's object, which thus lives as
+ * long as any of their promises does (an entry is reached only through its promise, the key of a
+ * `WeakMap`), and the object alone is registered with the `FinalizationRegistry`. When it is
+ * collected, every promise of the batch was, and those that had not settled (`left.count`) stop
+ * counting. A promise pays one small object, and no `WeakMap` entry beyond the one it has, instead
+ * of a registry cell with itself as the unregister token (~160 B, and 0.2–0.6 µs to unregister
+ * when it settles); what survives per window at scale is what the collections that delay expiries
+ * have to copy. The cost: a batch's promises stop counting only once the last of them is
+ * collected, which delays the hook's release, never a settlement seen.
  */
 interface AbandonedBatch {
   /** The registry's holdings: they must not reach the batch, or it would never be collected. */
   readonly left: { count: number };
 }
-const batchOf = new WeakMap<Promise<unknown>, AbandonedBatch>();
+
+/** The `batch` of an entry whose promise settled before the loop's next check phase: it joins none. */
+const SETTLED: AbandonedBatch = { left: { count: 0 } };
+
+/** The value of a given-up promise in `watched`: its watchers, and the batch that tracks it. */
+class AbandonedEntry {
+  /** Unset until the loop's next check phase tracks it (`registerAbandoned`); `SETTLED` if it settled first. */
+  batch: AbandonedBatch | undefined = undefined;
+  constructor(public watchers: Watchers) {}
+
+  /** The promise settled: it stops counting (now, or by not joining a batch). Returns its watchers. */
+  settle(): Watchers {
+    if (this.batch === undefined) this.batch = SETTLED;
+    else this.batch.left.count--;
+    return this.watchers;
+  }
+}
+
 const abandoned = new FinalizationRegistry<{ count: number }>((left) => {
-  abandonedCount -= left.count;
   mapped -= left.count;
   if (!watching() && holds === 0) stopHook();
 });
-/** Promises in an abandoned batch, neither settled nor collected yet. */
-let abandonedCount = 0;
 /**
- * Promises given up on since the last batch, tracked in the loop's next check phase: windows
+ * Entries given up on since the last batch, tracked in the loop's next check phase: windows
  * expire in bursts (one timer serves every deadline that came due), and each expiry that
  * tracked its promise itself would delay the report of every expiry after it in the burst.
  */
-const toRegister: (Promise<unknown> | undefined)[] = [];
+const toRegister: (AbandonedEntry | undefined)[] = [];
 /** Batches up to this size keep their array for the next one. */
 const KEEP_BATCH = 4096;
 let toRegisterCount = 0;
 
 /**
- * Tracks the promises given up on since the last batch as one batch. Its array is kept and its
- * slots emptied (it must not hold the promises), so that a steady stream of expiries allocates no
- * new batch array; an index loop, because this runs once per batch, too rarely to be optimised,
- * and a `for…of` would then allocate an iterator result per promise.
+ * Tracks the entries given up on since the last batch as one batch. Its array is kept and its
+ * slots emptied (it must not hold the entries, which reach the promises), so that a steady stream
+ * of expiries allocates no new batch array; an index loop, because this runs once per batch, too
+ * rarely to be optimised, and a `for…of` would then allocate an iterator result per entry.
  */
 function registerAbandoned(): void {
   const count = toRegisterCount;
   toRegisterCount = 0;
   let batch: AbandonedBatch | undefined;
   for (let i = 0; i < count; i++) {
-    const promise = toRegister[i] as Promise<unknown>;
+    const entry = toRegister[i] as AbandonedEntry;
     toRegister[i] = undefined;
-    // settled meanwhile, or tracked already (another of its watchers gave up on it before)
-    if (!watched.has(promise) || (abandonedCount > 0 && batchOf.has(promise))) continue;
+    if (entry.batch === SETTLED) continue; // settled meanwhile
     if (batch === undefined) {
       batch = { left: { count: 0 } };
       abandoned.register(batch, batch.left);
     }
-    batchOf.set(promise, batch);
+    entry.batch = batch;
     batch.left.count++;
-    abandonedCount++;
   }
   if (count > KEEP_BATCH) toRegister.length = 0; // a rare big burst does not pin its array
 }
 
 /** A watcher stopped waiting for `promise`: nothing holds it for us any more, and it stops counting once collected unsettled. */
 export function releaseWhenCollected(promise: Promise<unknown>): void {
+  let watchers: Watchers | undefined;
   const i = slotOf(promise);
   if (i >= 0) {
-    // a slot holds its promise strongly: move it to the map, which does not
-    watched.set(promise, slotWatchers[i] as SettleWatcher | SettleWatcher[]);
-    mapped++;
+    // a slot holds its promise strongly: the entry moves to the map, which does not
+    watchers = slotWatchers[i] as Watchers;
     clearSlot(i);
+  } else {
+    const value = mapped > 0 ? watched.get(promise) : undefined;
+    // settled already, or given up on already (another of its watchers gave up on it before)
+    if (value === undefined || value instanceof AbandonedEntry) return;
+    watchers = value;
+    mapped--;
   }
-  toRegister[toRegisterCount] = promise;
+  const entry = new AbandonedEntry(watchers);
+  watched.set(promise, entry);
+  mapped++;
+  toRegister[toRegisterCount] = entry;
   if (toRegisterCount++ === 0) runOutside(setImmediate, registerAbandoned).unref();
 }
 

@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { settleHookRegistered } from '../../src/context/settle-watch.js';
-import { tlob, type WindowResult } from '../../src/index.js';
+import { type TlobViolation, tlob, type WindowResult } from '../../src/index.js';
 import { retry, sleep } from '../helpers.js';
 
 setFlagsFromString('--expose-gc');
@@ -106,6 +106,41 @@ describe('nothing retained', () => {
     expect(stopped?.overBudget).toBe(true);
     await sleep(5);
     expect(settleHookRegistered()).toBe(false);
+  });
+
+  it('a promise that settles between its expiry and the check phase is not counted: a window past the slots still sees its promise settle', async () => {
+    tlob.reactor('nop');
+    const stopped: string[] = [];
+    const onStop = (r: WindowResult) => stopped.push(r.name);
+    const settles: (() => void)[] = [];
+    const pending = () =>
+      new Promise<void>((resolve) => {
+        settles.push(resolve);
+      });
+    // 16 windows fill the settle watcher's slots; the 17th's promise goes to its map
+    for (let i = 0; i < 17; i++) tlob.run(`held-${i}`, { budget: '10s', onStop }, pending);
+    let settleLate = () => {};
+    const late = new Promise<void>((resolve) => {
+      settleLate = resolve;
+    });
+    // settled right after its expiry (the subscriber runs before the window gives its promise up),
+    // before the loop's next check phase tracks it
+    const unsubscribe = tlob.subscribe('error', (v) => {
+      if ((v as TlobViolation).name === 'late-settles-at-expiry') queueMicrotask(settleLate);
+    });
+    try {
+      tlob.run('late-settles-at-expiry', { budget: '5ms' }, () => late);
+      await sleep(20);
+    } finally {
+      unsubscribe();
+    }
+    await collect();
+    (settles[16] as () => void)(); // the 17th window, in the map
+    await sleep(5);
+    expect(stopped).toContain('held-16');
+    for (const settle of settles) settle();
+    await sleep(5);
+    expect(stopped).toHaveLength(17);
   });
 
   it('windows that expire together: the others collected, the one promise still held is still seen to settle', () =>

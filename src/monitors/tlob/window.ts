@@ -81,8 +81,12 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
   unverified: Promise<unknown> | undefined = undefined;
   /** The promise of the call being waited for (set by `watchSettled`). */
   watchedPromise: Promise<unknown> | undefined = undefined;
-  /** Earliest due time of a timer the window created since it last ran (kept for the watchdog), else NaN. */
-  readyNs = Number.NaN;
+  /**
+   * Earliest due time of a timer the window created since it last ran (kept for the watchdog), else
+   * undefined: it compares and converts (into the watchdog's `Float64Array`) as NaN does, where a
+   * `NaN` in this field would be a 16 B number box allocated with every window.
+   */
+  readyNs: number | undefined = undefined;
 
   constructor(
     id: number,
@@ -116,7 +120,7 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
     this.phase = PHASE_HELD;
     this.endNs = 0;
     this.resultObject = undefined;
-    this.readyNs = Number.NaN;
+    this.readyNs = undefined;
     this.parent = parent;
     this.onStop = onStop;
   }
@@ -201,7 +205,7 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
    * split and the state are those of the two steps one by one.
    */
   switchIn(now: number, readyNs: number): void {
-    if (this.readyNs <= now) this.readyNs = Number.NaN;
+    if (this.readyNs !== undefined && this.readyNs <= now) this.readyNs = undefined;
     const state = this.state;
     if (state === S_SLEEPING) {
       const last = this.lastNs;
