@@ -89,6 +89,14 @@ function window(id: number, budgetMs: number): BoardWindow {
 }
 
 /** Waits (spinning, to act within microseconds of the change) until `word` of the board passes `test`. */
+/** Writes a synchronous window as `CallSite.invoke` opens one: its slot, then the depth (no ring). */
+function openSync(board: ThreadBoard, id: number, watchKey: number, start = nowNs()): void {
+  board.slots[0] = id;
+  board.slots[1] = watchKey;
+  board.slots[2] = start;
+  board.header[SYNC_DEPTH] = 1;
+}
+
 async function until(i32: Int32Array, word: number, test: (value: number) => boolean): Promise<void> {
   const end = performance.now() + 2000;
   for (;;) {
@@ -192,10 +200,7 @@ describe('watchdog: a window published just as the watchdog goes to sleep', () =
     await sleep(30);
     for (let id = 1; id <= 3; id++) {
       // as `CallSite.invoke` opens a window: its slot, the depth, then the idle flag
-      board.slots[0] = id;
-      board.slots[1] = narrow.watchKey;
-      board.slots[2] = nowNs();
-      board.header[SYNC_DEPTH] = 1;
+      openSync(board, id, narrow.watchKey);
       if (board.header[SYNC_IDLE] !== 0) board.wake();
       expect(await claimOf(i32, 500)).toBe(id);
       board.header[SYNC_DEPTH] = 0;
@@ -219,10 +224,7 @@ describe('watchdog: a window published just as the watchdog goes to sleep', () =
         await until(i32, layout.I_SYNC_IDLE, (v) => v === 1);
         // a window opens as `CallSite.invoke` writes it, but reads the flag as it was before (0): no wake
         const id = trial;
-        board.slots[0] = id;
-        board.slots[1] = site.watchKey;
-        board.slots[2] = nowNs();
-        board.header[SYNC_DEPTH] = 1;
+        openSync(board, id, site.watchKey);
         expect(await claimOf(i32, 500)).toBe(id);
         board.header[SYNC_DEPTH] = 0;
         Atomics.store(i32, layout.I_CLAIM, 0);
@@ -242,10 +244,7 @@ describe('watchdog: a look at a synchronous window that comes due between two pl
         await until(i32, layout.I_SYNC_IDLE, (v) => v === 1);
         await sleep(30); // past its confirming look: it sleeps on the bell
         const start = nowNs();
-        board.slots[0] = id;
-        board.slots[1] = site.watchKey;
-        board.slots[2] = start;
-        board.header[SYNC_DEPTH] = 1;
+        openSync(board, id, site.watchKey, start);
         if (board.header[SYNC_IDLE] !== 0) board.wake();
         const deadline = start / 1e6 + 200;
         await sleep(Math.max(0, deadline - 5 - performance.now()));
