@@ -11,9 +11,11 @@ import { abortReactor, type Reactor } from './reactors.js';
 
 /**
  * One monitored object (the kernel's per-object `da_monitor` storage): where it is in the model,
- * whether it is monitored, and its clock. Monitors extend it with their own data.
+ * whether it is monitored, and its clock. Monitors extend it with their own data, and say where its
+ * monitor, name and limit come from: a field each, or read from an object the instance already
+ * holds (a tlob window reads them from its call site, so that each window is three fields smaller).
  */
-export class Instance implements Deadlined {
+export abstract class Instance implements Deadlined {
   /** Current state, an index into the model's states. */
   state: number;
   /** False before start and after a violation or a reset: events are ignored. */
@@ -21,14 +23,17 @@ export class Instance implements Deadlined {
   /** `nowNs()` at the last clock reset. */
   clockNs = 0;
   heapIndex = -1;
+  /** The monitor that runs this instance. */
+  abstract readonly monitor: Monitor<any>;
+  /** The name its records and transitions carry. */
+  abstract readonly name: string;
+  /** The limit of the clock invariant (`clk < limitNs`). */
+  abstract readonly limitNs: number;
 
   constructor(
-    readonly monitor: Monitor<any>,
+    monitor: Monitor<any>,
     /** Unique per monitor; an instance that is reused for another object takes a new one. */
     public id: number,
-    readonly name: string,
-    /** The limit of the clock invariant (`clk < limitNs`). */
-    readonly limitNs: number,
   ) {
     this.state = monitor.model.initial;
   }

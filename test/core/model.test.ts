@@ -24,6 +24,18 @@ const expected: Record<string, Record<string, string | null>> = {
   sleeping: { start: null, stop: null, switch_in: null, preempt: null, sleep: null, wakeup: 'waiting' },
 };
 
+/** An instance that keeps its monitor, name and limit in fields of its own. */
+class TestInstance extends Instance {
+  constructor(
+    readonly monitor: Monitor<Instance>,
+    id: number,
+    readonly name: string,
+    readonly limitNs: number,
+  ) {
+    super(monitor, id);
+  }
+}
+
 function newMonitor() {
   const violations: Record<string, unknown>[] = [];
   const monitor = new Monitor<Instance>(model, {
@@ -49,7 +61,7 @@ function newMonitor() {
 /** An instance of the model put into `state` by valid events, with a budget that does not expire. */
 function instanceIn(state: string) {
   const { monitor, violations } = newMonitor();
-  const inst = new Instance(monitor, 1, 'test', 1e15);
+  const inst = new TestInstance(monitor, 1, 'test', 1e15);
   const path: Record<string, string[]> = {
     stopped: [],
     running: ['start'],
@@ -87,7 +99,7 @@ describe('tlob model', () => {
 
   it('finds an expired invariant at the next event, whatever that event is', () => {
     const { monitor, violations, inst } = instanceIn('running');
-    const short = new Instance(monitor, 2, 'short', 10);
+    const short = new TestInstance(monitor, 2, 'short', 10);
     monitor.startAndHandle(short, model.event('start'), 0);
     expect(monitor.handle(short, model.event('sleep'), 11)).toBe(false);
     expect(violations).toEqual([expect.objectContaining({ id: 2, state: 'running', event: 'sleep' })]);
@@ -107,7 +119,7 @@ describe('tlob model', () => {
 
   it('the deadline path reports budget_expired once and ignores later events', () => {
     const { monitor, violations } = newMonitor();
-    const inst = new Instance(monitor, 3, 'late', 10);
+    const inst = new TestInstance(monitor, 3, 'late', 10);
     monitor.startAndHandle(inst, model.event('start'), 0);
     monitor.expire(inst, 5); // early timer: re-armed, nothing reported
     expect(violations).toHaveLength(0);
@@ -189,11 +201,11 @@ describe('the engine runs a model of another monitor', () => {
     for (const name of ['tx:error', 'tx:event', 'tlob:error', 'tlob:event']) subscribe(name, listener);
     tlob.ring.clear();
     try {
-      const late = new Instance(monitor, 1, 'late', 10);
+      const late = new TestInstance(monitor, 1, 'late', 10);
       monitor.startAndHandle(late, tx.event('call'), 0);
       monitor.handle(late, tx.event('begin'), 1);
       monitor.expire(late, 11);
-      const invalid = new Instance(monitor, 2, 'invalid', 10);
+      const invalid = new TestInstance(monitor, 2, 'invalid', 10);
       monitor.startAndHandle(invalid, tx.event('call'), 0);
       monitor.handle(invalid, tx.event('commit'), 1);
     } finally {

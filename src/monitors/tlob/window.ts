@@ -60,7 +60,6 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
    * then allocate a heap number (two per await); a number field is updated in place.
    */
   lastNs = 0;
-  runningNs = 0;
   waitingNs = 0;
   sleepingNs = 0;
   /**
@@ -98,7 +97,7 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
     /** Opened for a synchronous call (`PHASE_HELD`). */
     held: boolean,
   ) {
-    super(tlobMonitor, id, site.name, site.budgetNs);
+    super(tlobMonitor, id);
     this.clockNs = now;
     this.lastNs = now;
     this.phase = held ? PHASE_HELD : PHASE_OPEN;
@@ -108,13 +107,13 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
    * Makes a closed window of a synchronous call, that nothing kept a reference to, the window of
    * a new synchronous call of its site (see `CallSite.invoke`): the fields a window's life changes
    * are those of a new window (such a window never yielded nor broke its budget, so the promises
-   * and `overBudget` are as new already). It allocates nothing, where a new window is ~200 B.
+   * and `overBudget` are as new already). It allocates nothing, where a new window is ~215 B (the
+   * object and the boxes of its number fields).
    */
   reopen(id: number, now: number, parent: Task | undefined, onStop: OnStop | undefined): void {
     this.id = id;
     this.clockNs = now;
     this.lastNs = now;
-    this.runningNs = 0;
     this.waitingNs = 0;
     this.sleepingNs = 0;
     this.phase = PHASE_HELD;
@@ -143,9 +142,24 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
     return this.clockNs;
   }
 
-  /** The budget, in nanoseconds: the limit of the model's clock invariant (one field for both). */
+  /** The budget, in nanoseconds: its site's. */
   get budgetNs(): number {
-    return this.limitNs;
+    return this.site.budgetNs;
+  }
+
+  /** The limit of the model's clock invariant: the budget (a site's budget never changes). */
+  get limitNs(): number {
+    return this.site.budgetNs;
+  }
+
+  /** The window's name: its site's. */
+  get name(): string {
+    return this.site.name;
+  }
+
+  /** The monitor of every window. */
+  get monitor(): typeof tlobMonitor {
+    return tlobMonitor;
   }
 
   /** Live while monitored and its call has not ended: only then do scheduler events count. */
@@ -162,13 +176,22 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
     return this.phase === PHASE_CLOSED;
   }
 
-  /** Adds the time since the last change to the current state's bucket. */
+  /**
+   * Time running up to `lastNs`. Every accounted moment since the start went to one of the three
+   * states (a window is accounted only while monitored, so in one of them), so the running time is
+   * what waiting and sleeping did not take: it needs no field of its own, nor the number box that
+   * would come with it.
+   */
+  get runningNs(): number {
+    return this.lastNs - this.clockNs - this.waitingNs - this.sleepingNs;
+  }
+
+  /** Adds the time since the last change to the current state's bucket (running: `lastNs` alone). */
   account(at: number): void {
     const d = at - this.lastNs;
     if (d <= 0) return;
     const state = this.state;
-    if (state === S_RUNNING) this.runningNs += d;
-    else if (state === S_SLEEPING) this.sleepingNs += d;
+    if (state === S_SLEEPING) this.sleepingNs += d;
     else if (state === S_WAITING) this.waitingNs += d;
     this.lastNs = at;
   }
@@ -185,8 +208,7 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
       return;
     }
     const state = this.state;
-    if (state === S_RUNNING) this.runningNs -= over;
-    else if (state === S_SLEEPING) this.sleepingNs -= over;
+    if (state === S_SLEEPING) this.sleepingNs -= over;
     else if (state === S_WAITING) this.waitingNs -= over;
     this.lastNs = at;
   }
@@ -229,10 +251,7 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
     if (this.state !== S_RUNNING) return;
     if (now - this.clockNs < this.limitNs && this.monitoring && !transitions.hasSubscribers) {
       // `sleep` is valid from `running` and resets nothing, and the invariant holds at `now`
-      if (now > this.lastNs) {
-        this.runningNs += now - this.lastNs;
-        this.lastNs = now;
-      }
+      if (now > this.lastNs) this.lastNs = now; // the running time grows with it
       tlobMonitor.moveWithinInvariant(this, S_SLEEPING);
     } else this.step(E_SLEEP, now);
   }
