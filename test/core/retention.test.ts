@@ -57,6 +57,27 @@ describe('nothing retained', () => {
     expect(settleHookRegistered()).toBe(false);
   });
 
+  it('a window over its budget before it yields, whose promise never settles, does not keep it or the settle hook', async () => {
+    tlob.reactor('nop');
+    let spunMs = 0;
+    let promise: WeakRef<Promise<unknown>> | undefined;
+    (() => {
+      tlob.run('over-before-yield', { budget: '2ms' }, () => {
+        const t0 = performance.now();
+        while (performance.now() - t0 < 5);
+        spunMs = performance.now() - t0;
+        const never = new Promise(() => {});
+        promise = new WeakRef(never);
+        return never;
+      });
+    })();
+    expect(spunMs).toBeGreaterThanOrEqual(5); // past the 2 ms budget before the call returned
+    expect(settleHookRegistered()).toBe(true); // its promise is still watched, as an expired window's
+    await collect();
+    expect(promise?.deref()).toBeUndefined();
+    expect(settleHookRegistered()).toBe(false);
+  });
+
   it('more windows in flight than the settle watcher has slots: each is seen to settle, the rest released', async () => {
     tlob.reactor('nop');
     (() => {

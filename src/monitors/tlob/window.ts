@@ -282,6 +282,8 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
     if (assumed) this.unverified = promise;
     this.yielded();
     watchSettled(promise, this);
+    // over its budget at the yield: `violated` ran before there was a promise to give up on
+    if (this.overBudget) releaseWhenCollected(promise);
   }
 
   private holdHooks(): void {
