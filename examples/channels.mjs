@@ -24,7 +24,7 @@ const w = tlob.start({ budget: '1s', name: 'timer' });
 await new Promise((resolve) => setTimeout(() => resolve(w.stop()), 5));
 
 // A window that expires while asleep: tlob:error with event=budget_expired, then tlob:stop at the end.
-await tlob.run('slow', { budget: '5ms' }, () => sleep(15));
+await tlob.run('slow', { budget: '20ms' }, () => sleep(50));
 
 for (const off of unsubscribe) off();
 diagnostics_channel.unsubscribe('tlob:error', onError);
