@@ -63,12 +63,16 @@ describe('tlob/otel spans through a real TracerProvider', () => {
     start({ spans: 'child' });
     await retry(3, async () => {
       t.sdk.spanExporter.reset();
+      // OpenTelemetry places a time given on the performance clock, as tlob's are, on Date.now()
+      // as read when the span is created (a whole millisecond: up to 1 ms early). The bounds are
+      // read on that clock too: `performance.timeOrigin` is another anchor, off Date.now() by a
+      // constant of the process that can reach a millisecond or more.
       let opened = 0;
       let closed = 0;
       const result = await inRequest(async () => {
-        opened = performance.timeOrigin + performance.now();
+        opened = Date.now();
         const r = await window('spans.child', '1s', 2, 10);
-        closed = performance.timeOrigin + performance.now();
+        closed = Date.now();
         return r;
       });
       const [child] = finished('spans.child');
@@ -77,6 +81,8 @@ describe('tlob/otel spans through a real TracerProvider', () => {
       expect(child?.spanContext().traceId).toBe(request?.spanContext().traceId);
       const ms = ([s, ns]: [number, number]) => s * 1e3 + ns / 1e6;
       expect(ms(child?.duration as [number, number])).toBeCloseTo(result.elapsedNs / 1e6, 2);
+      // the span's start is up to 1 ms before the window's on the wall clock, `closed` up to 1 ms
+      // before the moment it was read
       const startMs = ms(child?.startTime as [number, number]);
       expect(startMs).toBeGreaterThanOrEqual(opened - 1);
       expect(startMs + result.elapsedNs / 1e6).toBeLessThanOrEqual(closed + 1);
