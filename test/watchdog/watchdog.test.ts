@@ -89,29 +89,35 @@ describe.each(paths)('watchdog, %s: a window over budget while its own code hold
       expect(median(watchdogLines(r.stderr).map(lateness))).toBeLessThanOrEqual(20);
     }));
 
-  it('once the thread moves: exactly one record per window on tlob:error and in the ring, with the stack; no second line', async () => {
-    const r = await run('spin', { TRIALS: '2', SPIN_MS: '400', ...path });
-    expect(r.status).toBe(0);
-    const { records, ring } = JSON.parse(r.stdout.trim().split('\n').at(-1) as string);
-    expect(records).toHaveLength(2);
-    expect(ring).toEqual(records);
-    for (const v of records) {
-      expect(v).toMatchObject({
-        name: 'spinner',
-        event: 'budget_expired',
-        detectedBy: 'watchdog',
-        state: 'running',
-        budgetNs: 50e6,
-        runningNs: 50e6,
-        waitingNs: 0,
-        sleepingNs: 0,
-      });
-      expect(v.reportedLateNs).toBeGreaterThan(0);
-      expect(v.stack).toMatch(/^\s+at spinHard \(.*scenario\.mjs:\d+:\d+\)$/m);
-    }
-    // one line per window: the log reactor does not repeat at the stop what the watchdog wrote
-    expect(r.stderr.match(/^tlob: "spinner"/gm)).toHaveLength(2);
-  });
+  it('once the thread moves: exactly one record per window on tlob:error and in the ring, with the stack; no second line', () =>
+    retry(3, async () => {
+      const r = await run('spin', { TRIALS: '2', SPIN_MS: '400', ...path });
+      expect(r.status).toBe(0);
+      // the watchdog reports during the spin if its thread gets a CPU then: a run where a loaded
+      // machine kept it from one for the 350 ms past the deadline is retried
+      const quiet = blocks(r.stderr).findIndex((block) => watchdogLines(block).length === 0);
+      if (quiet >= 0)
+        throw new Error(`no watchdog line during spin ${quiet + 1} of 400 ms (its thread kept from a CPU)`);
+      const { records, ring } = JSON.parse(r.stdout.trim().split('\n').at(-1) as string);
+      expect(records).toHaveLength(2);
+      expect(ring).toEqual(records);
+      for (const v of records) {
+        expect(v).toMatchObject({
+          name: 'spinner',
+          event: 'budget_expired',
+          detectedBy: 'watchdog',
+          state: 'running',
+          budgetNs: 50e6,
+          runningNs: 50e6,
+          waitingNs: 0,
+          sleepingNs: 0,
+        });
+        expect(v.reportedLateNs).toBeGreaterThan(0);
+        expect(v.stack).toMatch(/^\s+at spinHard \(.*scenario\.mjs:\d+:\d+\)$/m);
+      }
+      // one line per window: the log reactor does not repeat at the stop what the watchdog wrote
+      expect(r.stderr.match(/^tlob: "spinner"/gm)).toHaveLength(2);
+    }));
 
   it('an infinite loop under the abort reactor: SIGABRT within 1 s of the deadline, after the line and the stack', async () => {
     const r = await run('abort', path);
