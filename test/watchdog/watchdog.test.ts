@@ -53,6 +53,17 @@ interface Moments {
   yielded: number;
 }
 
+/**
+ * The watchdog's line in the `i`th block of stderr (between `MARK before` and `MARK after`); a
+ * block without one is a run where the watchdog thread got no CPU while the main thread was held,
+ * which a loaded machine can do: thrown as the reason of a retry.
+ */
+function reportedDuring(block: string, i: number): string {
+  const line = watchdogLines(block)[0];
+  if (line === undefined) throw new Error(`no watchdog line in block ${i + 1} (its thread kept from a CPU)`);
+  return line;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 /** The stderr between each `MARK before` and the next `MARK after`. */
@@ -95,9 +106,7 @@ describe.each(paths)('watchdog, %s: a window over budget while its own code hold
       expect(r.status).toBe(0);
       // the watchdog reports during the spin if its thread gets a CPU then: a run where a loaded
       // machine kept it from one for the 350 ms past the deadline is retried
-      const quiet = blocks(r.stderr).findIndex((block) => watchdogLines(block).length === 0);
-      if (quiet >= 0)
-        throw new Error(`no watchdog line during spin ${quiet + 1} of 400 ms (its thread kept from a CPU)`);
+      blocks(r.stderr).forEach(reportedDuring);
       const { records, ring } = JSON.parse(r.stdout.trim().split('\n').at(-1) as string);
       expect(records).toHaveLength(2);
       expect(ring).toEqual(records);
@@ -224,7 +233,7 @@ describe('watchdog: a window held up by someone else', () => {
       };
       const late: number[] = [];
       inside.forEach((block, i) => {
-        const line = watchdogLines(block)[0] as string;
+        const line = reportedDuring(block, i);
         expect(line).toMatch(/^tlob: "sleeper" #\d+ over budget 50ms/);
         expect(line).toMatch(/state=waiting/);
         const sleeping = Number(/sleeping ([\d.]+)ms/.exec(line)?.[1]);
@@ -258,7 +267,7 @@ describe('watchdog: a window held up by someone else', () => {
         transitions: { id: number; event: string; at: number }[];
       };
       inside.forEach((block, i) => {
-        const line = watchdogLines(block)[0] as string;
+        const line = reportedDuring(block, i);
         expect(line).toMatch(/^tlob: "resumed" #\d+ over budget 50ms: /);
         const id = Number(/ #(\d+) /.exec(line)?.[1]);
         const split = (state: string) => Number(new RegExp(`${state} ([\\d.]+)ms`).exec(line)?.[1]);
@@ -292,9 +301,12 @@ describe('watchdog: a window held up by someone else', () => {
           expect(Math.abs(split(state) - (truth[state] as number)), state).toBeLessThan(0.01);
         // and those transitions are where the child's code says: it spun 10 ms, then slept on a 10 ms timer
         const { left, back } = moments[i] as { left: number; back: number };
-        expect(own.find((t) => t.event === 'sleep')?.at).toBeGreaterThanOrEqual(left);
+        const sleptAt = own.find((t) => t.event === 'sleep')?.at as number;
+        expect(sleptAt).toBeGreaterThanOrEqual(left);
         expect(own.at(-1)?.at).toBeLessThanOrEqual(back);
-        expect(split('sleeping')).toBeGreaterThan(7);
+        // the timer, made after `left`, is due 9–10 ms later; the window sleeps from its yield,
+        // which a thread kept from a CPU can delay past `left`
+        expect(split('sleeping')).toBeGreaterThan(7 - (sleptAt - left));
       });
     }));
 
