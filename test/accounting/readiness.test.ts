@@ -329,10 +329,12 @@ describe('readiness of continuations that are not timers', () => {
         // a thread kept from a CPU is not a free loop: a completion that came meanwhile waited
         const preempted = descheduledMs() - descheduledFrom;
         // nor is a loop that did work of its own beside the window's (the test runner's messages,
-        // a collection): the loop's busy time, less the window's running, is that work
+        // a collection, the server's side): the loop's busy time, less the window's running. A
+        // run whose waiting past the tolerance that work can explain is retried with that reason.
         const busy = performance.now() - from - (performance.nodeTiming.idleTime - idleFrom);
         const besides = busy - ms(r.runningNs) - preempted;
-        if (besides > 1)
+        const excess = ms(r.waitingNs) - 2 - preempted;
+        if (excess > 0 && besides >= excess)
           throw new Error(`the loop was busy ${besides} ms beside the window: not a free loop`);
         expect(ms(r.sleepingNs)).toBeGreaterThanOrEqual(9);
         expect(ms(r.waitingNs)).toBeLessThanOrEqual(2 + preempted);
