@@ -371,7 +371,7 @@ describe('watchdog: costs nothing it should not', () => {
       off.push(await idle('0'));
       on.push(await idle('1'));
     }
-    if (Number.isNaN(on[0]?.watchdogCpuUs)) {
+    if (!Number.isFinite(on[0]?.watchdogCpuUs)) {
       // no per-thread times (not Linux): CPU time of the whole process over one idle second
       expect(median(on.map((u) => u.cpuUs)) - median(off.map((u) => u.cpuUs))).toBeLessThan(5_000);
       return;
@@ -439,7 +439,10 @@ describe('watchdog: other threads and a debugger', () => {
     const [block] = blocks(r.stderr);
     const line = watchdogLines(block as string)[0] as string;
     expect(line).toMatch(/^tlob: "native" #\d+ over budget 50ms: the main thread is blocked/);
-    expect(lateness(line)).toBeLessThan(100); // the native call holds the thread for ~600 ms
+    // the native call holds the thread for ~600 ms; the line comes once the watchdog's thread gets
+    // a CPU after the deadline, which a loaded machine can delay (measured in the child)
+    const { watchdogWaitMs } = JSON.parse(r.stdout.trim()) as { watchdogWaitMs: number | null };
+    expect(lateness(line)).toBeLessThan(100 + (watchdogWaitMs ?? 0));
     // the stack arrives when execFileSync is back in JS, around its return: before or after the marker
     const afterwards = r.stderr.slice(r.stderr.indexOf('MARK before'));
     expect(afterwards).toMatch(
