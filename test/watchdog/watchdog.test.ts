@@ -314,7 +314,7 @@ describe('watchdog: a window held up by someone else', () => {
     retry(3, async () => {
       const r = await run('waiting', { TRIALS: '1', TIMERS: '0' });
       expect(r.status).toBe(0);
-      const line = watchdogLines(blocks(r.stderr)[0] as string)[0] as string;
+      const line = reportedDuring(blocks(r.stderr)[0] ?? '', 0);
       expect(line).toMatch(/^tlob: "sleeper" #\d+ over budget 50ms/);
       expect(line).toMatch(/waiting 0ms, sleeping [\d.]+ms state=sleeping/);
       const { records, original, moments } = JSON.parse(r.stdout.trim());
