@@ -28,8 +28,19 @@ const checks: Record<string, (out: { stdout: string; stderr: string }) => void> 
     expect(stderr).toMatch(
       /^tlob: "parse" #\d+ over budget 5\.00ms: .* state=running event=stop( \(found .* late\))?$/m,
     );
-    expect(stderr).toMatch(/^tlob: "fetch" .* state=sleeping event=budget_expired( \(found .* late\))?$/m);
-    expect(stderr).toMatch(/^tlob: "forgotten" .* event=budget_expired( \(found .* late\))?$/m);
+    // A loaded machine can stretch enough of the 1–2 ms parse spins past their 5 ms budget to use
+    // up the log's burst (10 lines a second), which then holds back the lines that follow: the
+    // records on tlob:error, printed on stdout, are there all the same.
+    const logged = stderr.split('\n').filter((l) => l.startsWith('tlob: "')).length;
+    const published = stdout.split('\n').filter((l) => l.startsWith('  -> tlob:error ')).length;
+    if (logged < published) {
+      expect(logged).toBe(10);
+      expect(stdout).toMatch(/^ {2}-> tlob:error fetch #\d+: event=budget_expired state=sleeping /m);
+      expect(stdout).toMatch(/^ {2}-> tlob:error forgotten #\d+: event=budget_expired /m);
+    } else {
+      expect(stderr).toMatch(/^tlob: "fetch" .* state=sleeping event=budget_expired( \(found .* late\))?$/m);
+      expect(stderr).toMatch(/^tlob: "forgotten" .* event=budget_expired( \(found .* late\))?$/m);
+    }
     expect(stdout).toContain('-> tlob:error parse');
     expect(stdout).toMatch(/^name +count +violations +p50 +p99 +run p50 +wait p50 +sleep p50$/m);
     for (const name of ['parse', 'fetch', 'forgotten', 'handler', 'report']) {

@@ -188,6 +188,7 @@ describe('readiness of continuations that are not timers', () => {
   it('a setImmediate yield while another call holds the thread for 20 ms: ~20 ms waiting, ~0 sleeping', async () => {
     await retry(5, async () => {
       let ranAt = 0;
+      const openedAt = performance.now();
       const done = measure(
         'immediate',
         () =>
@@ -201,9 +202,12 @@ describe('readiness of continuations that are not timers', () => {
       const yieldedAt = performance.now();
       const held = hold(20);
       const r = await done;
-      // ready since the yield: waiting until the callback ran, however late after the hold
+      // ready since the yield: waiting until the callback ran, however late after the hold. The
+      // yield is somewhere in the window's opening, between `openedAt` and `yieldedAt` (apart on a
+      // thread kept from a CPU meanwhile)
       expect(ranAt - yieldedAt).toBeGreaterThanOrEqual(held);
-      expect(Math.abs(ms(r.waitingNs) - (ranAt - yieldedAt))).toBeLessThanOrEqual(2);
+      expect(ms(r.waitingNs)).toBeGreaterThanOrEqual(ranAt - yieldedAt - 2);
+      expect(ms(r.waitingNs)).toBeLessThanOrEqual(ranAt - openedAt + 2);
       expect(ms(r.sleepingNs)).toBeLessThanOrEqual(2);
     });
   });
@@ -311,6 +315,8 @@ describe('readiness of continuations that are not timers', () => {
     try {
       await retry(5, async () => {
         const descheduledFrom = descheduledMs();
+        const idleFrom = performance.nodeTiming.idleTime;
+        const from = performance.now();
         const r = await measure('quiet', async () => {
           await readFile(smallFile);
           await new Promise<void>((resolve, reject) => {
@@ -322,6 +328,14 @@ describe('readiness of continuations that are not timers', () => {
         });
         // a thread kept from a CPU is not a free loop: a completion that came meanwhile waited
         const preempted = descheduledMs() - descheduledFrom;
+        // nor is a loop that did work of its own beside the window's (the test runner's messages,
+        // a collection, the server's side): the loop's busy time, less the window's running. A
+        // run whose waiting past the tolerance that work can explain is retried with that reason.
+        const busy = performance.now() - from - (performance.nodeTiming.idleTime - idleFrom);
+        const besides = busy - ms(r.runningNs) - preempted;
+        const excess = ms(r.waitingNs) - 2 - preempted;
+        if (excess > 0 && besides >= excess)
+          throw new Error(`the loop was busy ${besides} ms beside the window: not a free loop`);
         expect(ms(r.sleepingNs)).toBeGreaterThanOrEqual(9);
         expect(ms(r.waitingNs)).toBeLessThanOrEqual(2 + preempted);
       });
@@ -335,26 +349,41 @@ describe('readiness of continuations that are not timers', () => {
       await retry(5, async () => {
         const spun: number[] = [];
         const waited: number[] = [];
+        // each window's first piece, from before it opens to after it yielded: running too, and
+        // apart from its yield by what a thread kept from a CPU meanwhile stretches
+        const first: number[] = [];
+        const yieldedAt: number[] = [];
+        const returnedAt: number[] = [];
         const results = await Promise.all(
-          [0, 1, 2].map((i) =>
-            measure(`queued-${i}`, async () => {
-              const yieldedAt = performance.now();
+          [0, 1, 2].map((i) => {
+            const openedAt = performance.now();
+            const result = measure(`queued-${i}`, async () => {
+              yieldedAt[i] = performance.now();
               await yieldOnce();
               const t = performance.now();
-              waited[i] = t - yieldedAt;
+              waited[i] = t - (yieldedAt[i] as number);
               spin(5);
               spun[i] = performance.now() - t;
-            }),
-          ),
+            });
+            returnedAt[i] = performance.now();
+            first[i] = (returnedAt[i] as number) - openedAt;
+            return result;
+          }),
         );
         results.forEach((r, i) => {
-          expect(Math.abs(ms(r.runningNs) - (spun[i] as number))).toBeLessThanOrEqual(1);
+          expect(ms(r.runningNs)).toBeGreaterThanOrEqual((spun[i] as number) - 1);
+          expect(ms(r.runningNs)).toBeLessThanOrEqual((spun[i] as number) + (first[i] as number) + 1);
           expect(ms(r.sleepingNs)).toBeLessThanOrEqual(1);
         });
-        // each waits for the ones queued before it (and for whatever else kept the thread meanwhile)
+        // each waits for the ones queued before it (and for whatever else kept the thread meanwhile),
+        // from its yield, which is in its first piece between `yieldedAt` and the return
         const third = waited[2] as number;
         expect(third).toBeGreaterThanOrEqual((spun[0] as number) + (spun[1] as number));
-        expect(Math.abs(ms((results[2] as WindowResult).waitingNs) - third)).toBeLessThanOrEqual(2);
+        const waiting = ms((results[2] as WindowResult).waitingNs);
+        expect(waiting).toBeLessThanOrEqual(third + 2);
+        expect(waiting).toBeGreaterThanOrEqual(
+          third - ((returnedAt[2] as number) - (yieldedAt[2] as number)) - 2,
+        );
       });
     }
   });

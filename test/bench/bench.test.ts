@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Bench } from '../../src/bench/index.js';
 import { quantile } from '../../src/bench/statistics.js';
+import { descheduledMs } from '../descheduled.js';
 import { ms, retry, spin } from '../helpers.js';
 
 // Ground truth is measured inside each task: how long the spin really ran, when the timer really
@@ -12,19 +13,39 @@ const fast = { time: 150, iterations: 20, warmupTime: 20, warmupIterations: 4, p
 describe('Bench: the split of each iteration against ground truth', () => {
   it('a 2 ms spin reports running p50 ≈ 2 ms and sleeping ≈ 0', async () => {
     await retry(3, async () => {
+      // per iteration: what the spin really took, and the thread's wait for a CPU around the spin
+      // (from the end of one call to the start of the next: the harness's own part of both)
       const spun: number[] = [];
+      const descheduled: { from: number; to: number }[] = [];
       const bench = new Bench(fast).add('spin', () => {
+        const from = descheduledMs();
         const t0 = performance.now();
         spin(2);
         spun.push(performance.now() - t0);
+        descheduled.push({ from, to: descheduledMs() });
       });
       const [task] = (await bench.run()).tasks;
       if (task === undefined) throw new Error('no task');
-      const truth = median(spun.slice(-task.samples));
+      const n = task.samples;
+      const truth = median(spun.slice(-n));
       expect(task.state).toBe('completed');
       expect(task.samples).toBeGreaterThanOrEqual(20);
-      expect(Math.abs(ms(task.running.p50) - truth)).toBeLessThan(0.3);
-      expect(Math.abs(ms(task.elapsed.p50) - truth)).toBeLessThan(0.3);
+      // An iteration is its spin and a little of the harness around it; a loaded machine stretches
+      // the spins (so their spread), and the harness's part of the iterations it preempted there.
+      // Each such iteration can move the p50 up by one rank of the spins: the bound allows as many.
+      const last = descheduled.slice(-n - 1);
+      let disturbed = 0;
+      for (let i = 1; i < last.length; i++) {
+        const before = (last[i] as { from: number }).from - (last[i - 1] as { to: number }).to;
+        const after =
+          i + 1 < last.length ? (last[i + 1] as { from: number }).from - (last[i] as { to: number }).to : 0;
+        if (before > 0.01 || after > 0.01) disturbed++;
+      }
+      const upTo = quantile(Float64Array.from(spun.slice(-n)).sort(), Math.min(1, 0.5 + disturbed / (n - 1)));
+      for (const p50 of [ms(task.running.p50), ms(task.elapsed.p50)]) {
+        expect(p50).toBeGreaterThan(truth - 0.3);
+        expect(p50).toBeLessThan(upTo + 0.3);
+      }
       expect(ms(task.sleeping.p99)).toBeLessThan(0.2);
       expect(ms(task.waiting.p99)).toBeLessThan(0.2);
     });
@@ -117,7 +138,8 @@ describe('Bench: running a function', () => {
     let turns = 0;
     let calls = 0;
     let pending = false;
-    const bench = new Bench({ ...fast, time: 10, warmup: false }).add('sync', () => {
+    // many iterations, by count: a thread kept from a CPU for the 10 ms makes fewer by time
+    const bench = new Bench({ ...fast, time: 10, iterations: 200, warmup: false }).add('sync', () => {
       calls++;
       if (!pending) {
         pending = true;
@@ -135,6 +157,10 @@ describe('Bench: running a function', () => {
 
   it('discards warm-up iterations and runs the hooks around each iteration, outside its window', async () => {
     const order: string[] = [];
+    // from the end of each beforeEach (after its 2 ms sleep) to the start of its afterEach: what
+    // holds the iteration's window, however long a loaded machine stretches it
+    let hooksDone = 0;
+    const between: number[] = [];
     const bench = new Bench({
       time: 0,
       iterations: 5,
@@ -153,8 +179,10 @@ describe('Bench: running a function', () => {
         beforeEach: async () => {
           order.push('beforeEach');
           await new Promise((r) => setTimeout(r, 2));
+          hooksDone = performance.now();
         },
         afterEach: () => {
+          between.push(performance.now() - hooksDone);
           order.push('afterEach');
         },
         afterAll: () => {
@@ -168,8 +196,9 @@ describe('Bench: running a function', () => {
     expect(order[0]).toBe('beforeAll');
     expect(order.slice(1, 4)).toEqual(['beforeEach', 'fn', 'afterEach']);
     expect(order.at(-1)).toBe('afterAll');
-    // the 2 ms sleep of beforeEach is not in the samples
-    expect(ms(task?.elapsed.max ?? 0)).toBeLessThan(1);
+    // the 2 ms sleep of beforeEach is not in the samples: each lies after it, before afterEach
+    expect(between).toHaveLength(8);
+    expect(ms(task?.elapsed.max ?? 0)).toBeLessThanOrEqual(Math.max(...between));
   });
 
   it('ends a task whose function throws as errored, with the error, and goes on to the next', async () => {

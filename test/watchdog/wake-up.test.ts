@@ -157,7 +157,10 @@ describe('watchdog: a window published just as the watchdog goes to sleep', () =
   it('a queued deadline published without a ring right after the watchdog raised its wake word to a later deadline is reported', () =>
     retry(3, async () => {
       const { board, i32 } = await watched();
-      for (let trial = 1; trial <= 5; trial++) {
+      // five trials that published in time; one that did not says nothing and is run again
+      let inTime = 0;
+      for (let trial = 1; inTime < 5; trial++) {
+        if (trial > 20) throw new Error(`${trial - 1 - inTime} of ${trial - 1} trials published too late`);
         await quiet(board, i32);
         // a window with a near deadline: the watchdog plans its look by it
         board.publishEarliest(window(200 + trial, 30), 'nop');
@@ -177,12 +180,20 @@ describe('watchdog: a window published just as the watchdog goes to sleep', () =
         muteNextRing(board);
         board.publishEarliest(window(id, 20), 'nop');
         const lag = performance.now() - unraised;
-        if (lag > 5) throw new Error(`published ${lag} ms after the raise could have been seen`);
         // the thread holds the window past its deadline (it never publishes again): reported once
-        expect(await claimOf(i32, 500)).toBe(id);
+        const claim = await claimOf(i32, 500);
         board.publishEarliest(undefined, 'nop');
         Atomics.store(i32, layout.I_CLAIM, 0);
         board.ring();
+        if (lag > 5) {
+          const what = expect.getState().currentTestName;
+          process.stderr.write(
+            `tlob-test-retry: ${what}: trial ${trial} published ${lag} ms after the raise could have been seen\n`,
+          );
+          continue;
+        }
+        expect(claim).toBe(id);
+        inTime++;
       }
     }));
 

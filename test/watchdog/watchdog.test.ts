@@ -46,6 +46,24 @@ function lateness(line: string): number {
   return Number(m[1]);
 }
 
+/** Moments of a window of the `waiting` scenario, on the child's clock: before it opened, before it armed its timer, after it yielded. */
+interface Moments {
+  start: number;
+  armed: number;
+  yielded: number;
+}
+
+/**
+ * The watchdog's line in the `i`th block of stderr (between `MARK before` and `MARK after`); a
+ * block without one is a run where the watchdog thread got no CPU while the main thread was held,
+ * which a loaded machine can do: thrown as the reason of a retry.
+ */
+function reportedDuring(block: string, i: number): string {
+  const line = watchdogLines(block)[0];
+  if (line === undefined) throw new Error(`no watchdog line in block ${i + 1} (its thread kept from a CPU)`);
+  return line;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 /** The stderr between each `MARK before` and the next `MARK after`. */
@@ -82,29 +100,33 @@ describe.each(paths)('watchdog, %s: a window over budget while its own code hold
       expect(median(watchdogLines(r.stderr).map(lateness))).toBeLessThanOrEqual(20);
     }));
 
-  it('once the thread moves: exactly one record per window on tlob:error and in the ring, with the stack; no second line', async () => {
-    const r = await run('spin', { TRIALS: '2', SPIN_MS: '400', ...path });
-    expect(r.status).toBe(0);
-    const { records, ring } = JSON.parse(r.stdout.trim().split('\n').at(-1) as string);
-    expect(records).toHaveLength(2);
-    expect(ring).toEqual(records);
-    for (const v of records) {
-      expect(v).toMatchObject({
-        name: 'spinner',
-        event: 'budget_expired',
-        detectedBy: 'watchdog',
-        state: 'running',
-        budgetNs: 50e6,
-        runningNs: 50e6,
-        waitingNs: 0,
-        sleepingNs: 0,
-      });
-      expect(v.reportedLateNs).toBeGreaterThan(0);
-      expect(v.stack).toMatch(/^\s+at spinHard \(.*scenario\.mjs:\d+:\d+\)$/m);
-    }
-    // one line per window: the log reactor does not repeat at the stop what the watchdog wrote
-    expect(r.stderr.match(/^tlob: "spinner"/gm)).toHaveLength(2);
-  });
+  it('once the thread moves: exactly one record per window on tlob:error and in the ring, with the stack; no second line', () =>
+    retry(3, async () => {
+      const r = await run('spin', { TRIALS: '2', SPIN_MS: '400', ...path });
+      expect(r.status).toBe(0);
+      // the watchdog reports during the spin if its thread gets a CPU then: a run where a loaded
+      // machine kept it from one for the 350 ms past the deadline is retried
+      blocks(r.stderr).forEach(reportedDuring);
+      const { records, ring } = JSON.parse(r.stdout.trim().split('\n').at(-1) as string);
+      expect(records).toHaveLength(2);
+      expect(ring).toEqual(records);
+      for (const v of records) {
+        expect(v).toMatchObject({
+          name: 'spinner',
+          event: 'budget_expired',
+          detectedBy: 'watchdog',
+          state: 'running',
+          budgetNs: 50e6,
+          runningNs: 50e6,
+          waitingNs: 0,
+          sleepingNs: 0,
+        });
+        expect(v.reportedLateNs).toBeGreaterThan(0);
+        expect(v.stack).toMatch(/^\s+at spinHard \(.*scenario\.mjs:\d+:\d+\)$/m);
+      }
+      // one line per window: the log reactor does not repeat at the stop what the watchdog wrote
+      expect(r.stderr.match(/^tlob: "spinner"/gm)).toHaveLength(2);
+    }));
 
   it('an infinite loop under the abort reactor: SIGABRT within 1 s of the deadline, after the line and the stack', async () => {
     const r = await run('abort', path);
@@ -204,21 +226,30 @@ describe('watchdog: a window held up by someone else', () => {
       expect(r.status).toBe(0);
       const inside = blocks(r.stderr);
       expect(inside).toHaveLength(3);
+      const { records, original, moments } = JSON.parse(r.stdout.trim()) as {
+        records: unknown[];
+        original: boolean;
+        moments: Moments[];
+      };
       const late: number[] = [];
-      for (const block of inside) {
-        const line = watchdogLines(block)[0] as string;
+      inside.forEach((block, i) => {
+        const line = reportedDuring(block, i);
         expect(line).toMatch(/^tlob: "sleeper" #\d+ over budget 50ms/);
         expect(line).toMatch(/state=waiting/);
         const sleeping = Number(/sleeping ([\d.]+)ms/.exec(line)?.[1]);
         const waiting = Number(/waiting ([\d.]+)ms/.exec(line)?.[1]);
-        expect(sleeping).toBeGreaterThan(7);
-        expect(sleeping).toBeLessThan(14);
-        expect(waiting).toBeGreaterThan(36);
+        // The window sleeps from its yield to its timer's due time, 9–10 ms after it was armed, and
+        // waits from then to its deadline, 50 ms after it opened: what the child took from opening
+        // the window to arming the timer and to the yield (µs, unless its thread was kept from a
+        // CPU) moves those moments, and only that beyond the quiet-machine tolerance.
+        const { start, armed, yielded } = moments[i] as Moments;
+        expect(sleeping).toBeGreaterThan(7 - (yielded - armed));
+        expect(sleeping).toBeLessThan(14 + (yielded - armed));
+        expect(waiting).toBeGreaterThan(36 - (yielded - start));
         expect(waiting).toBeLessThan(43);
         late.push(lateness(line));
-      }
+      });
       expect(median(late)).toBeLessThanOrEqual(20);
-      const { records, original } = JSON.parse(r.stdout.trim());
       expect(records).toHaveLength(3);
       for (const v of records)
         expect(v).toMatchObject({ name: 'sleeper', state: 'waiting', detectedBy: 'watchdog' });
@@ -236,7 +267,7 @@ describe('watchdog: a window held up by someone else', () => {
         transitions: { id: number; event: string; at: number }[];
       };
       inside.forEach((block, i) => {
-        const line = watchdogLines(block)[0] as string;
+        const line = reportedDuring(block, i);
         expect(line).toMatch(/^tlob: "resumed" #\d+ over budget 50ms: /);
         const id = Number(/ #(\d+) /.exec(line)?.[1]);
         const split = (state: string) => Number(new RegExp(`${state} ([\\d.]+)ms`).exec(line)?.[1]);
@@ -270,9 +301,12 @@ describe('watchdog: a window held up by someone else', () => {
           expect(Math.abs(split(state) - (truth[state] as number)), state).toBeLessThan(0.01);
         // and those transitions are where the child's code says: it spun 10 ms, then slept on a 10 ms timer
         const { left, back } = moments[i] as { left: number; back: number };
-        expect(own.find((t) => t.event === 'sleep')?.at).toBeGreaterThanOrEqual(left);
+        const sleptAt = own.find((t) => t.event === 'sleep')?.at as number;
+        expect(sleptAt).toBeGreaterThanOrEqual(left);
         expect(own.at(-1)?.at).toBeLessThanOrEqual(back);
-        expect(split('sleeping')).toBeGreaterThan(7);
+        // the timer, made after `left`, is due 9–10 ms later; the window sleeps from its yield,
+        // which a thread kept from a CPU can delay past `left`
+        expect(split('sleeping')).toBeGreaterThan(7 - (sleptAt - left));
       });
     }));
 
@@ -280,11 +314,13 @@ describe('watchdog: a window held up by someone else', () => {
     retry(3, async () => {
       const r = await run('waiting', { TRIALS: '1', TIMERS: '0' });
       expect(r.status).toBe(0);
-      const line = watchdogLines(blocks(r.stderr)[0] as string)[0] as string;
+      const line = reportedDuring(blocks(r.stderr)[0] ?? '', 0);
       expect(line).toMatch(/^tlob: "sleeper" #\d+ over budget 50ms/);
       expect(line).toMatch(/waiting 0ms, sleeping [\d.]+ms state=sleeping/);
-      expect(Number(/sleeping ([\d.]+)ms/.exec(line)?.[1])).toBeGreaterThan(45);
-      const { records, original } = JSON.parse(r.stdout.trim());
+      const { records, original, moments } = JSON.parse(r.stdout.trim());
+      // sleeping from the yield to the deadline: all of it but what the child took up to the yield
+      const { start, yielded } = moments[0] as Moments;
+      expect(Number(/sleeping ([\d.]+)ms/.exec(line)?.[1])).toBeGreaterThan(45 - (yielded - start));
       expect(records[0]).toMatchObject({ name: 'sleeper', state: 'sleeping', detectedBy: 'watchdog' });
       expect(original).toBe(true);
     }));
@@ -317,21 +353,37 @@ describe('watchdog: costs nothing it should not', () => {
   });
 
   it('an idle program with the watchdog started uses no measurable CPU (after synchronous windows too)', async () => {
-    const idleCpuUs = async (watchdog: string) => {
+    interface Idle {
+      cpuUs: number;
+      watchdogCpuUs: number;
+      mainWakeups: number;
+    }
+    const idle = async (watchdog: string): Promise<Idle> => {
       const r = await run('idle', { TLOB_WATCHDOG: watchdog, FAST: '1' });
       expect(r.status).toBe(0);
-      const { cpuUs, watchdog: status } = JSON.parse(r.stdout.trim());
+      const { watchdog: status, ...used } = JSON.parse(r.stdout.trim());
       expect(status.running).toBe(watchdog === '1');
-      return cpuUs as number;
+      return used as Idle;
     };
-    const off: number[] = [];
-    const on: number[] = [];
+    const off: Idle[] = [];
+    const on: Idle[] = [];
     for (let i = 0; i < 3; i++) {
-      off.push(await idleCpuUs('0'));
-      on.push(await idleCpuUs('1'));
+      off.push(await idle('0'));
+      on.push(await idle('1'));
     }
-    // CPU time of the whole process over one idle second: the watchdog thread adds nothing measurable
-    expect(median(on) - median(off)).toBeLessThan(5_000);
+    if (!Number.isFinite(on[0]?.watchdogCpuUs)) {
+      // no per-thread times (not Linux): CPU time of the whole process over one idle second
+      expect(median(on.map((u) => u.cpuUs)) - median(off.map((u) => u.cpuUs))).toBeLessThan(5_000);
+      return;
+    }
+    // Over one idle second, what the watchdog costs read where it is spent, apart from the rest of
+    // the process (which a loaded machine makes vary by milliseconds from one process to the next):
+    // the CPU time of the threads that started with it, and the main thread's wake-ups, which a
+    // timer or poll of its own on the main thread would add to.
+    expect(median(on.map((u) => u.watchdogCpuUs))).toBeLessThan(5_000);
+    expect(median(on.map((u) => u.mainWakeups))).toBeLessThanOrEqual(
+      median(off.map((u) => u.mainWakeups)) + 1,
+    );
   });
 });
 
@@ -387,7 +439,10 @@ describe('watchdog: other threads and a debugger', () => {
     const [block] = blocks(r.stderr);
     const line = watchdogLines(block as string)[0] as string;
     expect(line).toMatch(/^tlob: "native" #\d+ over budget 50ms: the main thread is blocked/);
-    expect(lateness(line)).toBeLessThan(100); // the native call holds the thread for ~600 ms
+    // the native call holds the thread for ~600 ms; the line comes once the watchdog's thread gets
+    // a CPU after the deadline, which a loaded machine can delay (measured in the child)
+    const { watchdogWaitMs } = JSON.parse(r.stdout.trim()) as { watchdogWaitMs: number | null };
+    expect(lateness(line)).toBeLessThan(100 + (watchdogWaitMs ?? 0));
     // the stack arrives when execFileSync is back in JS, around its return: before or after the marker
     const afterwards = r.stderr.slice(r.stderr.indexOf('MARK before'));
     expect(afterwards).toMatch(
