@@ -1,6 +1,7 @@
 import {
   holdSettleHook,
   releaseSettleHook,
+  releaseWhenCollected,
   type SettleWatcher,
   watchSettled,
 } from '../context/settle-watch.js';
@@ -91,6 +92,9 @@ export function observeSettlement(
   observer: SettlementObserver,
   pending: boolean,
 ): void {
-  if (pending) watchSettled(promise, new PendingRead(promise, observer));
-  else enqueue(promise, observer, performance.now());
+  if (pending) {
+    watchSettled(promise, new PendingRead(promise, observer));
+    // nothing else of ours holds it: once collected unsettled, it can never settle and stops counting
+    releaseWhenCollected(promise);
+  } else enqueue(promise, observer, performance.now());
 }
