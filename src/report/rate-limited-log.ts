@@ -1,9 +1,13 @@
 import { currentClock } from '../clock.js';
 
+/** Logs with lines suppressed and not yet counted: their counts are written at the latest at exit. */
+const uncounted = new Set<RateLimitedLog>();
+let exitHooked = false;
+
 /**
  * A line writer that lets through at most `burst` lines per `intervalMs` and then says how many it
- * suppressed, when the interval ends (like the kernel's printk_ratelimit). Times are milliseconds
- * on the monitors' clock.
+ * suppressed, when the interval ends or the process exits, whichever comes first (like the
+ * kernel's printk_ratelimit). Times are milliseconds on the monitors' clock.
  */
 export class RateLimitedLog {
   private windowStart = Number.NEGATIVE_INFINITY;
@@ -43,15 +47,30 @@ export class RateLimitedLog {
   private startInterval(now: number): void {
     this.windowStart = now;
     this.written = 0;
-    if (this.suppressed > 0) {
-      const count = this.suppressed;
-      this.suppressed = 0;
-      this.write(this.suppressedLine(count));
-    }
+    this.writeCount();
   }
 
-  /** The count is written when the interval ends, even if no other line comes (unref'd timer). */
+  /** Writes how many lines were suppressed since the count was last written, if any. */
+  private writeCount(): void {
+    if (this.suppressed === 0) return;
+    const count = this.suppressed;
+    this.suppressed = 0;
+    uncounted.delete(this);
+    this.write(this.suppressedLine(count));
+  }
+
+  /**
+   * The count is written when the interval ends, even if no other line comes (an unref'd timer),
+   * or at exit if that comes first (a process that ends within the interval).
+   */
   private reportAtIntervalEnd(now: number): void {
+    uncounted.add(this);
+    if (!exitHooked) {
+      exitHooked = true;
+      process.on('exit', () => {
+        for (const log of uncounted) log.writeCount();
+      });
+    }
     const end = this.windowStart + this.intervalMs;
     const onEnd = () => {
       if (this.suppressed > 0 && this.windowStart + this.intervalMs === end) this.startInterval(end);

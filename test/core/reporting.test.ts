@@ -86,8 +86,14 @@ describe('reactors', () => {
          for (let i = 0; i < 30; i++) tlob.run('logged', { budget: '1ms' }, () => spin(1.2));`,
     );
     expect(run.stdout).toBe('');
-    const logged = run.stderr.split('\n').filter((l) => l.startsWith('tlob:'));
+    const written = run.stderr.split('\n').filter((l) => l.startsWith('tlob:'));
+    const counted = /^tlob: (\d+) violation line\(s\) suppressed by rate limit$/;
+    const logged = written.filter((l) => !counted.test(l));
     expect(logged).toHaveLength(10); // the default burst; the rest is suppressed
+    // the process ended within the interval: the count of the other 20 is written at its exit
+    expect(written.at(-1)).toMatch(counted);
+    const suppressed = written.map((l) => Number(counted.exec(l)?.[1] ?? 0)).reduce((a, b) => a + b);
+    expect(suppressed).toBe(20);
     for (const line of logged) {
       expect(line).toMatch(
         /^tlob: "logged" #\d+ over budget 1\.00ms: elapsed [\d.]+ms \(running [\d.]+[mµ]s, waiting [\d.]+[nµm]?s, sleeping [\d.]+[nµm]?s\) state=running event=stop( \(found .* late\))?$/,
