@@ -1,7 +1,6 @@
 import {
   holdSettleHook,
   releaseSettleHook,
-  releaseWhenCollected,
   type SettleWatcher,
   watchSettled,
 } from '../context/settle-watch.js';
@@ -92,9 +91,6 @@ export function observeSettlement(
   observer: SettlementObserver,
   pending: boolean,
 ): void {
-  if (pending) {
-    watchSettled(promise, new PendingRead(promise, observer));
-    // nothing else of ours holds it: once collected unsettled, it can never settle and stops counting
-    releaseWhenCollected(promise);
-  } else enqueue(promise, observer, performance.now());
+  if (pending) watchSettled(promise, new PendingRead(promise, observer));
+  else enqueue(promise, observer, performance.now());
 }
