@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { settleHookRegistered } from '../../src/context/settle-watch.js';
-import { type TlobViolation, tlob, type WindowResult } from '../../src/index.js';
+import { attach, type TlobViolation, tlob, type WindowResult } from '../../src/index.js';
 import { retry, sleep } from '../helpers.js';
 
 setFlagsFromString('--expose-gc');
@@ -76,6 +76,24 @@ describe('nothing retained', () => {
     await collect();
     expect(promise?.deref()).toBeUndefined();
     expect(settleHookRegistered()).toBe(false);
+  });
+
+  it("an attach probe's ret, waiting for a promise that never settles, does not keep the settle hook once the promise is collected", async () => {
+    const target = { call: () => new Promise(() => {}) };
+    const probe = attach(target, 'call', { ret: () => {} });
+    let promise: WeakRef<Promise<unknown>> | undefined;
+    try {
+      (() => {
+        promise = new WeakRef(target.call());
+      })();
+      expect(settleHookRegistered()).toBe(true); // ret waits for the promise
+      await sleep(2_100); // given up on after 1–2 s still pending
+      await collect();
+      expect(promise?.deref()).toBeUndefined();
+      expect(settleHookRegistered()).toBe(false);
+    } finally {
+      probe.detach();
+    }
   });
 
   it('more windows in flight than the settle watcher has slots: each is seen to settle, the rest released', async () => {
