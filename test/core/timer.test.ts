@@ -135,12 +135,27 @@ describe('budget timer, in real time', () => {
       calibrateTimerClock();
     const real = currentClock();
     let arms = 0;
+    // which window is open, and no earlier than when its deadline is (its opening comes after `openedNs`)
+    let current = -1;
+    let openedNs = 0;
+    const fires: { window: number; early: boolean; stale: boolean; afterDueMs: number }[] = [];
     const counting: Clock = {
       now: real.now,
       cancel: real.cancel,
       schedule: (fn, delayMs) => {
         arms++;
-        return real.schedule(fn, delayMs);
+        const window = current;
+        const dueNs = openedNs + 2e6;
+        return real.schedule(() => {
+          const now = real.now();
+          fires.push({
+            window,
+            early: now < dueNs,
+            stale: current !== window,
+            afterDueMs: (now - dueNs) / 1e6,
+          });
+          fn();
+        }, delayMs);
       },
     };
     if (real.delayUntil !== undefined) counting.delayUntil = real.delayUntil;
@@ -149,17 +164,32 @@ describe('budget timer, in real time', () => {
     // loaded machine a timer delayed past the window's end leaves the next window an old timer.
     await retry(3, async () => {
       arms = 0;
+      fires.length = 0;
       const seen = collectViolations();
       const previous = useClock(counting);
       try {
         // each window alone in the queue: armed once when it opens
-        for (let i = 0; i < windows; i++) await tlob.run('lone-expiry', { budget: '2ms' }, () => sleep(15));
+        for (let i = 0; i < windows; i++) {
+          current = i;
+          openedNs = real.now();
+          await tlob.run('lone-expiry', { budget: '2ms' }, () => sleep(15));
+        }
       } finally {
+        current = -1;
         useClock(previous);
         seen.stop();
       }
       expect(seen.list).toHaveLength(windows);
-      expect(arms).toBe(windows);
+      expect(fires.filter((f) => f.early)).toEqual([]); // never before the deadline
+      const stale = fires.filter((f) => f.stale);
+      if (stale.length > 0)
+        throw new Error(`${stale.length} timer(s) fired only after their window had ended`);
+      if (arms !== windows) {
+        const late = fires.map((f) => f.afterDueMs.toFixed(2)).join(', ');
+        expect.fail(
+          `${arms} timers armed for ${windows} lone windows; fired at (ms after the deadline) ${late}`,
+        );
+      }
     });
   });
 });
