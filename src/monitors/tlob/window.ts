@@ -142,9 +142,9 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
     return this.clockNs;
   }
 
-  /** The budget, in nanoseconds: its site's. */
+  /** The budget, in nanoseconds: the limit of the model's clock invariant. */
   get budgetNs(): number {
-    return this.site.budgetNs;
+    return this.limitNs;
   }
 
   /** The limit of the model's clock invariant: the budget (a site's budget never changes). */
