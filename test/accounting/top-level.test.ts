@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { descheduledSource } from '../descheduled.js';
 import { retry } from '../helpers.js';
 
 const esm = new URL('../../dist/index.js', import.meta.url).href;
@@ -8,19 +9,6 @@ const cjs = new URL('../../dist/index.cjs', import.meta.url).pathname;
 function run(args: string[]): { runningMs: number; sleepingMs: number; descheduledMs: number } {
   return JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8' }));
 }
-
-/**
- * Child-side source of `descheduled()`: how long the child's thread has waited for a CPU, in ms
- * (schedstat; 0 where the kernel does not say). A freshly started process on a loaded machine can
- * be kept from a CPU before its script ends: the window counts that as running, and sleeps less.
- */
-const descheduled = `const descheduled = () => {
-  try {
-    return Number(require('node:fs').readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')[1]) / 1e6;
-  } catch {
-    return 0;
-  }
-};`;
 
 /** The split of the top-level window, with the child's wait for a CPU while it ran as the slack. */
 function expectTopLevelSplit(r: { runningMs: number; sleepingMs: number; descheduledMs: number }): void {
@@ -38,7 +26,7 @@ describe('a window started at the top level of a script', () => {
         `import { tlob } from ${JSON.stringify(esm)};
          import { createRequire } from 'node:module';
          const require = createRequire(import.meta.url);
-         ${descheduled}
+         ${descheduledSource}
          const d0 = descheduled();
          const w = tlob.start({ budget: '1s', name: 'top' });
          await new Promise((r) => setTimeout(r, 30));
@@ -55,7 +43,7 @@ describe('a window started at the top level of a script', () => {
       const r = run([
         '-e',
         `const { tlob } = require(${JSON.stringify(cjs)});
-         ${descheduled}
+         ${descheduledSource}
          const d0 = descheduled();
          const w = tlob.start({ budget: '1s', name: 'top' });
          setTimeout(() => {

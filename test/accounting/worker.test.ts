@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
+import { descheduledSource } from '../descheduled.js';
 import { retry } from '../helpers.js';
 
 const dist = new URL('../../dist/index.js', import.meta.url).href;
@@ -17,17 +18,13 @@ function inWorker(): Promise<{
   expiryYieldMs: number;
 }> {
   const source = `
-    import { readFileSync } from 'node:fs';
     import { parentPort } from 'node:worker_threads';
     import { tlob } from ${JSON.stringify(dist)};
     tlob.reactor('nop');
     const spin = (ms) => { const e = performance.now() + ms; while (performance.now() < e); };
     const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
     // how long this thread has waited for a CPU (schedstat, ms; 0 where the kernel does not say)
-    const descheduled = () => {
-      try { return Number(readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')[1]) / 1e6; }
-      catch { return 0; }
-    };
+    ${descheduledSource}
     let result;
     // ground truth, which a loaded machine may stretch: what the spin took, the time from arming
     // the timer to the window's yield, and the thread's wait for a CPU over the window's life
