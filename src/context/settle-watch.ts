@@ -209,6 +209,76 @@ export function unwatchSettled(promise: Promise<unknown>, watcher: SettleWatcher
   if (!watching() && holds === 0) stopHook();
 }
 
+/*
+ * A watcher that waits for its promise's outcome however long it takes (a `PatientWatcher`, as the
+ * read of a probed call's result) would keep a promise that never settles watched for good, and
+ * the settle hook registered: every promise of the process would pay it. So such a promise is held
+ * for 1–2 s at most, then given up on (`releaseWhenCollected`): still watched, but held weakly, it
+ * stops counting once collected unsettled, as an expired window's promise. Until then its watcher
+ * is in a list it leaves when the promise settles, and a timer that runs only while the list is
+ * not empty gives up, every second, on the watchers that were already there at its last run.
+ */
+
+/** The patient watchers whose promises are still held, newest first; `generation` counts the timer's runs. */
+let held: PatientWatcher | undefined;
+let generation = 0;
+let timerArmed = false;
+const HOLD_MS = 1000;
+
+/** A watcher of one promise that waits for its outcome however long it takes (see above); watched with `watchPatiently`. */
+export abstract class PatientWatcher implements SettleWatcher {
+  /** Neighbours in the list of watchers whose promises are still held (`held`), while this one is in it. */
+  prev: PatientWatcher | undefined = undefined;
+  next: PatientWatcher | undefined = undefined;
+  /** The value of `generation` when the watch began. */
+  readonly generation = generation;
+  constructor(readonly promise: Promise<unknown>) {}
+
+  settled(now: number): void {
+    if (this.prev !== undefined || held === this) unhold(this);
+    this.whenSettled(now);
+  }
+
+  /** The promise settled at `now` (inside the promise hook: keep it short). */
+  protected abstract whenSettled(now: number): void;
+}
+
+/** Calls `watcher`'s `whenSettled` when its promise (still pending) settles, holding the promise for 1–2 s at most. */
+export function watchPatiently(watcher: PatientWatcher): void {
+  watchSettled(watcher.promise, watcher);
+  watcher.next = held;
+  if (held !== undefined) held.prev = watcher;
+  held = watcher;
+  if (!timerArmed) armGiveUpTimer();
+}
+
+function unhold(watcher: PatientWatcher): void {
+  const { prev, next } = watcher;
+  if (prev !== undefined) prev.next = next;
+  else held = next;
+  if (next !== undefined) next.prev = prev;
+  watcher.prev = watcher.next = undefined;
+}
+
+function armGiveUpTimer(): void {
+  timerArmed = true;
+  runOutside(setTimeout, giveUpOnOld, HOLD_MS).unref();
+}
+
+function giveUpOnOld(): void {
+  timerArmed = false;
+  const current = generation++;
+  for (let watcher = held; watcher !== undefined; ) {
+    const next = watcher.next;
+    if (watcher.generation < current) {
+      unhold(watcher);
+      releaseWhenCollected(watcher.promise);
+    }
+    watcher = next;
+  }
+  if (held !== undefined) armGiveUpTimer();
+}
+
 /**
  * A watched promise that never settles would keep the settle hook registered for good. Once its
  * watcher has given up waiting (its window expired), the promise is tracked for garbage

@@ -1,10 +1,8 @@
-import { runOutside } from '../context/outside.js';
 import {
   holdSettleHook,
+  PatientWatcher,
   releaseSettleHook,
-  releaseWhenCollected,
-  type SettleWatcher,
-  watchSettled,
+  watchPatiently,
 } from '../context/settle-watch.js';
 
 /** Receives a promise's outcome once it is known and safe to read. */
@@ -61,73 +59,18 @@ function read(promise: Promise<unknown>, observer: SettlementObserver, at: numbe
   );
 }
 
-/*
- * Nothing of ours may keep a promise that never settles counted for good: the settle hook would
- * stay registered, and every promise of the process would pay it. A read still pending after
- * 1–2 s is given up on: still watched, but held weakly, it stops counting once collected unsettled
- * (as an expired window's promise). Until then the read is in a list it leaves when its promise
- * settles, and a timer that runs only while the list is not empty gives up, every second, on the
- * reads that were already there at its last run.
- */
-
-/** The reads still held, newest first; `generation` counts the timer's runs. */
-let held: PendingRead | undefined;
-let generation = 0;
-let timerArmed = false;
-const HOLD_MS = 1000;
-
 /** Waits for one promise to settle (called inside the promise hook: only a push here). */
-class PendingRead implements SettleWatcher {
-  /** Neighbours in the list of reads still held (`held`), while this one is in it. */
-  prev: PendingRead | undefined = undefined;
-  next: PendingRead | undefined = undefined;
-  /** The value of `generation` when the read began. */
-  generation = generation;
-  held = true;
+class PendingRead extends PatientWatcher {
   constructor(
-    readonly promise: Promise<unknown>,
+    promise: Promise<unknown>,
     readonly observer: SettlementObserver,
-  ) {}
+  ) {
+    super(promise);
+  }
 
-  settled(now: number): void {
-    if (this.held) unhold(this);
+  protected whenSettled(now: number): void {
     enqueue(this.promise, this.observer, now / 1e6);
   }
-}
-
-function hold(read: PendingRead): void {
-  read.next = held;
-  if (held !== undefined) held.prev = read;
-  held = read;
-  if (!timerArmed) armTimer();
-}
-
-function unhold(read: PendingRead): void {
-  read.held = false;
-  const { prev, next } = read;
-  if (prev !== undefined) prev.next = next;
-  else held = next;
-  if (next !== undefined) next.prev = prev;
-  read.prev = read.next = undefined;
-}
-
-function armTimer(): void {
-  timerArmed = true;
-  runOutside(setTimeout, giveUpOnOld, HOLD_MS).unref();
-}
-
-function giveUpOnOld(): void {
-  timerArmed = false;
-  const current = generation++;
-  for (let read = held; read !== undefined; ) {
-    const next = read.next;
-    if (read.generation < current) {
-      unhold(read);
-      releaseWhenCollected(read.promise);
-    }
-    read = next;
-  }
-  if (held !== undefined) armTimer();
 }
 
 /** Marks the start of an observed call whose promise result will be read (see `observeSettlement`). */
@@ -150,9 +93,6 @@ export function observeSettlement(
   observer: SettlementObserver,
   pending: boolean,
 ): void {
-  if (pending) {
-    const read = new PendingRead(promise, observer);
-    watchSettled(promise, read);
-    hold(read);
-  } else enqueue(promise, observer, performance.now());
+  if (pending) watchPatiently(new PendingRead(promise, observer));
+  else enqueue(promise, observer, performance.now());
 }
