@@ -24,6 +24,7 @@ const suites = [
   { name: 'sync-call', title: 'Synchronous call' },
   { name: 'await-cost', title: 'Cost per await' },
   { name: 'async-call', title: 'Async call with one await' },
+  { name: 'probes', title: 'A probe, disabled and enabled' },
   { name: 'http', title: 'HTTP server throughput' },
   { name: 'scale', title: 'Windows in flight at scale' },
   { name: 'watchdog', title: 'Watchdog' },
