@@ -13,26 +13,28 @@ const fast = { time: 150, iterations: 20, warmupTime: 20, warmupIterations: 4, p
 describe('Bench: the split of each iteration against ground truth', () => {
   it('a 2 ms spin reports running p50 ≈ 2 ms and sleeping ≈ 0', async () => {
     await retry(3, async () => {
-      // per iteration: what the spin really took, and the thread's wait for a CPU around the spin
-      // (from the end of one call to the start of the next: the harness's own part of both)
-      const spun: number[] = [];
+      // per iteration: what its body really took (the spin, and the readings around it), and the
+      // thread's wait for a CPU around the body (from the end of one call to the start of the
+      // next: the harness's own part of both)
+      const bodies: number[] = [];
       const descheduled: { from: number; to: number }[] = [];
       const bench = new Bench(fast).add('spin', () => {
-        const from = descheduledMs();
         const t0 = performance.now();
+        const from = descheduledMs();
         spin(2);
-        spun.push(performance.now() - t0);
-        descheduled.push({ from, to: descheduledMs() });
+        const to = descheduledMs();
+        bodies.push(performance.now() - t0);
+        descheduled.push({ from, to });
       });
       const [task] = (await bench.run()).tasks;
       if (task === undefined) throw new Error('no task');
       const n = task.samples;
-      const truth = median(spun.slice(-n));
+      const truth = median(bodies.slice(-n));
       expect(task.state).toBe('completed');
       expect(task.samples).toBeGreaterThanOrEqual(20);
-      // An iteration is its spin and a little of the harness around it; a loaded machine stretches
-      // the spins (so their spread), and the harness's part of the iterations it preempted there.
-      // Each such iteration can move the p50 up by one rank of the spins: the bound allows as many.
+      // An iteration is its body and a little of the harness around it; a loaded machine stretches
+      // the bodies (so their spread), and the harness's part of the iterations it preempted there.
+      // Each such iteration can move the p50 up by one rank of the bodies: the bound allows as many.
       const last = descheduled.slice(-n - 1);
       let disturbed = 0;
       for (let i = 1; i < last.length; i++) {
@@ -41,7 +43,10 @@ describe('Bench: the split of each iteration against ground truth', () => {
           i + 1 < last.length ? (last[i + 1] as { from: number }).from - (last[i] as { to: number }).to : 0;
         if (before > 0.01 || after > 0.01) disturbed++;
       }
-      const upTo = quantile(Float64Array.from(spun.slice(-n)).sort(), Math.min(1, 0.5 + disturbed / (n - 1)));
+      const upTo = quantile(
+        Float64Array.from(bodies.slice(-n)).sort(),
+        Math.min(1, 0.5 + disturbed / (n - 1)),
+      );
       for (const p50 of [ms(task.running.p50), ms(task.elapsed.p50)]) {
         expect(p50).toBeGreaterThan(truth - 0.3);
         expect(p50).toBeLessThan(upTo + 0.3);
