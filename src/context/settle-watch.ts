@@ -220,14 +220,14 @@ export function unwatchSettled(promise: Promise<unknown>, watcher: SettleWatcher
  */
 
 /** The patient watchers whose promises are still held, newest first; `generation` counts the timer's runs. */
-let held: PatientWatcher | undefined;
+let heldPatients: PatientWatcher | undefined;
 let generation = 0;
 let timerArmed = false;
 const HOLD_MS = 1000;
 
 /** A watcher of one promise that waits for its outcome however long it takes (see above); watched with `watchPatiently`. */
 export abstract class PatientWatcher implements SettleWatcher {
-  /** Neighbours in the list of watchers whose promises are still held (`held`), while this one is in it. */
+  /** Neighbours in the list of watchers whose promises are still held (`heldPatients`), while this one is in it. */
   prev: PatientWatcher | undefined = undefined;
   next: PatientWatcher | undefined = undefined;
   /** The value of `generation` when the watch began. */
@@ -235,7 +235,7 @@ export abstract class PatientWatcher implements SettleWatcher {
   constructor(readonly promise: Promise<unknown>) {}
 
   settled(now: number): void {
-    if (this.prev !== undefined || held === this) unhold(this);
+    if (this.prev !== undefined || heldPatients === this) unhold(this);
     this.whenSettled(now);
   }
 
@@ -246,16 +246,16 @@ export abstract class PatientWatcher implements SettleWatcher {
 /** Calls `watcher`'s `whenSettled` when its promise (still pending) settles, holding the promise for 1–2 s at most. */
 export function watchPatiently(watcher: PatientWatcher): void {
   watchSettled(watcher.promise, watcher);
-  watcher.next = held;
-  if (held !== undefined) held.prev = watcher;
-  held = watcher;
+  watcher.next = heldPatients;
+  if (heldPatients !== undefined) heldPatients.prev = watcher;
+  heldPatients = watcher;
   if (!timerArmed) armGiveUpTimer();
 }
 
 function unhold(watcher: PatientWatcher): void {
   const { prev, next } = watcher;
   if (prev !== undefined) prev.next = next;
-  else held = next;
+  else heldPatients = next;
   if (next !== undefined) next.prev = prev;
   watcher.prev = watcher.next = undefined;
 }
@@ -268,7 +268,7 @@ function armGiveUpTimer(): void {
 function giveUpOnOld(): void {
   timerArmed = false;
   const current = generation++;
-  for (let watcher = held; watcher !== undefined; ) {
+  for (let watcher = heldPatients; watcher !== undefined; ) {
     const next = watcher.next;
     if (watcher.generation < current) {
       unhold(watcher);
@@ -276,7 +276,7 @@ function giveUpOnOld(): void {
     }
     watcher = next;
   }
-  if (held !== undefined) armGiveUpTimer();
+  if (heldPatients !== undefined) armGiveUpTimer();
 }
 
 /**
