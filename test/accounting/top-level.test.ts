@@ -31,6 +31,25 @@ function expectTopLevelSplit(r: TopLevelSplit): void {
   expect(r.sleepingMs).toBeLessThanOrEqual(33);
 }
 
+/**
+ * The script's part before its wait (after `tlob` is imported): it opens the top-level window, and
+ * defines `stopAndPrint(resumedAt)`, which stops the window in the continuation that began at
+ * `resumedAt` and prints its split with what the script measured (`TopLevelSplit`).
+ */
+const openWindow = `${descheduledSource}
+         const d0 = descheduled();
+         const startedAt = performance.now();
+         const w = tlob.start({ budget: '1s', name: 'top' });
+         let switchedOutBy = 0;
+         queueMicrotask(() => { switchedOutBy = performance.now(); });
+         const stopAndPrint = (resumedAt) => {
+           const r = w.stop();
+           const yieldMs = switchedOutBy - startedAt;
+           const heldMs = yieldMs + performance.now() - resumedAt;
+           const descheduledMs = descheduled() - d0;
+           console.log(JSON.stringify({ runningMs: r.runningNs / 1e6, sleepingMs: r.sleepingNs / 1e6, descheduledMs, heldMs, yieldMs }));
+         };`;
+
 describe('a window started at the top level of a script', () => {
   it('ESM: the time the script then awaits counts as sleeping, not running', async () => {
     await retry(3, async () => {
@@ -38,21 +57,9 @@ describe('a window started at the top level of a script', () => {
         '--input-type=module',
         '-e',
         `import { tlob } from ${JSON.stringify(esm)};
-         import { createRequire } from 'node:module';
-         const require = createRequire(import.meta.url);
-         ${descheduledSource}
-         const d0 = descheduled();
-         const startedAt = performance.now();
-         const w = tlob.start({ budget: '1s', name: 'top' });
-         let switchedOutBy = 0;
-         queueMicrotask(() => { switchedOutBy = performance.now(); });
+         ${openWindow}
          await new Promise((r) => setTimeout(r, 30));
-         const resumedAt = performance.now();
-         const r = w.stop();
-         const yieldMs = switchedOutBy - startedAt;
-         const heldMs = yieldMs + performance.now() - resumedAt;
-         const descheduledMs = descheduled() - d0;
-         console.log(JSON.stringify({ runningMs: r.runningNs / 1e6, sleepingMs: r.sleepingNs / 1e6, descheduledMs, heldMs, yieldMs }));`,
+         stopAndPrint(performance.now());`,
       ]);
       expectTopLevelSplit(r);
     });
@@ -63,20 +70,8 @@ describe('a window started at the top level of a script', () => {
       const r = run([
         '-e',
         `const { tlob } = require(${JSON.stringify(cjs)});
-         ${descheduledSource}
-         const d0 = descheduled();
-         const startedAt = performance.now();
-         const w = tlob.start({ budget: '1s', name: 'top' });
-         let switchedOutBy = 0;
-         queueMicrotask(() => { switchedOutBy = performance.now(); });
-         setTimeout(() => {
-           const resumedAt = performance.now();
-           const r = w.stop();
-           const yieldMs = switchedOutBy - startedAt;
-           const heldMs = yieldMs + performance.now() - resumedAt;
-           const descheduledMs = descheduled() - d0;
-           console.log(JSON.stringify({ runningMs: r.runningNs / 1e6, sleepingMs: r.sleepingNs / 1e6, descheduledMs, heldMs, yieldMs }));
-         }, 30);`,
+         ${openWindow}
+         setTimeout(() => stopAndPrint(performance.now()), 30);`,
       ]);
       expectTopLevelSplit(r);
     });
