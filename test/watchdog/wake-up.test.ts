@@ -152,15 +152,27 @@ async function quiet(board: ThreadBoard, i32: Int32Array): Promise<void> {
   await sleep(60);
 }
 
+/**
+ * Runs `trial` (numbered from 1) until five acted in time. A trial returns undefined when it acted
+ * in time (it has checked its outcome), or why it did not: this thread was kept from its CPU past
+ * the watchdog's moment, so the trial says nothing and is run again (at most 20 trials in all).
+ */
+async function fiveInTime(trial: (n: number) => Promise<string | undefined>): Promise<void> {
+  let inTime = 0;
+  for (let n = 1; inTime < 5; n++) {
+    if (n > 20) throw new Error(`${n - 1 - inTime} of ${n - 1} trials came too late`);
+    const late = await trial(n);
+    if (late === undefined) inTime++;
+    else process.stderr.write(`tlob-test-retry: ${expect.getState().currentTestName}: trial ${n} ${late}\n`);
+  }
+}
+
 describe('watchdog: a window published just as the watchdog goes to sleep', () => {
   it('a queued deadline published without a ring right after the watchdog stopped watching the board is reported', () =>
     retry(3, async () => {
       const { board, i32 } = await watched();
-      // five trials that published in time; one that did not (this thread kept from its CPU past the
-      // watchdog's planned look, or past its confirming look) says nothing and is run again
-      let inTime = 0;
-      for (let trial = 1; inTime < 5; trial++) {
-        if (trial > 20) throw new Error(`${trial - 1 - inTime} of ${trial - 1} trials published too late`);
+      // a trial that missed the watchdog's planned look, or published past its confirming look, is run again
+      await fiveInTime(async (trial) => {
         // windows came and went: the watchdog looks again soon, finds nothing new and goes to sleep
         board.publishEarliest(window(100 + trial, 10_000), 'nop');
         board.publishEarliest(undefined, 'nop');
@@ -176,26 +188,18 @@ describe('watchdog: a window published just as the watchdog goes to sleep', () =
         board.publishEarliest(undefined, 'nop');
         Atomics.store(i32, layout.I_CLAIM, 0); // as the thread does once it reported the violation
         board.ring();
-        if (!planned || lag > 5) {
-          const what = expect.getState().currentTestName;
-          const why = planned
-            ? `published ${lag} ms after the watchdog could have slept`
-            : 'missed the planned look';
-          process.stderr.write(`tlob-test-retry: ${what}: trial ${trial} ${why}\n`);
-          continue;
-        }
+        if (!planned) return 'missed the planned look';
+        if (lag > 5) return `published ${lag} ms after the watchdog could have slept`;
         expect(claim).toBe(id);
-        inTime++;
-      }
+        return undefined;
+      });
     }));
 
   it('a queued deadline published without a ring right after the watchdog raised its wake word to a later deadline is reported', () =>
     retry(3, async () => {
       const { board, i32 } = await watched();
-      // five trials that published in time; one that did not says nothing and is run again
-      let inTime = 0;
-      for (let trial = 1; inTime < 5; trial++) {
-        if (trial > 20) throw new Error(`${trial - 1 - inTime} of ${trial - 1} trials published too late`);
+      // a trial that published past the watchdog's second look is run again
+      await fiveInTime(async (trial) => {
         await quiet(board, i32);
         // a window with a near deadline: the watchdog plans its look by it
         board.publishEarliest(window(200 + trial, 30), 'nop');
@@ -220,16 +224,10 @@ describe('watchdog: a window published just as the watchdog goes to sleep', () =
         board.publishEarliest(undefined, 'nop');
         Atomics.store(i32, layout.I_CLAIM, 0);
         board.ring();
-        if (lag > 5) {
-          const what = expect.getState().currentTestName;
-          process.stderr.write(
-            `tlob-test-retry: ${what}: trial ${trial} published ${lag} ms after the raise could have been seen\n`,
-          );
-          continue;
-        }
+        if (lag > 5) return `published ${lag} ms after the raise could have been seen`;
         expect(claim).toBe(id);
-        inTime++;
-      }
+        return undefined;
+      });
     }));
 
   it('the first synchronous window of a site with a smaller budget than any before, and the ones after it, ring the sleeping watchdog', async () => {
@@ -263,11 +261,8 @@ describe('watchdog: a window published just as the watchdog goes to sleep', () =
       const { board, i32 } = await watched();
       const site = { watchBoard: undefined as unknown, watchKey: 0 };
       board.learn(site, 'late', 20e6);
-      // five trials that opened in time; one that did not (this thread kept from its CPU past the
-      // watchdog's confirming look) says nothing and is run again
-      let inTime = 0;
-      for (let trial = 1; inTime < 5; trial++) {
-        if (trial > 20) throw new Error(`${trial - 1 - inTime} of ${trial - 1} trials opened too late`);
+      // a trial that opened past the watchdog's confirming look is run again
+      await fiveInTime(async (trial) => {
         // synchronous windows came and went: the watchdog finds none open and sets the idle flag
         board.slots[0] = 100 + trial;
         board.wake();
@@ -280,16 +275,10 @@ describe('watchdog: a window published just as the watchdog goes to sleep', () =
         board.header[SYNC_DEPTH] = 0;
         Atomics.store(i32, layout.I_CLAIM, 0);
         board.ring();
-        if (lag > 5) {
-          const what = expect.getState().currentTestName;
-          process.stderr.write(
-            `tlob-test-retry: ${what}: trial ${trial} opened ${lag} ms after the flag could have been set\n`,
-          );
-          continue;
-        }
+        if (lag > 5) return `opened ${lag} ms after the flag could have been set`;
         expect(claim).toBe(id);
-        inTime++;
-      }
+        return undefined;
+      });
     }));
 });
 
