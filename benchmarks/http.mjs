@@ -215,6 +215,9 @@ if (variants.floor) {
     '',
     `- the floor keeps ${((ratio('floor') / ratio('hook')) * 100).toFixed(1)}% of the bare mechanism's throughput;` +
       ` CPU per request ${times(cpu('floor') / cpu('hook'))} the bare mechanism's (+${added('floor', 'hook')} µs)`,
+    `- the floor keeps ${times(ratio('floor') / ratio('otel'))} OpenTelemetry's throughput (what a monitor that does` +
+      ` nothing beyond the floor reads against the ≥ 1.6× line); OpenTelemetry's CPU per request` +
+      ` ${times(cpu('otel') / cpu('floor'))} the floor's`,
     `- tlob keeps ${((tlobRatio / ratio('floor')) * 100).toFixed(1)}% of the floor's throughput;` +
       ` CPU per request ${times(cpu('tlob') / cpu('floor'))} the floor's (+${added('tlob', 'floor')} µs),` +
       ` ${times(cpu('tlob') / cpu('hook'))} the bare mechanism's (+${added('tlob', 'hook')} µs)`,

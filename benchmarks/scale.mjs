@@ -173,6 +173,26 @@ function sizedEntry(t, i) {
   return { t, slots: new Array(SIZED_SLOTS).fill(i) };
 }
 
+/**
+ * What memory touched for the first time costs on this machine: a 64 MiB buffer filled twice, the
+ * first time page by page from the OS (a minor page fault per 4 KiB page), the second time in
+ * place. A collection that copies into pages the heap had given back, and a heap that grows, pay
+ * the first price for every page: so do the floors, as tlob.
+ */
+function freshPages() {
+  const bytes = 64 * 1024 * 1024;
+  const buffer = Buffer.allocUnsafeSlow(bytes);
+  const faults0 = process.resourceUsage().minorPageFault;
+  const t0 = performance.now();
+  buffer.fill(1);
+  const t1 = performance.now();
+  const faults = process.resourceUsage().minorPageFault - faults0;
+  buffer.fill(2);
+  const t2 = performance.now();
+  const pages = bytes / 4096;
+  return { faults, freshUs: ((t1 - t0) * 1e3) / pages, touchedUs: ((t2 - t1) * 1e3) / pages };
+}
+
 /** The scenarios one lateness process runs, each once, in an order rotated from process to process. */
 const latenessScenarios = ['tlob', 'shared-timer', 'sized', 'timers'];
 
@@ -201,12 +221,14 @@ async function latenessProcess(perTurn, order) {
   for (let i = 0; i < k; i++) {
     const what = latenessScenarios[(i + order) % k];
     await settle();
+    const faults0 = process.resourceUsage().minorPageFault;
     const t0 = performance.now();
     const q = await run(what, 10_000);
     const t1 = performance.now();
+    const faults = process.resourceUsage().minorPageFault - faults0;
     await pause(10); // the observer reports in a later task
     const during = pauses.filter(([start]) => start >= t0 && start <= t1).map(([, d]) => d);
-    result[what] = { ...q, gcMax: during.length > 0 ? Math.max(...during) : 0 };
+    result[what] = { ...q, gcMax: during.length > 0 ? Math.max(...during) : 0, faults };
   }
   observer.disconnect();
   return result;
@@ -290,6 +312,8 @@ if (role === 'in-flight') {
   globalThis.gc();
   const bytes = (process.memoryUsage().heapUsed - before) / kept.length - 8; // less the array's slot
   console.log(JSON.stringify({ bytes }));
+} else if (role === 'fresh-pages') {
+  console.log(JSON.stringify(freshPages()));
 } else if (role === 'allocation') {
   console.log(JSON.stringify(await allocation(argValue('what', 'tlob'))));
 } else {
@@ -355,6 +379,7 @@ if (role === 'in-flight') {
         p99s: of('p99'),
         max: median(of('max')),
         gcMax: median(of('gcMax')),
+        faults: median(of('faults')),
         // tlob's p99 less this scenario's, in the same process
         excess: median(samples.map((s) => s.tlob.p99 - s[what].p99)),
       };
@@ -367,10 +392,18 @@ if (role === 'in-flight') {
         range(m.p99s),
         fmt(m.max),
         fmt(m.gcMax),
+        Math.round(m.faults).toLocaleString('en'),
         what === 'tlob' ? '' : fmt(m.excess),
       ]);
     }
   }
+  const pageSamples = [];
+  for (let r = 0; r < 3; r++) pageSamples.push(await runJsonChild(self, ['--role=fresh-pages']));
+  const pages = {
+    freshUs: median(pageSamples.map((s) => s.freshUs)),
+    touchedUs: median(pageSamples.map((s) => s.touchedUs)),
+    faults: median(pageSamples.map((s) => s.faults)),
+  };
   // Allocation per window: the heap's growth over 10,000 windows with a young generation large
   // enough that nothing is collected meanwhile.
   const allocationArgs = ['--expose-gc', '--min-semi-space-size=256', '--max-semi-space-size=256'];
@@ -439,9 +472,14 @@ if (role === 'in-flight') {
         rows,
       ),
       '',
-      `Lateness of the expiries of 10,000 windows with a 50 ms budget (ms after the deadline). ${rounds} processes, each running every scenario once after a warm-up, from an emptied heap, in an order rotated between processes; the medians over the processes of each one's p50, p99, max and longest collection pause during the scenario, the range of the p99s, and the median of tlob's p99 less the scenario's in the same process:`,
+      `Lateness of the expiries of 10,000 windows with a 50 ms budget (ms after the deadline). ${rounds} processes, each running every scenario once after a warm-up, from an emptied heap, in an order rotated between processes; the medians over the processes of each one's p50, p99, max and longest collection pause during the scenario, its minor page faults (memory the process touched for the first time, or again after the heap gave it back), the range of the p99s, and the median of tlob's p99 less the scenario's in the same process:`,
       '',
-      table(['opened', 'what', 'p50', 'p99', 'p99 range', 'max', 'longest GC', 'tlob − this'], lateRows),
+      table(
+        ['opened', 'what', 'p50', 'p99', 'p99 range', 'max', 'longest GC', 'page faults', 'tlob − this'],
+        lateRows,
+      ),
+      '',
+      `On this machine a page touched for the first time costs ${fmt(pages.freshUs)} µs (${Math.round(pages.faults).toLocaleString('en')} minor faults for 16,384 pages), once touched ${fmt(pages.touchedUs)} µs to write again (a 64 MiB buffer filled twice; median of 3 processes): ${fmt(pages.freshUs)} ms per 1,000 faults of the table above.`,
       '',
       `Bytes allocated per window, from its opening to its end (10,000 windows, no collection meanwhile; medians of ${rounds} processes each, in rotated order; tlob's own is the median of each round's difference):`,
       '',

@@ -234,25 +234,65 @@ describe('where the time goes', () => {
 
   it('nested windows: the outer window is running while the inner one runs', async () => {
     await retry(5, async () => {
+      // ground truth, which a loaded machine may stretch: the spins; the stretches each window's
+      // code held the thread (the outer's two, the first of which opens the inner window, and the
+      // inner's continuation, with the readings in it, which runs within the outer too); from
+      // arming each timer to the yield of each window that sleeps on it; and the thread's wait for
+      // a CPU outside the timed stretches (a window counts it as running if it fell in its code)
       let inner: WindowResult | undefined;
       let outerSpun = 0;
       let innerSpun = 0;
+      let outerHeld = 0;
+      let innerOpen = 0;
+      let innerHeld = 0;
+      let innerYieldMs = 0; // inner: from arming its 10 ms timer to its yield
+      let outerFirstYieldMs = 0; // outer: from the inner's arming to its own first yield
+      let outerSecondYieldMs = 0; // outer: from arming its 5 ms timer to its second yield
+      let inStretches = 0;
+      const d0 = descheduledMs();
       const outer = await measure('outer', async () => {
+        const o0 = performance.now();
+        const od0 = descheduledMs();
         outerSpun = took(() => spin(3));
-        inner = await measure('inner', async () => {
+        let armedAt = 0;
+        const opened = performance.now();
+        const innerDone = measure('inner', async () => {
+          armedAt = performance.now();
           await sleep(10);
+          const c0 = performance.now();
+          const cd0 = descheduledMs();
           innerSpun = took(() => spin(5));
+          inStretches += descheduledMs() - cd0;
+          innerHeld = performance.now() - c0;
         });
-        await sleep(5);
+        innerOpen = performance.now() - opened;
+        innerYieldMs = performance.now() - armedAt;
+        inStretches += descheduledMs() - od0;
+        outerHeld += performance.now() - o0;
+        outerFirstYieldMs = performance.now() - armedAt;
+        inner = await innerDone;
+        const o1 = performance.now();
+        const timer = sleep(5);
+        outerSecondYieldMs = performance.now() - o1;
+        outerHeld += performance.now() - o1;
+        await timer;
       });
+      const untimed = descheduledMs() - d0 - inStretches;
       expect(inner).toBeDefined();
       const i = inner as WindowResult;
       expectSums(outer);
       expectSums(i);
-      expect(Math.abs(ms(i.runningNs) - innerSpun)).toBeLessThanOrEqual(1.5);
-      expect(Math.abs(ms(i.sleepingNs) - 10)).toBeLessThanOrEqual(2);
-      expect(Math.abs(ms(outer.runningNs) - (outerSpun + innerSpun))).toBeLessThanOrEqual(2);
-      expect(Math.abs(ms(outer.sleepingNs) - 15)).toBeLessThanOrEqual(3);
+      expect(ms(i.runningNs)).toBeGreaterThanOrEqual(innerSpun - 1);
+      expect(ms(i.runningNs)).toBeLessThanOrEqual(innerOpen + innerHeld + 1 + untimed);
+      // asleep from the yield until the timer is due, 9–10 ms after it was armed (a whole-ms loop clock)
+      expect(ms(i.sleepingNs)).toBeGreaterThanOrEqual(8 - innerYieldMs);
+      expect(ms(i.sleepingNs)).toBeLessThanOrEqual(12 + innerYieldMs);
+      // the inner's spin is the outer's running too, its sleep the outer's sleeping
+      expect(ms(outer.runningNs)).toBeGreaterThanOrEqual(outerSpun + innerSpun - 1);
+      expect(ms(outer.runningNs)).toBeLessThanOrEqual(outerHeld + innerHeld + 1 + untimed);
+      const yields = outerFirstYieldMs + outerSecondYieldMs;
+      expect(ms(outer.sleepingNs)).toBeGreaterThanOrEqual(12 - yields);
+      expect(ms(outer.sleepingNs)).toBeLessThanOrEqual(18 + yields);
     });
   });
 
