@@ -208,19 +208,23 @@ if (variants.floor) {
   // CPU per request as ratios to the uninstrumented server of the same round, then to each other
   const cpu = (v) => ratio(v, 'cpuUsPerRequest');
   const plainCpu = med('plain', 'cpuUsPerRequest');
-  const added = (v, base) => fmt((cpu(v) - cpu(base)) * plainCpu);
+  /** The CPU per request `v` adds over `base`, signed (a negative one is the spread between servers). */
+  const added = (v, base) => {
+    const us = (cpu(v) - cpu(base)) * plainCpu;
+    return us < 0 ? `−${fmt(-us)}` : `+${fmt(us)}`;
+  };
   lines.push(
     '',
     'The floor (the least a monitor of every request adds to the bare mechanism); CPU per request as ratios to the uninstrumented server of the same round:',
     '',
     `- the floor keeps ${((ratio('floor') / ratio('hook')) * 100).toFixed(1)}% of the bare mechanism's throughput;` +
-      ` CPU per request ${times(cpu('floor') / cpu('hook'))} the bare mechanism's (+${added('floor', 'hook')} µs)`,
+      ` CPU per request ${times(cpu('floor') / cpu('hook'))} the bare mechanism's (${added('floor', 'hook')} µs)`,
     `- the floor keeps ${times(ratio('floor') / ratio('otel'))} OpenTelemetry's throughput (what a monitor that does` +
       ` nothing beyond the floor reads against the ≥ 1.6× line); OpenTelemetry's CPU per request` +
       ` ${times(cpu('otel') / cpu('floor'))} the floor's`,
     `- tlob keeps ${((tlobRatio / ratio('floor')) * 100).toFixed(1)}% of the floor's throughput;` +
-      ` CPU per request ${times(cpu('tlob') / cpu('floor'))} the floor's (+${added('tlob', 'floor')} µs),` +
-      ` ${times(cpu('tlob') / cpu('hook'))} the bare mechanism's (+${added('tlob', 'hook')} µs)`,
+      ` CPU per request ${times(cpu('tlob') / cpu('floor'))} the floor's (${added('tlob', 'floor')} µs),` +
+      ` ${times(cpu('tlob') / cpu('hook'))} the bare mechanism's (${added('tlob', 'hook')} µs)`,
   );
 }
 
