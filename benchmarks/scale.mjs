@@ -190,7 +190,7 @@ function freshPages() {
   buffer.fill(2);
   const t2 = performance.now();
   const pages = bytes / 4096;
-  return { faults, freshUs: ((t1 - t0) * 1e3) / pages, touchedUs: ((t2 - t1) * 1e3) / pages };
+  return { pages, faults, freshUs: ((t1 - t0) * 1e3) / pages, touchedUs: ((t2 - t1) * 1e3) / pages };
 }
 
 /** The scenarios one lateness process runs, each once, in an order rotated from process to process. */
@@ -403,6 +403,7 @@ if (role === 'in-flight') {
     freshUs: median(pageSamples.map((s) => s.freshUs)),
     touchedUs: median(pageSamples.map((s) => s.touchedUs)),
     faults: median(pageSamples.map((s) => s.faults)),
+    pages: pageSamples[0].pages,
   };
   // Allocation per window: the heap's growth over 10,000 windows with a young generation large
   // enough that nothing is collected meanwhile.
@@ -479,7 +480,7 @@ if (role === 'in-flight') {
         lateRows,
       ),
       '',
-      `On this machine a page touched for the first time costs ${fmt(pages.freshUs)} µs (${Math.round(pages.faults).toLocaleString('en')} minor faults for 16,384 pages), once touched ${fmt(pages.touchedUs)} µs to write again (a 64 MiB buffer filled twice; median of 3 processes): ${fmt(pages.freshUs)} ms per 1,000 faults of the table above.`,
+      `On this machine a page touched for the first time costs ${fmt(pages.freshUs)} µs (${Math.round(pages.faults).toLocaleString('en')} minor faults for ${pages.pages.toLocaleString('en')} pages), once touched ${fmt(pages.touchedUs)} µs to write again (a buffer of ${(pages.pages * 4) / 1024} MiB filled twice; median of 3 processes): ${fmt(pages.freshUs)} ms per 1,000 faults of the table above.`,
       '',
       `Bytes allocated per window, from its opening to its end (10,000 windows, no collection meanwhile; medians of ${rounds} processes each, in rotated order; tlob's own is the median of each round's difference):`,
       '',

@@ -24,6 +24,18 @@ export function descheduledMs(): number {
 let available = process.platform === 'linux';
 
 /**
+ * Runs `block`, a stretch of a test's code, and returns its ground truth: how long it held the
+ * thread (ms, these readings included) and how much of that the thread waited for a CPU.
+ */
+export function hold(block: () => void): { heldMs: number; descheduledMs: number } {
+  const t0 = performance.now();
+  const d0 = descheduledMs();
+  block();
+  const descheduled = descheduledMs() - d0;
+  return { heldMs: performance.now() - t0, descheduledMs: descheduled };
+}
+
+/**
  * The same reading as source text, for a child process or worker thread to measure itself
  * (CommonJS or ESM alike): it defines `descheduled()`, in ms, 0 where the kernel does not say.
  */

@@ -49,13 +49,16 @@ export async function retry<T>(tries: number, scenario: () => Promise<T>): Promi
       return await scenario();
     } catch (error) {
       last = error;
-      const what = expect.getState().currentTestName ?? 'a scenario';
-      process.stderr.write(
-        `tlob-test-retry: ${what}: attempt ${i + 1} of ${tries} failed: ${String(error)}\n`,
-      );
+      noteRetry(`attempt ${i + 1} of ${tries} failed: ${String(error)}`);
     }
   }
   throw last;
+}
+
+/** Writes one line of the retry log (`tlob-test-retry: <the test>: <why>`) to stderr. */
+export function noteRetry(why: string): void {
+  const what = expect.getState().currentTestName ?? 'a scenario';
+  process.stderr.write(`tlob-test-retry: ${what}: ${why}\n`);
 }
 
 /** `ns` in milliseconds. */

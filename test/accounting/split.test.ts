@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { timerClockBounds } from '../../src/context/timer-due.js';
 import { tlob, type WindowResult } from '../../src/index.js';
-import { descheduledMs } from '../descheduled.js';
+import { descheduledMs, hold } from '../descheduled.js';
 import { collectViolations, ms, retry, sleep, spin } from '../helpers.js';
 
 beforeAll(() => {
@@ -63,11 +63,11 @@ describe('where the time goes', () => {
       const done = measure('sleep-then-spin', async () => {
         armedAt = performance.now();
         await sleep(30);
-        const c0 = performance.now();
-        const s0 = descheduledMs();
-        spun = took(() => spin(10));
-        inContinuation = descheduledMs() - s0;
-        continued = performance.now() - c0;
+        const c = hold(() => {
+          spun = took(() => spin(10));
+        });
+        inContinuation = c.descheduledMs;
+        continued = c.heldMs;
       });
       const yieldedAt = performance.now();
       const yieldMs = yieldedAt - armedAt;
@@ -148,16 +148,16 @@ describe('where the time goes', () => {
       const calledAt = performance.now();
       const done = measure('wait-async', async () => {
         await null;
-        const c0 = performance.now();
-        const cd0 = descheduledMs();
-        const cell = new Int32Array(new SharedArrayBuffer(4));
         // Atomics.waitAsync is ES2024, past this project's `lib`
         const { waitAsync } = Atomics as unknown as {
           waitAsync(cell: Int32Array, index: number, value: number, ms: number): { value: Promise<unknown> };
         };
-        const wait = waitAsync(cell, 0, 0, 30).value;
-        inStretches += descheduledMs() - cd0;
-        held += performance.now() - c0;
+        let wait: Promise<unknown> | undefined;
+        const c = hold(() => {
+          wait = waitAsync(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30).value;
+        });
+        inStretches += c.descheduledMs;
+        held += c.heldMs;
         await wait;
       });
       inStretches += descheduledMs() - d0;
@@ -248,12 +248,12 @@ describe('where the time goes', () => {
           const openedAt = performance.now();
           const result = measure(`item${i}`, async () => {
             await sleep(1);
-            const c0 = performance.now();
-            const before = descheduledMs();
-            seenParents.push(tlob.current()?.name);
-            ran[i] = took(() => spin(spinMs));
-            inContinuations += descheduledMs() - before;
-            held[i] = (held[i] as number) + performance.now() - c0;
+            const c = hold(() => {
+              seenParents.push(tlob.current()?.name);
+              ran[i] = took(() => spin(spinMs));
+            });
+            inContinuations += c.descheduledMs;
+            held[i] = (held[i] as number) + c.heldMs;
           });
           held[i] = (held[i] as number) + performance.now() - openedAt;
           return result;
@@ -295,24 +295,25 @@ describe('where the time goes', () => {
       let inStretches = 0;
       const d0 = descheduledMs();
       const outer = await measure('outer', async () => {
-        const o0 = performance.now();
-        const od0 = descheduledMs();
-        outerSpun = took(() => spin(3));
         let armedAt = 0;
-        const opened = performance.now();
-        const innerDone = measure('inner', async () => {
-          armedAt = performance.now();
-          await sleep(10);
-          const c0 = performance.now();
-          const cd0 = descheduledMs();
-          innerSpun = took(() => spin(5));
-          inStretches += descheduledMs() - cd0;
-          innerHeld = performance.now() - c0;
+        let innerDone: Promise<WindowResult> | undefined;
+        const o = hold(() => {
+          outerSpun = took(() => spin(3));
+          const opened = performance.now();
+          innerDone = measure('inner', async () => {
+            armedAt = performance.now();
+            await sleep(10);
+            const c = hold(() => {
+              innerSpun = took(() => spin(5));
+            });
+            inStretches += c.descheduledMs;
+            innerHeld = c.heldMs;
+          });
+          innerOpen = performance.now() - opened;
+          innerYieldMs = performance.now() - armedAt;
         });
-        innerOpen = performance.now() - opened;
-        innerYieldMs = performance.now() - armedAt;
-        inStretches += descheduledMs() - od0;
-        outerHeld += performance.now() - o0;
+        inStretches += o.descheduledMs;
+        outerHeld += o.heldMs;
         outerFirstYieldMs = performance.now() - armedAt;
         inner = await innerDone;
         const o1 = performance.now();

@@ -6,7 +6,7 @@ import { type BoardWindow, ThreadBoard } from '../../src/watchdog/board.js';
 import * as layout from '../../src/watchdog/board-layout.js';
 import { deadlineSplit } from '../../src/watchdog/deadline-split.js';
 import { type WatchdogWorkerData, watchdogMain } from '../../src/watchdog/worker.js';
-import { retry, sleep } from '../helpers.js';
+import { noteRetry, retry, sleep } from '../helpers.js';
 
 /**
  * The thread checks whether the watchdog sleeps (`I_WAKE_AT`, `I_SYNC_IDLE`) with a plain load
@@ -163,7 +163,7 @@ async function fiveInTime(trial: (n: number) => Promise<string | undefined>): Pr
     if (n > 20) throw new Error(`${n - 1 - inTime} of ${n - 1} trials came too late`);
     const late = await trial(n);
     if (late === undefined) inTime++;
-    else process.stderr.write(`tlob-test-retry: ${expect.getState().currentTestName}: trial ${n} ${late}\n`);
+    else noteRetry(`trial ${n} ${late}`);
   }
 }
 
