@@ -29,6 +29,8 @@ const TLOB_LEVEL = FLOOR + 1;
 let floorLevel = FLOOR;
 let setFloorLevel = () => {};
 let periodRequests = 0;
+/** The servers of the throughput target, compared inside one server by the `paired` variant (`setUpPaired`). */
+const PAIRED_LEVELS = ['plain', 'hook', 'tlob'];
 
 /** OpenTelemetry's HTTP instrumentation with a BatchSpanProcessor and a counting no-op exporter. */
 function setUpOtelHttp() {
@@ -110,6 +112,8 @@ if (variant === 'otel') {
   observed = setUpFloor();
 } else if (variant === 'floor-parts') {
   observed = setUpFloorParts();
+} else if (variant === 'paired') {
+  observed = setUpPaired();
 } else if (variant !== 'plain') {
   throw new Error(`unknown variant ${variant}`);
 }
@@ -249,6 +253,80 @@ function setUpFloorParts() {
     measuring = true;
   };
   return () => ({ ...observe(), parts: FLOOR_PARTS, periods });
+}
+
+/**
+ * The servers of the throughput target inside one server, so that they are compared under the same
+ * load and on the same machine state: the server moves through `PAIRED_LEVELS` every `PERIOD_MS`
+ * (forwards, then backwards, so that each level follows the others about as often), and keeps
+ * each period's CPU time and requests, counted from `SETTLE_MS` after the switch (the requests in
+ * flight finish on the level they started on). Between separate servers the CPU per request moves
+ * by ±10–30% on a shared machine, more than the differences measured here. OpenTelemetry is not
+ * among them: what it keeps alive (its spans, queued for export) is collected by major
+ * collections that would land in the other levels' periods.
+ */
+function setUpPaired() {
+  const { AsyncLocalStorage, createHook } = require('node:async_hooks');
+  const als = new AsyncLocalStorage();
+  let switches = 0;
+  const onSwitch = () => {
+    if (als.getStore() !== undefined) switches++;
+  };
+  const hook = createHook({ before: onSwitch, after: onSwitch });
+  const { tlob } = require(process.env.TLOB_BENCH_CJS || 'tlob');
+  tlob.reactor('nop');
+  const options = { budget: '50ms' };
+  const HOOK = PAIRED_LEVELS.indexOf('hook');
+  const TLOB = PAIRED_LEVELS.indexOf('tlob');
+  let level = -1;
+  let requests = 0;
+  wrap = (handler) => (req, res) => {
+    requests++;
+    if (level === HOOK) return als.run({ req }, handler, req, res);
+    if (level === TLOB) return tlob.run('req', options, () => handler(req, res));
+    return handler(req, res);
+  };
+  const setLevel = (next) => {
+    if (next === HOOK) hook.enable();
+    else if (level === HOOK) {
+      hook.disable();
+      als.disable(); // Node 22: an enabled storage costs every new promise a copy of its store
+    }
+    if (next === TLOB) tlob.enable();
+    else tlob.disable();
+    level = next;
+  };
+  const PERIOD_MS = 100;
+  const SETTLE_MS = 20;
+  const n = PAIRED_LEVELS.length;
+  const periods = [];
+  let measuring = false;
+  let step = 0;
+  let cpu;
+  setLevel(0);
+  const timer = setInterval(() => {
+    if (cpu !== undefined && measuring) {
+      const used = process.cpuUsage(cpu);
+      periods.push({ level, cycle: Math.floor(step / n), cpuUs: used.user + used.system, requests });
+    }
+    cpu = undefined;
+    step++;
+    const i = step % (2 * n);
+    setLevel(i < n ? i : 2 * n - 1 - i);
+    setTimeout(() => {
+      cpu = process.cpuUsage();
+      requests = 0;
+    }, SETTLE_MS).unref();
+  }, PERIOD_MS);
+  timer.unref();
+  onMark = () => {
+    measuring = true;
+    step = n * Math.ceil(step / n) - 1; // the next period starts a cycle
+  };
+  return () => {
+    const s = tlob.stats().find((x) => x.name === 'req');
+    return { switches, windows: s?.count ?? 0, levels: PAIRED_LEVELS, periods };
+  };
 }
 
 const http = require('node:http');
