@@ -186,7 +186,7 @@ async function paired(servers, seconds) {
       }
     }
     progress(
-      `  paired server ${r + 1}/${servers}: ${fmt(result.requests.total / seconds)} req/s, ${kept} cycles, ${stats.windows} windows, ${stats.spans} spans`,
+      `  paired server ${r + 1}/${servers}: ${fmt(result.requests.total / seconds)} req/s, ${kept} cycles, ${stats.windows} windows`,
     );
   }
   return cycles;
@@ -211,7 +211,7 @@ const cycles = await paired(pairedServers, pairedSeconds);
 /** Throughput of `a` ÷ throughput of `b` in each cycle (the inverse ratio of their CPU per request). */
 const pairedRatio = (a, b) => medianInterval(cycles.map((c) => c[b] / c[a]));
 const percent = (x) => (x * 100).toFixed(1);
-/** `90.4% (95% CI 89.6–91.1%; quartiles 84.4–96.8%)`. */
+/** `90.4% (95% CI of the median 89.6–91.1%; quartiles 84.4–96.8%)`. */
 const ratioText = (r) =>
   `${percent(r.median)}% (95% CI of the median ${percent(r.low)}–${percent(r.high)}%; quartiles ${percent(r.p25)}–${percent(r.p75)}%)`;
 const tlobHook = pairedRatio('tlob', 'hook');
@@ -253,9 +253,9 @@ const lines = [
     ` over the 50 ms budget, median running ${fmt(last('tlob').runningP50Ns / 1000)} µs);` +
     ` OpenTelemetry exported ${last('otel').spans} spans.`,
   '',
-  `The same servers but OpenTelemetry's inside one server, moving between them every 100 ms (${pairedServers} servers ×` +
-    ` ${pairedSeconds} s, ${cycles.length} cycles through the three; throughput as the inverse of the server's CPU per` +
-    ' request, the server being what limits it here):',
+  `The uninstrumented handler, the bare mechanism and tlob inside one server, moving between them every 100 ms` +
+    ` (${pairedServers} servers × ${pairedSeconds} s, ${cycles.length} cycles through the three; throughput as the` +
+    " inverse of the server's CPU per request, the server being what limits it here):",
   '',
   table(
     ['server', 'server CPU µs/req (median of its periods)', 'throughput ÷ uninstrumented (same cycle)'],
