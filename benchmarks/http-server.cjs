@@ -82,6 +82,23 @@ function setUpTlob(otelOptions) {
   };
 }
 
+/**
+ * The bare mechanism tlob's accounting is built on, with nothing accounted: each request in its own
+ * AsyncLocalStorage context, a before/after hook reading the store on every continuation. Returns
+ * what it observed and the hook and storage, to be turned off and on (`setUpPaired`).
+ */
+function setUpHook() {
+  const { AsyncLocalStorage, createHook } = require('node:async_hooks');
+  const als = new AsyncLocalStorage();
+  let switches = 0;
+  const onSwitch = () => {
+    if (als.getStore() !== undefined) switches++;
+  };
+  const hook = createHook({ before: onSwitch, after: onSwitch }).enable();
+  wrap = (handler) => (req, res) => als.run({ req }, handler, req, res);
+  return { observed: () => ({ switches }), hook, als };
+}
+
 if (variant === 'otel') {
   observed = setUpOtelHttp();
 } else if (variant === 'tlob') {
@@ -97,17 +114,7 @@ if (variant === 'otel') {
   const windows = setUpTlob({ spans: 'child' });
   observed = async () => ({ ...(await spans()), ...windows() });
 } else if (variant === 'hook') {
-  // The bare mechanism tlob's accounting is built on, with nothing accounted: each request in its
-  // own AsyncLocalStorage context, a before/after hook reading the store on every continuation.
-  const { AsyncLocalStorage, createHook } = require('node:async_hooks');
-  const als = new AsyncLocalStorage();
-  let switches = 0;
-  const onSwitch = () => {
-    if (als.getStore() !== undefined) switches++;
-  };
-  createHook({ before: onSwitch, after: onSwitch }).enable();
-  wrap = (handler) => (req, res) => als.run({ req }, handler, req, res);
-  observed = () => ({ switches });
+  observed = setUpHook().observed;
 } else if (variant === 'floor') {
   observed = setUpFloor();
 } else if (variant === 'floor-parts') {
@@ -211,122 +218,119 @@ function setUpFloor() {
 /**
  * The floor's parts measured inside one server: the level moves through the floor's parts
  * (`FLOOR_PARTS`), then to every request in `tlob.run` (with the floor's hooks and storage off),
- * every `PERIOD_MS`, and each period's CPU time and requests are kept, so that neighbouring
- * periods (the same load, the same JIT state) can be compared. Between servers the CPU per request moves by ±10–30% on a
- * shared machine; between neighbouring 100 ms periods of one server it moves far less.
+ * every 100 ms (`moveThroughLevels`), so that neighbouring periods (the same load, the same JIT
+ * state) can be compared. Between servers the CPU per request moves by ±10–30% on a shared
+ * machine; between neighbouring 100 ms periods of one server it moves far less.
  */
 function setUpFloorParts() {
   const observe = setUpFloor();
   const floorWrap = wrap;
+  setUpTlob();
+  const tlobWrap = wrap;
   const { tlob } = require(process.env.TLOB_BENCH_CJS || 'tlob');
-  tlob.reactor('nop');
-  const options = { budget: '50ms' };
   wrap = (handler) => {
     const floorHandler = floorWrap(handler);
+    const tlobHandler = tlobWrap(handler);
     return (req, res) => {
       if (floorLevel <= FLOOR) return floorHandler(req, res);
       periodRequests++;
-      return tlob.run('req', options, () => handler(req, res));
+      return tlobHandler(req, res);
     };
   };
-  const PERIOD_MS = 100;
-  const periods = [];
-  let level = 0;
-  let cpu = process.cpuUsage();
-  let measuring = false;
-  const setLevel = (next) => {
-    setFloorLevel(next);
-    if (next === TLOB_LEVEL) tlob.enable();
+  const periods = moveThroughLevels(TLOB_LEVEL + 1, (level) => {
+    setFloorLevel(level);
+    if (level === TLOB_LEVEL) tlob.enable();
     else tlob.disable();
-  };
-  setLevel(level);
-  const timer = setInterval(() => {
-    const used = process.cpuUsage(cpu);
-    cpu = process.cpuUsage();
-    if (measuring) periods.push({ level, cpuUs: used.user + used.system, requests: periodRequests });
-    periodRequests = 0;
-    level = (level + 1) % (TLOB_LEVEL + 1);
-    setLevel(level);
-  }, PERIOD_MS);
-  timer.unref();
-  onMark = () => {
-    measuring = true;
-  };
+  });
   return () => ({ ...observe(), parts: FLOOR_PARTS, periods });
 }
 
 /**
+ * Moves the server through `count` levels (`setLevel(level)`) every 100 ms, in order, or
+ * forwards then backwards (`backAndForth`, so that each level follows the others about as often),
+ * and once marked keeps each period's CPU time and requests (`periodRequests`), counted from
+ * `settleMs` after the switch, with the number of its cycle (a pass through the `count` levels;
+ * the mark makes the next period start one). Returns the list of periods it fills.
+ */
+function moveThroughLevels(count, setLevel, { backAndForth = false, settleMs = 0 } = {}) {
+  const PERIOD_MS = 100;
+  const levelAt = (step) => {
+    const i = step % (backAndForth ? 2 * count : count);
+    return i < count ? i : 2 * count - 1 - i;
+  };
+  const periods = [];
+  let measuring = false;
+  let step = 0;
+  let level = levelAt(0);
+  let cpu;
+  const startPeriod = () => {
+    cpu = process.cpuUsage();
+    periodRequests = 0;
+  };
+  setLevel(level);
+  startPeriod();
+  setInterval(() => {
+    if (cpu !== undefined && measuring) {
+      const used = process.cpuUsage(cpu);
+      const cycle = Math.floor(step / count);
+      periods.push({ level, cycle, cpuUs: used.user + used.system, requests: periodRequests });
+    }
+    cpu = undefined;
+    level = levelAt(++step);
+    setLevel(level);
+    if (settleMs > 0) setTimeout(startPeriod, settleMs).unref();
+    else startPeriod();
+  }, PERIOD_MS).unref();
+  onMark = () => {
+    measuring = true;
+    step = count * Math.ceil(step / count) - 1;
+  };
+  return periods;
+}
+
+/**
  * The servers of the throughput target inside one server, so that they are compared under the same
- * load and on the same machine state: the server moves through `PAIRED_LEVELS` every `PERIOD_MS`
- * (forwards, then backwards, so that each level follows the others about as often), and keeps
- * each period's CPU time and requests, counted from `SETTLE_MS` after the switch (the requests in
- * flight finish on the level they started on). Between separate servers the CPU per request moves
+ * load and on the same machine state: the server moves through `PAIRED_LEVELS` every 100 ms,
+ * forwards then backwards, and keeps each period's CPU time and requests counted from 20 ms after
+ * the switch (the requests in flight finish on the level they started on). Between separate servers the CPU per request moves
  * by ±10–30% on a shared machine, more than the differences measured here. OpenTelemetry is not
  * among them: what it keeps alive (its spans, queued for export) is collected by major
  * collections that would land in the other levels' periods.
  */
 function setUpPaired() {
-  const { AsyncLocalStorage, createHook } = require('node:async_hooks');
-  const als = new AsyncLocalStorage();
-  let switches = 0;
-  const onSwitch = () => {
-    if (als.getStore() !== undefined) switches++;
-  };
-  const hook = createHook({ before: onSwitch, after: onSwitch });
+  const bare = setUpHook();
+  const hookWrap = wrap;
+  const windows = setUpTlob();
+  const tlobWrap = wrap;
   const { tlob } = require(process.env.TLOB_BENCH_CJS || 'tlob');
-  tlob.reactor('nop');
-  const options = { budget: '50ms' };
   const HOOK = PAIRED_LEVELS.indexOf('hook');
   const TLOB = PAIRED_LEVELS.indexOf('tlob');
-  let level = -1;
-  let requests = 0;
-  wrap = (handler) => (req, res) => {
-    requests++;
-    if (level === HOOK) return als.run({ req }, handler, req, res);
-    if (level === TLOB) return tlob.run('req', options, () => handler(req, res));
-    return handler(req, res);
+  let level = HOOK; // as `setUpHook` leaves it: the first level turns the hook off
+  wrap = (handler) => {
+    const hookHandler = hookWrap(handler);
+    const tlobHandler = tlobWrap(handler);
+    return (req, res) => {
+      periodRequests++;
+      if (level === HOOK) return hookHandler(req, res);
+      if (level === TLOB) return tlobHandler(req, res);
+      return handler(req, res);
+    };
   };
-  const setLevel = (next) => {
-    if (next === HOOK) hook.enable();
-    else if (level === HOOK) {
-      hook.disable();
-      als.disable(); // Node 22: an enabled storage costs every new promise a copy of its store
-    }
-    if (next === TLOB) tlob.enable();
-    else tlob.disable();
-    level = next;
-  };
-  const PERIOD_MS = 100;
-  const SETTLE_MS = 20;
-  const n = PAIRED_LEVELS.length;
-  const periods = [];
-  let measuring = false;
-  let step = 0;
-  let cpu;
-  setLevel(0);
-  const timer = setInterval(() => {
-    if (cpu !== undefined && measuring) {
-      const used = process.cpuUsage(cpu);
-      periods.push({ level, cycle: Math.floor(step / n), cpuUs: used.user + used.system, requests });
-    }
-    cpu = undefined;
-    step++;
-    const i = step % (2 * n);
-    setLevel(i < n ? i : 2 * n - 1 - i);
-    setTimeout(() => {
-      cpu = process.cpuUsage();
-      requests = 0;
-    }, SETTLE_MS).unref();
-  }, PERIOD_MS);
-  timer.unref();
-  onMark = () => {
-    measuring = true;
-    step = n * Math.ceil(step / n) - 1; // the next period starts a cycle
-  };
-  return () => {
-    const s = tlob.stats().find((x) => x.name === 'req');
-    return { switches, windows: s?.count ?? 0, levels: PAIRED_LEVELS, periods };
-  };
+  const periods = moveThroughLevels(
+    PAIRED_LEVELS.length,
+    (next) => {
+      if (next === HOOK) bare.hook.enable();
+      else if (level === HOOK) {
+        bare.hook.disable();
+        bare.als.disable(); // Node 22: an enabled storage costs every new promise a copy of its store
+      }
+      if (next === TLOB) tlob.enable();
+      else tlob.disable();
+      level = next;
+    },
+    { backAndForth: true, settleMs: 20 },
+  );
+  return () => ({ ...bare.observed(), ...windows(), levels: PAIRED_LEVELS, periods });
 }
 
 const http = require('node:http');

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { argValue, progress } from './lib/child.mjs';
 import { machineLine } from './lib/machine.mjs';
-import { fmt, median, spread, table, times, verdict } from './lib/summary.mjs';
+import { fmt, median, medianInterval, spread, table, times, verdict } from './lib/summary.mjs';
 
 const serverScript = fileURLToPath(new URL('./http-server.cjs', import.meta.url));
 const connections = 10;
@@ -142,25 +142,6 @@ async function floorParts() {
 }
 
 /**
- * The median of a list of numbers with its 95% confidence interval (the order statistics
- * n/2 ± 1.96·√n/2, which hold whatever the distribution), and the quartiles:
- * `{ median, low, high, p25, p75 }`.
- */
-function medianInterval(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const n = sorted.length;
-  const at = (i) => sorted[Math.max(0, Math.min(n - 1, Math.round(i)))];
-  const half = 0.98 * Math.sqrt(n);
-  return {
-    median: median(sorted),
-    low: at(n / 2 - half - 1),
-    high: at(n / 2 + half),
-    p25: at(0.25 * n),
-    p75: at(0.75 * n),
-  };
-}
-
-/**
  * The paired measurement: `servers` servers of the `paired` variant, each `seconds` under load.
  * A cycle is one period of each level in a row (100 ms each, counted from 20 ms after the switch);
  * a cycle in which a level served fewer than half the usual requests of a period (the load
@@ -168,10 +149,9 @@ function medianInterval(values) {
  */
 async function paired(servers, seconds) {
   const cycles = [];
-  let levels;
   for (let r = 0; r < servers; r++) {
     const { result, stats } = await serve('paired', seconds);
-    levels = stats.levels;
+    const { levels } = stats;
     const usual = median(stats.periods.map((p) => p.requests));
     const byCycle = new Map();
     for (const p of stats.periods) {

@@ -7,6 +7,25 @@ export function median(values) {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+/**
+ * The median of a list of numbers with its 95% confidence interval (the order statistics
+ * n/2 ± 1.96·√n/2, which hold whatever the distribution), and the quartiles:
+ * `{ median, low, high, p25, p75 }`.
+ */
+export function medianInterval(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const n = sorted.length;
+  const at = (i) => sorted[Math.max(0, Math.min(n - 1, Math.round(i)))];
+  const half = 0.98 * Math.sqrt(n);
+  return {
+    median: median(sorted),
+    low: at(n / 2 - half - 1),
+    high: at(n / 2 + half),
+    p25: at(0.25 * n),
+    p75: at(0.75 * n),
+  };
+}
+
 /** `12.3`, `456`, `1,234`: three significant figures below 1000, grouped thousands above. */
 export function fmt(value) {
   if (!Number.isFinite(value)) return String(value);
