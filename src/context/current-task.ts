@@ -55,6 +55,11 @@ export function restoreSync(previous: Task | undefined): void {
 }
 
 /** The synchronous current task if `task` is it (used by `stop` to unbind a window). */
+/** The task of the synchronous call running now, if any (see `syncTask`). */
+export function currentSyncTask(): Task | undefined {
+  return syncTask;
+}
+
 export function isSyncTask(task: Task): boolean {
   return syncTask === task;
 }

@@ -267,6 +267,40 @@ describe('synchronous fast path', () => {
     const seen = await tlob.run('flip', { budget: '1s' }, () => sleep(1).then(() => tlob.current()?.name));
     expect(seen).toBe('flip');
   });
+  it('a window started inside a call stays inside it on the fast path too (tlob.run, tlob.attach, a throw)', () => {
+    const started: TlobWindow[] = [];
+    const startInside = () => {
+      started.push(tlob.start({ name: 'started-inside', budget: '1s' }));
+    };
+    const target = {
+      startInside,
+      throwing: () => {
+        startInside();
+        throw new Error('boom');
+      },
+    };
+    const probes = [
+      tlob.attach(target, 'startInside', { budget: '1s', name: 'attached-start' }),
+      tlob.attach(target, 'throwing', { budget: '1s', name: 'attached-throw' }),
+    ];
+    const outer = tlob.start({ name: 'caller', budget: '1s' });
+    // 40 calls: the sites take the synchronous path after 16
+    for (let i = 0; i < 40; i++) {
+      tlob.run('run-start', { budget: '1s' }, startInside);
+      expect(tlob.current()?.name).toBe('caller');
+      target.startInside();
+      expect(tlob.current()?.name).toBe('caller');
+      expect(() => target.throwing()).toThrow('boom');
+      expect(tlob.current()?.name).toBe('caller');
+      // a start and its stop inside the call leave the caller's context as it was
+      tlob.run('run-start-stop', { budget: '1s' }, () => tlob.start({ name: 'inner', budget: '1s' }).stop());
+      expect(tlob.current()?.name).toBe('caller');
+    }
+    for (const w of started) w.stop();
+    outer.stop();
+    expect(tlob.current()).toBeUndefined();
+    for (const probe of probes) probe.detach();
+  });
 });
 
 describe('windows of synchronous calls, reused by their site', () => {

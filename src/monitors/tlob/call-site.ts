@@ -1,5 +1,6 @@
 import { nowNs } from '../../clock.js';
 import {
+  currentSyncTask,
   currentTask,
   currentTaskFrom,
   enterSync,
@@ -30,6 +31,21 @@ import {
 import { type OnStop, openWindows, Window, windowsKept } from './window.js';
 
 let nextId = 1;
+
+/**
+ * The store each running synchronous-path call found in the AsyncLocalStorage, recorded only when
+ * code inside it binds a window to the context (`CallSite.start`): the synchronous path reads no
+ * store of its own, and restores this one when the call returns, so that a window started inside a
+ * call stays inside it on every path.
+ */
+const storesToRestore = new Map<Window, Task | undefined>();
+
+/** Puts back the store `window`'s synchronous call found, if a window was bound inside the call. */
+function restoreStoreAfter(window: Window): void {
+  if (!storesToRestore.has(window)) return;
+  taskStorage.enterWith(storesToRestore.get(window) as Task);
+  storesToRestore.delete(window);
+}
 
 /**
  * A place windows are opened from (a `tlob.run` name, a probe, a `@budget` method, a start/stop
@@ -127,11 +143,13 @@ export class CallSite extends CallPath implements WatchedSite {
           newTarget === undefined ? Reflect.apply(fn, thisArg, args) : Reflect.construct(fn, args, newTarget);
       } catch (error) {
         restoreSync(previous);
+        if (storesToRestore.size !== 0) restoreStoreAfter(window);
         if (watch !== undefined) watch.header[SYNC_DEPTH] = depth;
         window.close();
         throw error;
       }
       restoreSync(previous);
+      if (storesToRestore.size !== 0) restoreStoreAfter(window);
       if (watch !== undefined) watch.header[SYNC_DEPTH] = depth;
     } else {
       holdSettleHook(); // to recognise a promise that settles before the call returns
@@ -215,6 +233,11 @@ export class CallSite extends CallPath implements WatchedSite {
    */
   start(): Window {
     const window = this.open(this.onStop, false);
+    // inside a call on the synchronous path, which restores no store of its own: it restores this
+    // one when it returns
+    const held = currentSyncTask();
+    if (held instanceof Window && held.deadlineHeld && !storesToRestore.has(held))
+      storesToRestore.set(held, taskStorage.getStore());
     window.bindToContext();
     taskStorage.enterWith(window);
     if (currentTask() !== window) enterSync(window);
