@@ -25,6 +25,18 @@ export function requirePeer<T>(name: string, who: string): T {
 /** The `@opentelemetry/api` module. */
 export type OtelApi = typeof OpenTelemetryApi;
 
+/** Where `@opentelemetry/api` 1.x (the peer range) keeps its global providers, under its major version's key. */
+const API_GLOBALS = Symbol.for('opentelemetry.js.api.1');
+
+/**
+ * The API's global registrations (`metrics`, `trace`, …), read straight from `globalThis`:
+ * `undefined` until something registers one. One property read, cheap enough to run per window
+ * (`metrics.getMeterProvider()` also checks the version on every call).
+ */
+export function apiGlobals(): { readonly metrics?: unknown; readonly trace?: unknown } | undefined {
+  return (globalThis as Record<symbol, { metrics?: unknown; trace?: unknown } | undefined>)[API_GLOBALS];
+}
+
 let api: OtelApi | undefined;
 
 /** `@opentelemetry/api`, loaded on first use; throws `ERR_TLOB_MISSING_PEER` when it is not installed. */

@@ -1,6 +1,13 @@
-import type { Attributes, Counter, Histogram, MeterProvider, ObservableResult } from '@opentelemetry/api';
+import type {
+  Attributes,
+  Counter,
+  Histogram,
+  MeterProvider,
+  ObservableResult,
+  ObservableUpDownCounter,
+} from '@opentelemetry/api';
 import type { Violation, WindowResult, WindowStart } from '../index.js';
-import type { OtelApi } from './api.js';
+import { apiGlobals, type OtelApi } from './api.js';
 import {
   ATTR_NAME,
   ATTR_STATE,
@@ -40,23 +47,41 @@ function attributesOf(name: string): NameAttributes {
 /**
  * The metrics of tlob's windows: the duration histogram (elapsed and each state, in seconds), the
  * violation counter and the windows in flight. Without an explicit provider it follows the global
- * one, so a preload that starts before the application registers its SDK still reports to it.
- * Windows in flight are counted here and observed at collection (an observable instrument), so
- * opening and stopping a window costs a counter update, not two SDK records.
+ * one, checked as each window opens, stops or violates, so a preload that starts before the
+ * application registers its SDK still reports to it (and a window in flight is observed there
+ * before any window has stopped). Windows in flight are counted here and observed at collection
+ * (an observable instrument whose callback moves with the provider), so opening and stopping a
+ * window costs a counter update, not two SDK records.
  */
 export class WindowMetrics {
   private provider: MeterProvider | undefined = undefined;
   private duration!: Histogram;
   private violations!: Counter;
+  /** `tlob.window.active` on the provider in force, `undefined` once disabled. */
+  private active: ObservableUpDownCounter | undefined = undefined;
   private readonly byName = new Map<string, NameAttributes>();
   /** The id of the first window seen opening: older windows were never counted as active. */
   private firstId = -1;
+  /** The API's global MeterProvider slot as last seen; the instruments move when it changes. */
+  private seenGlobal: unknown = apiGlobals()?.metrics;
 
   constructor(
     private readonly api: OtelApi,
     private readonly explicitProvider: MeterProvider | undefined,
     private readonly buckets: readonly number[],
   ) {
+    this.instruments();
+  }
+
+  /**
+   * Follows the global provider: one property read per call while it stays the same, so a window's
+   * start and stop pay no more than that (`metrics.getMeterProvider()` is called only on a change).
+   */
+  private followGlobal(): void {
+    if (this.explicitProvider !== undefined) return;
+    const registered = apiGlobals()?.metrics;
+    if (registered === this.seenGlobal) return;
+    this.seenGlobal = registered;
     this.instruments();
   }
 
@@ -78,13 +103,20 @@ export class WindowMetrics {
       unit: '{violation}',
       valueType: ValueType.INT,
     });
-    meter
-      .createObservableUpDownCounter(WINDOW_ACTIVE, {
-        description: 'tlob windows opened and not yet stopped.',
-        unit: '{window}',
-        valueType: ValueType.INT,
-      })
-      .addCallback(this.observeActive);
+    // the old provider (one `metrics.disable()` dropped) must not go on observing these windows
+    this.active?.removeCallback(this.observeActive);
+    this.active = meter.createObservableUpDownCounter(WINDOW_ACTIVE, {
+      description: 'tlob windows opened and not yet stopped.',
+      unit: '{window}',
+      valueType: ValueType.INT,
+    });
+    this.active.addCallback(this.observeActive);
+  }
+
+  /** Stops observing the windows in flight: a disabled or replaced export reports none at collection. */
+  disable(): void {
+    this.active?.removeCallback(this.observeActive);
+    this.active = undefined;
   }
 
   private readonly observeActive = (result: ObservableResult): void => {
@@ -101,12 +133,13 @@ export class WindowMetrics {
   }
 
   start(start: WindowStart): void {
+    this.followGlobal();
     if (this.firstId < 0) this.firstId = start.id;
     this.attributes(start.name).active++;
   }
 
   stop(result: WindowResult): void {
-    if (this.explicitProvider === undefined) this.instruments();
+    this.followGlobal();
     const attributes = this.attributes(result.name);
     if (this.firstId >= 0 && result.id >= this.firstId && attributes.active > 0) attributes.active--;
     const [elapsed, running, waiting, sleeping] = attributes.durations as [
@@ -122,7 +155,7 @@ export class WindowMetrics {
   }
 
   violation(violation: Violation): void {
-    if (this.explicitProvider === undefined) this.instruments();
+    this.followGlobal();
     const byState = this.attributes(violation.name).violations;
     let attributes = byState.get(violation.state);
     if (attributes === undefined) {

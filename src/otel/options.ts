@@ -110,20 +110,42 @@ export function checkOtelOptions(options: unknown): CheckedOptions {
   };
 }
 
+const ON = /^(1|true|yes|on)$/i;
+const OFF = /^(0|false|no|off)$/i;
+
 /**
- * The options of the preload, from the environment: `TLOB_OTEL_SPANS` (a span mode) and
- * `TLOB_OTEL_METRICS` (`0` or `false` turns the metrics off). Providers are the global ones.
+ * A switch of the environment: `1`, `true`, `yes`, `on` or `0`, `false`, `no`, `off` (any case);
+ * unset or empty is `fallback`. Anything else throws `ERR_TLOB_INVALID_ARG` naming the variable.
+ */
+function switchOf(env: NodeJS.ProcessEnv, variable: string, fallback: boolean): boolean {
+  const value = env[variable];
+  if (value === undefined || value === '') return fallback;
+  if (ON.test(value)) return true;
+  if (OFF.test(value)) return false;
+  throw invalid(`\`${variable}\` to be 1, true, yes, on, 0, false, no or off`, value);
+}
+
+/**
+ * The options of the preload, from the environment: `TLOB_OTEL_SPANS` (a span mode, any case) and
+ * `TLOB_OTEL_METRICS` (a switch, on by default). Providers are the global ones. Throws
+ * `ERR_TLOB_INVALID_ARG` naming the variable for a bad value.
  */
 export function optionsFromEnvironment(env: NodeJS.ProcessEnv): OtelOptions {
-  const options: OtelOptions = {};
+  const options: OtelOptions = { metrics: switchOf(env, 'TLOB_OTEL_METRICS', true) };
   const spans = env.TLOB_OTEL_SPANS;
-  if (spans !== undefined && spans !== '') options.spans = spans as SpanMode;
-  const metrics = env.TLOB_OTEL_METRICS;
-  if (metrics !== undefined && metrics !== '') options.metrics = !/^(0|false|no|off)$/i.test(metrics);
+  if (spans !== undefined && spans !== '') {
+    const mode = spans.toLowerCase();
+    if (!SPAN_MODES.includes(mode))
+      throw invalid('`TLOB_OTEL_SPANS` to be attributes, child, over-budget or none', spans);
+    options.spans = mode as SpanMode;
+  }
   return options;
 }
 
-/** Whether an environment variable asks for the OpenTelemetry export (`TLOB_OTEL=1`, `true`, `yes`, `on`). */
-export function isOn(value: string | undefined): boolean {
-  return value !== undefined && /^(1|true|yes|on)$/i.test(value);
+/**
+ * Whether the environment asks for the OpenTelemetry export: `TLOB_OTEL` is `1`, `true`, `yes` or
+ * `on` (off when unset, empty, `0`, `false`, `no` or `off`; anything else throws `ERR_TLOB_INVALID_ARG`).
+ */
+export function exportAskedFor(env: NodeJS.ProcessEnv): boolean {
+  return switchOf(env, 'TLOB_OTEL', false);
 }

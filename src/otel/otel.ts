@@ -1,11 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { tlob, type Violation, type WindowResult, type WindowStart } from '../index.js';
-import { loadApi } from './api.js';
+import { apiGlobals, loadApi } from './api.js';
 import { WindowMetrics } from './metrics.js';
 import {
   type CheckedOptions,
   checkOtelOptions,
-  isOn,
+  exportAskedFor,
   type OtelOptions,
   optionsFromEnvironment,
 } from './options.js';
@@ -17,16 +17,11 @@ import { globalLoggerProvider, WindowSpans } from './spans.js';
  * instrument and span is the no-op, and exporting windows would only cost.
  */
 function globalProvidersRegistered(): boolean {
-  const globals = (globalThis as Record<symbol, { metrics?: unknown; trace?: unknown } | undefined>)[
-    API_GLOBALS
-  ];
+  const globals = apiGlobals();
   return (
     globals?.metrics !== undefined || globals?.trace !== undefined || globalLoggerProvider() !== undefined
   );
 }
-
-/** Where `@opentelemetry/api` 1.x (the peer range) keeps its globals. */
-const API_GLOBALS = Symbol.for('opentelemetry.js.api.1');
 
 /** How often the global providers are looked for while none is registered. */
 const LOOK_FOR_PROVIDERS_MS = 100;
@@ -121,6 +116,7 @@ function startExport(options: OtelOptions | undefined, atOnce: boolean): OtelExp
     options: checked,
     disable() {
       for (const off of unsubscribe.splice(0)) off();
+      metrics?.disable();
       if (registry[ACTIVE] === handle) delete registry[ACTIVE];
     },
   };
@@ -131,10 +127,13 @@ function startExport(options: OtelOptions | undefined, atOnce: boolean): OtelExp
 /**
  * What the preload (`tlob/register`) calls: with `TLOB_OTEL=1` starts the export with the global
  * providers and the options of `TLOB_OTEL_SPANS` and `TLOB_OTEL_METRICS`; otherwise does nothing.
+ * A bad value of any of the three throws `ERR_TLOB_INVALID_ARG` naming it, even with the export off.
  */
 export function otelFromEnvironment(env: NodeJS.ProcessEnv = process.env): OtelExport | undefined {
-  if (!isOn(env.TLOB_OTEL)) return undefined;
+  const asked = exportAskedFor(env);
+  const options = optionsFromEnvironment(env);
+  if (!asked) return undefined;
   // The user asked for the export, and applications register their SDK after the preload ran,
   // often in the same tick as their first windows: subscribe at once rather than look for it.
-  return startExport(optionsFromEnvironment(env), true);
+  return startExport(options, true);
 }

@@ -3,7 +3,7 @@ import { metrics } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { tlob, type WindowResult } from '../../src/index.js';
 import { requirePeer } from '../../src/otel/api.js';
-import { DEFAULT_BUCKETS, otel } from '../../src/otel/index.js';
+import { DEFAULT_BUCKETS, otel, otelFromEnvironment } from '../../src/otel/index.js';
 import { descheduledMs } from '../descheduled.js';
 import { retry, sleep, spin } from '../helpers.js';
 import { createSdk, durationPoint, type Sdk, sumValue, useSdk } from './sdk.js';
@@ -115,6 +115,32 @@ describe('tlob/otel metrics through a real MeterProvider', () => {
       'tlob.window.name': 'metrics.old',
     });
     expect(old ?? 0).toBe(0);
+  });
+
+  it('the preload counts a window in flight at the first collection of a MeterProvider registered after it, before any window stopped', async () => {
+    t.exporter = otelFromEnvironment({ TLOB_OTEL: '1', TLOB_OTEL_SPANS: 'none' }); // only the no-op API yet
+    metrics.setGlobalMeterProvider(t.sdk.meterProvider); // the application's SDK
+    const hanging = tlob.start({ budget: '1s', name: 'metrics.preload' });
+    const active = sumValue((await t.sdk.metrics()).get('tlob.window.active'), {
+      'tlob.window.name': 'metrics.preload',
+    });
+    hanging.stop();
+    expect(active).toBe(1);
+  });
+
+  it('a disabled or replaced export no longer observes its windows in flight', async () => {
+    const active = async (name: string) =>
+      sumValue((await t.sdk.metrics()).get('tlob.window.active'), { 'tlob.window.name': name });
+    const first = otel({ meterProvider: t.sdk.meterProvider, spans: 'none' });
+    const replaced = tlob.start({ budget: '1s', name: 'metrics.replaced' });
+    t.exporter = otel({ meterProvider: t.sdk.meterProvider, spans: 'none' }); // replaces `first`
+    expect(await active('metrics.replaced')).toBeUndefined(); // opened before it: not counted
+    first.disable();
+    const disabled = tlob.start({ budget: '1s', name: 'metrics.disabled' });
+    t.exporter.disable();
+    expect(await active('metrics.disabled')).toBeUndefined();
+    replaced.stop();
+    disabled.stop();
   });
 
   it('with only the no-op API subscribes to nothing, then follows a global MeterProvider registered after otel()', async () => {

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { otelFromEnvironment } from '../../src/otel/index.js';
 import { runNode } from '../probes/preload-apps.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -39,7 +40,94 @@ describe('TLOB_OTEL: the preload exports windows to the global providers', () =>
     });
     expect(run.status).not.toBe(0);
     expect(run.stderr).toContain(
-      'tlob otel: expected `spans` to be "attributes", "child", "over-budget" or "none", got "everything"',
+      'tlob otel: expected `TLOB_OTEL_SPANS` to be attributes, child, over-budget or none, got "everything" (string)',
+    );
+  });
+
+  it('a bad TLOB_OTEL stops the app at start too', () => {
+    const run = runNode(root, ['--import', 'tlob/register', 'test/fixtures/otel/preload-app.mjs'], {
+      TLOB_OTEL: 'enabled',
+    });
+    expect(run.status).not.toBe(0);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(
+      'tlob otel: expected `TLOB_OTEL` to be 1, true, yes, on, 0, false, no or off, got "enabled" (string)',
+    );
+  });
+
+  it("counts a window in flight at the first collection of the app's MeterProvider, before any window stopped", () => {
+    const run = runNode(root, ['--require', 'tlob/register', 'test/otel/fixtures/preload-active.cjs'], {
+      TLOB_OTEL: '1',
+    });
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual([['preload.hanging', 1]]);
+  });
+});
+
+describe('TLOB_OTEL, TLOB_OTEL_METRICS and TLOB_OTEL_SPANS: the values the preload takes', () => {
+  /** The options of the export the environment starts (`off` when none), or the error it throws. */
+  function fromEnvironment(env: Record<string, string>): unknown {
+    let started: ReturnType<typeof otelFromEnvironment>;
+    try {
+      started = otelFromEnvironment(env);
+    } catch (error) {
+      return error;
+    }
+    started?.disable();
+    return started === undefined ? 'off' : { metrics: started.options.metrics, spans: started.options.spans };
+  }
+
+  const on = ['1', 'true', 'yes', 'on', 'ON', 'True'];
+  const off = ['0', 'false', 'no', 'off', 'OFF', 'No'];
+  const started = (metrics: boolean, spans = 'attributes') => ({ metrics, spans });
+  const cases: [Record<string, string>, unknown][] = [
+    [{}, 'off'],
+    [{ TLOB_OTEL: '' }, 'off'],
+    ...off.map((v): [Record<string, string>, unknown] => [{ TLOB_OTEL: v }, 'off']),
+    ...on.map((v): [Record<string, string>, unknown] => [{ TLOB_OTEL: v }, started(true)]),
+    ...off.map((v): [Record<string, string>, unknown] => [
+      { TLOB_OTEL: '1', TLOB_OTEL_METRICS: v },
+      started(false),
+    ]),
+    ...['', ...on].map((v): [Record<string, string>, unknown] => [
+      { TLOB_OTEL: '1', TLOB_OTEL_METRICS: v },
+      started(true),
+    ]),
+    [{ TLOB_OTEL: '1', TLOB_OTEL_SPANS: 'Over-Budget' }, started(true, 'over-budget')],
+    [{ TLOB_OTEL: '1', TLOB_OTEL_SPANS: 'CHILD' }, started(true, 'child')],
+    [{ TLOB_OTEL: '1', TLOB_OTEL_SPANS: '' }, started(true)],
+  ];
+  it.each(cases)('%j starts %j', (env, expected) => {
+    expect(fromEnvironment(env)).toEqual(expected);
+  });
+
+  const SWITCH = 'to be 1, true, yes, on, 0, false, no or off';
+  it.each<[Record<string, string>, string]>([
+    [{ TLOB_OTEL: 'enabled' }, `expected \`TLOB_OTEL\` ${SWITCH}, got "enabled" (string)`],
+    [{ TLOB_OTEL: '2' }, `expected \`TLOB_OTEL\` ${SWITCH}, got "2" (string)`],
+    [
+      { TLOB_OTEL: '1', TLOB_OTEL_METRICS: 'disabled' },
+      `expected \`TLOB_OTEL_METRICS\` ${SWITCH}, got "disabled" (string)`,
+    ],
+    [
+      { TLOB_OTEL: '1', TLOB_OTEL_METRICS: 'none' },
+      `expected \`TLOB_OTEL_METRICS\` ${SWITCH}, got "none" (string)`,
+    ],
+    [
+      { TLOB_OTEL: '0', TLOB_OTEL_METRICS: 'none' },
+      `expected \`TLOB_OTEL_METRICS\` ${SWITCH}, got "none" (string)`,
+    ],
+    [
+      { TLOB_OTEL: '1', TLOB_OTEL_SPANS: 'all' },
+      'expected `TLOB_OTEL_SPANS` to be attributes, child, over-budget or none, got "all" (string)',
+    ],
+  ])('%j throws ERR_TLOB_INVALID_ARG naming the variable', (env, message) => {
+    expect(fromEnvironment(env)).toEqual(
+      expect.objectContaining({
+        name: 'TypeError',
+        code: 'ERR_TLOB_INVALID_ARG',
+        message: `tlob otel: ${message}`,
+      }),
     );
   });
 });
