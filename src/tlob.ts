@@ -4,11 +4,18 @@ import { current, run, start } from './monitors/tlob/window-api.js';
 import { probes, tlobAttach } from './probes/tlob-attach.js';
 import { followMonitorSwitch } from './probes/tlob-probe.js';
 import { describeValue, TlobTypeError } from './report/errors.js';
-import type { ViolationRing } from './report/ring.js';
+import type { ViolationRing as Ring } from './report/ring.js';
 import { type NameStats, statsByName } from './report/stats.js';
 import { subscribe } from './report/subscribe.js';
 import { violationRing } from './report/violation-ring.js';
 import { watchdog } from './watchdog/watchdog.js';
+
+/**
+ * The bounded ring of violation records that `tlob.ring` returns: read it, iterate it, resize it,
+ * clear it. Only a type: the monitor owns the one ring and is its only writer, so the package
+ * exports no class to make another (nor to test `instanceof` against).
+ */
+export type ViolationRing = Ring;
 
 /** Options of `tlob.disable()`. */
 export interface DisableOptions {
@@ -23,17 +30,24 @@ export interface DisableOptions {
   unpatch?: boolean;
 }
 
+/** Checks the options of `tlob.disable()` and returns `unpatch`; an unknown option (a typo) throws. */
 function checkDisableOptions(options: unknown): boolean {
   if (options === undefined) return false;
   const unpatch = (options as DisableOptions | null)?.unpatch;
+  const unknown =
+    options !== null && typeof options === 'object'
+      ? Object.keys(options).find((key) => key !== 'unpatch')
+      : undefined;
   if (
     options === null ||
     typeof options !== 'object' ||
+    unknown !== undefined ||
     (unpatch !== undefined && typeof unpatch !== 'boolean')
   ) {
+    const got = unknown === undefined ? describeValue(options) : `an object with \`${unknown}\``;
     throw new TlobTypeError(
       'ERR_TLOB_INVALID_ARG',
-      `tlob.disable: expected no options or { unpatch: boolean }, got ${describeValue(options)}`,
+      `tlob.disable: expected no options or { unpatch: boolean }, got ${got}`,
     );
   }
   return unpatch === true;

@@ -1,7 +1,7 @@
 import { currentTask } from '../../context/current-task.js';
 import { describeValue, TlobTypeError } from '../../report/errors.js';
 import { MAX_NAMES } from '../../report/stats.js';
-import type { CallSite } from './call-site.js';
+import { CallSite } from './call-site.js';
 import { TlobBudgetError, type WindowResult } from './result.js';
 import { checkOptions, createSite, type WindowOptions } from './site.js';
 import { tlobMonitor } from './tlob-monitor.js';
@@ -87,7 +87,7 @@ const runSites = new Map<string, CallSite>();
 /** The site of the last `tlob.run`: a loop that runs one name finds it without the map lookup. */
 let lastRunSite: CallSite | undefined;
 
-function runSite(name: unknown, options: unknown): CallSite {
+function runSite(name: unknown, options: unknown, fn: unknown): CallSite {
   const last = lastRunSite;
   if (
     last !== undefined &&
@@ -95,24 +95,71 @@ function runSite(name: unknown, options: unknown): CallSite {
     last.budgetInput === (options as WindowOptions | null)?.budget
   )
     return last;
-  lastRunSite = runSiteByName(name, options);
+  lastRunSite = runSiteByName(name, options, fn);
   return lastRunSite;
 }
 
-function runSiteByName(name: unknown, options: unknown): CallSite {
+/**
+ * The site of `name`, made when the name or its budget is new. Every argument is checked before a
+ * site is made: a site takes a stats name for good, so a refused call must not make one.
+ */
+function runSiteByName(name: unknown, options: unknown, fn: unknown): CallSite {
+  const site = runSites.get(name as string);
+  const budget = (options as WindowOptions | null)?.budget;
+  if (site !== undefined && site.budgetInput === budget && budget !== undefined) return site;
+  const budgetNs = checkRunArguments(name, options, fn);
+  const fresh = new CallSite(name as string, budgetNs, undefined, budget);
+  if (site !== undefined) fresh.learnFrom(site);
+  if (site !== undefined || runSites.size < MAX_NAMES) runSites.set(name as string, fresh);
+  return fresh;
+}
+
+/**
+ * Checks the arguments of `tlob.run` in order (`name`, `options`, `fn`) and returns the budget in
+ * nanoseconds; throws `ERR_TLOB_*` errors naming the first bad one. `options.name` is ignored.
+ */
+function checkRunArguments(name: unknown, options: unknown, fn: unknown): number {
   if (typeof name !== 'string' || name.length === 0) {
     throw new TlobTypeError(
       'ERR_TLOB_INVALID_ARG',
       `tlob.run: expected \`name\` to be a non-empty string, got ${describeValue(name)}`,
     );
   }
-  const site = runSites.get(name);
-  const budget = (options as WindowOptions | null)?.budget;
-  if (site !== undefined && site.budgetInput === budget && budget !== undefined) return site;
-  const fresh = createSite({ ...(options as object), name, onStop: undefined }, 'tlob.run');
-  if (site !== undefined) fresh.learnFrom(site);
-  if (site !== undefined || runSites.size < MAX_NAMES) runSites.set(name, fresh);
-  return fresh;
+  const named = options !== null && typeof options === 'object' ? { ...options, name } : options;
+  const { budgetNs } = checkOptions(named, 'tlob.run');
+  if (typeof fn !== 'function') {
+    throw new TlobTypeError(
+      'ERR_TLOB_INVALID_ARG',
+      `tlob.run: expected \`fn\` to be a function, got ${describeValue(fn)}`,
+    );
+  }
+  return budgetNs;
+}
+
+/** No `tlob.run` checked yet while disabled: a value no caller can pass. */
+const UNCHECKED = Symbol('unchecked');
+
+/** The name and budget of the last `tlob.run` checked while tlob was disabled. */
+let disabledName: unknown = UNCHECKED;
+let disabledBudget: unknown = UNCHECKED;
+
+/**
+ * `tlob.run` while tlob is disabled: checks the arguments, then just calls `fn`, with no site, so
+ * that nothing is counted. A loop that runs one name checks its budget once.
+ */
+function runDisabled<T>(name: unknown, options: WindowOptions | null, fn: () => T): T {
+  const onStop = options?.onStop;
+  if (
+    name !== disabledName ||
+    options?.budget !== disabledBudget ||
+    typeof fn !== 'function' ||
+    (onStop !== undefined && typeof onStop !== 'function')
+  ) {
+    checkRunArguments(name, options, fn);
+    disabledName = name;
+    disabledBudget = (options as WindowOptions).budget;
+  }
+  return fn();
 }
 
 /**
@@ -132,20 +179,12 @@ export function start(options: WindowOptions): TlobWindow {
  * @example const rows = await tlob.run('query', { budget: '20ms' }, () => db.query(sql));
  */
 export function run<T>(name: string, options: WindowOptions, fn: () => T): T {
-  const site = runSite(name, options);
-  if (typeof fn !== 'function') {
-    throw new TlobTypeError(
-      'ERR_TLOB_INVALID_ARG',
-      `tlob.run: expected \`fn\` to be a function, got ${describeValue(fn)}`,
-    );
-  }
+  if (!tlobMonitor.enabled) return runDisabled(name, options, fn);
+  const site = runSite(name, options, fn);
   const onStop = options.onStop;
-  if (onStop !== undefined && typeof onStop !== 'function') {
-    throw new TlobTypeError(
-      'ERR_TLOB_INVALID_ARG',
-      `tlob.run: expected \`onStop\` to be a function, got ${describeValue(onStop)}`,
-    );
-  }
+  // a site found again was made by a call whose arguments were good: only these can differ
+  if (typeof fn !== 'function' || (onStop !== undefined && typeof onStop !== 'function'))
+    checkRunArguments(name, options, fn);
   if (tlobMonitor.throwing) return runThrowing(site, fn, onStop) as T;
   return site.invoke(fn, undefined, NO_ARGS, undefined, onStop) as T;
 }

@@ -1,0 +1,213 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tlob, type WindowOptions } from '../../src/index.js';
+
+beforeEach(() => {
+  tlob.reactor('nop');
+  tlob.enable();
+});
+afterEach(() => {
+  tlob.enable();
+});
+
+const names = () => tlob.stats().map((s) => s.name);
+const invalidArg = expect.objectContaining({ code: 'ERR_TLOB_INVALID_ARG' });
+const invalidBudget = expect.objectContaining({ code: 'ERR_TLOB_INVALID_BUDGET' });
+
+/** Runs `body` with tlob disabled, and enables it again whatever happens. */
+function whileDisabled(body: () => void): void {
+  tlob.disable();
+  try {
+    body();
+  } finally {
+    tlob.enable();
+  }
+}
+
+/** `tlob.run` with arguments its types would refuse, as plain JavaScript passes them. */
+const runLoosely = (name: unknown, options: unknown, fn: unknown) =>
+  tlob.run(name as string, options as WindowOptions, fn as () => unknown);
+
+describe('tlob.run while disabled counts nothing', () => {
+  it('calls fn with no arguments and `this` undefined, and returns what it returns', () => {
+    const promise = Promise.resolve(3);
+    whileDisabled(() => {
+      let seen: unknown[] = [];
+      tlob.run('disabled-call', { budget: '1s' }, function (this: unknown, ...args: unknown[]) {
+        seen = [this, args.length];
+      });
+      expect(seen).toEqual([undefined, 0]);
+      expect(tlob.run('disabled-call', { budget: '1s' }, () => promise)).toBe(promise);
+      const error = new Error('thrown');
+      expect(() =>
+        tlob.run('disabled-call', { budget: '1s' }, () => {
+          throw error;
+        }),
+      ).toThrow(error);
+    });
+    expect(names()).not.toContain('disabled-call');
+  });
+
+  it('checks every argument, also for a name it checked before', () => {
+    const onStop = () => {};
+    whileDisabled(() => {
+      tlob.run('checked', { budget: '5ms', onStop }, () => 1);
+      expect(() => runLoosely('', { budget: '5ms' }, () => 1)).toThrow(invalidArg);
+      expect(() => runLoosely(undefined, null, () => 1)).toThrow(invalidArg);
+      expect(() => runLoosely('checked', null, () => 1)).toThrow(invalidArg);
+      expect(() => runLoosely('checked', { budget: 'fast' }, () => 1)).toThrow(invalidBudget);
+      expect(() => runLoosely('checked', { budget: '5ms' }, 42)).toThrow(invalidArg);
+      expect(() => runLoosely('checked', { budget: '5ms', onStop: 1 }, () => 1)).toThrow(invalidArg);
+      expect(tlob.run('checked', { budget: '5ms' }, () => 2)).toBe(2);
+    });
+    expect(names()).not.toContain('checked');
+  });
+
+  it('a window opened while disabled calls no onStop and publishes nothing', () => {
+    const stops: unknown[] = [];
+    const unsubscribe = tlob.subscribe('stop', (r) => stops.push(r));
+    let called = false;
+    const onStop = (): void => {
+      called = true;
+    };
+    try {
+      whileDisabled(() => {
+        tlob.run('disabled-on-stop', { budget: '1ms', onStop }, () => 1);
+      });
+    } finally {
+      unsubscribe();
+    }
+    expect(called).toBe(false);
+    expect(stops).toEqual([]);
+  });
+});
+
+describe('a refused tlob.run takes no stats name', () => {
+  const one = (): number => 1;
+  it.each<[string, object, unknown, unknown]>([
+    ['fn not a function', { budget: '5ms' }, 42, invalidArg],
+    ['onStop not a function', { budget: '5ms', onStop: 'x' }, one, invalidArg],
+    ['a bad budget', { budget: 'fast' }, one, invalidBudget],
+  ])('%s', (label, options, fn, error) => {
+    const name = `refused ${label}`;
+    const rows = tlob.stats().length;
+    expect(() => runLoosely(name, options, fn)).toThrow(error);
+    whileDisabled(() => expect(() => runLoosely(`${name} (disabled)`, options, fn)).toThrow(error));
+    expect(names().filter((n) => n.startsWith(name))).toEqual([]);
+    expect(tlob.stats().length).toBe(rows);
+  });
+
+  it('a name with a site still refuses a bad fn or onStop, and counts only the good calls', () => {
+    tlob.run('has-a-site', { budget: '5ms' }, () => 1);
+    expect(() => runLoosely('has-a-site', { budget: '5ms' }, null)).toThrow(invalidArg);
+    expect(() => runLoosely('has-a-site', { budget: '5ms', onStop: 1 }, () => 1)).toThrow(invalidArg);
+    expect(() => runLoosely('has-a-site', { budget: '6ms' }, null)).toThrow(invalidArg);
+    expect(tlob.stats().find((s) => s.name === 'has-a-site')?.count).toBe(1);
+  });
+});
+
+describe('tlob.run with options that are not an object', () => {
+  it.each([
+    ['null', null],
+    ['a budget string', '50ms'],
+    ['a number', 50],
+    ['undefined', undefined],
+  ])('%s: ERR_TLOB_INVALID_ARG like tlob.start, enabled or not', (_label, options) => {
+    const expected = expect.objectContaining({
+      code: 'ERR_TLOB_INVALID_ARG',
+      message: expect.stringMatching(/^tlob\.run: expected options like \{ budget: "50ms" \}, got /),
+    });
+    expect(() => tlob.start(options as unknown as WindowOptions)).toThrow(invalidArg);
+    expect(() => runLoosely('not-an-object', options, () => 1)).toThrow(TypeError);
+    expect(() => runLoosely('not-an-object', options, () => 1)).toThrow(expected);
+    whileDisabled(() => expect(() => runLoosely('not-an-object', options, () => 1)).toThrow(expected));
+    expect(names()).not.toContain('not-an-object');
+  });
+});
+
+describe('tlob.disable options', () => {
+  it.each([
+    ['a typo', { unpath: true }, /got an object with `unpath`/],
+    ['an extra option', { unpatch: true, all: true }, /got an object with `all`/],
+    ['a non-boolean unpatch', { unpatch: 1 }, /got an object$/],
+    ['null', null, /got null$/],
+  ])('%s throws ERR_TLOB_INVALID_ARG and leaves tlob enabled', (_label, options, message) => {
+    expect(() => tlob.disable(options as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_TLOB_INVALID_ARG', message: expect.stringMatching(message) }),
+    );
+    expect(tlob.enabled).toBe(true);
+  });
+
+  it('takes nothing, {} or { unpatch: boolean }', () => {
+    for (const options of [undefined, {}, { unpatch: false }, { unpatch: true }]) {
+      tlob.disable(options);
+      expect(tlob.enabled).toBe(false);
+      tlob.enable();
+    }
+  });
+});
+
+describe('tlob.run while disabled takes no stats names', () => {
+  // last but one: the names of the tests above must not be pushed past the cap if it regresses
+  it('1000 names run while disabled take no stats names: a later real name is not "(other)"', () => {
+    const warnings: string[] = [];
+    const unsubscribe = tlob.subscribe('warning', (w) => warnings.push((w as { code: string }).code));
+    try {
+      whileDisabled(() => {
+        for (let i = 0; i < 1001; i++) expect(tlob.run(`off-${i}`, { budget: '1s' }, () => i)).toBe(i);
+      });
+      expect(names().filter((n) => n.startsWith('off-'))).toEqual([]);
+      tlob.run('real-after-disabled', { budget: '1s' }, () => 1);
+      expect(names()).toContain('real-after-disabled');
+      expect(names()).not.toContain('(other)');
+      expect(warnings).not.toContain('TLOB_TOO_MANY_NAMES');
+    } finally {
+      unsubscribe();
+    }
+  });
+});
+
+describe("the package's declarations", () => {
+  it('declare ViolationRing as a type only, as the package exports no such value', () => {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const dir = mkdtempSync(join(tmpdir(), 'tlob-ring-type-'));
+    try {
+      mkdirSync(join(dir, 'node_modules'));
+      symlinkSync(root, join(dir, 'node_modules', 'tlob'), 'dir');
+      writeFileSync(
+        join(dir, 'ok.ts'),
+        "import { type ViolationRing, tlob } from 'tlob';\nconst ring: ViolationRing = tlob.ring;\nexport const n = ring.read(1).length + ring.capacity;\n",
+      );
+      writeFileSync(
+        join(dir, 'bad.ts'),
+        "import { ViolationRing } from 'tlob';\nexport const ring = new ViolationRing(16);\n",
+      );
+      const tsc = (...files: string[]) =>
+        spawnSync(
+          process.execPath,
+          [
+            join(root, 'node_modules/typescript/bin/tsc'),
+            ...['--noEmit', '--strict', '--skipLibCheck', '--target', 'es2022'],
+            ...['--module', 'nodenext', '--moduleResolution', 'nodenext', '--types', 'node'],
+            ...['--typeRoots', join(root, 'node_modules/@types'), ...files],
+          ],
+          { cwd: dir, encoding: 'utf8' },
+        );
+      // one run for both files: only the construction fails
+      const checked = tsc('ok.ts', 'bad.ts');
+      expect(checked.stderr).toBe('');
+      expect(checked.stdout.trim().split('\n')).toEqual([
+        expect.stringMatching(/^bad\.ts\(2,25\): error TS2693: 'ViolationRing' only refers to a type/),
+      ]);
+      writeFileSync(join(dir, 'exported.mjs'), "console.log('ViolationRing' in (await import('tlob')));\n");
+      const exported = spawnSync(process.execPath, ['exported.mjs'], { cwd: dir, encoding: 'utf8' });
+      expect(exported.stderr + exported.stdout).toBe('false\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
