@@ -6,7 +6,7 @@ import { tlob } from 'tlob';
 // On by default under `node --import tlob/register`; in code, one call turns it on.
 tlob.watchdog({ grace: '5ms' });
 
-// The watchdog thread starts with the first window that has a budget; wait until it runs.
+// The watchdog thread starts in the turn after the first window that has a budget; wait until it runs.
 tlob.run('warm-up', { budget: '1s' }, () => 0);
 while (!tlob.watchdog().running) await new Promise((resolve) => setTimeout(resolve, 5));
 

@@ -1,3 +1,4 @@
+import { clearImmediate, setImmediate } from 'node:timers';
 import {
   BroadcastChannel,
   isMainThread,
@@ -24,8 +25,9 @@ import { type JoinMessage, type WatchdogWorkerData, watchdogMain } from './worke
 /** Options of `tlob.watchdog()`. */
 export interface WatchdogOptions {
   /**
-   * Turns the watchdog on or off. The watchdog thread starts with the first window that has a
-   * deadline, not at this call.
+   * Turns the watchdog on or off. The watchdog thread starts in the turn of the event loop after
+   * the first window that has a deadline, outside every window (not at this call); a window opened
+   * before it is up is not watched by it.
    * @default true
    */
   enabled?: boolean;
@@ -36,7 +38,8 @@ export interface WatchdogOptions {
    */
   stacks?: boolean;
   /**
-   * How long after a deadline a thread that has not handled it counts as blocked.
+   * How long after a deadline a thread that has not handled it counts as blocked: a duration from
+   * 0 to 3600 s (`'2ms'`, `'500us'`, or a number of milliseconds).
    * @default '5ms'
    */
   grace?: Duration;
@@ -53,7 +56,7 @@ export interface WatchdogOptions {
 /** What `tlob.watchdog()` returns: the settings in force. */
 export interface WatchdogStatus {
   readonly enabled: boolean;
-  /** Whether the watchdog thread is up and reading this thread's board (it starts with the first deadline). */
+  /** Whether the watchdog thread is up and reading this thread's board (it starts in the turn after the first window that has a deadline). */
   readonly running: boolean;
   /** Whether the violation line comes with the blocked main thread's stack. */
   readonly stacks: boolean;
@@ -75,6 +78,8 @@ let channel: BroadcastChannel | undefined;
 let port: MessagePort | undefined;
 /** The watchdog thread, when this thread started it. */
 let worker: Worker | undefined;
+/** The start of the watchdog thread, planned for the next turn, until it runs. */
+let pendingStart: NodeJS.Immediate | undefined;
 let started = false;
 /** Set when the watchdog thread said hello: it reads this thread's board from then on. */
 let running = false;
@@ -162,7 +167,7 @@ function joinMessage(b: ThreadBoard): JoinMessage {
   };
 }
 
-/** Starts the watchdog thread (main thread) or joins it (worker threads); once, at the first deadline. */
+/** Starts the watchdog thread (main thread) or joins it (worker threads); once, in the turn after the first deadline. */
 function start(b: ThreadBoard): void {
   started = true;
   channel = new BroadcastChannel(CHANNEL);
@@ -205,33 +210,75 @@ function start(b: ThreadBoard): void {
   worker.unref(); // after the listener: one added later would hold the process open again
 }
 
-/** Starts the watchdog thread, or joins it, with the first window it must watch. */
-function startLazily(b: ThreadBoard): void {
+/**
+ * Plans the start of the watchdog thread (or this thread's joining it), asked for by the first
+ * window it must watch, for the next turn of the loop, outside every window: `new Worker` holds
+ * this thread for several milliseconds, which a window open at that moment would be charged as
+ * running (a first window of a trivial call was reported over a 2 ms budget). The immediate is
+ * unref'd: a program that ends before it runs never starts the thread, and its exit does not wait
+ * for the thread's start.
+ */
+function startSoon(b: ThreadBoard): void {
+  pendingStart = runOutside(planStart, b); // created outside: runs outside every window
+  pendingStart.unref();
+}
+
+function planStart(b: ThreadBoard): NodeJS.Immediate {
+  return setImmediate(startPlanned, b);
+}
+
+function startPlanned(b: ThreadBoard): void {
+  pendingStart = undefined;
+  if (board !== b || started) return; // turned off (and maybe on again) meanwhile
   try {
-    runOutside(start, b); // the worker's handle is created outside every window
+    start(b);
   } catch (error) {
     started = true;
     reportInternalError('watchdog start', error);
   }
 }
 
-function checkOptions(options: unknown): WatchdogOptions {
+/** The options `tlob.watchdog()` accepts: any other key is a mistake (a typo) and throws. */
+const OPTION_KEYS: readonly string[] = ['enabled', 'stacks', 'grace', 'timers'];
+const OPTIONS_SHAPE = '{ enabled?: boolean, stacks?: boolean, grace?: duration, timers?: boolean }';
+const MAX_GRACE_NS = 3_600_000_000_000;
+
+/** Checks `tlob.watchdog()`'s argument, before any setting changes; `graceNs` is the parsed `grace`. */
+function checkOptions(options: unknown): WatchdogOptions & { graceNs?: number } {
   if (typeof options === 'boolean') return { enabled: options };
   if (options === undefined) return {};
   const o = options as WatchdogOptions | null;
   if (
     o === null ||
     typeof o !== 'object' ||
+    Array.isArray(o) ||
     (o.enabled !== undefined && typeof o.enabled !== 'boolean') ||
     (o.stacks !== undefined && typeof o.stacks !== 'boolean') ||
     (o.timers !== undefined && typeof o.timers !== 'boolean')
   ) {
     throw new TlobTypeError(
       'ERR_TLOB_INVALID_ARG',
-      `tlob.watchdog: expected a boolean or { enabled?: boolean, stacks?: boolean, grace?: duration, timers?: boolean }, got ${describeValue(options)}`,
+      `tlob.watchdog: expected a boolean or ${OPTIONS_SHAPE}, got ${describeValue(options)}`,
     );
   }
-  return o;
+  for (const key of Object.keys(o)) {
+    if (!OPTION_KEYS.includes(key)) {
+      throw new TlobTypeError(
+        'ERR_TLOB_INVALID_ARG',
+        `tlob.watchdog: unknown option \`${key}\` (expected ${OPTIONS_SHAPE})`,
+      );
+    }
+  }
+  if (o.grace === undefined) return o;
+  const graceNs = parseDuration(o.grace, 'grace', 'tlob.watchdog');
+  // a number of milliseconds is not checked for its sign by `parseDuration` ('-20ms' does not parse)
+  if (!(graceNs >= 0 && graceNs <= MAX_GRACE_NS)) {
+    throw new TlobTypeError(
+      'ERR_TLOB_INVALID_BUDGET',
+      `tlob.watchdog: expected \`grace\` to be a duration from 0 to 3600s like "5ms", got ${describeValue(o.grace)}`,
+    );
+  }
+  return { ...o, graceNs };
 }
 
 function status(): WatchdogStatus {
@@ -248,8 +295,9 @@ function status(): WatchdogStatus {
 
 /**
  * Turns the watchdog on (or off, or changes its settings) for this thread and returns the settings
- * in force; with no argument it only returns them. The watchdog thread starts with the first
- * window that has a deadline and serves every thread of the process that turned it on.
+ * in force; with no argument it only returns them. The watchdog thread starts in the turn after
+ * the first window that has a deadline (never inside a window) and serves every thread of the
+ * process that turned it on.
  * @example tlob.watchdog({ grace: '5ms', stacks: true });
  */
 let exitWaits = false;
@@ -271,7 +319,7 @@ function waitForPendingStack(): void {
 export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
   if (options === undefined) return status();
   const o = checkOptions(options);
-  if (o.grace !== undefined) graceNs = parseDuration(o.grace, 'grace', 'tlob.watchdog');
+  if (o.graceNs !== undefined) graceNs = o.graceNs;
   if (o.stacks !== undefined) stacks = o.stacks;
   if (o.timers !== undefined) {
     timers = o.timers;
@@ -282,6 +330,8 @@ export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
       deadlines.watcher = undefined;
       watchdogHooks.sync = undefined;
       board.publishEarliest(undefined, 'log');
+      if (pendingStart !== undefined) clearImmediate(pendingStart);
+      pendingStart = undefined;
       (port ?? channel)?.postMessage({ type: 'leave', key: token });
       channel?.close();
       port?.close();
@@ -317,7 +367,7 @@ export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
     },
     tlobMonitor,
     () => {
-      if (!started) startLazily(b);
+      if (!started && pendingStart === undefined) startSoon(b);
     },
   );
   board = b;

@@ -56,6 +56,44 @@ describe('tlob.watchdog()', () => {
     );
   });
 
+  it('rejects a negative, NaN, infinite or over-an-hour grace as it rejects "-20ms", and changes nothing', () => {
+    const before = tlob.watchdog();
+    for (const grace of [-20, -0.001, Number.NaN, Number.POSITIVE_INFINITY, '-20ms', 3_600_001, '7200s']) {
+      expect(() => tlob.watchdog({ grace }), String(grace)).toThrow(
+        expect.objectContaining({
+          name: 'TypeError',
+          code: 'ERR_TLOB_INVALID_BUDGET',
+          message: expect.stringMatching(/^tlob\.watchdog: expected `grace` /),
+        }),
+      );
+    }
+    expect(tlob.watchdog()).toEqual(before);
+    expect(tlob.watchdog({ enabled: false, grace: 0 })).toMatchObject({ graceNs: 0 });
+    expect(tlob.watchdog({ enabled: false, grace: '3600s' })).toMatchObject({ graceNs: 3.6e12 });
+    tlob.watchdog({ enabled: false, grace: before.graceNs / 1e6 });
+  });
+
+  it('rejects an unknown option (a typo) with ERR_TLOB_INVALID_ARG naming it, and changes nothing', () => {
+    const before = tlob.watchdog();
+    for (const [options, key] of [
+      [{ grece: '1ms' }, 'grece'],
+      [{ enabled: false, stack: false }, 'stack'],
+      [{ timers: true, enable: true }, 'enable'],
+    ] as const) {
+      expect(() => tlob.watchdog(options as never)).toThrow(
+        expect.objectContaining({
+          name: 'TypeError',
+          code: 'ERR_TLOB_INVALID_ARG',
+          message: expect.stringContaining(`tlob.watchdog: unknown option \`${key}\``),
+        }),
+      );
+    }
+    expect(() => tlob.watchdog([] as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_TLOB_INVALID_ARG' }),
+    );
+    expect(tlob.watchdog()).toEqual(before);
+  });
+
   it('reports its settings; off by default in code', () => {
     expect(tlob.watchdog()).toMatchObject({ enabled: false, running: false, timers: false });
     expect(tlob.watchdog({ enabled: false, grace: '3ms' })).toMatchObject({ enabled: false, graceNs: 3e6 });
