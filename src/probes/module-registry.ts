@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { types } from 'node:util';
 import { runOutside } from '../context/outside.js';
 import { reportInternalError } from '../report/errors.js';
 import { sharedRegistry } from '../shared-registry.js';
@@ -91,6 +93,14 @@ function createRegistry(): ModuleRegistry {
         ) {
           return;
         }
+        if (types.isModuleNamespaceObject(exports)) {
+          // `require()` of an ES module hands out its namespace, which is read-only: not patched
+          warnOnce(
+            `require-esm:${url}`,
+            `tlob: module ${entry.specifier.text} is an ES module loaded with require(): its probes are not applied to the namespace require() returns; load it with import, or attach to the object that holds the function`,
+          );
+          return;
+        }
         registry.commonJs.add(url);
         addRoot(entry, { object: exports, label: entry.specifier.text, rebindable: undefined, sync() {} });
       } catch (error) {
@@ -121,7 +131,8 @@ function createRegistry(): ModuleRegistry {
         // (the first segments of the probes' paths) are re-bound in the facade when they change
         const object: Record<string, unknown> = {};
         for (const name of new Set([...names, ...Object.keys(namespace)])) {
-          object[name] = (namespace as Record<string, unknown>)[name];
+          // a name a probe gives that the module does not export stays out: its probe says so
+          if (name in namespace) object[name] = (namespace as Record<string, unknown>)[name];
         }
         const bound = new Map(names.map((name) => [name, object[name]]));
         addRoot(entry, {
@@ -184,7 +195,12 @@ function addRoot(entry: TargetEntry, root: ModuleRoot): void {
 
 /** Binds a probe to a loaded module instance at the probe's attach time: errors are thrown. */
 function bindNow(binding: ModuleProbeBinding, root: ModuleRoot): void {
-  if (root.rebindable !== undefined && !binding.path.includes('.') && !root.rebindable.has(binding.path)) {
+  if (
+    root.rebindable !== undefined &&
+    !binding.path.includes('.') &&
+    !root.rebindable.has(binding.path) &&
+    binding.path in root.object // a name the module does not export: `bind` says so
+  ) {
     warnOnce(
       `${root.label}:${binding.path}`,
       `tlob: probe ${root.label}:${binding.path} was added after the ES module loaded; its importers keep the unwrapped export`,
@@ -200,8 +216,23 @@ function bindGuarded(binding: ModuleProbeBinding, root: ModuleRoot): void {
     bindNow(binding, root);
   } catch (error) {
     if (bindThroughCommonJsDefault(binding, root, error)) return;
+    if (isTlobUsageError(error)) {
+      // the spec does not fit the module that loaded (a name it does not export, say): the
+      // user's to fix, not tlob's failure
+      warnOnce(
+        `${root.label}:${binding.path}`,
+        `tlob: probe ${root.label}:${binding.path} not applied: ${error.message}`,
+      );
+      return;
+    }
     reportInternalError(`probe ${root.label}:${binding.path}`, error);
   }
+}
+
+/** An error tlob throws for a usage that cannot work (`ERR_TLOB_NOT_FOUND`, `ERR_TLOB_NOT_PATCHABLE`, …). */
+function isTlobUsageError(error: unknown): error is Error {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_TLOB_');
 }
 
 /**
@@ -267,10 +298,24 @@ export function addModuleProbe(specifier: ModuleSpecifier, binding: ModuleProbeB
     return;
   }
   installModuleHooks(registry);
+  if (fresh && specifier.kind === 'file') warnIfNoFile(specifier);
   const filename = specifier.kind === 'file' ? fileURLToPath(specifier.id) : requireResolve(specifier);
   const url = specifier.kind === 'file' ? specifier.id : filename && pathToFileURL(filename).href;
   if (entry.roots.length > 0 || url === undefined) return;
   if (registry.seen.has(url)) warnLoadedBefore(specifier);
+}
+
+/**
+ * A file spec whose file is not there (a relative path resolved against another working
+ * directory, most often) would otherwise wait silently for a module that never loads.
+ */
+function warnIfNoFile(specifier: ModuleSpecifier): void {
+  const filename = fileURLToPath(specifier.id);
+  if (existsSync(filename) || requireResolve(specifier) !== undefined) return;
+  warnOnce(
+    `missing:${specifier.id}`,
+    `tlob: module ${specifier.text} of a probe is not there: no file at ${filename} (a relative path resolves against the working directory, ${process.cwd()}); its probes apply only if that file loads`,
+  );
 }
 
 function warnLoadedBefore(specifier: ModuleSpecifier): void {

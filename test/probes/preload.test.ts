@@ -45,6 +45,56 @@ describe('zero-code preload: an unchanged ESM app under --import tlob/register',
     );
   });
 
+  it('a spec that does not fit the module that loads is a TLOB_PROBE warning with the suggestion; the app runs unchanged', () => {
+    const probes = 'p ./lib.mjs:plian threshold=5ms; p ./cjs-dep.cjs:doubel threshold=5ms';
+    const run = runNode(dir, ['--import', 'tlob/register', 'app.mjs'], { TLOB_PROBES: probes });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe(baseline);
+    expect(run.stderr).not.toMatch(/TLOB_HOOK_ERROR|added after/);
+    expect(run.stderr).toMatch(
+      /\[TLOB_PROBE\].*probe \.\/lib\.mjs:plian not applied: .*did you mean "plain"/,
+    );
+    expect(run.stderr).toMatch(
+      /\[TLOB_PROBE\].*probe \.\/cjs-dep\.cjs:doubel not applied: .*did you mean "double"/,
+    );
+  });
+
+  it('a spec naming a file that is not there is a TLOB_PROBE warning naming the path and the working directory', () => {
+    const run = runNode(dir, ['--import', 'tlob/register', 'app.mjs'], {
+      TLOB_PROBES: 'p ./lib/nope.mjs:plain threshold=1s; p ./lib.mjs:plain threshold=1s',
+    });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe(baseline);
+    expect(run.stderr).toMatch(
+      /\[TLOB_PROBE\].*module \.\/lib\/nope\.mjs of a probe is not there: no file at .*nope\.mjs/,
+    );
+    // the file that is there draws no such warning
+    expect(run.stderr).not.toMatch(/module \.\/lib\.mjs of a probe/);
+  });
+
+  it('an ES module loaded with require() is not patched, and one TLOB_PROBE warning says so', () => {
+    writeFileSync(
+      join(dir, 'db.mjs'),
+      // a call that waits on a timer: the process lives on past the check that finds the namespace
+      "export async function query(sql) { await new Promise((r) => setTimeout(r, 2)); return [sql]; }\nexport default function def() { return 'd'; }\n",
+    );
+    writeFileSync(
+      join(dir, 'require-esm.cjs'),
+      [
+        "const { query } = require('./db.mjs');",
+        "const { tlob } = require('tlob');",
+        "query('a').then(() => console.log(JSON.stringify(tlob.stats().map((s) => [s.name, s.count]))));",
+      ].join('\n'),
+    );
+    const run = runNode(dir, ['--import', 'tlob/register', 'require-esm.cjs'], {
+      TLOB_PROBES: 'p ./db.mjs:query threshold=1s',
+    });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe('[["./db.mjs:query",0]]\n');
+    expect(run.stderr).not.toMatch(/TLOB_HOOK_ERROR/);
+    expect(run.stderr).toMatch(/\[TLOB_PROBE\].*module \.\/db\.mjs is an ES module loaded with require\(\)/);
+  });
+
   it('the probes really wrap what importers see (stats count every call)', () => {
     writeFileSync(
       join(dir, 'count.mjs'),
