@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -189,6 +189,10 @@ export async function benchCommand(argv: string[]): Promise<number> {
     const minChange = parsePercent(values['min-change'], 'min-change', 5);
     const baseline = values.compare === undefined ? undefined : readBaseline(values.compare);
 
+    for (const file of positionals) {
+      if (!existsSync(resolve(file)))
+        throw new UsageError(`cannot find the bench file "${file}" (in ${process.cwd()})`);
+    }
     const benches = await loadBenches(positionals);
     if (benches.length === 0) {
       throw new UsageError(

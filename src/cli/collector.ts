@@ -23,6 +23,8 @@ const MAX_VIOLATIONS = 1000;
 export function collectTo(dir: string, recorder: typeof Timeline | undefined): void {
   const names = new Map<string, NameRecorder>();
   const violations: Violation[] = [];
+  /** The kept violations of windows not yet ended, by window id: their end gives `endedElapsedNs`. */
+  const open = new Map<number, Record<string, unknown>>();
   let violationsDropped = 0;
   const recorderFor = (name: string) => {
     let r = names.get(name);
@@ -48,6 +50,11 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
       n.h.running.record(r.runningNs);
       n.h.waiting.record(r.waitingNs);
       n.h.sleeping.record(r.sleepingNs);
+      if (r.overBudget && open.size > 0) {
+        const v = open.get(r.id);
+        if (v !== undefined && v.name === r.name) v.endedElapsedNs = r.elapsedNs;
+        open.delete(r.id);
+      }
     }),
   );
   subscribe(
@@ -57,8 +64,11 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
       const n = recorderFor(v.name);
       n.violations++;
       if (typeof v.budgetNs === 'number') n.budgetNs = v.budgetNs;
-      if (violations.length < MAX_VIOLATIONS) violations.push(v);
-      else violationsDropped++;
+      if (violations.length < MAX_VIOLATIONS) {
+        const kept: Record<string, unknown> = { ...v }; // the record is frozen; its window's end is added
+        violations.push(kept as Violation);
+        if (v.monitor === 'tlob') open.set(v.id, kept);
+      } else violationsDropped++;
     }),
   );
 

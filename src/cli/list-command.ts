@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { formatNs } from '../engine/duration.js';
 import { tlobModelSpec } from '../monitors/tlob/model.js';
 import { readPreloadSettings } from '../probes/preload-config.js';
@@ -26,7 +28,12 @@ export const listCommand: Command = {
       'probes:',
     ];
     const env = { ...process.env };
-    if (parsed.values.config !== undefined) env.TLOB_CONFIG = parsed.values.config;
+    const config = parsed.values.config;
+    if (config !== undefined) {
+      if (!existsSync(resolve(config)))
+        throw new UsageError('list', `cannot find the config file "${config}"`);
+      env.TLOB_CONFIG = config;
+    }
     let probes: string[] = [];
     try {
       const settings = readPreloadSettings(env);

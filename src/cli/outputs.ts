@@ -1,8 +1,10 @@
-import { writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { renderReport } from '../report/html-report.js';
 import type { RunData } from '../report/run-data.js';
 import type { TimelineData } from '../report/timeline.js';
 import { toChromeTrace } from '../report/trace-export.js';
+import { UsageError } from './usage-error.js';
 
 /** Where `tlob run` and `tlob report` write what they were asked for. */
 interface OutputFiles {
@@ -11,22 +13,55 @@ interface OutputFiles {
   report?: string | undefined;
 }
 
-/** Writes the run data (`--json`), the Chrome trace (`--trace`) and the HTML report (`--report`). */
-export function writeOutputs(data: RunData, files: OutputFiles): string[] {
+/**
+ * Checks, before anything runs, that each output can be written: its directory exists and is
+ * writable, and the path is not a directory. Throws a usage error naming the option.
+ */
+export function checkOutputs(
+  command: string,
+  files: OutputFiles,
+  optionOf: (key: keyof OutputFiles) => string,
+): void {
+  for (const key of ['json', 'trace', 'report'] as const) {
+    const file = files[key];
+    if (file === undefined) continue;
+    const option = optionOf(key);
+    const path = resolve(file);
+    const exists = existsSync(path);
+    if (exists && statSync(path).isDirectory())
+      throw new UsageError(command, `${option}: expected a file to write, got the directory "${file}"`);
+    const dir = dirname(path);
+    if (!exists && !existsSync(dir))
+      throw new UsageError(command, `${option}: cannot write "${file}": the directory ${dir} does not exist`);
+    try {
+      accessSync(exists ? path : dir, constants.W_OK);
+    } catch (error) {
+      throw new UsageError(command, `${option}: cannot write "${file}": ${(error as Error).message}`);
+    }
+  }
+}
+
+/**
+ * Writes the run data (`--json`), the Chrome trace (`--trace`) and the HTML report (`--report`).
+ * One that cannot be written is reported on stderr and does not keep the others from being written.
+ */
+export function writeOutputs(data: RunData, files: OutputFiles): { written: string[]; failed: string[] } {
   const written: string[] = [];
-  if (files.json !== undefined) {
-    writeFileSync(files.json, JSON.stringify(data));
-    written.push(files.json);
-  }
-  if (files.trace !== undefined) {
-    writeFileSync(files.trace, JSON.stringify(toChromeTrace(timelinesOf(data), processLabels(data))));
-    written.push(files.trace);
-  }
-  if (files.report !== undefined) {
-    writeFileSync(files.report, renderReport(data));
-    written.push(files.report);
-  }
-  return written;
+  const failed: string[] = [];
+  const write = (file: string | undefined, content: () => string) => {
+    if (file === undefined) return;
+    try {
+      writeFileSync(file, content());
+      written.push(file);
+    } catch (error) {
+      failed.push(file);
+      process.stderr.write(`tlob: cannot write ${file}: ${(error as Error).message}\n`);
+    }
+  };
+  write(files.json, () => JSON.stringify(data));
+  write(files.trace, () => JSON.stringify(toChromeTrace(timelinesOf(data), processLabels(data))));
+  write(files.report, () => renderReport(data));
+  return { written, failed };
 }
 
 function timelinesOf(data: RunData): TimelineData[] {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { RunData } from '../report/run-data.js';
 import { type Command, parseCommandArgs } from './command.js';
-import { writeOutputs } from './outputs.js';
+import { checkOutputs, writeOutputs } from './outputs.js';
 import { UsageError } from './usage-error.js';
 
 const help = `Usage: tlob report <data.json> [-o report.html] [--trace trace.json]
@@ -29,6 +29,9 @@ export const reportCommand: Command = {
       throw new UsageError('report', 'expected a data file (from `tlob run --json`), got none');
     if (extra.length > 0)
       throw new UsageError('report', `expected one data file, got ${parsed.positionals.length}`);
+    const output = parsed.values.output ?? 'report.html';
+    const files = { report: output, trace: parsed.values.trace };
+    checkOutputs('report', files, (key) => (key === 'report' ? '--output' : `--${key}`));
     let data: RunData;
     try {
       data = JSON.parse(readFileSync(input, 'utf8')) as RunData;
@@ -41,9 +44,8 @@ export const reportCommand: Command = {
         `expected ${input} to hold the data of \`tlob run --json\`, got something else`,
       );
     }
-    const output = parsed.values.output ?? 'report.html';
-    writeOutputs(data, { report: output, trace: parsed.values.trace });
-    process.stderr.write(`tlob: wrote ${output}\n`);
-    return 0;
+    const { written, failed } = writeOutputs(data, files);
+    if (written.length > 0) process.stderr.write(`tlob: wrote ${written.join(', ')}\n`);
+    return failed.length > 0 ? 1 : 0;
   },
 };

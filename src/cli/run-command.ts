@@ -1,14 +1,14 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { constants, tmpdir } from 'node:os';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { checkTlobReactor } from '../monitors/tlob/tlob-reactor.js';
 import { readPreloadSettings } from '../probes/preload-config.js';
 import { parseProbeSpecs } from '../probes/spec-parser.js';
 import { mergeRun, type RunData, type ThreadData } from '../report/run-data.js';
 import { type Command, type Options, parseCommandArgs } from './command.js';
-import { writeOutputs } from './outputs.js';
+import { checkOutputs, writeOutputs } from './outputs.js';
 import { splitAtProgram } from './split-argv.js';
 import { formatSummary } from './summary.js';
 import { UsageError } from './usage-error.js';
@@ -94,7 +94,14 @@ function checkInput(values: { probe?: string[]; config?: string; reactor?: strin
       if (!existsSync(file)) throw new Error(`cannot find the config file "${values.config}"`);
       env.TLOB_CONFIG = file;
     }
-    readPreloadSettings({ ...process.env, ...env });
+    // the specs the preload will apply (the config file's, then TLOB_PROBES), parsed here so a
+    // bad one is a usage error before the program starts rather than a crash of its preload
+    const settings = readPreloadSettings({ ...process.env, ...env });
+    const fromEnv = process.env.TLOB_PROBES?.trim() ? 1 : 0;
+    settings.specs.forEach((spec, i) => {
+      const from = i >= settings.specs.length - fromEnv ? 'TLOB_PROBES' : relative('.', settings.file ?? '');
+      parseProbeSpecs(spec, from);
+    });
     if (values.reactor !== undefined)
       env.TLOB_REACTOR = checkTlobReactor(values.reactor, 'reactor') as string;
   } catch (error) {
@@ -122,6 +129,24 @@ function readThreads(dir: string): ThreadData[] {
   return out;
 }
 
+/**
+ * Ends tlob by the signal the program died by. Node ignores some signals (`SIGPIPE`) and uses
+ * others (`SIGUSR1` starts its inspector), so the default action is put back first: a listener
+ * added and removed leaves the signal at `SIG_DFL`. Should the process still live (a signal whose
+ * default is not to end it), the exit code is the shell's for a death by that signal, 128 + its number.
+ */
+function dieBy(signal: NodeJS.Signals): number {
+  const none = () => {};
+  try {
+    process.on(signal, none);
+    process.removeListener(signal, none);
+  } catch {
+    // SIGKILL and SIGSTOP take no listener, and need none
+  }
+  process.kill(process.pid, signal);
+  return 128 + (constants.signals[signal] ?? 0);
+}
+
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
 
 export const runCommand: Command = {
@@ -133,6 +158,7 @@ export const runCommand: Command = {
     if (parsed === undefined) return 0;
     const values = parsed.values;
     const extraEnv = checkInput(values);
+    checkOutputs('run', values, (key) => `--${key}`);
     const { file, args: childArgs } = programCommand(program);
     const dir = mkdtempSync(join(tmpdir(), 'tlob-run-'));
     const wantsTimeline =
@@ -167,13 +193,11 @@ export const runCommand: Command = {
     const data: RunData = mergeRun([basename(file), ...childArgs], readThreads(dir));
     rmSync(dir, { recursive: true, force: true });
     if (values.quiet !== true) process.stderr.write(formatSummary(data));
-    const written = writeOutputs(data, values);
+    const { written, failed } = writeOutputs(data, values);
     if (values.quiet !== true && written.length > 0)
       process.stderr.write(`tlob: wrote ${written.join(', ')}\n`);
-    if (ended.signal !== null) {
-      process.kill(process.pid, ended.signal);
-      return -1;
-    }
-    return ended.code ?? 1;
+    if (ended.signal !== null) return dieBy(ended.signal);
+    const code = ended.code ?? 1;
+    return code === 0 && failed.length > 0 ? 1 : code;
   },
 };

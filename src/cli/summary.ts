@@ -1,13 +1,36 @@
 import { styleText } from 'node:util';
 import { formatNs } from '../engine/duration.js';
-import { percentiles, type RunData } from '../report/run-data.js';
+import {
+  overBudgetRatio,
+  percentiles,
+  type RunData,
+  violationElapsed,
+  worstFirst,
+} from '../report/run-data.js';
+
+/**
+ * One line of the worst violations: how long the call took and how many times its budget, then
+ * the split when the budget ran out (what the record holds) and how late that was found.
+ */
+export function describeViolation(v: RunData['violations'][number]): string {
+  const ns = (key: string) => formatNs(Number(v[key] ?? 0));
+  const took = violationElapsed(v);
+  const ratio = overBudgetRatio(v);
+  const late = v.reportedLateNs >= 1e6 ? `, found ${formatNs(v.reportedLateNs)} late` : '';
+  return (
+    `"${v.name}" #${v.id} pid ${v.pid}: ${took.ended ? 'took' : 'not ended, took at least'} ` +
+    `${formatNs(took.ns)}, ${ratio.toFixed(ratio < 10 ? 2 : 1)}x its budget ${ns('budgetNs')} ` +
+    `(at the budget: running ${ns('runningNs')}, waiting ${ns('waitingNs')}, sleeping ${ns('sleepingNs')}, ` +
+    `in ${v.state}${late})`
+  );
+}
 
 /** How many violations the summary lists. */
 const WORST = 5;
 
 /**
  * The table `tlob run` prints when the program ends: per name the count, violations, p50/p99 of
- * elapsed and the p50 of each state; then the worst violations with their split.
+ * elapsed and the p50 of each state; then the worst violations (`worstFirst`) with their split.
  */
 export function formatSummary(data: RunData, stream: NodeJS.WriteStream = process.stderr): string {
   const bold = (s: string) => styleText('bold', s, { stream });
@@ -34,17 +57,9 @@ export function formatSummary(data: RunData, stream: NodeJS.WriteStream = proces
   const out = ['', bold(`tlob: ${data.threads.length} thread(s) reported`), bold(line(header))];
   for (const r of rows) out.push(Number(r[2]) > 0 ? red(line(r)) : line(r));
   if (rows.length === 0) out.push('(no window finished: did a probe match? see `tlob list`)');
-  const worst = [...data.violations]
-    .sort((a, b) => Number(b.elapsedNs ?? 0) - Number(a.elapsedNs ?? 0))
-    .slice(0, WORST);
+  const worst = worstFirst(data.violations).slice(0, WORST);
   if (worst.length > 0)
     out.push('', bold(`worst violations (${data.violations.length + data.violationsDropped} in all):`));
-  for (const v of worst) {
-    const ns = (key: string) => formatNs(Number(v[key] ?? 0));
-    out.push(
-      `  "${v.name}" #${v.id} pid ${v.pid}: elapsed ${ns('elapsedNs')} over ${ns('budgetNs')} ` +
-        `(running ${ns('runningNs')}, waiting ${ns('waitingNs')}, sleeping ${ns('sleepingNs')}) in ${v.state}`,
-    );
-  }
+  for (const v of worst) out.push(`  ${describeViolation(v)}`);
   return `${out.join('\n')}\n`;
 }

@@ -4,7 +4,8 @@ export class UsageError extends Error {
     readonly command: string,
     message: string,
   ) {
-    super(message);
+    // the library's messages start with "tlob: ", and the command prints "tlob <command>: " before it
+    super(message.replace(/^tlob: /, ''));
     this.name = 'UsageError';
   }
 }

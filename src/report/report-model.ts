@@ -1,11 +1,18 @@
-import { type NameData, percentiles, QUANTITIES, type RunData } from './run-data.js';
+import {
+  type NameData,
+  percentiles,
+  QUANTITIES,
+  type RunData,
+  violationElapsed,
+  worstFirst,
+} from './run-data.js';
 import { SparseHistogram } from './sparse-histogram.js';
 import { type TimelineWindow, timelineWindows } from './timeline-windows.js';
 import { traceTid } from './trace-export.js';
 
 /** Windows drawn in the report's timeline at most; beyond, violators and an even sample are kept. */
 const MAX_TIMELINE_WINDOWS = 20_000;
-/** Violations listed in the report at most. */
+/** Violations listed in the report at most (the worst, worst first). */
 const MAX_LISTED_VIOLATIONS = 500;
 
 /** What the HTML report's script draws: aggregated, sampled, in microseconds (integers) and ns. */
@@ -30,8 +37,14 @@ interface ReportModel {
     pid: number;
     state: string;
     event: string;
+    /** At the violation (the budget running out): elapsed, running, waiting, sleeping (ns). */
     split: number[];
     budgetNs: number;
+    /** How long the call took (ns): at its end, or, when it had not ended, the least it took. */
+    tookNs: number;
+    ended: boolean;
+    /** How late the violation was found (ns). */
+    lateNs: number;
     stack: string | undefined;
   }[];
   violationsTotal: number;
@@ -137,17 +150,22 @@ export function reportModel(data: RunData): ReportModel {
       share: [n.running.sum, n.waiting.sum, n.sleeping.sum],
       hist: elapsedHistogram(n),
     })),
-    violations: data.violations.slice(0, MAX_LISTED_VIOLATIONS).map((v) => ({
-      atMs: Math.round((v.at - startMs) * 1000) / 1000,
-      name: v.name,
-      id: v.id,
-      pid: v.pid,
-      state: v.state,
-      event: v.event,
-      split: [num(v.elapsedNs), num(v.runningNs), num(v.waitingNs), num(v.sleepingNs)],
-      budgetNs: num(v.budgetNs),
-      stack: typeof v.stack === 'string' ? v.stack : undefined,
-    })),
+    violations: worstFirst(data.violations)
+      .slice(0, MAX_LISTED_VIOLATIONS)
+      .map((v) => ({
+        atMs: Math.round((v.at - startMs) * 1000) / 1000,
+        name: v.name,
+        id: v.id,
+        pid: v.pid,
+        state: v.state,
+        event: v.event,
+        split: [num(v.elapsedNs), num(v.runningNs), num(v.waitingNs), num(v.sleepingNs)],
+        budgetNs: num(v.budgetNs),
+        tookNs: Math.round(violationElapsed(v).ns),
+        ended: violationElapsed(v).ended,
+        lateNs: num(v.reportedLateNs),
+        stack: typeof v.stack === 'string' ? v.stack : undefined,
+      })),
     violationsTotal: data.violations.length + data.violationsDropped,
     timeline: {
       total,

@@ -110,3 +110,32 @@ export function percentiles(data: SparseHistogramData, ps: readonly number[]): n
   const h = SparseHistogram.from(data);
   return ps.map((p) => h.percentile(p));
 }
+
+/**
+ * How long a violating call really took, and whether that is its end: the elapsed time when its
+ * window ended (`endedElapsedNs`, which the collector of `tlob run` adds), else, for a window still
+ * open when its thread wrote its data (or data without the field), the least it took: the
+ * elapsed time when the violation was found (the budget, and how late it was found).
+ */
+export function violationElapsed(v: Violation): { ns: number; ended: boolean } {
+  if (typeof v.endedElapsedNs === 'number') return { ns: v.endedElapsedNs, ended: true };
+  const atDeadline = typeof v.elapsedNs === 'number' ? v.elapsedNs : Number(v.budgetNs ?? 0);
+  return { ns: atDeadline + (v.reportedLateNs ?? 0), ended: false };
+}
+
+/** How many times its budget a violating call took (0 without a budget). */
+export function overBudgetRatio(v: Violation): number {
+  const budget = Number(v.budgetNs ?? 0);
+  return budget > 0 ? violationElapsed(v).ns / budget : 0;
+}
+
+/**
+ * The violations, worst first: by how many times its budget the call took, then by how long it
+ * took, so that a 1 ms call that took 50 ms comes before a 30 ms call that took 33 ms.
+ */
+export function worstFirst<V extends Violation>(violations: readonly V[]): V[] {
+  return violations
+    .map((v) => ({ v, ratio: overBudgetRatio(v), ns: violationElapsed(v).ns }))
+    .sort((a, b) => b.ratio - a.ratio || b.ns - a.ns)
+    .map((x) => x.v);
+}

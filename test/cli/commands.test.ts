@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { root, runTlob, scratch } from './run-tlob.js';
+import { nodeBinary } from '../probes/preload-apps.js';
+import { dist, fixtures, root, runTlob, scratch } from './run-tlob.js';
 
 describe('tlob commands', () => {
   it('prints the command list, and --help for every command', () => {
@@ -71,9 +73,24 @@ describe('tlob commands', () => {
     expect(out.stdout).toContain('  ./app.mjs:handle  budget 50.0ms  name handle\n');
     const broken = runTlob(['list', '--config', join(dir, 'missing.json')]);
     expect(broken.status).toBe(2);
-    expect(broken.stderr).toMatch(
-      /^tlob list: tlob: TLOB_CONFIG names .*missing\.json, which does not exist/,
-    );
+    expect(broken.stderr).toMatch(/^tlob list: cannot find the config file ".*missing\.json"\n/);
+    writeFileSync(join(dir, 'bad.json'), '{"probes": 5}');
+    const malformed = runTlob(['list', '--config', join(dir, 'bad.json')]);
+    expect(malformed.status).toBe(2);
+    expect(malformed.stderr).toMatch(/^tlob list: \/.*bad\.json: expected "probes" to be a string/);
+  });
+
+  it('bench exits 2 with a message at a missing file, as tlob-bench does', () => {
+    const out = runTlob(['bench', 'nope.mjs']);
+    expect(out.status, out.stderr).toBe(2);
+    expect(out.stderr).toMatch(/^tlob bench: cannot find the bench file "nope\.mjs"/);
+    expect(out.stderr).not.toMatch(/^\s+at /m); // no stack
+    const alone = spawnSync(nodeBinary(), [join(dist, 'bench-cli.js'), 'nope.mjs'], {
+      cwd: fixtures,
+      encoding: 'utf8',
+    });
+    expect(alone.status).toBe(2);
+    expect(alone.stderr).toBe(out.stderr);
   });
 
   it('report builds the HTML report from saved data, and rejects a file that is not', () => {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../src/index.js';
@@ -36,13 +36,15 @@ describe('tlob run', () => {
     expect(data.names[0]?.violations).toBeGreaterThanOrEqual(2);
     expect(data.violations.length).toBe(data.names[0]?.violations);
     expect(data.names[0]?.elapsed.max).toBeGreaterThanOrEqual(30e6);
+    // the collector adds to each violation how long its call took in the end
+    expect(Math.max(...data.violations.map((v) => Number(v.endedElapsedNs)))).toBeGreaterThanOrEqual(30e6);
     expect(data.threads).toHaveLength(1);
     expect(data.threads[0]?.timeline?.names).toEqual(['work']);
     // the summary table on stderr
     expect(out.stderr).toMatch(/^name +count +violations +p50 +p99 +run p50 +wait p50 +sleep p50$/m);
     expect(out.stderr).toMatch(/^work +14 +\d+ /m);
     expect(out.stderr).toMatch(
-      /worst violations \(\d+ in all\):\n {2}"work" #\d+ pid \d+: elapsed [\d.]+ms over 20\.0ms \(running /,
+      /worst violations \(\d+ in all\):\n {2}"work" #\d+ pid \d+: took [\d.]+ms, [\d.]+x its budget 20\.0ms \(at the budget: running /,
     );
     expect(existsSync(join(dir, 't.json'))).toBe(true);
     expect(existsSync(join(dir, 'r.html'))).toBe(true);
@@ -182,6 +184,84 @@ describe('tlob run', () => {
     const reactor = runTlob(['run', '-r', 'explode', 'app.mjs']);
     expect(reactor.status).toBe(2);
     expect(reactor.stderr).toMatch(/^tlob run: reactor: expected `reactor` to be one of/m);
+  });
+
+  it('rejects a bad spec in the config file or in TLOB_PROBES with exit 2 before the program runs', () => {
+    const dir = scratch();
+    const config = join(dir, 'bad.json');
+    writeFileSync(config, JSON.stringify({ probes: ['p ./lib.mjs:work threshold=fast'] }));
+    const ran = join(dir, 'ran');
+    const program = ['--', nodeBinary(), '-e', `require('fs').writeFileSync(${JSON.stringify(ran)}, '')`];
+    const fromConfig = runTlob(['run', '--config', config, ...program]);
+    expect(fromConfig.status).toBe(2);
+    expect(fromConfig.stderr).toMatch(
+      /^tlob run: .*bad\.json: invalid probe spec "p \.\/lib\.mjs:work threshold=fast" at column 28: expected/m,
+    );
+    expect(fromConfig.stderr).toContain('Run `tlob run --help` for usage.');
+    const fromEnv = runTlob(['run', ...program], {
+      env: { TLOB_PROBES: 'p ./lib.mjs:work threshold=fast' },
+    });
+    expect(fromEnv.status).toBe(2);
+    expect(fromEnv.stderr).toMatch(/^tlob run: TLOB_PROBES: invalid probe spec "p \.\/lib\.mjs:work/m);
+    expect(existsSync(ran)).toBe(false); // the program never started
+    writeFileSync(config, '{"probes": 5}');
+    const malformed = runTlob(['run', '--config', config, ...program]);
+    expect(malformed.status).toBe(2);
+    expect(malformed.stderr).toMatch(/^tlob run: \/.*bad\.json: expected "probes" to be a string/m); // no "tlob: tlob:"
+  });
+
+  it('rejects an output that cannot be written with exit 2 before the program runs', () => {
+    const dir = scratch();
+    const ran = join(dir, 'ran');
+    const program = ['--', nodeBinary(), '-e', `require('fs').writeFileSync(${JSON.stringify(ran)}, '')`];
+    const json = runTlob([
+      'run',
+      '--json',
+      join(dir, 'nope', 'd.json'),
+      '--report',
+      join(dir, 'r.html'),
+      ...program,
+    ]);
+    expect(json.status).toBe(2);
+    expect(json.stderr).toMatch(
+      /^tlob run: --json: cannot write ".*d\.json": the directory .*nope does not exist$/m,
+    );
+    const trace = runTlob(['run', '--trace', dir, ...program]);
+    expect(trace.status).toBe(2);
+    expect(trace.stderr).toMatch(/^tlob run: --trace: expected a file to write, got the directory/m);
+    expect(existsSync(ran)).toBe(false);
+  });
+
+  it("writes the other outputs and keeps the program's exit code when one cannot be written at the end", () => {
+    const dir = scratch();
+    const gone = join(dir, 'gone');
+    mkdirSync(gone);
+    const report = join(dir, 'r.html');
+    // the program removes the directory of the --json file while it runs
+    const out = runTlob([
+      'run',
+      '-q',
+      '--json',
+      join(gone, 'd.json'),
+      '--report',
+      report,
+      '--',
+      nodeBinary(),
+      '-e',
+      `require('fs').rmSync(${JSON.stringify(gone)}, { recursive: true }); process.exitCode = 3`,
+    ]);
+    expect(out.status, out.stderr).toBe(3);
+    expect(out.stderr).toMatch(/^tlob: cannot write .*d\.json: ENOENT/m);
+    expect(out.stderr).not.toMatch(/^\s+at /m); // no stack
+    expect(existsSync(report)).toBe(true);
+  });
+
+  it('dies by SIGPIPE or SIGUSR1 when the program did, signals Node ignores or uses itself', () => {
+    for (const signal of ['SIGPIPE', 'SIGUSR1'] as const) {
+      const out = runTlob(['run', '-q', '--', 'sh', '-c', `kill -${signal.slice(3)} $$`]);
+      expect([out.status, out.signal], signal).toEqual([null, signal]);
+      expect(out.stderr).not.toContain('Debugger listening'); // SIGUSR1 did not start the inspector
+    }
   });
 
   it('runs the node binary given by path, with its own options', () => {

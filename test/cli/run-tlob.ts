@@ -7,7 +7,9 @@ import type { RunData } from '../../src/report/run-data.js';
 import { nodeBinary } from '../probes/preload-apps.js';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
-export const cli = join(root, 'dist/cli.js');
+/** The build under test: `dist/`, or another build's directory in `TLOB_TEST_DIST` (a tree others rebuild). */
+export const dist = process.env.TLOB_TEST_DIST ?? join(root, 'dist');
+export const cli = join(dist, 'cli.js');
 export const fixtures = join(root, 'test/fixtures/cli');
 
 /** Runs the built `tlob` command with `args` in `cwd` (the CLI fixtures by default). */

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { formatSummary } from '../../src/cli/summary.js';
+import { reportModel } from '../../src/report/report-model.js';
+import type { RunData } from '../../src/report/run-data.js';
+
+/** A violation record as the collector keeps it: the split at the deadline, where elapsed is the budget. */
+function violation(id: number, name: string, budgetNs: number, extra: Record<string, unknown>) {
+  return {
+    monitor: 'tlob',
+    name,
+    id,
+    pid: 7,
+    state: 'sleeping',
+    event: 'budget_expired',
+    at: 1000 + id,
+    reportedLateNs: 0,
+    budgetNs,
+    elapsedNs: budgetNs,
+    runningNs: 100_000,
+    waitingNs: 0,
+    sleepingNs: budgetNs - 100_000,
+    ...extra,
+  };
+}
+
+const data: RunData = {
+  version: 1,
+  command: ['node', 'app.mjs'],
+  names: [],
+  violations: [
+    violation(1, 'big', 30e6, { endedElapsedNs: 33e6 }), // 1.1x its budget
+    violation(2, 'tiny', 1e6, { endedElapsedNs: 50e6 }), // 50x
+    violation(3, 'open', 10e6, { reportedLateNs: 5e6 }), // not ended: at least 1.5x
+  ],
+  violationsDropped: 0,
+  threads: [],
+};
+
+describe('the worst violations', () => {
+  it('are ranked by how many times its budget the call took, not by the elapsed at the deadline', () => {
+    const lines = formatSummary(data).split('\n');
+    const listed = lines.slice(lines.indexOf('worst violations (3 in all):') + 1).filter(Boolean);
+    expect(listed).toEqual([
+      '  "tiny" #2 pid 7: took 50.0ms, 50.0x its budget 1.00ms (at the budget: running 100us, waiting 0ns, sleeping 900us, in sleeping)',
+      '  "open" #3 pid 7: not ended, took at least 15.0ms, 1.50x its budget 10.0ms (at the budget: running 100us, waiting 0ns, sleeping 9.90ms, in sleeping, found 5.00ms late)',
+      '  "big" #1 pid 7: took 33.0ms, 1.10x its budget 30.0ms (at the budget: running 100us, waiting 0ns, sleeping 29.9ms, in sleeping)',
+    ]);
+  });
+
+  it('are listed worst first in the report, with how long the call took', () => {
+    const listed = reportModel(data).violations;
+    expect(listed.map((v) => [v.name, v.tookNs, v.ended, v.lateNs])).toEqual([
+      ['tiny', 50e6, true, 0],
+      ['open', 15e6, false, 5e6],
+      ['big', 33e6, true, 0],
+    ]);
+  });
+});
