@@ -247,6 +247,25 @@ describe('windows', () => {
     ).rejects.toBeInstanceOf(TlobBudgetError);
     await expect(tlob.run('async-ok', { budget: '1s' }, async () => 2)).resolves.toBe(2);
   });
+
+  it("with the 'throw' reactor, run() of a thenable that breaks its budget rejects with a TlobBudgetError", async () => {
+    tlob.reactor('throw');
+    const thenable = (value: string, ms: number) => ({
+      // biome-ignore lint/suspicious/noThenProperty: a thenable is what this test needs
+      then(resolve: (v: string) => void) {
+        setTimeout(() => resolve(value), ms);
+      },
+    });
+    // the first call of a site learns that it returns thenables (its window ends at the return);
+    // a site of the same name with another budget knows it from then on
+    await tlob.run('thenable-thrower', { budget: '1s' }, () => thenable('first', 1));
+    for (let i = 0; i < 2; i++) {
+      const late = tlob.run('thenable-thrower', { budget: '2ms' }, () => thenable('late', 15));
+      await expect(late).rejects.toBeInstanceOf(TlobBudgetError);
+    }
+    const kept = tlob.run('thenable-thrower', { budget: '1s' }, () => thenable('kept', 1));
+    await expect(kept).resolves.toBe('kept');
+  });
 });
 
 describe('synchronous fast path', () => {

@@ -15,7 +15,7 @@ import { publishGuarded } from '../../engine/monitor.js';
 import { channels } from '../../report/channels.js';
 import { reportInternalError } from '../../report/errors.js';
 import { type StatsRecorder, statsFor } from '../../report/stats.js';
-import { CallPath, PATH_ASYNC, PATH_SYNC } from './call-path.js';
+import { CallPath, PATH_ASYNC, PATH_SYNC, PATH_THENABLE } from './call-path.js';
 import { isCompletionCallback, wrapCallback } from './completion-callback.js';
 import { E_START } from './model.js';
 import type { WindowStart } from './result.js';
@@ -188,7 +188,8 @@ export class CallSite extends CallPath implements WatchedSite {
 
   /** The learned path of another site of the same name (a `tlob.run` name whose budget changed). */
   learnFrom(site: CallSite): void {
-    if (site.path === PATH_SYNC) this.path = PATH_SYNC;
+    // what the function returns does not depend on the budget: thenables stay observed
+    if (site.path === PATH_SYNC || site.path === PATH_THENABLE) this.path = site.path;
     this.streak = site.streak;
   }
 

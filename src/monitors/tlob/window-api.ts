@@ -198,8 +198,22 @@ export function run<T>(name: string, options: WindowOptions, fn: () => T): T {
 function runThrowing(site: CallSite, fn: Function, onStop: OnStop | undefined): unknown {
   const outcome = new ThrowingOutcome(onStop);
   const value = site.invoke(fn, undefined, NO_ARGS, undefined, outcome.onStop);
-  if (outcome.result !== undefined || !(value instanceof Promise)) return outcome.check(value);
-  return value.then((fulfilled) => outcome.afterSettled(fulfilled));
+  if (outcome.result !== undefined) return outcome.check(value); // closed already
+  if (value instanceof Promise) return value.then((fulfilled) => outcome.afterSettled(fulfilled));
+  // a thenable whose outcome the window waits for: followed through a promise of its own, which
+  // is the thenable's first `then` caller (the one the window observes)
+  if (isThenable(value)) return Promise.resolve(value).then((fulfilled) => outcome.afterSettled(fulfilled));
+  return outcome.check(value);
+}
+
+/** Whether `value` has a callable `then` (a getter that throws counts as no). */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return false;
+  try {
+    return typeof (value as { then?: unknown }).then === 'function';
+  } catch {
+    return false;
+  }
 }
 
 /** The result of one `tlob.run` call under the `'throw'` reactor, caught as the window closes. */
