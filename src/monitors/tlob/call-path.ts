@@ -136,7 +136,7 @@ export class CallPath {
 }
 
 /** Whether `value` has a callable `then` (a getter that throws counts as no). */
-function hasThen(value: object): boolean {
+export function hasThen(value: object): boolean {
   try {
     return typeof (value as { then?: unknown }).then === 'function';
   } catch {

@@ -1,6 +1,7 @@
 import { currentTask } from '../../context/current-task.js';
 import { describeValue, TlobTypeError } from '../../report/errors.js';
 import { MAX_NAMES } from '../../report/stats.js';
+import { hasThen } from './call-path.js';
 import { CallSite } from './call-site.js';
 import { TlobBudgetError, type WindowResult } from './result.js';
 import { checkOptions, createSite, type WindowOptions } from './site.js';
@@ -206,14 +207,9 @@ function runThrowing(site: CallSite, fn: Function, onStop: OnStop | undefined): 
   return outcome.check(value);
 }
 
-/** Whether `value` has a callable `then` (a getter that throws counts as no). */
+/** Whether `value` is an object with a callable `then`. */
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return false;
-  try {
-    return typeof (value as { then?: unknown }).then === 'function';
-  } catch {
-    return false;
-  }
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && hasThen(value);
 }
 
 /** The result of one `tlob.run` call under the `'throw'` reactor, caught as the window closes. */
