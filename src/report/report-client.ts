@@ -74,14 +74,18 @@ export const reportClientScript = String.raw`
     return e;
   }
   var hists = document.getElementById('histograms');
+  var undrawn = model.names.filter(function (n) { return !n.hist; }).length;
+  if (undrawn > 0) hists.appendChild(el('p', { class: 'hint' }, 'Histograms of the ' + (model.names.length - undrawn) + ' names with the most windows; the ' + undrawn + ' others are in the table above.'));
   model.names.forEach(function (n) {
+    if (!n.hist) return;
     var box = el('div', { class: 'hist' });
     box.appendChild(el('h3', {}, n.name + ' (' + n.count + ' windows, budget ' + fmt(n.budgetNs) + ')'));
     var W = 340, H = 140, pad = 22;
     var s = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, preserveAspectRatio: 'none', role: 'img' });
     var edges = n.hist.edges, counts = n.hist.counts;
     if (counts.length > 0) {
-      var lo = Math.log2(Math.max(1, edges[0] || edges[1] / 2));
+      // the axis spans the budget too: every window over it, or every one well within it
+      var lo = Math.log2(Math.max(1, Math.min(edges[0] || edges[1] / 2, n.budgetNs / 1.2)));
       var hi = Math.log2(Math.max(edges[edges.length - 1], n.budgetNs * 1.2));
       var max = Math.max.apply(null, counts);
       var x = function (v) { return ((Math.log2(Math.max(v, 1)) - lo) / (hi - lo || 1)) * (W - 8) + 4; };
@@ -93,7 +97,7 @@ export const reportClientScript = String.raw`
       });
       var bx = x(n.budgetNs);
       s.appendChild(svg('line', { x1: bx, x2: bx, y1: 2, y2: H - pad, stroke: '#c62828', 'stroke-width': 2, 'stroke-dasharray': '4 2' }));
-      var label = svg('text', { x: Math.min(bx + 3, W - 70), y: 12, fill: '#c62828', 'font-size': 11 });
+      var label = svg('text', { x: Math.max(2, Math.min(bx + 3, W - 70)), y: 12, fill: '#c62828', 'font-size': 11 });
       label.textContent = 'budget ' + fmt(n.budgetNs);
       s.appendChild(label);
       [edges[0] || 1, Math.sqrt((edges[0] || 1) * edges[edges.length - 1]), edges[edges.length - 1]].forEach(function (v, i) {

@@ -92,4 +92,35 @@ describe('HTML report in Chromium', () => {
     expect(statSync(shot).size).toBeGreaterThan(10_000);
     await page.close();
   });
+
+  it('marks the budget inside the histogram when every window of a name broke it', async () => {
+    const allOver = join(scratch(), 'all-over.html');
+    const out = runTlob(
+      ['run', '-q', '-p', 'p ./lib.mjs:work threshold=1ms name=work', '--report', allOver, 'app.mjs'],
+      {
+        env: { WORK: '4' },
+      },
+    );
+    expect(out.status, out.stderr).toBe(0);
+    const { page } = await openReport(chromium.browser, allOver);
+    const geometry = await page.$eval('#histograms svg', (svg) => {
+      const attr = (e: unknown, name: string) =>
+        (e as { getAttribute(n: string): string }).getAttribute(name);
+      const inside = svg as unknown as {
+        querySelector(s: string): unknown;
+        querySelectorAll(s: string): ArrayLike<unknown>;
+      };
+      return {
+        width: Number(attr(svg, 'viewBox').split(' ')[2]),
+        line: Number(attr(inside.querySelector('line'), 'x1')),
+        bars: Array.from(inside.querySelectorAll('rect'), (r) => Number(attr(r, 'x'))),
+      };
+    });
+    expect(geometry.bars.length).toBeGreaterThan(0);
+    expect(geometry.line).toBeGreaterThanOrEqual(0);
+    expect(geometry.line).toBeLessThanOrEqual(geometry.width);
+    // every window broke the 1 ms budget: the line is left of every bar
+    for (const x of geometry.bars) expect(geometry.line).toBeLessThanOrEqual(x);
+    await page.close();
+  });
 });
