@@ -107,12 +107,26 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
 }
 
 /**
- * Writes this thread's timeline as a Chrome trace to `file` at exit (`TLOB_TRACE=file` without
- * `tlob run`); `%p` in the name becomes the pid.
+ * Where a thread writes its trace: `%p` becomes the pid and `%t` the thread id; a worker thread
+ * whose name has no `%t` writes next to the main thread's file, `-t<threadId>` before the extension,
+ * so that the threads of one process do not overwrite each other's.
+ */
+export function tracePath(file: string, pid: number, thread: number): string {
+  const path = file.replaceAll('%p', String(pid));
+  if (file.includes('%t')) return path.replaceAll('%t', String(thread));
+  if (thread === 0) return path;
+  const dot = path.lastIndexOf('.');
+  const slash = path.lastIndexOf('/');
+  return dot > slash + 1 ? `${path.slice(0, dot)}-t${thread}${path.slice(dot)}` : `${path}-t${thread}`;
+}
+
+/**
+ * Writes this thread's timeline as a Chrome trace at exit (`TLOB_TRACE=file` without `tlob run`),
+ * to `tracePath(file, …)`.
  */
 export function writeTraceAtExit(file: string, recorder: typeof Timeline): void {
   process.on('exit', () => {
-    const path = file.replaceAll('%p', String(process.pid));
+    const path = tracePath(file, process.pid, isMainThread ? 0 : threadId);
     try {
       writeFileSync(path, JSON.stringify(toChromeTrace([recorder.snapshot()])));
     } catch (error) {
