@@ -27,19 +27,35 @@ export function describeViolation(v: RunData['violations'][number]): string {
 
 /** How many violations the summary lists. */
 const WORST = 5;
+/** How many names the summary's table lists (those with the most violations, then windows). */
+const NAMES = 30;
+/** The width a name may take in the table before it is cut. */
+const NAME_WIDTH = 60;
+
+/** `name` as one printable cell: control characters (terminal escapes) shown as `?`, cut to `NAME_WIDTH`. */
+function nameCell(name: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it replaces
+  const printable = name.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return printable.length > NAME_WIDTH ? `${printable.slice(0, NAME_WIDTH - 1)}…` : printable;
+}
 
 /**
  * The table `tlob run` prints when the program ends: per name the count, violations, p50/p99 of
- * elapsed and the p50 of each state; then the worst violations (`worstFirst`) with their split.
+ * elapsed and the p50 of each state (at most `NAMES` names: those with the most violations, then
+ * windows); then the worst violations (`worstFirst`) with their split.
  */
 export function formatSummary(data: RunData, stream: NodeJS.WriteStream = process.stderr): string {
   const bold = (s: string) => styleText('bold', s, { stream });
   const red = (s: string) => styleText('red', s, { stream });
   const header = ['name', 'count', 'violations', 'p50', 'p99', 'run p50', 'wait p50', 'sleep p50'];
-  const rows = data.names.map((n) => {
+  const shown =
+    data.names.length <= NAMES
+      ? data.names
+      : [...data.names].sort((a, b) => b.violations - a.violations || b.count - a.count).slice(0, NAMES);
+  const rows = shown.map((n) => {
     const [p50, p99] = percentiles(n.elapsed, [50, 99]);
     return [
-      n.name,
+      nameCell(n.name),
       String(n.count),
       String(n.violations),
       formatNs(p50 as number),
@@ -57,6 +73,8 @@ export function formatSummary(data: RunData, stream: NodeJS.WriteStream = proces
   const out = ['', bold(`tlob: ${data.threads.length} thread(s) reported`), bold(line(header))];
   for (const r of rows) out.push(Number(r[2]) > 0 ? red(line(r)) : line(r));
   if (rows.length === 0) out.push('(no window finished: did a probe match? see `tlob list`)');
+  const hidden = data.names.length - shown.length;
+  if (hidden > 0) out.push(`… and ${hidden} more names (every name is in the --report and --json outputs)`);
   const worst = worstFirst(data.violations).slice(0, WORST);
   if (worst.length > 0)
     out.push('', bold(`worst violations (${data.violations.length + data.violationsDropped} in all):`));

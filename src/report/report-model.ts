@@ -14,6 +14,8 @@ import { traceTid } from './trace-export.js';
 const MAX_TIMELINE_WINDOWS = 20_000;
 /** Violations listed in the report at most (the worst, worst first). */
 const MAX_LISTED_VIOLATIONS = 500;
+/** Names drawn as histograms (those with the most windows); every name stays in the table. */
+const MAX_HISTOGRAMS = 60;
 
 /** What the HTML report's script draws: aggregated, sampled, in microseconds (integers) and ns. */
 interface ReportModel {
@@ -27,8 +29,8 @@ interface ReportModel {
     pct: number[][];
     /** Total running, waiting, sleeping (ns). */
     share: number[];
-    /** Elapsed histogram: lower edges (ns) and counts, 4 bins per power of two. */
-    hist: { edges: number[]; counts: number[] };
+    /** Elapsed histogram: lower edges (ns) and counts, 4 bins per power of two; only for the names drawn. */
+    hist: { edges: number[]; counts: number[] } | undefined;
   }[];
   violations: {
     atMs: number;
@@ -139,6 +141,7 @@ export function reportModel(data: RunData): ReportModel {
     ? origin + t0 / 1e6
     : data.violations.reduce((min, v) => Math.min(min, v.at), Number.POSITIVE_INFINITY);
   const num = (v: unknown) => (typeof v === 'number' ? v : 0);
+  const drawn = new Set([...data.names].sort((a, b) => b.count - a.count).slice(0, MAX_HISTOGRAMS));
   return {
     command: data.command.join(' '),
     names: data.names.map((n) => ({
@@ -148,7 +151,7 @@ export function reportModel(data: RunData): ReportModel {
       violations: n.violations,
       pct: QUANTITIES.map((q) => percentiles(n[q], [50, 90, 99]).map(Math.round)),
       share: [n.running.sum, n.waiting.sum, n.sleeping.sum],
-      hist: elapsedHistogram(n),
+      hist: drawn.has(n) ? elapsedHistogram(n) : undefined,
     })),
     violations: worstFirst(data.violations)
       .slice(0, MAX_LISTED_VIOLATIONS)

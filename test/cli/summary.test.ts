@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatSummary } from '../../src/cli/summary.js';
 import { reportModel } from '../../src/report/report-model.js';
 import type { RunData } from '../../src/report/run-data.js';
+import { SparseHistogram } from '../../src/report/sparse-histogram.js';
 
 /** A violation record as the collector keeps it: the split at the deadline, where elapsed is the budget. */
 function violation(id: number, name: string, budgetNs: number, extra: Record<string, unknown>) {
@@ -54,5 +55,53 @@ describe('the worst violations', () => {
       ['open', 15e6, false, 5e6],
       ['big', 33e6, true, 0],
     ]);
+  });
+});
+
+/** A name with `count` windows of 1 ms each. */
+function nameData(name: string, count: number, violations = 0) {
+  const h = new SparseHistogram();
+  for (let i = 0; i < count; i++) h.record(1e6);
+  const data = h.toJSON();
+  return {
+    name,
+    budgetNs: 5e6,
+    count,
+    violations,
+    elapsed: data,
+    running: data,
+    waiting: data,
+    sleeping: data,
+  };
+}
+
+describe('many names', () => {
+  const many: RunData = {
+    ...data,
+    violations: [],
+    names: [
+      ...Array.from({ length: 40 }, (_, i) => nameData(`route-${i}`, i + 1)),
+      nameData(`\u001b[31mred\u001b[0m-${'x'.repeat(100)}`, 1, 1),
+    ],
+  };
+
+  it('the summary lists the 30 names with the most violations, then windows, each on one printable line of bounded width', () => {
+    const lines = formatSummary(many).split('\n');
+    const rows = lines.filter((l) => /^(route-|\?\[31mred)/.test(l));
+    expect(rows).toHaveLength(30);
+    expect(rows[0]).toMatch(/^\?\[31mred\?\[0m-x+… /); // the one with a violation first, escapes shown as '?'
+    expect(rows[0]?.indexOf('…')).toBe(59);
+    expect(rows[1]).toMatch(/^route-39 /); // then the most windows
+    expect(lines).toContain('… and 11 more names (every name is in the --report and --json outputs)');
+  });
+
+  it('the report draws histograms for the 60 names with the most windows and keeps every name in its table', () => {
+    const more: RunData = { ...many, names: Array.from({ length: 70 }, (_, i) => nameData(`n-${i}`, i + 1)) };
+    const model = reportModel(more);
+    expect(model.names).toHaveLength(70);
+    const drawn = model.names.filter((n) => n.hist !== undefined).map((n) => n.name);
+    expect(drawn).toHaveLength(60);
+    expect(drawn).not.toContain('n-9'); // 10 windows: among the 10 with the fewest
+    expect(drawn).toContain('n-10');
   });
 });
