@@ -1,5 +1,15 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import {
+  accessSync,
+  existsSync,
+  constants as fsConstants,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -71,8 +81,21 @@ function programCommand(program: string[]): { file: string; args: string[] } {
   if (first === 'node') return { file: process.execPath, args: programArgs(rest) };
   if (basename(first) === 'node') return { file: first, args: programArgs(rest) }; // a node of your choice
   if (first.startsWith('-')) return { file: process.execPath, args: programArgs(program) };
-  if (SCRIPT.test(first) || existsSync(first)) return { file: process.execPath, args: programArgs(program) };
+  if (SCRIPT.test(first) || (existsSync(first) && !isExecutable(first)))
+    return { file: process.execPath, args: programArgs(program) };
+  // a command, or an executable file (a shell script, a bin with a shebang): run as it is; a node
+  // it starts inherits the preload through NODE_OPTIONS
   return { file: first, args: rest };
+}
+
+/** Whether `file` is a file this user may execute (its shebang then says what runs it). */
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, fsConstants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** Node arguments, checked: the script (the first operand) must exist. */

@@ -279,6 +279,26 @@ describe('tlob run', () => {
     expect(countOf(readRun(json), 'work')).toBe(2);
   });
 
+  it('runs an executable file as it is (its shebang decides), and measures the node it starts', () => {
+    const dir = scratch();
+    const json = join(dir, 'run.json');
+    const script = join(dir, 'start.sh');
+    const fixtures = join(import.meta.dirname, '../fixtures/cli');
+    writeFileSync(
+      script,
+      `#!/bin/sh\ncd ${JSON.stringify(fixtures)}\necho "args: $*"\nexec ${JSON.stringify(nodeBinary())} app.mjs\n`,
+      {
+        mode: 0o755,
+      },
+    );
+    const out = runTlob(['run', '-q', '-p', WORK_ESM, '--json', json, '--', script, 'a', 'b'], {
+      env: { WORK: '2' },
+    });
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stdout).toContain('args: a b');
+    expect(countOf(readRun(json), 'work')).toBe(2);
+  });
+
   it('--otel and --no-watchdog set what the preload reads (TLOB_OTEL=1, TLOB_WATCHDOG=0)', () => {
     const print = [
       '--',
