@@ -57,7 +57,7 @@ export function parseBudget(value: unknown, caller = 'tlob'): number {
   return ns;
 }
 
-/** Formats nanoseconds for humans: `850ns`, `12.3us`, `45.67ms`, `1.5s`. */
+/** Formats nanoseconds for humans, three significant digits: `850ns`, `12.3us`, `45.7ms`, `1.50s`. */
 export function formatNs(ns: number): string {
   if (ns < 1e3) return `${Math.round(ns)}ns`;
   if (ns < 1e6) return `${trim(ns / 1e3)}us`;
