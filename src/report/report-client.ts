@@ -147,8 +147,16 @@ export const reportClientScript = String.raw`
   var LABEL = 0, MAX_HEIGHT = 600;
   var groupStart = [], acc = 0;
   tl.groups.forEach(function (g) { groupStart.push(acc); acc += g.lanes; });
-  // lanes shrink (down to 2 px) so that every lane fits in the canvas
+  // lanes shrink (down to 2 px) so that every lane fits in the canvas; past that, the lanes that
+  // do not fit are not drawn, and the note says how many windows that leaves out (windows over
+  // budget take the first lanes of their thread)
   var fit = Math.floor((MAX_HEIGHT - 24 - tl.groups.length * 16) / Math.max(1, lanes));
+  var drawnLanes = Math.floor((MAX_HEIGHT - 24 - tl.groups.length * 16) / 2);
+  if (lanes > drawnLanes) {
+    var hidden = 0;
+    for (var hl = drawnLanes; hl < byLane.length; hl++) hidden += byLane[hl] ? byLane[hl].length : 0;
+    note.textContent += ' ' + hidden + ' of them, in lanes past the first ' + drawnLanes + ' of ' + lanes + ', are not drawn (windows over budget take the first lanes of their thread).';
+  }
   var ROW = Math.max(2, Math.min(14, fit - (fit > 6 ? 2 : 0))), GAP = fit > 6 ? 2 : 0;
   var view = { from: 0, to: Math.max(tMax, 1) };
   var ctx = canvas.getContext('2d');

@@ -121,7 +121,13 @@ export function reportModel(data: RunData): ReportModel {
       Math.max(1, Math.floor((MAX_TIMELINE_WINDOWS * windows.length) / Math.max(1, total))),
     );
     const laneEnds: number[] = [];
-    for (const win of kept) {
+    // windows over budget take the first lanes, so that a chart too tall to draw every lane still
+    // shows them (each pass is in start order, so a lane's windows never overlap)
+    const overFirst = [
+      ...kept.filter((w) => w.violation !== undefined),
+      ...kept.filter((w) => w.violation === undefined),
+    ];
+    for (const win of overFirst) {
       let lane = laneEnds.findIndex((end) => end <= win.startNs);
       if (lane < 0) lane = laneEnds.push(0) - 1;
       laneEnds[lane] = win.endNs;

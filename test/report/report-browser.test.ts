@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { root, runTlob, scratch } from '../cli/run-tlob.js';
+import { reportModel } from '../../src/report/report-model.js';
+import { readRun, root, runTlob, scratch } from '../cli/run-tlob.js';
 import { CHROMIUM, launchChromium, openReport } from './chromium.js';
 
 // The report as users see it: written by `tlob run --report` for a known run, opened from
@@ -90,6 +91,47 @@ describe('HTML report in Chromium', () => {
     const shot = join(root, '.tmp/report-test.png');
     await page.screenshot({ path: shot, fullPage: true });
     expect(statSync(shot).size).toBeGreaterThan(10_000);
+    await page.close();
+  });
+
+  it('with more lanes than the timeline can draw, gives the windows over budget the first lanes and says how many it left out', async () => {
+    const dir = scratch();
+    const crowded = join(dir, 'crowded.html');
+    const json = join(dir, 'crowded.json');
+    const out = runTlob(
+      [
+        ...['run', '-q', '--no-watchdog', '-p', 'p ./lib.mjs:work threshold=150ms name=work'],
+        ...['--json', json, '--report', crowded, 'concurrent.mjs'],
+      ],
+      { env: { COUNT: '800' } },
+    );
+    expect(out.status, out.stderr).toBe(0);
+    // all 800 calls are in flight at once, so each has its lane; those over budget have the first
+    const { w } = reportModel(readRun(json)).timeline;
+    const lanes = { over: [] as number[], within: [] as number[] };
+    for (let i = 0; i < w.length; i += 6 + 2 * (w[i + 5] as number)) {
+      ((w[i + 4] as number) & 1 ? lanes.over : lanes.within).push(w[i] as number);
+    }
+    expect(lanes.over.length + lanes.within.length).toBe(800);
+    expect(lanes.over.length).toBeGreaterThanOrEqual(400); // the 300 ms sleepers at least
+    expect(lanes.within.length).toBeGreaterThan(0);
+    expect(Math.max(...lanes.over)).toBe(lanes.over.length - 1);
+
+    const { page } = await openReport(chromium.browser, crowded);
+    const note = (await page.textContent('#timeline-note')) ?? '';
+    expect(note).toMatch(
+      /Showing 800 of 800 windows\. \d+ of them, in lanes past the first \d+ of 800, are not drawn/,
+    );
+    // and the windows over budget (outlined in red) are drawn
+    const red = await page.$eval('#timeline', (c) => {
+      const canvas = c as unknown as Canvas;
+      const data = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data ?? [];
+      let n = 0;
+      for (let i = 0; i < data.length; i += 4)
+        if ((data[i] as number) > 150 && (data[i + 1] as number) < 90 && (data[i + 2] as number) < 90) n++;
+      return n;
+    });
+    expect(red).toBeGreaterThan(100);
     await page.close();
   });
 
