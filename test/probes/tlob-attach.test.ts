@@ -35,7 +35,13 @@ describe('tlob.attach', () => {
     expect(await Promise.all([repo.load(5), repo.load(10)])).toEqual([5, 10]);
     await sleep(1);
     expect(results.map((r) => r.name)).toEqual(['Repo.prototype.load', 'Repo.prototype.load']);
-    expect(results.every((r) => r.sleepingNs > 3e6)).toBe(true);
+    // each covers its sleep, and its split adds up to it (how much of the sleep counts as sleeping
+    // depends on the timer's due time, which comes from the loop's cached clock: a loaded machine
+    // leaves it milliseconds behind)
+    for (const r of results) {
+      expect(r.elapsedNs).toBeGreaterThan(4e6);
+      expect(Math.abs(r.runningNs + r.waitingNs + r.sleepingNs - r.elapsedNs)).toBeLessThanOrEqual(3);
+    }
     expect(new Set(results.map((r) => r.id)).size).toBe(2);
   });
 
