@@ -15,7 +15,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { checkTlobReactor } from '../monitors/tlob/tlob-reactor.js';
 import { readPreloadSettings } from '../probes/preload-config.js';
-import { parseProbeSpecs } from '../probes/spec-parser.js';
+import { type ProbeSpec, parseProbeSpecs } from '../probes/spec-parser.js';
 import { mergeRun, type RunData, type ThreadData } from '../report/run-data.js';
 import { type Command, type Options, parseCommandArgs } from './command.js';
 import { checkOutputs, writeOutputs } from './outputs.js';
@@ -111,7 +111,7 @@ function programArgs(args: string[]): string[] {
 function checkInput(values: { probe?: string[]; config?: string; reactor?: string }): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   try {
-    for (const spec of values.probe ?? []) parseProbeSpecs(spec, 'probe');
+    const fromFlags = (values.probe ?? []).map((spec) => parseProbeSpecs(spec, 'probe'));
     if (values.config !== undefined) {
       const file = resolve(values.config);
       if (!existsSync(file)) throw new Error(`cannot find the config file "${values.config}"`);
@@ -121,10 +121,11 @@ function checkInput(values: { probe?: string[]; config?: string; reactor?: strin
     // bad one is a usage error before the program starts rather than a crash of its preload
     const settings = readPreloadSettings({ ...process.env, ...env });
     const fromEnv = process.env.TLOB_PROBES?.trim() ? 1 : 0;
-    settings.specs.forEach((spec, i) => {
+    const parsed = settings.specs.map((spec, i) => {
       const from = i >= settings.specs.length - fromEnv ? 'TLOB_PROBES' : relative('.', settings.file ?? '');
-      parseProbeSpecs(spec, from);
+      return parseProbeSpecs(spec, from);
     });
+    checkAddsAndRemoves([...parsed, ...fromFlags].flat());
     if (values.reactor !== undefined)
       env.TLOB_REACTOR = checkTlobReactor(values.reactor, 'reactor') as string;
   } catch (error) {
@@ -136,6 +137,25 @@ function checkInput(values: { probe?: string[]; config?: string; reactor?: strin
       .join(';');
   }
   return env;
+}
+
+/**
+ * Applies the specs' adds and removes to a set of probe keys, in the order the preload will (the
+ * config file's, then `TLOB_PROBES`, then `-p`): a second probe on one function, or the removal
+ * of a probe there is not, would stop the program's preload, so it is a usage error here.
+ */
+function checkAddsAndRemoves(specs: ProbeSpec[]): void {
+  const keys = new Set<string>();
+  for (const spec of specs) {
+    const key = `${spec.module}:${spec.path}`;
+    if (spec.op === 'add') {
+      if (keys.has(key))
+        throw new Error(`${spec.text}: ${key} already has a probe (remove it first with -${key})`);
+      keys.add(key);
+    } else if (!keys.delete(key)) {
+      throw new Error(`${spec.text}: no probe ${key} to remove (probes: ${[...keys].join(', ') || 'none'})`);
+    }
+  }
 }
 
 /** Reads the files the program's threads wrote; a half-written one is reported and skipped. */

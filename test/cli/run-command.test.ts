@@ -210,6 +210,36 @@ describe('tlob run', () => {
     expect(malformed.stderr).toMatch(/^tlob run: \/.*bad\.json: expected "probes" to be a string/m); // no "tlob: tlob:"
   });
 
+  it('rejects a removal of a probe that is not there, or a second probe on one function, with exit 2 before the program runs', () => {
+    const dir = scratch();
+    const config = join(dir, 'probes.json');
+    writeFileSync(config, JSON.stringify({ probes: ['p ./lib.mjs:work threshold=20ms'] }));
+    const ran = join(dir, 'ran');
+    const program = ['--', nodeBinary(), '-e', `require('fs').writeFileSync(${JSON.stringify(ran)}, '')`];
+    const missing = runTlob(['run', '--probe=-./lib.mjs:tick', ...program]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(
+      /^tlob run: -\.\/lib\.mjs:tick: no probe \.\/lib\.mjs:tick to remove \(probes: none\)/m,
+    );
+    const twice = runTlob(['run', '--config', config, '-p', 'p ./lib.mjs:work threshold=5ms', ...program]);
+    expect(twice.status).toBe(2);
+    expect(twice.stderr).toMatch(/already has a probe \(remove it first with -\.\/lib\.mjs:work\)/);
+    expect(existsSync(ran)).toBe(false); // the program never started
+    // a removal of the config file's probe, then a new one: what the preload applies in that order
+    const replaced = runTlob([
+      'run',
+      '-q',
+      '--config',
+      config,
+      '--probe=-./lib.mjs:work',
+      '-p',
+      'p ./lib.mjs:work threshold=5ms',
+      ...program,
+    ]);
+    expect(replaced.status, replaced.stderr).toBe(0);
+    expect(existsSync(ran)).toBe(true);
+  });
+
   it('rejects an output that cannot be written with exit 2 before the program runs', () => {
     const dir = scratch();
     const ran = join(dir, 'ran');
