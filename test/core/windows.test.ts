@@ -268,6 +268,27 @@ describe('windows', () => {
   });
 });
 
+describe('the result', () => {
+  it('is one frozen object for stop(), onStop and tlob:stop: one reader cannot change what the others see', () => {
+    const seen: WindowResult[] = [];
+    const onStopSeen: WindowResult[] = [];
+    const listener = (message: unknown) => seen.push(message as WindowResult);
+    dc.subscribe('tlob:stop', listener);
+    try {
+      const result = tlob.start({ name: 'frozen', budget: '1s', onStop: (r) => onStopSeen.push(r) }).stop();
+      expect(Object.isFrozen(result)).toBe(true);
+      expect(onStopSeen[0]).toBe(result);
+      expect(seen.find((r) => r.name === 'frozen')).toBe(result);
+      expect(() => {
+        (result as { overBudget: boolean }).overBudget = true;
+      }).toThrow(TypeError);
+      expect(result.overBudget).toBe(false);
+    } finally {
+      dc.unsubscribe('tlob:stop', listener);
+    }
+  });
+});
+
 describe('synchronous fast path', () => {
   it('a site that turned synchronous and then returns a promise still returns it unchanged and closes its window', async () => {
     const results: { name: string; elapsedNs: number }[] = [];

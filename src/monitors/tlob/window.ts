@@ -381,7 +381,8 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
   /** The result of a closed window (built once, on first request). */
   get result(): WindowResult | undefined {
     if (this.phase !== PHASE_CLOSED) return undefined;
-    this.resultObject ??= {
+    // frozen: `stop()`, `onStop` and every `tlob:stop` subscriber get this one object
+    this.resultObject ??= Object.freeze({
       name: this.name,
       id: this.id,
       budgetNs: this.budgetNs,
@@ -391,7 +392,7 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
       sleepingNs: Math.round(this.sleepingNs),
       overBudget: this.overBudget,
       code: this.overBudget ? 'EOVERFLOW' : undefined,
-    };
+    });
     return this.resultObject;
   }
 
