@@ -122,7 +122,7 @@ function createRegistry(): ModuleRegistry {
         const entry = registry.byUrl.get(url);
         // a CommonJS module behind a facade was patched through its exports already
         if (entry === undefined || registry.commonJs.has(url)) return;
-        if (!registry.seen.has(url) && !registry.hooksFromStart) {
+        if (!registry.seen.has(url)) {
           // the facade is new, but the module it imports was loaded before the hooks: whoever
           // imported it then keeps the unwrapped exports; importers from now on get the wrappers
           warnLoadedBefore(entry.specifier);

@@ -72,6 +72,16 @@ describe('zero-code preload: an unchanged ESM app under --import tlob/register',
     expect(run.stderr).not.toMatch(/module \.\/lib\.mjs of a probe/);
   });
 
+  it('a module an earlier preload imported keeps its unwrapped exports there, and one TLOB_PROBE warning says so', () => {
+    writeFileSync(join(dir, 'early.mjs'), "import './lib.mjs';\n");
+    const run = runNode(dir, ['--import', './early.mjs', '--import', 'tlob/register', 'app.mjs'], {
+      TLOB_PROBES: 'p ./lib.mjs:plain threshold=1s',
+    });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe(baseline);
+    expect(run.stderr).toMatch(/\[TLOB_PROBE\].*module \.\/lib\.mjs was loaded before its probe was added/);
+  });
+
   it('an ES module loaded with require() is not patched, and one TLOB_PROBE warning says so', () => {
     writeFileSync(
       join(dir, 'db.mjs'),
