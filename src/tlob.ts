@@ -3,7 +3,7 @@ import { checkTlobReactor, type TlobReactor } from './monitors/tlob/tlob-reactor
 import { current, run, start } from './monitors/tlob/window-api.js';
 import { probes, tlobAttach } from './probes/tlob-attach.js';
 import { followMonitorSwitch } from './probes/tlob-probe.js';
-import { describeValue, TlobTypeError } from './report/errors.js';
+import { describeValue, TlobTypeError, unknownOption } from './report/errors.js';
 import type { ViolationRing as Ring } from './report/ring.js';
 import { type NameStats, statsByName } from './report/stats.js';
 import { subscribe } from './report/subscribe.js';
@@ -35,9 +35,7 @@ function checkDisableOptions(options: unknown): boolean {
   if (options === undefined) return false;
   const unpatch = (options as DisableOptions | null)?.unpatch;
   const unknown =
-    options !== null && typeof options === 'object'
-      ? Object.keys(options).find((key) => key !== 'unpatch')
-      : undefined;
+    options !== null && typeof options === 'object' ? unknownOption(options, ['unpatch']) : undefined;
   if (
     options === null ||
     typeof options !== 'object' ||

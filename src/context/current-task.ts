@@ -54,12 +54,12 @@ export function restoreSync(previous: Task | undefined): void {
   syncTask = previous;
 }
 
-/** The synchronous current task if `task` is it (used by `stop` to unbind a window). */
 /** The task of the synchronous call running now, if any (see `syncTask`). */
 export function currentSyncTask(): Task | undefined {
   return syncTask;
 }
 
+/** The synchronous current task if `task` is it (used by `stop` to unbind a window). */
 export function isSyncTask(task: Task): boolean {
   return syncTask === task;
 }

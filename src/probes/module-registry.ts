@@ -50,7 +50,10 @@ export interface ModuleRegistry {
   /** URLs of CommonJS modules patched through their exports object. */
   readonly commonJs: Set<string>;
   hooksInstalled: boolean;
-  /** True when the hooks were installed before the application's entry module (the preload). */
+  /**
+   * True when the hooks were installed before the application's entry module (the preload). This
+   * copy no longer reads it; the registry is shared, and one an older copy made still does.
+   */
   hooksFromStart: boolean;
   cjsLoaded(module: { exports: unknown }, url: string): void;
   /**

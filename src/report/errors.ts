@@ -82,6 +82,11 @@ export class TlobError extends Error {
 }
 brandErrorClass(TlobError, 'TlobError');
 
+/** The first own key of `options` that is not one of `known` (a misspelt option), if any. */
+export function unknownOption(options: object, known: readonly string[]): string | undefined {
+  return Object.keys(options).find((key) => !known.includes(key));
+}
+
 /** Describes a value for an error message: `"fast" (string)`, `42 (number)`, `null`, `an object`, `an array`. */
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';

@@ -161,7 +161,8 @@ export function reportModel(data: RunData): ReportModel {
     })),
     violations: worstFirst(data.violations)
       .slice(0, MAX_LISTED_VIOLATIONS)
-      .map((v) => ({
+      .map((v) => ({ v, took: violationElapsed(v) }))
+      .map(({ v, took }) => ({
         atMs: Math.round((v.at - startMs) * 1000) / 1000,
         name: v.name,
         id: v.id,
@@ -170,8 +171,8 @@ export function reportModel(data: RunData): ReportModel {
         event: v.event,
         split: [num(v.elapsedNs), num(v.runningNs), num(v.waitingNs), num(v.sleepingNs)],
         budgetNs: num(v.budgetNs),
-        tookNs: Math.round(violationElapsed(v).ns),
-        ended: violationElapsed(v).ended,
+        tookNs: Math.round(took.ns),
+        ended: took.ended,
         lateNs: num(v.reportedLateNs),
         stack: typeof v.stack === 'string' ? v.stack : undefined,
       })),

@@ -14,7 +14,7 @@ import { tlobModel } from '../monitors/tlob/model.js';
 import { BUDGET_EXPIRED, tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
 import { watchdogHooks } from '../monitors/tlob/watchdog-hooks.js';
 import type { Window } from '../monitors/tlob/window.js';
-import { describeValue, reportInternalError, TlobTypeError } from '../report/errors.js';
+import { describeValue, reportInternalError, TlobTypeError, unknownOption } from '../report/errors.js';
 import { emitTlobWarning } from '../report/tlob-warning.js';
 import { ThreadBoard } from './board.js';
 import * as layout from './board-layout.js';
@@ -219,12 +219,7 @@ function start(b: ThreadBoard): void {
  * for the thread's start.
  */
 function startSoon(b: ThreadBoard): void {
-  pendingStart = runOutside(planStart, b); // created outside: runs outside every window
-  pendingStart.unref();
-}
-
-function planStart(b: ThreadBoard): NodeJS.Immediate {
-  return setImmediate(startPlanned, b);
+  pendingStart = runOutside(setImmediate, () => startPlanned(b)).unref(); // runs outside every window
 }
 
 function startPlanned(b: ThreadBoard): void {
@@ -261,13 +256,12 @@ function checkOptions(options: unknown): WatchdogOptions & { graceNs?: number } 
       `tlob.watchdog: expected a boolean or ${OPTIONS_SHAPE}, got ${describeValue(options)}`,
     );
   }
-  for (const key of Object.keys(o)) {
-    if (!OPTION_KEYS.includes(key)) {
-      throw new TlobTypeError(
-        'ERR_TLOB_INVALID_ARG',
-        `tlob.watchdog: unknown option \`${key}\` (expected ${OPTIONS_SHAPE})`,
-      );
-    }
+  const unknown = unknownOption(o, OPTION_KEYS);
+  if (unknown !== undefined) {
+    throw new TlobTypeError(
+      'ERR_TLOB_INVALID_ARG',
+      `tlob.watchdog: unknown option \`${unknown}\` (expected ${OPTIONS_SHAPE})`,
+    );
   }
   if (o.grace === undefined) return o;
   const graceNs = parseDuration(o.grace, 'grace', 'tlob.watchdog');

@@ -7,6 +7,15 @@ import { checkTrace } from '../report/trace-structure.js';
 import { countOf, readRun, runTlob, scratch, startTlob } from './run-tlob.js';
 
 const WORK_ESM = 'p ./lib.mjs:work threshold=20ms name=work';
+
+/** A program that only writes the file `ran` in `dir`: whether it started at all. */
+function markingProgram(dir: string): { ran: string; program: string[] } {
+  const ran = join(dir, 'ran');
+  return {
+    ran,
+    program: ['--', nodeBinary(), '-e', `require('fs').writeFileSync(${JSON.stringify(ran)}, '')`],
+  };
+}
 const WORK_CJS = 'p ./lib.cjs:work threshold=20ms name=work';
 
 describe('tlob run', () => {
@@ -190,8 +199,7 @@ describe('tlob run', () => {
     const dir = scratch();
     const config = join(dir, 'bad.json');
     writeFileSync(config, JSON.stringify({ probes: ['p ./lib.mjs:work threshold=fast'] }));
-    const ran = join(dir, 'ran');
-    const program = ['--', nodeBinary(), '-e', `require('fs').writeFileSync(${JSON.stringify(ran)}, '')`];
+    const { ran, program } = markingProgram(dir);
     const fromConfig = runTlob(['run', '--config', config, ...program]);
     expect(fromConfig.status).toBe(2);
     expect(fromConfig.stderr).toMatch(
@@ -214,8 +222,7 @@ describe('tlob run', () => {
     const dir = scratch();
     const config = join(dir, 'probes.json');
     writeFileSync(config, JSON.stringify({ probes: ['p ./lib.mjs:work threshold=20ms'] }));
-    const ran = join(dir, 'ran');
-    const program = ['--', nodeBinary(), '-e', `require('fs').writeFileSync(${JSON.stringify(ran)}, '')`];
+    const { ran, program } = markingProgram(dir);
     const missing = runTlob(['run', '--probe=-./lib.mjs:tick', ...program]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(
@@ -242,8 +249,7 @@ describe('tlob run', () => {
 
   it('rejects an output that cannot be written with exit 2 before the program runs', () => {
     const dir = scratch();
-    const ran = join(dir, 'ran');
-    const program = ['--', nodeBinary(), '-e', `require('fs').writeFileSync(${JSON.stringify(ran)}, '')`];
+    const { ran, program } = markingProgram(dir);
     const json = runTlob([
       'run',
       '--json',

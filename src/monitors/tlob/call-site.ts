@@ -42,9 +42,8 @@ const storesToRestore = new Map<Window, Task | undefined>();
 
 /** Puts back the store `window`'s synchronous call found, if a window was bound inside the call. */
 function restoreStoreAfter(window: Window): void {
-  if (!storesToRestore.has(window)) return;
-  taskStorage.enterWith(storesToRestore.get(window) as Task);
-  storesToRestore.delete(window);
+  const store = storesToRestore.get(window);
+  if (storesToRestore.delete(window)) taskStorage.enterWith(store as Task);
 }
 
 /**

@@ -28,15 +28,24 @@ export interface CheckedOptions {
   readonly onStop: OnStop | undefined;
 }
 
-/** Checks window options. Throws `ERR_TLOB_*` errors naming the bad option. */
-export function checkOptions(options: unknown, caller: string, defaultName = 'window'): CheckedOptions {
+/**
+ * Checks window options. Throws `ERR_TLOB_*` errors naming the bad option. `givenName`: the name
+ * given apart from the options (`tlob.run`'s), which then ignores `options.name`.
+ */
+export function checkOptions(
+  options: unknown,
+  caller: string,
+  defaultName = 'window',
+  givenName?: unknown,
+): CheckedOptions {
   if (options === null || typeof options !== 'object') {
     throw new TlobTypeError(
       'ERR_TLOB_INVALID_ARG',
       `${caller}: expected options like { budget: "50ms" }, got ${describeValue(options)}`,
     );
   }
-  const { budget, name = defaultName, onStop } = options as Partial<WindowOptions>;
+  const { budget, onStop } = options as Partial<WindowOptions>;
+  const name = givenName ?? (options as Partial<WindowOptions>).name ?? defaultName;
   const budgetNs = parseBudget(budget, caller);
   if (typeof name !== 'string' || name.length === 0) {
     throw new TlobTypeError(

@@ -126,8 +126,7 @@ function checkRunArguments(name: unknown, options: unknown, fn: unknown): number
       `tlob.run: expected \`name\` to be a non-empty string, got ${describeValue(name)}`,
     );
   }
-  const named = options !== null && typeof options === 'object' ? { ...options, name } : options;
-  const { budgetNs } = checkOptions(named, 'tlob.run');
+  const { budgetNs } = checkOptions(options, 'tlob.run', undefined, name);
   if (typeof fn !== 'function') {
     throw new TlobTypeError(
       'ERR_TLOB_INVALID_ARG',
@@ -135,32 +134,6 @@ function checkRunArguments(name: unknown, options: unknown, fn: unknown): number
     );
   }
   return budgetNs;
-}
-
-/** No `tlob.run` checked yet while disabled: a value no caller can pass. */
-const UNCHECKED = Symbol('unchecked');
-
-/** The name and budget of the last `tlob.run` checked while tlob was disabled. */
-let disabledName: unknown = UNCHECKED;
-let disabledBudget: unknown = UNCHECKED;
-
-/**
- * `tlob.run` while tlob is disabled: checks the arguments, then just calls `fn`, with no site, so
- * that nothing is counted. A loop that runs one name checks its budget once.
- */
-function runDisabled<T>(name: unknown, options: WindowOptions | null, fn: () => T): T {
-  const onStop = options?.onStop;
-  if (
-    name !== disabledName ||
-    options?.budget !== disabledBudget ||
-    typeof fn !== 'function' ||
-    (onStop !== undefined && typeof onStop !== 'function')
-  ) {
-    checkRunArguments(name, options, fn);
-    disabledName = name;
-    disabledBudget = (options as WindowOptions).budget;
-  }
-  return fn();
 }
 
 /**
@@ -180,7 +153,11 @@ export function start(options: WindowOptions): TlobWindow {
  * @example const rows = await tlob.run('query', { budget: '20ms' }, () => db.query(sql));
  */
 export function run<T>(name: string, options: WindowOptions, fn: () => T): T {
-  if (!tlobMonitor.enabled) return runDisabled(name, options, fn);
+  if (!tlobMonitor.enabled) {
+    // checked as when enabled, then just called, with no site: nothing is counted
+    checkRunArguments(name, options, fn);
+    return fn();
+  }
   const site = runSite(name, options, fn);
   const onStop = options.onStop;
   // a site found again was made by a call whose arguments were good: only these can differ
