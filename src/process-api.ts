@@ -1,3 +1,4 @@
+import { warmUpCallPath } from './monitors/tlob/warm-up.js';
 import { attach as ownAttach } from './probes/attach.js';
 import { budget as ownBudget } from './probes/decorators.js';
 import { timeline as ownTimeline } from './report/timeline.js';
@@ -45,6 +46,8 @@ function join(): typeof own {
 }
 
 const api = join();
+// this copy's call path is the one windows will run on: its first run is not any window's
+if (api === own) warmUpCallPath();
 
 /** The `tlob` API (windows, probes, reactor, ring, stats, channels, watchdog): see `tlob` in `tlob.ts`. */
 export const tlob: typeof ownTlob = api.tlob;

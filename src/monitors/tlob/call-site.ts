@@ -32,6 +32,16 @@ import { type OnStop, openWindows, Window, windowsKept } from './window.js';
 
 let nextId = 1;
 
+/** Runs `fn`, then issues window ids as if the windows it opened had never been. */
+export function issuingNoIds(fn: () => void): void {
+  const next = nextId;
+  try {
+    fn();
+  } finally {
+    nextId = next;
+  }
+}
+
 /**
  * The store each running synchronous-path call found in the AsyncLocalStorage, recorded only when
  * code inside it binds a window to the context (`CallSite.start`): the synchronous path reads no
