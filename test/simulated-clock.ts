@@ -20,6 +20,8 @@ export class SimulatedClock implements Clock {
   /** Calls scheduled so far, cancelled or not. */
   scheduledCount = 0;
   private queue: Scheduled[] = [];
+  /** The order calls were queued in, for calls due at the same time. */
+  private order = 0;
 
   constructor(
     private nowNsValue: number,
@@ -31,9 +33,10 @@ export class SimulatedClock implements Clock {
   }
 
   schedule(fn: () => void, delayMs: number): unknown {
+    this.scheduledCount++;
     const entry: Scheduled = {
       atNs: this.nowNsValue + Math.round(Math.max(0, delayMs - this.earlyMs) * 1e6),
-      seq: this.scheduledCount++,
+      seq: this.order++,
       fn,
       cancelled: false,
     };
@@ -43,6 +46,11 @@ export class SimulatedClock implements Clock {
 
   cancel(handle: unknown): void {
     (handle as Scheduled).cancelled = true;
+  }
+
+  /** Runs `fn` at the current time, after what is due by then (not counted in `scheduledCount`). */
+  afterReady(fn: () => void): void {
+    this.queue.push({ atNs: this.nowNsValue, seq: this.order++, fn, cancelled: false });
   }
 
   /** Calls scheduled and not yet run or cancelled. */

@@ -43,6 +43,10 @@ export class DeadlineQueue {
   /** Deadline the timer is armed for, +Infinity when disarmed. */
   private armedNs = Number.POSITIVE_INFINITY;
   private readonly fire = () => this.onTimer();
+  private readonly passAfterReady = () => this.onReady();
+  /** A pass is queued after the callbacks that were ready at `readyByNs` (`Clock.afterReady`). */
+  private passQueued = false;
+  private readyByNs = Number.NEGATIVE_INFINITY;
 
   get size(): number {
     return this.items.length;
@@ -114,23 +118,57 @@ export class DeadlineQueue {
     this.timer = clock.schedule(this.fire, delayMs);
   }
 
-  /**
-   * Expires every item whose deadline passed. The clock is read for each: expiring a burst of
-   * items takes time, and each must be expired (and its lateness known) at its own moment.
-   */
   private onTimer(): void {
+    const armedFor = this.armedNs;
     this.timer = undefined;
     this.armedNs = Number.POSITIVE_INFINITY;
+    this.expireDue(armedFor + LATE_NS);
+  }
+
+  private onReady(): void {
+    this.passQueued = false;
+    this.expireDue(this.readyByNs);
+  }
+
+  /**
+   * Expires, in deadline order, the items whose deadline passed by `safeNs`, then re-arms the
+   * timer. Events can wait undelivered behind a busy thread: a turn of the loop runs only the
+   * timers due by the loop clock it read as it began, however long it then takes. An item due
+   * after that may have had, before its deadline, a timer of its own come due, or I/O complete,
+   * and those must reach its monitor first, for it to know what the item was doing at its deadline.
+   * So `safeNs` is when the turn the expiry runs in began, at the latest: for the timer, a
+   * millisecond past the deadline it was armed for (it runs in the first turn past it); for a
+   * pass, when it was asked for (it runs once the callbacks ready then have run). Items due later
+   * wait for such a pass (the thread was busy), which a timer held up by a busy thread asks for.
+   * The clock is read for each item: expiring a burst of items takes time, and each must be
+   * expired (and its lateness known) at its own moment.
+   */
+  private expireDue(safeNs: number): void {
     const items = this.items;
     const clock = currentClock();
     let now = clock.now();
-    while (items.length > 0 && (this.keys[0] as number) <= now) {
+    // `this.keys` each time: an expiry's subscribers may open windows, and a queue that grows gets new keys
+    while (items.length > 0) {
+      const deadline = this.keys[0] as number;
+      if (deadline > now) break;
+      if (deadline > safeNs) {
+        this.askPass(now);
+        return;
+      }
       const item = items[0] as Deadlined;
       this.remove(item);
       item.expire(now);
       now = clock.now();
     }
-    if (items.length > 0) this.rearm(this.keys[0] as number);
+    if (items.length > 0 && (this.keys[0] as number) < this.armedNs) this.rearm(this.keys[0] as number);
+  }
+
+  /** Queues a pass of `expireDue` after the callbacks that are ready at `now` (one at a time). */
+  private askPass(now: number): void {
+    if (this.passQueued) return;
+    this.passQueued = true;
+    this.readyByNs = now;
+    currentClock().afterReady(this.passAfterReady);
   }
 
   /** Moves `item` (key `key`, to be placed at `i`) up to its place; returns where it ended. */
@@ -184,6 +222,13 @@ export class DeadlineQueue {
     item.heapIndex = i;
   }
 }
+
+/**
+ * How long past the deadline it was armed for the timer can run in a turn of the loop that began
+ * before that deadline: it is armed for the loop clock's first tick past the deadline, and that
+ * clock counts whole milliseconds.
+ */
+const LATE_NS = 1e6;
 
 /** The thread's deadline queue: every monitor of this thread shares its one timer. */
 export const deadlines = new DeadlineQueue();

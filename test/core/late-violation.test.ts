@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TlobViolation, tlob } from '../../src/index.js';
 import { descheduledMs } from '../descheduled.js';
-import { expectViolation, ms, retry, sleep, spin } from '../helpers.js';
+import { collectViolations, expectViolation, ms, retry, sleep, spin } from '../helpers.js';
 
 beforeAll(() => {
   tlob.reactor('nop');
@@ -9,6 +9,17 @@ beforeAll(() => {
 afterAll(() => {
   tlob.reactor('log');
 });
+
+/** Another call holds the thread for `forMs`, from `afterMs` on: when it really began and ended. */
+function holdThread(afterMs: number, forMs: number): Promise<{ heldFrom: number; heldTo: number }> {
+  return new Promise((resolve) =>
+    setTimeout(() => {
+      const heldFrom = performance.now();
+      spin(forMs);
+      resolve({ heldFrom, heldTo: performance.now() });
+    }, afterMs),
+  );
+}
 
 describe('a violation found late describes the deadline', () => {
   it('budget timer delayed by a held thread: state and split at the deadline, and how late it was found', async () => {
@@ -31,14 +42,7 @@ describe('a violation found late describes the deadline', () => {
         const before = descheduledMs();
         const run = tlob.run('late', { budget: '50ms' }, () => sleep(20)); // its timer is due at 20 ms
         preemptedMs = descheduledMs() - before; // the thread kept from a CPU inside the window's own code
-        await new Promise<void>((resolve) =>
-          setTimeout(() => {
-            heldFrom = performance.now();
-            spin(490); // another call holds the thread from ~10 ms to ~500 ms
-            heldTo = performance.now();
-            resolve();
-          }, 10),
-        );
+        ({ heldFrom, heldTo } = await holdThread(10, 490)); // another call, from ~10 ms to ~500 ms
         await run;
         await sleep(5);
       }).then((found) => {
@@ -58,6 +62,40 @@ describe('a violation found late describes the deadline', () => {
       if (controlAt - heldTo > 4)
         throw new Error(`timers due at the deadline ran ${controlAt - heldTo} ms after the hold`);
       expect(Math.abs(ms(r.reportedLateNs) - (heldTo - t0 - 50))).toBeLessThanOrEqual(5);
+    });
+  });
+
+  it('budget timer due before the window’s own timer, both run late: the window was waiting at its deadline, not sleeping', async () => {
+    await retry(3, async () => {
+      const seen = collectViolations();
+      let t0 = 0;
+      let heldFrom = 0;
+      let heldTo = 0;
+      let timerRanAt = 0;
+      try {
+        await tlob.run('late-timer-warm-up', { budget: '1s' }, () => sleep(1));
+        t0 = performance.now();
+        // a window whose 3 ms budget arms the budget timer before the 5 ms timer below is due
+        const early = tlob.run('late-timer-early', { budget: '3ms' }, () => sleep(60));
+        const late = tlob.run('late-timer', { budget: '20ms' }, async () => {
+          await sleep(5); // due at 5 ms: ready from then on, however late its callback runs
+          timerRanAt = performance.now();
+        });
+        ({ heldFrom, heldTo } = await holdThread(1, 40)); // another call, from ~1 ms to ~41 ms
+        await Promise.all([early, late]);
+      } finally {
+        seen.stop();
+      }
+      // the scenario needs both timers to come due while the thread is held
+      if (heldFrom - t0 >= 3)
+        throw new Error(`the hold began ${heldFrom - t0} ms in, after the budget timer was due`);
+      if (timerRanAt < heldTo) throw new Error('the window’s timer ran before the hold ended');
+      const v = seen.list.find((found) => found.name === 'late-timer') as TlobViolation;
+      expect(v, 'the 20 ms window broke its budget').toBeDefined();
+      expect(v.state).toBe('waiting');
+      expect(ms(v.elapsedNs)).toBeCloseTo(20, 3);
+      expect(Math.abs(ms(v.sleepingNs) - 5)).toBeLessThanOrEqual(3);
+      expect(Math.abs(ms(v.waitingNs) - 15)).toBeLessThanOrEqual(3);
     });
   });
 
