@@ -18,9 +18,9 @@ export interface Clock {
   /** Cancels a call scheduled on this clock; a handle that already ran is ignored. */
   cancel(handle: unknown): void;
   /**
-   * Calls `fn` once, after the callbacks that are ready to run now have run: the timers that are
-   * due, the I/O that has completed, the immediates already queued. As for `schedule`, `fn` runs in
-   * no monitored call's context.
+   * Calls `fn` once, after the callbacks that are ready to run now have run: the rest of the timers
+   * due in this turn of the loop, the I/O it finds completed, the immediates already queued. As for
+   * `schedule`, `fn` runs in no monitored call's context.
    */
   afterReady(fn: () => void): void;
   /**
@@ -50,13 +50,9 @@ export const systemClock: Clock = {
     clearTimeout(handle as NodeJS.Timeout);
   },
   afterReady(fn) {
-    // A timer's turn of the loop runs every timer due by the loop clock it read as it began, in
-    // order of due time, so also every timer due before this one; then its poll phase takes the I/O
-    // completed by then, and the check phase this immediate. Two milliseconds, not one: Node keeps
-    // its own timer at least a millisecond ahead of the loop clock, which counts whole milliseconds.
-    // Both referenced: what is found is reported, and an unreferenced immediate lets the poll phase
-    // block for I/O before it runs.
-    setTimeout(() => setImmediate(fn), 2);
+    // the check phase of this turn of the loop, after its timers and its poll phase; referenced:
+    // an unreferenced immediate lets the poll phase block for I/O before it runs
+    setImmediate(fn);
   },
 };
 

@@ -44,9 +44,8 @@ export class DeadlineQueue {
   private armedNs = Number.POSITIVE_INFINITY;
   private readonly fire = () => this.onTimer();
   private readonly passAfterReady = () => this.onReady();
-  /** A pass is queued after the callbacks that were ready at `readyByNs` (`Clock.afterReady`). */
+  /** A pass is queued after the callbacks that are ready (`Clock.afterReady`). */
   private passQueued = false;
-  private readyByNs = Number.NEGATIVE_INFINITY;
 
   get size(): number {
     return this.items.length;
@@ -119,31 +118,27 @@ export class DeadlineQueue {
   }
 
   private onTimer(): void {
-    const armedFor = this.armedNs;
     this.timer = undefined;
     this.armedNs = Number.POSITIVE_INFINITY;
-    this.expireDue(armedFor + LATE_NS);
+    this.expireDue(true);
   }
 
   private onReady(): void {
     this.passQueued = false;
-    this.expireDue(this.readyByNs);
+    this.expireDue(false);
   }
 
   /**
-   * Expires, in deadline order, the items whose deadline passed by `safeNs`, then re-arms the
-   * timer. Events can wait undelivered behind a busy thread: a turn of the loop runs only the
-   * timers due by the loop clock it read as it began, however long it then takes. An item due
-   * after that may have had, before its deadline, a timer of its own come due, or I/O complete,
-   * and those must reach its monitor first, for it to know what the item was doing at its deadline.
-   * So `safeNs` is when the turn the expiry runs in began, at the latest: for the timer, a
-   * millisecond past the deadline it was armed for (it runs in the first turn past it); for a
-   * pass, when it was asked for (it runs once the callbacks ready then have run). Items due later
-   * wait for such a pass (the thread was busy), which a timer held up by a busy thread asks for.
-   * The clock is read for each item: expiring a burst of items takes time, and each must be
-   * expired (and its lateness known) at its own moment.
+   * Expires every item whose deadline passed, then re-arms the timer. The clock is read for each:
+   * expiring a burst of items takes time, and each must be expired (and its lateness known) at its
+   * own moment. `fromTimer`: an item found more than `LATE_NS` past its deadline (the thread was
+   * busy: the timer ran late, or expiring took long) is left, with the rest, to a pass after the
+   * callbacks that are ready now. They belong to this turn of the loop (the rest of its timers,
+   * the I/O its poll phase finds completed) and may be the item's own events that came before its
+   * deadline (a timer of its own due earlier, behind this one), which must reach its monitor first
+   * for it to know what the item was doing at its deadline.
    */
-  private expireDue(safeNs: number): void {
+  private expireDue(fromTimer: boolean): void {
     const items = this.items;
     const clock = currentClock();
     let now = clock.now();
@@ -151,8 +146,11 @@ export class DeadlineQueue {
     while (items.length > 0) {
       const deadline = this.keys[0] as number;
       if (deadline > now) break;
-      if (deadline > safeNs) {
-        this.askPass(now);
+      if (fromTimer && now - deadline > LATE_NS) {
+        if (!this.passQueued) {
+          this.passQueued = true;
+          clock.afterReady(this.passAfterReady);
+        }
         return;
       }
       const item = items[0] as Deadlined;
@@ -161,14 +159,6 @@ export class DeadlineQueue {
       now = clock.now();
     }
     if (items.length > 0 && (this.keys[0] as number) < this.armedNs) this.rearm(this.keys[0] as number);
-  }
-
-  /** Queues a pass of `expireDue` after the callbacks that are ready at `now` (one at a time). */
-  private askPass(now: number): void {
-    if (this.passQueued) return;
-    this.passQueued = true;
-    this.readyByNs = now;
-    currentClock().afterReady(this.passAfterReady);
   }
 
   /** Moves `item` (key `key`, to be placed at `i`) up to its place; returns where it ended. */
@@ -224,9 +214,8 @@ export class DeadlineQueue {
 }
 
 /**
- * How long past the deadline it was armed for the timer can run in a turn of the loop that began
- * before that deadline: it is armed for the loop clock's first tick past the deadline, and that
- * clock counts whole milliseconds.
+ * How late past an item's deadline the timer may find it on a free thread: it is armed for the loop
+ * clock's first tick past the deadline, and that clock counts whole milliseconds.
  */
 const LATE_NS = 1e6;
 

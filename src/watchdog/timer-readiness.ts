@@ -5,6 +5,7 @@ import { timerDueNs } from '../context/timer-due.js';
 /** A task that can remember when the timer it sleeps on comes due (the tlob window). */
 interface TimerAwareTask {
   readyNs: number;
+  readyTimer: NodeJS.Timeout | undefined;
 }
 
 const original = globalThis.setTimeout;
@@ -23,7 +24,10 @@ function setTimeoutSeen(this: unknown, ...args: Parameters<typeof setTimeout>): 
     const task = liveTask(currentTask()) as (TimerAwareTask & object) | undefined;
     if (task !== undefined && 'readyNs' in task) {
       const due = timerDueNs(timer);
-      if (!Number.isNaN(due) && !(task.readyNs <= due)) task.readyNs = due;
+      if (!Number.isNaN(due) && !(task.readyNs <= due)) {
+        task.readyNs = due;
+        task.readyTimer = timer;
+      }
     }
   } catch {
     // never fail the host's setTimeout

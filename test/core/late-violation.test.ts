@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TlobViolation, tlob } from '../../src/index.js';
+import { trackTimers } from '../../src/watchdog/timer-readiness.js';
 import { descheduledMs } from '../descheduled.js';
 import { collectViolations, expectViolation, ms, retry, sleep, spin } from '../helpers.js';
 
@@ -97,6 +98,69 @@ describe('a violation found late describes the deadline', () => {
       expect(Math.abs(ms(v.sleepingNs) - 5)).toBeLessThanOrEqual(3);
       expect(Math.abs(ms(v.waitingNs) - 15)).toBeLessThanOrEqual(3);
     });
+  });
+
+  it('a turn that began before the window’s own timer was due expires it late (a slow subscriber): with the timers seen (the watchdog’s `setTimeout`), waiting from that due time', async () => {
+    trackTimers(true);
+    try {
+      await retry(3, async () => {
+        const seen = collectViolations();
+        let t0 = 0;
+        let held = 0;
+        let timerDueBy = 0;
+        // the expiry of the 1 ms window holds the thread for 40 ms in the turn of the budget timer,
+        // which then finds the 20 ms window past its deadline; that turn began before the window's
+        // own 5 ms timer was due, so the timer runs in the next one
+        const slow = tlob.subscribe('error', (v) => {
+          if ((v as TlobViolation).name !== 'long-turn-early') return;
+          held = performance.now();
+          spin(40);
+        });
+        try {
+          await tlob.run('long-turn-warm-up', { budget: '1s' }, () => sleep(1));
+          t0 = performance.now();
+          const early = tlob.run('long-turn-early', { budget: '1ms' }, () => sleep(100));
+          const late = tlob.run('long-turn', { budget: '20ms' }, () => {
+            const made = performance.now();
+            const timer = sleep(5);
+            timerDueBy = made + 5; // Node's due time is at most 5 ms after the timer was made
+            return timer;
+          });
+          await Promise.all([early, late]);
+        } finally {
+          slow();
+          seen.stop();
+        }
+        if (held - t0 >= 4)
+          throw new Error(`the hold began ${held - t0} ms in, about when the timer was due`);
+        const v = seen.list.find((found) => found.name === 'long-turn') as TlobViolation;
+        expect(v, 'the 20 ms window broke its budget').toBeDefined();
+        expect(v.state).toBe('waiting');
+        expect(ms(v.elapsedNs)).toBeCloseTo(20, 3);
+        // asleep until its timer was due (4–5 ms: the loop clock counts whole milliseconds)
+        expect(ms(v.sleepingNs)).toBeLessThanOrEqual(timerDueBy - t0 + 0.5);
+        expect(ms(v.sleepingNs)).toBeGreaterThanOrEqual(3);
+        expect(ms(v.waitingNs)).toBeGreaterThanOrEqual(20 - (timerDueBy - t0) - 0.5);
+      });
+    } finally {
+      trackTimers(false);
+    }
+  });
+
+  it('with the timers seen, a timer the window cleared does not make it ready', async () => {
+    trackTimers(true);
+    try {
+      const v = await expectViolation(() =>
+        tlob.run('cleared-timer', { budget: '20ms' }, () => {
+          clearTimeout(setTimeout(() => {}, 5)); // a timeout the call no longer needs
+          return sleep(60);
+        }),
+      );
+      expect(v.state).toBe('sleeping');
+      expect(ms(v.waitingNs)).toBeLessThan(1);
+    } finally {
+      trackTimers(false);
+    }
   });
 
   it('a synchronous call that holds the thread past its budget: running for the whole budget, found late at its stop', async () => {

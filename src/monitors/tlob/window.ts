@@ -81,11 +81,13 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
   /** The promise of the call being waited for (set by `watchSettled`). */
   watchedPromise: Promise<unknown> | undefined = undefined;
   /**
-   * Earliest due time of a timer the window created since it last ran (kept for the watchdog), else
-   * undefined: it compares and converts (into the watchdog's `Float64Array`) as NaN does, where a
+   * Earliest due time of a timer the window created since it last ran (kept by the watchdog's
+   * `setTimeout`, read by the watchdog and at the window's expiry), else undefined: it compares and converts (into the watchdog's `Float64Array`) as NaN does, where a
    * `NaN` in this field would be a 16 B number box allocated with every window.
    */
   readyNs: number | undefined = undefined;
+  /** The timer `readyNs` is the due time of (Node's `Timeout`: `_destroyed` once it was cleared). */
+  readyTimer: { readonly _destroyed?: boolean } | undefined = undefined;
 
   constructor(
     id: number,
@@ -120,6 +122,7 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
     this.endNs = 0;
     this.resultObject = undefined;
     this.readyNs = undefined;
+    this.readyTimer = undefined;
     this.parent = parent;
     this.onStop = onStop;
   }
@@ -227,7 +230,7 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
    * split and the state are those of the two steps one by one.
    */
   switchIn(now: number, readyNs: number): void {
-    if (this.readyNs !== undefined && this.readyNs <= now) this.readyNs = undefined;
+    if (this.readyNs !== undefined && this.readyNs <= now) this.readyNs = this.readyTimer = undefined;
     const state = this.state;
     if (state === S_SLEEPING) {
       const last = this.lastNs;
@@ -313,6 +316,16 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
       this.endAt(this.lastNs, false); // the yield at the return
       return;
     }
+    // a timer of its own came due before the deadline, and the busy thread has not run it yet
+    // (`readyNs` is kept by the watchdog's `setTimeout`): the window was waiting from then on
+    const ready = this.readyNs;
+    if (
+      ready !== undefined &&
+      this.state === S_SLEEPING &&
+      ready - this.clockNs < this.limitNs &&
+      this.readyTimer?._destroyed !== true
+    )
+      this.step(E_WAKEUP, Math.max(ready, this.lastNs));
     super.expire(now);
   }
 
