@@ -68,8 +68,14 @@ export const I_SYNC_DEPTH = 12 + SYNC_DEPTH;
 export const I_SYNC_IDLE = 12 + SYNC_IDLE;
 /** The smallest budget of a synchronous window so far, in whole ms (at least 1): sets the watchdog's polling period. */
 export const I_SYNC_MIN_BUDGET = 14;
+/**
+ * Set to 1 (and notified) by the watchdog once it reads this board: the thread's `running`. A word
+ * rather than a message: the first message event a thread receives makes Node load its bundled
+ * undici for the event class, which holds the thread for 40–100 ms (see `watchdog.ts`).
+ */
+export const I_JOINED = 15;
 export const SYNC_SLOTS = SLOTS;
-const INT32_WORDS = I_SYNC_MIN_BUDGET + 1;
+const INT32_WORDS = I_JOINED + 1;
 
 /** Float64 slots (index into a `Float64Array` over the same buffer, after the Int32 words). */
 export const F_BASE = 0;

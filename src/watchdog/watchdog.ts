@@ -73,6 +73,7 @@ const token = `${process.pid}.${threadId}.${Math.random().toString(36).slice(2)}
 const captureKey = `tlob.watchdog.capture:${token}`;
 
 let board: ThreadBoard | undefined;
+/** A worker thread's channel to the watchdog, while it waits to be joined (the main thread has none: see `start`). */
 let channel: BroadcastChannel | undefined;
 /** The main thread's own line to the watchdog: unlike a BroadcastChannel, it queues until the worker listens. */
 let port: MessagePort | undefined;
@@ -81,8 +82,6 @@ let worker: Worker | undefined;
 /** The start of the watchdog thread, planned for the next turn, until it runs. */
 let pendingStart: NodeJS.Immediate | undefined;
 let started = false;
-/** Set when the watchdog thread said hello: it reads this thread's board from then on. */
-let running = false;
 let stacks = true;
 let timers = true;
 let graceNs = 5e6;
@@ -167,18 +166,30 @@ function joinMessage(b: ThreadBoard): JoinMessage {
   };
 }
 
-/** Starts the watchdog thread (main thread) or joins it (worker threads); once, in the turn after the first deadline. */
+/** Whether the watchdog thread reads the board `b`: it sets the board's `I_JOINED` when it joins it. */
+function joined(b: ThreadBoard): boolean {
+  return Atomics.load(b.i32, layout.I_JOINED) === 1;
+}
+
+/**
+ * Starts the watchdog thread (main thread) or joins it (worker threads); once, in the turn after
+ * the first deadline.
+ *
+ * A thread keeps no channel open on which the watchdog or another thread could send it a message:
+ * a message it received would be dispatched as a `MessageEvent` (on a BroadcastChannel always,
+ * listener or not; on a port with an `onmessage` handler), and the first one of a thread makes
+ * Node load and compile its bundled undici for that class, which held the thread for 40–100 ms
+ * (an express server that never used `fetch`): a window in flight was charged that time as
+ * waiting, and the watchdog reported the thread blocked, on a stack of Node's internals only. The
+ * watchdog tells a thread that it reads its board in the board (`I_JOINED`).
+ *
+ * The main thread hands its board over in the worker's data and sends later names and its leaving
+ * through a port it never listens on.
+ */
 function start(b: ThreadBoard): void {
   started = true;
-  channel = new BroadcastChannel(CHANNEL);
-  channel.onmessage = (event: unknown) => {
-    if ((event as { data?: { type?: string } }).data?.type !== 'hello') return;
-    if (!running && !isMainThread) channel?.postMessage(joinMessage(b)); // joined before it listened
-    running = true;
-  };
-  channel.unref();
   if (!isMainThread) {
-    channel.postMessage(joinMessage(b));
+    joinThroughChannel(b);
     return;
   }
   (globalThis as Record<symbol, unknown>)[Symbol.for(captureKey)] = capture;
@@ -208,6 +219,46 @@ function start(b: ThreadBoard): void {
   });
   worker.on('error', (error) => reportInternalError('watchdog thread', error));
   worker.unref(); // after the listener: one added later would hold the process open again
+}
+
+/**
+ * A worker thread shares no memory with the watchdog before it joins: it posts its board on the
+ * BroadcastChannel, and listens there only until the watchdog has joined it (a watchdog thread
+ * that starts later says hello there, and the thread joins again), then closes the channel: open,
+ * it would receive the joins and names of every other thread. Until then a message received (a
+ * hello, another thread's join) still costs this thread its first message event.
+ */
+function joinThroughChannel(b: ThreadBoard): void {
+  const listening = new BroadcastChannel(CHANNEL);
+  channel = listening;
+  listening.onmessage = (event: unknown) => {
+    if ((event as { data?: { type?: string } }).data?.type === 'hello' && !joined(b))
+      listening.postMessage(joinMessage(b));
+  };
+  listening.unref();
+  listening.postMessage(joinMessage(b));
+  const stopListening = () => {
+    listening.close();
+    if (channel === listening) channel = undefined;
+  };
+  // Atomics.waitAsync is ES2024, past this project's `lib`
+  const { waitAsync } = Atomics as unknown as {
+    waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string };
+  };
+  const r = waitAsync(b.i32, layout.I_JOINED, 0);
+  if (r.async) (r.value as Promise<string>).then(stopListening);
+  else stopListening();
+}
+
+/** Sends `message` to the watchdog: on the main thread's port, else on the BroadcastChannel, opened for it if closed. */
+function post(message: object): void {
+  if (port !== undefined) port.postMessage(message);
+  else if (channel !== undefined) channel.postMessage(message);
+  else {
+    const once = new BroadcastChannel(CHANNEL); // closed at once: it receives nothing
+    once.postMessage(message);
+    once.close();
+  }
 }
 
 /**
@@ -279,7 +330,7 @@ function status(): WatchdogStatus {
   const enabled = board !== undefined;
   return {
     enabled,
-    running: enabled && running,
+    running: board !== undefined && joined(board),
     stacks: enabled && stacks,
     timers: enabled && timers,
     graceNs,
@@ -326,7 +377,7 @@ export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
       board.publishEarliest(undefined, 'log');
       if (pendingStart !== undefined) clearImmediate(pendingStart);
       pendingStart = undefined;
-      (port ?? channel)?.postMessage({ type: 'leave', key: token });
+      if (started) post({ type: 'leave', key: token });
       channel?.close();
       port?.close();
       void worker?.terminate(); // turned on again, this thread starts a new one
@@ -335,7 +386,6 @@ export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
       worker = undefined;
       board = undefined;
       started = false;
-      running = false;
       trackTimers(false);
     }
     return status();
@@ -357,7 +407,7 @@ export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
   }
   const b = new ThreadBoard(
     (index, name) => {
-      if (started) (port ?? channel)?.postMessage({ type: 'name', key: token, index, name });
+      if (started) post({ type: 'name', key: token, index, name });
     },
     tlobMonitor,
     () => {

@@ -2,7 +2,10 @@ import type { deadlineSplit } from './deadline-split.js';
 
 /** What the watchdog thread is started with (its `workerData`). */
 export interface WatchdogWorkerData {
-  /** BroadcastChannel name on which threads join and hand over new names. */
+  /**
+   * BroadcastChannel name on which worker threads join and hand over new names. The main thread
+   * joins through `boards` and `port` and has no BroadcastChannel: it receives nothing.
+   */
   channel: string;
   /** Milliseconds after a deadline before a thread that has not handled it counts as blocked. */
   graceMs: number;
@@ -155,11 +158,11 @@ export function watchdogMain(split: typeof deadlineSplit): void {
       for (let i = 0; i < m.names.length; i++) old.names[i] = m.names[i] as string;
       return;
     }
-    channel?.postMessage({ type: 'hello' }); // a new thread joined: tell it the watchdog runs
     const offset = L.FLOAT64_OFFSET as number;
+    const i32 = new Int32Array(m.buffer, 0, offset / 4);
     boards.set(m.key, {
       key: m.key,
-      i32: new Int32Array(m.buffer, 0, offset / 4),
+      i32,
       f64: new Float64Array(m.buffer, offset),
       sites: new Float64Array(m.sites),
       threadId: m.threadId,
@@ -174,6 +177,9 @@ export function watchdogMain(split: typeof deadlineSplit): void {
       recordSeq: -1,
       recordSince: 0,
     });
+    // tell the thread that the watchdog reads its board: a word, not a message (see `I_JOINED`)
+    Atomics.store(i32, L.I_JOINED as number, 1);
+    Atomics.notify(i32, L.I_JOINED as number);
   }
 
   /**
@@ -559,9 +565,8 @@ export function watchdogMain(split: typeof deadlineSplit): void {
     } else if (m.type === 'leave') boards.delete(m.key);
   }
 
-  let channel: InstanceType<typeof BroadcastChannel> | undefined;
   for (const m of data.boards) join(m);
-  channel = new BroadcastChannel(data.channel);
+  const channel = new BroadcastChannel(data.channel);
   const receive = (
     m:
       | JoinMessage
@@ -573,6 +578,6 @@ export function watchdogMain(split: typeof deadlineSplit): void {
   };
   channel.onmessage = (event: unknown) => receive((event as { data: Parameters<typeof receive>[0] }).data);
   data.port.on('message', receive);
-  channel.postMessage({ type: 'hello' }); // threads that enabled the watchdog before it ran join now
+  channel.postMessage({ type: 'hello' }); // worker threads that enabled the watchdog before it ran join now
   schedule();
 }

@@ -1,4 +1,4 @@
-import { BroadcastChannel, MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tlobModel } from '../../src/monitors/tlob/model.js';
 import { SYNC_DEPTH, SYNC_IDLE } from '../../src/monitors/tlob/watchdog-hooks.js';
@@ -36,12 +36,8 @@ async function watched(): Promise<{ board: ThreadBoard; i32: Int32Array }> {
     () => {},
   );
   const { port2 } = new MessageChannel();
-  const channel = new BroadcastChannel(`tlob:watchdog:test:${Math.random()}`);
-  const hello = new Promise((resolve) => {
-    channel.onmessage = resolve; // the watchdog thread runs
-  });
   const workerData: WatchdogWorkerData = {
-    channel: channel.name as string,
+    channel: `tlob:watchdog:test:${Math.random()}`,
     graceMs: 5,
     stacks: false,
     abortAfterMs: 250,
@@ -66,8 +62,11 @@ async function watched(): Promise<{ board: ThreadBoard; i32: Int32Array }> {
     transferList: [port2],
   });
   const failed = new Promise((_, reject) => worker?.on('error', reject));
-  await Promise.race([hello, failed]);
-  channel.close();
+  // the watchdog thread reads the board once it has set the board's `I_JOINED`
+  const { waitAsync } = Atomics as unknown as {
+    waitAsync(a: Int32Array, i: number, v: number): { value: Promise<string> | string };
+  };
+  await Promise.race([waitAsync(board.i32, layout.I_JOINED, 0).value, failed]);
   return { board, i32: board.i32 };
 }
 
