@@ -1,4 +1,6 @@
+import { basename, dirname, join, sep } from 'node:path';
 import { clearImmediate, setImmediate } from 'node:timers';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   BroadcastChannel,
   isMainThread,
@@ -97,8 +99,20 @@ function warn(message: string): void {
   emitTlobWarning(message, 'TLOB_WATCHDOG');
 }
 
-/** The file this module was bundled into (`dist/index.js`): its frames are tlob's, not the user's. */
-const ownFile = /\(?([^\s(]+):\d+:\d+\)?$/.exec(new Error().stack?.split('\n')[1] ?? '')?.[1] ?? '';
+/**
+ * Where tlob's own frames come from, each as a path and as a file URL (a frame of an ES module
+ * names its URL; one of CommonJS, or one mapped through a source map, its path): the package's
+ * `dist/` (the file this module was bundled into, and every other entry, `register` included), and
+ * its `src/`, where `--enable-source-maps` (or `process.setSourceMapsEnabled`) maps the frames of
+ * `dist/` (the maps name `../src/…`). Outside a `dist/` directory (tlob bundled into an
+ * application, or run from its sources), the file this module is in.
+ */
+const ownPlaces: readonly string[] = (() => {
+  const file = fileURLToPath(import.meta.url);
+  const dir = dirname(file);
+  const places = basename(dir) === 'dist' ? [dir + sep, join(dirname(dir), 'src') + sep] : [file];
+  return places.flatMap((place) => [place, pathToFileURL(place).href + (place.endsWith(sep) ? '/' : '')]);
+})();
 
 /** Why this process cannot run a watchdog thread, or undefined. */
 function unavailable(): string | undefined {
@@ -148,7 +162,9 @@ function capture(id: number): string {
   const frames = stack
     .split('\n')
     .slice(1)
-    .filter((line) => !line.includes('at <anonymous>:1:') && (ownFile === '' || !line.includes(ownFile)));
+    .filter(
+      (line) => !line.includes('at <anonymous>:1:') && !ownPlaces.some((place) => line.includes(place)),
+    );
   const text = frames.join('\n');
   captured = { id, stack: text };
   return text;

@@ -130,6 +130,19 @@ describe.each(paths)('watchdog, %s: a window over budget while its own code hold
       expect(r.stderr.match(/^tlob: "spinner"/gm)).toHaveLength(2);
     }));
 
+  it("the stack leaves out tlob's own frames, also under --enable-source-maps (which maps them to tlob's src/)", () =>
+    retry(3, async () => {
+      const r = await run('spin', { TRIALS: '1', SPIN_MS: '300', ...path }, ['--enable-source-maps']);
+      expect(r.status).toBe(0);
+      blocks(r.stderr).forEach(reportedDuring);
+      const { records } = JSON.parse(r.stdout.trim().split('\n').at(-1) as string);
+      expect(records).toHaveLength(1);
+      expect(records[0].stack).toMatch(/^\s+at spinHard \(.*scenario\.mjs:\d+:\d+\)$/m);
+      // the scenario lives in test/fixtures: a frame in a dist/ or src/ directory is tlob's
+      expect(records[0].stack).not.toMatch(/[/\\](dist|src)[/\\]/);
+      expect(r.stderr).not.toMatch(/^\s+at .*[/\\](dist|src)[/\\]/m);
+    }));
+
   it('an infinite loop under the abort reactor: SIGABRT within 1 s of the deadline, after the line and the stack', async () => {
     const r = await run('abort', path);
     expect(r.signal).toBe('SIGABRT');
