@@ -32,14 +32,23 @@ interface Brand {
   [BENCH_BRAND]?: unknown;
   run?: unknown;
 }
-type RunnableBench = { run(): Promise<BenchResults> };
+type RunnableBench = {
+  readonly name: string;
+  readonly tasks: readonly string[];
+  run(): Promise<BenchResults>;
+};
+/** A bench and the file that exported or constructed it. */
+interface LoadedBench {
+  readonly bench: RunnableBench;
+  readonly file: string;
+}
 const isBench = (value: unknown): value is RunnableBench =>
   value !== null && typeof value === 'object' && (value as Brand)[BENCH_BRAND] === true;
 
 /** Imports the files and returns the benches they export or construct, in order, each once. */
-async function loadBenches(files: string[]): Promise<RunnableBench[]> {
+async function loadBenches(files: string[]): Promise<LoadedBench[]> {
   const registry = benchRegistry();
-  const found = new Set<RunnableBench>();
+  const found = new Map<RunnableBench, string>();
   for (const file of files) {
     const before = registry.benches.length;
     registry.collecting = true;
@@ -52,9 +61,30 @@ async function loadBenches(files: string[]): Promise<RunnableBench[]> {
     const exported = Array.isArray(mod.default) ? mod.default : [mod.default];
     const constructed = registry.benches.slice(before);
     registry.benches.length = before;
-    for (const b of [...exported, ...constructed]) if (isBench(b)) found.add(b);
+    for (const b of [...exported, ...constructed]) if (isBench(b) && !found.has(b)) found.set(b, file);
   }
-  return [...found];
+  return [...found].map(([bench, file]) => ({ bench, file }));
+}
+
+/** How two tasks with one key can be told apart. */
+const KEY_HINT =
+  "give their benches different names (new Bench({ name: '…' })) or rename a task: the table, --json, " +
+  '--benchmark-action and --compare know a task by its "bench › task"';
+
+/** Refuses two tasks that would be shown, written and compared under one `bench › task` key. */
+function checkKeys(loaded: readonly LoadedBench[]): void {
+  const seen = new Map<string, string>();
+  for (const { bench, file } of loaded) {
+    for (const name of bench.tasks) {
+      const key = taskKey({ bench: bench.name, name });
+      const first = seen.get(key);
+      if (first !== undefined) {
+        const where = first === file ? `both in ${file}` : `in ${first} and ${file}`;
+        throw new UsageError(`expected one task per name, got two named "${key}" (${where}): ${KEY_HINT}`);
+      }
+      seen.set(key, file);
+    }
+  }
 }
 
 /** A number of percent, or a rate: `'1%'` or `'0.01'` is 0.01. */
@@ -88,6 +118,16 @@ function readBaseline(file: string): BenchResults {
     throw new UsageError(
       `--compare: expected results of schema ${SCHEMA_VERSION} (from --json) in ${file}, got schema ${String(version)}`,
     );
+  }
+  const keys = new Set<string>();
+  for (const task of (data as BenchResults).tasks) {
+    const key = taskKey(task);
+    if (keys.has(key)) {
+      throw new UsageError(
+        `--compare: expected one task per name in ${file}, got two named "${key}": ${KEY_HINT}, then record the baseline again`,
+      );
+    }
+    keys.add(key);
   }
   return data as BenchResults;
 }
@@ -193,15 +233,16 @@ export async function benchCommand(argv: string[]): Promise<number> {
       if (!existsSync(resolve(file)))
         throw new UsageError(`cannot find the bench file "${file}" (in ${process.cwd()})`);
     }
-    const benches = await loadBenches(positionals);
-    if (benches.length === 0) {
+    const loaded = await loadBenches(positionals);
+    if (loaded.length === 0) {
       throw new UsageError(
         `expected ${positionals.join(', ')} to default-export a Bench from 'tlob/bench' (or an array of them), or to construct one, got none`,
       );
     }
+    checkKeys(loaded);
     let results: BenchResults | undefined;
     const tasks: TaskResult[] = [];
-    for (const bench of benches) {
+    for (const { bench } of loaded) {
       results = await bench.run();
       tasks.push(...results.tasks);
     }

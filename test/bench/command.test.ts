@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,6 +122,33 @@ describe('tlob-bench', () => {
     );
     expect(out.stderr).not.toMatch(/FAIL fast/);
     expect(benchCli(['--max-violation-rate', '1', fixture('sleep.bench.mjs')]).status).toBe(0);
+  });
+
+  it('refuses, before running, two tasks known by one "bench › task", and a baseline with two', () => {
+    const cases: [string[], RegExp][] = [
+      [[fixture('twins.bench.mjs')], /got two named "work" \(both in .*twins\.bench\.mjs\)/],
+      [
+        [fixture('parse-one.bench.mjs'), fixture('parse-two.bench.mjs')],
+        /got two named "parse" \(in .*parse-one\.bench\.mjs and .*parse-two\.bench\.mjs\)/,
+      ],
+      [[fixture('separator.bench.mjs')], /got two named "a › b"/],
+    ];
+    for (const [args, message] of cases) {
+      const out = benchCli(['--json', join(scratch, 'twins.json'), ...args]);
+      expect(out.status, args.join(' ')).toBe(2);
+      expect(out.stderr).toMatch(message);
+      expect(out.stderr).toMatch(/give their benches different names \(new Bench\(\{ name: '…' \}\)\)/);
+      expect(out.stdout).toBe('');
+    }
+    const baseline = join(scratch, 'twins-baseline.json');
+    const task = (bench: string, name: string) => ({ bench, name, state: 'completed' });
+    writeFileSync(
+      baseline,
+      JSON.stringify({ schemaVersion: 1, tasks: [task('', 'work'), task('', 'work')] }),
+    );
+    const out = benchCli(['--compare', baseline, fixture('parse-one.bench.mjs')]);
+    expect(out.status).toBe(2);
+    expect(out.stderr).toMatch(/--compare: expected one task per name in .*, got two named "work"/);
   });
 
   it('a task that throws fails the run with exit 1', () => {
