@@ -44,11 +44,20 @@ async function callHook(hook: BenchHook | undefined): Promise<void> {
   if (isThenable(out)) await out;
 }
 
+/** What a phase did: its span on the clock, and the first error of the function or a hook, if one threw. */
+interface PhaseEnd {
+  readonly start: number;
+  readonly end: number;
+  readonly failure: { readonly error: unknown } | undefined;
+}
+
 /**
  * One phase (warm-up or measurement) of a task: `concurrency` loops that each run an iteration in
  * a `tlob.run` window until the phase has both its minimum iterations and its time (or, when
  * `rme` is set, a small enough margin of error). A synchronous function is called synchronously,
- * iteration after iteration; only promises are awaited.
+ * iteration after iteration; only promises are awaited. The first error (of the function or of
+ * `beforeEach`/`afterEach`) ends the phase: no loop starts another iteration, and the phase
+ * resolves once the iterations in flight in the other loops have finished.
  */
 async function phase(
   task: RunnableTask,
@@ -59,46 +68,48 @@ async function phase(
   rme: number,
   progress: Progress,
   label: string,
-): Promise<{ start: number; end: number }> {
+): Promise<PhaseEnd> {
   const { fn, beforeEach, afterEach, name } = task;
   const signal = limits.signal;
   const options = { budget: MEASURE_BUDGET, onStop: log.record };
   const start = performance.now();
   const deadline = start + timeMs;
   let done = false;
+  let failure: PhaseEnd['failure'];
   progress.begin(start);
   const loop = async (): Promise<void> => {
-    while (!done) {
-      if (beforeEach !== undefined) {
-        const before = beforeEach();
-        if (isThenable(before)) await before;
+    try {
+      while (!done) {
+        if (beforeEach !== undefined) {
+          const before = beforeEach();
+          if (isThenable(before)) await before;
+        }
+        const out = tlob.run(name, options, fn);
+        if (isThenable(out)) await out;
+        if (afterEach !== undefined) {
+          const after = afterEach();
+          if (isThenable(after)) await after;
+        }
+        const now = performance.now();
+        if (now >= progress.next) progress.draw(now, name, label, log.count, log.mean);
+        if (signal?.aborted) done = true;
+        else if (log.count >= minIterations) {
+          done = now >= deadline || (rme > 0 && relativeMoe(log.count, log.mean, log.variance) <= rme);
+        }
       }
-      const out = tlob.run(name, options, fn);
-      if (isThenable(out)) await out;
-      if (afterEach !== undefined) {
-        const after = afterEach();
-        if (isThenable(after)) await after;
-      }
-      const now = performance.now();
-      if (now >= progress.next) progress.draw(now, name, label, log.count, log.mean);
-      if (signal?.aborted) done = true;
-      else if (log.count >= minIterations) {
-        done = now >= deadline || (rme > 0 && relativeMoe(log.count, log.mean, log.variance) <= rme);
-      }
+    } catch (error) {
+      failure ??= { error };
+      done = true;
     }
   };
-  try {
-    if (limits.concurrency === 1) await loop();
-    else {
-      const loops: Promise<void>[] = [];
-      for (let i = 0; i < limits.concurrency; i++) loops.push(loop());
-      await Promise.all(loops);
-    }
-  } finally {
-    done = true; // after an error, the other loops stop once their iteration in flight is done
-    progress.end();
+  if (limits.concurrency === 1) await loop();
+  else {
+    const loops: Promise<void>[] = [];
+    for (let i = 0; i < limits.concurrency; i++) loops.push(loop());
+    await Promise.all(loops); // no loop rejects: each keeps its error in `failure`
   }
-  return { start, end: performance.now() };
+  progress.end();
+  return { start, end: performance.now(), failure };
 }
 
 /** Runs a task (warm-up, then measurement) and returns its result; a throwing function ends it as `errored`. */
@@ -111,25 +122,54 @@ export async function runTask(
   progress: Progress,
 ): Promise<TaskResult> {
   const log = new SampleLog();
-  let state: TaskResult['state'] = 'completed';
-  let error: string | undefined;
+  let failure: PhaseEnd['failure'];
   let span = { start: 0, end: 0 };
   try {
     await callHook(task.beforeAll);
     try {
       if (limits.warmup) {
-        await phase(task, log, limits, limits.warmupTime, limits.warmupIterations, 0, progress, 'warm-up');
+        const warm = await phase(
+          task,
+          log,
+          limits,
+          limits.warmupTime,
+          limits.warmupIterations,
+          0,
+          progress,
+          'warm-up',
+        );
+        failure = warm.failure;
         log.reset();
       }
-      span = await phase(task, log, limits, limits.time, limits.iterations, limits.rme, progress, 'run');
+      if (failure === undefined) {
+        const run = await phase(
+          task,
+          log,
+          limits,
+          limits.time,
+          limits.iterations,
+          limits.rme,
+          progress,
+          'run',
+        );
+        span = run;
+        failure = run.failure;
+      }
     } finally {
       await callHook(task.afterAll);
     }
-    if (limits.signal?.aborted) state = 'aborted';
   } catch (thrown) {
-    state = 'errored';
-    error = thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown);
+    failure ??= { error: thrown }; // the function's error, when afterAll threw after it
   }
+  const thrown = failure?.error;
+  const state: TaskResult['state'] =
+    failure !== undefined ? 'errored' : limits.signal?.aborted ? 'aborted' : 'completed';
+  const error =
+    failure === undefined
+      ? undefined
+      : thrown instanceof Error
+        ? (thrown.stack ?? thrown.message)
+        : String(thrown);
   const stats = summarizeLog(log, task.budgetNs);
   const wallNs = Math.round((span.end - span.start) * 1e6);
   const gcSeen = await gc.countBetween(span.start, span.end);

@@ -237,6 +237,38 @@ describe('Bench: running a function', () => {
     expect(calls).toBe(4);
   });
 
+  it('with concurrency, a synchronous function that throws stops at that call: no loop starts another', async () => {
+    let calls = 0;
+    const bench = new Bench({ ...fast, time: 2000, concurrency: 4, warmup: false }).add('sync', () => {
+      if (++calls === 10) throw new Error('call 10 failed');
+    });
+    const [task] = (await bench.run()).tasks;
+    expect(task?.state).toBe('errored');
+    expect(task?.error).toMatch(/call 10 failed/);
+    expect(calls).toBe(10);
+  });
+
+  it('with concurrency, a rejection ends the task only once the iterations in flight are done', async () => {
+    const order: string[] = [];
+    let calls = 0;
+    const bench = new Bench({ ...fast, concurrency: 4, warmup: false })
+      .add(
+        'rejects',
+        async () => {
+          const call = ++calls;
+          await new Promise((r) => setTimeout(r, call === 1 ? 1 : 20));
+          if (call === 1) throw new Error('the first call failed');
+          order.push(`end ${call}`);
+        },
+        { afterAll: () => order.push('afterAll') },
+      )
+      .add('next', () => 1, { beforeAll: () => order.push('next beforeAll') });
+    const [task, next] = (await bench.run()).tasks;
+    expect(task?.state).toBe('errored');
+    expect(order).toEqual(['end 2', 'end 3', 'end 4', 'afterAll', 'next beforeAll']);
+    expect(next?.state).toBe('completed');
+  });
+
   it('stops early when the margin of error is small enough (rme)', async () => {
     await retry(3, async () => {
       const bench = new Bench({ ...fast, time: 5000, iterations: 30, rme: 20 }).add('spin', () => spin(0.5));
