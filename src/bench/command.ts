@@ -152,6 +152,10 @@ function printComparison(comparison: Comparison): void {
   process.stdout.write(`\ncompared with the baseline (medians):\n${formatTable(rows)}\n`);
   for (const name of comparison.added) process.stdout.write(`${name}: not in the baseline\n`);
   for (const name of comparison.missing) process.stdout.write(`${name}: in the baseline, not run now\n`);
+  for (const { task, in: where } of comparison.errored) {
+    const when = where === 'both' ? 'in the baseline and now' : where === 'now' ? 'now' : 'in the baseline';
+    process.stdout.write(`${task}: errored ${when}, not compared\n`);
+  }
 }
 
 /** The reasons the gates fail, one line each (none: every gate passed). */

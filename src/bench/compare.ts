@@ -31,6 +31,8 @@ export interface Comparison {
   readonly added: readonly string[];
   /** Tasks of the baseline that the current run does not have. */
   readonly missing: readonly string[];
+  /** Tasks of both runs left out since they errored in one or both: their samples are not a measurement. */
+  readonly errored: readonly { readonly task: string; readonly in: 'baseline' | 'now' | 'both' }[];
 }
 
 /**
@@ -45,7 +47,7 @@ const summary = (t: TaskResult, state: BenchState) => ({
 });
 
 /**
- * Compares every task present in both runs, state by state: the change of the median and whether
+ * Compares every task present in both runs and errored in neither, state by state: the change of the median and whether
  * it is significant (Welch's t-test of the medians at p < 0.05, and at least `minChangePct` percent,
  * since with thousands of samples the test alone flags shifts too small to matter).
  */
@@ -57,6 +59,7 @@ export function compareResults(
   const before = new Map(baseline.tasks.map((t) => [taskKey(t), t]));
   const changes: StateChange[] = [];
   const added: string[] = [];
+  const errored: Comparison['errored'][number][] = [];
   for (const task of current.tasks) {
     const key = taskKey(task);
     const base = before.get(key);
@@ -65,6 +68,11 @@ export function compareResults(
       continue;
     }
     before.delete(key);
+    if (base.state === 'errored' || task.state === 'errored') {
+      const where = base.state !== 'errored' ? 'now' : task.state !== 'errored' ? 'baseline' : 'both';
+      errored.push({ task: key, in: where });
+      continue;
+    }
     for (const state of STATES) {
       const a = summary(base, state);
       const b = summary(task, state);
@@ -83,5 +91,5 @@ export function compareResults(
       });
     }
   }
-  return { changes, added, missing: [...before.keys()] };
+  return { changes, added, missing: [...before.keys()], errored };
 }

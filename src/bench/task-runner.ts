@@ -1,4 +1,4 @@
-import { tlob } from '../index.js';
+import { tlob, type WindowResult } from '../index.js';
 import type { GcWatch } from './gc-watch.js';
 import { isThenable, MEASURE_BUDGET } from './measure-window.js';
 import type { Progress } from './progress.js';
@@ -57,7 +57,8 @@ interface PhaseEnd {
  * `rme` is set, a small enough margin of error). A synchronous function is called synchronously,
  * iteration after iteration; only promises are awaited. The first error (of the function or of
  * `beforeEach`/`afterEach`) ends the phase: no loop starts another iteration, and the phase
- * resolves once the iterations in flight in the other loops have finished.
+ * resolves once the iterations in flight in the other loops have finished. An iteration is
+ * recorded once its function returned or its promise fulfilled, so the one that threw is not.
  */
 async function phase(
   task: RunnableTask,
@@ -71,13 +72,20 @@ async function phase(
 ): Promise<PhaseEnd> {
   const { fn, beforeEach, afterEach, name } = task;
   const signal = limits.signal;
-  const options = { budget: MEASURE_BUDGET, onStop: log.record };
   const start = performance.now();
   const deadline = start + timeMs;
   let done = false;
   let failure: PhaseEnd['failure'];
   progress.begin(start);
   const loop = async (): Promise<void> => {
+    // one options object per loop: its window's result waits here until the iteration succeeded
+    let result: WindowResult | undefined;
+    const options = {
+      budget: MEASURE_BUDGET,
+      onStop: (r: WindowResult) => {
+        result = r;
+      },
+    };
     try {
       while (!done) {
         if (beforeEach !== undefined) {
@@ -86,6 +94,7 @@ async function phase(
         }
         const out = tlob.run(name, options, fn);
         if (isThenable(out)) await out;
+        log.record(result as WindowResult);
         if (afterEach !== undefined) {
           const after = afterEach();
           if (isThenable(after)) await after;
@@ -139,7 +148,7 @@ export async function runTask(
           'warm-up',
         );
         failure = warm.failure;
-        log.reset();
+        log.reset(); // an error in warm-up leaves the task without measured iterations
       }
       if (failure === undefined) {
         const run = await phase(

@@ -246,6 +246,7 @@ describe('Bench: running a function', () => {
     expect(task?.state).toBe('errored');
     expect(task?.error).toMatch(/call 10 failed/);
     expect(calls).toBe(10);
+    expect(task?.samples).toBe(9); // the calls that returned, not the one that threw
   });
 
   it('with concurrency, a rejection ends the task only once the iterations in flight are done', async () => {
@@ -266,7 +267,26 @@ describe('Bench: running a function', () => {
     const [task, next] = (await bench.run()).tasks;
     expect(task?.state).toBe('errored');
     expect(order).toEqual(['end 2', 'end 3', 'end 4', 'afterAll', 'next beforeAll']);
+    expect(task?.samples).toBe(3);
     expect(next?.state).toBe('completed');
+  });
+
+  it("an errored task's samples are its measured iterations that completed: none when warm-up failed", async () => {
+    const failOn = (n: number) => {
+      let calls = 0;
+      return () => {
+        if (++calls === n) throw new Error(`call ${n} failed`);
+      };
+    };
+    const bench = new Bench({ ...fast, warmupIterations: 16 }).add('in warm-up', failOn(5));
+    const [warm] = (await bench.run()).tasks;
+    expect(warm).toMatchObject({ state: 'errored', samples: 0, wallNs: 0 });
+    expect(warm?.elapsed).toMatchObject({ p50: 0, p99: 0, rme: 0 });
+    const cold = new Bench({ ...fast, warmup: false }).add('measured', failOn(5));
+    const [measured] = (await cold.run()).tasks;
+    expect(measured).toMatchObject({ state: 'errored', samples: 4 });
+    expect(measured?.wallNs).toBeGreaterThan(0);
+    expect(measured?.elapsed.max).toBeGreaterThan(0);
   });
 
   it('stops early when the margin of error is small enough (rme)', async () => {

@@ -151,11 +151,33 @@ describe('tlob-bench', () => {
     expect(out.stderr).toMatch(/--compare: expected one task per name in .*, got two named "work"/);
   });
 
-  it('a task that throws fails the run with exit 1', () => {
-    const out = benchCli([fixture('throws.bench.mjs')]);
+  it('a task that throws fails the run with exit 1, with no samples when no call completed', () => {
+    const json = join(scratch, 'throws.json');
+    const out = benchCli(['--json', json, fixture('throws.bench.mjs')]);
     expect(out.status).toBe(1);
-    expect(out.stdout).toMatch(/^broken \(errored\) /m);
+    expect(out.stdout).toMatch(/^broken \(errored\) +0 /m);
     expect(out.stderr).toContain('tlob bench: FAIL broken: errored: Error: the task broke');
+    expect(readJson(json).tasks[0]).toMatchObject({ state: 'errored', samples: 0 });
+  });
+
+  it('--compare leaves out, and names, a task errored in the baseline or now', () => {
+    const baseline = join(scratch, 'errored-baseline.json');
+    expect(benchCli(['--json', baseline, fixture('throws.bench.mjs')]).status).toBe(1);
+    const results = readJson(baseline);
+    const [broken] = results.tasks;
+    // the same task as if it had run well now: its baseline errored, so there is nothing to compare
+    const now = join(scratch, 'errored-now.json');
+    writeFileSync(now, JSON.stringify({ ...results, tasks: [{ ...broken, state: 'completed' }] }));
+    const cases: [string, RegExp][] = [
+      [baseline, /^broken: errored in the baseline and now, not compared$/m],
+      [now, /^broken: errored now, not compared$/m],
+    ];
+    for (const [file, line] of cases) {
+      const out = benchCli(['--compare', file, '--fail-on-regression', '10', fixture('throws.bench.mjs')]);
+      expect(out.stdout).toMatch(line);
+      expect(out.stdout).not.toMatch(/^broken +(elapsed|running)/m);
+      expect(out.stderr).not.toMatch(/regression above/);
+    }
   });
 
   it('bad usage or input exits 2 with the reason', () => {

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { compareResults } from '../../src/bench/compare.js';
+import type { BenchResults, TaskResult } from '../../src/bench/results.js';
 import { medianDeviation, quantile, summarize } from '../../src/bench/statistics.js';
 import { stars, tTestP, welchP } from '../../src/bench/welch.js';
 
@@ -41,5 +43,39 @@ describe('bench statistics', () => {
     expect(welchP({ n: 10, mean: 50, sd: 5 }, { n: 20, mean: 60, sd: 15 })).toBeCloseTo(0.0122, 3);
     expect(welchP({ n: 1, mean: 1, sd: 0 }, { n: 30, mean: 2, sd: 1 })).toBe(1);
     expect([stars(0.0005), stars(0.005), stars(0.03), stars(0.2)]).toEqual(['***', '**', '*', '']);
+  });
+
+  it('compareResults leaves out a task errored in either run, and says in which', () => {
+    const stats = (p50: number) => ({ ...summarize(Float64Array.of(p50, p50 * 1.01, p50 * 0.99)), p50 });
+    const task = (name: string, state: TaskResult['state'], p50: number) =>
+      ({
+        bench: '',
+        name,
+        state,
+        samples: 3,
+        elapsed: stats(p50),
+        running: stats(p50),
+        waiting: stats(0),
+        sleeping: stats(0),
+      }) as unknown as TaskResult;
+    const run = (...tasks: TaskResult[]) => ({ tasks }) as unknown as BenchResults;
+    const baseline = run(
+      task('ok', 'completed', 1e6),
+      task('base', 'errored', 1e6),
+      task('now', 'completed', 1e6),
+    );
+    const current = run(
+      task('ok', 'completed', 1e6),
+      task('base', 'completed', 3e6),
+      task('now', 'errored', 3e6),
+    );
+    const comparison = compareResults(current, baseline, 5);
+    expect(new Set(comparison.changes.map((c) => c.task))).toEqual(new Set(['ok']));
+    expect(comparison.errored).toEqual([
+      { task: 'base', in: 'baseline' },
+      { task: 'now', in: 'now' },
+    ]);
+    const both = compareResults(run(task('x', 'errored', 1e6)), run(task('x', 'errored', 1e6)), 5);
+    expect(both).toMatchObject({ changes: [], errored: [{ task: 'x', in: 'both' }] });
   });
 });
