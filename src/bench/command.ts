@@ -1,8 +1,9 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatNs } from '../index.js';
+import { unwritableReason } from '../output-file.js';
 import { toBenchmarkAction } from './benchmark-action.js';
 import { type Comparison, compareResults } from './compare.js';
 import { BENCH_BRAND, benchRegistry } from './registry.js';
@@ -23,7 +24,9 @@ options:
   --max-violation-rate RATE    exit 1 when a task's violation rate is above RATE (0.01 or 1%)
   -h, --help                   show this help
 
-exit codes: 0 ok, 1 a gate failed or a task errored (the reason on stderr), 2 bad usage or input`;
+exit codes: 0 ok, 1 a gate failed or a task errored (the reason on stderr), 2 bad usage or input
+(checked before anything runs: an output file that cannot be written, a bench file that fails to
+load, two tasks under one name)`;
 
 /** A usage or input problem: printed with the usage hint, exit code 2. */
 class UsageError extends Error {}
@@ -55,6 +58,10 @@ async function loadBenches(files: string[]): Promise<LoadedBench[]> {
     let mod: { default?: unknown };
     try {
       mod = await import(pathToFileURL(resolve(file)).href);
+    } catch (error) {
+      registry.benches.length = before;
+      const why = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      throw new UsageError(`cannot load the bench file "${file}": ${why}`);
     } finally {
       registry.collecting = false;
     }
@@ -138,7 +145,7 @@ function writeJson(file: string, data: unknown): void {
   else writeFileSync(file, text);
 }
 
-function printComparison(comparison: Comparison): void {
+function printComparison(comparison: Comparison, out: NodeJS.WritableStream): void {
   const rows = comparison.changes.map((c) => ({
     task: c.task,
     state: c.state,
@@ -149,12 +156,12 @@ function printComparison(comparison: Comparison): void {
     '': c.stars,
     significant: c.significant ? 'yes' : 'no',
   }));
-  process.stdout.write(`\ncompared with the baseline (medians):\n${formatTable(rows)}\n`);
-  for (const name of comparison.added) process.stdout.write(`${name}: not in the baseline\n`);
-  for (const name of comparison.missing) process.stdout.write(`${name}: in the baseline, not run now\n`);
+  out.write(`\ncompared with the baseline (medians):\n${formatTable(rows)}\n`);
+  for (const name of comparison.added) out.write(`${name}: not in the baseline\n`);
+  for (const name of comparison.missing) out.write(`${name}: in the baseline, not run now\n`);
   for (const { task, in: where } of comparison.errored) {
     const when = where === 'both' ? 'in the baseline and now' : where === 'now' ? 'now' : 'in the baseline';
-    process.stdout.write(`${task}: errored ${when}, not compared\n`);
+    out.write(`${task}: errored ${when}, not compared\n`);
   }
 }
 
@@ -236,6 +243,16 @@ export async function benchCommand(argv: string[]): Promise<number> {
     for (const file of positionals) {
       if (!existsSync(resolve(file)))
         throw new UsageError(`cannot find the bench file "${file}" (in ${process.cwd()})`);
+      if (!statSync(resolve(file)).isFile())
+        throw new UsageError(`expected a bench file, got the directory "${file}"`);
+    }
+    const outputs = [
+      ['json', values.json],
+      ['benchmark-action', values['benchmark-action']],
+    ] as const;
+    for (const [option, file] of outputs) {
+      const reason = file === undefined || file === '-' ? undefined : unwritableReason(file);
+      if (reason !== undefined) throw new UsageError(`--${option}: ${reason}`);
     }
     const loaded = await loadBenches(positionals);
     if (loaded.length === 0) {
@@ -258,7 +275,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     if (values['benchmark-action'] !== undefined)
       writeJson(values['benchmark-action'], toBenchmarkAction(all));
     const comparison = baseline === undefined ? undefined : compareResults(all, baseline, minChange);
-    if (comparison !== undefined) printComparison(comparison);
+    if (comparison !== undefined) printComparison(comparison, process.stdout);
     const failures = gateFailures(tasks, comparison, maxViolationRate, maxRegressionPct);
     for (const reason of failures) process.stderr.write(`tlob bench: FAIL ${reason}\n`);
     return failures.length === 0 ? 0 : 1;

@@ -1,5 +1,5 @@
-import { accessSync, constants, existsSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { unwritableReason } from '../output-file.js';
 import { renderReport } from '../report/html-report.js';
 import type { RunData } from '../report/run-data.js';
 import type { TimelineData } from '../report/timeline.js';
@@ -25,19 +25,8 @@ export function checkOutputs(
   for (const key of ['json', 'trace', 'report'] as const) {
     const file = files[key];
     if (file === undefined) continue;
-    const option = optionOf(key);
-    const path = resolve(file);
-    const exists = existsSync(path);
-    if (exists && statSync(path).isDirectory())
-      throw new UsageError(command, `${option}: expected a file to write, got the directory "${file}"`);
-    const dir = dirname(path);
-    if (!exists && !existsSync(dir))
-      throw new UsageError(command, `${option}: cannot write "${file}": the directory ${dir} does not exist`);
-    try {
-      accessSync(exists ? path : dir, constants.W_OK);
-    } catch (error) {
-      throw new UsageError(command, `${option}: cannot write "${file}": ${(error as Error).message}`);
-    }
+    const reason = unwritableReason(file);
+    if (reason !== undefined) throw new UsageError(command, `${optionOf(key)}: ${reason}`);
   }
 }
 

@@ -201,6 +201,63 @@ describe('tlob-bench', () => {
   });
 });
 
+describe('tlob-bench and tlob bench alike', () => {
+  const cli = join(root, 'dist/cli.js');
+  const tlobBench = (args: string[]) => {
+    const out = spawnSync(process.execPath, [cli, 'bench', ...args], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+      timeout: 60_000,
+    });
+    return { status: out.status, stdout: out.stdout, stderr: out.stderr };
+  };
+  const both = [
+    ['tlob-bench', benchCli],
+    ['tlob bench', tlobBench],
+  ] as const;
+
+  it('an output file that cannot be written is a usage error (exit 2) before anything runs', () => {
+    const cases: [string[], RegExp][] = [
+      [
+        ['--json', '/nonexistent/dir/out.json'],
+        /--json: cannot write "\/nonexistent\/dir\/out\.json": the directory \/nonexistent\/dir does not exist/,
+      ],
+      [['--benchmark-action', '/nonexistent/dir/out.json'], /--benchmark-action: cannot write/],
+      [['--json', scratch], /--json: expected a file to write, got the directory/],
+    ];
+    for (const [command, run] of both) {
+      for (const [args, message] of cases) {
+        const out = run([...args, fixture('spin.bench.mjs')]);
+        expect(out.status, `${command} ${args.join(' ')}`).toBe(2);
+        expect(out.stderr).toMatch(message);
+        expect(out.stderr).not.toMatch(/ENOENT|\n +at /);
+        expect(out.stdout).toBe(''); // nothing ran
+      }
+    }
+  });
+
+  it('a bench file that cannot be loaded is a usage error (exit 2) with the reason', () => {
+    const throws = join(scratch, 'throws-at-import.bench.mjs');
+    writeFileSync(throws, "throw new Error('broken at import');\n");
+    const syntax = join(scratch, 'syntax.bench.mjs');
+    writeFileSync(syntax, 'export default new Bench(;\n');
+    const cases: [string, RegExp][] = [
+      [throws, /cannot load the bench file ".*throws-at-import\.bench\.mjs": Error: broken at import/],
+      [syntax, /cannot load the bench file ".*syntax\.bench\.mjs": SyntaxError/],
+      [scratch, /expected a bench file, got the directory/],
+    ];
+    for (const [command, run] of both) {
+      for (const [file, message] of cases) {
+        const out = run([file]);
+        expect(out.status, `${command} ${file}`).toBe(2);
+        expect(out.stderr).toMatch(message);
+        expect(out.stdout).toBe('');
+      }
+    }
+  });
+});
+
 describe('tlob bench', () => {
   it('is the same command under the tlob command: table, gates and exit codes', () => {
     const cli = join(root, 'dist/cli.js');
