@@ -13,11 +13,12 @@ import { formatTable, tableRows, taskKey } from './table.js';
 const USAGE = `usage: tlob bench [options] <files...>
 
 Runs bench files: each default-exports a Bench from 'tlob/bench' (or an array of them), or
-constructs its Benches at top level. Prints a table of every task on stdout.
+constructs its Benches at top level. Prints a table of every task on stdout (on stderr when
+--json or --benchmark-action writes to stdout).
 
 options:
   --json FILE                  write the results as JSON (schema ${SCHEMA_VERSION}; '-' for stdout)
-  --benchmark-action FILE      write github-action-benchmark's customSmallerIsBetter JSON
+  --benchmark-action FILE      write github-action-benchmark's customSmallerIsBetter JSON ('-' for stdout)
   --compare BASELINE.json      compare with an earlier --json: change of the median per task and state, Welch's t-test
   --min-change PCT             smallest change called significant by --compare (default 5)
   --fail-on-regression PCT     exit 1 when a task's elapsed or running median rose significantly by more than PCT%
@@ -254,6 +255,12 @@ export async function benchCommand(argv: string[]): Promise<number> {
       const reason = file === undefined || file === '-' ? undefined : unwritableReason(file);
       if (reason !== undefined) throw new UsageError(`--${option}: ${reason}`);
     }
+    if (values.json === '-' && values['benchmark-action'] === '-') {
+      throw new UsageError("expected at most one of --json and --benchmark-action on stdout ('-'), got both");
+    }
+    // with JSON on stdout, what is meant for reading goes to stderr, so that stdout parses
+    const report =
+      values.json === '-' || values['benchmark-action'] === '-' ? process.stderr : process.stdout;
     const loaded = await loadBenches(positionals);
     if (loaded.length === 0) {
       throw new UsageError(
@@ -268,14 +275,14 @@ export async function benchCommand(argv: string[]): Promise<number> {
       tasks.push(...results.tasks);
     }
     const all: BenchResults = { ...(results as BenchResults), tasks };
-    process.stdout.write(`${formatTable(tableRows(tasks))}\n`);
+    report.write(`${formatTable(tableRows(tasks))}\n`);
     for (const t of tasks)
       for (const w of t.warnings) process.stderr.write(`tlob bench: ${taskKey(t)}: ${w.message}\n`);
     if (values.json !== undefined) writeJson(values.json, all);
     if (values['benchmark-action'] !== undefined)
       writeJson(values['benchmark-action'], toBenchmarkAction(all));
     const comparison = baseline === undefined ? undefined : compareResults(all, baseline, minChange);
-    if (comparison !== undefined) printComparison(comparison, process.stdout);
+    if (comparison !== undefined) printComparison(comparison, report);
     const failures = gateFailures(tasks, comparison, maxViolationRate, maxRegressionPct);
     for (const reason of failures) process.stderr.write(`tlob bench: FAIL ${reason}\n`);
     return failures.length === 0 ? 0 : 1;

@@ -217,6 +217,24 @@ describe('tlob-bench and tlob bench alike', () => {
     ['tlob bench', tlobBench],
   ] as const;
 
+  it('--json - writes only the JSON on stdout, the table and the comparison on stderr', () => {
+    const baseline = join(scratch, 'stdout-baseline.json');
+    expect(benchCli(['--json', baseline, fixture('parse-one.bench.mjs')]).status).toBe(0);
+    for (const [command, run] of both) {
+      const out = run(['--json', '-', '--compare', baseline, fixture('parse-one.bench.mjs')]);
+      expect(out.status, command).toBe(0);
+      expect(JSON.parse(out.stdout).tasks.map((t: { name: string }) => t.name)).toEqual(['parse']);
+      expect(out.stderr).toMatch(/^task +samples /m);
+      expect(out.stderr).toMatch(/^compared with the baseline/m);
+      const action = run(['--benchmark-action', '-', fixture('parse-one.bench.mjs')]);
+      expect(JSON.parse(action.stdout)[0].name, command).toBe('parse - elapsed');
+      expect(action.stderr).toMatch(/^task +samples /m);
+      const twice = run(['--json', '-', '--benchmark-action', '-', fixture('parse-one.bench.mjs')]);
+      expect(twice.status).toBe(2);
+      expect(twice.stderr).toMatch(/expected at most one of --json and --benchmark-action on stdout/);
+    }
+  });
+
   it('an output file that cannot be written is a usage error (exit 2) before anything runs', () => {
     const cases: [string[], RegExp][] = [
       [
