@@ -50,6 +50,24 @@ function measured(name: string, fn: Fn, log: SampleLog, mode: 'wall' | 'running'
 }
 
 /**
+ * Whether tinybench would run `fn` as asynchronous: an async function, or one whose call returns a
+ * thenable. Decided here, with the one call tinybench would make, outside any window: tinybench's own
+ * detection call would go through the wrapper and be recorded, and a promise it returns may settle
+ * after the log's reset at the start of the measured phase.
+ */
+function isAsyncTask(fn: Fn): boolean {
+  if (fn.constructor.name === 'AsyncFunction') return true;
+  try {
+    const out = fn();
+    if (!isThenable(out)) return false;
+    out.then(undefined, () => {}); // as tinybench does: a rejection here is not unhandled
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Makes every task added to `bench` from now on run each iteration in a tlob window: the task then
  * carries `task.tlob` (per-state statistics, violations) for its measured iterations (warm-up and
  * tinybench's async detection call excluded). Call it before `bench.add`.
@@ -87,10 +105,9 @@ export function withTlob<B extends Tinybench>(bench: B, options: WithTlobOptions
     value(name: string, fn: Fn, fnOpts: FnOptions = {}): B {
       const log = new SampleLog();
       const beforeAll = fnOpts.beforeAll;
-      const isAsync = fnOpts.async ?? fn.constructor.name === 'AsyncFunction';
       add.call(bench, name, measured(name, fn, log, mode), {
         ...fnOpts,
-        ...(isAsync ? { async: true } : {}),
+        async: fnOpts.async ?? isAsyncTask(fn),
         beforeAll(this: Task, phase) {
           if (phase !== 'warmup') log.reset();
           return beforeAll?.call(this, phase);

@@ -56,6 +56,26 @@ describe('withTlob (tinybench)', () => {
     });
   });
 
+  it("counts tinybench's samples only, also without warm-up: its async detection call is not one", async () => {
+    for (const warmup of [false, true]) {
+      let calls = 0;
+      const bench = withTlob(new Bench({ ...options, time: 0, iterations: 10, warmupTime: 0, warmup }));
+      bench.add('promise', () => {
+        calls++;
+        return new Promise((resolve) => setTimeout(resolve, 1)); // not an async function: detected by a call
+      });
+      bench.add('sync', () => 1);
+      await bench.run();
+      for (const name of ['promise', 'sync']) {
+        const task = bench.getTask(name) as TlobTask;
+        const latency = (task.result as { latency: { samplesCount: number } }).latency;
+        expect(task.tlob.samples, `${name}, warm-up ${warmup}`).toBe(latency.samplesCount);
+      }
+      // the measured calls, the warm-up ones, and one call that found the function asynchronous
+      expect(calls).toBe((bench.getTask('promise') as TlobTask).tlob.samples + (warmup ? 4 : 0) + 1);
+    }
+  });
+
   it('keeps a synchronous task synchronous and rejects misuse', () => {
     const bench = withTlob(new Bench(options));
     bench.add('sync', () => 42);
