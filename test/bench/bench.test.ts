@@ -325,6 +325,26 @@ describe('Bench: running a function', () => {
     expect(alloc?.gc.durationNs).toBeGreaterThan(0);
     expect(alloc?.warnings.map((w) => w.code)).toContain('gc');
   });
+
+  it("measures the clock's resolution as its smallest step: no clock warning for an 8 µs spin", async () => {
+    // the test's own measurement: the smallest step between two reads in a warm loop, many times over
+    let step = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < 100_000; i++) {
+      const a = performance.now();
+      let b = performance.now();
+      while (b === a) b = performance.now();
+      if (b - a < step) step = b - a;
+    }
+    const stepNs = step * 1e6;
+    const bench = new Bench({ ...fast, time: 50 }).add('8 µs', () => spin(0.008));
+    const results = await bench.run();
+    expect(results.clockResolutionNs).toBeGreaterThan(0);
+    expect(results.clockResolutionNs).toBeLessThanOrEqual(2 * stepNs);
+    // where 100 steps of the clock fit in half of 8 µs, an 8 µs task is not dominated by it
+    if (100 * stepNs < 4000) {
+      expect(results.tasks[0]?.warnings.map((w) => w.code)).not.toContain('clock-resolution');
+    }
+  });
 });
 
 /** What `block` writes to stderr (kept from the terminal meanwhile). */
