@@ -1,5 +1,6 @@
 import { type Duration, parseBudget, TlobRangeError, TlobTypeError } from '../index.js';
 import { describeValue as describe } from '../report/errors.js';
+import { checkBoolean, checkOptionsObject } from './check-options.js';
 import { GcWatch } from './gc-watch.js';
 import { Progress } from './progress.js';
 import { BENCH_BRAND, benchRegistry } from './registry.js';
@@ -55,6 +56,20 @@ export interface TaskOptions {
 }
 
 const HOOKS = ['beforeAll', 'beforeEach', 'afterEach', 'afterAll'] as const;
+const BENCH_OPTIONS = [
+  'name',
+  'time',
+  'iterations',
+  'warmup',
+  'warmupTime',
+  'warmupIterations',
+  'budget',
+  'concurrency',
+  'rme',
+  'signal',
+  'progress',
+] as const satisfies readonly (keyof BenchOptions)[];
+const TASK_OPTIONS = ['budget', ...HOOKS] as const satisfies readonly (keyof TaskOptions)[];
 
 function checkNumber(value: unknown, what: string, min: number, integer: boolean): number {
   if (typeof value !== 'number' || Number.isNaN(value) || (integer && !Number.isInteger(value))) {
@@ -63,7 +78,13 @@ function checkNumber(value: unknown, what: string, min: number, integer: boolean
       `new Bench: expected \`${what}\` to be ${integer ? 'an integer' : 'a number'}, got ${describe(value)}`,
     );
   }
-  if (value < min || !Number.isFinite(value)) {
+  if (!Number.isFinite(value)) {
+    throw new TlobRangeError(
+      'ERR_TLOB_INVALID_ARG',
+      `new Bench: expected \`${what}\` to be a finite number, got ${describe(value)}`,
+    );
+  }
+  if (value < min) {
     throw new TlobRangeError(
       'ERR_TLOB_INVALID_ARG',
       `new Bench: expected \`${what}\` >= ${min}, got ${value}`,
@@ -92,12 +113,7 @@ export class Bench {
   private finishedAt = '';
 
   constructor(options: BenchOptions = {}) {
-    if (options === null || typeof options !== 'object') {
-      throw new TlobTypeError(
-        'ERR_TLOB_INVALID_ARG',
-        `new Bench: expected options object, got ${describe(options)}`,
-      );
-    }
+    checkOptionsObject(options, BENCH_OPTIONS, 'new Bench');
     this.name = options.name ?? '';
     if (typeof this.name !== 'string') {
       throw new TlobTypeError(
@@ -117,14 +133,14 @@ export class Bench {
     this.limits = {
       time: checkNumber(options.time ?? 1000, 'time', 0, false),
       iterations: checkNumber(options.iterations ?? 64, 'iterations', 1, true),
-      warmup: options.warmup ?? true,
+      warmup: checkBoolean(options.warmup, 'warmup', 'new Bench', true),
       warmupTime: checkNumber(options.warmupTime ?? 250, 'warmupTime', 0, false),
       warmupIterations: checkNumber(options.warmupIterations ?? 16, 'warmupIterations', 1, true),
       concurrency: checkNumber(options.concurrency ?? 1, 'concurrency', 1, true),
       rme: checkNumber(options.rme ?? 0, 'rme', 0, false),
       signal,
     };
-    this.progress = options.progress ?? process.stderr.isTTY === true;
+    this.progress = checkBoolean(options.progress, 'progress', 'new Bench', process.stderr.isTTY === true);
     const registry = benchRegistry();
     if (registry.collecting) registry.benches.push(this);
   }
@@ -149,12 +165,7 @@ export class Bench {
         `bench.add: expected \`fn\` function, got ${describe(fn)}`,
       );
     }
-    if (options === null || typeof options !== 'object') {
-      throw new TlobTypeError(
-        'ERR_TLOB_INVALID_ARG',
-        `bench.add: expected options object, got ${describe(options)}`,
-      );
-    }
+    checkOptionsObject(options, TASK_OPTIONS, 'bench.add');
     for (const hook of HOOKS) {
       const value = options[hook];
       if (value !== undefined && typeof value !== 'function') {

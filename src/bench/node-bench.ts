@@ -1,5 +1,6 @@
 import { type Duration, parseBudget, TlobTypeError, tlob, type WindowResult } from '../index.js';
 import { describeValue } from '../report/errors.js';
+import { checkOptionsObject } from './check-options.js';
 import { isThenable, MEASURE_BUDGET } from './measure-window.js';
 
 /** What `node:bench` hands a benchmark function: the part of it this helper uses. */
@@ -29,12 +30,19 @@ export function nodeBenchSample(
   fn: () => unknown,
   options: { budget?: Duration } = {},
 ): (b: NodeBenchSampler) => unknown {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new TlobTypeError(
+      'ERR_TLOB_INVALID_ARG',
+      `nodeBenchSample: expected \`name\` to be a non-empty string, got ${describeValue(name)}`,
+    );
+  }
   if (typeof fn !== 'function') {
     throw new TlobTypeError(
       'ERR_TLOB_INVALID_ARG',
       `nodeBenchSample: expected \`fn\` function, got ${describeValue(fn)}`,
     );
   }
+  checkOptionsObject(options, ['budget'], 'nodeBenchSample');
   const budgetNs = options.budget === undefined ? null : parseBudget(options.budget, 'nodeBenchSample');
   return (b) => {
     let result: WindowResult | undefined;

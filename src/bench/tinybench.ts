@@ -1,7 +1,8 @@
 // `tlob/tinybench`: tlob's per-state statistics and budget checks for the tasks of a tinybench `Bench`.
 import type { Fn, FnOptions, Task, Bench as Tinybench } from 'tinybench';
-import { type Duration, parseBudget, TlobTypeError, tlob, type WindowResult } from '../index.js';
+import { type Duration, TlobTypeError, tlob, type WindowResult } from '../index.js';
 import { describeValue } from '../report/errors.js';
+import { checkWithTlobOptions } from './check-options.js';
 import { isThenable, MEASURE_BUDGET } from './measure-window.js';
 import { SampleLog } from './sample-log.js';
 import { summarizeLog, type TlobTaskStats } from './task-stats.js';
@@ -90,14 +91,7 @@ export function withTlob<B extends Tinybench>(bench: B, options: WithTlobOptions
       `withTlob: expected a Bench without tasks (call withTlob before add), got one with ${bench.tasks.length}`,
     );
   }
-  const mode = options.mode ?? 'wall';
-  if (mode !== 'wall' && mode !== 'running') {
-    throw new TlobTypeError(
-      'ERR_TLOB_INVALID_ARG',
-      `withTlob: expected \`mode\` 'wall' or 'running', got ${describeValue(mode)}`,
-    );
-  }
-  const budgetNs = options.budget === undefined ? null : parseBudget(options.budget, 'withTlob');
+  const { mode, budgetNs } = checkWithTlobOptions(options, 'withTlob');
   const add = bench.add;
   Object.defineProperty(bench, 'add', {
     configurable: true,

@@ -1,6 +1,7 @@
 // `tlob/vitest`: a Vitest `benchmark.provider` that measures with tinybench and adds tlob's split.
 import { Bench as Tinybench } from 'tinybench';
 import type { BenchmarkProvider, BenchResult } from 'vitest';
+import { checkWithTlobOptions } from './check-options.js';
 import type { TlobTaskStats } from './task-stats.js';
 import { type TlobTask, type WithTlobOptions, withTlob } from './tinybench.js';
 
@@ -17,6 +18,7 @@ export type TlobBenchResult = BenchResult & { readonly tlob: TlobTaskStats };
  * export default createProvider({ budget: '5ms' });
  */
 export function createProvider(options: WithTlobOptions = {}): BenchmarkProvider {
+  checkWithTlobOptions(options, 'createProvider');
   let count = 0;
   return {
     async run({ test, config, registrations, options: runOptions }) {

@@ -1,4 +1,4 @@
-import { describeValue, TlobError, TlobTypeError } from '../report/errors.js';
+import { describeValue, nearestName, TlobError, TlobTypeError } from '../report/errors.js';
 
 /** A function slot found by walking a dotted path: the object that holds it and the property key. */
 export interface Slot {
@@ -113,36 +113,4 @@ function propertyNames(object: object): string[] {
     current = Reflect.getPrototypeOf(current);
   }
   return [...names];
-}
-
-/** The candidate closest to `name` by edit distance, when it is close enough to be a likely typo. */
-function nearestName(name: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
-  const lower = name.toLowerCase();
-  for (const candidate of candidates) {
-    const distance = editDistance(lower, candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min(
-        (previous[j] as number) + 1,
-        (current[j - 1] as number) + 1,
-        (previous[j - 1] as number) + cost,
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length] as number;
 }

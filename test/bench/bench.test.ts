@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Bench } from '../../src/bench/index.js';
+import { Bench, nodeBenchSample } from '../../src/bench/index.js';
 import { quantile } from '../../src/bench/statistics.js';
 import { descheduledMs } from '../descheduled.js';
 import { ms, retry, spin } from '../helpers.js';
@@ -432,5 +432,37 @@ describe('Bench: results and errors', () => {
     expect(() => bench.add('x', () => 1, { beforeEach: 'no' as never })).toThrow(TypeError);
     bench.add('x', () => 1);
     expect(() => bench.add('x', () => 1)).toThrow(/twice/);
+  });
+
+  it('rejects, at once and with ERR_TLOB_INVALID_ARG, infinite times, non-booleans and misspelt options', () => {
+    const invalid = (message: RegExp) =>
+      expect.objectContaining({ code: 'ERR_TLOB_INVALID_ARG', message: expect.stringMatching(message) });
+    expect(() => new Bench({ time: Number.POSITIVE_INFINITY })).toThrow(
+      invalid(/^new Bench: expected `time` to be a finite number, got Infinity \(number\)$/),
+    );
+    expect(() => new Bench({ warmupTime: Number.POSITIVE_INFINITY })).toThrow(invalid(/finite/));
+    expect(() => new Bench({ time: -1 })).toThrow(invalid(/expected `time` >= 0, got -1$/));
+    expect(() => new Bench({ warmup: 'no' as never })).toThrow(
+      invalid(/^new Bench: expected `warmup` to be a boolean, got "no" \(string\)$/),
+    );
+    expect(() => new Bench({ progress: 'yes' as never })).toThrow(
+      invalid(/expected `progress` to be a boolean/),
+    );
+    expect(() => new Bench({ tme: 5 } as never)).toThrow(
+      invalid(/^new Bench: unknown option `tme` \(did you mean `time`\?\); expected `name`, `time`, /),
+    );
+    expect(() => new Bench().add('x', () => 1, { bugdet: '1ms' } as never)).toThrow(
+      invalid(/^bench\.add: unknown option `bugdet` \(did you mean `budget`\?\)/),
+    );
+    expect(() => new Bench({ zzzzzz: 1 } as never)).toThrow(invalid(/unknown option `zzzzzz`; expected/));
+    expect(() => nodeBenchSample('x', () => 1, null as never)).toThrow(
+      invalid(/^nodeBenchSample: expected options object, got null$/),
+    );
+    expect(() => nodeBenchSample('x', () => 1, { bugdet: '1ms' } as never)).toThrow(
+      invalid(/did you mean `budget`/),
+    );
+    expect(() => nodeBenchSample(123 as never, () => 1)).toThrow(
+      invalid(/^nodeBenchSample: expected `name` to be a non-empty string, got 123 \(number\)$/),
+    );
   });
 });

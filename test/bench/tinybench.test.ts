@@ -1,6 +1,7 @@
 import { Bench } from 'tinybench';
 import { describe, expect, it } from 'vitest';
 import { type TlobTask, withTlob } from '../../src/bench/tinybench.js';
+import { createProvider } from '../../src/bench/vitest-provider.js';
 import { ms, retry, spin } from '../helpers.js';
 
 // The adapter on a real tinybench Bench: each iteration in a tlob window, the task carrying tlob's
@@ -88,5 +89,16 @@ describe('withTlob (tinybench)', () => {
       expect.objectContaining({ code: 'ERR_TLOB_INVALID_ARG' }),
     );
     expect(() => withTlob({} as never)).toThrow(/expected a tinybench Bench, got an object/);
+    const invalid = (message: RegExp) =>
+      expect.objectContaining({ code: 'ERR_TLOB_INVALID_ARG', message: expect.stringMatching(message) });
+    expect(() => withTlob(new Bench(), null as never)).toThrow(
+      invalid(/^withTlob: expected options object, got null$/),
+    );
+    expect(() => withTlob(new Bench(), { bugdet: '1ms' } as never)).toThrow(
+      invalid(/^withTlob: unknown option `bugdet` \(did you mean `budget`\?\); expected `budget`, `mode`$/),
+    );
+    expect(() => createProvider({ mdoe: 'running' } as never)).toThrow(
+      invalid(/^createProvider: unknown option `mdoe` \(did you mean `mode`\?\)/),
+    );
   });
 });

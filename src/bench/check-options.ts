@@ -1,0 +1,53 @@
+import { parseBudget, TlobTypeError } from '../index.js';
+import { describeValue, nearestName, unknownOption } from '../report/errors.js';
+import type { WithTlobOptions } from './tinybench.js';
+
+/**
+ * Checks an options argument of the harness: an object (or `undefined`), each of whose keys is one
+ * of `known`; a misspelt key throws, naming the option it is nearest to.
+ */
+export function checkOptionsObject(options: unknown, known: readonly string[], caller: string): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== 'object') {
+    throw new TlobTypeError(
+      'ERR_TLOB_INVALID_ARG',
+      `${caller}: expected options object, got ${describeValue(options)}`,
+    );
+  }
+  const unknown = unknownOption(options, known);
+  if (unknown === undefined) return;
+  const nearest = nearestName(unknown, known);
+  throw new TlobTypeError(
+    'ERR_TLOB_INVALID_ARG',
+    `${caller}: unknown option \`${unknown}\`${nearest === undefined ? '' : ` (did you mean \`${nearest}\`?)`}; ` +
+      `expected ${known.map((k) => `\`${k}\``).join(', ')}`,
+  );
+}
+
+/** Checks an optional boolean option and returns it, or `fallback` when it is `undefined`. */
+export function checkBoolean(value: unknown, what: string, caller: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') {
+    throw new TlobTypeError(
+      'ERR_TLOB_INVALID_ARG',
+      `${caller}: expected \`${what}\` to be a boolean, got ${describeValue(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Checks the options of `withTlob` (and of `createProvider`, which hands them on) and resolves them. */
+export function checkWithTlobOptions(
+  options: WithTlobOptions,
+  caller: string,
+): { mode: 'wall' | 'running'; budgetNs: number | null } {
+  checkOptionsObject(options, ['budget', 'mode'], caller);
+  const mode = options.mode ?? 'wall';
+  if (mode !== 'wall' && mode !== 'running') {
+    throw new TlobTypeError(
+      'ERR_TLOB_INVALID_ARG',
+      `${caller}: expected \`mode\` 'wall' or 'running', got ${describeValue(mode)}`,
+    );
+  }
+  return { mode, budgetNs: options.budget === undefined ? null : parseBudget(options.budget, caller) };
+}
