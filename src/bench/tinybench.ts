@@ -23,6 +23,12 @@ export interface WithTlobOptions {
 /** A tinybench task that `withTlob` wrapped: `task.tlob` holds tlob's statistics of its measured iterations. */
 export type TlobTask = Task & { readonly tlob: TlobTaskStats };
 
+/** The bench `withTlob` returns: the same object, its tasks typed as `TlobTask`s. */
+export type TlobBench<B extends Tinybench = Tinybench> = {
+  getTask(name: string): TlobTask | undefined;
+  readonly tasks: TlobTask[];
+} & B;
+
 const asSample = (r: WindowResult) => ({
   overriddenDuration: r.runningNs / 1e6,
   overriddenIterationCost: r.elapsedNs / 1e6,
@@ -76,9 +82,9 @@ function isAsyncTask(fn: Fn): boolean {
  * const bench = withTlob(new Bench({ time: 500 }), { budget: '2ms' });
  * bench.add('parse', () => JSON.parse(text));
  * await bench.run();
- * const p99 = (bench.getTask('parse') as TlobTask).tlob.running.p99;
+ * const p99 = bench.getTask('parse')?.tlob.running.p99;
  */
-export function withTlob<B extends Tinybench>(bench: B, options: WithTlobOptions = {}): B {
+export function withTlob<B extends Tinybench>(bench: B, options: WithTlobOptions = {}): TlobBench<B> {
   if (bench === null || typeof bench !== 'object' || typeof bench.add !== 'function') {
     throw new TlobTypeError(
       'ERR_TLOB_INVALID_ARG',
@@ -114,5 +120,5 @@ export function withTlob<B extends Tinybench>(bench: B, options: WithTlobOptions
       return bench;
     },
   });
-  return bench;
+  return bench as TlobBench<B>; // every task added from now on carries `tlob`
 }

@@ -3,7 +3,7 @@ import { Bench as Tinybench } from 'tinybench';
 import type { BenchmarkProvider, BenchResult } from 'vitest';
 import { checkWithTlobOptions } from './check-options.js';
 import type { TlobTaskStats } from './task-stats.js';
-import { type TlobTask, type WithTlobOptions, withTlob } from './tinybench.js';
+import { type WithTlobOptions, withTlob } from './tinybench.js';
 
 /** What `bench(...).run()` resolves to with this provider: Vitest's result plus tlob's statistics. */
 export type TlobBenchResult = BenchResult & { readonly tlob: TlobTaskStats };
@@ -43,7 +43,7 @@ export function createProvider(options: WithTlobOptions = {}): BenchmarkProvider
         if (task.result.state !== 'completed') {
           throw new Error(`task "${task.name}" did not complete: received "${task.result.state}"`);
         }
-        return { ...(task.result as BenchResult), name: task.name, tlob: (task as TlobTask).tlob };
+        return { ...(task.result as BenchResult), name: task.name, tlob: task.tlob };
       });
     },
   };

@@ -1,5 +1,6 @@
-import { Bench } from 'tinybench';
-import { describe, expect, it } from 'vitest';
+import { Bench, type Task } from 'tinybench';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { TlobTaskStats } from '../../src/bench/task-stats.js';
 import { type TlobTask, withTlob } from '../../src/bench/tinybench.js';
 import { createProvider } from '../../src/bench/vitest-provider.js';
 import { ms, retry, spin } from '../helpers.js';
@@ -75,6 +76,15 @@ describe('withTlob (tinybench)', () => {
       // the measured calls, the warm-up ones, and one call that found the function asynchronous
       expect(calls).toBe((bench.getTask('promise') as TlobTask).tlob.samples + (warmup ? 4 : 0) + 1);
     }
+  });
+
+  it('types the tasks of the bench it returns as TlobTasks, so that task.tlob needs no cast', () => {
+    const bench = withTlob(new Bench(options)).add('parse', () => JSON.parse('{}'));
+    expectTypeOf(bench.getTask('parse')).toEqualTypeOf<TlobTask | undefined>();
+    expectTypeOf(bench.tasks).toEqualTypeOf<TlobTask[] & Task[]>();
+    const stats: TlobTaskStats | undefined = bench.getTask('parse')?.tlob; // checked by tsc
+    expect(stats?.samples).toBe(0);
+    expect(bench).toBeInstanceOf(Bench);
   });
 
   it('keeps a synchronous task synchronous and rejects misuse', () => {

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
@@ -39,3 +40,31 @@ function runVitestBench(): void {
   expect(sleep.worstViolation.overByNs).toBeGreaterThan(0);
   expect(tlobOf('spin').running.p50).toBeGreaterThan(0.45e6);
 }
+
+it("docs/bench.md's Vitest example runs as written: config, provider and bench file", () => {
+  const docs = readFileSync(join(root, 'docs/bench.md'), 'utf8');
+  const block = /```js\n(\/\/ vitest\.config\.mjs\n[\s\S]*?)```/.exec(docs)?.[1] ?? '';
+  // the block's three files, each after its `// name.mjs` line
+  const files = block.split(/^(?=\/\/ [\w.-]+\.mjs)/m).map((part) => {
+    const name = /^\/\/ ([\w.-]+\.mjs)/.exec(part)?.[1] ?? '';
+    return [name, part] as const;
+  });
+  expect(files.map(([name]) => name)).toEqual(['vitest.config.mjs', 'bench-provider.mjs', 'parse.bench.mjs']);
+  // inside the repository, so that 'tlob/vitest' resolves to this package by name
+  const dir = mkdtempSync(join(root, 'test/fixtures/vitest-doc-'));
+  try {
+    for (const [name, text] of files) writeFileSync(join(dir, name), text);
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST')));
+    const out = spawnSync(
+      process.execPath,
+      [join(root, 'node_modules/vitest/vitest.mjs'), 'bench', '--run', '--root', dir],
+      { cwd: root, encoding: 'utf8', env: { ...env, NO_COLOR: '1' }, timeout: 120_000 },
+    );
+    const output = `${out.stdout}\n${out.stderr}`;
+    expect(output).not.toMatch(/ReferenceError|is not defined|SyntaxError/);
+    // it ran the test; its assertions on the timing (no violation of 5 ms) are the example's, not this test's
+    expect(output).toMatch(/Tests +1 (passed|failed)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
