@@ -114,6 +114,18 @@ const ownPlaces: readonly string[] = (() => {
   return places.flatMap((place) => [place, pathToFileURL(place).href + (place.endsWith(sep) ? '/' : '')]);
 })();
 
+/**
+ * The thread's reactor as the watchdog acts by it: the one `tlob.reactor()` names. Under `'throw'`
+ * the engine's own reactor is `'nop'` (the policy acts where the call returns), while the watchdog
+ * writes its line, as for a function reactor: a call that never returns would otherwise go
+ * unreported.
+ */
+const reactorSource = {
+  get reactor(): unknown {
+    return tlobMonitor.tlobReactor;
+  },
+};
+
 /** Why this process cannot run a watchdog thread, or undefined. */
 function unavailable(): string | undefined {
   const permission = (process as { permission?: { has(scope: string): boolean } }).permission;
@@ -425,7 +437,7 @@ export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
     (index, name) => {
       if (started) post({ type: 'name', key: token, index, name });
     },
-    tlobMonitor,
+    reactorSource,
     () => {
       if (!started && pendingStart === undefined) startSoon(b);
     },

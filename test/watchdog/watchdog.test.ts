@@ -143,6 +143,22 @@ describe.each(paths)('watchdog, %s: a window over budget while its own code hold
       expect(r.stderr).not.toMatch(/^\s+at .*[/\\](dist|src)[/\\]/m);
     }));
 
+  it('under the throw reactor: the line and the stack while the thread is blocked, then the call throws', () =>
+    retry(3, async () => {
+      const r = await run('throwing', path);
+      expect(r.status).toBe(0);
+      blocks(r.stderr).forEach(reportedDuring);
+      const after = r.stderr.slice(r.stderr.indexOf('MARK before'));
+      expect(watchdogLines(after)).toHaveLength(1);
+      expect(watchdogLines(after)[0]).toMatch(
+        /^tlob: "spinner" #\d+ over budget 50ms: the main thread is blocked/,
+      );
+      expect(after).toMatch(/stack of the blocked thread:\n(\s+at .*\n)*?\s+at spinHard \(/);
+      expect(JSON.parse(r.stdout.trim().split('\n').at(-1) as string)).toEqual({
+        threw: 'ERR_TLOB_BUDGET_EXCEEDED',
+      });
+    }));
+
   it('an infinite loop under the abort reactor: SIGABRT within 1 s of the deadline, after the line and the stack', async () => {
     const r = await run('abort', path);
     expect(r.signal).toBe('SIGABRT');

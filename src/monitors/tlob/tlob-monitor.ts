@@ -55,7 +55,7 @@ class TlobMonitor extends Monitor<Window> {
   set tlobReactor(reactor: TlobReactor) {
     this.throwing = reactor === 'throw';
     this.reactor = reactor === 'throw' ? 'nop' : reactor;
-    watchdogHooks.sync?.reactorChanged(this.reactor);
+    watchdogHooks.sync?.reactorChanged(reactor);
   }
 
   /**
