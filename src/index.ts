@@ -28,5 +28,5 @@ export type { TlobWarningCode, TlobWarningMessage } from './report/tlob-warning.
 export { type ChromeTrace, type TraceEvent, toChromeTrace } from './report/trace-export.js';
 export type { TransitionEvent } from './report/transition-event.js';
 export type { Violation } from './report/violation.js';
-export type { DisableOptions, ViolationRing } from './tlob.js';
+export type { ChannelListener, ChannelMessages, DisableOptions, ViolationRing } from './tlob.js';
 export type { WatchdogOptions, WatchdogStatus } from './watchdog/watchdog.js';

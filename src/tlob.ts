@@ -1,12 +1,16 @@
-import { tlobMonitor } from './monitors/tlob/tlob-monitor.js';
+import type { WindowResult, WindowStart } from './monitors/tlob/result.js';
+import { type TlobViolation, tlobMonitor } from './monitors/tlob/tlob-monitor.js';
 import { checkTlobReactor, type TlobReactor } from './monitors/tlob/tlob-reactor.js';
 import { current, run, start } from './monitors/tlob/window-api.js';
 import { probes, tlobAttach } from './probes/tlob-attach.js';
 import { followMonitorSwitch } from './probes/tlob-probe.js';
+import type { ChannelName } from './report/channels.js';
 import { describeValue, TlobTypeError, unknownOption } from './report/errors.js';
 import type { ViolationRing as Ring } from './report/ring.js';
 import { type NameStats, statsByName } from './report/stats.js';
 import { subscribe } from './report/subscribe.js';
+import type { TlobWarningMessage } from './report/tlob-warning.js';
+import type { TransitionEvent } from './report/transition-event.js';
 import { violationRing } from './report/violation-ring.js';
 import { watchdog } from './watchdog/watchdog.js';
 
@@ -15,7 +19,22 @@ import { watchdog } from './watchdog/watchdog.js';
  * clear it. Only a type: the monitor owns the one ring and is its only writer, so the package
  * exports no class to make another (nor to test `instanceof` against).
  */
-export type ViolationRing = Ring;
+export type ViolationRing = Ring<TlobViolation>;
+
+/** What each tlob channel publishes (docs/channels.md), by the name `tlob.subscribe` takes. */
+export interface ChannelMessages {
+  error: TlobViolation;
+  event: TransitionEvent;
+  stop: WindowResult;
+  start: WindowStart;
+  warning: TlobWarningMessage;
+}
+
+/** A listener of `tlob.subscribe(name, listener)`: the message of channel `N`, and the channel's full name. */
+export type ChannelListener<N extends ChannelName> = (
+  message: ChannelMessages[N],
+  name: string | symbol,
+) => void;
 
 /** Options of `tlob.disable()`. */
 export interface DisableOptions {
@@ -98,7 +117,7 @@ export const tlob = {
 
   /** The bounded ring of violation records (1024 by default, drop-new). */
   get ring(): ViolationRing {
-    return violationRing;
+    return violationRing as ViolationRing; // only the tlob monitor writes it
   },
 
   /** Per-name counts, violations and percentiles of elapsed, running, waiting and sleeping (ns). */
@@ -111,7 +130,12 @@ export const tlob = {
     for (const s of statsByName.values()) s.reset();
   },
 
-  subscribe,
+  /**
+   * Subscribes to a tlob channel (`'error'`, `'event'`, `'stop'`, `'start'`, `'warning'`): an
+   * exception thrown by `listener` is reported as a warning, not as an uncaught exception. Returns
+   * the function that unsubscribes.
+   */
+  subscribe: subscribe as <N extends ChannelName>(name: N, listener: ChannelListener<N>) => () => void,
 
   /**
    * The watchdog thread, which reports a budget broken while the event loop is blocked, with the

@@ -1,16 +1,17 @@
 import { describeValue, TlobRangeError } from './errors.js';
 import type { Violation } from './violation.js';
 
-let push: (ring: ViolationRing, record: Violation) => boolean;
+let push: (ring: ViolationRing<Violation>, record: Violation) => boolean;
 
 /**
  * A bounded ring of violation records (the kernel's per-fd mmap ring): the producer never blocks
  * and never grows the buffer; when the ring is full a new record is dropped and counted
  * (drop-new, so the oldest, usually most telling, records stay). Read-only to its readers: only
  * the monitor that owns it writes, through `pushViolation`, which the package does not export.
+ * `V`: the records its monitor writes.
  */
-export class ViolationRing implements AsyncIterable<Violation> {
-  #slots: (Violation | undefined)[];
+export class ViolationRing<V extends Violation = Violation> implements AsyncIterable<V> {
+  #slots: (V | undefined)[];
   #head = 0;
   #tail = 0;
   #waiters: (() => void)[] = [];
@@ -46,7 +47,7 @@ export class ViolationRing implements AsyncIterable<Violation> {
     for (const record of records) this.#push(record);
   }
 
-  #push(record: Violation): boolean {
+  #push(record: V): boolean {
     if (this.#head - this.#tail >= this.#slots.length) {
       this.#dropped++;
       return false;
@@ -61,12 +62,21 @@ export class ViolationRing implements AsyncIterable<Violation> {
     return true;
   }
 
-  /** Takes up to `max` records, oldest first, without waiting. Returns `[]` when empty. */
-  read(max = Number.POSITIVE_INFINITY): Violation[] {
-    const out: Violation[] = [];
+  /**
+   * Takes up to `max` records (a whole number, 0 or more; all of them by default), oldest first,
+   * without waiting. Returns `[]` when empty.
+   */
+  read(max = Number.POSITIVE_INFINITY): V[] {
+    if (max !== Number.POSITIVE_INFINITY && !(Number.isInteger(max) && max >= 0)) {
+      throw new TlobRangeError(
+        'ERR_TLOB_INVALID_ARG',
+        `tlob.ring.read: expected \`max\` to be a whole number of records (0 or more), got ${describeValue(max)}`,
+      );
+    }
+    const out: V[] = [];
     while (this.#tail < this.#head && out.length < max) {
       const i = this.#tail % this.#slots.length;
-      out.push(this.#slots[i] as Violation);
+      out.push(this.#slots[i] as V);
       this.#slots[i] = undefined;
       this.#tail++;
     }
@@ -80,7 +90,7 @@ export class ViolationRing implements AsyncIterable<Violation> {
   }
 
   /** Yields records as they arrive; waits (without polling) while the ring is empty. */
-  async *[Symbol.asyncIterator](): AsyncIterator<Violation> {
+  async *[Symbol.asyncIterator](): AsyncIterator<V> {
     for (;;) {
       const batch = this.read();
       if (batch.length > 0) {
@@ -93,8 +103,8 @@ export class ViolationRing implements AsyncIterable<Violation> {
 }
 
 /** Adds a record to `ring`; returns false (and counts it in `dropped`) when the ring is full. */
-export function pushViolation(ring: ViolationRing, record: Violation): boolean {
-  return push(ring, record);
+export function pushViolation<V extends Violation>(ring: ViolationRing<V>, record: V): boolean {
+  return push(ring as unknown as ViolationRing<Violation>, record);
 }
 
 function checkCapacity(capacity: number): number {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tlob, type WindowOptions } from '../../src/index.js';
+import { spin } from '../helpers.js';
 
 beforeEach(() => {
   tlob.reactor('nop');
@@ -171,8 +172,31 @@ describe('tlob.run while disabled takes no stats names', () => {
   });
 });
 
+describe('tlob.ring.read', () => {
+  it('takes a whole number of records, 0 or more, or all of them', () => {
+    tlob.ring.clear();
+    expect(tlob.ring.read(0)).toEqual([]);
+    expect(tlob.ring.read()).toEqual([]);
+    for (const bad of [1.5, -1, Number.NaN, '2', null]) {
+      expect(() => tlob.ring.read(bad as number), String(bad)).toThrow(
+        expect.objectContaining({
+          code: 'ERR_TLOB_INVALID_ARG',
+          message: expect.stringMatching(/^tlob\.ring\.read: expected `max` to be a whole number/),
+        }),
+      );
+    }
+  });
+
+  it('returns at most `max` records', () => {
+    tlob.ring.clear();
+    for (let i = 0; i < 3; i++) tlob.run('ring-read-max', { budget: '1us' }, () => spin(0.05));
+    expect(tlob.ring.read(2)).toHaveLength(2);
+    expect(tlob.ring.read(5)).toHaveLength(1);
+  });
+});
+
 describe("the package's declarations", () => {
-  it('declare ViolationRing as a type only, as the package exports no such value', () => {
+  it('declare ViolationRing as a type only, as the package exports no such value; type what each channel publishes and the ring holds', () => {
     const root = fileURLToPath(new URL('../..', import.meta.url));
     const dir = mkdtempSync(join(tmpdir(), 'tlob-ring-type-'));
     try {
@@ -180,7 +204,19 @@ describe("the package's declarations", () => {
       symlinkSync(root, join(dir, 'node_modules', 'tlob'), 'dir');
       writeFileSync(
         join(dir, 'ok.ts'),
-        "import { type ViolationRing, tlob } from 'tlob';\nconst ring: ViolationRing = tlob.ring;\nexport const n = ring.read(1).length + ring.capacity;\n",
+        [
+          "import { type ViolationRing, tlob } from 'tlob';",
+          'const ring: ViolationRing = tlob.ring;',
+          'export const n = ring.read(1).length + ring.capacity;',
+          // as the README, channels.md and ring-and-stats.md read them
+          'export const ms: number[] = ring.read(100).map((v) => v.elapsedNs / 1e6);',
+          "const off = tlob.subscribe('error', (v, channel) => console.log(channel, v.name, v.elapsedNs, v.state));",
+          'off();',
+          "tlob.subscribe('stop', (r) => r.runningNs + r.waitingNs + (r.overBudget ? 1 : 0));",
+          "tlob.subscribe('start', (w) => w.budgetNs + w.startNs);",
+          "tlob.subscribe('event', (e) => e.next.length + e.atNs);",
+          "tlob.subscribe('warning', (w) => w.code.length + w.message.length);",
+        ].join('\n'),
       );
       writeFileSync(
         join(dir, 'bad.ts'),
