@@ -1,4 +1,4 @@
-import { TlobTypeError } from '../report/errors.js';
+import { describeValue, TlobTypeError } from '../report/errors.js';
 
 /**
  * A hybrid automaton, written as data (the kernel's rvgen `.dot` model): states, events, a
@@ -44,6 +44,7 @@ export interface CompiledModel<S extends string = string, E extends string = str
 
 /** Checks a model's data and compiles its transition table. Throws `ERR_TLOB_INVALID_MODEL` on a bad model. */
 export function compileModel<S extends string, E extends string>(spec: ModelSpec<S, E>): CompiledModel<S, E> {
+  checkShape(spec);
   const { states, events } = spec;
   const stateIndex = indexOf(states, 'state', spec.name);
   const eventIndex = indexOf(events, 'event', spec.name);
@@ -83,6 +84,48 @@ export function compileModel<S extends string, E extends string>(spec: ModelSpec
     state: (name) => need(stateIndex, name, 'state'),
     event: (name) => need(eventIndex, name, 'event'),
   };
+}
+
+/** Checks that `spec` has the shape of a `ModelSpec` (what it says is checked by `compileModel`). */
+function checkShape(spec: unknown): void {
+  const fail = (model: string, what: string, got: unknown): never => {
+    throw new TlobTypeError(
+      'ERR_TLOB_INVALID_MODEL',
+      `model${model}: expected ${what}, got ${describeValue(got)}`,
+    );
+  };
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec))
+    fail('', 'an object { name, states, events, initial, finals, transitions }', spec);
+  const m = spec as Record<string, unknown>;
+  if (typeof m.name !== 'string' || m.name === '') fail('', '`name` to be a non-empty string', m.name);
+  const at = ` ${m.name}`;
+  const names = (key: string, value: unknown): void => {
+    if (!Array.isArray(value) || !value.every((x) => typeof x === 'string'))
+      fail(at, `\`${key}\` to be an array of names`, value);
+  };
+  const object = (key: string, value: unknown): void => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      fail(at, `\`${key}\` to be an object`, value);
+  };
+  names('states', m.states);
+  names('events', m.events);
+  names('finals', m.finals);
+  if (typeof m.initial !== 'string') fail(at, '`initial` to be a state name', m.initial);
+  object('transitions', m.transitions);
+  for (const [from, row] of Object.entries(m.transitions as object)) {
+    object(`transitions.${from}`, row);
+    for (const [event, to] of Object.entries(row as object))
+      if (typeof to !== 'string') fail(at, `\`transitions.${from}.${event}\` to be a state name`, to);
+  }
+  if (m.resets !== undefined) names('resets', m.resets);
+  if (m.invariants !== undefined) {
+    object('invariants', m.invariants);
+    for (const [state, inv] of Object.entries(m.invariants as object)) {
+      const i = inv as { clock?: unknown; limit?: unknown } | null;
+      if (i === null || typeof i !== 'object' || typeof i.clock !== 'string' || typeof i.limit !== 'string')
+        fail(at, `\`invariants.${state}\` to be { clock, limit } (two names)`, inv);
+    }
+  }
 }
 
 function indexOf(names: readonly string[], what: string, model: string): Map<string, number> {

@@ -157,6 +157,49 @@ describe('tlob model', () => {
   });
 });
 
+describe('renderDot of something that is not a model', () => {
+  const { name: _name, ...noName } = tlobModelSpec;
+  it.each([
+    [
+      'undefined',
+      undefined,
+      /^model: expected an object \{ name, states, events, initial, finals, transitions \}, got undefined/,
+    ],
+    ['a number', 5, /^model: expected an object/],
+    ['an empty object', {}, /^model: expected `name` to be a non-empty string, got undefined/],
+    ['a model without a name', noName, /^model: expected `name` to be a non-empty string/],
+    [
+      'states as a string',
+      { ...tlobModelSpec, states: 'abc' },
+      /^model tlob: expected `states` to be an array of names/,
+    ],
+    [
+      'no transitions',
+      { ...tlobModelSpec, transitions: undefined },
+      /^model tlob: expected `transitions` to be an object/,
+    ],
+    [
+      'a row that is not an object',
+      { ...tlobModelSpec, transitions: { stopped: 'running' } },
+      /`transitions\.stopped` to be an object/,
+    ],
+    [
+      'a target that is not a name',
+      { ...tlobModelSpec, transitions: { stopped: { start: 1 } } },
+      /`transitions\.stopped\.start` to be a state name/,
+    ],
+    [
+      'an invariant without a limit',
+      { ...tlobModelSpec, invariants: { running: { clock: 'clk' } } },
+      /`invariants\.running` to be \{ clock, limit \}/,
+    ],
+  ])('%s: ERR_TLOB_INVALID_MODEL, naming what was expected', (_what, spec, message) => {
+    expect(() => renderDot(spec as ModelSpec)).toThrow(
+      expect.objectContaining({ code: 'ERR_TLOB_INVALID_MODEL', message: expect.stringMatching(message) }),
+    );
+  });
+});
+
 describe('the engine runs a model of another monitor', () => {
   // a call opens a transaction and must commit or roll it back within TX_NS(): a new model and a
   // page of glue, nothing in the engine
