@@ -59,14 +59,15 @@ export function parseBudget(value: unknown, caller = 'tlob'): number {
 
 /** Formats nanoseconds for humans, three significant digits: `850ns`, `12.3us`, `45.7ms`, `1.50s`. */
 export function formatNs(ns: number): string {
-  if (ns < 1e3) return `${Math.round(ns)}ns`;
-  if (ns < 1e6) return `${trim(ns / 1e3)}us`;
-  if (ns < 1e9) return `${trim(ns / 1e6)}ms`;
+  // each unit up to what its three digits round to: 999.6 ns is "1.00us", not "1000ns"
+  if (ns < 999.5) return `${Math.round(ns)}ns`;
+  if (ns < 999.5e3) return `${trim(ns / 1e3)}us`;
+  if (ns < 999.5e6) return `${trim(ns / 1e6)}ms`;
   return `${trim(ns / 1e9)}s`;
 }
 
 function trim(n: number): string {
-  return n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
+  return n >= 99.95 ? n.toFixed(0) : n >= 9.995 ? n.toFixed(1) : n.toFixed(2);
 }
 
 function invalid(value: unknown, what: string, caller: string): TlobTypeError {

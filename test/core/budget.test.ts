@@ -82,6 +82,14 @@ describe('budgets', () => {
     expect(formatNs(45_670_000)).toBe('45.7ms');
     expect(formatNs(1_500_000_000)).toBe('1.50s');
   });
+
+  it('keeps three digits where rounding reaches the next unit or digit', () => {
+    expect(formatNs(999.5)).toBe('1.00us');
+    expect(formatNs(999.4)).toBe('999ns');
+    expect(formatNs(99_970)).toBe('100us');
+    expect(formatNs(9_996_000)).toBe('10.0ms');
+    expect(formatNs(999_700_000)).toBe('1.00s');
+  });
 });
 
 describe('exported error classes', () => {
