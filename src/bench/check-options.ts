@@ -1,5 +1,5 @@
 import { parseBudget, TlobTypeError } from '../index.js';
-import { describeValue, nearestName, unknownOption } from '../report/errors.js';
+import { describeValue, refuseUnknownOptions } from '../report/errors.js';
 import type { WithTlobOptions } from './tinybench.js';
 
 /**
@@ -14,14 +14,7 @@ export function checkOptionsObject(options: unknown, known: readonly string[], c
       `${caller}: expected options object, got ${describeValue(options)}`,
     );
   }
-  const unknown = unknownOption(options, known);
-  if (unknown === undefined) return;
-  const nearest = nearestName(unknown, known);
-  throw new TlobTypeError(
-    'ERR_TLOB_INVALID_ARG',
-    `${caller}: unknown option \`${unknown}\`${nearest === undefined ? '' : ` (did you mean \`${nearest}\`?)`}; ` +
-      `expected ${known.map((k) => `\`${k}\``).join(', ')}`,
-  );
+  refuseUnknownOptions(options, known, caller);
 }
 
 /** Checks an optional boolean option and returns it, or `fallback` when it is `undefined`. */

@@ -1,6 +1,6 @@
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
 import { TlobTypeError } from '../index.js';
-import { describeValue } from '../report/errors.js';
+import { describeValue, refuseUnknownOptions } from '../report/errors.js';
 import { DEFAULT_BUCKETS } from './names.js';
 
 /**
@@ -91,11 +91,22 @@ function checkBuckets(value: unknown): readonly number[] {
   return Object.freeze([...value]);
 }
 
+/** The options `otel()` takes. */
+const OTEL_OPTIONS = [
+  'meterProvider',
+  'tracerProvider',
+  'loggerProvider',
+  'metrics',
+  'spans',
+  'buckets',
+] as const;
+
 /** Checks `otel()`'s options; throws `ERR_TLOB_INVALID_ARG` naming the first bad one. */
 export function checkOtelOptions(options: unknown): CheckedOptions {
   if (options !== undefined && (typeof options !== 'object' || options === null))
     throw invalid('an options object', options);
   const o = (options ?? {}) as OtelOptions;
+  refuseUnknownOptions(o, OTEL_OPTIONS, 'tlob otel');
   if (o.metrics !== undefined && typeof o.metrics !== 'boolean')
     throw invalid('`metrics` to be a boolean', o.metrics);
   if (o.spans !== undefined && !SPAN_MODES.includes(o.spans as string))

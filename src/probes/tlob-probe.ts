@@ -197,6 +197,19 @@ export function tlobSite(options: unknown, path: string, caller: string): CallSi
       `${caller}: expected \`stopPath\` to be a non-empty string, got ${describeValue(stopPath)}`,
     );
   }
+  for (const key of ['callback', 'aliases'] as const) {
+    const value = (options as TlobAttachOptions | null)?.[key];
+    if (value !== undefined && typeof value !== 'boolean') {
+      throw new TlobTypeError(
+        'ERR_TLOB_INVALID_ARG',
+        `${caller}: expected \`${key}\` to be a boolean, got ${describeValue(value)}`,
+      );
+    }
+  }
   const callback = (options as TlobAttachOptions | null)?.callback === true;
-  return createSite(options, caller, typeof path === 'string' && path.length > 0 ? path : 'window', callback);
+  const name = typeof path === 'string' && path.length > 0 ? path : 'window';
+  return createSite(options, caller, name, callback, ATTACH_OPTIONS);
 }
+
+/** The options `tlob.attach` takes. */
+const ATTACH_OPTIONS = ['budget', 'name', 'onStop', 'stopPath', 'callback', 'aliases'] as const;

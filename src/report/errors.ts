@@ -87,6 +87,21 @@ export function unknownOption(options: object, known: readonly string[]): string
   return Object.keys(options).find((key) => !known.includes(key));
 }
 
+/**
+ * Throws `ERR_TLOB_INVALID_ARG` when `options` has a key that is not one of `known` (a misspelt
+ * option), naming the known option it is nearest to.
+ */
+export function refuseUnknownOptions(options: object, known: readonly string[], caller: string): void {
+  const unknown = unknownOption(options, known);
+  if (unknown === undefined) return;
+  const nearest = nearestName(unknown, known);
+  throw new TlobTypeError(
+    'ERR_TLOB_INVALID_ARG',
+    `${caller}: unknown option \`${unknown}\`${nearest === undefined ? '' : ` (did you mean \`${nearest}\`?)`}; ` +
+      `expected ${known.map((k) => `\`${k}\``).join(', ')}`,
+  );
+}
+
 /** The candidate closest to `name` by edit distance, when it is close enough to be a likely typo. */
 export function nearestName(name: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;

@@ -1,7 +1,13 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
-import { describeValue, reportInternalError, TlobRangeError } from './errors.js';
+import {
+  describeValue,
+  refuseUnknownOptions,
+  reportInternalError,
+  TlobRangeError,
+  TlobTypeError,
+} from './errors.js';
 import type { TransitionEvent } from './transition-event.js';
 import type { Violation } from './violation.js';
 
@@ -99,6 +105,13 @@ class TimelineRecorder {
   /** Starts recording (a fresh buffer); a second call while recording does nothing. */
   start(options: TimelineOptions = {}): void {
     if (this.on) return;
+    if (options === null || typeof options !== 'object') {
+      throw new TlobTypeError(
+        'ERR_TLOB_INVALID_ARG',
+        `tlob timeline.start: expected options like { maxEvents: 100000 }, got ${describeValue(options)}`,
+      );
+    }
+    refuseUnknownOptions(options, ['maxEvents'], 'tlob timeline.start');
     const max = options.maxEvents ?? 1_000_000;
     if (!Number.isInteger(max) || max < 1 || max > 1 << 26) {
       throw new TlobRangeError(

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tlob, type WindowOptions } from '../../src/index.js';
+import { timeline, tlob, type WindowOptions } from '../../src/index.js';
+import { otel } from '../../src/otel/index.js';
 import { spin } from '../helpers.js';
 
 beforeEach(() => {
@@ -168,6 +169,43 @@ describe('tlob.run while disabled takes no stats names', () => {
       expect(warnings).not.toContain('TLOB_TOO_MANY_NAMES');
     } finally {
       unsubscribe();
+    }
+  });
+});
+
+describe('a misspelt option is refused, naming the option meant', () => {
+  const refused = (caller: string, key: string, meant: string) =>
+    expect.objectContaining({
+      code: 'ERR_TLOB_INVALID_ARG',
+      message: expect.stringContaining(`${caller}: unknown option \`${key}\` (did you mean \`${meant}\`?)`),
+    });
+
+  it('by tlob.run (checked when its name or budget is new), tlob.attach, otel() and timeline.start', () => {
+    const onstop = () => {};
+    expect(() => tlob.run('misspelt-run', { budget: '1ms', onstop } as never, () => 1)).toThrow(
+      refused('tlob.run', 'onstop', 'onStop'),
+    );
+    const target = { f: () => 1 };
+    expect(() => tlob.attach(target, 'f', { budget: 5, callbak: true } as never)).toThrow(
+      refused('tlob.attach', 'callbak', 'callback'),
+    );
+    expect(() => otel({ span: 'child' } as never)).toThrow(refused('tlob otel', 'span', 'spans'));
+    expect(() => timeline.start({ maxEvent: 5 } as never)).toThrow(
+      refused('tlob timeline.start', 'maxEvent', 'maxEvents'),
+    );
+    expect(timeline.enabled).toBe(false);
+    expect(target.f.name).toBe('f'); // nothing was attached
+    expect(tlob.stats().map((s) => s.name)).not.toContain('misspelt-run');
+  });
+
+  it('tlob.attach takes callback and aliases as booleans only', () => {
+    for (const key of ['callback', 'aliases']) {
+      expect(() => tlob.attach({ f: () => 1 }, 'f', { budget: 5, [key]: 'yes' } as never)).toThrow(
+        expect.objectContaining({
+          code: 'ERR_TLOB_INVALID_ARG',
+          message: `tlob.attach: expected \`${key}\` to be a boolean, got "yes" (string)`,
+        }),
+      );
     }
   });
 });

@@ -1,5 +1,5 @@
 import { parseBudget } from '../../engine/duration.js';
-import { describeValue, TlobTypeError } from '../../report/errors.js';
+import { describeValue, refuseUnknownOptions, TlobTypeError } from '../../report/errors.js';
 import { CallSite } from './call-site.js';
 import type { OnStop } from './window.js';
 
@@ -30,13 +30,16 @@ export interface CheckedOptions {
 
 /**
  * Checks window options. Throws `ERR_TLOB_*` errors naming the bad option. `givenName`: the name
- * given apart from the options (`tlob.run`'s), which then ignores `options.name`.
+ * given apart from the options (`tlob.run`'s), which then ignores `options.name`. `known`: the
+ * options the caller takes; another key (a misspelt option) throws. Left out where options are
+ * checked on every call (`tlob.start`): listing an object's keys costs more than the rest.
  */
 export function checkOptions(
   options: unknown,
   caller: string,
   defaultName = 'window',
   givenName?: unknown,
+  known?: readonly string[],
 ): CheckedOptions {
   if (options === null || typeof options !== 'object') {
     throw new TlobTypeError(
@@ -44,6 +47,7 @@ export function checkOptions(
       `${caller}: expected options like { budget: "50ms" }, got ${describeValue(options)}`,
     );
   }
+  if (known !== undefined) refuseUnknownOptions(options, known, caller);
   const { budget, onStop } = options as Partial<WindowOptions>;
   const name = givenName ?? (options as Partial<WindowOptions>).name ?? defaultName;
   const budgetNs = parseBudget(budget, caller);
@@ -68,7 +72,8 @@ export function createSite(
   caller: string,
   defaultName = 'window',
   callback = false,
+  known?: readonly string[],
 ): CallSite {
-  const { name, budgetNs, budget, onStop } = checkOptions(options, caller, defaultName);
+  const { name, budgetNs, budget, onStop } = checkOptions(options, caller, defaultName, undefined, known);
   return new CallSite(name, budgetNs, onStop, budget, callback);
 }

@@ -100,6 +100,9 @@ function runSite(name: unknown, options: unknown, fn: unknown): CallSite {
   return lastRunSite;
 }
 
+/** The options `tlob.run` takes (`name` is ignored: the first argument names the window). */
+const RUN_OPTIONS = ['budget', 'onStop', 'name'] as const;
+
 /**
  * The site of `name`, made when the name or its budget is new. Every argument is checked before a
  * site is made: a site takes a stats name for good, so a refused call must not make one.
@@ -126,7 +129,7 @@ function checkRunArguments(name: unknown, options: unknown, fn: unknown): number
       `tlob.run: expected \`name\` to be a non-empty string, got ${describeValue(name)}`,
     );
   }
-  const { budgetNs } = checkOptions(options, 'tlob.run', undefined, name);
+  const { budgetNs } = checkOptions(options, 'tlob.run', undefined, name, RUN_OPTIONS);
   if (typeof fn !== 'function') {
     throw new TlobTypeError(
       'ERR_TLOB_INVALID_ARG',
