@@ -426,8 +426,20 @@ export function checkTarget(target: unknown, caller: string): void {
   }
 }
 
-/** A short name for `target` in messages: the class or function name, or `target`. */
+/**
+ * A short name for `target` in messages and default window names: a function's or class's name,
+ * `Class.prototype` for a class's prototype, a class's name for one of its instances, else `target`.
+ */
 export function targetLabel(target: unknown): string {
   if (typeof target === 'function' && target.name) return target.name;
+  if (target === null || typeof target !== 'object') return 'target';
+  try {
+    const own = Object.getOwnPropertyDescriptor(target, 'constructor')?.value as unknown;
+    if (typeof own === 'function' && own.name && own.prototype === target) return `${own.name}.prototype`;
+    const made = (Object.getPrototypeOf(target) as { constructor?: unknown } | null)?.constructor;
+    if (typeof made === 'function' && made.name && made !== Object) return made.name;
+  } catch {
+    // an exotic object (a Proxy whose traps throw): no better name
+  }
   return 'target';
 }

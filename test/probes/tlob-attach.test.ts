@@ -45,6 +45,22 @@ describe('tlob.attach', () => {
     expect(new Set(results.map((r) => r.id)).size).toBe(2);
   });
 
+  it("the default name's label: a class's prototype, an instance's class, a plain object", () => {
+    class Repo {
+      load() {
+        return 1;
+      }
+    }
+    const repo = new Repo();
+    const plain = { db: { query: () => 2 } };
+    const names = [
+      track(tlob.attach(Repo.prototype, 'load', { budget: '1s' })).name,
+      track(tlob.attach(repo, 'load', { budget: '1s' })).name,
+      track(tlob.attach(plain, 'db.query', { budget: '1s' })).name,
+    ];
+    expect(names).toEqual(['Repo.prototype.load', 'Repo.load', 'target.db.query']);
+  });
+
   it('nested and concurrent calls each get their own window; tlob.current() is the innermost', async () => {
     const seen: Array<[string, string | undefined]> = [];
     const api = {
