@@ -1,5 +1,5 @@
 import { subscribe } from 'node:diagnostics_channel';
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMainThread, threadId } from 'node:worker_threads';
 import type { WindowResult } from '../monitors/tlob/result.js';
@@ -8,6 +8,9 @@ import { NameRecorder, type ThreadData } from '../report/run-data.js';
 import type { timeline as Timeline } from '../report/timeline.js';
 import { toChromeTrace } from '../report/trace-export.js';
 import type { Violation } from '../report/violation.js';
+
+/** How often a worker thread saves its data so far (see `collectTo`). */
+const WORKER_SAVE_MS = 1000;
 
 /** Violation records kept per thread for the report; further ones are only counted. */
 const MAX_VIOLATIONS = 1000;
@@ -43,6 +46,7 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
     'tlob:stop',
     guarded((message) => {
       const r = message as WindowResult;
+      seen++;
       const n = recorderFor(r.name);
       n.count++;
       n.budgetNs = r.budgetNs;
@@ -61,6 +65,7 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
     'tlob:error',
     guarded((message) => {
       const v = message as Violation;
+      seen++;
       const n = recorderFor(v.name);
       n.violations++;
       if (typeof v.budgetNs === 'number') n.budgetNs = v.budgetNs;
@@ -73,28 +78,51 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
   );
 
   let written = false;
-  const write = () => {
-    if (written) return;
-    written = true;
-    const data: ThreadData = {
-      version: 1,
-      pid: process.pid,
-      ppid: process.ppid,
-      threadId,
-      argv: process.argv.slice(1),
-      names: [...names.values()].map((n) => n.toJSON()),
-      violations,
-      violationsDropped,
-      timeline: recorder?.enabled ? recorder.snapshot() : undefined,
-    };
+  /** Windows stopped and violations seen, for the worker thread's saves: nothing new, no save. */
+  let seen = 0;
+  let saved = -1;
+  const file = join(dir, `tlob-${process.pid}-${threadId}.json`);
+  const data = (partial: boolean): ThreadData => ({
+    version: 1,
+    pid: process.pid,
+    ppid: process.ppid,
+    threadId,
+    argv: process.argv.slice(1),
+    names: [...names.values()].map((n) => n.toJSON()),
+    violations,
+    violationsDropped,
+    timeline: recorder?.enabled ? recorder.snapshot() : undefined,
+    ...(partial ? { partial } : {}),
+  });
+  // whole or not at all: a thread stopped while writing (a terminated worker) leaves the last file
+  const save = (partial: boolean) => {
     try {
-      writeFileSync(join(dir, `tlob-${process.pid}-${threadId}.json`), JSON.stringify(data));
+      const temporary = join(dir, `.${threadId}-${process.pid}.tmp`);
+      writeFileSync(temporary, JSON.stringify(data(partial)));
+      renameSync(temporary, file);
     } catch (error) {
       process.stderr.write(`tlob: cannot write the run data to ${dir}: ${(error as Error).message}\n`);
     }
   };
+  const write = () => {
+    if (written) return;
+    written = true;
+    save(false);
+  };
   process.on('exit', write);
-  if (!isMainThread) return;
+  if (!isMainThread) {
+    // A worker thread that is terminated, or still running when its process exits, runs no exit
+    // handler: it saves what it has when it starts and then every second (when something new came),
+    // marked partial, so that its windows up to then are counted and it is known to have been there.
+    const saveSoFar = () => {
+      if (written || seen === saved) return;
+      saved = seen;
+      save(true);
+    };
+    saveSoFar();
+    setInterval(saveSoFar, WORKER_SAVE_MS).unref();
+    return;
+  }
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     const onSignal = () => {
       if (process.listenerCount(signal) > 1) return; // the program handles it (and exits its own way)

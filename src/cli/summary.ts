@@ -70,7 +70,14 @@ export function formatSummary(data: RunData, stream: NodeJS.WriteStream = proces
     cells
       .map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
       .join('  ');
-  const out = ['', bold(`tlob: ${data.threads.length} thread(s) reported`), bold(line(header))];
+  const out = ['', bold(`tlob: ${data.threads.length} thread(s) reported`)];
+  const partial = data.threads.filter((t) => t.partial === true);
+  if (partial.length > 0)
+    out.push(
+      `(${partial.length} worker thread(s) ended without their final write, terminated or still running at exit: ` +
+        `their windows are counted up to their last save, at most a second before: ${partial.map((t) => `${t.pid}/${t.threadId}`).join(', ')})`,
+    );
+  out.push(bold(line(header)));
   for (const r of rows) out.push(Number(r[2]) > 0 ? red(line(r)) : line(r));
   if (rows.length === 0) out.push('(no window finished: did a probe match? see `tlob list`)');
   const hidden = data.names.length - shown.length;

@@ -32,6 +32,12 @@ export interface ThreadData {
   /** Violations not kept in `violations` because the bound was reached. */
   violationsDropped: number;
   timeline: TimelineData | undefined;
+  /**
+   * Set on a worker thread's save before it ended: when the run was read, the thread had ended
+   * without its final write (it was terminated, or still running when its process exited), and
+   * its data is what it had at its last save (at most a second before).
+   */
+  partial?: boolean;
 }
 
 /** The data of a whole run: every thread's file, and their names merged. */

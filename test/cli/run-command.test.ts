@@ -111,6 +111,25 @@ describe('tlob run', () => {
     expect(countOf(fromThreads, 'work')).toBe(4);
   });
 
+  it('counts a terminated worker thread up to its last save, and says so', () => {
+    const json = join(scratch(), 'terminated.json');
+    // terminated after its save of the second after its calls
+    const out = runTlob(['run', '-p', WORK_ESM, '--json', json, 'terminated.mjs'], {
+      env: { TERMINATE_AFTER: '2500' },
+    });
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stdout).toContain('terminated');
+    const run = readRun(json);
+    expect(run.threads.map((t) => [t.threadId, t.names[0]?.count ?? 0, t.partial ?? false])).toEqual([
+      [0, 1, false],
+      [1, 3, true],
+    ]);
+    expect(countOf(run, 'work')).toBe(4);
+    expect(out.stderr).toMatch(
+      /tlob: 2 thread\(s\) reported\n\(1 worker thread\(s\) ended without their final write, terminated or still running at exit: their windows are counted up to their last save, at most a second before: \d+\/1\)/,
+    );
+  });
+
   it("passes the program's exit code through, after writing its data", () => {
     const json = join(scratch(), 'run.json');
     const out = runTlob(['run', '-q', '-r', 'nop', '-p', WORK_ESM, '--json', json, 'app.mjs'], {
