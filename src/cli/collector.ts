@@ -82,6 +82,14 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
   let seen = 0;
   let saved = -1;
   const file = join(dir, `tlob-${process.pid}-${threadId}.json`);
+  /** The calls over budget that have not ended: how long each had run by now (the write). */
+  const noteOpenCalls = () => {
+    const nowMs = performance.timeOrigin + performance.now();
+    for (const v of open.values()) {
+      const startMs = Number(v.at) - Number(v.elapsedNs) / 1e6; // `at` is the deadline's time
+      if (Number.isFinite(startMs)) v.runningAtWriteNs = Math.round((nowMs - startMs) * 1e6);
+    }
+  };
   const data = (partial: boolean): ThreadData => ({
     version: 1,
     pid: process.pid,
@@ -97,6 +105,7 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
   // whole or not at all: a thread stopped while writing (a terminated worker) leaves the last file
   const save = (partial: boolean) => {
     try {
+      noteOpenCalls();
       const temporary = join(dir, `.${threadId}-${process.pid}.tmp`);
       writeFileSync(temporary, JSON.stringify(data(partial)));
       renameSync(temporary, file);

@@ -235,7 +235,7 @@ export const runCommand: Command = {
     }
     const data: RunData = mergeRun([basename(file), ...childArgs], readThreads(dir));
     rmSync(dir, { recursive: true, force: true });
-    if (values.quiet !== true) process.stderr.write(formatSummary(data));
+    if (values.quiet !== true) process.stderr.write(formatSummary(data, ended.signal));
     const { written, failed } = writeOutputs(data, values);
     if (values.quiet !== true && written.length > 0)
       process.stderr.write(`tlob: wrote ${written.join(', ')}\n`);

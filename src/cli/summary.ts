@@ -42,9 +42,14 @@ function nameCell(name: string): string {
 /**
  * The table `tlob run` prints when the program ends: per name the count, violations, p50/p99 of
  * elapsed and the p50 of each state (at most `NAMES` names: those with the most violations, then
- * windows); then the worst violations (`worstFirst`) with their split.
+ * windows); then the worst violations (`worstFirst`) with their split. `diedBy`: the signal the
+ * program died by, if it did.
  */
-export function formatSummary(data: RunData, stream: NodeJS.WriteStream = process.stderr): string {
+export function formatSummary(
+  data: RunData,
+  diedBy: NodeJS.Signals | null = null,
+  stream: NodeJS.WriteStream = process.stderr,
+): string {
   const bold = (s: string) => styleText('bold', s, { stream });
   const red = (s: string) => styleText('red', s, { stream });
   const header = ['name', 'count', 'violations', 'p50', 'p99', 'run p50', 'wait p50', 'sleep p50'];
@@ -79,7 +84,12 @@ export function formatSummary(data: RunData, stream: NodeJS.WriteStream = proces
     );
   out.push(bold(line(header)));
   for (const r of rows) out.push(Number(r[2]) > 0 ? red(line(r)) : line(r));
-  if (rows.length === 0) out.push('(no window finished: did a probe match? see `tlob list`)');
+  if (rows.length === 0 && data.threads.length === 0 && diedBy !== null)
+    // a death by a signal other than SIGINT and SIGTERM runs no exit handler: nothing was written
+    out.push(
+      `(the program was killed by ${diedBy} before it could write its data: the abort reactor ends it with SIGABRT)`,
+    );
+  else if (rows.length === 0) out.push('(no window finished: did a probe match? see `tlob list`)');
   const hidden = data.names.length - shown.length;
   if (hidden > 0) out.push(`… and ${hidden} more names (every name is in the --report and --json outputs)`);
   const worst = worstFirst(data.violations).slice(0, WORST);

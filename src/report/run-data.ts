@@ -120,13 +120,17 @@ export function percentiles(data: SparseHistogramData, ps: readonly number[]): n
 /**
  * How long a violating call really took, and whether that is its end: the elapsed time when its
  * window ended (`endedElapsedNs`, which the collector of `tlob run` adds), else, for a window still
- * open when its thread wrote its data (or data without the field), the least it took: the
- * elapsed time when the violation was found (the budget, and how late it was found).
+ * open when its thread wrote its data (or data without the field), the least it took: how long it
+ * had run when its thread wrote its data (`runningAtWriteNs`, added by the collector too), or
+ * the elapsed time when the violation was found (the budget, and how late it was found).
  */
 export function violationElapsed(v: Violation): { ns: number; ended: boolean } {
   if (typeof v.endedElapsedNs === 'number') return { ns: v.endedElapsedNs, ended: true };
   const atDeadline = typeof v.elapsedNs === 'number' ? v.elapsedNs : Number(v.budgetNs ?? 0);
-  return { ns: atDeadline + (v.reportedLateNs ?? 0), ended: false };
+  // a call still running when its thread wrote its data had run at least until then
+  const found = atDeadline + (v.reportedLateNs ?? 0);
+  const atWrite = typeof v.runningAtWriteNs === 'number' ? v.runningAtWriteNs : 0;
+  return { ns: Math.max(found, atWrite), ended: false };
 }
 
 /** How many times its budget a violating call took (0 without a budget). */

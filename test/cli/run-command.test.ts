@@ -141,8 +141,13 @@ describe('tlob run', () => {
   });
 
   /** Starts `tlob run … <script>`; resolves once the program did 5 calls, with its pid. */
-  async function startForever(json: string, script = 'forever.mjs') {
-    const child = startTlob(['run', '-p', WORK_ESM, '--json', json, script]);
+  function startForever(json: string, script = 'forever.mjs') {
+    return startUntilReady(['run', '-p', WORK_ESM, '--json', json, script]);
+  }
+
+  /** Starts `tlob <args>`; resolves once the program printed `ready <pid>`, with that pid. */
+  async function startUntilReady(args: string[], env: Record<string, string> = {}) {
+    const child = startTlob(args, env);
     let stderr = '';
     child.stderr.on('data', (d) => {
       stderr += d;
@@ -165,6 +170,21 @@ describe('tlob run', () => {
     process.kill(run.pid, 'SIGTERM'); // the program only, not tlob
     expect(await run.exit).toEqual([null, 'SIGTERM']);
     expect(countOf(readRun(json), 'work')).toBeGreaterThanOrEqual(5);
+  });
+
+  it('a call over budget still running at the end took at least until its thread wrote its data', async () => {
+    const json = join(scratch(), 'hung.json');
+    const spec = 'p ./lib.mjs:hang threshold=20ms name=hang';
+    const run = await startUntilReady(['run', '-p', spec, '--json', json, 'hung.mjs'], { HUNG_MS: '600' });
+    process.kill(run.pid, 'SIGTERM');
+    await run.exit;
+    const [v] = readRun(json).violations;
+    expect(v?.name).toBe('hang');
+    expect(v?.endedElapsedNs).toBeUndefined();
+    expect(Number(v?.runningAtWriteNs)).toBeGreaterThanOrEqual(600e6);
+    expect(run.stderr()).toMatch(
+      /"hang" #1 pid \d+: not ended, took at least (6\d\d|[7-9]\d\d)ms|took at least \d\.\d\ds/,
+    );
   });
 
   it('writes the outputs when interrupted with SIGINT', async () => {

@@ -37,6 +37,27 @@ const data: RunData = {
   threads: [],
 };
 
+describe('a violating call still running when its thread wrote its data', () => {
+  it('took at least until that write', () => {
+    const open = violation(4, 'hung', 10e6, { reportedLateNs: 1e6, runningAtWriteNs: 900e6 });
+    const text = formatSummary({ ...data, violations: [open] });
+    expect(text).toContain('"hung" #4 pid 7: not ended, took at least 900ms, 90.0x its budget 10.0ms');
+  });
+});
+
+describe('a run no thread wrote data for', () => {
+  const empty: RunData = { ...data, violations: [], threads: [] };
+  it('says the program died by a signal before it could write, when it did', () => {
+    expect(formatSummary(empty, 'SIGABRT')).toContain(
+      '(the program was killed by SIGABRT before it could write its data: the abort reactor ends it with SIGABRT)',
+    );
+    expect(formatSummary(empty, 'SIGABRT')).not.toContain('did a probe match?');
+  });
+  it('asks whether a probe matched, when it exited', () => {
+    expect(formatSummary(empty)).toContain('(no window finished: did a probe match? see `tlob list`)');
+  });
+});
+
 describe('the worst violations', () => {
   it('are ranked by how many times its budget the call took, not by the elapsed at the deadline', () => {
     const lines = formatSummary(data).split('\n');
