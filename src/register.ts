@@ -15,12 +15,16 @@
 import { collectTo, writeTraceAtExit } from './cli/collector.js';
 import { type TlobReactor, timeline, tlob } from './index.js';
 import { otelFromEnvironment } from './otel/index.js';
+import { environmentSwitch } from './probes/preload-config.js';
 
 tlob.probes.fromEnvironment();
 const reactor = process.env.TLOB_REACTOR;
 if (reactor !== undefined && reactor !== '') tlob.reactor(reactor as TlobReactor);
-if (process.env.TLOB_WATCHDOG !== '0')
-  tlob.watchdog({ enabled: true, timers: process.env.TLOB_WATCHDOG_TIMERS !== '0' });
+if (environmentSwitch(process.env, 'TLOB_WATCHDOG', true, 'tlob/register'))
+  tlob.watchdog({
+    enabled: true,
+    timers: environmentSwitch(process.env, 'TLOB_WATCHDOG_TIMERS', true, 'tlob/register'),
+  });
 otelFromEnvironment();
 
 const trace = process.env.TLOB_TRACE;

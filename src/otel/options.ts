@@ -1,5 +1,6 @@
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
 import { TlobTypeError } from '../index.js';
+import { environmentSwitch } from '../probes/preload-config.js';
 import { describeValue, refuseUnknownOptions } from '../report/errors.js';
 import { DEFAULT_BUCKETS } from './names.js';
 
@@ -121,28 +122,13 @@ export function checkOtelOptions(options: unknown): CheckedOptions {
   };
 }
 
-const ON = /^(1|true|yes|on)$/i;
-const OFF = /^(0|false|no|off)$/i;
-
-/**
- * A switch of the environment: `1`, `true`, `yes`, `on` or `0`, `false`, `no`, `off` (any case);
- * unset or empty is `fallback`. Anything else throws `ERR_TLOB_INVALID_ARG` naming the variable.
- */
-function switchOf(env: NodeJS.ProcessEnv, variable: string, fallback: boolean): boolean {
-  const value = env[variable];
-  if (value === undefined || value === '') return fallback;
-  if (ON.test(value)) return true;
-  if (OFF.test(value)) return false;
-  throw invalid(`\`${variable}\` to be 1, true, yes, on, 0, false, no or off`, value);
-}
-
 /**
  * The options of the preload, from the environment: `TLOB_OTEL_SPANS` (a span mode, any case) and
  * `TLOB_OTEL_METRICS` (a switch, on by default). Providers are the global ones. Throws
  * `ERR_TLOB_INVALID_ARG` naming the variable for a bad value.
  */
 export function optionsFromEnvironment(env: NodeJS.ProcessEnv): OtelOptions {
-  const options: OtelOptions = { metrics: switchOf(env, 'TLOB_OTEL_METRICS', true) };
+  const options: OtelOptions = { metrics: environmentSwitch(env, 'TLOB_OTEL_METRICS', true, 'tlob otel') };
   const spans = env.TLOB_OTEL_SPANS;
   if (spans !== undefined && spans !== '') {
     const mode = spans.toLowerCase();
@@ -158,5 +144,5 @@ export function optionsFromEnvironment(env: NodeJS.ProcessEnv): OtelOptions {
  * `on` (off when unset, empty, `0`, `false`, `no` or `off`; anything else throws `ERR_TLOB_INVALID_ARG`).
  */
 export function exportAskedFor(env: NodeJS.ProcessEnv): boolean {
-  return switchOf(env, 'TLOB_OTEL', false);
+  return environmentSwitch(env, 'TLOB_OTEL', false, 'tlob otel');
 }

@@ -1,7 +1,30 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { checkTlobReactor, type TlobReactor } from '../monitors/tlob/tlob-reactor.js';
-import { describeValue, TlobError } from '../report/errors.js';
+import { describeValue, TlobError, TlobTypeError } from '../report/errors.js';
+
+const ON = /^(1|true|yes|on)$/i;
+const OFF = /^(0|false|no|off)$/i;
+
+/**
+ * A switch of the environment: `1`, `true`, `yes`, `on` or `0`, `false`, `no`, `off` (any case);
+ * unset or empty is `fallback`. Anything else throws `ERR_TLOB_INVALID_ARG` naming the variable.
+ */
+export function environmentSwitch(
+  env: NodeJS.ProcessEnv,
+  variable: string,
+  fallback: boolean,
+  caller: string,
+): boolean {
+  const value = env[variable];
+  if (value === undefined || value === '') return fallback;
+  if (ON.test(value)) return true;
+  if (OFF.test(value)) return false;
+  throw new TlobTypeError(
+    'ERR_TLOB_INVALID_ARG',
+    `${caller}: expected \`${variable}\` to be 1, true, yes, on, 0, false, no or off, got ${describeValue(value)}`,
+  );
+}
 
 /** The zero-code configuration: `TLOB_CONFIG`, or `tlob.config.json` in the working directory. */
 interface PreloadConfig {

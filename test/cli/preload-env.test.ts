@@ -43,6 +43,17 @@ describe('--import tlob/register with TLOB_TRACE and TLOB_REACTOR', () => {
       status: { enabled: true, timers: false },
     });
     expect(read({ TLOB_WATCHDOG: '0' })).toMatchObject({ original: true, status: { enabled: false } });
+    expect(read({ TLOB_WATCHDOG: 'OFF' })).toMatchObject({ status: { enabled: false } });
+    for (const [variable, value] of [
+      ['TLOB_WATCHDOG', 'maybe'],
+      ['TLOB_WATCHDOG_TIMERS', 'sometimes'],
+    ]) {
+      const bad = runNode(root, probe, { [variable as string]: value as string });
+      expect(bad.status).not.toBe(0);
+      expect(bad.stderr).toContain(
+        `tlob/register: expected \`${variable}\` to be 1, true, yes, on, 0, false, no or off, got "${value}" (string)`,
+      );
+    }
   });
 
   it('TLOB_REACTOR chooses the reactor, and a bad one stops the program at start with the reason', () => {
