@@ -191,6 +191,27 @@ function dieBy(signal: NodeJS.Signals): number {
 }
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
+/** The signals a terminal sends to its foreground process group (Ctrl-C, Ctrl-\\). */
+const KEYBOARD: ReadonlySet<string> = new Set(['SIGINT', 'SIGQUIT']);
+
+/**
+ * Whether this process is in its terminal's foreground process group, as the program it spawned
+ * is (same group): a Ctrl-C then reaches both. (A `kill -INT` of tlob alone from elsewhere, while
+ * it runs in the foreground of the terminal it reads, is then not passed on either.) Read from `/proc/self/stat` (Linux): the process
+ * group and the terminal's foreground group. Where that cannot be read, false: the signal is passed on.
+ */
+function inTerminalForeground(): boolean {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    // the fields after the command name, which is in parentheses and may hold spaces
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const group = Number(fields[2]);
+    const foreground = Number(fields[5]);
+    return foreground > 0 && foreground === group;
+  } catch {
+    return false;
+  }
+}
 
 export const runCommand: Command = {
   summary: 'run a Node.js program under tlob and report where the time of its windows went',
@@ -217,6 +238,9 @@ export const runCommand: Command = {
     if (values['no-watchdog']) env.TLOB_WATCHDOG = '0';
     const child = spawn(file, childArgs, { stdio: 'inherit', env });
     const relay = (signal: NodeJS.Signals) => {
+      // typed at the terminal, it reached the program too: passed on, it would arrive twice (a
+      // second Ctrl-C is "force quit" to many programs)
+      if (KEYBOARD.has(signal) && process.stdin.isTTY === true && inTerminalForeground()) return;
       child.kill(signal);
     };
     for (const signal of FORWARDED) process.on(signal, relay);

@@ -1,10 +1,11 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../src/index.js';
 import { nodeBinary } from '../probes/preload-apps.js';
 import { checkTrace } from '../report/trace-structure.js';
-import { countOf, readRun, runTlob, scratch, startTlob } from './run-tlob.js';
+import { cli, countOf, fixtures, readRun, runTlob, scratch, startTlob } from './run-tlob.js';
 
 const WORK_ESM = 'p ./lib.mjs:work threshold=20ms name=work';
 
@@ -186,6 +187,30 @@ describe('tlob run', () => {
       /"hang" #1 pid \d+: not ended, took at least (6\d\d|[7-9]\d\d)ms|took at least \d\.\d\ds/,
     );
   });
+
+  // `script` (util-linux) runs tlob on a terminal of its own, where a typed Ctrl-C is the
+  // terminal's SIGINT to its foreground process group: tlob and the program it runs
+  it.skipIf(!existsSync('/usr/bin/script'))(
+    'a Ctrl-C typed at the terminal reaches the program once',
+    async () => {
+      const command = [nodeBinary(), cli, 'run', '-q', '--', nodeBinary(), 'sigints.mjs']
+        .map((word) => `'${word}'`)
+        .join(' ');
+      const terminal = spawn('/usr/bin/script', ['-qec', command, '/dev/null'], {
+        cwd: fixtures,
+        env: { ...process.env, NODE_OPTIONS: '' },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let out = '';
+      terminal.stdout.on('data', (d) => {
+        out += d;
+        if (/ready \d+/.test(out) && !out.includes('^C')) terminal.stdin.write('\x03');
+      });
+      await new Promise((resolve) => terminal.on('exit', resolve));
+      expect(out).toMatch(/sigints 1\b/);
+    },
+    20_000,
+  );
 
   it('writes the outputs when interrupted with SIGINT', async () => {
     const json = join(scratch(), 'run.json');
