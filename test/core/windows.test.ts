@@ -1,4 +1,5 @@
 import dc from 'node:diagnostics_channel';
+import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deadlines } from '../../src/engine/deadline-queue.js';
 import { TlobBudgetError, type TlobWindow, tlob, type WindowResult } from '../../src/index.js';
@@ -286,6 +287,21 @@ describe('the result', () => {
     } finally {
       dc.unsubscribe('tlob:stop', listener);
     }
+  });
+});
+
+describe('a window under util.inspect', () => {
+  it('shows what its API offers, not its bookkeeping', () => {
+    const w = tlob.start({ name: 'inspected', budget: '1s' });
+    const open = inspect(w, { breakLength: Number.POSITIVE_INFINITY });
+    expect(open).toBe(
+      `TlobWindow { name: 'inspected', id: ${w.id}, budgetNs: 1000000000, stopped: false, result: undefined }`,
+    );
+    const result = w.stop();
+    const stopped = inspect(w, { breakLength: Number.POSITIVE_INFINITY, depth: 0 });
+    expect(stopped).toBe(
+      `TlobWindow { name: 'inspected', id: ${result.id}, budgetNs: 1000000000, stopped: true, result: [Object] }`,
+    );
   });
 });
 

@@ -1,3 +1,4 @@
+import { type InspectOptions, inspect } from 'node:util';
 import { nowNs } from '../../clock.js';
 import { enterSync, isSyncTask, liveTask, taskStorage } from '../../context/current-task.js';
 import { noteYield } from '../../context/readiness.js';
@@ -468,12 +469,33 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
     if (this.watchedPromise !== undefined) releaseWhenCollected(this.watchedPromise);
   }
 
+  /**
+   * What `util.inspect` and `console.log` show of a window: what its API offers (`name`, `id`,
+   * `budgetNs`, whether it stopped, and its result once it did), not its bookkeeping.
+   */
+  [inspect.custom](_depth: number, options: InspectOptions): string {
+    const shown = new WindowView(this.name, this.id, this.budgetNs, this.stopped, this.result);
+    return inspect(shown, options);
+  }
+
   /** Leaves the current context. `bound`: `tlob.start` bound the window with `enterWith`. */
   private unbind(bound: boolean): void {
     if (isSyncTask(this)) enterSync(liveTask(this.parent));
     if (bound && taskStorage.getStore() === this) taskStorage.enterWith(liveTask(this.parent) as Task);
   }
 }
+
+/** A window as `util.inspect` shows it (`Window[inspect.custom]`), under the name of its public type. */
+class WindowView {
+  constructor(
+    readonly name: string,
+    readonly id: number,
+    readonly budgetNs: number,
+    readonly stopped: boolean,
+    readonly result: WindowResult | undefined,
+  ) {}
+}
+Object.defineProperty(WindowView, 'name', { value: 'TlobWindow' });
 
 /**
  * How many times a window may have been kept beyond its synchronous call: counted when a window
