@@ -144,7 +144,7 @@ const checks: Record<string, (out: { stdout: string; stderr: string }) => void> 
   },
   'watchdog.mjs': ({ stdout, stderr }) => {
     expect(stderr).toMatch(
-      /^tlob: "handler" #\d+ over budget 50ms: the main thread is blocked, .* state=running /m,
+      /^tlob: "handler" #\d+ over budget 50.0ms: the main thread is blocked, .* state=running /m,
     );
     expect(stderr).toMatch(/stack of the blocked thread:\n(\s+at .*\n)*?\s+at parseHugePayload \(/);
     expect(stdout).toMatch(

@@ -57,17 +57,17 @@ export function parseBudget(value: unknown, caller = 'tlob'): number {
   return ns;
 }
 
-/** Formats nanoseconds for humans, three significant digits: `850ns`, `12.3us`, `45.7ms`, `1.50s`. */
+/**
+ * Formats nanoseconds for humans, three significant digits: `850ns`, `12.3us`, `45.7ms`, `1.50s`.
+ * Self-contained: the watchdog thread runs it from its source text.
+ */
 export function formatNs(ns: number): string {
+  const trim = (n: number) => (n >= 99.95 ? n.toFixed(0) : n >= 9.995 ? n.toFixed(1) : n.toFixed(2));
   // each unit up to what its three digits round to: 999.6 ns is "1.00us", not "1000ns"
   if (ns < 999.5) return `${Math.round(ns)}ns`;
   if (ns < 999.5e3) return `${trim(ns / 1e3)}us`;
   if (ns < 999.5e6) return `${trim(ns / 1e6)}ms`;
   return `${trim(ns / 1e9)}s`;
-}
-
-function trim(n: number): string {
-  return n >= 99.95 ? n.toFixed(0) : n >= 9.995 ? n.toFixed(1) : n.toFixed(2);
 }
 
 function invalid(value: unknown, what: string, caller: string): TlobTypeError {

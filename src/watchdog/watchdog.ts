@@ -11,7 +11,7 @@ import {
 } from 'node:worker_threads';
 import { runOutside } from '../context/outside.js';
 import { deadlines } from '../engine/deadline-queue.js';
-import { type Duration, parseDuration } from '../engine/duration.js';
+import { type Duration, formatNs, parseDuration } from '../engine/duration.js';
 import { tlobModel } from '../monitors/tlob/model.js';
 import { BUDGET_EXPIRED, tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
 import { watchdogHooks } from '../monitors/tlob/watchdog-hooks.js';
@@ -236,7 +236,7 @@ function start(b: ThreadBoard): void {
     boards: [joinMessage(b)],
     port: port2,
   };
-  worker = new Worker(`(${watchdogMain.toString()})(${deadlineSplit.toString()})`, {
+  worker = new Worker(`(${watchdogMain.toString()})(${deadlineSplit.toString()}, ${formatNs.toString()})`, {
     eval: true,
     execArgv: [],
     env,

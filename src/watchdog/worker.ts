@@ -1,3 +1,4 @@
+import type { formatNs } from '../engine/duration.js';
 import type { deadlineSplit } from './deadline-split.js';
 
 /** What the watchdog thread is started with (its `workerData`). */
@@ -49,7 +50,7 @@ export interface JoinMessage {
  *
  * Self-contained (no imports, no closure): it runs from its source text, with `split` passed in.
  */
-export function watchdogMain(split: typeof deadlineSplit): void {
+export function watchdogMain(split: typeof deadlineSplit, format: typeof formatNs): void {
   const { workerData, BroadcastChannel, receiveMessageOnPort } =
     process.getBuiltinModule('node:worker_threads');
   const { writeSync } = process.getBuiltinModule('node:fs');
@@ -455,8 +456,9 @@ export function watchdogMain(split: typeof deadlineSplit): void {
     schedule();
   }
 
+  /** `v` milliseconds as the thread's own lines print durations (`formatNs`). */
   function ms(v: number): string {
-    return `${Math.round(v * 1000) / 1000}ms`;
+    return format(v * 1e6);
   }
 
   function write(text: string): void {

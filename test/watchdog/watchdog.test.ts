@@ -41,11 +41,18 @@ function watchdogLines(stderr: string): string[] {
   return stderr.split('\n').filter((l) => l.startsWith('tlob: ') && l.includes('detectedBy=watchdog'));
 }
 
+/** A duration the lines print (`formatNs`: `850ns`, `12.3us`, `45.7ms`, `1.50s`), in milliseconds. */
+function durationMs(text: string | undefined): number {
+  const m = /^([\d.]+)(ns|us|ms|s)$/.exec(text ?? '');
+  if (m === null) return Number.NaN;
+  return Number(m[1]) * { ns: 1e-6, us: 1e-3, ms: 1, s: 1e3 }[m[2] as 'ns' | 'us' | 'ms' | 's'];
+}
+
 /** Milliseconds after the deadline that a watchdog line reports. */
 function lateness(line: string): number {
-  const m = /\(([\d.]+)ms after the deadline\)/.exec(line);
+  const m = /\(([\d.]+(?:ns|us|ms|s)) after the deadline\)/.exec(line);
   if (m === null) throw new Error(`no lateness in ${line}`);
-  return Number(m[1]);
+  return durationMs(m[1]);
 }
 
 /** Moments of a window of the `waiting` scenario, on the child's clock: before it opened, before it armed its timer, after it yielded. */
@@ -93,8 +100,8 @@ describe.each(paths)('watchdog, %s: a window over budget while its own code hold
       for (const block of inside) {
         const lines = watchdogLines(block);
         expect(lines).toHaveLength(1); // before the spin ended
-        expect(lines[0]).toMatch(/^tlob: "spinner" #\d+ over budget 50ms: the main thread is blocked/);
-        expect(lines[0]).toMatch(/running 50ms, waiting 0ms, sleeping 0ms state=running/);
+        expect(lines[0]).toMatch(/^tlob: "spinner" #\d+ over budget 50.0ms: the main thread is blocked/);
+        expect(lines[0]).toMatch(/running 50\.0ms, waiting 0ns, sleeping 0ns state=running/);
         expect(block).toMatch(
           /stack of the blocked thread:\n(\s+at .*\n)*?\s+at spinHard \(.*scenario\.mjs:\d+:\d+\)/,
         );
@@ -151,7 +158,7 @@ describe.each(paths)('watchdog, %s: a window over budget while its own code hold
       const after = r.stderr.slice(r.stderr.indexOf('MARK before'));
       expect(watchdogLines(after)).toHaveLength(1);
       expect(watchdogLines(after)[0]).toMatch(
-        /^tlob: "spinner" #\d+ over budget 50ms: the main thread is blocked/,
+        /^tlob: "spinner" #\d+ over budget 50.0ms: the main thread is blocked/,
       );
       expect(after).toMatch(/stack of the blocked thread:\n(\s+at .*\n)*?\s+at spinHard \(/);
       expect(JSON.parse(r.stdout.trim().split('\n').at(-1) as string)).toEqual({
@@ -193,7 +200,7 @@ describe.each(paths)('watchdog, %s: a window over budget while its own code hold
       expect(r.status).toBe(0);
       const [block] = blocks(r.stderr);
       const line = watchdogLines(block as string)[0] as string;
-      expect(line).toMatch(/^tlob: "in-worker" #\d+ over budget 50ms: thread \d+ is blocked/);
+      expect(line).toMatch(/^tlob: "in-worker" #\d+ over budget 50.0ms: thread \d+ is blocked/);
       expect(lateness(line)).toBeLessThan(50);
       const { records } = JSON.parse(r.stdout.trim());
       expect(records).toHaveLength(1);
@@ -210,11 +217,11 @@ describe('watchdog: synchronous windows inside synchronous windows', () => {
       expect(inside).toHaveLength(2);
       const busy = watchdogLines(inside[0] as string);
       expect(busy).toHaveLength(1);
-      expect(busy[0]).toMatch(/^tlob: "busy-outer" #\d+ over budget 50ms: the main thread is blocked/);
+      expect(busy[0]).toMatch(/^tlob: "busy-outer" #\d+ over budget 50.0ms: the main thread is blocked/);
       expect(lateness(busy[0] as string)).toBeLessThan(50);
       const slow = watchdogLines(inside[1] as string);
       expect(slow).toHaveLength(1);
-      expect(slow[0]).toMatch(/^tlob: "inner" #\d+ over budget 50ms: the main thread is blocked/);
+      expect(slow[0]).toMatch(/^tlob: "inner" #\d+ over budget 50.0ms: the main thread is blocked/);
       expect(lateness(slow[0] as string)).toBeLessThan(50);
       expect(inside[1]).toMatch(/stack of the blocked thread:\n(\s+at .*\n)*?\s+at spinHard \(/);
       const { records } = JSON.parse(r.stdout.trim());
@@ -244,7 +251,9 @@ describe('watchdog: synchronous windows of different budgets', () => {
       expect(r.status).toBe(0);
       const [block] = blocks(r.stderr);
       const line = watchdogLines(block as string)[0] as string;
-      expect(line).toMatch(new RegExp(`^tlob: "${name}" #\\d+ over budget 50ms: the main thread is blocked`));
+      expect(line).toMatch(
+        new RegExp(`^tlob: "${name}" #\\d+ over budget 50.0ms: the main thread is blocked`),
+      );
       expect(lateness(line)).toBeLessThan(50);
     }),
   );
@@ -265,10 +274,10 @@ describe('watchdog: a window held up by someone else', () => {
       const late: number[] = [];
       inside.forEach((block, i) => {
         const line = reportedDuring(block, i);
-        expect(line).toMatch(/^tlob: "sleeper" #\d+ over budget 50ms/);
+        expect(line).toMatch(/^tlob: "sleeper" #\d+ over budget 50.0ms/);
         expect(line).toMatch(/state=waiting/);
-        const sleeping = Number(/sleeping ([\d.]+)ms/.exec(line)?.[1]);
-        const waiting = Number(/waiting ([\d.]+)ms/.exec(line)?.[1]);
+        const sleeping = durationMs(/sleeping ([\d.]+(?:ns|us|ms|s))/.exec(line)?.[1]);
+        const waiting = durationMs(/waiting ([\d.]+(?:ns|us|ms|s))/.exec(line)?.[1]);
         // The window sleeps from its yield to its timer's due time, 9–10 ms after it was armed, and
         // waits from then to its deadline, 50 ms after it opened: what the child took from opening
         // the window to arming the timer and to the yield (µs, unless its thread was kept from a
@@ -299,9 +308,10 @@ describe('watchdog: a window held up by someone else', () => {
       };
       inside.forEach((block, i) => {
         const line = reportedDuring(block, i);
-        expect(line).toMatch(/^tlob: "resumed" #\d+ over budget 50ms: /);
+        expect(line).toMatch(/^tlob: "resumed" #\d+ over budget 50.0ms: /);
         const id = Number(/ #(\d+) /.exec(line)?.[1]);
-        const split = (state: string) => Number(new RegExp(`${state} ([\\d.]+)ms`).exec(line)?.[1]);
+        const split = (state: string) =>
+          durationMs(new RegExp(`${state} ([\\d.]+(?:ns|us|ms|s))`).exec(line)?.[1]);
         // The split at the deadline is the window's own transitions up to it, as the thread recorded
         // them (the child's clock around its code also counts what the machine did between that
         // code and the transitions, such as a preemption): it ran, slept on its timer, woke when
@@ -328,8 +338,11 @@ describe('watchdog: a window held up by someone else', () => {
         // continuation run by then: a run that is retried
         if (atDeadline !== 'running') throw new Error(`window #${id} was ${atDeadline} at its deadline`);
         expect(line).toMatch(/ state=running /);
+        // the line prints three significant digits: half its last digit on top
         for (const state of ['running', 'waiting', 'sleeping'])
-          expect(Math.abs(split(state) - (truth[state] as number)), state).toBeLessThan(0.01);
+          expect(Math.abs(split(state) - (truth[state] as number)), state).toBeLessThan(
+            0.01 + split(state) * 0.005,
+          );
         // and those transitions are where the child's code says: it spun 10 ms, then slept on a 10 ms timer
         const { left, back } = moments[i] as { left: number; back: number };
         const sleptAt = own.find((t) => t.event === 'sleep')?.at as number;
@@ -346,12 +359,14 @@ describe('watchdog: a window held up by someone else', () => {
       const r = await run('waiting', { TRIALS: '1', TIMERS: '0' });
       expect(r.status).toBe(0);
       const line = reportedDuring(blocks(r.stderr)[0] ?? '', 0);
-      expect(line).toMatch(/^tlob: "sleeper" #\d+ over budget 50ms/);
-      expect(line).toMatch(/waiting 0ms, sleeping [\d.]+ms state=sleeping/);
+      expect(line).toMatch(/^tlob: "sleeper" #\d+ over budget 50.0ms/);
+      expect(line).toMatch(/waiting 0ns, sleeping [\d.]+(us|ms) state=sleeping/);
       const { records, original, moments } = JSON.parse(r.stdout.trim());
       // sleeping from the yield to the deadline: all of it but what the child took up to the yield
       const { start, yielded } = moments[0] as Moments;
-      expect(Number(/sleeping ([\d.]+)ms/.exec(line)?.[1])).toBeGreaterThan(45 - (yielded - start));
+      expect(durationMs(/sleeping ([\d.]+(?:ns|us|ms|s))/.exec(line)?.[1])).toBeGreaterThan(
+        45 - (yielded - start),
+      );
       expect(records[0]).toMatchObject({ name: 'sleeper', state: 'sleeping', detectedBy: 'watchdog' });
       expect(original).toBe(true);
     }));
@@ -589,7 +604,7 @@ describe('watchdog: other threads and a debugger', () => {
     expect(r.status).toBe(0);
     const [block] = blocks(r.stderr);
     const line = watchdogLines(block as string)[0] as string;
-    expect(line).toMatch(/^tlob: "native" #\d+ over budget 50ms: the main thread is blocked/);
+    expect(line).toMatch(/^tlob: "native" #\d+ over budget 50.0ms: the main thread is blocked/);
     // the native call holds the thread for ~600 ms; the line comes once the watchdog's thread gets
     // a CPU after the deadline, which a loaded machine can delay (measured in the child)
     const { watchdogWaitMs } = JSON.parse(r.stdout.trim()) as { watchdogWaitMs: number | null };
