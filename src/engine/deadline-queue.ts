@@ -131,12 +131,12 @@ export class DeadlineQueue {
   /**
    * Expires every item whose deadline passed, then re-arms the timer. The clock is read for each:
    * expiring a burst of items takes time, and each must be expired (and its lateness known) at its
-   * own moment. `fromTimer`: an item found more than `LATE_NS` past its deadline (the thread was
-   * busy: the timer ran late, or expiring took long) is left, with the rest, to a pass after the
-   * callbacks that are ready now. They belong to this turn of the loop (the rest of its timers,
-   * the I/O its poll phase finds completed) and may be the item's own events that came before its
-   * deadline (a timer of its own due earlier, behind this one), which must reach its monitor first
-   * for it to know what the item was doing at its deadline.
+   * own moment. `fromTimer`: an item the timer finds more than `LATE_NS` past its deadline means
+   * the thread was busy (the timer ran late, or expiring took long), and events of the item from
+   * before its deadline may still wait in this turn of the loop (a timer of its own due earlier,
+   * behind this one; I/O its poll phase will find completed). That item and the rest expire in a
+   * pass after the callbacks that are ready now, once those events reached their monitor, which
+   * then knows what the item was doing at its deadline.
    */
   private expireDue(fromTimer: boolean): void {
     const items = this.items;
