@@ -197,8 +197,9 @@ const KEYBOARD: ReadonlySet<string> = new Set(['SIGINT', 'SIGQUIT']);
 /**
  * Whether this process is in its terminal's foreground process group, as the program it spawned
  * is (same group): a Ctrl-C then reaches both. (A `kill -INT` of tlob alone from elsewhere, while
- * it runs in the foreground of the terminal it reads, is then not passed on either.) Read from `/proc/self/stat` (Linux): the process
- * group and the terminal's foreground group. Where that cannot be read, false: the signal is passed on.
+ * it runs in the foreground of the terminal it reads, is then not passed on either.) Read from
+ * `/proc/self/stat` (Linux): the process group and the terminal's foreground group. Where that
+ * cannot be read, false: the signal is passed on.
  */
 function inTerminalForeground(): boolean {
   try {

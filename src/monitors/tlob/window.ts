@@ -83,8 +83,9 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
   watchedPromise: Promise<unknown> | undefined = undefined;
   /**
    * Earliest due time of a timer the window created since it last ran (kept by the watchdog's
-   * `setTimeout`, read by the watchdog and at the window's expiry), else undefined: it compares and converts (into the watchdog's `Float64Array`) as NaN does, where a
-   * `NaN` in this field would be a 16 B number box allocated with every window.
+   * `setTimeout`, read by the watchdog and at the window's expiry), else undefined: it compares
+   * and converts (into the watchdog's `Float64Array`) as NaN does, where a `NaN` in this field
+   * would be a 16 B number box allocated with every window.
    */
   readyNs: number | undefined = undefined;
   /** The timer `readyNs` is the due time of (Node's `Timeout`: `_destroyed` once it was cleared). */
