@@ -1,8 +1,10 @@
 import { createRequire } from 'node:module';
 import type * as OpenTelemetryApi from '@opentelemetry/api';
 import { TlobError } from '../index.js';
+import { moduleFile } from '../module-file.js';
 
-const requireHere = createRequire(import.meta.url);
+/** A `require` from tlob's own location (the bundle's, when bundled into an application). */
+const requireHere = createRequire(moduleFile(import.meta.url) ?? `${process.cwd()}/`);
 
 /**
  * Loads an optional peer dependency (a CommonJS `require` from tlob's own location, so the

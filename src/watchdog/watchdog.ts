@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
 import { clearImmediate, setImmediate } from 'node:timers';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import {
   BroadcastChannel,
   isMainThread,
@@ -12,6 +13,7 @@ import {
 import { runOutside } from '../context/outside.js';
 import { deadlines } from '../engine/deadline-queue.js';
 import { type Duration, formatNs, parseDuration } from '../engine/duration.js';
+import { moduleFile } from '../module-file.js';
 import { tlobModel } from '../monitors/tlob/model.js';
 import { BUDGET_EXPIRED, tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
 import { watchdogHooks } from '../monitors/tlob/watchdog-hooks.js';
@@ -101,18 +103,41 @@ function warn(message: string): void {
 
 /**
  * Where tlob's own frames come from, each as a path and as a file URL (a frame of an ES module
- * names its URL; one of CommonJS, or one mapped through a source map, its path): the package's
- * `dist/` (the file this module was bundled into, and every other entry, `register` included), and
- * its `src/`, where `--enable-source-maps` (or `process.setSourceMapsEnabled`) maps the frames of
- * `dist/` (the maps name `../src/…`). Outside a `dist/` directory (tlob bundled into an
- * application, or run from its sources), the file this module is in.
+ * names its URL; one of CommonJS, or one mapped through a source map, its path), found when the
+ * watchdog starts (`ownFramePlaces`); none before.
  */
-const ownPlaces: readonly string[] = (() => {
-  const file = fileURLToPath(import.meta.url);
-  const dir = dirname(file);
-  const places = basename(dir) === 'dist' ? [dir + sep, join(dirname(dir), 'src') + sep] : [file];
-  return places.flatMap((place) => [place, pathToFileURL(place).href + (place.endsWith(sep) ? '/' : '')]);
-})();
+let ownPlaces: readonly string[] = [];
+
+/**
+ * The package's `dist/` (the file this module was built into, and every other entry, `register`
+ * included) and its `src/`, where `--enable-source-maps` (or `process.setSourceMapsEnabled`) maps
+ * the frames of `dist/` (the maps name `../src/…`); only `src/` when tlob runs from its sources.
+ * None when this module is not in the tlob package (bundled into an application, whose own
+ * frames are in the same file): tlob's frames then cannot be told apart, and are shown.
+ */
+function ownFramePlaces(): readonly string[] {
+  const file = moduleFile(import.meta.url);
+  if (file === undefined) return [];
+  for (let dir = dirname(file), depth = 0; depth < 3; dir = dirname(dir), depth++) {
+    const inside = basename(dir);
+    if ((inside !== 'dist' && inside !== 'src') || !isTlobPackage(dirname(dir))) continue;
+    const places = [join(dirname(dir), 'src') + sep];
+    if (inside === 'dist') places.push(dir + sep);
+    return places.flatMap((place) => [place, pathToFileURL(place).href]);
+  }
+  return [];
+}
+
+/** Whether `dir` holds the tlob package (its `package.json` names it). */
+function isTlobPackage(dir: string): boolean {
+  try {
+    return (
+      (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown }).name === 'tlob'
+    );
+  } catch {
+    return false;
+  }
+}
 
 /**
  * The thread's reactor as the watchdog acts by it: the one `tlob.reactor()` names. Under `'throw'`
@@ -216,6 +241,7 @@ function joined(b: ThreadBoard): boolean {
  */
 function start(b: ThreadBoard): void {
   started = true;
+  if (ownPlaces.length === 0) ownPlaces = ownFramePlaces();
   if (!isMainThread) {
     joinThroughChannel(b);
     return;
