@@ -15,7 +15,22 @@ export function splitAtProgram(args: string[], options: Options): { own: string[
     const arg = args[i] as string;
     if (arg === '--') return { own: args.slice(0, i), program: args.slice(i + 1) };
     if (!arg.startsWith('-') || arg === '-') return { own: args.slice(0, i), program: args.slice(i) };
-    if (takesValue.has(arg)) i++; // its value, whatever it looks like
+    if (takesValue.has(arg))
+      i++; // its value, whatever it looks like
+    else if (valueFollowsGroup(arg, takesValue)) i++;
   }
   return { own: args, program: [] };
+}
+
+/**
+ * Whether `arg` is a group of short options (`-qr`) whose last one takes the next argument as its
+ * value, as `util.parseArgs` reads it: an option that takes a value inside the group takes the
+ * rest of the group instead (`-rnop`), and then the next argument is not its value.
+ */
+function valueFollowsGroup(arg: string, takesValue: ReadonlySet<string>): boolean {
+  if (arg.startsWith('--') || arg.length <= 2 || arg.includes('=')) return false;
+  for (let c = 1; c < arg.length; c++) {
+    if (takesValue.has(`-${arg[c]}`)) return c === arg.length - 1;
+  }
+  return false;
 }

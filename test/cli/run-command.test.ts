@@ -234,6 +234,21 @@ describe('tlob run', () => {
     expect(countOf(readRun(json), 'work')).toBeGreaterThanOrEqual(5);
   });
 
+  it('reads grouped short options as util.parseArgs does: -qr nop, -qrnop', () => {
+    for (const flags of [['-qr', 'nop'], ['-qrnop']]) {
+      const json = join(scratch(), 'grouped.json');
+      const out = runTlob(
+        ['run', ...flags, '-p', 'p ./lib.mjs:work threshold=1us name=work', '--json', json, 'app.mjs'],
+        {
+          env: { WORK: '2' },
+        },
+      );
+      expect(out.status, `${flags.join(' ')}: ${out.stderr}`).toBe(0);
+      expect(out.stderr).toBe(''); // -q: no summary; -r nop: no violation line
+      expect(countOf(readRun(json), 'work')).toBe(2);
+    }
+  });
+
   it('rejects a bad flag, a bad spec and a missing script with exit 2 and a clear message', () => {
     const flag = runTlob(['run', '--bogus', 'app.mjs']);
     expect(flag.status).toBe(2);
