@@ -113,11 +113,17 @@ function createRegistry(): ModuleRegistry {
     cjsResolved(url) {
       if (registry.commonJs.has(url) || pendingChecks.has(url)) return;
       pendingChecks.add(url);
+      const check = () => {
+        pendingChecks.delete(url);
+        checkBypassed(registry, url);
+      };
+      // after the current task: a require() has loaded it by then, also in a script that ends
+      // there (which runs no immediate); an import loads it later, which an immediate waits for
       runOutside(() =>
-        setImmediate(() => {
-          pendingChecks.delete(url);
-          checkBypassed(registry, url);
-        }).unref(),
+        process.nextTick(() => {
+          if (requireCache()[fileURLToPath(url)]?.loaded === true) check();
+          else runOutside(() => setImmediate(check).unref());
+        }),
       );
     },
     esmLoaded(url, namespace, names, set) {

@@ -105,6 +105,23 @@ describe('zero-code preload: an unchanged ESM app under --import tlob/register',
     expect(run.stderr).toMatch(/\[TLOB_PROBE\].*module \.\/db\.mjs is an ES module loaded with require\(\)/);
   });
 
+  it('an ES module loaded with require() by a script that ends right there is warned about too', () => {
+    writeFileSync(join(dir, 'sync-lib.mjs'), 'export function work(n) { return n + 1; }\n');
+    // nothing keeps the process alive after the script: no later turn of the loop
+    writeFileSync(
+      join(dir, 'require-esm-sync.cjs'),
+      "require('./sync-lib.mjs').work(1);\nconsole.log('end');\n",
+    );
+    const run = runNode(dir, ['--require', 'tlob/register', 'require-esm-sync.cjs'], {
+      TLOB_PROBES: 'p ./sync-lib.mjs:work threshold=1s',
+    });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe('end\n');
+    expect(run.stderr).toMatch(
+      /\[TLOB_PROBE\].*module \.\/sync-lib\.mjs is an ES module loaded with require\(\)/,
+    );
+  });
+
   it('the probes really wrap what importers see (stats count every call)', () => {
     writeFileSync(
       join(dir, 'count.mjs'),
