@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks the package as a user gets it: `npm pack` (which runs `prepare`, the build), install the
+# Checks the package as a user gets it: `npm pack` (which runs `prepack`, the build), install the
 # tarball into a scratch app outside the repo, then, on each Node in .nodes/ (22, 24, 26 as .ci/run
 # installs them; else the `node` on PATH):
 #   - an ESM file imports 'tlob' and lands on dist/index.js,
@@ -37,7 +37,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/tlob-check-pack.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 # --- pack ---------------------------------------------------------------------------------------------
-echo "npm pack (runs prepare: tsup) on node $(node -v)"
+echo "npm pack (runs prepack: tsup) on node $(node -v)"
 npm pack --pack-destination "$work" --loglevel=error >"$work/pack.log" 2>&1 || { cat "$work/pack.log" >&2; exit 1; }
 tarballs=("$work"/*.tgz)
 tarball=${tarballs[0]}
@@ -227,4 +227,36 @@ for f in dist/index.d.ts dist/index.d.cts dist/otel.d.ts dist/otel.d.cts; do
   grep -q "/node_modules/tlob/$f\$" "$work/tsc.log" || { echo "check-pack: tsc did not use $f" >&2; exit 1; }
 done
 echo "types: $tsc_version, nodenext: import uses dist/index.d.ts and dist/otel.d.ts, require the .d.cts: ok"
+
+# the older resolution of CommonJS projects (node10, no "exports"): subpaths through "typesVersions"
+mkdir "$app/node10"
+cat >"$app/node10/types.ts" <<'TS'
+import { parseBudget } from 'tlob';
+import { Bench } from 'tlob/bench';
+import { type OtelOptions } from 'tlob/otel';
+
+export const ns: number = parseBudget('50ms');
+export const bench = new Bench({ time: 10 });
+// @ts-expect-error: fails unless the types of tlob/otel resolved
+export const badOptions: OtelOptions = { spans: 'everything' };
+TS
+cat >"$app/node10/tsconfig.json" <<JSON
+{
+  "compilerOptions": {
+    "target": "ES2022",
+    "module": "commonjs",
+    "moduleResolution": "node10",
+    "ignoreDeprecations": "6.0",
+    "strict": true,
+    "noEmit": true,
+    "skipLibCheck": true,
+    "typeRoots": ["$root/node_modules/@types"],
+    "types": ["node"]
+  },
+  "files": ["types.ts"]
+}
+JSON
+(cd "$app/node10" && node "$root/node_modules/typescript/bin/tsc" -p tsconfig.json) >"$work/tsc10.log" 2>&1 ||
+  { cat "$work/tsc10.log" >&2; echo "check-pack: tsc (moduleResolution node10) failed on the packed types" >&2; exit 1; }
+echo "types: moduleResolution node10 resolves tlob, tlob/bench and tlob/otel: ok"
 echo "check-pack: ok"
