@@ -38,8 +38,14 @@ export const marks = {
   idleSeenNs: Number.NaN,
 };
 
-/** Below this, the thread had no time to wait for I/O between two continuations worth reading the idle counter for. */
-const gapNs = 50_000;
+/**
+ * Below this, the thread had no time to wait for I/O between two continuations worth reading the
+ * idle counter for. A stream's chunks come after idle waits of a few tens of µs each (a file read
+ * in 64 KB chunks): at 50 µs those waits were counted as waiting, 2–5 ms in an 8 MB read of
+ * 10–30 ms; at 10 µs the idle time is all sleeping. Back-to-back continuations (sequential
+ * awaits, a saturated server) come within a few µs and read nothing.
+ */
+const gapNs = 10_000;
 
 const nodeTiming = performance.nodeTiming;
 

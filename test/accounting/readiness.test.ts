@@ -1,6 +1,10 @@
 import { createHook, executionAsyncId } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tlob, type WindowResult } from '../../src/index.js';
@@ -341,6 +345,31 @@ describe('readiness of continuations that are not timers', () => {
       });
     } finally {
       server.close();
+    }
+  });
+
+  it('a window that streams a file alone: the idle waits between its chunks are sleeping', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tlob-stream-'));
+    const file = join(dir, 'data.bin');
+    writeFileSync(file, randomBytes(8 << 20));
+    const read = async () => {
+      let n = 0;
+      for await (const chunk of createReadStream(file)) n += (chunk as Buffer).length;
+      return n;
+    };
+    try {
+      await read(); // the file in the page cache, the code compiled
+      await retry(3, async () => {
+        // ground truth: the loop's idle time while the window was open (nothing else is
+        // scheduled, so every moment the loop waited idle, the window was waiting on its file)
+        const idleFrom = performance.nodeTiming.idleTime;
+        const r = await measure('stream-alone', read);
+        const idle = performance.nodeTiming.idleTime - idleFrom;
+        // what of the idle time was not counted as sleeping (each chunk's idle wait of tens of µs)
+        expect(idle - ms(r.sleepingNs), `idle ${idle} ms, sleeping ${ms(r.sleepingNs)} ms`).toBeLessThan(0.2);
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
