@@ -3,15 +3,22 @@
  * calls that each open and close a window within one loop turn (sequential awaits, a loop of
  * async calls) does not pay for disabling and re-enabling the hook every time (~0.3–1.5 µs).
  */
-export function releaseWhenIdle(stillNeeded: () => boolean, turnOff: () => void): () => void {
+export function releaseWhenIdle(
+  stillNeeded: () => boolean,
+  turnOff: () => void,
+): { (): void /** Turns it off now, if nothing needs it. */; now(): void } {
   let scheduled = false;
-  const check = () => {
-    scheduled = false;
+  const now = () => {
     if (!stillNeeded()) turnOff();
   };
-  return () => {
+  const check = () => {
+    scheduled = false;
+    now();
+  };
+  const soon = () => {
     if (scheduled) return;
     scheduled = true;
     setImmediate(check).unref();
   };
+  return Object.assign(soon, { now });
 }

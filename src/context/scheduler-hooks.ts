@@ -165,6 +165,14 @@ const disableWhenIdle = releaseWhenIdle(
   },
 );
 
+/**
+ * Turns the scheduler hooks (and Node 22's storage) off now if no task holds them, rather than in
+ * the next check phase: for tlob's own first run at load, which no await of the program should pay for.
+ */
+export function releaseUnheldHooksNow(): void {
+  disableWhenIdle.now();
+}
+
 /** After a call that used the storage but left no continuation: lets Node 22's storage go when idle. */
 export function releaseStorageWhenIdle(): void {
   if (storageTaxesAwaits && holders === 0) disableWhenIdle();

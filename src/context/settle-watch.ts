@@ -119,6 +119,11 @@ export function releaseSettleHook(): void {
   if (holds > 0 && --holds === 0 && !watching()) stopHook();
 }
 
+/** Unregisters the settle hook now if nothing holds it or is watched (see `releaseUnheldHooksNow`). */
+export function releaseUnheldSettleHookNow(): void {
+  stopHook.now();
+}
+
 /** True when `promise` is the last promise that settled while the hook was held. */
 export function settledJustNow(promise: Promise<unknown>): boolean {
   return lastSettled === promise;

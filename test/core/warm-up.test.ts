@@ -1,5 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { schedulerHooksEnabled } from '../../src/context/scheduler-hooks.js';
+import { settleHookRegistered } from '../../src/context/settle-watch.js';
+import { warmUpCallPath } from '../../src/monitors/tlob/warm-up.js';
 
 const dist = new URL('../../dist/index.js', import.meta.url).href;
 
@@ -62,6 +65,13 @@ describe('the first window of a process', () => {
       published: ['event mine', 'start mine', 'stop mine'],
       ring: 0,
     });
+  });
+
+  it('comes after a warm-up that turns off at once the hooks it turned on (the first awaits pay nothing)', () => {
+    expect(schedulerHooksEnabled()).toBe(false);
+    warmUpCallPath(); // as at load: nothing open, nobody subscribed
+    expect(schedulerHooksEnabled()).toBe(false); // now, not in the loop's next turn
+    expect(settleHookRegistered()).toBe(false);
   });
 
   it('is not warmed up for a subscriber that listened before tlob loaded, who sees only the windows opened', () => {

@@ -1,3 +1,5 @@
+import { releaseUnheldHooksNow } from '../../context/scheduler-hooks.js';
+import { releaseUnheldSettleHookNow } from '../../context/settle-watch.js';
 import { deadlines } from '../../engine/deadline-queue.js';
 import { channels } from '../../report/channels.js';
 import { reportInternalError } from '../../report/errors.js';
@@ -22,7 +24,8 @@ const WARM_UP_NAME = 'tlob:warm-up';
  * other code runs meanwhile: a synchronous call on the fast path, a call returning a promise that
  * is still pending when it returns (its deadline queued, the scheduler and settle hooks taken and
  * let go when it settles) and an `async function` that settles during the call. What the windows
- * would leave behind is taken back: their ids, their statistics, the budget timer. Nothing happens
+ * would leave behind is taken back: their ids, their statistics, the budget timer, the hooks they
+ * turned on (at once, not in the loop's next turn as after a window). Nothing happens
  * when a window could see it: the monitor off, a window open, a subscriber to a `tlob:` channel, a
  * watchdog watching the thread (it would start its thread for these windows).
  */
@@ -46,6 +49,9 @@ export function warmUpCallPath(): void {
   } finally {
     statsByName.delete(WARM_UP_NAME);
     deadlines.reschedule(); // the queue is empty again: no timer stays armed for these windows
+    // and no hook stays on until the loop's next turn: the program's first awaits would pay for it
+    releaseUnheldHooksNow();
+    releaseUnheldSettleHookNow();
   }
 }
 
