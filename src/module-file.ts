@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -8,8 +9,11 @@ import { fileURLToPath } from 'node:url';
  */
 export function moduleFile(url: string | undefined): string | undefined {
   if (typeof url === 'string') return fileURLToPath(url);
-  const frame = new Error().stack?.split('\n')[2] ?? '';
-  const place = /\(?([^\s(]+):\d+:\d+\)?$/.exec(frame)?.[1];
+  const stack = new Error().stack; // not a string under a foreign Error.prepareStackTrace
+  const frame = typeof stack === 'string' ? (stack.split('\n')[2] ?? '') : '';
+  // `at name (place:line:column)` or `at place:line:column`; a place may hold spaces
+  const place = (/\((.+):\d+:\d+\)$/.exec(frame) ?? /at (.+):\d+:\d+$/.exec(frame))?.[1];
   if (place === undefined) return undefined;
-  return place.startsWith('file://') ? fileURLToPath(place) : place;
+  if (place.startsWith('file://')) return fileURLToPath(place);
+  return isAbsolute(place) ? place : undefined;
 }

@@ -1,4 +1,4 @@
-import { type Duration, parseBudget, TlobRangeError, TlobTypeError } from '../index.js';
+import { type Duration, parseBudget, TlobError, TlobRangeError, TlobTypeError, tlob } from '../index.js';
 import { describeValue as describe } from '../report/errors.js';
 import { checkBoolean, checkOptionsObject } from './check-options.js';
 import { GcWatch } from './gc-watch.js';
@@ -192,6 +192,12 @@ export class Bench {
 
   /** Runs every task (warm-up, then measurement) one after the other; resolves to `bench.results`. */
   async run(): Promise<BenchResults> {
+    if (!tlob.enabled) {
+      throw new TlobError(
+        'ERR_TLOB_DISABLED',
+        'bench.run: expected tlob enabled (each iteration is measured in a window), got tlob.disable() in force: call tlob.enable() first',
+      );
+    }
     const env = benchEnvironment();
     const gc = new GcWatch();
     const progress = new Progress(this.progress);

@@ -94,7 +94,9 @@ async function phase(
         }
         const out = tlob.run(name, options, fn);
         if (isThenable(out)) await out;
-        log.record(result as WindowResult);
+        if (result === undefined) throw new Error('tlob bench: an iteration ended without its window');
+        log.record(result);
+        result = undefined;
         if (afterEach !== undefined) {
           const after = afterEach();
           if (isThenable(after)) await after;

@@ -99,7 +99,9 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
     names: [...names.values()].map((n) => n.toJSON()),
     violations,
     violationsDropped,
-    timeline: recorder?.enabled ? recorder.snapshot() : undefined,
+    // a worker's saves while it runs leave the timeline to its final write: up to a million events,
+    // serialised every second on the worker's own thread, held it for hundreds of ms
+    timeline: recorder?.enabled && !partial ? recorder.snapshot() : undefined,
     ...(partial ? { partial } : {}),
   });
   // whole or not at all: a thread stopped while writing (a terminated worker) leaves the last file
@@ -121,10 +123,12 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
   process.on('exit', write);
   if (!isMainThread) {
     // A worker thread that is terminated, or still running when its process exits, runs no exit
-    // handler: it saves what it has when it starts and then every second (when something new came),
-    // marked partial, so that its windows up to then are counted and it is known to have been there.
+    // handler: it saves what it has when it starts and then every second (when something new came,
+    // or a call over budget is still running), marked partial and without its timeline, so that its
+    // windows up to then are counted and it is known to have been there.
     const saveSoFar = () => {
-      if (written || seen === saved) return;
+      // a call over budget still running has run longer since the last save: saved again
+      if (written || (seen === saved && open.size === 0)) return;
       saved = seen;
       save(true);
     };

@@ -196,10 +196,10 @@ const KEYBOARD: ReadonlySet<string> = new Set(['SIGINT', 'SIGQUIT']);
 
 /**
  * Whether this process is in its terminal's foreground process group, as the program it spawned
- * is (same group): a Ctrl-C then reaches both. (A `kill -INT` of tlob alone from elsewhere, while
- * it runs in the foreground of the terminal it reads, is then not passed on either.) Read from
- * `/proc/self/stat` (Linux): the process group and the terminal's foreground group. Where that
- * cannot be read, false: the signal is passed on.
+ * is (same group): a Ctrl-C then reaches both, wherever stdin points. (A `kill -INT` of tlob alone
+ * from elsewhere, while it runs in the foreground of its terminal, is then not passed on either.)
+ * Read from `/proc/self/stat` (Linux): the process group and the foreground group of the
+ * controlling terminal (-1 without one). Where that cannot be read, false: the signal is passed on.
  */
 function inTerminalForeground(): boolean {
   try {
@@ -241,7 +241,7 @@ export const runCommand: Command = {
     const relay = (signal: NodeJS.Signals) => {
       // typed at the terminal, it reached the program too: passed on, it would arrive twice (a
       // second Ctrl-C is "force quit" to many programs)
-      if (KEYBOARD.has(signal) && process.stdin.isTTY === true && inTerminalForeground()) return;
+      if (KEYBOARD.has(signal) && inTerminalForeground()) return;
       child.kill(signal);
     };
     for (const signal of FORWARDED) process.on(signal, relay);

@@ -94,6 +94,7 @@ export class DeadlineQueue {
   /** Cancels the armed timer and arms one on the current clock (after `useClock`). */
   reschedule(): void {
     this.disarm();
+    this.passQueued = false; // a pass queued on the former clock may never run: one is queued again if due
     if (this.items.length > 0) this.rearm(this.keys[0] as number);
   }
 

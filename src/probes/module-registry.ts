@@ -121,8 +121,12 @@ function createRegistry(): ModuleRegistry {
       // there (which runs no immediate); an import loads it later, which an immediate waits for
       runOutside(() =>
         process.nextTick(() => {
-          if (requireCache()[fileURLToPath(url)]?.loaded === true) check();
-          else runOutside(() => setImmediate(check).unref());
+          try {
+            if (requireCache()[fileURLToPath(url)]?.loaded === true) check();
+            else runOutside(() => setImmediate(check).unref());
+          } catch (error) {
+            reportInternalError(`module hook for ${url}`, error);
+          }
         }),
       );
     },

@@ -14,7 +14,8 @@ export type TlobErrorCode =
   | 'ERR_TLOB_INVALID_SPEC'
   | 'ERR_TLOB_NOT_FOUND'
   | 'ERR_TLOB_CONFIG'
-  | 'ERR_TLOB_MISSING_PEER';
+  | 'ERR_TLOB_MISSING_PEER'
+  | 'ERR_TLOB_DISABLED';
 
 /**
  * The brand of tlob's error classes, the same in every copy of the package in a process (an ESM

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Bench, nodeBenchSample } from '../../src/bench/index.js';
 import { quantile } from '../../src/bench/statistics.js';
+import { tlob } from '../../src/index.js';
 import { descheduledMs } from '../descheduled.js';
 import { ms, retry, spin } from '../helpers.js';
 
@@ -464,5 +465,22 @@ describe('Bench: results and errors', () => {
     expect(() => nodeBenchSample(123 as never, () => 1)).toThrow(
       invalid(/^nodeBenchSample: expected `name` to be a non-empty string, got 123 \(number\)$/),
     );
+  });
+});
+
+describe('Bench while tlob is disabled', () => {
+  it('rejects with ERR_TLOB_DISABLED instead of failing every task inside', async () => {
+    const bench = new Bench({ ...fast, warmup: false }).add('noop', () => {});
+    tlob.disable();
+    try {
+      await expect(bench.run()).rejects.toMatchObject({
+        code: 'ERR_TLOB_DISABLED',
+        message: expect.stringContaining('call tlob.enable() first'),
+      });
+    } finally {
+      tlob.enable();
+    }
+    const { tasks } = await bench.run();
+    expect(tasks[0]?.state).toBe('completed');
   });
 });

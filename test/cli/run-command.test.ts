@@ -126,6 +126,9 @@ describe('tlob run', () => {
       [1, 3, true],
     ]);
     expect(countOf(run, 'work')).toBe(4);
+    // a worker's saves leave its timeline to its final write, which a terminated one never makes
+    expect(run.threads[0]?.timeline).toBeDefined();
+    expect(run.threads[1]?.timeline).toBeUndefined();
     expect(out.stderr).toMatch(
       /tlob: 2 thread\(s\) reported\n\(1 worker thread\(s\) ended without their final write, terminated or still running at exit: their windows are counted up to their last save, at most a second before: \d+\/1\)/,
     );
@@ -190,12 +193,13 @@ describe('tlob run', () => {
 
   // `script` (util-linux) runs tlob on a terminal of its own, where a typed Ctrl-C is the
   // terminal's SIGINT to its foreground process group: tlob and the program it runs
-  it.skipIf(!existsSync('/usr/bin/script'))(
-    'a Ctrl-C typed at the terminal reaches the program once',
-    async () => {
-      const command = [nodeBinary(), cli, 'run', '-q', '--', nodeBinary(), 'sigints.mjs']
-        .map((word) => `'${word}'`)
-        .join(' ');
+  it.skipIf(!existsSync('/usr/bin/script')).each(['', ' < /dev/null'])(
+    'a Ctrl-C typed at the terminal reaches the program once (stdin%s)',
+    async (redirect) => {
+      const command =
+        [nodeBinary(), cli, 'run', '-q', '--', nodeBinary(), 'sigints.mjs']
+          .map((word) => `'${word}'`)
+          .join(' ') + redirect;
       const terminal = spawn('/usr/bin/script', ['-qec', command, '/dev/null'], {
         cwd: fixtures,
         env: { ...process.env, NODE_OPTIONS: '' },

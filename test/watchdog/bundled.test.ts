@@ -12,6 +12,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 // An application that imports tlob and blocks its thread in a window, once the watchdog runs.
 const app = `
 import { tlob } from 'tlob';
+import { otel } from 'tlob/otel';
 function blockTheThread(ms) {
   const end = performance.now() + ms;
   while (performance.now() < end);
@@ -21,13 +22,14 @@ async function main() {
   await tlob.run('warm-up', { budget: '1s' }, async () => {});
   while (!tlob.watchdog().running) await new Promise((resolve) => setTimeout(resolve, 5));
   tlob.run('bundled', { budget: '20ms' }, () => blockTheThread(300));
-  console.log('done');
+  console.log(typeof otel === 'function' ? 'done' : 'no otel');
 }
 main();
 `;
 
 describe('tlob bundled into an application (esbuild, for Node)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tlob-bundle-'));
+  // a space in the path: a bundle's own file is found from a stack frame, where paths are not quoted
+  const dir = mkdtempSync(join(tmpdir(), 'tlob bundle-'));
   mkdirSync(join(dir, 'node_modules'));
   symlinkSync(root, join(dir, 'node_modules', 'tlob'), 'dir');
   writeFileSync(join(dir, 'app.mjs'), app);
