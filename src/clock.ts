@@ -18,12 +18,6 @@ export interface Clock {
   /** Cancels a call scheduled on this clock; a handle that already ran is ignored. */
   cancel(handle: unknown): void;
   /**
-   * Calls `fn` once, after the callbacks that are ready to run now have run: the rest of the timers
-   * due in this turn of the loop, the I/O it finds completed, the immediates already queued. As for
-   * `schedule`, `fn` runs in no monitored call's context.
-   */
-  afterReady(fn: () => void): void;
-  /**
    * The delay to give `schedule` now for the call to run at the first tick of the timers' own
    * clock at or after `dueNs` (on this clock), never before it; NaN while that clock's relation to
    * this one is not known precisely. Without it, the caller rounds the distance up to whole
@@ -48,11 +42,6 @@ export const systemClock: Clock = {
   },
   cancel(handle) {
     clearTimeout(handle as NodeJS.Timeout);
-  },
-  afterReady(fn) {
-    // the check phase of this turn of the loop, after its timers and its poll phase; referenced:
-    // an unreferenced immediate lets the poll phase block for I/O before it runs
-    setImmediate(fn);
   },
 };
 

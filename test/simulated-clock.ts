@@ -20,8 +20,6 @@ export class SimulatedClock implements Clock {
   /** Calls scheduled so far, cancelled or not. */
   scheduledCount = 0;
   private queue: Scheduled[] = [];
-  /** The order calls were queued in, for calls due at the same time. */
-  private order = 0;
 
   constructor(
     private nowNsValue: number,
@@ -33,10 +31,9 @@ export class SimulatedClock implements Clock {
   }
 
   schedule(fn: () => void, delayMs: number): unknown {
-    this.scheduledCount++;
     const entry: Scheduled = {
       atNs: this.nowNsValue + Math.round(Math.max(0, delayMs - this.earlyMs) * 1e6),
-      seq: this.order++,
+      seq: this.scheduledCount++,
       fn,
       cancelled: false,
     };
@@ -46,11 +43,6 @@ export class SimulatedClock implements Clock {
 
   cancel(handle: unknown): void {
     (handle as Scheduled).cancelled = true;
-  }
-
-  /** Runs `fn` at the current time, after what is due by then (not counted in `scheduledCount`). */
-  afterReady(fn: () => void): void {
-    this.queue.push({ atNs: this.nowNsValue, seq: this.order++, fn, cancelled: false });
   }
 
   /** Calls scheduled and not yet run or cancelled. */

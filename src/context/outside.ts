@@ -35,7 +35,6 @@ const outsideClock: Clock = {
   now: systemClock.now,
   schedule: (fn, delayMs) => runOutside(systemClock.schedule, fn, delayMs),
   cancel: systemClock.cancel,
-  afterReady: (fn) => runOutside(systemClock.afterReady, fn),
   delayUntil: timerDelayMs,
 };
 useClock(outsideClock);

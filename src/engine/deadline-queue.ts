@@ -43,9 +43,6 @@ export class DeadlineQueue {
   /** Deadline the timer is armed for, +Infinity when disarmed. */
   private armedNs = Number.POSITIVE_INFINITY;
   private readonly fire = () => this.onTimer();
-  private readonly passAfterReady = () => this.onReady();
-  /** A pass is queued after the callbacks that are ready (`Clock.afterReady`). */
-  private passQueued = false;
 
   get size(): number {
     return this.items.length;
@@ -94,7 +91,6 @@ export class DeadlineQueue {
   /** Cancels the armed timer and arms one on the current clock (after `useClock`). */
   reschedule(): void {
     this.disarm();
-    this.passQueued = false; // a pass queued on the former clock may never run: one is queued again if due
     if (this.items.length > 0) this.rearm(this.keys[0] as number);
   }
 
@@ -118,48 +114,23 @@ export class DeadlineQueue {
     this.timer = clock.schedule(this.fire, delayMs);
   }
 
+  /**
+   * Expires every item whose deadline passed. The clock is read for each: expiring a burst of
+   * items takes time, and each must be expired (and its lateness known) at its own moment.
+   */
   private onTimer(): void {
     this.timer = undefined;
     this.armedNs = Number.POSITIVE_INFINITY;
-    this.expireDue(true);
-  }
-
-  private onReady(): void {
-    this.passQueued = false;
-    this.expireDue(false);
-  }
-
-  /**
-   * Expires every item whose deadline passed, then re-arms the timer. The clock is read for each:
-   * expiring a burst of items takes time, and each must be expired (and its lateness known) at its
-   * own moment. `fromTimer`: an item the timer finds more than `LATE_NS` past its deadline means
-   * the thread was busy (the timer ran late, or expiring took long), and events of the item from
-   * before its deadline may still wait in this turn of the loop (a timer of its own due earlier,
-   * behind this one; I/O its poll phase will find completed). That item and the rest expire in a
-   * pass after the callbacks that are ready now, once those events reached their monitor, which
-   * then knows what the item was doing at its deadline.
-   */
-  private expireDue(fromTimer: boolean): void {
     const items = this.items;
     const clock = currentClock();
     let now = clock.now();
-    // `this.keys` each time: an expiry's subscribers may open windows, and a queue that grows gets new keys
-    while (items.length > 0) {
-      const deadline = this.keys[0] as number;
-      if (deadline > now) break;
-      if (fromTimer && now - deadline > LATE_NS) {
-        if (!this.passQueued) {
-          this.passQueued = true;
-          clock.afterReady(this.passAfterReady);
-        }
-        return;
-      }
+    while (items.length > 0 && (this.keys[0] as number) <= now) {
       const item = items[0] as Deadlined;
       this.remove(item);
       item.expire(now);
       now = clock.now();
     }
-    if (items.length > 0 && (this.keys[0] as number) < this.armedNs) this.rearm(this.keys[0] as number);
+    if (items.length > 0) this.rearm(this.keys[0] as number);
   }
 
   /** Moves `item` (key `key`, to be placed at `i`) up to its place; returns where it ended. */
@@ -213,12 +184,6 @@ export class DeadlineQueue {
     item.heapIndex = i;
   }
 }
-
-/**
- * How late past an item's deadline the timer may find it on a free thread: it is armed for the loop
- * clock's first tick past the deadline, and that clock counts whole milliseconds.
- */
-const LATE_NS = 1e6;
 
 /** The thread's deadline queue: every monitor of this thread shares its one timer. */
 export const deadlines = new DeadlineQueue();

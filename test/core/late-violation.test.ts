@@ -66,38 +66,43 @@ describe('a violation found late describes the deadline', () => {
     });
   });
 
-  it('budget timer due before the window’s own timer, both run late: the window was waiting at its deadline, not sleeping', async () => {
-    await retry(3, async () => {
-      const seen = collectViolations();
-      let t0 = 0;
-      let heldFrom = 0;
-      let heldTo = 0;
-      let timerRanAt = 0;
-      try {
-        await tlob.run('late-timer-warm-up', { budget: '1s' }, () => sleep(1));
-        t0 = performance.now();
-        // a window whose 3 ms budget arms the budget timer before the 5 ms timer below is due
-        const early = tlob.run('late-timer-early', { budget: '3ms' }, () => sleep(60));
-        const late = tlob.run('late-timer', { budget: '20ms' }, async () => {
-          await sleep(5); // due at 5 ms: ready from then on, however late its callback runs
-          timerRanAt = performance.now();
-        });
-        ({ heldFrom, heldTo } = await holdThread(1, 40)); // another call, from ~1 ms to ~41 ms
-        await Promise.all([early, late]);
-      } finally {
-        seen.stop();
-      }
-      // the scenario needs both timers to come due while the thread is held
-      if (heldFrom - t0 >= 3)
-        throw new Error(`the hold began ${heldFrom - t0} ms in, after the budget timer was due`);
-      if (timerRanAt < heldTo) throw new Error('the window’s timer ran before the hold ended');
-      const v = seen.list.find((found) => found.name === 'late-timer') as TlobViolation;
-      expect(v, 'the 20 ms window broke its budget').toBeDefined();
-      expect(v.state).toBe('waiting');
-      expect(ms(v.elapsedNs)).toBeCloseTo(20, 3);
-      expect(Math.abs(ms(v.sleepingNs) - 5)).toBeLessThanOrEqual(3);
-      expect(Math.abs(ms(v.waitingNs) - 15)).toBeLessThanOrEqual(3);
-    });
+  it('budget timer due before the window’s own timer, both run late: with the timers seen (the watchdog’s `setTimeout`), waiting at its deadline, not sleeping', async () => {
+    trackTimers(true);
+    try {
+      await retry(3, async () => {
+        const seen = collectViolations();
+        let t0 = 0;
+        let heldFrom = 0;
+        let heldTo = 0;
+        let timerRanAt = 0;
+        try {
+          await tlob.run('late-timer-warm-up', { budget: '1s' }, () => sleep(1));
+          t0 = performance.now();
+          // a window whose 3 ms budget arms the budget timer before the 5 ms timer below is due
+          const early = tlob.run('late-timer-early', { budget: '3ms' }, () => sleep(60));
+          const late = tlob.run('late-timer', { budget: '20ms' }, async () => {
+            await sleep(5); // due at 5 ms: ready from then on, however late its callback runs
+            timerRanAt = performance.now();
+          });
+          ({ heldFrom, heldTo } = await holdThread(1, 40)); // another call, from ~1 ms to ~41 ms
+          await Promise.all([early, late]);
+        } finally {
+          seen.stop();
+        }
+        // the scenario needs both timers to come due while the thread is held
+        if (heldFrom - t0 >= 3)
+          throw new Error(`the hold began ${heldFrom - t0} ms in, after the budget timer was due`);
+        if (timerRanAt < heldTo) throw new Error('the window’s timer ran before the hold ended');
+        const v = seen.list.find((found) => found.name === 'late-timer') as TlobViolation;
+        expect(v, 'the 20 ms window broke its budget').toBeDefined();
+        expect(v.state).toBe('waiting');
+        expect(ms(v.elapsedNs)).toBeCloseTo(20, 3);
+        expect(Math.abs(ms(v.sleepingNs) - 5)).toBeLessThanOrEqual(3);
+        expect(Math.abs(ms(v.waitingNs) - 15)).toBeLessThanOrEqual(3);
+      });
+    } finally {
+      trackTimers(false);
+    }
   });
 
   it('a turn that began before the window’s own timer was due expires it late (a slow subscriber): with the timers seen (the watchdog’s `setTimeout`), waiting from that due time', async () => {

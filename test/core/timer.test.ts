@@ -145,7 +145,6 @@ describe('budget timer, in real time', () => {
     const counting: Clock = {
       now: real.now,
       cancel: real.cancel,
-      afterReady: real.afterReady,
       schedule: (fn, delayMs) => {
         arms++;
         const window = current;
