@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type TlobViolation, tlob } from '../../src/index.js';
 import { trackTimers } from '../../src/watchdog/timer-readiness.js';
 import { descheduledMs } from '../descheduled.js';
@@ -66,9 +66,12 @@ describe('a violation found late describes the deadline', () => {
     });
   });
 
-  it('budget timer due before the window’s own timer, both run late: with the timers seen (the watchdog’s `setTimeout`), waiting at its deadline, not sleeping', async () => {
-    trackTimers(true);
-    try {
+  // the watchdog's `setTimeout` tells each window the due time of the timers it makes
+  describe('with the timers seen', () => {
+    beforeEach(() => trackTimers(true));
+    afterEach(() => trackTimers(false));
+
+    it('budget timer due before the window’s own timer, both run late: with the timers seen (the watchdog’s `setTimeout`), waiting at its deadline, not sleeping', async () => {
       await retry(3, async () => {
         const seen = collectViolations();
         let t0 = 0;
@@ -100,14 +103,9 @@ describe('a violation found late describes the deadline', () => {
         expect(Math.abs(ms(v.sleepingNs) - 5)).toBeLessThanOrEqual(3);
         expect(Math.abs(ms(v.waitingNs) - 15)).toBeLessThanOrEqual(3);
       });
-    } finally {
-      trackTimers(false);
-    }
-  });
+    });
 
-  it('a turn that began before the window’s own timer was due expires it late (a slow subscriber): with the timers seen (the watchdog’s `setTimeout`), waiting from that due time', async () => {
-    trackTimers(true);
-    try {
+    it('a turn that began before the window’s own timer was due expires it late (a slow subscriber): with the timers seen (the watchdog’s `setTimeout`), waiting from that due time', async () => {
       await retry(3, async () => {
         const seen = collectViolations();
         let t0 = 0;
@@ -147,14 +145,9 @@ describe('a violation found late describes the deadline', () => {
         expect(ms(v.sleepingNs)).toBeGreaterThanOrEqual(3);
         expect(ms(v.waitingNs)).toBeGreaterThanOrEqual(20 - (timerDueBy - t0) - 0.5);
       });
-    } finally {
-      trackTimers(false);
-    }
-  });
+    });
 
-  it('with the timers seen, a timer the window cleared does not make it ready', async () => {
-    trackTimers(true);
-    try {
+    it('with the timers seen, a timer the window cleared does not make it ready', async () => {
       const v = await expectViolation(() =>
         tlob.run('cleared-timer', { budget: '20ms' }, () => {
           clearTimeout(setTimeout(() => {}, 5)); // a timeout the call no longer needs
@@ -163,9 +156,7 @@ describe('a violation found late describes the deadline', () => {
       );
       expect(v.state).toBe('sleeping');
       expect(ms(v.waitingNs)).toBeLessThan(1);
-    } finally {
-      trackTimers(false);
-    }
+    });
   });
 
   it('a synchronous call that holds the thread past its budget: running for the whole budget, found late at its stop', async () => {
