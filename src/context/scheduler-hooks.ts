@@ -79,7 +79,10 @@ function switchIn(promise: Promise<unknown> | undefined): void {
   if (top) running = task;
   if (task === undefined) {
     if (top) {
-      if (promise === undefined) noteForeignStart();
+      // a promise reaction never comes right after an idle wait (it runs in the checkpoint of the
+      // macrotask that settled its promise): only other callbacks read the loop's idle counter.
+      // Where `before` sees reactions too (Node 22), the resource read above tells them apart.
+      if (promise === undefined && !(resource instanceof Promise)) noteForeignStart();
       else marks.foreignRan = true;
     }
     return;
