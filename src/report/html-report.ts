@@ -32,7 +32,7 @@ export function renderReport(data: RunData): string {
 <section><h2>Windows by name</h2><p class="hint">Percentiles of each window's elapsed time and of the time it spent running on the JS thread, waiting behind other work, and sleeping on something not ready.</p><div class="scroll"><table id="names"></table></div></section>
 <section><h2>Where the time goes</h2><div id="shares"></div><p class="legend"><span class="sw running"></span>running <span class="sw waiting"></span>waiting <span class="sw sleeping"></span>sleeping <span class="sw over"></span>over budget (no longer monitored)</p></section>
 <section><h2>Latency histograms</h2><p class="hint">Elapsed time per window, log scale; the red line is the budget.</p><div id="histograms"></div></section>
-<section><h2>Timeline</h2><p class="hint" id="timeline-note"></p><p class="hint">Wheel or +/- to zoom, drag to pan, double-click to reset. Each row is a lane of a thread; a window is coloured by state over time.</p><div id="timeline-wrap"><canvas id="timeline" height="320"></canvas><div id="tip" hidden></div></div></section>
+<section><h2>Timeline</h2><p class="hint" id="timeline-note"></p><p class="hint">Wheel or +/- to zoom, drag to pan, double-click to reset; Shift+wheel or the arrow keys scroll lanes that do not fit. Each row is a lane of a thread; a window is coloured by state over time.</p><div id="timeline-wrap"><canvas id="timeline" height="320"></canvas><div id="tip" hidden></div></div></section>
 <section><h2>Violations</h2><div class="scroll"><table id="violations"></table></div></section>
 </main>
 <script id="data" type="application/json">${json}</script>

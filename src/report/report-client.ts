@@ -147,50 +147,53 @@ export const reportClientScript = String.raw`
   var LABEL = 0, MAX_HEIGHT = 600;
   var groupStart = [], acc = 0;
   tl.groups.forEach(function (g) { groupStart.push(acc); acc += g.lanes; });
-  // lanes shrink (down to 2 px) so that every lane fits in the canvas; past that, the lanes that
-  // do not fit are not drawn, and the note says how many windows that leaves out (windows over
-  // budget take the first lanes of their thread)
+  // lanes shrink (down to 2 px) so that every lane fits in the canvas; past that, the lanes scroll
+  // under the time axis (drag up and down, Shift+wheel, the arrow and page keys, Home and End),
+  // and windows over budget take the first lanes of their thread
+  var AXIS = 20;
   var fit = Math.floor((MAX_HEIGHT - 24 - tl.groups.length * 16) / Math.max(1, lanes));
-  var drawnLanes = Math.floor((MAX_HEIGHT - 24 - tl.groups.length * 16) / 2);
-  if (lanes > drawnLanes) {
-    var hidden = 0;
-    for (var hl = drawnLanes; hl < byLane.length; hl++) hidden += byLane[hl] ? byLane[hl].length : 0;
-    note.textContent += ' ' + hidden + ' of them, in lanes past the first ' + drawnLanes + ' of ' + lanes + ', are not drawn (windows over budget take the first lanes of their thread).';
-  }
   var ROW = Math.max(2, Math.min(14, fit - (fit > 6 ? 2 : 0))), GAP = fit > 6 ? 2 : 0;
-  var view = { from: 0, to: Math.max(tMax, 1) };
+  var contentH = 24 + lanes * (ROW + GAP) + tl.groups.length * 16;
+  if (contentH > MAX_HEIGHT)
+    note.textContent += ' Its ' + lanes + ' lanes do not fit: drag up and down (or Shift+wheel, the arrow and page keys, Home, End) to scroll them; windows over budget take the first lanes of their thread.';
+  var view = { from: 0, to: Math.max(tMax, 1), top: 0 };
   var ctx = canvas.getContext('2d');
   function resize() {
     var ratio = window.devicePixelRatio || 1;
     var cssW = canvas.clientWidth || 800;
-    var cssH = Math.min(MAX_HEIGHT, Math.max(120, 24 + lanes * (ROW + GAP) + tl.groups.length * 16));
+    var cssH = Math.min(MAX_HEIGHT, Math.max(120, contentH));
     canvas.style.height = cssH + 'px';
     canvas.width = Math.round(cssW * ratio);
     canvas.height = Math.round(cssH * ratio);
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    scrollTo(view.top);
+  }
+  // scrolls the lanes so that top px of them are above the canvas (clamped), and redraws
+  function scrollTo(top) {
+    view.top = Math.max(0, Math.min(top, contentH - canvas.clientHeight));
     draw();
   }
   function laneY(lane) {
     var g = 0;
     while (g + 1 < groupStart.length && groupStart[g + 1] <= lane) g++;
-    return 20 + (g + 1) * 16 + lane * (ROW + GAP);
+    return AXIS + (g + 1) * 16 + lane * (ROW + GAP) - view.top;
   }
   function draw() {
     var w = canvas.clientWidth, h = canvas.clientHeight;
     ctx.clearRect(0, 0, w, h);
     var scale = (w - LABEL) / (view.to - view.from);
-    ctx.fillStyle = '#5f6b7a';
     ctx.font = '11px system-ui, sans-serif';
-    for (var k = 0; k <= 5; k++) {
-      var t = view.from + ((view.to - view.from) * k) / 5;
-      ctx.fillText(fmt(t * 1000), Math.min(LABEL + k * (w - LABEL) / 5 + 2, w - 50), 12);
-    }
+    ctx.fillStyle = '#5f6b7a';
     tl.groups.forEach(function (g, gi) { ctx.fillText(g.label, 4, laneY(groupStart[gi]) - 4); });
+    var first = -1, last = -1;
     for (var lane = 0; lane < byLane.length; lane++) {
       var list = byLane[lane];
       if (!list) continue;
       var y = laneY(lane);
+      if (y + ROW < AXIS) continue;
       if (y > h) break;
+      if (first < 0) first = lane;
+      last = lane;
       for (var j = 0; j < list.length; j++) {
         var i = list[j], start = tl.w[i + 2], end = tl.w[i + 3];
         if (end < view.from || start > view.to) continue;
@@ -209,11 +212,24 @@ export const reportClientScript = String.raw`
         }
       }
     }
+    // the time axis over the lanes scrolled under it
+    ctx.clearRect(0, 0, w, AXIS);
+    ctx.fillStyle = '#5f6b7a';
+    for (var k = 0; k <= 5; k++) {
+      var t = view.from + ((view.to - view.from) * k) / 5;
+      ctx.fillText(fmt(t * 1000), Math.min(LABEL + k * (w - LABEL) / 5 + 2, w - 50), 12);
+    }
+    if (contentH > h) {
+      // where the lanes in sight are among all of them
+      ctx.fillStyle = 'rgba(95, 107, 122, 0.45)';
+      ctx.fillRect(w - 4, AXIS + ((h - AXIS) * view.top) / contentH, 3, Math.max(8, ((h - AXIS) * h) / contentH));
+    }
+    canvas.setAttribute('data-lanes', first < 0 ? '' : first + '-' + last);
   }
   function find(px, py) {
     for (var lane = 0; lane < byLane.length; lane++) {
       var y = laneY(lane);
-      if (py < y || py > y + ROW || !byLane[lane]) continue;
+      if (py < AXIS || py < y || py > y + ROW || !byLane[lane]) continue;
       var t = view.from + (px - LABEL) / ((canvas.clientWidth - LABEL) / (view.to - view.from));
       var list = byLane[lane];
       for (var j = 0; j < list.length; j++) {
@@ -225,13 +241,14 @@ export const reportClientScript = String.raw`
   }
   var tip = document.getElementById('tip');
   var drag = null;
-  canvas.addEventListener('mousedown', function (e) { drag = { x: e.clientX, from: view.from, to: view.to }; });
+  canvas.addEventListener('mousedown', function (e) { drag = { x: e.clientX, y: e.clientY, from: view.from, to: view.to, top: view.top }; });
   window.addEventListener('mouseup', function () { drag = null; });
   canvas.addEventListener('mousemove', function (e) {
     var r = canvas.getBoundingClientRect();
     if (drag) {
       var dt = ((e.clientX - drag.x) / canvas.clientWidth) * (drag.to - drag.from);
-      view.from = drag.from - dt; view.to = drag.to - dt; draw();
+      view.from = drag.from - dt; view.to = drag.to - dt;
+      scrollTo(drag.top - (e.clientY - drag.y));
       return;
     }
     var i = find(e.clientX - r.left, e.clientY - r.top);
@@ -258,13 +275,21 @@ export const reportClientScript = String.raw`
   }
   canvas.addEventListener('wheel', function (e) {
     e.preventDefault();
-    zoom(e.deltaY > 0 ? 1.25 : 0.8, e.clientX - canvas.getBoundingClientRect().left);
+    // Shift+wheel scrolls the lanes (some browsers turn it into a horizontal wheel)
+    if (e.shiftKey) scrollTo(view.top + (e.deltaY || e.deltaX));
+    else zoom(e.deltaY > 0 ? 1.25 : 0.8, e.clientX - canvas.getBoundingClientRect().left);
   }, { passive: false });
-  canvas.addEventListener('dblclick', function () { view.from = 0; view.to = Math.max(tMax, 1); draw(); });
+  canvas.addEventListener('dblclick', function () { view.from = 0; view.to = Math.max(tMax, 1); scrollTo(0); });
   canvas.tabIndex = 0;
   canvas.addEventListener('keydown', function (e) {
+    var page = canvas.clientHeight - AXIS, step = { ArrowDown: 40, ArrowUp: -40, PageDown: page, PageUp: -page }[e.key];
     if (e.key === '+' || e.key === '=') zoom(0.8, canvas.clientWidth / 2);
-    if (e.key === '-') zoom(1.25, canvas.clientWidth / 2);
+    else if (e.key === '-') zoom(1.25, canvas.clientWidth / 2);
+    else if (step !== undefined) scrollTo(view.top + step);
+    else if (e.key === 'Home') scrollTo(0);
+    else if (e.key === 'End') scrollTo(contentH);
+    else return;
+    e.preventDefault();
   });
   window.addEventListener('resize', resize);
   resize();

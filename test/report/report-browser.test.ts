@@ -94,7 +94,7 @@ describe('HTML report in Chromium', () => {
     await page.close();
   });
 
-  it('with more lanes than the timeline can draw, gives the windows over budget the first lanes and says how many it left out', async () => {
+  it('with more lanes than fit, gives the windows over budget the first lanes and scrolls to the others', async () => {
     const dir = scratch();
     const crowded = join(dir, 'crowded.html');
     const json = join(dir, 'crowded.json');
@@ -119,9 +119,7 @@ describe('HTML report in Chromium', () => {
 
     const { page } = await openReport(chromium.browser, crowded);
     const note = (await page.textContent('#timeline-note')) ?? '';
-    expect(note).toMatch(
-      /Showing 800 of 800 windows\. \d+ of them, in lanes past the first \d+ of 800, are not drawn/,
-    );
+    expect(note).toMatch(/Showing 800 of 800 windows\. Its 800 lanes do not fit: drag up and down/);
     // and the windows over budget (outlined in red) are drawn
     const red = await page.$eval('#timeline', (c) => {
       const canvas = c as unknown as Canvas;
@@ -132,6 +130,28 @@ describe('HTML report in Chromium', () => {
       return n;
     });
     expect(red).toBeGreaterThan(100);
+    // the first lanes are in sight; End, then dragging down, scroll to the last ones and back
+    const inSight = () =>
+      page.$eval('#timeline', (c) => (c.getAttribute('data-lanes') ?? '').split('-').map(Number));
+    const [first, last] = await inSight();
+    expect(first).toBe(0);
+    expect(last).toBeLessThan(799);
+    await page.focus('#timeline');
+    await page.keyboard.press('End');
+    const [endFirst, endLast] = await inSight();
+    expect(endLast).toBe(799);
+    expect(endFirst).toBeGreaterThan(0);
+    const box = await page.$eval('#timeline', (c) => {
+      const r = c.getBoundingClientRect();
+      return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+    });
+    await page.mouse.move(box.x, box.y);
+    await page.mouse.down();
+    await page.mouse.move(box.x, box.y + 200, { steps: 4 });
+    await page.mouse.up();
+    const [dragFirst] = await inSight();
+    expect(dragFirst).toBeLessThan(endFirst);
+    expect(dragFirst).toBeGreaterThan(0);
     await page.close();
   });
 
