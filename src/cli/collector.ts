@@ -19,9 +19,10 @@ const MAX_VIOLATIONS = 1000;
  * Collects what `tlob run` reports for this thread: per-name histograms of every finished window
  * (from `tlob:stop`), the violations (from `tlob:error`) and, when asked, the timeline. At exit it
  * writes them to `<dir>/tlob-<pid>-<threadId>.json` with a synchronous write (exit handlers cannot
- * wait). On the main thread `SIGINT` and `SIGTERM`, when the program has no handler of its own,
- * write the data first and then end the process by the same signal, which Node's default death
- * would do without running any exit handler.
+ * wait). On the main thread the first `SIGINT` or `SIGTERM` writes the data too; when the program
+ * has no handler of its own, it then ends the process by the same signal, which Node's default
+ * death would do without running any exit handler. After that first one, the signal is left to the
+ * program.
  */
 export function collectTo(dir: string, recorder: typeof Timeline | undefined): void {
   const names = new Map<string, NameRecorder>();
@@ -138,9 +139,16 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
   }
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     const onSignal = () => {
-      if (process.listenerCount(signal) > 1) return; // the program handles it (and exits its own way)
-      write();
+      // from the first one on, the signal is the program's alone: a library that raises it again
+      // once its own listeners are the only ones left (signal-exit) must find only those
       process.removeListener(signal, onSignal);
+      if (process.listenerCount(signal) > 0) {
+        // the program handles it: it may end by it (the data so far is saved now) or exit its
+        // own way (then the exit handler saves it all)
+        save(false);
+        return;
+      }
+      write();
       process.kill(process.pid, signal);
     };
     process.on(signal, onSignal);

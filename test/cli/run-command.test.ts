@@ -238,6 +238,22 @@ describe('tlob run', () => {
     expect(countOf(readRun(json), 'work')).toBeGreaterThanOrEqual(5);
   });
 
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'leaves %s to signal-exit, which cleans up and dies by it, with the data written',
+    async (signal) => {
+      const json = join(scratch(), 'run.json');
+      const run = await startForever(json, 'signal-exit.mjs');
+      let stdout = '';
+      run.child.stdout.on('data', (d) => {
+        stdout += d;
+      });
+      process.kill(run.pid, signal); // the program only, not tlob
+      expect(await run.exit).toEqual([null, signal]);
+      expect(stdout).toContain(`cleanup null ${signal}`);
+      expect(countOf(readRun(json), 'work')).toBeGreaterThanOrEqual(5);
+    },
+  );
+
   it('reads grouped short options as util.parseArgs does: -qr nop, -qrnop', () => {
     for (const flags of [['-qr', 'nop'], ['-qrnop']]) {
       const json = join(scratch(), 'grouped.json');
