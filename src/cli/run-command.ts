@@ -214,6 +214,23 @@ function inTerminalForeground(): boolean {
   }
 }
 
+/**
+ * The directory the program's processes write their data to: absolute, since they may change
+ * directory (`process.chdir`, a child forked with its own `cwd`) and a relative `TMPDIR` would
+ * then point elsewhere.
+ */
+function makeDataDirectory(): string {
+  const parent = resolve(tmpdir());
+  try {
+    return mkdtempSync(join(parent, 'tlob-run-'));
+  } catch (error) {
+    throw new UsageError(
+      'run',
+      `cannot make a directory for the run data in ${parent} (the temporary directory; set TMPDIR to another): ${(error as Error).message}`,
+    );
+  }
+}
+
 export const runCommand: Command = {
   summary: 'run a Node.js program under tlob and report where the time of its windows went',
   help,
@@ -225,7 +242,7 @@ export const runCommand: Command = {
     const extraEnv = checkInput(values);
     checkOutputs('run', values, (key) => `--${key}`);
     const { file, args: childArgs } = programCommand(program);
-    const dir = mkdtempSync(join(tmpdir(), 'tlob-run-'));
+    const dir = makeDataDirectory();
     const wantsTimeline =
       values.trace !== undefined || values.report !== undefined || values.json !== undefined;
     const env: NodeJS.ProcessEnv = {

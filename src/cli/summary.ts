@@ -87,7 +87,7 @@ export function formatSummary(
   if (rows.length === 0 && data.threads.length === 0 && diedBy !== null)
     // a death by a signal other than SIGINT and SIGTERM runs no exit handler: nothing was written
     out.push(
-      `(the program was killed by ${diedBy} before it could write its data${diedBy === 'SIGABRT' ? ', as the abort reactor ends it' : ''})`,
+      `(the program was killed by ${diedBy} before it could write its data${diedBy === 'SIGABRT' ? ': the abort reactor, process.abort() and fatal errors such as running out of memory end it so' : ''})`,
     );
   else if (rows.length === 0) out.push('(no window finished: did a probe match? see `tlob list`)');
   const hidden = data.names.length - shown.length;

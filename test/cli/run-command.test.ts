@@ -269,6 +269,28 @@ describe('tlob run', () => {
     }
   });
 
+  it('keeps the data of a program that changes directory under a relative TMPDIR', () => {
+    const cwd = scratch();
+    mkdirSync(join(cwd, 'tmp'));
+    const json = join(cwd, 'chdir.json');
+    const spec = `p ${join(fixtures, 'lib.mjs')}:work threshold=20ms name=work`;
+    const out = runTlob(['run', '-q', '-p', spec, '--json', json, join(fixtures, 'app.mjs')], {
+      cwd,
+      env: { WORK: '3', CHDIR: '/', TMPDIR: 'tmp' },
+    });
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stderr).toBe('');
+    expect(countOf(readRun(json), 'work')).toBe(3);
+  });
+
+  it('says where it could not make its data directory, with exit 2', () => {
+    const out = runTlob(['run', 'app.mjs'], { env: { TMPDIR: '/nonexistent/tlob' } });
+    expect(out.status).toBe(2);
+    expect(out.stderr).toMatch(
+      /^tlob run: cannot make a directory for the run data in \/nonexistent\/tlob \(the temporary directory; set TMPDIR to another\): ENOENT/m,
+    );
+  });
+
   it('rejects a bad flag, a bad spec and a missing script with exit 2 and a clear message', () => {
     const flag = runTlob(['run', '--bogus', 'app.mjs']);
     expect(flag.status).toBe(2);

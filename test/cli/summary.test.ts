@@ -49,7 +49,7 @@ describe('a run no thread wrote data for', () => {
   const empty: RunData = { ...data, violations: [], threads: [] };
   it('says the program died by a signal before it could write, when it did', () => {
     expect(formatSummary(empty, 'SIGABRT')).toContain(
-      '(the program was killed by SIGABRT before it could write its data, as the abort reactor ends it)',
+      '(the program was killed by SIGABRT before it could write its data: the abort reactor, process.abort() and fatal errors such as running out of memory end it so)',
     );
     expect(formatSummary(empty, 'SIGABRT')).not.toContain('did a probe match?');
   });
