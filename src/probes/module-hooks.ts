@@ -113,6 +113,13 @@ function cjsEpilogue(url: string): string {
 
 let lexerReady = false;
 
+/**
+ * What follows `export default` in TypeScript whose default export is a type
+ * (`export default interface Options {…}`): the lexer counts it as an export, but type stripping
+ * leaves nothing of it, and a facade that re-exported it would not link.
+ */
+const TYPE_DEFAULT = /^(?:\s|\/\*[\s\S]*?\*\/|\/\/[^\n]*\n)*interface\b/;
+
 /** The exports of an ES module's source, and whether it has `export * from` (names the lexer cannot list). */
 function moduleExports(source: string): { names: Set<string>; star: boolean } {
   if (!lexerReady) {
@@ -120,7 +127,9 @@ function moduleExports(source: string): { names: Set<string>; star: boolean } {
     lexerReady = true;
   }
   const [imports, exports] = parse(source);
-  const names = new Set(exports.map((e) => e.n));
+  const names = new Set(
+    exports.filter((e) => !(e.n === 'default' && TYPE_DEFAULT.test(source.slice(e.e)))).map((e) => e.n),
+  );
   const star = imports.some((i) => i.d === -1 && /^export\s*\*\s*from/.test(source.slice(i.ss, i.s)));
   return { names, star };
 }

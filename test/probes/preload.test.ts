@@ -227,16 +227,21 @@ describe('zero-code preload: an unchanged CommonJS app under --require tlob/regi
 });
 
 describe('zero-code preload: TypeScript run by Node itself (type stripping)', () => {
-  it('probes .ts ES modules (named and default exports) and a .cts CommonJS module', () => {
+  it('probes .ts ES modules (named and default exports, a type as the default) and a .cts CommonJS module', () => {
     const dir = installFixture('ts-app');
     const plain = runNode(dir, ['app.ts']);
     expect(plain.status).toBe(0);
     const run = runNode(dir, ['--import', 'tlob/register', 'app.ts'], {
       TLOB_PROBES:
-        'p ./lib.ts:work threshold=2ms; p ./lib.ts:default.prototype.find threshold=5ms name=find; p ./helper.cts:helper threshold=2ms',
+        'p ./lib.ts:work threshold=2ms; p ./lib.ts:default.prototype.find threshold=5ms name=find; p ./helper.cts:helper threshold=2ms; p ./options.ts:loud threshold=2ms',
     });
-    expect(run.status).toBe(0);
+    expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toBe(plain.stdout);
-    expect(violations(run.stderr).sort()).toEqual(['./helper.cts:helper', './lib.ts:work', 'find']);
+    expect(violations(run.stderr).sort()).toEqual([
+      './helper.cts:helper',
+      './lib.ts:work',
+      './options.ts:loud',
+      'find',
+    ]);
   });
 });
