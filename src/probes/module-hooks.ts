@@ -22,9 +22,24 @@ import type { ModuleRegistry } from './module-registry.js';
 
 const FACADE_PARAM = 'tlob-probe';
 
-/** True when this Node.js has `module.registerHooks`. */
+/**
+ * Why `module.registerHooks` threw when called (a test runner's module system that refuses it,
+ * as Jest's does), or undefined.
+ */
+let refusal: string | undefined;
+
+/** True when this Node.js has `module.registerHooks`, and it did not refuse the hooks. */
 export function moduleHooksAvailable(): boolean {
-  return typeof (nodeModule as { registerHooks?: unknown }).registerHooks === 'function';
+  return (
+    typeof (nodeModule as { registerHooks?: unknown }).registerHooks === 'function' && refusal === undefined
+  );
+}
+
+/** Why module hooks are not available here, for a warning. */
+export function moduleHooksMissing(): string {
+  return refusal === undefined
+    ? 'module.registerHooks is not available (Node 22.15+ needed)'
+    : `module.registerHooks refused the hooks (${refusal})`;
 }
 
 type ResolveResult = { url: string; format?: string | null | undefined; [key: string]: unknown };
@@ -34,9 +49,17 @@ type ResolveContext = { conditions?: string[]; parentURL?: string | undefined; [
 /** Installs the hooks once per process (the registry is shared by every copy of tlob). */
 export function installModuleHooks(registry: ModuleRegistry): void {
   if (registry.hooksInstalled || !moduleHooksAvailable()) return;
-  registry.hooksInstalled = true;
   const registerHooks = (nodeModule as unknown as { registerHooks: (hooks: object) => unknown })
     .registerHooks;
+  try {
+    registerModuleHooks(registry, registerHooks);
+    registry.hooksInstalled = true;
+  } catch (error) {
+    refusal = String((error as Error)?.message ?? error).split('\n')[0];
+  }
+}
+
+function registerModuleHooks(registry: ModuleRegistry, registerHooks: (hooks: object) => unknown): void {
   registerHooks({
     resolve(
       specifier: string,

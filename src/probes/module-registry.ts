@@ -5,7 +5,7 @@ import { types } from 'node:util';
 import { runOutside } from '../context/outside.js';
 import { reportInternalError } from '../report/errors.js';
 import { sharedRegistry } from '../shared-registry.js';
-import { installModuleHooks, moduleHooksAvailable } from './module-hooks.js';
+import { installModuleHooks, moduleHooksAvailable, moduleHooksMissing } from './module-hooks.js';
 import { isCommonJsExports, type ModuleSpecifier, requireCache, requireResolve } from './module-specifier.js';
 import { warnOnce } from './warn-once.js';
 
@@ -301,16 +301,16 @@ export function addModuleProbe(specifier: ModuleSpecifier, binding: ModuleProbeB
   if (fresh) adoptLoadedCommonJs(registry, entry);
   entry.bindings.add(binding);
   for (const root of entry.roots) bindNow(binding, root);
+  installModuleHooks(registry);
   if (!moduleHooksAvailable()) {
     if (entry.roots.length === 0) {
       warnOnce(
         'no-hooks',
-        'tlob: module.registerHooks is not available (Node 22.15+ needed): probes can patch only modules already loaded by require',
+        `tlob: ${moduleHooksMissing()}: probes can patch only modules already loaded by require`,
       );
     }
     return;
   }
-  installModuleHooks(registry);
   if (fresh && specifier.kind === 'file') warnIfNoFile(specifier);
   const filename = specifier.kind === 'file' ? fileURLToPath(specifier.id) : requireResolve(specifier);
   const url = specifier.kind === 'file' ? specifier.id : filename && pathToFileURL(filename).href;

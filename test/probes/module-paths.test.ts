@@ -68,3 +68,42 @@ describe('a loader that bypasses the module hooks', () => {
     });
   }
 });
+
+describe('a module system that refuses module.registerHooks (as Jest does)', () => {
+  // Jest's own `module` replaces registerHooks with a function that throws
+  const script = `
+    const nodeModule = require('node:module');
+    nodeModule.registerHooks = () => { throw new Error('module.registerHooks() is not supported in Jest\\nsee the docs'); };
+    nodeModule.syncBuiltinESMExports();
+    const { tlob } = require('tlob');
+    tlob.reactor('nop');
+    const lib = require('./lib.js');
+    const results = [];
+    for (const name of ['./lib.js', './missing-later.js']) {
+      try {
+        tlob.attach(name, name === './lib.js' ? 'handle' : 'anything', { budget: '1s', name });
+        results.push('attached');
+      } catch (error) {
+        results.push(String(error.message));
+      }
+    }
+    lib.handle('a');
+    console.log(JSON.stringify({ results, stats: tlob.stats().map((s) => [s.name, s.count]) }));
+  `;
+
+  it('attach patches the modules already loaded, and warns once that later ones cannot be', () => {
+    const dir = installFixture('cjs-app');
+    const run = runNode(dir, ['-e', script]);
+    expect(run.status, run.stderr).toBe(0);
+    const output = JSON.parse(lastLine(run.stdout)) as { results: string[]; stats: [string, number][] };
+    expect(output.results).toEqual(['attached', 'attached']);
+    expect(output.stats).toEqual([
+      ['./lib.js', 1],
+      ['./missing-later.js', 0],
+    ]);
+    const warnings = run.stderr.match(/tlob: .*/g) ?? [];
+    expect(warnings).toEqual([
+      'tlob: module.registerHooks refused the hooks (module.registerHooks() is not supported in Jest): probes can patch only modules already loaded by require',
+    ]);
+  });
+});
