@@ -8,7 +8,7 @@ export { type TlobEvent, type TlobState, tlobModelSpec } from './monitors/tlob/m
 export { TlobBudgetError, type WindowResult, type WindowStart } from './monitors/tlob/result.js';
 export type { WindowOptions } from './monitors/tlob/site.js';
 export type { TlobViolation } from './monitors/tlob/tlob-monitor.js';
-export type { TlobReactor } from './monitors/tlob/tlob-reactor.js';
+export type { TlobReactor, TlobReactorFn } from './monitors/tlob/tlob-reactor.js';
 export type { OnStop } from './monitors/tlob/window.js';
 export type { TlobWindow } from './monitors/tlob/window-api.js';
 // Probes: attach/detach, tlob.attach, probe specs, decorators.

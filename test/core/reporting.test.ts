@@ -1,7 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { timerClockBounds } from '../../src/context/timer-due.js';
-import { tlob, type WindowResult } from '../../src/index.js';
+import { type TlobViolation, tlob, type WindowResult } from '../../src/index.js';
 import { RateLimitedLog } from '../../src/report/rate-limited-log.js';
 import { pushViolation, ViolationRing } from '../../src/report/ring.js';
 import { descheduledMs } from '../descheduled.js';
@@ -53,9 +53,13 @@ describe('reactors', () => {
     );
   });
 
-  it('a function reactor receives the violation record', () => {
+  it('a function reactor receives the violation record, typed as tlob records are', () => {
     const seen: unknown[] = [];
-    tlob.reactor((v) => seen.push(v));
+    tlob.reactor((v) => {
+      expectTypeOf(v).toEqualTypeOf<TlobViolation>();
+      expectTypeOf(v.elapsedNs).toEqualTypeOf<number>();
+      seen.push(v);
+    });
     overBudget('fn-reactor');
     expect(seen).toEqual([
       expect.objectContaining({

@@ -1,6 +1,7 @@
 import { deadlines } from '../../engine/deadline-queue.js';
 import { formatNs } from '../../engine/duration.js';
 import { Monitor } from '../../engine/monitor.js';
+import type { Reactor } from '../../engine/reactors.js';
 import { channels } from '../../report/channels.js';
 import type { Violation } from '../../report/violation.js';
 import { violationRing } from '../../report/violation-ring.js';
@@ -54,7 +55,8 @@ class TlobMonitor extends Monitor<Window> {
 
   set tlobReactor(reactor: TlobReactor) {
     this.throwing = reactor === 'throw';
-    this.reactor = reactor === 'throw' ? 'nop' : reactor;
+    // the tlob monitor reacts to its own records only, which are all `TlobViolation`s
+    this.reactor = reactor === 'throw' ? 'nop' : (reactor as Reactor);
     watchdogHooks.sync?.reactorChanged(reactor);
   }
 

@@ -1,5 +1,9 @@
-import { isReactor, type Reactor } from '../../engine/reactors.js';
+import { isReactor } from '../../engine/reactors.js';
 import { describeValue, TlobTypeError } from '../../report/errors.js';
+import type { TlobViolation } from './tlob-monitor.js';
+
+/** A function as tlob's reactor: called with the frozen violation record of a window. */
+export type TlobReactorFn = (violation: TlobViolation) => void;
 
 /**
  * What happens when a window breaks its budget, chosen with `tlob.reactor()`: one of the engine's
@@ -7,7 +11,7 @@ import { describeValue, TlobTypeError } from '../../report/errors.js';
  * `'throw'`: nothing reacts at the violation, and `stop()` and `tlob.run` throw a
  * `TlobBudgetError` carrying the over-budget result (probed functions never throw for it).
  */
-export type TlobReactor = Reactor | 'throw';
+export type TlobReactor = 'log' | 'nop' | 'abort' | 'throw' | TlobReactorFn;
 
 /** Checks a reactor given by a user; throws `ERR_TLOB_INVALID_REACTOR` for anything else. */
 export function checkTlobReactor(value: unknown, caller = 'tlob.reactor'): TlobReactor {
