@@ -12,25 +12,47 @@
  * `TLOB_TRACE=1` records the timeline; `TLOB_TRACE=<file>` also writes it there as a Chrome trace
  * at exit. `TLOB_OUTPUT=<dir>` (set by `tlob run`) writes the thread's run data there at exit.
  */
+import * as workerThreads from 'node:worker_threads';
 import { collectTo, writeTraceAtExit } from './cli/collector.js';
 import { type TlobReactor, timeline, tlob } from './index.js';
 import { otelFromEnvironment } from './otel/index.js';
 import { environmentSwitch } from './probes/preload-config.js';
 
-tlob.probes.fromEnvironment();
-const reactor = process.env.TLOB_REACTOR;
+/** Where the main thread leaves its `TLOB_*` settings for the worker threads it starts. */
+const SETTINGS_KEY = 'tlob.register.environment';
+
+/**
+ * The `TLOB_*` settings of this thread. A worker thread started with an `env` of its own (not
+ * `SHARE_ENV`) has none of the process's in its `process.env`: it takes the main thread's, handed
+ * down as environment data (`setEnvironmentData`, which each thread passes to the workers it
+ * starts), with its own `TLOB_*` variables, if any, over them.
+ */
+function tlobSettings(): NodeJS.ProcessEnv {
+  const own: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) if (key.startsWith('TLOB_')) own[key] = value;
+  const inherited = workerThreads.isMainThread
+    ? undefined
+    : (workerThreads.getEnvironmentData(SETTINGS_KEY) as NodeJS.ProcessEnv | undefined);
+  const settings = { ...inherited, ...own };
+  workerThreads.setEnvironmentData(SETTINGS_KEY, settings);
+  return settings;
+}
+
+const env = tlobSettings();
+tlob.probes.fromEnvironment(env);
+const reactor = env.TLOB_REACTOR;
 if (reactor !== undefined && reactor !== '') tlob.reactor(reactor as TlobReactor);
-if (environmentSwitch(process.env, 'TLOB_WATCHDOG', true, 'tlob/register'))
+if (environmentSwitch(env, 'TLOB_WATCHDOG', true, 'tlob/register'))
   tlob.watchdog({
     enabled: true,
-    timers: environmentSwitch(process.env, 'TLOB_WATCHDOG_TIMERS', true, 'tlob/register'),
+    timers: environmentSwitch(env, 'TLOB_WATCHDOG_TIMERS', true, 'tlob/register'),
   });
-otelFromEnvironment();
+otelFromEnvironment(env);
 
-const trace = process.env.TLOB_TRACE;
+const trace = env.TLOB_TRACE;
 if (trace !== undefined && trace !== '' && trace !== '0') {
   timeline.start();
   if (trace !== '1') writeTraceAtExit(trace, timeline);
 }
-const output = process.env.TLOB_OUTPUT;
+const output = env.TLOB_OUTPUT;
 if (output !== undefined && output !== '') collectTo(output, timeline);

@@ -112,6 +112,20 @@ describe('tlob run', () => {
     expect(countOf(fromThreads, 'work')).toBe(4);
   });
 
+  it('measures worker threads started with an env of their own that passes NODE_OPTIONS on, and their workers', () => {
+    const json = join(scratch(), 'own-env.json');
+    const out = runTlob(['run', '-q', '-p', WORK_ESM, '--json', json, 'threads.mjs'], {
+      env: { OWN_ENV: '1' },
+    });
+    expect(out.status, out.stderr).toBe(0);
+    const threads = readRun(json).threads.map((t) => [t.threadId, t.names[0]?.count ?? 0]);
+    expect(threads.sort()).toEqual([
+      [0, 1],
+      [1, 3],
+      [2, 2],
+    ]);
+  });
+
   it('counts a terminated worker thread up to its last save, and says so', () => {
     const json = join(scratch(), 'terminated.json');
     // terminated after its save of the second after its calls
