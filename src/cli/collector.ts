@@ -1,5 +1,5 @@
 import { subscribe } from 'node:diagnostics_channel';
-import { renameSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMainThread, threadId } from 'node:worker_threads';
 import type { WindowResult } from '../monitors/tlob/result.js';
@@ -10,7 +10,7 @@ import { toChromeTrace } from '../report/trace-export.js';
 import type { Violation } from '../report/violation.js';
 
 /** How often a worker thread saves its data so far (see `collectTo`). */
-const WORKER_SAVE_MS = 1000;
+const SAVE_MS = 1000;
 
 /** Violation records kept per thread for the report; further ones are only counted. */
 const MAX_VIOLATIONS = 1000;
@@ -113,6 +113,9 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
       writeFileSync(temporary, JSON.stringify(data(partial)));
       renameSync(temporary, file);
     } catch (error) {
+      // the directory is gone: the run it was for has ended (a process that outlived it by more
+      // than `tlob run` waits for)
+      if (!existsSync(dir)) return;
       process.stderr.write(`tlob: cannot write the run data to ${dir}: ${(error as Error).message}\n`);
     }
   };
@@ -122,19 +125,22 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
     save(false);
   };
   process.on('exit', write);
+  // A worker thread that is terminated, or still running when its process exits, runs no exit
+  // handler, nor does a process killed by a signal it does not handle. Each thread saves what it
+  // has when it starts, marked partial and without its timeline, so that it is known to have been
+  // there (and `tlob run` waits for the processes it finds there); a worker thread saves again every
+  // second (when something new came, or a call over budget is still running), so that its windows
+  // up to then are counted. (A main thread does not: with up to a thousand violation records, a
+  // save holds the thread for milliseconds, which its windows would count as waiting.)
+  const saveSoFar = () => {
+    // a call over budget still running has run longer since the last save: saved again
+    if (written || (seen === saved && open.size === 0)) return;
+    saved = seen;
+    save(true);
+  };
+  saveSoFar();
   if (!isMainThread) {
-    // A worker thread that is terminated, or still running when its process exits, runs no exit
-    // handler: it saves what it has when it starts and then every second (when something new came,
-    // or a call over budget is still running), marked partial and without its timeline, so that its
-    // windows up to then are counted and it is known to have been there.
-    const saveSoFar = () => {
-      // a call over budget still running has run longer since the last save: saved again
-      if (written || (seen === saved && open.size === 0)) return;
-      saved = seen;
-      save(true);
-    };
-    saveSoFar();
-    setInterval(saveSoFar, WORKER_SAVE_MS).unref();
+    setInterval(saveSoFar, SAVE_MS).unref();
     return;
   }
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -159,6 +159,37 @@ function checkAddsAndRemoves(specs: ProbeSpec[]): void {
 }
 
 /** Reads the files the program's threads wrote; a half-written one is reported and skipped. */
+/** How long tlob waits, once the program ended, for the processes it started to end too. */
+const PROCESSES_WAIT_MS = 5000;
+
+/**
+ * Waits until every process that wrote to `dir` (each does when its preload starts) has ended, for
+ * `PROCESSES_WAIT_MS` at most: processes the program started may outlive it by a little (cluster
+ * workers end when their primary's channel closes) and write their data as they exit.
+ */
+async function processesEnded(dir: string, programPid: number | undefined): Promise<void> {
+  const deadline = Date.now() + PROCESSES_WAIT_MS;
+  for (;;) {
+    const pids = new Set<number>();
+    for (const file of readdirSync(dir)) {
+      const pid = Number(/^tlob-(\d+)-\d+\.json$/.exec(file)?.[1]);
+      if (pid > 0 && pid !== programPid && pid !== process.pid && isRunning(pid)) pids.add(pid);
+    }
+    if (pids.size === 0 || Date.now() >= deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Whether process `pid` exists (signal 0 checks, sends nothing). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 function readThreads(dir: string): ThreadData[] {
   const out: ThreadData[] = [];
   for (const file of readdirSync(dir)) {
@@ -275,6 +306,7 @@ export const runCommand: Command = {
       if (missing) throw new UsageError('run', `cannot find the command "${file}"`);
       throw ended.error;
     }
+    await processesEnded(dir, child.pid);
     const data: RunData = mergeRun([basename(file), ...childArgs], readThreads(dir));
     rmSync(dir, { recursive: true, force: true });
     if (values.quiet !== true) process.stderr.write(formatSummary(data, ended.signal));

@@ -76,15 +76,21 @@ export function formatSummary(
       .map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
       .join('  ');
   const out = ['', bold(`tlob: ${data.threads.length} thread(s) reported`)];
-  const partial = data.threads.filter((t) => t.partial === true);
+  const partial = data.threads.filter((t) => t.partial === true && t.threadId !== 0);
   if (partial.length > 0)
     out.push(
       `(${partial.length} worker thread(s) ended without their final write, terminated or still running at exit: ` +
         `their windows are counted up to their last save, at most a second before: ${partial.map((t) => `${t.pid}/${t.threadId}`).join(', ')})`,
     );
+  const unwritten = data.threads.filter((t) => t.partial === true && t.threadId === 0);
+  if (unwritten.length > 0)
+    out.push(
+      `(${unwritten.length} process(es) ended without writing their data, killed by a signal they do not handle or ` +
+        `still running when tlob stopped waiting for them: ${unwritten.map((t) => t.pid).join(', ')})`,
+    );
   out.push(bold(line(header)));
   for (const r of rows) out.push(Number(r[2]) > 0 ? red(line(r)) : line(r));
-  if (rows.length === 0 && data.threads.length === 0 && diedBy !== null)
+  if (rows.length === 0 && data.threads.every((t) => t.partial === true) && diedBy !== null)
     // a death by a signal other than SIGINT and SIGTERM runs no exit handler: nothing was written
     out.push(
       `(the program was killed by ${diedBy} before it could write its data${diedBy === 'SIGABRT' ? ': the abort reactor, process.abort() and fatal errors such as running out of memory end it so' : ''})`,

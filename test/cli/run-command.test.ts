@@ -126,6 +126,17 @@ describe('tlob run', () => {
     ]);
   });
 
+  it('keeps the data of child processes that end after the program, when tlob is stopped by SIGTERM', async () => {
+    const json = join(scratch(), 'linger.json');
+    const run = await startUntilReady(['run', '-p', WORK_ESM, '--json', json, 'children-linger.mjs']);
+    run.child.kill('SIGTERM'); // tlob, which hands it to the program
+    expect(await run.exit).toEqual([null, 'SIGTERM']);
+    const data = readRun(json);
+    expect(data.threads.filter((t) => t.partial !== true)).toHaveLength(3);
+    expect(countOf(data, 'work')).toBe(4);
+    expect(run.stderr()).not.toMatch(/cannot write|ended without/);
+  });
+
   it('counts a terminated worker thread up to its last save, and says so', () => {
     const json = join(scratch(), 'terminated.json');
     // terminated after its save of the second after its calls
