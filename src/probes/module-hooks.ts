@@ -73,10 +73,13 @@ function registerModuleHooks(registry: ModuleRegistry, registerHooks: (hooks: ob
       const fromFacade = context.parentURL !== undefined && context.parentURL === facadeUrl(result.url);
       // TypeScript run by Node (type stripping) resolves with no format: .ts may be either kind,
       // and a facade over a CommonJS module is harmless (the registry ignores it)
+      // (tsx resolves with no format too: a .ts module that `require` loads is CommonJS there)
+      const untyped = result.format === undefined || result.format === null;
       const esm =
         result.format === 'module' ||
         result.format === 'module-typescript' ||
-        ((result.format === undefined || result.format === null) && /\.m?ts$/.test(result.url));
+        (untyped && /\.mts$/.test(result.url)) ||
+        (untyped && /\.ts$/.test(result.url) && context.conditions?.includes('require') !== true);
       if (esm && !fromFacade && context.conditions?.includes('import') === true) {
         return { ...result, url: facadeUrl(result.url) };
       }
@@ -104,6 +107,7 @@ function registerModuleHooks(registry: ModuleRegistry, registerHooks: (hooks: ob
         result.format === 'commonjs-typescript' ||
         ((result.format === undefined || result.format === null) && !/\.(json|node|wasm)$/.test(url));
       if (commonJs) {
+        registry.epilogued?.add(url);
         return { ...result, source: `${sourceText(result.source)}${cjsEpilogue(url)}` };
       }
       return result;

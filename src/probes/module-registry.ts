@@ -49,6 +49,11 @@ export interface ModuleRegistry {
   readonly seen: Set<string>;
   /** URLs of CommonJS modules patched through their exports object. */
   readonly commonJs: Set<string>;
+  /**
+   * URLs of CommonJS modules whose source the load hook handed back with the statement that
+   * patches their exports (absent from a registry an older copy of tlob made).
+   */
+  readonly epilogued?: Set<string>;
   hooksInstalled: boolean;
   /**
    * True when the hooks were installed before the application's entry module (the preload). This
@@ -83,6 +88,7 @@ function createRegistry(): ModuleRegistry {
     byUrl: new Map(),
     seen: new Set(),
     commonJs: new Set(),
+    epilogued: new Set(),
     hooksInstalled: false,
     hooksFromStart: false,
     cjsLoaded(module, url) {
@@ -184,15 +190,16 @@ function checkBypassed(registry: ModuleRegistry, url: string): void {
     if (entry === undefined || registry.commonJs.has(url)) return;
     const cached = requireCache()[fileURLToPath(url)];
     if (cached?.loaded !== true) return;
-    if (registry.seen.has(url)) {
+    if (registry.seen.has(url) && registry.epilogued?.has(url) !== true) {
       // the load hook saw it, without a source to add to (Node 22 leaves the source of a
       // CommonJS module that `import` loads to the CommonJS loader): not bypassed, bind it now
       registry.cjsLoaded(cached, url);
       return;
     }
+    // never loaded through the hooks, or loaded from another source than the one they handed back
     warnOnce(
       `bypassed:${url}`,
-      `tlob: module ${entry.specifier.text} loaded without passing through tlob's module hooks, most likely because another loader replaced require.extensions['.js'] (babel-register, say): its probes were attached only after it loaded, so calls made while it loaded, and functions taken from it then, are not observed; load that loader after tlob/register, or attach with tlob.attach(require('${entry.specifier.text}'), …)`,
+      `tlob: module ${entry.specifier.text} loaded without passing through tlob's module hooks, most likely because another loader replaced require.extensions['.js'] (babel-register or tsx, say): its probes were attached only after it loaded, so calls made while it loaded, and functions taken from it then, are not observed; load that loader after tlob/register, or attach with tlob.attach(require('${entry.specifier.text}'), …)`,
       'TLOB_HOOKS_BYPASSED',
     );
     registry.cjsLoaded(cached, url);

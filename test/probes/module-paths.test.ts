@@ -67,6 +67,24 @@ describe('a loader that bypasses the module hooks', () => {
       expect(JSON.parse(lastLine(run.stdout))).toEqual({ sum: 8, stats: [['./lib.js:handle', 3]] });
     });
   }
+
+  it('an ES module that took its function by name before the probe bound: the warning says so', () => {
+    const args = ['--require', './own-loader.js', '--import', 'tlob/register', 'esm-app.mjs'];
+    const run = runNode(dir, args, { TLOB_PROBES: probes });
+    expect(run.status).toBe(0);
+    expect(run.stderr.match(/TlobWarning/g) ?? []).toHaveLength(1);
+    expect(run.stderr).toMatch(/\[TLOB_HOOKS_BYPASSED\].*\.\/lib\.js.*functions taken from it then/);
+    // the import by name holds the unwrapped function
+    expect(JSON.parse(lastLine(run.stdout))).toEqual({ sum: 8, stats: [['./lib.js:handle', 0]] });
+  });
+
+  it('a CommonJS .ts module compiled by a loader of its own (as tsx does): warned about, later calls seen', () => {
+    const args = ['--require', 'tlob/register', '--require', './own-ts-loader.js', 'ts-app.js'];
+    const run = runNode(dir, args, { TLOB_PROBES: 'p ./typed.ts:handle threshold=1s' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/\[TLOB_HOOKS_BYPASSED\].*\.\/typed\.ts/);
+    expect(JSON.parse(lastLine(run.stdout))).toEqual({ sum: 8, stats: [['./typed.ts:handle', 3]] });
+  });
 });
 
 describe('a module system that refuses module.registerHooks (as Jest does)', () => {
