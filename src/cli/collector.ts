@@ -10,7 +10,7 @@ import { toChromeTrace } from '../report/trace-export.js';
 import type { Violation } from '../report/violation.js';
 
 /** How often a worker thread saves its data so far (see `collectTo`). */
-const SAVE_MS = 1000;
+const WORKER_SAVE_MS = 1000;
 
 /** Violation records kept per thread for the report; further ones are only counted. */
 const MAX_VIOLATIONS = 1000;
@@ -140,7 +140,7 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
   };
   saveSoFar();
   if (!isMainThread) {
-    setInterval(saveSoFar, SAVE_MS).unref();
+    setInterval(saveSoFar, WORKER_SAVE_MS).unref();
     return;
   }
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

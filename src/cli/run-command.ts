@@ -158,7 +158,6 @@ function checkAddsAndRemoves(specs: ProbeSpec[]): void {
   }
 }
 
-/** Reads the files the program's threads wrote; a half-written one is reported and skipped. */
 /** How long tlob waits, once the program ended, for the processes it started to end too. */
 const PROCESSES_WAIT_MS = 5000;
 
@@ -190,6 +189,7 @@ function isRunning(pid: number): boolean {
   }
 }
 
+/** Reads the files the program's threads wrote; a half-written one is reported and skipped. */
 function readThreads(dir: string): ThreadData[] {
   const out: ThreadData[] = [];
   for (const file of readdirSync(dir)) {

@@ -71,9 +71,9 @@ function registerModuleHooks(registry: ModuleRegistry, registerHooks: (hooks: ob
       if (entry === undefined) return result;
       registry.byUrl.set(result.url, entry);
       const fromFacade = context.parentURL !== undefined && context.parentURL === facadeUrl(result.url);
-      // TypeScript run by Node (type stripping) resolves with no format: .ts may be either kind,
-      // and a facade over a CommonJS module is harmless (the registry ignores it)
-      // (tsx resolves with no format too: a .ts module that `require` loads is CommonJS there)
+      // TypeScript run by Node (type stripping) or by tsx resolves with no format: a .ts module
+      // that `require` loads is CommonJS; one that `import` loads may be either kind, and a facade
+      // over a CommonJS module is harmless (the registry ignores it)
       const untyped = result.format === undefined || result.format === null;
       const esm =
         result.format === 'module' ||
