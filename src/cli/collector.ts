@@ -143,6 +143,13 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
     setInterval(saveSoFar, WORKER_SAVE_MS).unref();
     return;
   }
+  // A signal that came while the thread was held waits in the event loop's queue, read in its next
+  // poll: a program with nothing left to do then exits without one, ending 0 where Node's default
+  // death by the signal would have ended it. One more turn reads it, when nothing else would make
+  // one (another `beforeExit` listener would run twice).
+  process.once('beforeExit', () => {
+    if (process.listenerCount('beforeExit') === 0) setImmediate(() => {});
+  });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     const onSignal = () => {
       // from the first one on, the signal is the program's alone: a library that raises it again

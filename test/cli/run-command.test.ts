@@ -263,6 +263,14 @@ describe('tlob run', () => {
     expect(countOf(readRun(json), 'work')).toBeGreaterThanOrEqual(5);
   });
 
+  it('ends by SIGTERM a program held in a synchronous loop when it came, once the loop returns', async () => {
+    const json = join(scratch(), 'busy.json');
+    const run = await startUntilReady(['run', '--json', json, 'busy.mjs']);
+    process.kill(run.pid, 'SIGTERM'); // the program only, not tlob
+    expect(await run.exit).toEqual([null, 'SIGTERM']);
+    expect(readRun(json).threads.map((t) => t.partial ?? false)).toEqual([false]); // its data written
+  });
+
   it.each(['SIGTERM', 'SIGINT'] as const)(
     'leaves %s to signal-exit, which cleans up and dies by it, with the data written',
     async (signal) => {
