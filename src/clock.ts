@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { clearTimeout, nowMs, setTimeout } from './real-timers.js';
 
 /**
  * Where monitors read the time and schedule their deadline work (the budget timer, the log's
@@ -34,7 +35,7 @@ export interface Clock {
  * layer loaded) that is no monitored call.
  */
 export const systemClock: Clock = {
-  now: () => performance.now() * 1e6,
+  now: () => nowMs() * 1e6,
   schedule(fn, delayMs) {
     const timer = setTimeout(fn, delayMs);
     timer.unref();

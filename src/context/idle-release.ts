@@ -3,6 +3,8 @@
  * calls that each open and close a window within one loop turn (sequential awaits, a loop of
  * async calls) does not pay for disabling and re-enabling the hook every time (~0.3–1.5 µs).
  */
+import { setImmediate } from '../real-timers.js';
+
 export function releaseWhenIdle(
   stillNeeded: () => boolean,
   turnOff: () => void,

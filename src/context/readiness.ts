@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { nowNs } from '../clock.js';
+import { clearImmediate, setImmediate } from '../real-timers.js';
 import { timerDueNs } from './timer-due.js';
 
 /**

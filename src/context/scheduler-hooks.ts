@@ -1,6 +1,7 @@
 import { createHook, executionAsyncResource } from 'node:async_hooks';
 import { promiseHooks } from 'node:v8';
 import { nowNs } from '../clock.js';
+import { queueMicrotask } from '../real-timers.js';
 import { liveTask, resourceStore, storeOf, taskStorage } from './current-task.js';
 import { releaseWhenIdle } from './idle-release.js';
 import { outside, runOutside } from './outside.js';

@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { promiseHooks } from 'node:v8';
 import { nowNs } from '../clock.js';
+import { setImmediate, setTimeout } from '../real-timers.js';
 import { releaseWhenIdle } from './idle-release.js';
 import { runOutside } from './outside.js';
 

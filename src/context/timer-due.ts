@@ -1,14 +1,14 @@
-import { performance } from 'node:perf_hooks';
+import { nowMs, setTimeout } from '../real-timers.js';
 
 /**
  * When a Node timer came due, on the `nowNs()` clock. Node keeps a timer's start in libuv's
  * millisecond loop clock (`_idleStart`, read fresh when the timer is created) and its delay in
- * `_idleTimeout`. Both that clock and `performance.now()` count the same monotonic clock from
+ * `_idleTimeout`. Both that clock and `nowMs()` count the same monotonic clock from
  * different origins, so they differ by a constant `K` (ms), up to the loop clock's truncation to
  * whole milliseconds. Used to start "waiting" at the moment a timer of a window became ready, even
  * when its callback runs later because the thread was busy.
  *
- * `K` is never estimated from one reading: each sample (a `performance.now()` before and after
+ * `K` is never estimated from one reading: each sample (a `nowMs()` before and after
  * creating a timer) proves that `K` lies in an interval, and the samples' intersection only
  * narrows. A sample taken while the process is descheduled gives a wide interval, never a wrong
  * one, so a busy machine at start-up slows the measurement down instead of skewing it.
@@ -36,9 +36,9 @@ let probe: NodeJS.Timeout | undefined;
 /** Narrows [lo, hi] by one sample; returns false when Node's timers do not expose `_idleStart`. */
 function sample(): boolean {
   probe ??= setTimeout(noop, 1 << 30).unref();
-  const before = performance.now();
+  const before = nowMs();
   probe.refresh();
-  const after = performance.now();
+  const after = nowMs();
   const start = (probe as unknown as TimeoutLike)._idleStart;
   if (typeof start !== 'number') return false;
   // The loop clock read inside the timer, L = floor(perf + K) at some perf in [before, after]:
@@ -60,8 +60,8 @@ function sample(): boolean {
 
 /** Samples until the offset is precise or `budgetMs` has been spent (a sample takes ~0.5 µs). */
 function narrow(budgetMs: number): void {
-  const limit = performance.now() + budgetMs;
-  while (hi - lo > preciseMs && performance.now() < limit) {
+  const limit = nowMs() + budgetMs;
+  while (hi - lo > preciseMs && nowMs() < limit) {
     if (!sample()) return;
   }
 }
@@ -85,7 +85,7 @@ export function timerDueNs(resource: unknown): number {
  */
 export function timerDelayMs(dueNs: number): number {
   if (!(hi - lo <= preciseMs)) return Number.NaN;
-  const startMs = Math.floor(performance.now() + lo);
+  const startMs = Math.floor(nowMs() + lo);
   return Math.max(1, Math.ceil(dueNs / 1e6 + hi) - startMs);
 }
 

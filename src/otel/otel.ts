@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { tlob, type Violation, type WindowResult, type WindowStart } from '../index.js';
+import { clearInterval, setInterval } from '../real-timers.js';
 import { apiGlobals, loadApi } from './api.js';
 import { WindowMetrics } from './metrics.js';
 import {

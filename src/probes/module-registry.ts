@@ -3,6 +3,7 @@ import { syncBuiltinESMExports } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { types } from 'node:util';
 import { runOutside } from '../context/outside.js';
+import { setImmediate } from '../real-timers.js';
 import { reportInternalError } from '../report/errors.js';
 import { sharedRegistry } from '../shared-registry.js';
 import { installModuleHooks, moduleHooksAvailable, moduleHooksMissing } from './module-hooks.js';

@@ -1,5 +1,6 @@
 import { type CallEndHandler, CallPath, PATH_THENABLE } from '../monitors/tlob/call-path.js';
 import { isCompletionCallback, wrapCallback } from '../monitors/tlob/completion-callback.js';
+import { nowMs } from '../real-timers.js';
 import { reportInternalError } from '../report/errors.js';
 import type { CallRunner } from './function-wrapper.js';
 import { enterObservedCall, leaveObservedCall, observeSettlement } from './promise-settlement.js';
@@ -71,7 +72,7 @@ export class ObservedCall implements ProbeCall, CallEndHandler {
   }
 
   get endedAt(): number {
-    if (this.endedAtMs < 0 && this.end !== undefined) this.endedAtMs = performance.now();
+    if (this.endedAtMs < 0 && this.end !== undefined) this.endedAtMs = nowMs();
     return this.endedAtMs;
   }
 

@@ -4,10 +4,11 @@ import {
   releaseSettleHook,
   watchPatiently,
 } from '../context/settle-watch.js';
+import { nowMs, setImmediate } from '../real-timers.js';
 
 /** Receives a promise's outcome once it is known and safe to read. */
 interface SettlementObserver {
-  /** Called after the promise settled; `at` is when it settled (`performance.now()`). */
+  /** Called after the promise settled; `at` is when it settled (`nowMs()`). */
   outcome(rejected: boolean, value: unknown, at: number): void;
 }
 
@@ -94,5 +95,5 @@ export function observeSettlement(
   pending: boolean,
 ): void {
   if (pending) watchPatiently(new PendingRead(promise, observer));
-  else enqueue(promise, observer, performance.now());
+  else enqueue(promise, observer, nowMs());
 }

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Deadlined, EarliestWatcher } from '../engine/deadline-queue.js';
 import { S_SLEEPING } from '../monitors/tlob/model.js';
 import type { SyncWatch, WatchedSite } from '../monitors/tlob/watchdog-hooks.js';
+import { nowMs } from '../real-timers.js';
 import { emitTlobWarning } from '../report/tlob-warning.js';
 import {
   BOARD_BYTES,
@@ -109,7 +110,7 @@ export class ThreadBoard implements SyncWatch, EarliestWatcher {
     private readonly monitor: { readonly reactor: unknown },
     private readonly onFirst: () => void,
   ) {
-    this.f64[F_BASE] = Math.floor(this.originMs + performance.now());
+    this.f64[F_BASE] = Math.floor(this.originMs + nowMs());
     this.wakeOffsetMs = this.originMs - (this.f64[F_BASE] as number);
     this.f64[F_ORIGIN] = this.originMs;
     this.i32[I_WAKE_AT] = NO_WAKE; // the first deadline rings a watchdog that sleeps on none

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
-import { clearImmediate, setImmediate } from 'node:timers';
 import { pathToFileURL } from 'node:url';
 import {
   BroadcastChannel,
@@ -18,6 +17,7 @@ import { tlobModel } from '../monitors/tlob/model.js';
 import { BUDGET_EXPIRED, tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
 import { watchdogHooks } from '../monitors/tlob/watchdog-hooks.js';
 import type { Window } from '../monitors/tlob/window.js';
+import { clearImmediate, setImmediate } from '../real-timers.js';
 import { describeValue, reportInternalError, TlobTypeError, unknownOption } from '../report/errors.js';
 import { emitTlobWarning } from '../report/tlob-warning.js';
 import { ThreadBoard } from './board.js';

@@ -1,4 +1,5 @@
 /** Receives a thenable's outcome, as its `then` reports it to the first caller of `then`. */
+import { nowMs } from '../../real-timers.js';
 export interface ThenableObserver {
   outcome(rejected: boolean, value: unknown, at: number): void;
 }
@@ -18,7 +19,7 @@ export function observeThenable(thenable: object, then: Function, observer: Then
   const report = (rejected: boolean, value: unknown) => {
     if (reported) return;
     reported = true;
-    observer.outcome(rejected, value, performance.now());
+    observer.outcome(rejected, value, nowMs());
   };
   const shadow = function (
     this: unknown,

@@ -12,6 +12,7 @@ import {
 } from '../../context/settle-watch.js';
 import type { Task } from '../../context/task.js';
 import { Instance, publishGuarded } from '../../engine/monitor.js';
+import { queueMicrotask } from '../../real-timers.js';
 import { channels } from '../../report/channels.js';
 import { reportInternalError } from '../../report/errors.js';
 import type { CallEndHandler } from './call-path.js';
