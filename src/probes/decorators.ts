@@ -2,6 +2,7 @@ import { type Duration, parseBudget } from '../engine/duration.js';
 import type { CallSite } from '../monitors/tlob/call-site.js';
 import { createSite } from '../monitors/tlob/site.js';
 import { describeValue, TlobTypeError } from '../report/errors.js';
+import { copyReflectMetadata } from './function-wrapper.js';
 
 /** Options of `@budget`: the budget, and the window name (default `Class.method`). */
 export interface BudgetOptions {
@@ -106,6 +107,9 @@ function budgeted(
       return site.invoke(method, this, arguments, undefined);
     },
   }[key] as Function;
+  // its name as the method's own (`[handle]` for a symbol key, where the key would give `Symbol(handle)`)
+  Object.defineProperty(replacement, 'name', { value: method.name });
   Object.defineProperty(replacement, 'length', { value: method.length });
+  copyReflectMetadata(method, replacement); // of decorators applied before this one (NestJS's)
   return replacement;
 }

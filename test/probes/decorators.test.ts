@@ -31,6 +31,32 @@ describe.each([
   });
 });
 
+describe('reflect-metadata of wrapped methods and classes (NestJS routes, guards, injection)', () => {
+  it('stays with a method under @budget in either order, and with a probed method or class', () => {
+    const dir = installFixture('decorators');
+    const compile = runNode(dir, [tsc, '-p', 'tsconfig.metadata.json']);
+    expect(compile.stdout + compile.stderr).toBe('');
+    const run = runNode(dir, [join('out-metadata', 'metadata.js')]);
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({
+      above: ['/b', ['admin']],
+      below: '/a',
+      probed: '/probed',
+      prefix: '/admin',
+      parameters: ['Repository'],
+      symbolName: '[handle]',
+      calls: ['b1', 'a2', 'h', 'p'],
+      counts: {
+        'AdminController.above': 1,
+        'AdminController.below': 1,
+        'AdminController.Symbol(handle)': 1,
+        'AdminController.prototype.probed': 1,
+        'target.AdminController': 1,
+      },
+    });
+  });
+});
+
 describe('@budget argument checks', () => {
   it('a bad budget or name fails when the class is defined; only methods can be decorated', async () => {
     const { budget } = await import('../../src/index.js');
