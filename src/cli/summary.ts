@@ -76,7 +76,11 @@ export function formatSummary(
       .map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
       .join('  ');
   const out = ['', bold(`tlob: ${data.threads.length} thread(s) reported`)];
-  const partial = data.threads.filter((t) => t.partial === true && t.threadId !== 0);
+  // a worker with no window at its last save lost nothing known (a library's helper thread, as a
+  // pino transport's or esbuild's, that its process ends unjoined): left out
+  const partial = data.threads.filter(
+    (t) => t.partial === true && t.threadId !== 0 && (t.names.length > 0 || t.violations.length > 0),
+  );
   if (partial.length > 0)
     out.push(
       `(${partial.length} worker thread(s) ended without their final write, terminated or still running at exit: ` +

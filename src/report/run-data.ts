@@ -33,9 +33,10 @@ export interface ThreadData {
   violationsDropped: number;
   timeline: TimelineData | undefined;
   /**
-   * Set on a worker thread's save before it ended: when the run was read, the thread had ended
-   * without its final write (it was terminated, or still running when its process exited), and
-   * its data is what it had at its last save (at most a second before).
+   * Set on a thread's saves before it ended (at its start; a worker thread's every second): when
+   * the run was read, the thread had ended without its final write (a worker terminated, or still
+   * running when its process exited; a process killed by a signal it does not handle), and its data
+   * is what it had at its last save.
    */
   partial?: boolean;
 }

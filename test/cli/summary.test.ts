@@ -45,6 +45,27 @@ describe('a violating call still running when its thread wrote its data', () => 
   });
 });
 
+describe('worker threads that ended without their final write', () => {
+  const thread = (threadId: number, names: RunData['names']) => ({
+    version: 1 as const,
+    pid: 7,
+    ppid: 1,
+    threadId,
+    argv: [],
+    names,
+    violations: [],
+    violationsDropped: 0,
+    timeline: undefined,
+    partial: true,
+  });
+  it('are named when they had windows, and left out when they had none (a helper thread)', () => {
+    const name = { name: 'work', count: 3 } as unknown as RunData['names'][number];
+    const text = formatSummary({ ...data, threads: [thread(1, [name]), thread(2, [])] });
+    expect(text).toContain('(1 worker thread(s) ended without their final write');
+    expect(text).toMatch(/at most a second before: 7\/1\)/);
+  });
+});
+
 describe('a run no thread wrote data for', () => {
   const empty: RunData = { ...data, violations: [], threads: [] };
   it('says the program died by a signal before it could write, when it did', () => {
