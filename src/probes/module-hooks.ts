@@ -140,12 +140,24 @@ function cjsEpilogue(url: string): string {
 
 let lexerReady = false;
 
+/** What follows `export default` when it exports an interface (`export default interface Options {…}`). */
+const INTERFACE_AFTER = /^(?:\s|\/\*[\s\S]*?\*\/|\/\/[^\n]*\n)*interface\b/;
+/** An export specifier up to `default` that names a type (`export { x, type Options as default }`). */
+const TYPE_SPECIFIER = /^\s*type\s+[\w$]+\s+as\s*$/;
+
 /**
- * What follows `export default` in TypeScript whose default export is a type
- * (`export default interface Options {…}`): the lexer counts it as an export, but type stripping
- * leaves nothing of it, and a facade that re-exported it would not link.
+ * Whether the `default` export the lexer found (its name at `start`..`end`) is a type in
+ * TypeScript: the lexer counts it as an export, but type stripping leaves nothing of it, and a
+ * facade that re-exported it would not link.
  */
-const TYPE_DEFAULT = /^(?:\s|\/\*[\s\S]*?\*\/|\/\/[^\n]*\n)*interface\b/;
+function defaultIsType(source: string, start: number, end: number): boolean {
+  if (INTERFACE_AFTER.test(source.slice(end))) return true;
+  const specifier = source
+    .slice(source.lastIndexOf('{', start) + 1, start)
+    .split(',')
+    .pop() as string;
+  return TYPE_SPECIFIER.test(specifier);
+}
 
 /** The exports of an ES module's source, and whether it has `export * from` (names the lexer cannot list). */
 function moduleExports(source: string): { names: Set<string>; star: boolean } {
@@ -155,7 +167,7 @@ function moduleExports(source: string): { names: Set<string>; star: boolean } {
   }
   const [imports, exports] = parse(source);
   const names = new Set(
-    exports.filter((e) => !(e.n === 'default' && TYPE_DEFAULT.test(source.slice(e.e)))).map((e) => e.n),
+    exports.filter((e) => !(e.n === 'default' && defaultIsType(source, e.s, e.e))).map((e) => e.n),
   );
   const star = imports.some((i) => i.d === -1 && /^export\s*\*\s*from/.test(source.slice(i.ss, i.s)));
   return { names, star };

@@ -233,7 +233,7 @@ describe('zero-code preload: TypeScript run by Node itself (type stripping)', ()
     expect(plain.status).toBe(0);
     const run = runNode(dir, ['--import', 'tlob/register', 'app.ts'], {
       TLOB_PROBES:
-        'p ./lib.ts:work threshold=2ms; p ./lib.ts:default.prototype.find threshold=5ms name=find; p ./helper.cts:helper threshold=2ms; p ./options.ts:loud threshold=2ms',
+        'p ./lib.ts:work threshold=2ms; p ./lib.ts:default.prototype.find threshold=5ms name=find; p ./helper.cts:helper threshold=2ms; p ./options.ts:loud threshold=2ms; p ./shape.ts:sides threshold=2ms',
     });
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toBe(plain.stdout);
@@ -241,6 +241,7 @@ describe('zero-code preload: TypeScript run by Node itself (type stripping)', ()
       './helper.cts:helper',
       './lib.ts:work',
       './options.ts:loud',
+      './shape.ts:sides',
       'find',
     ]);
   });
