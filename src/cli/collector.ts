@@ -3,6 +3,7 @@ import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMainThread, threadId } from 'node:worker_threads';
 import type { WindowResult } from '../monitors/tlob/result.js';
+import { nowMs, setImmediate, setInterval } from '../real-timers.js';
 import { reportInternalError } from '../report/errors.js';
 import { NameRecorder, type ThreadData } from '../report/run-data.js';
 import type { timeline as Timeline } from '../report/timeline.js';
@@ -19,10 +20,10 @@ const MAX_VIOLATIONS = 1000;
  * Collects what `tlob run` reports for this thread: per-name histograms of every finished window
  * (from `tlob:stop`), the violations (from `tlob:error`) and, when asked, the timeline. At exit it
  * writes them to `<dir>/tlob-<pid>-<threadId>.json` with a synchronous write (exit handlers cannot
- * wait). On the main thread the first `SIGINT` or `SIGTERM` writes the data too; when the program
- * has no handler of its own, it then ends the process by the same signal, which Node's default
- * death would do without running any exit handler. After that first one, the signal is left to the
- * program.
+ * wait). On the main thread the first `SIGINT` or `SIGTERM` writes the data too (without the
+ * timeline when the program handles the signal itself); when the program has no handler of its own,
+ * it then ends the process by the same signal, which Node's default death would do without running
+ * any exit handler. After that first one, the signal is left to the program.
  */
 export function collectTo(dir: string, recorder: typeof Timeline | undefined): void {
   const names = new Map<string, NameRecorder>();
@@ -85,13 +86,13 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
   const file = join(dir, `tlob-${process.pid}-${threadId}.json`);
   /** The calls over budget that have not ended: how long each had run by now (the write). */
   const noteOpenCalls = () => {
-    const nowMs = performance.timeOrigin + performance.now();
+    const epochMs = performance.timeOrigin + nowMs();
     for (const v of open.values()) {
       const startMs = Number(v.at) - Number(v.elapsedNs) / 1e6; // `at` is the deadline's time
-      if (Number.isFinite(startMs)) v.runningAtWriteNs = Math.round((nowMs - startMs) * 1e6);
+      if (Number.isFinite(startMs)) v.runningAtWriteNs = Math.round((epochMs - startMs) * 1e6);
     }
   };
-  const data = (partial: boolean): ThreadData => ({
+  const data = (partial: boolean, withTimeline: boolean): ThreadData => ({
     version: 1,
     pid: process.pid,
     ppid: process.ppid,
@@ -102,15 +103,15 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
     violationsDropped,
     // a worker's saves while it runs leave the timeline to its final write: up to a million events,
     // serialised every second on the worker's own thread, held it for hundreds of ms
-    timeline: recorder?.enabled && !partial ? recorder.snapshot() : undefined,
+    timeline: recorder?.enabled && withTimeline ? recorder.snapshot() : undefined,
     ...(partial ? { partial } : {}),
   });
   // whole or not at all: a thread stopped while writing (a terminated worker) leaves the last file
-  const save = (partial: boolean) => {
+  const save = (partial: boolean, withTimeline = !partial) => {
     try {
       noteOpenCalls();
       const temporary = join(dir, `.${threadId}-${process.pid}.tmp`);
-      writeFileSync(temporary, JSON.stringify(data(partial)));
+      writeFileSync(temporary, JSON.stringify(data(partial, withTimeline)));
       renameSync(temporary, file);
     } catch (error) {
       // the directory is gone: the run it was for has ended (a process that outlived it by more
@@ -156,9 +157,10 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
       // once its own listeners are the only ones left (signal-exit) must find only those
       process.removeListener(signal, onSignal);
       if (process.listenerCount(signal) > 0) {
-        // the program handles it: it may end by it (the data so far is saved now) or exit its
-        // own way (then the exit handler saves it all)
-        save(false);
+        // the program handles it: it may end by it (the data so far is saved now, without the
+        // timeline, whose copy would hold the thread for up to hundreds of ms while its windows
+        // shut down) or exit its own way (then the exit handler saves it all)
+        save(false, false);
         return;
       }
       write();

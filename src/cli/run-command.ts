@@ -160,32 +160,57 @@ function checkAddsAndRemoves(specs: ProbeSpec[]): void {
 
 /** How long tlob waits, once the program ended, for the processes it started to end too. */
 const PROCESSES_WAIT_MS = 5000;
+/** After this much of that wait, tlob says what it waits for. */
+const PROCESSES_SAY_MS = 500;
 
 /**
  * Waits until every process that wrote to `dir` (each does when its preload starts) has ended, for
- * `PROCESSES_WAIT_MS` at most: processes the program started may outlive it by a little (cluster
- * workers end when their primary's channel closes) and write their data as they exit.
+ * `PROCESSES_WAIT_MS` at most, or until `stop()` says so (a signal to tlob): processes the program
+ * started may outlive it by a little (cluster workers end when their primary's channel closes) and
+ * write their data as they exit. Says what it waits for when it takes longer than a moment.
  */
-async function processesEnded(dir: string, programPid: number | undefined): Promise<void> {
-  const deadline = Date.now() + PROCESSES_WAIT_MS;
+async function processesEnded(
+  dir: string,
+  programPid: number | undefined,
+  stop: () => boolean,
+  quiet: boolean,
+): Promise<void> {
+  const started = performance.now();
+  let said = false;
   for (;;) {
     const pids = new Set<number>();
     for (const file of readdirSync(dir)) {
       const pid = Number(/^tlob-(\d+)-\d+\.json$/.exec(file)?.[1]);
       if (pid > 0 && pid !== programPid && pid !== process.pid && isRunning(pid)) pids.add(pid);
     }
-    if (pids.size === 0 || Date.now() >= deadline) return;
+    const waited = performance.now() - started;
+    if (pids.size === 0 || waited >= PROCESSES_WAIT_MS || stop()) return;
+    if (!said && !quiet && waited >= PROCESSES_SAY_MS) {
+      said = true;
+      process.stderr.write(
+        `tlob: waiting for ${pids.size} process(es) the program started to end (pid ${[...pids].join(', ')}; up to ${PROCESSES_WAIT_MS / 1000} s, Ctrl-C stops waiting)\n`,
+      );
+    }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
-/** Whether process `pid` exists (signal 0 checks, sends nothing). */
+/**
+ * Whether process `pid` is running: it exists (signal 0 checks, sends nothing) and, where
+ * `/proc/<pid>/stat` tells, is not a zombie (an orphan whose new parent never reaps it, as in a
+ * container without an init process).
+ */
 function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    return true;
   }
 }
 
@@ -299,14 +324,21 @@ export const runCommand: Command = {
         child.on('exit', (code, signal) => done({ code, signal }));
       },
     );
-    for (const signal of FORWARDED) process.removeListener(signal, relay);
     if (ended.error !== undefined) {
+      for (const signal of FORWARDED) process.removeListener(signal, relay);
       rmSync(dir, { recursive: true, force: true });
       const missing = (ended.error as NodeJS.ErrnoException).code === 'ENOENT';
       if (missing) throw new UsageError('run', `cannot find the command "${file}"`);
       throw ended.error;
     }
-    await processesEnded(dir, child.pid);
+    // a signal to tlob from now on (its relay to the ended program does nothing) stops the wait
+    let signalled = false;
+    const stopWaiting = () => {
+      signalled = true;
+    };
+    for (const signal of FORWARDED) process.on(signal, stopWaiting);
+    await processesEnded(dir, child.pid, () => signalled, values.quiet === true);
+    for (const signal of FORWARDED) process.removeListener(signal, relay).removeListener(signal, stopWaiting);
     const data: RunData = mergeRun([basename(file), ...childArgs], readThreads(dir));
     rmSync(dir, { recursive: true, force: true });
     if (values.quiet !== true) process.stderr.write(formatSummary(data, ended.signal));

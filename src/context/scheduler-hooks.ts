@@ -80,9 +80,11 @@ function switchIn(promise: Promise<unknown> | undefined): void {
   if (top) running = task;
   if (task === undefined) {
     if (top) {
-      // a promise reaction never comes right after an idle wait (it runs in the checkpoint of the
-      // macrotask that settled its promise): only other callbacks read the loop's idle counter.
-      // Where `before` sees reactions too (Node 22), the resource read above tells them apart.
+      // a promise reaction almost never comes right after an idle wait (it runs in the checkpoint
+      // of the macrotask that settled its promise; one settled by a V8 platform task, such as
+      // `Atomics.waitAsync`'s, is the exception): only other callbacks read the loop's idle
+      // counter. Where `before` sees reactions too (Node 22), the resource read above tells them
+      // apart (a promise of another realm is read as a callback).
       if (promise === undefined && !(resource instanceof Promise)) noteForeignStart();
       else marks.foreignRan = true;
     }

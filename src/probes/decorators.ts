@@ -2,7 +2,7 @@ import { type Duration, parseBudget } from '../engine/duration.js';
 import type { CallSite } from '../monitors/tlob/call-site.js';
 import { createSite } from '../monitors/tlob/site.js';
 import { describeValue, TlobTypeError } from '../report/errors.js';
-import { copyReflectMetadata } from './function-wrapper.js';
+import { copyReflectMetadata } from './reflect-metadata.js';
 
 /** Options of `@budget`: the budget, and the window name (default `Class.method`). */
 export interface BudgetOptions {

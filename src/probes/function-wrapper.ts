@@ -1,4 +1,4 @@
-import { reportInternalError } from '../report/errors.js';
+import { copyReflectMetadata } from './reflect-metadata.js';
 
 /** Runs one observed call of `original`; `newTarget` is undefined for a plain call. */
 export interface CallRunner {
@@ -85,38 +85,4 @@ function copyFunctionShape(original: Function, wrapper: Function): void {
   }
   Reflect.setPrototypeOf(wrapper, Reflect.getPrototypeOf(original));
   copyReflectMetadata(original, wrapper);
-}
-
-/** The part of the `reflect-metadata` polyfill's API this module uses. */
-interface MetadataReflect {
-  getOwnMetadataKeys(target: object, member?: string | symbol): unknown[];
-  getOwnMetadata(key: unknown, target: object, member?: string | symbol): unknown;
-  defineMetadata(key: unknown, value: unknown, target: object, member?: string | symbol): void;
-}
-
-/**
- * Gives `wrapper` the `reflect-metadata` data of `original`: what decorators store with
- * `Reflect.defineMetadata(key, value, fn)` (NestJS's routes, guards, roles and status codes on a
- * method, its controller prefix on a class, the constructor's parameter types TypeScript emits for
- * injection), and with `(…, Class, 'member')` for its static members. The polyfill keeps it in a
- * map of its own, which copying the function's own properties does not reach. Nothing without the
- * polyfill.
- */
-export function copyReflectMetadata(original: Function, wrapper: Function): void {
-  const metadata = Reflect as unknown as Partial<MetadataReflect>;
-  if (
-    typeof metadata.getOwnMetadataKeys !== 'function' ||
-    typeof metadata.getOwnMetadata !== 'function' ||
-    typeof metadata.defineMetadata !== 'function'
-  )
-    return;
-  const api = metadata as MetadataReflect;
-  try {
-    for (const member of [undefined, ...Reflect.ownKeys(original)]) {
-      for (const key of api.getOwnMetadataKeys(original, member))
-        api.defineMetadata(key, api.getOwnMetadata(key, original, member), wrapper, member);
-    }
-  } catch (error) {
-    reportInternalError('copying reflect-metadata to a wrapper', error);
-  }
 }

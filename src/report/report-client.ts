@@ -224,6 +224,7 @@ export const reportClientScript = String.raw`
       ctx.fillStyle = 'rgba(95, 107, 122, 0.45)';
       ctx.fillRect(w - 4, AXIS + ((h - AXIS) * view.top) / contentH, 3, Math.max(8, ((h - AXIS) * h) / contentH));
     }
+    // the lanes in sight, for tests and tools that read the page (a canvas shows no text)
     canvas.setAttribute('data-lanes', first < 0 ? '' : first + '-' + last);
   }
   function find(px, py) {

@@ -137,6 +137,41 @@ describe('tlob run', () => {
     expect(run.stderr()).not.toMatch(/cannot write|ended without/);
   });
 
+  it('says which processes it waits for once the program ended, and stops waiting on a signal', async () => {
+    const json = join(scratch(), 'orphan.json');
+    const run = startTlob(['run', '--json', json, 'orphan.mjs']);
+    let stdout = '';
+    let stderr = '';
+    run.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    const waiting = new Promise<void>((resolve) =>
+      run.stderr.on('data', (d) => {
+        stderr += d;
+        if (stderr.includes('tlob: waiting for')) resolve();
+      }),
+    );
+    const exit = new Promise<[number | null, string | null]>((resolve) =>
+      run.on('exit', (c, s) => resolve([c, s])),
+    );
+    await waiting;
+    const orphan = Number(/orphan (\d+)/.exec(stdout)?.[1]);
+    try {
+      expect(stderr).toMatch(
+        new RegExp(
+          `tlob: waiting for 1 process\\(es\\) the program started to end \\(pid ${orphan}; up to 5 s`,
+        ),
+      );
+      run.kill('SIGTERM');
+      expect(await exit).toEqual([0, null]); // the program's exit, not the 5 s
+      expect(stderr).toMatch(
+        new RegExp(`\\(1 process\\(es\\) ended without writing their data.*: ${orphan}\\)`),
+      );
+    } finally {
+      process.kill(orphan, 'SIGKILL');
+    }
+  });
+
   it('counts a terminated worker thread up to its last save, and says so', () => {
     const json = join(scratch(), 'terminated.json');
     // terminated after its save of the second after its calls
@@ -264,9 +299,12 @@ describe('tlob run', () => {
   });
 
   it('ends by SIGTERM a program held in a synchronous loop when it came, once the loop returns', async () => {
-    const json = join(scratch(), 'busy.json');
-    const run = await startUntilReady(['run', '--json', json, 'busy.mjs']);
+    const dir = scratch();
+    const json = join(dir, 'busy.json');
+    const until = join(dir, 'loop-may-end');
+    const run = await startUntilReady(['run', '--json', json, 'busy.mjs'], { BUSY_UNTIL: until });
     process.kill(run.pid, 'SIGTERM'); // the program only, not tlob
+    writeFileSync(until, ''); // the loop returns only after the signal came
     expect(await run.exit).toEqual([null, 'SIGTERM']);
     expect(readRun(json).threads.map((t) => t.partial ?? false)).toEqual([false]); // its data written
   });

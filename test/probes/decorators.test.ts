@@ -43,6 +43,7 @@ describe('reflect-metadata of wrapped methods and classes (NestJS routes, guards
       below: '/a',
       probed: '/probed',
       prefix: '/admin',
+      arguments: ['body 0'],
       parameters: ['Repository'],
       symbolName: '[handle]',
       calls: ['b1', 'a2', 'h', 'p'],
