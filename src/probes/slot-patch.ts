@@ -16,12 +16,13 @@ export interface SlotPatch {
 
 /**
  * Puts `wrapper` in `slot`, keeping the property's attributes. `shimmer.wrap` installs it and marks
- * it the way other instrumentation expects (`__original`, `__unwrap`, `__wrapped`), then the
- * property gets its own attributes back (shimmer leaves it writable and configurable): that covers
- * own configurable properties, writable or not, and inherited methods (shadowed by an own property
- * that keeps the inherited one's enumerability). A writable but non-configurable property cannot
- * be redefined, which is what shimmer does, so there the wrapper is assigned and marked here, with
- * the same markers. Getters and frozen slots are refused with `ERR_TLOB_NOT_PATCHABLE`.
+ * it the way other instrumentation expects (`__original`, `__wrapped`; not `__unwrap`, see
+ * `markWrapper`), then the property gets its own attributes back (shimmer leaves it writable and
+ * configurable): that covers own configurable properties, writable or not, and inherited methods
+ * (shadowed by an own property that keeps the inherited one's enumerability). A writable but
+ * non-configurable property cannot be redefined, which is what shimmer does, so there the wrapper
+ * is assigned and marked here, with the same markers. Getters and frozen slots are refused with
+ * `ERR_TLOB_NOT_PATCHABLE`.
  */
 export function patchSlot(slot: Slot, wrapper: Function, label: string, caller: string): SlotPatch {
   checkPatchable(slot, label, caller);
@@ -29,13 +30,14 @@ export function patchSlot(slot: Slot, wrapper: Function, label: string, caller: 
   const original = descriptor.value as Function;
   if (inherited || descriptor.configurable === true) {
     shimmer.wrap(holder as Record<PropertyKey, any>, key as string, () => wrapper as any);
+    Reflect.deleteProperty(wrapper, '__unwrap'); // see `markWrapper`
     const own = inherited
       ? { value: wrapper, writable: true, enumerable: descriptor.enumerable ?? false, configurable: true }
       : { ...descriptor, value: wrapper };
     if (!Reflect.defineProperty(holder, key, own))
       throw notPatchable(caller, label, 'could not be redefined');
   } else {
-    markWrapper(wrapper, original, holder, key);
+    markWrapper(wrapper, original);
     if (!Reflect.set(holder, key, wrapper)) throw notPatchable(caller, label, 'could not be assigned');
   }
   const holdsWrapper = () => Reflect.getOwnPropertyDescriptor(holder, key)?.value === wrapper;
@@ -90,16 +92,16 @@ export function checkPatchable(slot: Slot, label: string, caller: string): void 
 }
 
 /**
- * The markers `shimmer.wrap` sets, for the one slot it cannot patch (writable, non-configurable):
- * `__unwrap` assigns the original back instead of redefining the property.
+ * The markers `shimmer.wrap` sets, for the one slot it cannot patch (writable, non-configurable),
+ * but `__unwrap`, which no wrapper of tlob's has: OpenTelemetry's instrumentations take a function
+ * with all three markers for one of their own, and unwrap it before they wrap it (`_wrap`), which
+ * would take the probe out without a word; without it they wrap the probe's wrapper, and both see
+ * every call. A probe is taken off with `detach()`.
  */
-function markWrapper(wrapper: Function, original: Function, holder: object, key: string): void {
+function markWrapper(wrapper: Function, original: Function): void {
   const mark = (name: string, value: unknown) =>
     Reflect.defineProperty(wrapper, name, { value, writable: true, enumerable: false, configurable: true });
   mark('__original', original);
-  mark('__unwrap', () => {
-    if (Reflect.getOwnPropertyDescriptor(holder, key)?.value === wrapper) Reflect.set(holder, key, original);
-  });
   mark('__wrapped', true);
 }
 

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import { describe, expect, it } from 'vitest';
 import { attach, tlob, type WindowResult } from '../../src/index.js';
 import { descheduledMs } from '../descheduled.js';
@@ -348,6 +349,47 @@ describe('module specifiers in this process', () => {
 
   it('a module path that does not resolve in a loaded module fails at attach time', () => {
     expect(() => attach('node:path', 'jion', { entry: () => {} })).toThrow(/did you mean "join"/);
+  });
+});
+
+describe('OpenTelemetry instrumentation wrapping a probed function', () => {
+  /** An instrumentation as OpenTelemetry's are written: its `_wrap` unwraps what it takes for its own wrapper first. */
+  class CountingInstrumentation extends InstrumentationBase {
+    calls = 0;
+    constructor() {
+      super('tlob-test-counting', '1.0.0', { enabled: false });
+    }
+    protected init(): [] {
+      return [];
+    }
+    instrument(target: { f: (x: number) => number }): void {
+      const self = this;
+      this._wrap(
+        target,
+        'f',
+        (original: (x: number) => number) =>
+          function (this: unknown, x: number) {
+            self.calls++;
+            return original.call(this, x);
+          },
+      );
+    }
+  }
+
+  it('keeps the probe: both see every call, and each is taken off on its own', () => {
+    const target = { f: (x: number) => x * 2 };
+    const seen: number[] = [];
+    const probe = tlob.attach(target, 'f', { budget: '1s', name: 'otel-f', onStop: () => seen.push(1) });
+    const instrumentation = new CountingInstrumentation();
+    instrumentation.instrument(target);
+    expect(target.f(2)).toBe(4);
+    expect([seen.length, instrumentation.calls]).toEqual([1, 1]);
+    instrumentation.instrument(target); // instrumented again, as on a second enable()
+    expect(target.f(3)).toBe(6);
+    expect([seen.length, instrumentation.calls]).toEqual([2, 2]);
+    probe.detach();
+    expect(target.f(4)).toBe(8);
+    expect(instrumentation.calls).toBe(3);
   });
 });
 
