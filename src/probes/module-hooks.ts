@@ -67,10 +67,17 @@ function registerModuleHooks(registry: ModuleRegistry, registerHooks: (hooks: ob
       nextResolve: (s: string, c: ResolveContext) => ResolveResult,
     ) {
       const result = nextResolve(specifier, context);
-      const entry = registry.targets.get(specifier) ?? registry.targets.get(result.url);
+      // (another loader may have sent it to a module of its own: `lib.mjs?iitm=true`)
+      const entry =
+        registry.targets.get(specifier) ??
+        registry.targets.get(result.url) ??
+        registry.targets.get(fileOf(result.url));
       if (entry === undefined) return result;
       registry.byUrl.set(result.url, entry);
-      const fromFacade = context.parentURL !== undefined && context.parentURL === facadeUrl(result.url);
+      // imported by a module of the same file: our facade, or another loader's wrapper module
+      // (import-in-the-middle's `?iitm=true`), which must reach the module it wraps, or the two
+      // would import each other in a cycle
+      const fromFacade = context.parentURL !== undefined && sameFile(context.parentURL, result.url);
       // TypeScript run by Node (type stripping) or by tsx resolves with no format: a .ts module
       // that `require` loads is CommonJS; one that `import` loads may be either kind, and a facade
       // over a CommonJS module is harmless (the registry ignores it)
@@ -119,10 +126,27 @@ function facadeUrl(url: string): string {
   return `${url}${url.includes('?') ? '&' : '?'}${FACADE_PARAM}`;
 }
 
+/** `url` without its query and fragment: the file a loader's module URL is made from. */
+export function fileOf(url: string): string {
+  const end = url.search(/[?#]/);
+  return end < 0 ? url : url.slice(0, end);
+}
+
+/** Whether two URLs name the same file, whatever their queries (another loader's, or ours). */
+function sameFile(a: string, b: string): boolean {
+  return fileOf(a) === fileOf(b);
+}
+
+/**
+ * The module a facade URL stands for, or undefined for any other URL. Read as a URL, not as text:
+ * another loader may add its own query after ours and write ours again (`?tlob-probe=&iitm=true`).
+ */
 function originalUrl(url: string): string | undefined {
-  if (!url.endsWith(FACADE_PARAM)) return undefined;
-  const cut = url.slice(0, -FACADE_PARAM.length - 1);
-  return cut;
+  if (!url.includes(FACADE_PARAM)) return undefined;
+  const parsed = new URL(url);
+  if (!parsed.searchParams.has(FACADE_PARAM)) return undefined;
+  parsed.searchParams.delete(FACADE_PARAM);
+  return parsed.href;
 }
 
 function sourceText(source: unknown): string {

@@ -6,7 +6,7 @@ import { runOutside } from '../context/outside.js';
 import { setImmediate } from '../real-timers.js';
 import { reportInternalError } from '../report/errors.js';
 import { sharedRegistry } from '../shared-registry.js';
-import { installModuleHooks, moduleHooksAvailable, moduleHooksMissing } from './module-hooks.js';
+import { fileOf, installModuleHooks, moduleHooksAvailable, moduleHooksMissing } from './module-hooks.js';
 import { isCommonJsExports, type ModuleSpecifier, requireCache, requireResolve } from './module-specifier.js';
 import { warnOnce } from './warn-once.js';
 
@@ -142,7 +142,9 @@ function createRegistry(): ModuleRegistry {
         const entry = registry.byUrl.get(url);
         // a CommonJS module behind a facade was patched through its exports already
         if (entry === undefined || registry.commonJs.has(url)) return;
-        if (!registry.seen.has(url)) {
+        // (the module a facade imports may be another loader's module of the file, which the
+        // hooks may not see loading: the file's own load tells)
+        if (!registry.seen.has(url) && !registry.seen.has(fileOf(url))) {
           // the facade is new, but the module it imports was loaded before the hooks: whoever
           // imported it then keeps the unwrapped exports; importers from now on get the wrappers
           warnLoadedBefore(entry.specifier);

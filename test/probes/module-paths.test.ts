@@ -125,3 +125,25 @@ describe('a module system that refuses module.registerHooks (as Jest does)', () 
     ]);
   });
 });
+
+describe("another loader's wrapper modules (import-in-the-middle, as OpenTelemetry loads it)", () => {
+  let dir = '';
+  beforeAll(() => {
+    dir = installFixture('iitm-app');
+  });
+
+  // the orders OpenTelemetry's docs and tlob's give: its loader first
+  it.each([
+    ['on the loader thread, first', ['--import', './hooks-thread.mjs', '--import', 'tlob/register']],
+    ['on the loader thread, after tlob', ['--import', 'tlob/register', '--import', './hooks-thread.mjs']],
+    ['in-thread, first', ['--import', './hooks-in-thread.mjs', '--import', 'tlob/register']],
+  ])(
+    'a probe on an ES module of the app loads, counts each call, and warns of nothing (%s)',
+    (_order, preload) => {
+      const run = runNode(dir, [...preload, 'app.mjs'], { TLOB_PROBES: 'p ./lib.mjs:work threshold=1s' });
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stderr).not.toMatch(/TlobWarning|Error/);
+      expect(JSON.parse(lastLine(run.stdout))).toEqual({ result: 42, stats: [['./lib.mjs:work', 1]] });
+    },
+  );
+});

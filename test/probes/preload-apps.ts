@@ -9,7 +9,8 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 /**
  * Copies a fixture app to a temporary directory laid out as an installed app would be:
  * `node_modules/tlob` links to this package (its built `dist/`), `node_modules/semver`,
- * `node_modules/date-fns`, `node_modules/eventemitter3` and `node_modules/reflect-metadata` to the dev dependencies. TypeScript sources are kept as `*.fixture`
+ * `node_modules/date-fns`, `node_modules/eventemitter3`, `node_modules/reflect-metadata` and
+ * `node_modules/import-in-the-middle` to the dev dependencies. TypeScript sources are kept as `*.fixture`
  * (so that the repository's own type-check leaves them alone) and get their names back here.
  * Returns the directory.
  */
@@ -21,7 +22,13 @@ export function installFixture(name: string): string {
   }
   mkdirSync(join(dir, 'node_modules'));
   symlinkSync(root, join(dir, 'node_modules/tlob'), 'dir');
-  for (const dependency of ['semver', 'date-fns', 'eventemitter3', 'reflect-metadata']) {
+  for (const dependency of [
+    'semver',
+    'date-fns',
+    'eventemitter3',
+    'reflect-metadata',
+    'import-in-the-middle',
+  ]) {
     symlinkSync(join(root, 'node_modules', dependency), join(dir, 'node_modules', dependency), 'dir');
   }
   return dir;
