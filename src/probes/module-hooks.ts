@@ -67,17 +67,14 @@ function registerModuleHooks(registry: ModuleRegistry, registerHooks: (hooks: ob
       nextResolve: (s: string, c: ResolveContext) => ResolveResult,
     ) {
       const result = nextResolve(specifier, context);
-      // (another loader may have sent it to a module of its own: `lib.mjs?iitm=true`)
-      const entry =
-        registry.targets.get(specifier) ??
-        registry.targets.get(result.url) ??
-        registry.targets.get(fileOf(result.url));
+      // by its file: another loader may have sent it to a module of its own (`lib.mjs?iitm=true`)
+      const entry = registry.targets.get(specifier) ?? registry.targets.get(fileOf(result.url));
       if (entry === undefined) return result;
       registry.byUrl.set(result.url, entry);
       // imported by a module of the same file: our facade, or another loader's wrapper module
       // (import-in-the-middle's `?iitm=true`), which must reach the module it wraps, or the two
       // would import each other in a cycle
-      const fromFacade = context.parentURL !== undefined && sameFile(context.parentURL, result.url);
+      const fromSameFile = context.parentURL !== undefined && sameFile(context.parentURL, result.url);
       // TypeScript run by Node (type stripping) or by tsx resolves with no format: a .ts module
       // that `require` loads is CommonJS; one that `import` loads may be either kind, and a facade
       // over a CommonJS module is harmless (the registry ignores it)
@@ -87,7 +84,7 @@ function registerModuleHooks(registry: ModuleRegistry, registerHooks: (hooks: ob
         result.format === 'module-typescript' ||
         (untyped && /\.mts$/.test(result.url)) ||
         (untyped && /\.ts$/.test(result.url) && context.conditions?.includes('require') !== true);
-      if (esm && !fromFacade && context.conditions?.includes('import') === true) {
+      if (esm && !fromSameFile && context.conditions?.includes('import') === true) {
         return { ...result, url: facadeUrl(result.url) };
       }
       if (!esm && result.url.startsWith('file:') && !/\.(json|node|wasm)$/.test(result.url)) {
