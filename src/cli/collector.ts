@@ -6,6 +6,7 @@ import type { WindowResult } from '../monitors/tlob/result.js';
 import { nowMs, setImmediate, setInterval } from '../real-timers.js';
 import { reportInternalError } from '../report/errors.js';
 import { NameRecorder, type ThreadData } from '../report/run-data.js';
+import { MAX_NAMES, OTHER_NAME } from '../report/stats.js';
 import type { timeline as Timeline } from '../report/timeline.js';
 import { toChromeTrace } from '../report/trace-export.js';
 import type { Violation } from '../report/violation.js';
@@ -31,9 +32,16 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
   /** The kept violations of windows not yet ended, by window id: their end gives `endedElapsedNs`. */
   const open = new Map<number, Record<string, unknown>>();
   let violationsDropped = 0;
+  /** The recorder of `name`; past `MAX_NAMES` names, the shared `(other)` one (as `tlob.stats()`). */
   const recorderFor = (name: string) => {
     let r = names.get(name);
-    if (r === undefined) names.set(name, (r = new NameRecorder(name)));
+    if (r !== undefined) return r;
+    if (names.size >= MAX_NAMES) {
+      r = names.get(OTHER_NAME);
+      if (r !== undefined) return r;
+      name = OTHER_NAME;
+    }
+    names.set(name, (r = new NameRecorder(name)));
     return r;
   };
   // The subscribers run on the observed call path: a failure of ours is reported, never thrown.

@@ -1,4 +1,5 @@
 import { SparseHistogram, type SparseHistogramData } from './sparse-histogram.js';
+import { MAX_NAMES, OTHER_NAME } from './stats.js';
 import type { TimelineData } from './timeline.js';
 import type { Violation } from './violation.js';
 
@@ -80,13 +81,17 @@ export class NameRecorder {
   }
 }
 
-/** Merges per-name data of several threads: counts add, histograms merge, the largest budget wins. */
+/**
+ * Merges per-name data of several threads: counts add, histograms merge, the largest budget wins.
+ * Past `MAX_NAMES` names, further ones are merged under `(other)`, as in each thread.
+ */
 function mergeNames(lists: readonly NameData[][]): NameData[] {
   const merged = new Map<string, NameRecorder>();
   for (const list of lists) {
     for (const n of list) {
-      let r = merged.get(n.name);
-      if (r === undefined) merged.set(n.name, (r = new NameRecorder(n.name)));
+      const name = merged.has(n.name) || merged.size < MAX_NAMES ? n.name : OTHER_NAME;
+      let r = merged.get(name);
+      if (r === undefined) merged.set(name, (r = new NameRecorder(name)));
       r.count += n.count;
       r.violations += n.violations;
       r.budgetNs = Math.max(r.budgetNs, n.budgetNs);

@@ -3,6 +3,7 @@ import type { Deadlined, EarliestWatcher } from '../engine/deadline-queue.js';
 import { S_SLEEPING } from '../monitors/tlob/model.js';
 import type { SyncWatch, WatchedSite } from '../monitors/tlob/watchdog-hooks.js';
 import { nowMs } from '../real-timers.js';
+import { MAX_NAMES } from '../report/stats.js';
 import { emitTlobWarning } from '../report/tlob-warning.js';
 import {
   BOARD_BYTES,
@@ -62,11 +63,14 @@ export interface BoardWindow {
   readonly readyNs: number;
 }
 
+/** Slots that the names past the first `MAX_NAMES` take turns in (see `ThreadBoard.intern`). */
+const NAMES_SHARED = 64;
+
 /**
  * The monitored thread's side of its watchdog board: publishes the window with the earliest
  * deadline, with plain stores framed by a sequence number (no atomics), and rings the watchdog only
  * when that deadline is earlier than the one it sleeps until. Names are interned: a window carries
- * the index of its name, and a new name is handed to `onName` once.
+ * the index of its name, and a name new to its index is handed to `onName`.
  */
 export class ThreadBoard implements SyncWatch, EarliestWatcher {
   readonly buffer = new SharedArrayBuffer(BOARD_BYTES);
@@ -92,6 +96,9 @@ export class ThreadBoard implements SyncWatch, EarliestWatcher {
   private readonly wakeOffsetMs: number;
   readonly names: string[] = [];
   private readonly nameIndex = new Map<string, number>();
+  /** The slots names take turns in (see `intern`), and the next to be taken. */
+  private readonly shared: number[] = [];
+  private nextShared = 0;
   private lastName = '';
   private lastNameIndex = -1;
   /** The reactor last written to `I_REACTOR`. */
@@ -155,7 +162,7 @@ export class ThreadBoard implements SyncWatch, EarliestWatcher {
         const at = SITE_FIELDS * key;
         if (at >= this.siteTable.length)
           this.sites.grow(Math.min(2 * this.sites.byteLength, this.sites.maxByteLength));
-        this.siteTable[at] = this.intern(name);
+        this.siteTable[at] = this.intern(name, true);
         this.siteTable[at + 1] = budgetNs;
       }
     }
@@ -274,12 +281,30 @@ export class ThreadBoard implements SyncWatch, EarliestWatcher {
     f64[F_READY] = window.readyNs;
   }
 
-  private intern(name: string): number {
-    if (name === this.lastName) return this.lastNameIndex;
+  /**
+   * The index of `name` on the board. The names of sites (`keep`, as many as there are sites) and
+   * the first `MAX_NAMES` others keep theirs for good; further names take turns in `NAMES_SHARED`
+   * shared slots, which is enough for the one window published at a time (a program that names its
+   * windows after URLs sent the watchdog every one of them, and kept them all).
+   */
+  private intern(name: string, keep = false): number {
+    if (name === this.lastName && !keep) return this.lastNameIndex;
     let index = this.nameIndex.get(name);
-    if (index === undefined) {
-      index = this.names.length;
-      this.names.push(name);
+    if (index === undefined || (keep && this.shared.includes(index))) {
+      if (keep || this.names.length - this.shared.length < MAX_NAMES) {
+        index = this.names.length;
+        this.names.push(name);
+      } else if (this.shared.length < NAMES_SHARED) {
+        index = this.names.length;
+        this.names.push(name);
+        this.shared.push(index);
+      } else {
+        index = this.shared[this.nextShared] as number;
+        this.nextShared = (this.nextShared + 1) % NAMES_SHARED;
+        const before = this.names[index] as string;
+        if (this.nameIndex.get(before) === index) this.nameIndex.delete(before);
+        this.names[index] = name;
+      }
       this.nameIndex.set(name, index);
       this.onName(index, name);
     }

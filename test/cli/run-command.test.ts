@@ -112,6 +112,22 @@ describe('tlob run', () => {
     expect(countOf(fromThreads, 'work')).toBe(4);
   });
 
+  it('counts the windows of names past 1000 under "(other)", in each thread and in the merge', () => {
+    const json = join(scratch(), 'run.json');
+    const out = runTlob(['run', '--json', json, 'many-names.mjs'], { env: { NAMES: '1500', WORKER: '1' } });
+    expect(out.status, out.stderr).toBe(0);
+    const data = readRun(json);
+    expect(data.threads).toHaveLength(2);
+    for (const thread of data.threads) {
+      expect(thread.names).toHaveLength(1001);
+      expect(thread.names.find((n) => n.name === '(other)')?.count).toBe(500);
+    }
+    // the main thread's first 1000 names are kept apart; its other 500 and all the worker's are not
+    expect(data.names).toHaveLength(1001);
+    expect(countOf(data, '(other)')).toBe(2000);
+    expect(data.names.reduce((sum, n) => sum + n.count, 0)).toBe(3000);
+  });
+
   it('measures worker threads started with an env of their own that passes NODE_OPTIONS on, and their workers', () => {
     const json = join(scratch(), 'own-env.json');
     const out = runTlob(['run', '-q', '-p', WORK_ESM, '--json', json, 'threads.mjs'], {
