@@ -10,6 +10,7 @@ import { MAX_NAMES, OTHER_NAME } from '../report/stats.js';
 import type { timeline as Timeline } from '../report/timeline.js';
 import { toChromeTrace } from '../report/trace-export.js';
 import type { Violation } from '../report/violation.js';
+import { RUN_SIGNALS_FILE, RUN_SIGNALS_KEY, type RunSignals } from '../watchdog/run-signals.js';
 
 /** How often a worker thread saves its data so far (see `collectTo`). */
 const WORKER_SAVE_MS = 1000;
@@ -24,7 +25,9 @@ const MAX_VIOLATIONS = 1000;
  * wait). On the main thread the first `SIGINT` or `SIGTERM` writes the data too (without the
  * timeline when the program handles the signal itself); when the program has no handler of its own,
  * it then ends the process by the same signal, which Node's default death would do without running
- * any exit handler. After that first one, the signal is left to the program.
+ * any exit handler. After that first one, the signal is left to the program. A thread held in a
+ * synchronous loop runs no listener: the signals that reached `tlob run` are then handed over by
+ * the watchdog, when it runs (see `run-signals.ts`).
  */
 export function collectTo(dir: string, recorder: typeof Timeline | undefined): void {
   const names = new Map<string, NameRecorder>();
@@ -159,23 +162,32 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
   process.once('beforeExit', () => {
     if (process.listenerCount('beforeExit') === 0) setImmediate(() => {});
   });
+  /** The listeners of the signals not yet taken. */
+  const listeners = new Map<string, () => void>();
+  const take = (signal: string) => {
+    const listener = listeners.get(signal);
+    if (listener === undefined) return; // taken already, or not one tlob listens to
+    // from the first one on, the signal is the program's alone: a library that raises it again
+    // once its own listeners are the only ones left (signal-exit) must find only those
+    listeners.delete(signal);
+    process.removeListener(signal, listener);
+    if (process.listenerCount(signal) > 0) {
+      // the program handles it: it may end by it (the data so far is saved now, without the
+      // timeline, whose copy would hold the thread for up to hundreds of ms while its windows
+      // shut down) or exit its own way (then the exit handler saves it all)
+      save(false, false);
+      return;
+    }
+    write();
+    process.kill(process.pid, signal);
+  };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    const onSignal = () => {
-      // from the first one on, the signal is the program's alone: a library that raises it again
-      // once its own listeners are the only ones left (signal-exit) must find only those
-      process.removeListener(signal, onSignal);
-      if (process.listenerCount(signal) > 0) {
-        // the program handles it: it may end by it (the data so far is saved now, without the
-        // timeline, whose copy would hold the thread for up to hundreds of ms while its windows
-        // shut down) or exit its own way (then the exit handler saves it all)
-        save(false, false);
-        return;
-      }
-      write();
-      process.kill(process.pid, signal);
-    };
-    process.on(signal, onSignal);
+    const listener = () => take(signal);
+    listeners.set(signal, listener);
+    process.on(signal, listener);
   }
+  const relay: RunSignals = { file: join(dir, RUN_SIGNALS_FILE), take };
+  (globalThis as Record<symbol, unknown>)[Symbol.for(RUN_SIGNALS_KEY)] = relay;
 }
 
 /**

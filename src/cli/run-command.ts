@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import {
   accessSync,
+  appendFileSync,
   existsSync,
   constants as fsConstants,
   mkdtempSync,
@@ -17,6 +18,7 @@ import { checkTlobReactor } from '../monitors/tlob/tlob-reactor.js';
 import { readPreloadSettings } from '../probes/preload-config.js';
 import { type ProbeSpec, parseProbeSpecs } from '../probes/spec-parser.js';
 import { mergeRun, type RunData, type ThreadData } from '../report/run-data.js';
+import { RUN_SIGNALS_FILE } from '../watchdog/run-signals.js';
 import { type Command, type Options, parseCommandArgs } from './command.js';
 import { checkOutputs, writeOutputs } from './outputs.js';
 import { splitAtProgram } from './split-argv.js';
@@ -271,6 +273,18 @@ function inTerminalForeground(): boolean {
 }
 
 /**
+ * Notes a signal for the watchdogs of the program's processes, which hand it to a main thread held
+ * in a synchronous loop (see `run-signals.ts`); `to` is the pid it was passed on to, or `*`.
+ */
+function noteSignal(dir: string, signal: NodeJS.Signals, to: string): void {
+  try {
+    appendFileSync(join(dir, RUN_SIGNALS_FILE), `${signal} ${to}\n`);
+  } catch {
+    // the directory is gone or full: the signal still reaches the program the usual way
+  }
+}
+
+/**
  * The directory the program's processes write their data to: absolute, since they may change
  * directory (`process.chdir`, a child forked with its own `cwd`) and a relative `TMPDIR` would
  * then point elsewhere.
@@ -314,8 +328,9 @@ export const runCommand: Command = {
     const relay = (signal: NodeJS.Signals) => {
       // typed at the terminal, it reached the program too: passed on, it would arrive twice (a
       // second Ctrl-C is "force quit" to many programs)
-      if (KEYBOARD.has(signal) && inTerminalForeground()) return;
-      child.kill(signal);
+      const typed = KEYBOARD.has(signal) && inTerminalForeground();
+      noteSignal(dir, signal, typed ? '*' : String(child.pid));
+      if (!typed) child.kill(signal);
     };
     for (const signal of FORWARDED) process.on(signal, relay);
     const ended = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>(

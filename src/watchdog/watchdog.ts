@@ -23,6 +23,7 @@ import { emitTlobWarning } from '../report/tlob-warning.js';
 import { ThreadBoard } from './board.js';
 import * as layout from './board-layout.js';
 import { deadlineSplit } from './deadline-split.js';
+import { RUN_SIGNALS_KEY, type RunSignals } from './run-signals.js';
 import { trackTimers } from './timer-readiness.js';
 import { type JoinMessage, type WatchdogWorkerData, watchdogMain } from './worker.js';
 
@@ -261,6 +262,7 @@ function start(b: ThreadBoard): void {
     layout: { ...layout },
     boards: [joinMessage(b)],
     port: port2,
+    runSignals: runSignalsFile(),
   };
   worker = new Worker(`(${watchdogMain.toString()})(${deadlineSplit.toString()}, ${formatNs.toString()})`, {
     eval: true,
@@ -273,6 +275,16 @@ function start(b: ThreadBoard): void {
   });
   worker.on('error', (error) => reportInternalError('watchdog thread', error));
   worker.unref(); // after the listener: one added later would hold the process open again
+}
+
+/**
+ * Under `tlob run`, the file of the signals it receives, and where they go (see `run-signals.ts`);
+ * undefined where the inspector is not to be used (the reasons stacks are off for).
+ */
+function runSignalsFile(): WatchdogWorkerData['runSignals'] {
+  if (noStacks() !== undefined) return undefined;
+  const relay = (globalThis as Record<symbol, Partial<RunSignals> | undefined>)[Symbol.for(RUN_SIGNALS_KEY)];
+  return typeof relay?.file === 'string' ? { file: relay.file, key: RUN_SIGNALS_KEY } : undefined;
 }
 
 /**

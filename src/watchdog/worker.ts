@@ -22,6 +22,11 @@ export interface WatchdogWorkerData {
   boards: JoinMessage[];
   /** The main thread's port for its later messages (new names). */
   port: import('node:worker_threads').MessagePort;
+  /**
+   * Under `tlob run`: the file it appends each signal it receives to, and the global key of the
+   * main thread's `RunSignals` (see `run-signals.ts`).
+   */
+  runSignals: { file: string; key: string } | undefined;
 }
 
 /** A thread joins (again) with its board and its names so far. */
@@ -53,7 +58,7 @@ export interface JoinMessage {
 export function watchdogMain(split: typeof deadlineSplit, format: typeof formatNs): void {
   const { workerData, BroadcastChannel, receiveMessageOnPort } =
     process.getBuiltinModule('node:worker_threads');
-  const { writeSync } = process.getBuiltinModule('node:fs');
+  const { readFileSync, writeSync } = process.getBuiltinModule('node:fs');
   const { performance } = process.getBuiltinModule('node:perf_hooks');
   const data = workerData as WatchdogWorkerData;
   const L = data.layout as Record<string, number>;
@@ -89,6 +94,8 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
    * `planRecord`).
    */
   const CONFIRM_MS = 10;
+  /** How often the file of signals that reached `tlob run` is read (see `watchRunSignals`). */
+  const SIGNAL_POLL_MS = 100;
   const I_SYNC_DEPTH = L.I_SYNC_DEPTH as number;
   const I_SYNC_IDLE = L.I_SYNC_IDLE as number;
   const F_SYNC = L.F_SYNC as number;
@@ -149,8 +156,8 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
   const boards = new Map<string, Board>();
   const now = () => performance.timeOrigin + performance.now();
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let session: import('node:inspector').Session | undefined;
-  let sessionFailed = false;
+  /** Why the inspector cannot be used here, once known. */
+  let inspectorMissing: string | undefined;
 
   function join(m: JoinMessage): void {
     const old = boards.get(m.key);
@@ -512,41 +519,80 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
   function stack(b: Board, id: number, report: (text: string) => void): void {
     const pending = L.I_STACK_PENDING as number;
     Atomics.store(b.i32, pending, 1);
-    const done = (text: string) => {
-      report(text);
+    const expression = `globalThis[Symbol.for(${JSON.stringify(b.capture)})]?.(${id})`;
+    evaluateOnMainThread(expression, (failure, value) => {
+      report(
+        failure !== undefined
+          ? `  (no stack: ${failure})\n`
+          : typeof value === 'string'
+            ? `  stack of the blocked thread:\n${value}\n`
+            : '  (no stack: the thread gave none)\n',
+      );
       Atomics.store(b.i32, pending, 0);
       Atomics.notify(b.i32, pending);
-    };
-    if (session === undefined && !sessionFailed) {
-      try {
-        const inspector = process.getBuiltinModule('node:inspector');
-        session = new inspector.Session();
-        session.connectToMainThread();
-      } catch (error) {
-        sessionFailed = true;
-        done(`  (no stack: ${(error as Error).message})\n`);
-        return;
-      }
-    }
-    if (session === undefined) {
-      done('  (no stack: the inspector is not available)\n');
+    });
+  }
+
+  /**
+   * Evaluates `expression` on the main thread through the inspector; it runs at the thread's next
+   * interrupt check, even while the thread is held in a synchronous loop (no debugger is enabled).
+   * `done` gets why it could not, or the value.
+   */
+  function evaluateOnMainThread(
+    expression: string,
+    done: (failure: string | undefined, value: unknown) => void,
+  ): void {
+    if (inspectorMissing !== undefined) {
+      done(inspectorMissing, undefined);
       return;
     }
-    const expression = `globalThis[Symbol.for(${JSON.stringify(b.capture)})]?.(${id})`;
-    const connected = session;
+    let session: import('node:inspector').Session;
+    try {
+      const inspector = process.getBuiltinModule('node:inspector');
+      session = new inspector.Session();
+      session.connectToMainThread();
+    } catch (error) {
+      inspectorMissing = (error as Error).message;
+      done(inspectorMissing, undefined);
+      return;
+    }
     session.post('Runtime.evaluate', { expression, returnByValue: true, silent: true }, (error, r) => {
       // Disconnect at once: a session left connected to the main thread makes Node print
-      // "Waiting for the debugger to disconnect..." when the program exits. The next capture
-      // connects again (rare: one per blocked episode).
-      connected.disconnect();
-      if (session === connected) session = undefined;
-      const value = (r as { result?: { value?: unknown } } | undefined)?.result?.value;
-      if (error !== null || typeof value !== 'string') {
-        done(`  (no stack: ${error?.message ?? 'the thread gave none'})\n`);
-        return;
-      }
-      done(`  stack of the blocked thread:\n${value}\n`);
+      // "Waiting for the debugger to disconnect..." when the program exits.
+      session.disconnect();
+      if (error !== null) done(error.message, undefined);
+      else done(undefined, (r as { result?: { value?: unknown } } | undefined)?.result?.value);
     });
+  }
+
+  /**
+   * Under `tlob run`: each signal that `tlob run` appends to `file` for this process (or for every
+   * one) is handed to the main thread's `RunSignals` at `key` (see `run-signals.ts`), which a
+   * synchronous loop does not hold back.
+   * Read every `SIGNAL_POLL_MS` (a timer, not a file watch: each process of a run would take one
+   * of the user's few inotify instances).
+   */
+  function watchRunSignals({ file, key }: { file: string; key: string }): void {
+    const handed = new Set<string>();
+    const poll = setInterval(() => {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch {
+        return; // no signal yet
+      }
+      for (const line of text.split('\n')) {
+        const [signal, to] = line.split(' ');
+        if (signal === undefined || (to !== '*' && to !== String(process.pid)) || handed.has(signal))
+          continue;
+        handed.add(signal);
+        evaluateOnMainThread(
+          `globalThis[Symbol.for(${JSON.stringify(key)})]?.take(${JSON.stringify(signal)})`,
+          () => {},
+        );
+      }
+    }, SIGNAL_POLL_MS);
+    poll.unref();
   }
 
   function kill(): void {
@@ -568,6 +614,7 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
   }
 
   for (const m of data.boards) join(m);
+  if (data.runSignals !== undefined) watchRunSignals(data.runSignals);
   const channel = new BroadcastChannel(data.channel);
   const receive = (
     m:

@@ -326,6 +326,38 @@ describe('tlob run', () => {
   });
 
   it.each(['SIGTERM', 'SIGINT'] as const)(
+    'ends by %s sent to tlob a program held in a synchronous loop that never returns, with its data',
+    async (signal) => {
+      const json = join(scratch(), 'stuck.json');
+      const run = await startUntilReady([
+        'run',
+        '-p',
+        WORK_ESM,
+        '-p',
+        'p ./lib.mjs:spin threshold=50ms name=spin',
+        '--json',
+        json,
+        'stuck.mjs',
+      ]);
+      try {
+        // held past its budget: the watchdog says so
+        while (!/"spin" #\d+ over budget 50\.0ms: the main thread is blocked/.test(run.stderr()))
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        run.child.kill(signal); // tlob, which passes it on
+        expect(await run.exit).toEqual([null, signal]);
+      } finally {
+        run.child.kill('SIGKILL');
+        try {
+          process.kill(run.pid, 'SIGKILL'); // a program left spinning, if it was not ended
+        } catch {}
+      }
+      const data = readRun(json);
+      expect(data.threads.map((t) => t.partial ?? false)).toEqual([false]);
+      expect(countOf(data, 'work')).toBe(5);
+    },
+  );
+
+  it.each(['SIGTERM', 'SIGINT'] as const)(
     'leaves %s to signal-exit, which cleans up and dies by it, with the data written',
     async (signal) => {
       const json = join(scratch(), 'run.json');
@@ -360,7 +392,8 @@ describe('tlob run', () => {
     const cwd = scratch();
     mkdirSync(join(cwd, 'tmp'));
     const json = join(cwd, 'chdir.json');
-    const spec = `p ${join(fixtures, 'lib.mjs')}:work threshold=20ms name=work`;
+    // a budget no call breaks, even on a loaded machine: nothing is to be written on stderr
+    const spec = `p ${join(fixtures, 'lib.mjs')}:work threshold=10s name=work`;
     const out = runTlob(['run', '-q', '-p', spec, '--json', json, join(fixtures, 'app.mjs')], {
       cwd,
       env: { WORK: '3', CHDIR: '/', TMPDIR: 'tmp' },

@@ -55,6 +55,7 @@ async function watched(): Promise<{ board: ThreadBoard; i32: Int32Array }> {
       },
     ],
     port: port2,
+    runSignals: undefined,
   };
   worker = new Worker(`(${watchdogMain.toString()})(${deadlineSplit.toString()})`, {
     eval: true,
