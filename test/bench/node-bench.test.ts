@@ -22,8 +22,12 @@ it.skipIf(!hasNodeBench)(
       },
     );
     expect(out.status, out.stderr).toBe(0);
-    const samples: { name: string; durationNs: number; detail: Record<string, number | boolean> }[] =
-      JSON.parse(out.stdout.trim().split('\n').at(-1) ?? '[]');
+    const samples: {
+      name: string;
+      durationNs: number;
+      detail: Record<string, number | boolean>;
+      descheduledNs: number;
+    }[] = JSON.parse(out.stdout.trim().split('\n').at(-1) ?? '[]');
     const sleep = samples.filter((s) => s.name === 'sleep');
     const spin = samples.filter((s) => s.name === 'spin');
     expect(sleep.length).toBeGreaterThanOrEqual(8);
@@ -32,7 +36,9 @@ it.skipIf(!hasNodeBench)(
     for (const s of sleep) {
       expect(s.durationNs).toBeGreaterThan(1.9e6);
       expect(s.detail.overBudget).toBe(s.durationNs >= 2e6);
-      expect(s.detail.sleepingNs).toBeGreaterThan(1.5e6);
+      // a 3 ms timer: asleep for nearly all of it, less only by the time the thread waited for a
+      // CPU before the window went to sleep (running, as it was inside the call)
+      expect(s.detail.sleepingNs).toBeGreaterThan(1.5e6 - s.descheduledNs);
       const split = Number(s.detail.runningNs) + Number(s.detail.waitingNs) + Number(s.detail.sleepingNs);
       expect(Math.abs(split - s.durationNs)).toBeLessThan(1000);
     }
