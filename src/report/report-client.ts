@@ -184,7 +184,6 @@ export const reportClientScript = String.raw`
     var scale = (w - LABEL) / (view.to - view.from);
     ctx.font = '11px system-ui, sans-serif';
     ctx.fillStyle = '#5f6b7a';
-    tl.groups.forEach(function (g, gi) { ctx.fillText(g.label, 4, laneY(groupStart[gi]) - 4); });
     var first = -1, last = -1;
     for (var lane = 0; lane < byLane.length; lane++) {
       var list = byLane[lane];
@@ -219,6 +218,24 @@ export const reportClientScript = String.raw`
       var t = view.from + ((view.to - view.from) * k) / 5;
       ctx.fillText(fmt(t * 1000), Math.min(LABEL + k * (w - LABEL) / 5 + 2, w - 50), 12);
     }
+    // each thread's label, above its first lane; while that lane is scrolled under the axis and
+    // others of the thread are in sight, under the axis (on a veil over the lanes), until the
+    // thread's last lane pushes it up
+    var labels = [];
+    tl.groups.forEach(function (g, gi) {
+      var y = laneY(groupStart[gi]) - 4;
+      var bottom = laneY(groupStart[gi] + Math.max(1, g.lanes) - 1) + ROW;
+      var pinned = y < AXIS + 12;
+      if (pinned) y = Math.min(AXIS + 12, bottom);
+      if (y < AXIS + 10 || y > h) return;
+      if (pinned) {
+        ctx.fillStyle = 'rgba(255, 255, 255, 0.85)';
+        ctx.fillRect(2, y - 11, ctx.measureText(g.label).width + 4, 14);
+      }
+      ctx.fillStyle = '#5f6b7a';
+      ctx.fillText(g.label, 4, y);
+      labels.push(g.label);
+    });
     if (contentH > h) {
       // where the lanes in sight are among all of them
       ctx.fillStyle = 'rgba(95, 107, 122, 0.45)';
@@ -226,6 +243,7 @@ export const reportClientScript = String.raw`
     }
     // the lanes in sight, for tests and tools that read the page (a canvas shows no text)
     canvas.setAttribute('data-lanes', first < 0 ? '' : first + '-' + last);
+    canvas.setAttribute('data-labels', labels.join('\n'));
   }
   function find(px, py) {
     for (var lane = 0; lane < byLane.length; lane++) {

@@ -136,11 +136,16 @@ describe('HTML report in Chromium', () => {
     const [first, last] = await inSight();
     expect(first).toBe(0);
     expect(last).toBeLessThan(799);
+    // the thread's label, drawn above its first lane
+    const labels = () => page.$eval('#timeline', (c) => c.getAttribute('data-labels') ?? '');
+    const label = await labels();
+    expect(label).toMatch(/^pid \d+ main/);
     await page.focus('#timeline');
     await page.keyboard.press('End');
     const [endFirst, endLast] = await inSight();
     expect(endLast).toBe(799);
     expect(endFirst).toBeGreaterThan(0);
+    expect(await labels()).toBe(label); // still in sight, its first lane scrolled away
     const box = await page.$eval('#timeline', (c) => {
       const r = c.getBoundingClientRect();
       return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
