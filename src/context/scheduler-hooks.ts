@@ -162,12 +162,18 @@ let enabled = false;
  */
 const storageTaxesAwaits = Number(process.versions.node.split('.')[0]) < 24;
 
+/**
+ * Tasks that let the hooks go but may still be current: an expired window whose call goes on
+ * (`tlob.current()` returns it until it closes). Node 22's storage stays on for them.
+ */
+let storageKeepers = 0;
+
 const disableWhenIdle = releaseWhenIdle(
   () => holders > 0,
   () => {
     if (enabled) hooks.disable();
     enabled = false;
-    if (storageTaxesAwaits) taskStorage.disable();
+    if (storageTaxesAwaits && storageKeepers === 0) taskStorage.disable();
   },
 );
 
@@ -221,9 +227,26 @@ export function holdSchedulerHooks(): void {
   }
 }
 
-/** A task that held the hook finished; disables the hook with the last. */
-export function releaseSchedulerHooks(): void {
+/**
+ * A task that held the hook finished; disables the hook with the last. `keepStorage`: the task
+ * may still be current (see `storageKeepers`); returns whether it then keeps the storage on, until
+ * it calls `releaseStorage` (on Node 22: elsewhere the storage is never turned off).
+ */
+export function releaseSchedulerHooks(keepStorage = false): boolean {
+  const keeps = keepStorage && storageTaxesAwaits;
+  if (keeps) storageKeepers++;
   if (holders > 0 && --holders === 0) disableWhenIdle();
+  return keeps;
+}
+
+/** A task that let the hooks go but kept the storage (`releaseSchedulerHooks(true)`) closed. */
+export function releaseStorage(): void {
+  if (storageKeepers > 0 && --storageKeepers === 0) releaseStorageWhenIdle();
+}
+
+/** How many expired tasks keep Node 22's storage on now (for tests and diagnostics). */
+export function storageKeptFor(): number {
+  return storageKeepers;
 }
 
 /** Whether the scheduler hooks are enabled now (for tests and diagnostics). */

@@ -1,6 +1,7 @@
 import dc from 'node:diagnostics_channel';
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { storageKeptFor } from '../../src/context/scheduler-hooks.js';
 import { deadlines } from '../../src/engine/deadline-queue.js';
 import { TlobBudgetError, type TlobWindow, tlob, type WindowResult } from '../../src/index.js';
 import { descheduledMs } from '../descheduled.js';
@@ -302,6 +303,31 @@ describe('a window under util.inspect', () => {
     expect(stopped).toBe(
       `TlobWindow { name: 'inspected', id: ${result.id}, budgetNs: 1000000000, stopped: true, result: [Object] }`,
     );
+  });
+});
+
+describe('an expired window', () => {
+  it('is still current in its call until the call ends, with no other window in flight', async () => {
+    const seen: (TlobWindow | undefined)[] = [];
+    const results: WindowResult[] = [];
+    const keptBefore = storageKeptFor();
+    const keptWhileOn: number[] = [];
+    await tlob.run('expires', { budget: '5ms', onStop: (r) => results.push(r) }, async () => {
+      seen.push(tlob.current());
+      await sleep(30); // the budget expires meanwhile, and tlob lets its hooks go
+      keptWhileOn.push(storageKeptFor());
+      seen.push(tlob.current());
+      await new Promise((r) => setImmediate(r)); // past the check phase they are let go in
+      seen.push(tlob.current());
+    });
+    expect(results.map((r) => r.overBudget)).toEqual([true]);
+    expect(seen[0]?.name).toBe('expires');
+    expect(seen).toEqual([seen[0], seen[0], seen[0]]);
+    expect(tlob.current()).toBeUndefined();
+    const node22 = Number(process.versions.node.split('.')[0]) < 24;
+    expect(keptWhileOn).toEqual([node22 ? keptBefore + 1 : 0]);
+    // Node 22 only: the storage, kept on for the expired window's call, is let go once it closed
+    expect(storageKeptFor()).toBe(keptBefore);
   });
 });
 

@@ -2,7 +2,7 @@ import { type InspectOptions, inspect } from 'node:util';
 import { nowNs } from '../../clock.js';
 import { enterSync, isSyncTask, liveTask, taskStorage } from '../../context/current-task.js';
 import { noteYield } from '../../context/readiness.js';
-import { holdSchedulerHooks, releaseSchedulerHooks } from '../../context/scheduler-hooks.js';
+import { holdSchedulerHooks, releaseSchedulerHooks, releaseStorage } from '../../context/scheduler-hooks.js';
 import {
   isPending,
   releaseWhenCollected,
@@ -447,6 +447,7 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
     if (this.watchedPromise !== undefined) releaseWhenCollected(this.watchedPromise);
     if (!this.overBudget) openWindows.count--;
     if (heldHooks) releaseSchedulerHooks();
+    else if (this.overBudget && keptStorage.unregister(this)) releaseStorage();
     this.unbind(bound);
     this.site.stats.record(now - this.startNs, this.runningNs, this.waitingNs, this.sleepingNs);
     if (this.onStop !== undefined) {
@@ -461,10 +462,12 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
 
   /**
    * A violation was reported (called by the monitor's glue before the instance is reset): the
-   * window leaves `openWindows` and lets the scheduler hooks go, even if it is never closed.
+   * window leaves `openWindows` and lets the scheduler hooks go, even if it is never closed (but
+   * not the storage, where it must be turned off to let them go: its call may still ask for
+   * `tlob.current()`, until the window closes).
    */
   violated(): void {
-    if (this.holdsHooks()) releaseSchedulerHooks();
+    if (this.holdsHooks() && releaseSchedulerHooks(true)) keptStorage.register(this, undefined, this);
     this.overBudget = true;
     openWindows.count--;
     this.site.stats.violations++;
@@ -513,6 +516,12 @@ export const windowsKept = { count: 0 };
  * new window's parent is known without reading the AsyncLocalStorage (~11 ns on Node 24).
  */
 export const openWindows = { count: 0 };
+
+/**
+ * The expired windows that keep Node 22's storage on (see `Window.violated`): one that is collected
+ * before it closed (its call's promise never settled) gives it back, as nothing can hold it as a store.
+ */
+const keptStorage = new FinalizationRegistry<undefined>(() => releaseStorage());
 
 const closeQueue: Window[] = [];
 
