@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -215,9 +215,22 @@ function joinMessage(b: ThreadBoard): JoinMessage {
     buffer: b.buffer,
     sites: b.sites,
     threadId,
+    osThreadId: isMainThread ? 0 : osThreadId(),
     capture: isMainThread && stacks ? captureKey : '',
     names: b.names,
   };
+}
+
+/**
+ * This thread's id in the OS, which the watchdog looks up to tell whether a worker thread still
+ * runs (Linux: `/proc/thread-self` links to `<pid>/task/<tid>`); 0 where it cannot be told.
+ */
+function osThreadId(): number {
+  try {
+    return Number(readlinkSync('/proc/thread-self').split('/').pop()) || 0;
+  } catch {
+    return 0;
+  }
 }
 
 /** Whether the watchdog thread reads the board `b`: it sets the board's `I_JOINED` when it joins it. */

@@ -37,6 +37,8 @@ export interface JoinMessage {
   /** The thread's table of sites (growable; see `SITE_FIELDS`). */
   sites: SharedArrayBuffer;
   threadId: number;
+  /** A worker thread's id in the OS, by which the watchdog tells that it ended; 0 if not known (and for the main thread). */
+  osThreadId: number;
   /** Global key of the thread's stack capture function; only for the main thread, else ''. */
   capture: string;
   names: string[];
@@ -58,7 +60,7 @@ export interface JoinMessage {
 export function watchdogMain(split: typeof deadlineSplit, format: typeof formatNs): void {
   const { workerData, BroadcastChannel, receiveMessageOnPort } =
     process.getBuiltinModule('node:worker_threads');
-  const { readFileSync, writeSync } = process.getBuiltinModule('node:fs');
+  const { existsSync, readFileSync, writeSync } = process.getBuiltinModule('node:fs');
   const { performance } = process.getBuiltinModule('node:perf_hooks');
   const data = workerData as WatchdogWorkerData;
   const L = data.layout as Record<string, number>;
@@ -110,6 +112,7 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
     /** The thread's table of sites: follows its length as the thread grows it. */
     sites: Float64Array;
     threadId: number;
+    osThreadId: number;
     capture: string;
     names: string[];
     waiting: boolean;
@@ -174,6 +177,7 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
       f64: new Float64Array(m.buffer, offset),
       sites: new Float64Array(m.sites),
       threadId: m.threadId,
+      osThreadId: m.osThreadId,
       capture: m.capture,
       names: m.names.slice(),
       waiting: false,
@@ -188,6 +192,25 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
     // tell the thread that the watchdog reads its board: a word, not a message (see `I_JOINED`)
     Atomics.store(i32, L.I_JOINED as number, 1);
     Atomics.notify(i32, L.I_JOINED as number);
+    // a pool that ends its workers and starts new ones leaves their boards behind
+    for (const b of boards.values()) if (!runs(b)) leave(b);
+  }
+
+  /**
+   * Whether the thread of `b` still runs. A worker thread that ended without leaving (terminated,
+   * or exited by `process.exit()`) leaves its board, and perhaps a window on it, behind: it is
+   * looked up in `/proc` (Linux); where it cannot be, the thread is taken to run.
+   */
+  function runs(b: Board): boolean {
+    return (
+      b.osThreadId === 0 || existsSync(`/proc/self/task/${b.osThreadId}`) || !existsSync('/proc/self/task')
+    );
+  }
+
+  /** Stops reading the board `b`, and ends the wait on its bell. */
+  function leave(b: Board): void {
+    boards.delete(b.key);
+    Atomics.notify(b.i32, I_BELL);
   }
 
   /**
@@ -437,6 +460,10 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
         )
           s = w;
       if (s === undefined) continue;
+      if (!runs(b)) {
+        leave(b); // it ended with the window open: no thread is blocked
+        continue;
+      }
       const at = split(
         data.states[s.state] as string,
         s.last,
@@ -610,7 +637,10 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
     else if (m.type === 'name') {
       const b = boards.get(m.key);
       if (b !== undefined) b.names[m.index] = m.name;
-    } else if (m.type === 'leave') boards.delete(m.key);
+    } else if (m.type === 'leave') {
+      const b = boards.get(m.key);
+      if (b !== undefined) leave(b);
+    }
   }
 
   for (const m of data.boards) join(m);

@@ -50,6 +50,7 @@ async function watched(): Promise<{ board: ThreadBoard; i32: Int32Array }> {
         buffer: board.buffer,
         sites: board.sites,
         threadId: 0,
+        osThreadId: 0,
         capture: '',
         names: board.names,
       },

@@ -208,6 +208,18 @@ describe.each(paths)('watchdog, %s: a window over budget while its own code hold
     }));
 });
 
+describe('watchdog: worker threads that end', () => {
+  it.each(['terminate', 'blocked', 'exit'])(
+    'a worker thread that ends with a window in flight (%s) is not reported blocked, and the abort reactor kills nothing',
+    async (how) => {
+      const r = await run('worker-ends', { HOW: how });
+      expect(r.stderr).toMatch(/MARK ended[\s\S]*MARK done/);
+      expect(watchdogLines(r.stderr)).toEqual([]);
+      expect([r.status, r.signal]).toEqual([0, null]);
+    },
+  );
+});
+
 describe('watchdog: synchronous windows inside synchronous windows', () => {
   it('an outer window whose loop keeps opening inner windows is caught during the loop; an inner window that spins inside a longer outer one is caught and named', () =>
     retry(3, async () => {
