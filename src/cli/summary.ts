@@ -84,13 +84,14 @@ export function formatSummary(
   if (partial.length > 0)
     out.push(
       `(${partial.length} worker thread(s) ended without their final write, terminated or still running at exit: ` +
-        `their windows are counted up to their last save, at most a second before: ${partial.map((t) => `${t.pid}/${t.threadId}`).join(', ')})`,
+        `their windows are counted up to their last save, which missed at most their last second and at most half of their windows: ` +
+        `${listed(partial.map((t) => `${t.pid}/${t.threadId}`))})`,
     );
   const unwritten = data.threads.filter((t) => t.partial === true && t.threadId === 0);
   if (unwritten.length > 0)
     out.push(
       `(${unwritten.length} process(es) ended without writing their data, killed by a signal they do not handle or ` +
-        `still running when tlob stopped waiting for them: ${unwritten.map((t) => t.pid).join(', ')})`,
+        `still running when tlob stopped waiting for them: ${listed(unwritten.map((t) => String(t.pid)))})`,
     );
   out.push(bold(line(header)));
   for (const r of rows) out.push(Number(r[2]) > 0 ? red(line(r)) : line(r));
@@ -107,4 +108,13 @@ export function formatSummary(
     out.push('', bold(`worst violations (${data.violations.length + data.violationsDropped} in all):`));
   for (const v of worst) out.push(`  ${describeViolation(v)}`);
   return `${out.join('\n')}\n`;
+}
+
+/** How many ids a line of the summary lists (a pool ends its workers by the thousand). */
+const LISTED = 10;
+
+/** The first `LISTED` of `ids`, and how many more. */
+function listed(ids: string[]): string {
+  const more = ids.length - LISTED;
+  return more > 0 ? `${ids.slice(0, LISTED).join(', ')} and ${more} more` : ids.join(', ');
 }

@@ -206,8 +206,21 @@ describe('tlob run', () => {
     expect(run.threads[0]?.timeline).toBeDefined();
     expect(run.threads[1]?.timeline).toBeUndefined();
     expect(out.stderr).toMatch(
-      /tlob: 2 thread\(s\) reported\n\(1 worker thread\(s\) ended without their final write, terminated or still running at exit: their windows are counted up to their last save, at most a second before: \d+\/1\)/,
+      /tlob: 2 thread\(s\) reported\n\(1 worker thread\(s\) ended without their final write, terminated or still running at exit: their windows are counted up to their last save, which missed at most their last second and at most half of their windows: \d+\/1\)/,
     );
+  });
+
+  it('counts a worker thread terminated as soon as it is idle (a pool without an idle timeout) up to half of its windows at least', () => {
+    const json = join(scratch(), 'terminated-at-once.json');
+    const out = runTlob(['run', '-p', WORK_ESM, '--json', json, 'terminated.mjs'], {
+      env: { TERMINATE_AFTER: '0' },
+    });
+    expect(out.status, out.stderr).toBe(0);
+    const run = readRun(json);
+    const worker = run.threads.find((t) => t.threadId === 1);
+    expect(worker?.partial).toBe(true);
+    expect(worker?.names[0]?.count).toBeGreaterThanOrEqual(2); // of its 3
+    expect(out.stderr).toMatch(/\(1 worker thread\(s\) ended without their final write/);
   });
 
   it("passes the program's exit code through, after writing its data", () => {

@@ -62,7 +62,14 @@ describe('worker threads that ended without their final write', () => {
     const name = { name: 'work', count: 3 } as unknown as RunData['names'][number];
     const text = formatSummary({ ...data, threads: [thread(1, [name]), thread(2, [])] });
     expect(text).toContain('(1 worker thread(s) ended without their final write');
-    expect(text).toMatch(/at most a second before: 7\/1\)/);
+    expect(text).toMatch(/at most half of their windows: 7\/1\)/);
+  });
+  it('are listed ten at most (a pool ends its workers by the thousand)', () => {
+    const name = { name: 'work', count: 3 } as unknown as RunData['names'][number];
+    const threads = Array.from({ length: 25 }, (_, i) => thread(i + 1, [name]));
+    const text = formatSummary({ ...data, threads });
+    expect(text).toContain('(25 worker thread(s) ended without their final write');
+    expect(text).toMatch(/: 7\/1, 7\/2, 7\/3, 7\/4, 7\/5, 7\/6, 7\/7, 7\/8, 7\/9, 7\/10 and 15 more\)/);
   });
 });
 
