@@ -98,6 +98,8 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
   const CONFIRM_MS = 10;
   /** How often the file of signals that reached `tlob run` is read (see `watchRunSignals`). */
   const SIGNAL_POLL_MS = 100;
+  /** At most this many reports (a line and its stack) per second, as the `log` reactor's lines. */
+  const REPORTS_PER_SECOND = 10;
   const I_SYNC_DEPTH = L.I_SYNC_DEPTH as number;
   const I_SYNC_IDLE = L.I_SYNC_IDLE as number;
   const F_SYNC = L.F_SYNC as number;
@@ -503,12 +505,40 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
     }
   }
 
+  /** The second of reports under way (its start), how many it wrote, and how many it suppressed. */
+  const reports = { since: Number.NEGATIVE_INFINITY, written: 0, suppressed: 0 };
+
+  /** Whether a report may be written at `t` (one more of this second's); else it is counted. */
+  function admitReport(t: number): boolean {
+    if (t - reports.since >= 1000) {
+      writeSuppressed();
+      reports.since = t;
+      reports.written = 0;
+    }
+    if (reports.written < REPORTS_PER_SECOND) {
+      reports.written++;
+      return true;
+    }
+    // said when the second ends, even if no other report comes
+    if (reports.suppressed++ === 0) setTimeout(writeSuppressed, reports.since + 1000 - t).unref();
+    return false;
+  }
+
+  function writeSuppressed(): void {
+    if (reports.suppressed === 0) return;
+    write(`tlob: ${reports.suppressed} watchdog report(s) suppressed by rate limit\n`);
+    reports.suppressed = 0;
+  }
+
   function report(b: Board, s: Snapshot, at: ReturnType<typeof split>, t: number): void {
     // names the main thread sent may still wait in the port's queue behind this timer
     for (let m = receiveMessageOnPort(data.port); m !== undefined; m = receiveMessageOnPort(data.port))
       learn(m.message as Parameters<typeof receive>[0]);
     const name = b.names[s.name] ?? `#name${s.name}`;
     const thread = b.threadId === 0 ? 'the main thread' : `thread ${b.threadId}`;
+    const abort = s.reactor === L.REACTOR_ABORT;
+    // past the rate limit, no line and no stack (whose capture stops the blocked thread)
+    if (s.reactor !== L.REACTOR_NOP && !abort && !admitReport(t)) return;
     if (s.reactor !== L.REACTOR_NOP) {
       write(
         `tlob: "${name}" #${s.id} over budget ${ms(s.budget)}: ${thread} is blocked, elapsed ${ms(t - s.start)} ` +
@@ -517,7 +547,6 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
           `event=budget_expired detectedBy=watchdog\n`,
       );
     }
-    const abort = s.reactor === L.REACTOR_ABORT;
     if (!data.stacks || b.capture === '') {
       if (b.capture === '' && s.reactor !== L.REACTOR_NOP && data.stacks)
         write('  (no stack: the watchdog reads stacks of the main thread only)\n');

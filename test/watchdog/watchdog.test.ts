@@ -208,6 +208,23 @@ describe.each(paths)('watchdog, %s: a window over budget while its own code hold
     }));
 });
 
+describe('watchdog: rate limit', () => {
+  it('writes at most 10 reports per second, then how many it suppressed', () =>
+    retry(3, async () => {
+      const r = await run('many-blocked');
+      expect(r.status, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).violations).toBe(15);
+      const lines = watchdogLines(r.stderr);
+      const suppressed = /^tlob: (\d+) watchdog report\(s\) suppressed by rate limit$/m.exec(r.stderr);
+      expect(lines).toHaveLength(10);
+      // reported (and so counted) are the episodes the watchdog got a CPU for: nearly all of them
+      expect(Number(suppressed?.[1])).toBeGreaterThan(0);
+      expect(lines.length + Number(suppressed?.[1])).toBeLessThanOrEqual(15);
+      // and no stack was read for those it suppressed
+      expect(r.stderr.match(/stack of the blocked thread:/g) ?? []).toHaveLength(10);
+    }));
+});
+
 describe('watchdog: worker threads that end', () => {
   it.each(['terminate', 'blocked', 'exit'])(
     'a worker thread that ends with a window in flight (%s) is not reported blocked, and the abort reactor kills nothing',
