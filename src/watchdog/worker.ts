@@ -580,9 +580,11 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
       report(
         failure !== undefined
           ? `  (no stack: ${failure})\n`
-          : typeof value === 'string'
+          : typeof value === 'string' && value !== ''
             ? `  stack of the blocked thread:\n${value}\n`
-            : '  (no stack: the thread gave none)\n',
+            : value === ''
+              ? '  (no stack: no frame of the program on it, held by Node itself)\n'
+              : '  (no stack: the thread gave none)\n',
       );
       Atomics.store(b.i32, pending, 0);
       Atomics.notify(b.i32, pending);
