@@ -1,13 +1,14 @@
 import { subscribe } from 'node:diagnostics_channel';
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMainThread, threadId } from 'node:worker_threads';
 import type { WindowResult } from '../monitors/tlob/result.js';
 import { nowMs, setImmediate, setInterval } from '../real-timers.js';
 import { reportInternalError } from '../report/errors.js';
+import { writeJsonFile } from '../report/json-file.js';
 import { NameRecorder, type ThreadData } from '../report/run-data.js';
 import { MAX_NAMES, OTHER_NAME } from '../report/stats.js';
-import type { timeline as Timeline } from '../report/timeline.js';
+import type { timeline as Timeline, TimelineColumns } from '../report/timeline.js';
 import { toChromeTrace } from '../report/trace-export.js';
 import type { Violation } from '../report/violation.js';
 import { RUN_SIGNALS_FILE, RUN_SIGNALS_KEY, type RunSignals } from '../watchdog/run-signals.js';
@@ -112,7 +113,11 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
       if (Number.isFinite(startMs)) v.runningAtWriteNs = Math.round((epochMs - startMs) * 1e6);
     }
   };
-  const data = (partial: boolean, withTimeline: boolean): ThreadData => ({
+  // the timeline as views of its buffer: written as arrays of numbers, the text of `ThreadData`
+  const data = (
+    partial: boolean,
+    withTimeline: boolean,
+  ): Omit<ThreadData, 'timeline'> & { timeline: TimelineColumns | undefined } => ({
     version: 1,
     pid: process.pid,
     ppid: process.ppid,
@@ -123,7 +128,7 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
     violationsDropped,
     // a worker's saves while it runs leave the timeline to its final write: up to a million events,
     // serialised every second on the worker's own thread, held it for hundreds of ms
-    timeline: recorder?.enabled && withTimeline ? recorder.snapshot() : undefined,
+    timeline: recorder?.enabled && withTimeline ? recorder.columns() : undefined,
     ...(partial ? { partial } : {}),
   });
   // whole or not at all: a thread stopped while writing (a terminated worker) leaves the last file
@@ -131,7 +136,7 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
     try {
       noteOpenCalls();
       const temporary = join(dir, `.${threadId}-${process.pid}.tmp`);
-      writeFileSync(temporary, JSON.stringify(data(partial, withTimeline)));
+      writeJsonFile(temporary, data(partial, withTimeline));
       renameSync(temporary, file);
     } catch (error) {
       // the directory is gone: the run it was for has ended (a process that outlived it by more
@@ -222,7 +227,7 @@ export function writeTraceAtExit(file: string, recorder: typeof Timeline): void 
   process.on('exit', () => {
     const path = tracePath(file, process.pid, isMainThread ? 0 : threadId);
     try {
-      writeFileSync(path, JSON.stringify(toChromeTrace([recorder.snapshot()])));
+      writeJsonFile(path, toChromeTrace([recorder.columns()]));
     } catch (error) {
       process.stderr.write(`tlob: cannot write the trace to ${path}: ${(error as Error).message}\n`);
     }

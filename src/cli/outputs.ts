@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { unwritableReason } from '../output-file.js';
 import { renderReport } from '../report/html-report.js';
+import { writeJsonFile } from '../report/json-file.js';
 import type { RunData } from '../report/run-data.js';
 import type { TimelineData } from '../report/timeline.js';
 import { toChromeTrace } from '../report/trace-export.js';
@@ -37,19 +38,20 @@ export function checkOutputs(
 export function writeOutputs(data: RunData, files: OutputFiles): { written: string[]; failed: string[] } {
   const written: string[] = [];
   const failed: string[] = [];
-  const write = (file: string | undefined, content: () => string) => {
+  const write = (file: string | undefined, writeTo: (file: string) => void) => {
     if (file === undefined) return;
     try {
-      writeFileSync(file, content());
+      writeTo(file);
       written.push(file);
     } catch (error) {
       failed.push(file);
       process.stderr.write(`tlob: cannot write ${file}: ${(error as Error).message}\n`);
     }
   };
-  write(files.json, () => JSON.stringify(data));
-  write(files.trace, () => JSON.stringify(toChromeTrace(timelinesOf(data), processLabels(data))));
-  write(files.report, () => renderReport(data));
+  // in pieces: the text of a run's million transitions is hundreds of megabytes
+  write(files.json, (file) => writeJsonFile(file, data));
+  write(files.trace, (file) => writeJsonFile(file, toChromeTrace(timelinesOf(data), processLabels(data))));
+  write(files.report, (file) => writeFileSync(file, renderReport(data)));
   return { written, failed };
 }
 

@@ -1,4 +1,4 @@
-import { KIND_LATE_STOP, KIND_VIOLATION, type TimelineData } from './timeline.js';
+import { KIND_LATE_STOP, KIND_VIOLATION, type TimelineColumns } from './timeline.js';
 import type { Violation } from './violation.js';
 
 /** Segment kinds: the tlob states, then the unmonitored rest of a window after its violation. */
@@ -25,7 +25,7 @@ export interface TimelineWindow {
  * was not recorded are skipped; windows still open at the end of the recording end at its last
  * timestamp, with `ended: false`.
  */
-export function timelineWindows(data: TimelineData): TimelineWindow[] {
+export function timelineWindows(data: TimelineColumns): TimelineWindow[] {
   const out: TimelineWindow[] = [];
   const open = new Map<number, { w: TimelineWindow; kind: number; since: number }>();
   let last = 0;

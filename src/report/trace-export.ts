@@ -1,4 +1,4 @@
-import type { TimelineData } from './timeline.js';
+import type { TimelineColumns } from './timeline.js';
 import { SEG_OVER, SEGMENT_NAMES, type TimelineWindow, timelineWindows } from './timeline-windows.js';
 
 /** One event of the Chrome trace-event format (`ts`/`dur` in microseconds). */
@@ -40,7 +40,7 @@ const msOf = (ns: number) => Math.round(ns / 1e3) / 1e3;
  * - processes and threads are named by metadata events.
  */
 export function toChromeTrace(
-  timelines: readonly TimelineData[],
+  timelines: readonly TimelineColumns[],
   labels: ReadonlyMap<number, string> = new Map(),
 ): ChromeTrace {
   const origin = Math.min(...timelines.map((t) => t.timeOrigin));
