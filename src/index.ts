@@ -23,7 +23,7 @@ export { attach, budget, timeline, tlob } from './process-api.js';
 export type { ChannelName } from './report/channels.js';
 export { TlobError, type TlobErrorCode, TlobRangeError, TlobTypeError } from './report/errors.js';
 export type { Distribution, NameStats } from './report/stats.js';
-export type { TimelineData, TimelineOptions } from './report/timeline.js';
+export type { TimelineColumns, TimelineData, TimelineOptions } from './report/timeline.js';
 export type { TlobWarningCode, TlobWarningMessage } from './report/tlob-warning.js';
 export { type ChromeTrace, type TraceEvent, toChromeTrace } from './report/trace-export.js';
 export type { TransitionEvent } from './report/transition-event.js';

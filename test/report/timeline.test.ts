@@ -230,6 +230,20 @@ describe('timeline', () => {
     expect(w?.instants).toHaveLength(1);
   });
 
+  it('gives the records as views of its buffer (columns) as they are in the snapshot, and the same trace', async () => {
+    const { data } = await record(async () => {
+      await tlob.run('viewed', { budget: '1s' }, () => sleep(1));
+      tlob.run('viewed', { budget: '1s' }, () => spin(0.01));
+    });
+    const columns = timeline.columns();
+    expect(columns.at).toBeInstanceOf(Float64Array);
+    const copied = { ...columns } as Record<string, unknown>;
+    for (const key of ['kind', 'id', 'at', 'name', 'value'])
+      copied[key] = Array.from(copied[key] as ArrayLike<number>);
+    expect(copied).toEqual(data);
+    expect(toChromeTrace([columns])).toEqual(toChromeTrace([data]));
+  });
+
   it('keeps at most maxEvents records, counts the rest, and still exports a valid trace', async () => {
     timeline.start({ maxEvents: 10 });
     for (let i = 0; i < 20; i++) tlob.run('many', { budget: '1s' }, () => spin(0.01));
