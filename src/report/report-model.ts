@@ -89,8 +89,8 @@ function elapsedHistogram(n: NameData): { edges: number[]; counts: number[] } {
 /** Keeps every window over budget and an even sample of the rest, `max` in all. */
 function sample(windows: TimelineWindow[], max: number): TimelineWindow[] {
   if (windows.length <= max) return windows;
-  const over = windows.filter((w) => w.violation !== undefined).slice(0, max / 2);
-  const rest = windows.filter((w) => w.violation === undefined);
+  const over = windows.filter((w) => w.overBudget).slice(0, max / 2);
+  const rest = windows.filter((w) => !w.overBudget);
   const step = rest.length / (max - over.length);
   const kept = new Set(over);
   for (let i = 0; i < rest.length; i += step) kept.add(rest[Math.floor(i)] as TimelineWindow);
@@ -123,10 +123,7 @@ export function reportModel(data: RunData): ReportModel {
     const laneEnds: number[] = [];
     // windows over budget take the first lanes, so that a chart too tall to draw every lane still
     // shows them (each pass is in start order, so a lane's windows never overlap)
-    const overFirst = [
-      ...kept.filter((w) => w.violation !== undefined),
-      ...kept.filter((w) => w.violation === undefined),
-    ];
+    const overFirst = [...kept.filter((w) => w.overBudget), ...kept.filter((w) => !w.overBudget)];
     for (const win of overFirst) {
       let lane = laneEnds.findIndex((end) => end <= win.startNs);
       if (lane < 0) lane = laneEnds.push(0) - 1;
@@ -134,7 +131,7 @@ export function reportModel(data: RunData): ReportModel {
       let ni = nameIndex.get(win.name);
       if (ni === undefined) nameIndex.set(win.name, (ni = names.push(win.name) - 1));
       const us = (ns: number) => Math.round((ns + shift) / 1e3);
-      const flags = (win.violation !== undefined ? 1 : 0) | (win.ended ? 0 : 2);
+      const flags = (win.overBudget ? 1 : 0) | (win.ended ? 0 : 2);
       const segs = win.segments;
       w.push(laneBase + lane, ni, us(win.startNs), us(win.endNs), flags, segs.length / 3);
       for (let i = 0; i < segs.length; i += 3) w.push(segs[i] as number, us(segs[i + 1] as number));

@@ -14,6 +14,9 @@ export interface TimelineWindow {
   endNs: number;
   /** Flat triples `[kind, fromNs, toNs, …]`, consecutive, from `startNs` to `endNs`. */
   readonly segments: number[];
+  /** Whether it broke its budget (at `violationNs`). */
+  overBudget: boolean;
+  /** The violation's record, when the recording kept it (see `MAX_VIOLATION_RECORDS`). */
   violation: Violation | undefined;
   violationNs: number;
   /** False when the recording ended (or its buffer filled) before the window did. */
@@ -58,6 +61,7 @@ export function timelineWindows(data: TimelineColumns): TimelineWindow[] {
       if (o === undefined) continue;
       const when = Math.max(at, o.since); // an epoch-ms time is only good to a fraction of a µs
       close(o, when);
+      o.w.overBudget = true;
       o.w.violation = data.violations[data.value[i] as number];
       o.w.violationNs = when;
       o.kind = SEG_OVER;
@@ -72,6 +76,7 @@ export function timelineWindows(data: TimelineColumns): TimelineWindow[] {
         startNs: at,
         endNs: at,
         segments: [],
+        overBudget: false,
         violation: undefined,
         violationNs: -1,
         ended: false,

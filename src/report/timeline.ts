@@ -12,7 +12,10 @@ import type { TransitionEvent } from './transition-event.js';
 import type { Violation } from './violation.js';
 
 // Kinds of timeline records: a transition into a state (0–3: stopped, running, waiting, sleeping), or these.
-/** A violation: the record is in `violations`, `value` is its index there. */
+/**
+ * A violation: the record is in `violations`, `value` is its index there; -1 past the first
+ * `MAX_VIOLATION_RECORDS` violations, whose records are not kept.
+ */
 export const KIND_VIOLATION = 4;
 /** The stop of a window that broke its budget earlier (no transition marks it): `value` is its elapsed ns. */
 export const KIND_LATE_STOP = 5;
@@ -32,6 +35,7 @@ export interface TimelineData {
   readonly name: number[];
   /** Per kind: unused for transitions, the violation index, or the elapsed ns of a late stop. */
   readonly value: number[];
+  /** The records of the first `MAX_VIOLATION_RECORDS` violations (10,000). */
   readonly violations: Violation[];
   /** Records not kept because the buffer was full. */
   readonly dropped: number;
@@ -60,6 +64,13 @@ export interface TimelineOptions {
 }
 
 const STATE_INDEX: Record<string, number> = { stopped: 0, running: 1, waiting: 2, sleeping: 3 };
+
+/**
+ * How many violation records a recording keeps (~140 B each on the heap, up to a third of
+ * `maxEvents` violations otherwise): past them a violation is still a record of the buffer, which
+ * marks its window over budget, without the details.
+ */
+export const MAX_VIOLATION_RECORDS = 10_000;
 
 /**
  * A bounded recorder of window transitions, fed by the `tlob:event`, `tlob:error` and `tlob:stop`
@@ -94,7 +105,9 @@ class TimelineRecorder {
       const v = message as Violation;
       if (v.monitor !== 'tlob') return;
       const atNs = (v.at - performance.timeOrigin) * 1e6;
-      if (this.push(KIND_VIOLATION, v.id, atNs, v.name, this.violations.length)) this.violations.push(v);
+      const keep = this.violations.length < MAX_VIOLATION_RECORDS;
+      if (this.push(KIND_VIOLATION, v.id, atNs, v.name, keep ? this.violations.length : -1) && keep)
+        this.violations.push(v);
     } catch (error) {
       reportInternalError('timeline', error);
     }

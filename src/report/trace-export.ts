@@ -143,8 +143,12 @@ function threadEvents(
           args: { id: w.id },
         });
     }
-    if (w.violation !== undefined) {
-      const { monitor: _m, name: _n, ...record } = w.violation;
+    if (w.overBudget) {
+      let args: Record<string, unknown> = { recordNotKept: true }; // past the records a recording keeps
+      if (w.violation !== undefined) {
+        const { monitor: _m, name: _n, ...record } = w.violation;
+        args = record;
+      }
       out.push({
         name: 'over budget',
         cat: 'tlob',
@@ -153,7 +157,7 @@ function threadEvents(
         pid,
         tid,
         id2,
-        args: record,
+        args,
       });
     }
     out.push({
@@ -169,9 +173,7 @@ function threadEvents(
         runningMs: msOf(split[1] as number),
         waitingMs: msOf(split[2] as number),
         sleepingMs: msOf(split[3] as number),
-        ...(w.violation !== undefined
-          ? { overBudget: true, unmonitoredMs: msOf(split[SEG_OVER] as number) }
-          : {}),
+        ...(w.overBudget ? { overBudget: true, unmonitoredMs: msOf(split[SEG_OVER] as number) } : {}),
         ...(w.ended ? {} : { unfinished: true }),
       },
     });

@@ -8,6 +8,7 @@ import {
   type WindowResult,
 } from '../../src/index.js';
 import { channels } from '../../src/report/channels.js';
+import { MAX_VIOLATION_RECORDS } from '../../src/report/timeline.js';
 import { retry, sleep, spin } from '../helpers.js';
 import { checkTrace, type TracedWindow } from './trace-structure.js';
 
@@ -242,6 +243,24 @@ describe('timeline', () => {
       copied[key] = Array.from(copied[key] as ArrayLike<number>);
     expect(copied).toEqual(data);
     expect(toChromeTrace([columns])).toEqual(toChromeTrace([data]));
+  });
+
+  it('keeps the records of the first 10,000 violations, and marks the windows of later ones over budget all the same', () => {
+    tlob.reactor('nop');
+    const budget = { budget: '1us' } as const;
+    tlob.run('over', budget, () => spin(0.01)); // the site's first window
+    timeline.start();
+    const n = MAX_VIOLATION_RECORDS + 5;
+    for (let i = 0; i < n; i++) tlob.run('over', budget, () => spin(0.01));
+    timeline.stop();
+    const data = timeline.snapshot();
+    expect(data.violations).toHaveLength(MAX_VIOLATION_RECORDS);
+    const trace = toChromeTrace([data]);
+    const instants = trace.traceEvents.filter((e) => e.name === 'over budget' && e.ph === 'n');
+    expect(instants).toHaveLength(n);
+    expect(instants.filter((e) => e.args?.recordNotKept === true)).toHaveLength(5);
+    const ends = trace.traceEvents.filter((e) => e.name === 'over' && e.ph === 'e');
+    expect(ends.filter((e) => e.args?.overBudget === true)).toHaveLength(n);
   });
 
   it('keeps at most maxEvents records, counts the rest, and still exports a valid trace', async () => {
