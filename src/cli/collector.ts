@@ -179,9 +179,9 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
   });
   /** The listeners of the signals not yet taken. */
   const listeners = new Map<string, () => void>();
-  const take = (signal: string) => {
+  const take = (signal: string, handedOver = false) => {
     const listener = listeners.get(signal);
-    if (listener === undefined) return; // taken already, or not one tlob listens to
+    if (listener === undefined) return false; // taken already, or not one tlob listens to
     // from the first one on, the signal is the program's alone: a library that raises it again
     // once its own listeners are the only ones left (signal-exit) must find only those
     listeners.delete(signal);
@@ -191,10 +191,11 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
       // timeline, whose copy would hold the thread for up to hundreds of ms while its windows
       // shut down) or exit its own way (then the exit handler saves it all)
       save(false, false);
-      return;
+      return false;
     }
     write();
-    process.kill(process.pid, signal);
+    if (!handedOver) process.kill(process.pid, signal);
+    return true;
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     const listener = () => take(signal);

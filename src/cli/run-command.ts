@@ -18,7 +18,7 @@ import { checkTlobReactor } from '../monitors/tlob/tlob-reactor.js';
 import { readPreloadSettings } from '../probes/preload-config.js';
 import { type ProbeSpec, parseProbeSpecs } from '../probes/spec-parser.js';
 import { mergeRun, type RunData, type ThreadData } from '../report/run-data.js';
-import { RUN_SIGNALS_FILE } from '../watchdog/run-signals.js';
+import { procStat, RUN_SIGNALS_FILE } from '../watchdog/run-signals.js';
 import { type Command, type Options, parseCommandArgs } from './command.js';
 import { checkOutputs, writeOutputs } from './outputs.js';
 import { splitAtProgram } from './split-argv.js';
@@ -260,25 +260,21 @@ const KEYBOARD: ReadonlySet<string> = new Set(['SIGINT', 'SIGQUIT']);
  * controlling terminal (-1 without one). Where that cannot be read, false: the signal is passed on.
  */
 function inTerminalForeground(): boolean {
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    // the fields after the command name, which is in parentheses and may hold spaces
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const group = Number(fields[2]);
-    const foreground = Number(fields[5]);
-    return foreground > 0 && foreground === group;
-  } catch {
-    return false;
-  }
+  const fields = procStat();
+  if (fields === undefined) return false;
+  const foreground = Number(fields[5]);
+  return foreground > 0 && foreground === Number(fields[2]);
 }
 
 /**
  * Notes a signal for the watchdogs of the program's processes, which hand it to a main thread held
- * in a synchronous loop (see `run-signals.ts`); `to` is the pid it was passed on to, or `*`.
+ * in a synchronous loop (see `run-signals.ts`): `pid`, the process it was passed on to, or, for
+ * one typed at the terminal, undefined: it reached tlob's process group, which the program shares.
  */
-function noteSignal(dir: string, signal: NodeJS.Signals, to: string): void {
+function noteSignal(dir: string, signal: NodeJS.Signals, pid: number | undefined): void {
+  const to = pid !== undefined ? String(pid) : `g${procStat()?.[2] ?? ''}`;
   try {
-    appendFileSync(join(dir, RUN_SIGNALS_FILE), `${signal} ${to}\n`);
+    appendFileSync(join(dir, RUN_SIGNALS_FILE), `${signal} ${to} ${Date.now()}\n`);
   } catch {
     // the directory is gone or full: the signal still reaches the program the usual way
   }
@@ -329,7 +325,7 @@ export const runCommand: Command = {
       // typed at the terminal, it reached the program too: passed on, it would arrive twice (a
       // second Ctrl-C is "force quit" to many programs)
       const typed = KEYBOARD.has(signal) && inTerminalForeground();
-      noteSignal(dir, signal, typed ? '*' : String(child.pid));
+      if (typed || child.pid !== undefined) noteSignal(dir, signal, typed ? undefined : child.pid);
       if (!typed) child.kill(signal);
     };
     for (const signal of FORWARDED) process.on(signal, relay);

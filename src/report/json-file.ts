@@ -8,28 +8,32 @@ const SMALL = 1 << 14;
 const SLICE = 4096;
 
 /**
+ * Whether `v` is walked here rather than handed to `JSON.stringify`: a plain object or array, or a
+ * typed array, with no `toJSON` of its own (a `Buffer` has one).
+ */
+function walked(v: unknown): v is object {
+  if (v === null || typeof v !== 'object' || typeof (v as { toJSON?: unknown }).toJSON === 'function')
+    return false;
+  if (Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView))) return true;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
  * How many values `v` holds in all (itself included), or -1 when more than `budget` or when it
  * holds a typed array (which `JSON.stringify` would write as an object).
  */
 function size(v: unknown, budget: number): number {
-  if (v === null || typeof v !== 'object') return 1;
+  if (!walked(v)) return 1;
   if (ArrayBuffer.isView(v)) return -1;
   let n = 1;
-  const proto = Object.getPrototypeOf(v);
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length && n <= budget; i++) {
-      const m = size(v[i], budget - n);
-      if (m < 0) return -1;
-      n += m;
-    }
-  } else if (proto === Object.prototype || proto === null) {
-    for (const key in v) {
-      const m = size((v as Record<string, unknown>)[key], budget - n);
-      if (m < 0) return -1;
-      n += m;
-      if (n > budget) break;
-    }
-  }
+  const add = (item: unknown) => {
+    const m = n <= budget ? size(item, budget - n) : -1;
+    n = m < 0 ? budget + 1 : n + m;
+  };
+  // by index for an array: `for…in` would list a million keys before the first
+  if (Array.isArray(v)) for (let i = 0; i < v.length && n <= budget; i++) add(v[i]);
+  else for (const key in v) add((v as Record<string, unknown>)[key]);
   return n > budget ? -1 : n;
 }
 
@@ -69,54 +73,51 @@ class JsonPieces {
 
   /** Writes `v`; `inArray`: where `JSON.stringify` writes `null` for what it leaves out of an object. */
   value(v: unknown, inArray: boolean): void {
-    if (v === null || typeof v !== 'object') {
-      const s = JSON.stringify(v);
-      this.put(s === undefined ? (inArray ? 'null' : '') : s);
-      return;
-    }
-    if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
-      this.numbers(v as unknown as ArrayLike<number>);
-      return;
-    }
-    if (Array.isArray(v)) {
-      this.put('[');
-      for (let i = 0; i < v.length; ) {
-        if (i > 0) this.put(',');
-        // a run of small elements (the events of a trace), written by `JSON.stringify` at once
-        let j = i;
-        for (let used = 0; j < v.length && j - i < SLICE; j++) {
-          const m = size(v[j], SMALL - used);
-          if (m < 0) break;
-          used += m;
-        }
-        if (j > i) {
-          this.put(JSON.stringify(v.slice(i, j)).slice(1, -1));
-          i = j;
-        } else this.value(v[i++], true);
+    const whole = this.whole(v);
+    if (whole !== null) this.put(whole ?? (inArray ? 'null' : ''));
+    else if (ArrayBuffer.isView(v)) this.numbers(v as unknown as ArrayLike<number>);
+    else if (Array.isArray(v)) this.array(v);
+    else this.object(v as Record<string, unknown>);
+  }
+
+  /**
+   * The text of `v` when `JSON.stringify` writes it at once (what is not walked, or small), undefined
+   * when it leaves it out; null when `v` is to be walked in pieces.
+   */
+  private whole(v: unknown): string | undefined | null {
+    return !walked(v) || size(v, SMALL) >= 0 ? JSON.stringify(v) : null;
+  }
+
+  private array(v: unknown[]): void {
+    this.put('[');
+    for (let i = 0; i < v.length; ) {
+      if (i > 0) this.put(',');
+      // a run of small elements (the events of a trace), written by `JSON.stringify` at once
+      let j = i;
+      for (let used = 0; j < v.length && j - i < SLICE; j++) {
+        const m = size(v[j], SMALL - used);
+        if (m < 0) break;
+        used += m;
       }
-      this.put(']');
-      return;
+      if (j > i) {
+        this.put(JSON.stringify(v.slice(i, j)).slice(1, -1));
+        i = j;
+      } else this.value(v[i++], true);
     }
-    if (size(v, SMALL) >= 0) {
-      this.put(JSON.stringify(v) ?? '');
-      return;
-    }
-    const proto = Object.getPrototypeOf(v);
-    if (
-      (proto !== Object.prototype && proto !== null) ||
-      typeof (v as { toJSON?: unknown }).toJSON === 'function'
-    ) {
-      this.put(JSON.stringify(v) ?? 'null');
-      return;
-    }
+    this.put(']');
+  }
+
+  private object(v: Record<string, unknown>): void {
     this.put('{');
     let first = true;
     for (const key of Object.keys(v)) {
-      const item = (v as Record<string, unknown>)[key];
-      if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
+      const item = v[key];
+      const whole = this.whole(item);
+      if (whole === undefined) continue; // left out, as `JSON.stringify` leaves it
       this.put(first ? `${JSON.stringify(key)}:` : `,${JSON.stringify(key)}:`);
       first = false;
-      this.value(item, false);
+      if (whole !== null) this.put(whole);
+      else this.value(item, false);
     }
     this.put('}');
   }

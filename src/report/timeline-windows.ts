@@ -62,7 +62,8 @@ export function timelineWindows(data: TimelineColumns): TimelineWindow[] {
       const when = Math.max(at, o.since); // an epoch-ms time is only good to a fraction of a µs
       close(o, when);
       o.w.overBudget = true;
-      o.w.violation = data.violations[data.value[i] as number];
+      const record = data.value[i] as number; // -1: not kept
+      o.w.violation = record >= 0 ? data.violations[record] : undefined;
       o.w.violationNs = when;
       o.kind = SEG_OVER;
       o.since = when;

@@ -188,9 +188,10 @@ class TimelineRecorder {
 
   /**
    * What was recorded, its columns as views of the buffer (no copy: a million records as plain
-   * arrays take ~55 MB, whose growth took the heap up by twice that at a program's exit), valid
-   * until the next record or `start()`. For tlob's own writers (`writeJsonFile` writes them as
-   * arrays); `snapshot()` is the copy to keep.
+   * arrays take ~55 MB, whose growth took the heap up by twice that at a program's exit). Later
+   * records do not change them, and `start()` records into a new buffer; after `clear()` new
+   * records overwrite them. For writers (`writeJsonFile` writes them as arrays); `snapshot()` is
+   * the copy to keep.
    */
   columns(): TimelineColumns {
     const n = this.length;

@@ -8,10 +8,13 @@
  */
 export const RUN_SIGNALS_KEY = 'tlob.run.signals';
 
+import { readFileSync } from 'node:fs';
+
 /**
  * The file, in the run's data directory, that `tlob run` appends each signal it receives to: one
- * line each, the signal's name and the pid it was passed on to, or `*` for one that reached every
- * process of the terminal's foreground group (Ctrl-C).
+ * line each, the signal's name, whom it reached (the pid it was passed on to, or `g` and the
+ * process group of the terminal's foreground, for one typed there: Ctrl-C reaches every process of
+ * that group) and when (epoch ms): a process started later was not there to get it.
  */
 export const RUN_SIGNALS_FILE = 'signals';
 
@@ -19,6 +22,24 @@ export const RUN_SIGNALS_FILE = 'signals';
 export interface RunSignals {
   /** The file `tlob run` appends each signal it receives to (`RUN_SIGNALS_FILE`). */
   readonly file: string;
-  /** Takes a signal; a second call for the same signal does nothing. */
-  take(signal: string): void;
+  /**
+   * Takes a signal; a second call for the same signal does nothing. `handedOver`: called by the
+   * watchdog, which then ends the process by the signal itself when this returns true (a process
+   * ended inside the inspector's evaluation would leave its session connected).
+   */
+  take(signal: string, handedOver?: boolean): boolean;
+}
+
+/**
+ * The fields of `/proc/self/stat` after the command name (which is in parentheses and may hold
+ * spaces): `[2]` is the process group, `[5]` the foreground group of the controlling terminal.
+ * Undefined where it cannot be read (not Linux).
+ */
+export function procStat(): string[] | undefined {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
 }

@@ -23,7 +23,7 @@ import { emitTlobWarning } from '../report/tlob-warning.js';
 import { ThreadBoard } from './board.js';
 import * as layout from './board-layout.js';
 import { deadlineSplit } from './deadline-split.js';
-import { RUN_SIGNALS_KEY, type RunSignals } from './run-signals.js';
+import { procStat, RUN_SIGNALS_KEY, type RunSignals } from './run-signals.js';
 import { trackTimers } from './timer-readiness.js';
 import { type JoinMessage, type WatchdogWorkerData, watchdogMain } from './worker.js';
 
@@ -297,7 +297,14 @@ function start(b: ThreadBoard): void {
 function runSignalsFile(): WatchdogWorkerData['runSignals'] {
   if (noStacks() !== undefined) return undefined;
   const relay = (globalThis as Record<symbol, Partial<RunSignals> | undefined>)[Symbol.for(RUN_SIGNALS_KEY)];
-  return typeof relay?.file === 'string' ? { file: relay.file, key: RUN_SIGNALS_KEY } : undefined;
+  if (typeof relay?.file !== 'string') return undefined;
+  const group = procStat()?.[2];
+  return {
+    file: relay.file,
+    key: RUN_SIGNALS_KEY,
+    since: performance.timeOrigin,
+    group: group === undefined ? '' : `g${group}`,
+  };
 }
 
 /**

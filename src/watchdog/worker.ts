@@ -23,10 +23,11 @@ export interface WatchdogWorkerData {
   /** The main thread's port for its later messages (new names). */
   port: import('node:worker_threads').MessagePort;
   /**
-   * Under `tlob run`: the file it appends each signal it receives to, and the global key of the
-   * main thread's `RunSignals` (see `run-signals.ts`).
+   * Under `tlob run`: the file it appends each signal it receives to, the global key of the main
+   * thread's `RunSignals` (see `run-signals.ts`), when the process started (epoch ms) and its
+   * process group as the file names it (`g<pgid>`, or '' where not known).
    */
-  runSignals: { file: string; key: string } | undefined;
+  runSignals: { file: string; key: string; since: number; group: string } | undefined;
 }
 
 /** A thread joins (again) with its board and its names so far. */
@@ -505,7 +506,11 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
     }
   }
 
-  /** The second of reports under way (its start), how many it wrote, and how many it suppressed. */
+  /**
+   * The second of reports under way (its start), how many it wrote, and how many it suppressed: the
+   * rule of `RateLimitedLog` (report/rate-limited-log.ts), which this thread's code, sent as the
+   * text of one function, cannot import.
+   */
   const reports = { since: Number.NEGATIVE_INFINITY, written: 0, suppressed: 0 };
 
   /** Whether a report may be written at `t` (one more of this second's); else it is counted. */
@@ -624,30 +629,33 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
   }
 
   /**
-   * Under `tlob run`: each signal that `tlob run` appends to `file` for this process (or for every
-   * one) is handed to the main thread's `RunSignals` at `key` (see `run-signals.ts`), which a
-   * synchronous loop does not hold back.
+   * Under `tlob run`: each signal that `tlob run` appends to `file` that reached this process (passed
+   * on to its pid, or typed at the terminal, reaching its process group) while it ran is handed to
+   * the main thread's `RunSignals` at `key` (see `run-signals.ts`), which a synchronous loop does
+   * not hold back; when it says so, the watchdog then ends the process by the signal.
    * Read every `SIGNAL_POLL_MS` (a timer, not a file watch: each process of a run would take one
    * of the user's few inotify instances).
    */
-  function watchRunSignals({ file, key }: { file: string; key: string }): void {
+  function watchRunSignals(run: NonNullable<WatchdogWorkerData['runSignals']>): void {
     const handed = new Set<string>();
     const poll = setInterval(() => {
       let text: string;
       try {
-        text = readFileSync(file, 'utf8');
+        text = readFileSync(run.file, 'utf8');
       } catch {
         return; // no signal yet
       }
       for (const line of text.split('\n')) {
-        const [signal, to] = line.split(' ');
-        if (signal === undefined || (to !== '*' && to !== String(process.pid)) || handed.has(signal))
-          continue;
+        const [signal, to, at] = line.split(' ');
+        const reached = to === String(process.pid) || (run.group !== '' && to === run.group);
+        if (signal === undefined || !reached || !(Number(at) >= run.since) || handed.has(signal)) continue;
         handed.add(signal);
-        evaluateOnMainThread(
-          `globalThis[Symbol.for(${JSON.stringify(key)})]?.take(${JSON.stringify(signal)})`,
-          () => {},
-        );
+        const take = `globalThis[Symbol.for(${JSON.stringify(run.key)})]?.take(${JSON.stringify(signal)}, true)`;
+        // the session is disconnected by now: a process that ends with it connected prints
+        // "Waiting for the debugger to disconnect..."
+        evaluateOnMainThread(take, (failure, ends) => {
+          if (failure === undefined && ends === true) process.kill(process.pid, signal);
+        });
       }
     }, SIGNAL_POLL_MS);
     poll.unref();

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -358,6 +358,8 @@ describe('tlob run', () => {
           await new Promise((resolve) => setTimeout(resolve, 20));
         run.child.kill(signal); // tlob, which passes it on
         expect(await run.exit).toEqual([null, signal]);
+        // the inspector's session that handed the signal over was closed before the process ended
+        expect(run.stderr()).not.toContain('Waiting for the debugger');
       } finally {
         run.child.kill('SIGKILL');
         try {
@@ -369,6 +371,32 @@ describe('tlob run', () => {
       expect(countOf(data, 'work')).toBe(5);
     },
   );
+
+  it('hands a process no signal that reached others, or came before it started', () => {
+    // a run's data directory whose file of signals has a Ctrl-C typed before this process started
+    // (a clean-up child its program spawns on Ctrl-C), and a SIGTERM passed on to another process
+    const dir = scratch();
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const group = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2];
+    writeFileSync(
+      join(dir, 'signals'),
+      `SIGINT g${group} ${Date.now() - 1000}\nSIGTERM ${process.pid} ${Date.now()}\n`,
+    );
+    const out = spawnSync(nodeBinary(), ['--import', 'tlob/register', 'app.mjs'], {
+      cwd: fixtures,
+      env: {
+        ...process.env,
+        NODE_OPTIONS: '',
+        TLOB_OUTPUT: dir,
+        TLOB_PROBES: WORK_ESM.replace('20ms', '10s'),
+        WORK: '60', // ~0.4 s of windows: the watchdog reads the file a few times
+      },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect([out.status, out.signal, out.stderr]).toEqual([0, null, '']);
+    expect(out.stdout).toContain('esm app did 60 calls');
+  });
 
   it.each(['SIGTERM', 'SIGINT'] as const)(
     'leaves %s to signal-exit, which cleans up and dies by it, with the data written',

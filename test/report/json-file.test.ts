@@ -53,6 +53,17 @@ describe('writeJsonFile', () => {
     }));
     events.splice(5000, 0, { big: Array.from({ length: 40_000 }, (_, i) => i) }, undefined);
     expect(written({ traceEvents: events })).toBe(JSON.stringify({ traceEvents: events }));
+    // inside an object that is walked (it holds a typed array): what toJSON gives, or leaves out
+    const columns = new Float64Array([1, 2]);
+    const odd = {
+      gone: { toJSON: () => undefined },
+      buffer: Buffer.from([1, 2]),
+      date: new Date(0),
+      fn: () => 1,
+      columns,
+      list: [{ toJSON: () => undefined }, Buffer.from([3])],
+    };
+    expect(written(odd)).toBe(JSON.stringify({ ...odd, columns: [1, 2] }));
     // a typed array deep inside an element of a big array
     const nested = [...events.slice(0, 10), { columns: { at: new Float64Array([1, 2]) } }];
     expect(written(nested)).toBe(JSON.stringify([...events.slice(0, 10), { columns: { at: [1, 2] } }]));
