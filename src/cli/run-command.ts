@@ -13,7 +13,6 @@ import {
 } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { checkTlobReactor } from '../monitors/tlob/tlob-reactor.js';
 import { readPreloadSettings } from '../probes/preload-config.js';
 import { type ProbeSpec, parseProbeSpecs } from '../probes/spec-parser.js';
@@ -67,12 +66,15 @@ const SCRIPT = /\.[cm]?[jt]sx?$/;
 
 /**
  * The preload next to the command's file in `dist/` (found through the real path of the script
- * node runs, which under `npx` or `node_modules/.bin` is a link), as a file URL: no quoting
- * needed in NODE_OPTIONS, and the program need not be able to resolve `tlob` itself.
+ * node runs, which under `npx` or `node_modules/.bin` is a link), as an option of `NODE_OPTIONS`
+ * (the path quoted): the program need not be able to resolve `tlob` itself. The CommonJS build,
+ * with `--require`: any `--import` makes Node load the main file through its ES module loader, past
+ * the require hooks of tsx/cjs or ts-node, and Node runs `--require` preloads in every worker
+ * thread, where it runs none of `--import` in one started from a string.
  */
-function preloadUrl(): string {
+function preloadOption(): string {
   const here = dirname(realpathSync(process.argv[1] as string));
-  return pathToFileURL(join(here, 'register.js')).href;
+  return `--require=${JSON.stringify(join(here, 'register.cjs'))}`;
 }
 
 /** The command and arguments to spawn for the program part of the command line. */
@@ -315,7 +317,7 @@ export const runCommand: Command = {
       ...process.env,
       ...extraEnv,
       TLOB_OUTPUT: dir,
-      NODE_OPTIONS: `--import=${preloadUrl()} ${process.env.NODE_OPTIONS ?? ''}`.trim(),
+      NODE_OPTIONS: `${preloadOption()} ${process.env.NODE_OPTIONS ?? ''}`.trim(),
     };
     if (wantsTimeline) env.TLOB_TRACE = '1';
     if (values.otel) env.TLOB_OTEL = '1';

@@ -68,6 +68,30 @@ describe('tlob run', () => {
     expect(countOf(readRun(json), 'work')).toBe(7);
   });
 
+  it('leaves a main file to the loader Node would pick without tlob, where a require hook (tsx/cjs, ts-node) compiles it', () => {
+    // an --import preload would make Node load every main file through its ES module loader,
+    // which knows nothing of the hook: this one, in ES module syntax, would run as an ES module
+    const json = join(scratch(), 'run.json');
+    const out = runTlob([
+      ...['run', '-p', WORK_CJS, '--json', json],
+      ...['--', 'node', '--require', './hooked/ts-hook.js', 'hooked/app.ts'],
+    ]);
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stdout).toContain('hooked app did 3 calls, compiled by the hook: true');
+    expect(countOf(readRun(json), 'work')).toBe(3);
+  });
+
+  it('measures a worker thread started from a string', () => {
+    const json = join(scratch(), 'run.json');
+    const out = runTlob(['run', '-p', WORK_CJS, '--json', json, 'eval-worker.cjs']);
+    expect(out.status, out.stderr).toBe(0);
+    const run = readRun(json);
+    expect(run.threads.map((t) => [t.threadId, t.names[0]?.count ?? 0])).toEqual([
+      [0, 0],
+      [1, 2],
+    ]);
+  });
+
   it('merges the data of a forked child with its parent', () => {
     const dir = scratch();
     const json = join(dir, 'run.json');
