@@ -67,8 +67,12 @@ function registerModuleHooks(registry: ModuleRegistry, registerHooks: (hooks: ob
       nextResolve: (s: string, c: ResolveContext) => ResolveResult,
     ) {
       const result = nextResolve(specifier, context);
-      // by its file: another loader may have sent it to a module of its own (`lib.mjs?iitm=true`)
-      const entry = registry.targets.get(specifier) ?? registry.targets.get(fileOf(result.url));
+      // by its file: another loader may have sent it to a module of its own (`lib.mjs?iitm=true`);
+      // by its URL: a package's module imported again by its path, not its name
+      const entry =
+        registry.targets.get(specifier) ??
+        registry.targets.get(fileOf(result.url)) ??
+        registry.byUrl.get(result.url);
       if (entry === undefined) return result;
       registry.byUrl.set(result.url, entry);
       // imported by a module of the same file: our facade, or another loader's wrapper module

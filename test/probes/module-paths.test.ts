@@ -39,6 +39,17 @@ describe('a probe that meets itself through a second module path', () => {
   }
 });
 
+describe("a package's module imported by its name and then by its path", () => {
+  it('is the probed one both ways: every call counted', () => {
+    const dir = installFixture('path-app');
+    const run = runNode(dir, ['--import', 'tlob/register', 'app.mjs'], {
+      TLOB_PROBES: 'p date-fns:addDays threshold=1s name=addDays',
+    });
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(lastLine(run.stdout))).toEqual({ same: true, stats: [['addDays', 2]] });
+  });
+});
+
 describe('a loader that bypasses the module hooks', () => {
   let dir = '';
   beforeAll(() => {
