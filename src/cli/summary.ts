@@ -100,7 +100,13 @@ export function formatSummary(
     out.push(
       `(the program was killed by ${diedBy} before it could write its data${diedBy === 'SIGABRT' ? ': the abort reactor, process.abort() and fatal errors such as running out of memory end it so' : ''})`,
     );
-  else if (rows.length === 0) out.push('(no window finished: did a probe match? see `tlob list`)');
+  else if (rows.length === 0) {
+    out.push('(no window finished: did a probe match? see `tlob list`)');
+    if (data.threads.some((t) => t.argv.some((arg) => TEST_RUNNER.test(arg))))
+      out.push(
+        '(Jest and Vitest load test files and what they import themselves, where a module specifier does not reach: attach in a setup file, see docs/probes.md)',
+      );
+  }
   const hidden = data.names.length - shown.length;
   if (hidden > 0) out.push(`… and ${hidden} more names (every name is in the --report and --json outputs)`);
   const worst = worstFirst(data.violations).slice(0, WORST);
@@ -109,6 +115,9 @@ export function formatSummary(
   for (const v of worst) out.push(`  ${describeViolation(v)}`);
   return `${out.join('\n')}\n`;
 }
+
+/** An argument of a process of Jest or Vitest (their command, or a worker's script in their package). */
+const TEST_RUNNER = /(^|[\\/])(jest|vitest|jest-worker|jest-cli)([\\/.]|$)/;
 
 /** How many ids a line of the summary lists (a pool ends its workers by the thousand). */
 const LISTED = 10;

@@ -75,6 +75,18 @@ describe('worker threads that ended without their final write', () => {
 
 describe('a run no thread wrote data for', () => {
   const empty: RunData = { ...data, violations: [], threads: [] };
+  /** A main thread that ran `argv` and had no window. */
+  const main = (argv: string[]): RunData['threads'][number] => ({
+    version: 1,
+    pid: 7,
+    ppid: 1,
+    threadId: 0,
+    argv,
+    names: [],
+    violations: [],
+    violationsDropped: 0,
+    timeline: undefined,
+  });
   it('says the program died by a signal before it could write, when it did', () => {
     expect(formatSummary(empty, 'SIGABRT')).toContain(
       '(the program was killed by SIGABRT before it could write its data: the abort reactor, process.abort() and fatal errors such as running out of memory end it so)',
@@ -83,6 +95,20 @@ describe('a run no thread wrote data for', () => {
   });
   it('asks whether a probe matched, when it exited', () => {
     expect(formatSummary(empty)).toContain('(no window finished: did a probe match? see `tlob list`)');
+    expect(formatSummary(empty)).not.toContain('Jest and Vitest');
+  });
+  it('says where a probe spec does not reach, under a test runner', () => {
+    for (const argv of [
+      ['/app/node_modules/vitest/vitest.mjs', 'run'],
+      ['/app/node_modules/vitest/dist/workers/forks.js'],
+      ['/app/node_modules/.bin/jest'],
+      ['/app/node_modules/jest-worker/build/processChild.js'],
+    ]) {
+      expect(formatSummary({ ...empty, threads: [main(argv)] })).toContain(
+        '(Jest and Vitest load test files',
+      );
+    }
+    expect(formatSummary({ ...empty, threads: [main(['/app/jester.js'])] })).not.toContain('Jest and Vitest');
   });
 });
 
