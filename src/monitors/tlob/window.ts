@@ -462,9 +462,9 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
 
   /**
    * A violation was reported (called by the monitor's glue before the instance is reset): the
-   * window leaves `openWindows` and lets the scheduler hooks go, even if it is never closed (but
-   * not the storage, where it must be turned off to let them go: its call may still ask for
-   * `tlob.current()`, until the window closes).
+   * window leaves `openWindows` and lets the scheduler hooks go, even if it is never closed. On
+   * Node 22, where the last window to let them go also turns the storage off, it keeps the storage
+   * on until it closes: its call may still ask for `tlob.current()`.
    */
   violated(): void {
     if (this.holdsHooks() && releaseSchedulerHooks(true)) keptStorage.register(this, undefined, this);
