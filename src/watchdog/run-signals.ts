@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * Under `tlob run`, the main thread of each process of the program registers, at
  * `globalThis[Symbol.for(RUN_SIGNALS_KEY)]`, where `tlob run` writes the signals it receives and
@@ -7,8 +9,6 @@
  * runs even while the thread is held in a synchronous loop, where the signal itself waits.
  */
 export const RUN_SIGNALS_KEY = 'tlob.run.signals';
-
-import { readFileSync } from 'node:fs';
 
 /**
  * The file, in the run's data directory, that `tlob run` appends each signal it receives to: one
