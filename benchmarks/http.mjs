@@ -5,6 +5,7 @@
 //
 //   node benchmarks/http.mjs [--rounds=3] [--seconds=5] [--paired-servers=3] [--paired-seconds=15]
 //   node benchmarks/http.mjs --floor-parts [--rounds=5] [--seconds=20]
+//   node benchmarks/http.mjs --paired-only [--paired-servers=3] [--paired-seconds=15]
 //
 // The target against the bare mechanism is judged inside one server that moves between the
 // uninstrumented handler, the bare mechanism and tlob every 100 ms (the `paired` variant of
@@ -12,6 +13,7 @@
 // servers' table is the throughput a user sees; it reads within the spread between servers.
 // `--floor-parts` prints, instead, what each part of the floor costs per request and what tlob
 // adds to the whole floor, compared between neighbouring 100 ms periods of one server.
+// `--paired-only` runs only the measurement inside one server (~1 min) and prints its lines.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -22,7 +24,8 @@ import { fmt, median, medianInterval, spread, table, times, verdict } from './li
 const serverScript = fileURLToPath(new URL('./http-server.cjs', import.meta.url));
 const connections = 10;
 const seconds = Number(argValue('seconds', '5'));
-const rounds = Number(argValue('rounds', '5'));
+const pairedOnly = process.argv.includes('--paired-only');
+const rounds = pairedOnly ? 0 : Number(argValue('rounds', '5'));
 
 const allVariants = {
   plain: 'uninstrumented',
@@ -195,6 +198,27 @@ const percent = (x) => (x * 100).toFixed(1);
 const ratioText = (r) =>
   `${percent(r.median)}% (95% CI of the median ${percent(r.low)}–${percent(r.high)}%; quartiles ${percent(r.p25)}–${percent(r.p75)}%)`;
 const tlobHook = pairedRatio('tlob', 'hook');
+const pairedTable = table(
+  ['server', 'server CPU µs/req (median of its periods)', 'throughput ÷ uninstrumented (same cycle)'],
+  ['plain', 'hook', 'tlob'].map((v) => [
+    variants[v],
+    fmt(median(cycles.map((c) => c[v]))),
+    v === 'plain' ? '' : ratioText(pairedRatio(v, 'plain')),
+  ]),
+);
+const pairedVerdict = `every request monitored keeps ≥ 92% of the bare mechanism's throughput (aim 95%), inside one server: ${ratioText(tlobHook)}`;
+if (pairedOnly) {
+  console.log(
+    [
+      `_${machineLine()} · ${connections} connections · ${pairedServers} servers × ${pairedSeconds} s, ${cycles.length} cycles_`,
+      '',
+      pairedTable,
+      '',
+      verdict(tlobHook.median >= 0.92, pairedVerdict),
+    ].join('\n'),
+  );
+  process.exit(0);
+}
 
 const med = (variant, field) => median(runs[variant].map((m) => m[field]));
 /** The ratio to the uninstrumented server of the same round, median over the rounds. */
@@ -237,21 +261,13 @@ const lines = [
     ` (${pairedServers} servers × ${pairedSeconds} s, ${cycles.length} cycles through the three; throughput as the` +
     " inverse of the server's CPU per request, the server being what limits it here):",
   '',
-  table(
-    ['server', 'server CPU µs/req (median of its periods)', 'throughput ÷ uninstrumented (same cycle)'],
-    ['plain', 'hook', 'tlob'].map((v) => [
-      variants[v],
-      fmt(median(cycles.map((c) => c[v]))),
-      v === 'plain' ? '' : ratioText(pairedRatio(v, 'plain')),
-    ]),
-  ),
+  pairedTable,
   '',
   'Targets (DESIGN §6):',
   '',
   verdict(
     tlobHook.median >= 0.92,
-    `every request monitored keeps ≥ 92% of the bare mechanism's throughput (aim 95%), inside one server: ${ratioText(tlobHook)}` +
-      ` (between the separate servers: ${((tlobRatio / ratio('hook')) * 100).toFixed(1)}%)`,
+    `${pairedVerdict} (between the separate servers: ${((tlobRatio / ratio('hook')) * 100).toFixed(1)}%)`,
   ),
   verdict(
     tlobRatio >= 1.6 * ratio('otel'),
