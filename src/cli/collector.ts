@@ -11,7 +11,12 @@ import { MAX_NAMES, OTHER_NAME } from '../report/stats.js';
 import type { timeline as Timeline, TimelineColumns } from '../report/timeline.js';
 import { toChromeTrace } from '../report/trace-export.js';
 import type { Violation } from '../report/violation.js';
-import { RUN_SIGNALS_FILE, RUN_SIGNALS_KEY, type RunSignals } from '../watchdog/run-signals.js';
+import {
+  HELD_VIOLATION_KEY,
+  RUN_SIGNALS_FILE,
+  RUN_SIGNALS_KEY,
+  type RunSignals,
+} from '../watchdog/run-signals.js';
 
 /** How often a worker thread saves its data so far (see `collectTo`). */
 const WORKER_SAVE_MS = 1000;
@@ -35,6 +40,8 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
   const violations: Violation[] = [];
   /** The kept violations of windows not yet ended, by window id: their end gives `endedElapsedNs`. */
   const open = new Map<number, Record<string, unknown>>();
+  /** Of those, the ones kept from the watchdog's report while the thread was held (`keepHeld`). */
+  const heldIds = new Set<number>();
   let violationsDropped = 0;
   /** The recorder of `name`; past `MAX_NAMES` names, the shared `(other)` one (as `tlob.stats()`). */
   const recorderFor = (name: string) => {
@@ -80,8 +87,16 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
     guarded((message) => {
       const v = message as Violation;
       const n = recorderFor(v.name);
-      n.violations++;
       if (typeof v.budgetNs === 'number') n.budgetNs = v.budgetNs;
+      const held = v.monitor === 'tlob' && heldIds.delete(v.id) ? open.get(v.id) : undefined;
+      if (held !== undefined) {
+        // kept from the watchdog's report while the thread was held: now the thread's own record
+        for (const key of Object.keys(held)) delete held[key];
+        Object.assign(held, v);
+        noteSeen();
+        return;
+      }
+      n.violations++;
       if (violations.length < MAX_VIOLATIONS) {
         const kept: Record<string, unknown> = { ...v }; // the record is frozen; its window's end is added
         violations.push(kept as Violation);
@@ -131,9 +146,33 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
     timeline: recorder?.enabled && withTimeline ? recorder.columns() : undefined,
     ...(partial ? { partial } : {}),
   });
+  /**
+   * A window over budget that the watchdog reported while this thread was held, and that the
+   * thread could not report since (a signal handed over, `process.exit()` inside it): kept from
+   * the watchdog's record, as the thread's own would be, and replaced by that one if it comes.
+   */
+  const keepHeld = () => {
+    const held = (globalThis as Record<symbol, (() => Violation | undefined) | undefined>)[
+      Symbol.for(HELD_VIOLATION_KEY)
+    ];
+    const v = held?.();
+    if (v === undefined || open.has(v.id)) return;
+    const n = recorderFor(v.name);
+    n.violations++;
+    if (typeof v.budgetNs === 'number') n.budgetNs = v.budgetNs;
+    if (violations.length >= MAX_VIOLATIONS) {
+      violationsDropped++;
+      return;
+    }
+    const kept: Record<string, unknown> = { ...v };
+    violations.push(kept as Violation);
+    open.set(v.id, kept);
+    heldIds.add(v.id);
+  };
   // whole or not at all: a thread stopped while writing (a terminated worker) leaves the last file
   const save = (partial: boolean, withTimeline = !partial) => {
     try {
+      keepHeld();
       noteOpenCalls();
       const temporary = join(dir, `.${threadId}-${process.pid}.tmp`);
       writeJsonFile(temporary, data(partial, withTimeline));

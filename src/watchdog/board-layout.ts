@@ -74,8 +74,10 @@ export const I_SYNC_MIN_BUDGET = 14;
  * undici for the event class, which holds the thread for 40–100 ms (see `watchdog.ts`).
  */
 export const I_JOINED = 15;
+/** Watchdog's report of a taken window: the index of its name in the names table. */
+export const I_REPORT_NAME = 16;
 export const SYNC_SLOTS = SLOTS;
-const INT32_WORDS = I_JOINED + 1;
+const INT32_WORDS = I_REPORT_NAME + 1;
 
 /** Float64 slots (index into a `Float64Array` over the same buffer, after the Int32 words). */
 export const F_BASE = 0;
@@ -109,7 +111,10 @@ export const F_ORIGIN = 13;
  */
 export const F_SYNC = 14;
 export const SYNC_FIELDS = FIELDS;
-const FLOAT64_SLOTS = F_SYNC + SYNC_FIELDS * SYNC_SLOTS;
+/** Watchdog's report of a taken window: its start (epoch ms) and budget (ms). */
+export const F_REPORT_START = F_SYNC + SYNC_FIELDS * SYNC_SLOTS;
+export const F_REPORT_BUDGET = F_REPORT_START + 1;
+const FLOAT64_SLOTS = F_REPORT_BUDGET + 1;
 
 /** Byte offset of the Float64 slots (8-byte aligned). */
 export const FLOAT64_OFFSET = Math.ceil((INT32_WORDS * 4) / 8) * 8;

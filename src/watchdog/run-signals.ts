@@ -11,6 +11,14 @@ import { readFileSync } from 'node:fs';
 export const RUN_SIGNALS_KEY = 'tlob.run.signals';
 
 /**
+ * Where a thread's watchdog, once it watches the thread, registers `heldViolation` (watchdog.ts) at
+ * `globalThis[Symbol.for(HELD_VIOLATION_KEY)]`: the run data's collector, which the preload bundles
+ * apart from the copy of tlob whose watchdog runs, keeps what the watchdog reported while the
+ * thread was held when it saves then (a signal handed over, `process.exit()` inside the window).
+ */
+export const HELD_VIOLATION_KEY = 'tlob.watchdog.heldViolation';
+
+/**
  * The file, in the run's data directory, that `tlob run` appends each signal it receives to: one
  * line each, the signal's name, whom it reached (the pid it was passed on to, or `g` and the
  * process group of the terminal's foreground, for one typed there: Ctrl-C reaches every process of

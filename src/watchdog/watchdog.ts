@@ -14,7 +14,7 @@ import { deadlines } from '../engine/deadline-queue.js';
 import { type Duration, formatNs, parseDuration } from '../engine/duration.js';
 import { moduleFile } from '../module-file.js';
 import { tlobModel } from '../monitors/tlob/model.js';
-import { BUDGET_EXPIRED, tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
+import { BUDGET_EXPIRED, type TlobViolation, tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
 import { watchdogHooks } from '../monitors/tlob/watchdog-hooks.js';
 import type { Window } from '../monitors/tlob/window.js';
 import { clearImmediate, setImmediate } from '../real-timers.js';
@@ -23,7 +23,7 @@ import { emitTlobWarning } from '../report/tlob-warning.js';
 import { ThreadBoard } from './board.js';
 import * as layout from './board-layout.js';
 import { deadlineSplit } from './deadline-split.js';
-import { procStat, RUN_SIGNALS_KEY, type RunSignals } from './run-signals.js';
+import { HELD_VIOLATION_KEY, procStat, RUN_SIGNALS_KEY, type RunSignals } from './run-signals.js';
 import { trackTimers } from './timer-readiness.js';
 import { type JoinMessage, type WatchdogWorkerData, watchdogMain } from './worker.js';
 
@@ -501,6 +501,7 @@ export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
     },
   );
   board = b;
+  (globalThis as Record<symbol, unknown>)[Symbol.for(HELD_VIOLATION_KEY)] = heldViolation;
   if (isMainThread && !exitWaits) {
     exitWaits = true;
     process.on('exit', waitForPendingStack);
@@ -544,6 +545,44 @@ export function watchdogTakeover(window: Window): Record<string, unknown> | unde
     event: BUDGET_EXPIRED,
     detectedBy: 'watchdog',
     stack: captured?.id === window.id ? captured.stack : undefined,
+  };
+}
+
+/**
+ * The violation the watchdog reported from its own thread for a window of this thread that is
+ * still open and that this thread has not reported yet (its thread was held since): the record the
+ * engine would publish at the deadline, from what the watchdog measured. Undefined when there is
+ * none. For what must be saved while the thread is still held, as when a signal is handed over to
+ * it (the run data), and before the thread can report the window itself.
+ */
+export function heldViolation(): TlobViolation | undefined {
+  const b = board;
+  if (b === undefined) return undefined;
+  const i32 = b.i32;
+  const f64 = b.f64;
+  const id = Atomics.load(i32, layout.I_CLAIM);
+  if (id <= 0 || id === takenOver) return undefined;
+  const deadlineMs = f64[layout.F_REPORT_DEADLINE] as number;
+  const detectedMs = f64[layout.F_REPORT_DETECTED] as number;
+  const running = Math.round((f64[layout.F_REPORT_RUNNING] as number) * 1e6);
+  const waiting = Math.round((f64[layout.F_REPORT_WAITING] as number) * 1e6);
+  const sleeping = Math.round((f64[layout.F_REPORT_SLEEPING] as number) * 1e6);
+  const stack = captured?.id === id ? captured.stack : undefined;
+  return {
+    monitor: 'tlob',
+    name: b.names[i32[layout.I_REPORT_NAME] as number] ?? '(unknown)',
+    id,
+    state: tlobModel.states[i32[layout.I_REPORT_STATE] as number] ?? 'running',
+    event: BUDGET_EXPIRED,
+    at: deadlineMs,
+    reportedLateNs: Math.round((detectedMs - deadlineMs) * 1e6),
+    budgetNs: Math.round((f64[layout.F_REPORT_BUDGET] as number) * 1e6),
+    elapsedNs: running + waiting + sleeping,
+    runningNs: running,
+    waitingNs: waiting,
+    sleepingNs: sleeping,
+    detectedBy: 'watchdog',
+    ...(stack === undefined ? {} : { stack }),
   };
 }
 

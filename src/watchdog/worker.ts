@@ -482,6 +482,9 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
       b.f64[L.F_REPORT_SLEEPING as number] = at.sleepingMs;
       b.f64[L.F_REPORT_DETECTED as number] = t;
       b.f64[L.F_REPORT_DEADLINE as number] = s.deadline;
+      b.f64[L.F_REPORT_START as number] = s.start;
+      b.f64[L.F_REPORT_BUDGET as number] = s.budget;
+      b.i32[L.I_REPORT_NAME as number] = s.name;
       if (Atomics.compareExchange(b.i32, I_CLAIM, 0, s.id) !== 0) continue;
       if (Atomics.load(b.i32, I_DONE) === s.id) {
         // the thread reported it itself between our read and the claim

@@ -393,6 +393,20 @@ describe('tlob run', () => {
       const data = readRun(json);
       expect(data.threads.map((t) => t.partial ?? false)).toEqual([false]);
       expect(countOf(data, 'work')).toBe(5);
+      // the window that held the thread is in the data, as the watchdog reported it, not ended
+      const held = data.violations.filter((v) => v.name === 'spin');
+      expect(held).toHaveLength(1);
+      expect(held[0]).toMatchObject({
+        event: 'budget_expired',
+        detectedBy: 'watchdog',
+        state: 'running',
+        budgetNs: 50e6,
+        elapsedNs: 50e6,
+        runningNs: 50e6,
+      });
+      expect(held[0]?.runningAtWriteNs).toBeGreaterThan(50e6);
+      expect(held[0]?.endedElapsedNs).toBeUndefined();
+      expect(data.names.find((n) => n.name === 'spin')?.violations).toBe(1);
     },
   );
 
