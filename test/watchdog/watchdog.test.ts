@@ -289,41 +289,50 @@ describe('watchdog: synchronous windows of different budgets', () => {
 });
 
 describe('watchdog: a window held up by someone else', () => {
-  it('awaiting a 10 ms timer while another call holds the thread: waiting at the deadline, ~10 ms sleeping, ~40 ms waiting', () =>
-    retry(3, async () => {
-      const r = await run('waiting', { TRIALS: '3' });
-      expect(r.status).toBe(0);
-      const inside = blocks(r.stderr);
-      expect(inside).toHaveLength(3);
-      const { records, original, moments } = JSON.parse(r.stdout.trim()) as {
-        records: unknown[];
-        original: boolean;
-        moments: Moments[];
-      };
-      const late: number[] = [];
-      inside.forEach((block, i) => {
-        const line = reportedDuring(block, i);
-        expect(line).toMatch(/^tlob: "sleeper" #\d+ over budget 50.0ms/);
-        expect(line).toMatch(/state=waiting/);
-        const sleeping = durationMs(/sleeping ([\d.]+(?:ns|us|ms|s))/.exec(line)?.[1]);
-        const waiting = durationMs(/waiting ([\d.]+(?:ns|us|ms|s))/.exec(line)?.[1]);
-        // The window sleeps from its yield to its timer's due time, 9–10 ms after it was armed, and
-        // waits from then to its deadline, 50 ms after it opened: what the child took from opening
-        // the window to arming the timer and to the yield (µs, unless its thread was kept from a
-        // CPU) moves those moments, and only that beyond the quiet-machine tolerance.
-        const { start, armed, yielded } = moments[i] as Moments;
-        expect(sleeping).toBeGreaterThan(7 - (yielded - armed));
-        expect(sleeping).toBeLessThan(14 + (yielded - armed));
-        expect(waiting).toBeGreaterThan(36 - (yielded - start));
-        expect(waiting).toBeLessThan(43);
-        late.push(lateness(line));
-      });
-      expect(median(late)).toBeLessThanOrEqual(20);
-      expect(records).toHaveLength(3);
-      for (const v of records)
-        expect(v).toMatchObject({ name: 'sleeper', state: 'waiting', detectedBy: 'watchdog' });
-      expect(original).toBe(false); // what tells the window its timer came due: the wrapped setTimeout
-    }));
+  it.each([
+    ['a 10 ms timer', 'one'],
+    ['a 10 ms timer, after a 1 ms timer of the window ran', 'two'],
+    ['a 10 ms timer, after a 5 ms timer of the window was cleared', 'cleared'],
+    ['a 10 ms interval', 'interval'],
+  ])(
+    'awaiting %s while another call holds the thread: waiting at the deadline, ~10 ms sleeping, ~40 ms waiting',
+    (_, awaited) =>
+      retry(3, async () => {
+        const r = await run('waiting', { TRIALS: '3', AWAITED: awaited });
+        expect(r.status).toBe(0);
+        const inside = blocks(r.stderr);
+        expect(inside).toHaveLength(3);
+        const { records, original, moments } = JSON.parse(r.stdout.trim()) as {
+          records: unknown[];
+          original: boolean[];
+          moments: Moments[];
+        };
+        const late: number[] = [];
+        inside.forEach((block, i) => {
+          const line = reportedDuring(block, i);
+          expect(line).toMatch(/^tlob: "sleeper" #\d+ over budget 50.0ms/);
+          expect(line).toMatch(/state=waiting/);
+          const sleeping = durationMs(/sleeping ([\d.]+(?:ns|us|ms|s))/.exec(line)?.[1]);
+          const waiting = durationMs(/waiting ([\d.]+(?:ns|us|ms|s))/.exec(line)?.[1]);
+          // The window sleeps from its yield to its timer's due time, 9–10 ms after it was armed, and
+          // waits from then to its deadline, 50 ms after it opened: what the child took from opening
+          // the window to arming the timer and to the yield (µs, unless its thread was kept from a
+          // CPU) moves those moments, and only that beyond the quiet-machine tolerance.
+          const { start, armed, yielded } = moments[i] as Moments;
+          expect(sleeping).toBeGreaterThan(7 - (yielded - armed));
+          expect(sleeping).toBeLessThan(14 + (yielded - armed));
+          expect(waiting).toBeGreaterThan(36 - (yielded - start));
+          expect(waiting).toBeLessThan(43);
+          late.push(lateness(line));
+        });
+        expect(median(late)).toBeLessThanOrEqual(20);
+        expect(records).toHaveLength(3);
+        for (const v of records)
+          expect(v).toMatchObject({ name: 'sleeper', state: 'waiting', detectedBy: 'watchdog' });
+        // what tells the window its timer came due: the wrapped setTimeout and setInterval
+        expect(original).toEqual([false, false]);
+      }),
+  );
 
   it('its own continuation holding the thread after an await: running at the deadline, the split across its transitions', () =>
     retry(3, async () => {
@@ -383,7 +392,7 @@ describe('watchdog: a window held up by someone else', () => {
       });
     }));
 
-  it('with { timers: false }: setTimeout stays the original function, and such a window is reported sleeping up to its deadline', () =>
+  it('with { timers: false }: setTimeout and setInterval stay the original functions, and such a window is reported sleeping up to its deadline', () =>
     retry(3, async () => {
       const r = await run('waiting', { TRIALS: '1', TIMERS: '0' });
       expect(r.status).toBe(0);
@@ -397,7 +406,7 @@ describe('watchdog: a window held up by someone else', () => {
         45 - (yielded - start),
       );
       expect(records[0]).toMatchObject({ name: 'sleeper', state: 'sleeping', detectedBy: 'watchdog' });
-      expect(original).toBe(true);
+      expect(original).toEqual([true, true]);
     }));
 });
 

@@ -11,6 +11,7 @@ import {
   watchSettled,
 } from '../../context/settle-watch.js';
 import type { Task } from '../../context/task.js';
+import { timerDueNs } from '../../context/timer-due.js';
 import { Instance, publishGuarded } from '../../engine/monitor.js';
 import { queueMicrotask } from '../../real-timers.js';
 import { channels } from '../../report/channels.js';
@@ -21,6 +22,14 @@ import { E_SLEEP, E_STOP, E_SWITCH_IN, E_WAKEUP, S_RUNNING, S_SLEEPING, S_WAITIN
 import { TlobBudgetError, type WindowResult } from './result.js';
 import { tlobMonitor } from './tlob-monitor.js';
 import { watchdogHooks } from './watchdog-hooks.js';
+
+/** A Node timer (`Timeout`) as a window keeps it: `_destroyed` once cleared or run. */
+export interface ReadyTimer {
+  readonly _destroyed?: boolean;
+}
+
+/** How many timers not yet run a window keeps for the watchdog (see `Window.timersChanged`). */
+const READY_TIMERS = 16;
 
 /** `tlob:event`, read at each switch (one property read less than through `channels`). */
 const transitions = channels.event;
@@ -83,14 +92,17 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
   /** The promise of the call being waited for (set by `watchSettled`). */
   watchedPromise: Promise<unknown> | undefined = undefined;
   /**
-   * Earliest due time of a timer the window created since it last ran (kept by the watchdog's
-   * `setTimeout`, read by the watchdog and at the window's expiry), else undefined: it compares
-   * and converts (into the watchdog's `Float64Array`) as NaN does, where a `NaN` in this field
-   * would be a 16 B number box allocated with every window.
+   * Earliest due time of the timers in `readyTimers` (read by the watchdog and at the window's
+   * expiry), else undefined: it compares and converts (into the watchdog's `Float64Array`) as NaN
+   * does, where a `NaN` in this field would be a 16 B number box allocated with every window.
    */
   readyNs: number | undefined = undefined;
-  /** The timer `readyNs` is the due time of (Node's `Timeout`: `_destroyed` once it was cleared). */
-  readyTimer: { readonly _destroyed?: boolean } | undefined = undefined;
+  /**
+   * The timers the window created that have not run yet (kept by the watchdog's `setTimeout`;
+   * Node's `Timeout`s, `_destroyed` once cleared or run), at most `READY_TIMERS`; undefined until
+   * the first. `readyNs` follows them as they run, are cleared or refreshed (see `timersChanged`).
+   */
+  readyTimers: ReadyTimer[] | undefined = undefined;
 
   constructor(
     id: number,
@@ -125,7 +137,7 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
     this.endNs = 0;
     this.resultObject = undefined;
     this.readyNs = undefined;
-    this.readyTimer = undefined;
+    this.readyTimers = undefined;
     this.parent = parent;
     this.onStop = onStop;
   }
@@ -233,7 +245,8 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
    * split and the state are those of the two steps one by one.
    */
   switchIn(now: number, readyNs: number): void {
-    if (this.readyNs !== undefined && this.readyNs <= now) this.readyNs = this.readyTimer = undefined;
+    // the timer due first runs now (or another continuation runs before it): forgotten
+    if (this.readyNs !== undefined && this.readyNs <= now) this.timersChanged(now);
     const state = this.state;
     if (state === S_SLEEPING) {
       const last = this.lastNs;
@@ -255,6 +268,8 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
   /** The continuation that ran ends: a running window goes to sleep (a violation, past its budget). */
   switchOut(now: number): void {
     if (this.state !== S_RUNNING) return;
+    // what ran may have cleared or refreshed a timer, and the one it ran for is done
+    if (this.readyTimers !== undefined) this.timersChanged(Number.NEGATIVE_INFINITY);
     if (now - this.clockNs < this.limitNs && this.monitoring && !transitions.hasSubscribers) {
       // `sleep` is valid from `running` and resets nothing, and the invariant holds at `now`
       if (now > this.lastNs) this.lastNs = now; // the running time grows with it
@@ -321,15 +336,49 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
     }
     // a timer of its own came due before the deadline, and the busy thread has not run it yet
     // (`readyNs` is kept by the watchdog's `setTimeout`): the window was waiting from then on
+    // (another call may have cleared a timer since the window slept)
+    if (this.readyTimers !== undefined) this.timersChanged(Number.NEGATIVE_INFINITY);
     const ready = this.readyNs;
-    if (
-      ready !== undefined &&
-      this.state === S_SLEEPING &&
-      ready - this.clockNs < this.limitNs &&
-      this.readyTimer?._destroyed !== true
-    )
+    if (ready !== undefined && this.state === S_SLEEPING && ready - this.clockNs < this.limitNs)
       this.step(E_WAKEUP, Math.max(ready, this.lastNs));
     super.expire(now);
+  }
+
+  /**
+   * A timer of the window was created (`timer`, due at `dueNs`), or those kept may have changed
+   * (`timer` undefined): forgets the timers that were cleared or have run, and those due by
+   * `runNow` (the one whose callback starts now), reads the due times again (`refresh()` moves
+   * them) and sets `readyNs` to the earliest.
+   */
+  timersChanged(runNow: number, timer?: ReadyTimer, dueNs = Number.NaN): void {
+    let timers = this.readyTimers;
+    if (timer !== undefined) {
+      if (timers === undefined) timers = this.readyTimers = [];
+      if (timers.length < READY_TIMERS) {
+        timers.push(timer);
+        if (!(this.readyNs !== undefined && this.readyNs <= dueNs)) this.readyNs = dueNs;
+        return;
+      }
+    }
+    if (timers === undefined) return;
+    let earliest = Number.POSITIVE_INFINITY;
+    let latest = -1;
+    let kept = 0;
+    for (const t of timers) {
+      const due = timerDueNs(t);
+      if (t._destroyed === true || !(due > runNow)) continue;
+      if (due < earliest) earliest = due;
+      if (latest < 0 || due > timerDueNs(timers[latest])) latest = kept;
+      timers[kept++] = t;
+    }
+    timers.length = kept;
+    if (timer !== undefined) {
+      // full: the new timer takes the place of the one due last, if it comes due before it
+      if (kept < READY_TIMERS) timers.push(timer);
+      else if (dueNs < timerDueNs(timers[latest])) timers[latest] = timer;
+      if (dueNs < earliest) earliest = dueNs;
+    }
+    this.readyNs = earliest === Number.POSITIVE_INFINITY ? undefined : earliest;
   }
 
   /**
