@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { tlob, type Violation, type WindowResult, type WindowStart } from '../index.js';
+import type { Environment } from '../probes/preload-config.js';
 import { clearInterval, setInterval } from '../real-timers.js';
 import { apiGlobals, loadApi } from './api.js';
 import { WindowMetrics } from './metrics.js';
@@ -130,7 +131,7 @@ function startExport(options: OtelOptions | undefined, atOnce: boolean): OtelExp
  * providers and the options of `TLOB_OTEL_SPANS` and `TLOB_OTEL_METRICS`; otherwise does nothing.
  * A bad value of any of the three throws `ERR_TLOB_INVALID_ARG` naming it, even with the export off.
  */
-export function otelFromEnvironment(env: NodeJS.ProcessEnv = process.env): OtelExport | undefined {
+export function otelFromEnvironment(env: Environment = process.env): OtelExport | undefined {
   const asked = exportAskedFor(env);
   const options = optionsFromEnvironment(env);
   if (!asked) return undefined;

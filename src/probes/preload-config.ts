@@ -3,6 +3,12 @@ import { resolve } from 'node:path';
 import { checkTlobReactor, type TlobReactor } from '../monitors/tlob/tlob-reactor.js';
 import { describeValue, TlobError, TlobTypeError } from '../report/errors.js';
 
+/**
+ * Environment variables by name, as `process.env` holds them (written out: the public types need no
+ * Node types).
+ */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
 const ON = /^(1|true|yes|on)$/i;
 const OFF = /^(0|false|no|off)$/i;
 

@@ -14,7 +14,7 @@ import {
   targetLabel,
 } from './attach.js';
 import { markHooksFromStart } from './module-registry.js';
-import { readPreloadSettings } from './preload-config.js';
+import { type Environment, readPreloadSettings } from './preload-config.js';
 import { splitPath } from './property-path.js';
 import { formatProbeSpec, type ProbeSpec, parseProbeSpecs } from './spec-parser.js';
 import {
@@ -216,7 +216,7 @@ export const probes = {
    * by `TLOB_CONFIG`, or `./tlob.config.json` if present (`probes`, `reactor`, `ringSize`), then the
    * specs in `TLOB_PROBES`. Throws `ERR_TLOB_CONFIG` or `ERR_TLOB_INVALID_SPEC` for bad input.
    */
-  fromEnvironment(env: NodeJS.ProcessEnv = process.env): void {
+  fromEnvironment(env: Environment = process.env): void {
     const settings = readPreloadSettings(env);
     if (settings.specs.length > 0) markHooksFromStart();
     if (settings.reactor !== undefined) tlobMonitor.tlobReactor = checkTlobReactor(settings.reactor);

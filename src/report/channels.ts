@@ -1,4 +1,4 @@
-import { channel } from 'node:diagnostics_channel';
+import { type Channel, channel } from 'node:diagnostics_channel';
 
 /**
  * The `diagnostics_channel` channels of tlob (the kernel's tracepoints). Each is published only
@@ -9,12 +9,13 @@ import { channel } from 'node:diagnostics_channel';
  * - `tlob:start`: every window as it opens (a `WindowStart`), in the context of the code that opened it.
  * - `tlob:warning`: failures of user hooks, reactors and subscribers, and of tlob itself.
  */
-export const channels = {
+export const channels: { readonly [name in ChannelName]: Channel } = {
   error: channel('tlob:error'),
   event: channel('tlob:event'),
   stop: channel('tlob:stop'),
   start: channel('tlob:start'),
   warning: channel('tlob:warning'),
-} as const;
+};
 
-export type ChannelName = keyof typeof channels;
+/** A channel's name without its `tlob:` prefix (written out: the public types need no Node types). */
+export type ChannelName = 'error' | 'event' | 'stop' | 'start' | 'warning';

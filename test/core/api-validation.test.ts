@@ -234,6 +234,43 @@ describe('tlob.ring.read', () => {
 });
 
 describe("the package's declarations", () => {
+  it('compile in a project without Node types (`types: []`, as TypeScript 6 has by default), library files checked too', () => {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const dir = mkdtempSync(join(tmpdir(), 'tlob-no-node-types-'));
+    try {
+      mkdirSync(join(dir, 'node_modules'));
+      symlinkSync(root, join(dir, 'node_modules', 'tlob'), 'dir');
+      writeFileSync(
+        join(dir, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: { target: 'es2022', module: 'nodenext', strict: true, noEmit: true, types: [] },
+          files: ['app.ts'],
+        }),
+      );
+      writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+      writeFileSync(
+        join(dir, 'app.ts'),
+        [
+          "import { budget, tlob } from 'tlob';",
+          "import { Bench } from 'tlob/bench';",
+          "import { otel } from 'tlob/otel';",
+          "tlob.probes.fromEnvironment({ TLOB_PROBES: '' });",
+          "tlob.subscribe('stop', (r) => r.elapsedNs);",
+          'export const used = [budget, Bench, otel];',
+        ].join('\n'),
+      );
+      const checked = spawnSync(
+        process.execPath,
+        [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'],
+        { cwd: dir, encoding: 'utf8' },
+      );
+      expect(checked.stdout + checked.stderr).toBe('');
+      expect(checked.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('declare ViolationRing as a type only, as the package exports no such value; type what each channel publishes and the ring holds', () => {
     const root = fileURLToPath(new URL('../..', import.meta.url));
     const dir = mkdtempSync(join(tmpdir(), 'tlob-ring-type-'));
