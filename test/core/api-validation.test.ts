@@ -234,12 +234,18 @@ describe('tlob.ring.read', () => {
 });
 
 describe("the package's declarations", () => {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  /** A project directory whose `node_modules/tlob` is this package; removed by the caller. */
+  const project = (prefix: string) => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    mkdirSync(join(dir, 'node_modules'));
+    symlinkSync(root, join(dir, 'node_modules', 'tlob'), 'dir');
+    return dir;
+  };
+
   it('compile in a project without Node types (`types: []`, as TypeScript 6 has by default), library files checked too', () => {
-    const root = fileURLToPath(new URL('../..', import.meta.url));
-    const dir = mkdtempSync(join(tmpdir(), 'tlob-no-node-types-'));
+    const dir = project('tlob-no-node-types-');
     try {
-      mkdirSync(join(dir, 'node_modules'));
-      symlinkSync(root, join(dir, 'node_modules', 'tlob'), 'dir');
       writeFileSync(
         join(dir, 'tsconfig.json'),
         JSON.stringify({
@@ -272,11 +278,8 @@ describe("the package's declarations", () => {
   });
 
   it('declare ViolationRing as a type only, as the package exports no such value; type what each channel publishes and the ring holds', () => {
-    const root = fileURLToPath(new URL('../..', import.meta.url));
-    const dir = mkdtempSync(join(tmpdir(), 'tlob-ring-type-'));
+    const dir = project('tlob-ring-type-');
     try {
-      mkdirSync(join(dir, 'node_modules'));
-      symlinkSync(root, join(dir, 'node_modules', 'tlob'), 'dir');
       writeFileSync(
         join(dir, 'ok.ts'),
         [
