@@ -49,12 +49,13 @@ export const reportClientScript = String.raw`
   // where the time goes
   var shares = document.getElementById('shares');
   model.names.forEach(function (n) {
-    var total = n.share[0] + n.share[1] + n.share[2];
+    var total = n.share[0] + n.share[1] + n.share[2] + n.share[3];
     var line = el('div', { class: 'share' });
     line.appendChild(el('div', { class: 'name', title: n.name }, n.name));
     var bar = el('div', { class: 'bar' });
     var text = [];
     n.share.forEach(function (s, i) {
+      if (i === 3 && s === 0) return; // no window past its violation
       var pct = total > 0 ? (100 * s) / total : 0;
       var part = el('div', { class: STATES[i + 1], title: STATES[i + 1] + ' ' + pct.toFixed(1) + '%' });
       part.style.width = pct + '%';

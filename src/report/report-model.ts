@@ -27,7 +27,10 @@ interface ReportModel {
     violations: number;
     /** p50, p90, p99 (ns) of elapsed, running, waiting, sleeping. */
     pct: number[][];
-    /** Total running, waiting, sleeping (ns). */
+    /**
+     * Total running, waiting, sleeping (ns), and the time of windows past their violations, when
+     * they were no longer monitored: together, the total elapsed time of the name's windows.
+     */
     share: number[];
     /** Elapsed histogram: lower edges (ns) and counts, 4 bins per power of two; only for the names drawn. */
     hist: { edges: number[]; counts: number[] } | undefined;
@@ -153,7 +156,7 @@ export function reportModel(data: RunData): ReportModel {
       count: n.count,
       violations: n.violations,
       pct: QUANTITIES.map((q) => percentiles(n[q], [50, 90, 99]).map(Math.round)),
-      share: [n.running.sum, n.waiting.sum, n.sleeping.sum],
+      share: shareOf(n),
       hist: drawn.has(n) ? elapsedHistogram(n) : undefined,
     })),
     violations: worstFirst(data.violations)
@@ -182,4 +185,15 @@ export function reportModel(data: RunData): ReportModel {
       dropped: data.threads.reduce((n, t) => n + (t.timeline?.dropped ?? 0), 0),
     },
   };
+}
+
+/** `ReportModel`'s `share` of a name: its running, waiting, sleeping and unmonitored time. */
+function shareOf(n: {
+  elapsed: { sum: number };
+  running: { sum: number };
+  waiting: { sum: number };
+  sleeping: { sum: number };
+}): number[] {
+  const monitored = n.running.sum + n.waiting.sum + n.sleeping.sum;
+  return [n.running.sum, n.waiting.sum, n.sleeping.sum, Math.max(0, n.elapsed.sum - monitored)];
 }

@@ -68,6 +68,26 @@ describe('HTML report in Chromium', () => {
 
     // a share bar and a histogram (with the budget line) per name; the violations listed
     expect(await page.locator('#shares .share').count()).toBe(2);
+    // work's windows over budget go on past their violation: that time is in the bar too, so the
+    // total is the windows' elapsed time; tick's windows all kept their budget
+    const bars = await page.$$eval('#shares .share', (lines) =>
+      lines.map((line) => {
+        const parts = (
+          line as unknown as { querySelectorAll(s: string): ArrayLike<unknown> }
+        ).querySelectorAll('.bar > div');
+        return {
+          text: (line as unknown as { textContent: string | null }).textContent ?? '',
+          classes: Array.from(parts, (p) => (p as { className: string }).className),
+          widths: Array.from(parts, (p) =>
+            Number.parseFloat((p as { style: { width: string } }).style.width),
+          ),
+        };
+      }),
+    );
+    const work = bars.find((b) => b.text.startsWith('work'));
+    expect(work?.classes).toEqual(['running', 'waiting', 'sleeping', 'over budget']);
+    expect(work?.widths[3]).toBeGreaterThan(0);
+    expect(bars.find((b) => b.text.startsWith('tick'))?.classes).toEqual(['running', 'waiting', 'sleeping']);
     expect(await page.locator('#histograms svg line').count()).toBe(2);
     expect(await page.locator('#violations tr').count()).toBeGreaterThanOrEqual(3);
 
