@@ -65,7 +65,9 @@ export class SparseHistogram {
     let seen = 0;
     for (const b of [...this.counts.keys()].sort((x, y) => x - y)) {
       seen += this.counts.get(b) as number;
-      if (seen >= rank) return Math.min(Math.max(SparseHistogram.upperEdge(b), this.min), this.max);
+      // bucket 0 holds what is below 1 ns: the time nothing was spent in a state, 0
+      if (seen >= rank)
+        return b === 0 ? this.min : Math.min(Math.max(SparseHistogram.upperEdge(b), this.min), this.max);
     }
     return this.max;
   }

@@ -133,6 +133,23 @@ describe('the worst violations', () => {
   });
 });
 
+describe('a state some windows never were in', () => {
+  it('has 0 as its percentiles up to the share of those windows, in the summary and the report', () => {
+    const zeros = new SparseHistogram();
+    for (let i = 0; i < 6; i++) zeros.record(0);
+    for (let i = 0; i < 4; i++) zeros.record(5e6);
+    const half = { ...nameData('mix', 10), waiting: zeros.toJSON(), sleeping: zeros.toJSON() };
+    const run: RunData = { ...data, violations: [], names: [half] };
+    const row = formatSummary(run)
+      .split('\n')
+      .find((l) => l.startsWith('mix'));
+    expect(row?.trim().split(/\s+/).slice(-2)).toEqual(['0ns', '0ns']);
+    expect(reportModel(run).names[0]?.pct[2]?.[0]).toBe(0); // waiting p50
+    expect(zeros.percentile(60)).toBe(0);
+    expect(zeros.percentile(61)).toBeGreaterThan(4.9e6);
+  });
+});
+
 /** A name with `count` windows of 1 ms each. */
 function nameData(name: string, count: number, violations = 0) {
   const h = new SparseHistogram();
