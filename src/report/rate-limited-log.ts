@@ -22,10 +22,22 @@ export class RateLimitedLog {
       `tlob: ${count} violation line(s) suppressed by rate limit`,
   ) {}
 
-  /** Writes `line` unless the current interval's burst is used up. Returns whether it wrote. */
+  /** A line is being written: a line asked for by that write is not (see `line`). */
+  private writing = false;
+
+  /**
+   * Writes `line` unless the current interval's burst is used up. Returns whether it wrote. A line
+   * asked for while one is being written is left out, uncounted: the write itself caused it (a
+   * budget put on `process.stderr.write` breaks with the line, whose own line would break it again).
+   */
   line(line: string, now = currentClock().now() / 1e6): boolean {
-    if (!this.admit(now)) return false;
-    this.write(line);
+    if (this.writing || !this.admit(now)) return false;
+    this.writing = true;
+    try {
+      this.write(line);
+    } finally {
+      this.writing = false;
+    }
     return true;
   }
 

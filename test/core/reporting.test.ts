@@ -105,6 +105,20 @@ describe('reactors', () => {
     }
   });
 
+  it('the log reactor writes no line for a violation found while it writes one (a budget on process.stderr.write)', () => {
+    const run = runWithTlobOutput(
+      `tlob.attach(process.stderr, 'write', { budget: '1us', name: 'stderr.write' });
+       const spin = (ms) => { const e = performance.now() + ms; while (performance.now() < e); };
+       tlob.run('logged', { budget: '1ms' }, () => spin(1.2));
+       const names = tlob.ring.read(100).map((v) => v.name);
+       process.stdout.write(JSON.stringify(names));`,
+    );
+    const written = run.stderr.split('\n').filter((l) => l.startsWith('tlob:'));
+    // the line of 'logged' only: the window of its own write broke its budget, and got no line
+    expect(written).toEqual([expect.stringMatching(/^tlob: "logged" #\d+ over budget 1\.00ms/)]);
+    expect(JSON.parse(run.stdout).sort()).toEqual(['logged', 'stderr.write']); // both in the ring
+  });
+
   it('the suppressed count is written when the interval ends, even if no other line comes', () => {
     const simulated = useSimulatedClock();
     try {
