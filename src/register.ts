@@ -14,7 +14,8 @@
  */
 import * as workerThreads from 'node:worker_threads';
 import { collectTo, writeTraceAtExit } from './cli/collector.js';
-import { type TlobReactor, timeline, tlob } from './index.js';
+import { timeline, tlob } from './index.js';
+import { checkTlobReactor } from './monitors/tlob/tlob-reactor.js';
 import { otelFromEnvironment } from './otel/index.js';
 import { environmentSwitch } from './probes/preload-config.js';
 
@@ -41,7 +42,8 @@ function tlobSettings(): NodeJS.ProcessEnv {
 const env = tlobSettings();
 tlob.probes.fromEnvironment(env);
 const reactor = env.TLOB_REACTOR;
-if (reactor !== undefined && reactor !== '') tlob.reactor(reactor as TlobReactor);
+if (reactor !== undefined && reactor !== '')
+  tlob.reactor(checkTlobReactor(reactor, 'tlob/register', '`TLOB_REACTOR`'));
 if (environmentSwitch(env, 'TLOB_WATCHDOG', true, 'tlob/register'))
   tlob.watchdog({
     enabled: true,

@@ -61,7 +61,12 @@ function checkDisableOptions(options: unknown): boolean {
     unknown !== undefined ||
     (unpatch !== undefined && typeof unpatch !== 'boolean')
   ) {
-    const got = unknown === undefined ? describeValue(options) : `an object with \`${unknown}\``;
+    const got =
+      unknown !== undefined
+        ? `an object with \`${unknown}\``
+        : unpatch !== undefined && typeof unpatch !== 'boolean'
+          ? `\`unpatch\`: ${describeValue(unpatch)}`
+          : describeValue(options);
     throw new TlobTypeError(
       'ERR_TLOB_INVALID_ARG',
       `tlob.disable: expected no options or { unpatch: boolean }, got ${got}`,

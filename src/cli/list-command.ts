@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { formatNs } from '../engine/duration.js';
 import { tlobModelSpec } from '../monitors/tlob/model.js';
 import { readPreloadSettings } from '../probes/preload-config.js';
-import { parseProbeSpecs } from '../probes/spec-parser.js';
+import { parseSpecs } from '../probes/spec-parser.js';
 import { type Command, parseCommandArgs } from './command.js';
 import { UsageError } from './usage-error.js';
 
@@ -38,7 +38,7 @@ export const listCommand: Command = {
     try {
       const settings = readPreloadSettings(env);
       if (settings.file !== undefined) out.push(`  (config ${settings.file})`);
-      for (const s of settings.specs.flatMap((text) => parseProbeSpecs(text, 'tlob list'))) {
+      for (const s of settings.specs.flatMap((text) => parseSpecs(text, 'tlob list'))) {
         probes.push(
           s.op === 'add'
             ? `  ${s.module}:${s.path}${s.stopPath ? ` .. ${s.stopPath}` : ''}  budget ${formatNs(s.budgetNs)}${s.name ? `  name ${s.name}` : ''}`

@@ -15,7 +15,7 @@ import { constants, tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { checkTlobReactor } from '../monitors/tlob/tlob-reactor.js';
 import { readPreloadSettings } from '../probes/preload-config.js';
-import { type ProbeSpec, parseProbeSpecs } from '../probes/spec-parser.js';
+import { type ProbeSpec, parseSpecs } from '../probes/spec-parser.js';
 import { mergeRun, type RunData, type ThreadData } from '../report/run-data.js';
 import { procStat, RUN_SIGNALS_FILE } from '../watchdog/run-signals.js';
 import { type Command, type Options, parseCommandArgs } from './command.js';
@@ -115,7 +115,7 @@ function programArgs(args: string[]): string[] {
 function checkInput(values: { probe?: string[]; config?: string; reactor?: string }): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   try {
-    const fromFlags = (values.probe ?? []).map((spec) => parseProbeSpecs(spec, 'probe'));
+    const fromFlags = (values.probe ?? []).map((spec) => parseSpecs(spec, 'probe'));
     if (values.config !== undefined) {
       const file = resolve(values.config);
       if (!existsSync(file)) throw new Error(`cannot find the config file "${values.config}"`);
@@ -127,7 +127,7 @@ function checkInput(values: { probe?: string[]; config?: string; reactor?: strin
     const fromEnv = process.env.TLOB_PROBES?.trim() ? 1 : 0;
     const parsed = settings.specs.map((spec, i) => {
       const from = i >= settings.specs.length - fromEnv ? 'TLOB_PROBES' : relative('.', settings.file ?? '');
-      return parseProbeSpecs(spec, from);
+      return parseSpecs(spec, from);
     });
     checkAddsAndRemoves([...parsed, ...fromFlags].flat());
     if (values.reactor !== undefined)

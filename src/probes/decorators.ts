@@ -1,7 +1,7 @@
 import { type Duration, parseBudget } from '../engine/duration.js';
 import type { CallSite } from '../monitors/tlob/call-site.js';
 import { createSite } from '../monitors/tlob/site.js';
-import { describeValue, TlobTypeError } from '../report/errors.js';
+import { describeValue, refuseUnknownOptions, TlobTypeError } from '../report/errors.js';
 import { copyReflectMetadata } from './reflect-metadata.js';
 
 /** Options of `@budget`: the budget, and the window name (default `Class.method`). */
@@ -54,7 +54,11 @@ export function budget(options: Duration | BudgetOptions): BudgetDecorator {
     if (descriptor === undefined || typeof descriptor.value !== 'function') {
       throw new TlobTypeError(
         'ERR_TLOB_INVALID_ARG',
-        `@budget: expected a method, got ${describeValue(descriptor?.value ?? descriptor?.get)}`,
+        `@budget: expected a method, got ${
+          descriptor !== undefined && (descriptor.get !== undefined || descriptor.set !== undefined)
+            ? `an accessor (get or set) \`${String(context)}\``
+            : describeValue(descriptor?.value)
+        }`,
       );
     }
     const isStatic = typeof target === 'function';
@@ -72,6 +76,7 @@ function normalize(options: unknown): { budget: Duration; name: string | undefin
       `@budget: expected a budget like "20ms" or { budget, name }, got ${describeValue(options)}`,
     );
   }
+  refuseUnknownOptions(options, ['budget', 'name'], '@budget');
   const { budget, name } = options as BudgetOptions;
   return { budget, name };
 }

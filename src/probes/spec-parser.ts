@@ -1,5 +1,5 @@
 import { parseBudget } from '../engine/duration.js';
-import { TlobError } from '../report/errors.js';
+import { describeValue, TlobError, TlobTypeError } from '../report/errors.js';
 
 /** One parsed probe spec line. */
 export type ProbeSpec =
@@ -26,7 +26,17 @@ const KEYS = new Set(['threshold', 'name']);
  * `-MODULE:PATH` removes one; specs are separated by `;` or newlines; `#` starts a comment line.
  * Throws `ERR_TLOB_INVALID_SPEC` naming the spec and the column of the problem.
  */
-export function parseProbeSpecs(input: string, caller = 'tlob.probes'): ProbeSpec[] {
+export function parseProbeSpecs(input: string): ProbeSpec[] {
+  return parseSpecs(input, 'parseProbeSpecs');
+}
+
+/** `parseProbeSpecs`, its errors naming `caller` (the API or the setting the specs came from). */
+export function parseSpecs(input: string, caller: string): ProbeSpec[] {
+  if (typeof input !== 'string')
+    throw new TlobTypeError(
+      'ERR_TLOB_INVALID_SPEC',
+      `${caller}: expected probe specs as a string (one per line or ';'), got ${describeValue(input)}`,
+    );
   const specs: ProbeSpec[] = [];
   for (const raw of input.split(/[;\n]/)) {
     const text = raw.trim();

@@ -16,7 +16,7 @@ import {
 import { markHooksFromStart } from './module-registry.js';
 import { type Environment, readPreloadSettings } from './preload-config.js';
 import { splitPath } from './property-path.js';
-import { formatProbeSpec, type ProbeSpec, parseProbeSpecs } from './spec-parser.js';
+import { formatProbeSpec, type ProbeSpec, parseSpecs } from './spec-parser.js';
 import {
   PairStartProbe,
   type PairState,
@@ -180,7 +180,7 @@ export const probes = {
         `tlob.probes.add: expected a spec string, got ${describeValue(specs)}`,
       );
     }
-    const parsed = parseProbeSpecs(specs, 'tlob.probes.add');
+    const parsed = parseSpecs(specs, 'tlob.probes.add');
     const added: string[] = [];
     try {
       for (const spec of parsed) {

@@ -1,3 +1,4 @@
+import { describeValue, TlobTypeError } from './errors.js';
 import type { TimelineColumns } from './timeline.js';
 import { SEG_OVER, SEGMENT_NAMES, type TimelineWindow, timelineWindows } from './timeline-windows.js';
 
@@ -43,6 +44,7 @@ export function toChromeTrace(
   timelines: readonly TimelineColumns[],
   labels: ReadonlyMap<number, string> = new Map(),
 ): ChromeTrace {
+  checkTimelines(timelines);
   const origin = Math.min(...timelines.map((t) => t.timeOrigin));
   const rebuilt = timelines.map((t) => ({ t, windows: timelineWindows(t) }));
   let first = Number.POSITIVE_INFINITY;
@@ -200,4 +202,25 @@ function nestedSlices(slices: TraceEvent[]): TraceEvent[] {
     out.push(e);
   }
   return out;
+}
+
+/** `toChromeTrace`'s snapshots: an array of what `timeline.snapshot()` or `timeline.columns()` return. */
+function checkTimelines(timelines: unknown): void {
+  const isTimeline = (t: unknown) =>
+    t !== null &&
+    typeof t === 'object' &&
+    typeof (t as TimelineColumns).timeOrigin === 'number' &&
+    (['kind', 'id', 'at', 'name', 'value'] as const).every(
+      (column) => typeof (t as TimelineColumns)[column]?.length === 'number',
+    );
+  if (!Array.isArray(timelines)) throw invalidTimelines(describeValue(timelines));
+  const bad = timelines.findIndex((t) => !isTimeline(t));
+  if (bad >= 0) throw invalidTimelines(`${describeValue(timelines[bad])} at index ${bad}`);
+}
+
+function invalidTimelines(got: string): TlobTypeError {
+  return new TlobTypeError(
+    'ERR_TLOB_INVALID_ARG',
+    `toChromeTrace: expected an array of timelines (timeline.snapshot() or timeline.columns()), got ${got}`,
+  );
 }

@@ -380,18 +380,19 @@ function checkOptions(options: unknown): WatchdogOptions & { graceNs?: number } 
   if (typeof options === 'boolean') return { enabled: options };
   if (options === undefined) return {};
   const o = options as WatchdogOptions | null;
-  if (
-    o === null ||
-    typeof o !== 'object' ||
-    Array.isArray(o) ||
-    (o.enabled !== undefined && typeof o.enabled !== 'boolean') ||
-    (o.stacks !== undefined && typeof o.stacks !== 'boolean') ||
-    (o.timers !== undefined && typeof o.timers !== 'boolean')
-  ) {
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) {
     throw new TlobTypeError(
       'ERR_TLOB_INVALID_ARG',
       `tlob.watchdog: expected a boolean or ${OPTIONS_SHAPE}, got ${describeValue(options)}`,
     );
+  }
+  for (const key of ['enabled', 'stacks', 'timers'] as const) {
+    if (o[key] !== undefined && typeof o[key] !== 'boolean') {
+      throw new TlobTypeError(
+        'ERR_TLOB_INVALID_ARG',
+        `tlob.watchdog: expected \`${key}\` to be a boolean, got ${describeValue(o[key])}`,
+      );
+    }
   }
   const unknown = unknownOption(o, OPTION_KEYS);
   if (unknown !== undefined) {

@@ -45,6 +45,11 @@ describe('tlob commands', () => {
       /^tlob check-probes: invalid probe spec "p pg threshold=1ms" at column 3: expected MODULE:PATH/,
     );
     expect(runTlob(['check-probes']).status).toBe(2);
+    // a spec that removes a probe is an argument of its own, not an option
+    const removal = runTlob(['check-probes', '-pg:query']);
+    expect(removal.status, removal.stderr).toBe(0);
+    expect(removal.stdout).toBe('ok  remove pg:query\n');
+    expect(runTlob(['check-probes', '--help']).stdout).toMatch(/^Usage: tlob check-probes SPEC/);
   });
 
   it('model prints the automaton, and with --dot the file docs/model.md shows', () => {

@@ -66,7 +66,7 @@ describe('--import tlob/register with TLOB_TRACE and TLOB_REACTOR', () => {
     const bad = runNode(fixtures, [`--import=${register}`, 'app.mjs'], { ...env, TLOB_REACTOR: 'loud' });
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toContain(
-      'expected `reactor` to be one of "log", "nop", "abort", "throw" or a function, got "loud" (string)',
+      'tlob/register: expected `TLOB_REACTOR` to be one of "log", "nop", "abort", "throw", got "loud" (string)',
     );
   });
 });

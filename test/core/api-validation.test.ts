@@ -135,7 +135,7 @@ describe('tlob.disable options', () => {
   it.each([
     ['a typo', { unpath: true }, /got an object with `unpath`/],
     ['an extra option', { unpatch: true, all: true }, /got an object with `all`/],
-    ['a non-boolean unpatch', { unpatch: 1 }, /got an object$/],
+    ['a non-boolean unpatch', { unpatch: 1 }, /got `unpatch`: 1 \(number\)$/],
     ['null', null, /got null$/],
   ])('%s throws ERR_TLOB_INVALID_ARG and leaves tlob enabled', (_label, options, message) => {
     expect(() => tlob.disable(options as never)).toThrow(

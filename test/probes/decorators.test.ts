@@ -65,6 +65,15 @@ describe('@budget argument checks', () => {
     expect(() => budget({ budget: '1ms', name: '' })).toThrow(/name/);
     const field = { kind: 'field', name: 'x', static: false } as unknown as ClassMethodDecoratorContext;
     expect(() => budget('1ms')(() => {}, field)).toThrow(/expected a method, got a field/);
-    expect(() => budget('1ms')({}, 'x', { get: () => 1 })).toThrow(/expected a method/);
+    expect(() => budget('1ms')({}, 'x', { get: () => 1 })).toThrow(
+      '@budget: expected a method, got an accessor (get or set) `x`',
+    );
+    // a misspelt option, as tlob.run and tlob.attach refuse them
+    expect(() => budget({ budget: '1ms', nam: 'x' } as never)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_TLOB_INVALID_ARG',
+        message: expect.stringMatching(/`nam` \(did you mean `name`\?\)/),
+      }),
+    );
   });
 });

@@ -68,6 +68,17 @@ describe('probe spec parser', () => {
     );
   });
 
+  it('refuses what is not text with ERR_TLOB_INVALID_SPEC, naming what it got', () => {
+    for (const input of [undefined, 5, ['p a:b threshold=1ms']]) {
+      expect(() => parseProbeSpecs(input as never)).toThrow(
+        expect.objectContaining({
+          code: 'ERR_TLOB_INVALID_SPEC',
+          message: expect.stringMatching(/^parseProbeSpecs: expected probe specs as a string .*, got /),
+        }),
+      );
+    }
+  });
+
   it('formats specs as it reads them (round trip)', () => {
     for (const line of [
       'p pg:Client.prototype.query threshold=20ms',

@@ -36,6 +36,24 @@ async function record(
   return { data: timeline.snapshot(), results };
 }
 
+describe('toChromeTrace', () => {
+  it('refuses what is not an array of timelines, naming what it got', () => {
+    for (const [input, got] of [
+      [undefined, 'undefined'],
+      [{}, 'an object'],
+      [[{}], 'an object at index 0'],
+      [[undefined], 'undefined at index 0'],
+    ] as const) {
+      expect(() => toChromeTrace(input as never)).toThrow(
+        expect.objectContaining({
+          code: 'ERR_TLOB_INVALID_ARG',
+          message: `toChromeTrace: expected an array of timelines (timeline.snapshot() or timeline.columns()), got ${got}`,
+        }),
+      );
+    }
+  });
+});
+
 describe('timeline', () => {
   it('subscribes to nothing until started, and to nothing again after stop', () => {
     expect(timeline.enabled).toBe(false);

@@ -14,10 +14,12 @@ export type TlobReactorFn = (violation: TlobViolation) => void;
 export type TlobReactor = 'log' | 'nop' | 'abort' | 'throw' | TlobReactorFn;
 
 /** Checks a reactor given by a user; throws `ERR_TLOB_INVALID_REACTOR` for anything else. */
-export function checkTlobReactor(value: unknown, caller = 'tlob.reactor'): TlobReactor {
+export function checkTlobReactor(value: unknown, caller = 'tlob.reactor', what = '`reactor`'): TlobReactor {
   if (value === 'throw' || isReactor(value)) return value;
+  // a reactor named in text (a flag, a variable) cannot be a function
+  const choices = typeof value === 'string' && caller !== 'tlob.reactor' ? '' : ' or a function';
   throw new TlobTypeError(
     'ERR_TLOB_INVALID_REACTOR',
-    `${caller}: expected \`reactor\` to be one of "log", "nop", "abort", "throw" or a function, got ${describeValue(value)}`,
+    `${caller}: expected ${what} to be one of "log", "nop", "abort", "throw"${choices}, got ${describeValue(value)}`,
   );
 }
