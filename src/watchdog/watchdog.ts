@@ -189,13 +189,16 @@ function noStacks(): string | undefined {
  */
 function capture(id: number): string {
   const limit = Error.stackTraceLimit;
-  let stack = '';
+  const trace: { stack?: string } = {};
   try {
     Error.stackTraceLimit = 64;
-    stack = new Error().stack ?? '';
+    // from the caller on: this function's own frame is left out even where tlob's files cannot be
+    // told apart from the application's (tlob bundled into it)
+    Error.captureStackTrace(trace, capture);
   } finally {
     Error.stackTraceLimit = limit;
   }
+  const stack = trace.stack ?? '';
   // drop "Error", the evaluated expression and tlob's own frames
   const frames = stack
     .split('\n')

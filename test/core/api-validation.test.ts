@@ -317,6 +317,20 @@ describe("the package's declarations", () => {
       expect(checked.stdout.trim().split('\n')).toEqual([
         expect.stringMatching(/^bad\.ts\(2,25\): error TS2693: 'ViolationRing' only refers to a type/),
       ]);
+      // a violation's fields are tlob's: a misspelt one, or a state that does not exist, is an error
+      writeFileSync(
+        join(dir, 'typo.ts'),
+        [
+          "import { tlob } from 'tlob';",
+          "tlob.subscribe('error', (v) => v.elapsedMs);",
+          "tlob.subscribe('error', (v) => v.state === 'runing');",
+          "tlob.subscribe('error', (v) => v.state === 'waiting' && v.event === 'budget_expired');",
+        ].join('\n'),
+      );
+      expect(tsc('typo.ts').stdout.trim().split('\n')).toEqual([
+        expect.stringMatching(/^typo\.ts\(2,34\): error TS2551: Property 'elapsedMs' does not exist/),
+        expect.stringMatching(/^typo\.ts\(3,32\): error TS2367: .*'"runing"'/),
+      ]);
       writeFileSync(join(dir, 'exported.mjs'), "console.log('ViolationRing' in (await import('tlob')));\n");
       const exported = spawnSync(process.execPath, ['exported.mjs'], { cwd: dir, encoding: 'utf8' });
       expect(exported.stderr + exported.stdout).toBe('false\n');

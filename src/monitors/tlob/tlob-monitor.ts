@@ -5,14 +5,31 @@ import type { Reactor } from '../../engine/reactors.js';
 import { channels } from '../../report/channels.js';
 import type { Violation } from '../../report/violation.js';
 import { violationRing } from '../../report/violation-ring.js';
-import { S_RUNNING, tlobModel } from './model.js';
+import { S_RUNNING, type TlobEvent, type TlobState, tlobModel } from './model.js';
 import type { TlobReactor } from './tlob-reactor.js';
 import { watchdogHooks } from './watchdog-hooks.js';
 import type { Window } from './window.js';
 
-/** The violation record of tlob: the generic fields plus the budget and the split at the violation. */
-export interface TlobViolation extends Violation {
+/**
+ * The violation record of tlob: the generic fields (`Violation`'s, with tlob's states and events)
+ * plus the budget and the split at the violation. A type rather than an interface: it is a
+ * `Violation` too, without the generic record's open index of details (a misspelt field does not
+ * type-check).
+ */
+export type TlobViolation = {
   readonly monitor: 'tlob';
+  /** The window's name. */
+  readonly name: string;
+  /** The window's id, unique per process. */
+  readonly id: number;
+  /** The state the window was in at the violation. */
+  readonly state: TlobState;
+  /** The event that found it, or `'budget_expired'` when the budget timer (or the watchdog) did. */
+  readonly event: TlobEvent | 'budget_expired';
+  /** When it happened (Unix epoch ms): for an expiry, the deadline, however late it was found. */
+  readonly at: number;
+  /** How long after it happened it was found, in ns (0 when found on time). */
+  readonly reportedLateNs: number;
   readonly budgetNs: number;
   readonly elapsedNs: number;
   readonly runningNs: number;
@@ -22,7 +39,7 @@ export interface TlobViolation extends Violation {
   readonly detectedBy?: 'watchdog';
   /** With the watchdog: the blocked thread's JS stack when it was caught, if it could be read. */
   readonly stack?: string;
-}
+};
 
 function format(v: Violation): string {
   const t = v as TlobViolation;
@@ -121,8 +138,8 @@ export const tlobMonitor = new TlobMonitor(tlobModel, {
       runningNs: Math.round(window.runningNs),
       waitingNs: Math.round(window.waitingNs),
       sleepingNs: Math.round(window.sleepingNs),
-      state,
-      event,
+      state: state as TlobState,
+      event: event as TlobViolation['event'],
       at: atMs,
       reportedLateNs,
     };
