@@ -1,10 +1,12 @@
-import { createRequire } from 'node:module';
+// not `import { createRequire }`: bundled into an application as an ES module, that binding would
+// clash with the `createRequire` of the banner bundlers are commonly given to define `require`
+import * as nodeModule from 'node:module';
 import type * as OpenTelemetryApi from '@opentelemetry/api';
 import { TlobError } from '../index.js';
 import { moduleFile } from '../module-file.js';
 
 /** A `require` from tlob's own location (the bundle's, when bundled into an application). */
-const requireHere = createRequire(moduleFile(import.meta.url) ?? `${process.cwd()}/`);
+const requireHere = nodeModule.createRequire(moduleFile(import.meta.url) ?? `${process.cwd()}/`);
 
 /**
  * Loads an optional peer dependency (a CommonJS `require` from tlob's own location, so the

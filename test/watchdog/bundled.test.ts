@@ -47,6 +47,14 @@ describe('tlob bundled into an application (esbuild, for Node)', () => {
         format,
         outfile,
         logLevel: 'silent',
+        // the banner commonly given to an ES module bundle for the `require` of CommonJS code in it
+        ...(format === 'esm'
+          ? {
+              banner: {
+                js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+              },
+            }
+          : {}),
       });
       await retry(3, async () => {
         const run = spawnSync(process.execPath, [outfile], {
