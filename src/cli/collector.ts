@@ -3,6 +3,7 @@ import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMainThread, threadId } from 'node:worker_threads';
 import type { WindowResult } from '../monitors/tlob/result.js';
+import { probedModules } from '../probes/probed-modules.js';
 import { nowMs, setImmediate, setInterval } from '../real-timers.js';
 import { reportInternalError } from '../report/errors.js';
 import { writeJsonFile } from '../report/json-file.js';
@@ -145,6 +146,7 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
     // serialised every second on the worker's own thread, held it for hundreds of ms
     timeline: recorder?.enabled && withTimeline ? recorder.columns() : undefined,
     ...(partial ? { partial } : {}),
+    probedModules: probedModules(),
   });
   /**
    * A window over budget that the watchdog reported while this thread was held, and that the

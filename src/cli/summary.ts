@@ -95,18 +95,25 @@ export function formatSummary(
     );
   out.push(bold(line(header)));
   for (const r of rows) out.push(Number(r[2]) > 0 ? red(line(r)) : line(r));
+  const unloaded = data.unloadedProbeModules ?? [];
   if (rows.length === 0 && data.threads.every((t) => t.partial === true) && diedBy !== null)
     // a death by a signal other than SIGINT and SIGTERM runs no exit handler: nothing was written
     out.push(
       `(the program was killed by ${diedBy} before it could write its data${diedBy === 'SIGABRT' ? ': the abort reactor, process.abort() and fatal errors such as running out of memory end it so' : ''})`,
     );
   else if (rows.length === 0) {
-    out.push('(no window finished: did a probe match? see `tlob list`)');
+    // a probe on a module that never loaded says why itself, below
+    if (unloaded.length === 0) out.push('(no window finished: did a probe match? see `tlob list`)');
     if (data.threads.some((t) => t.argv.some((arg) => TEST_RUNNER.test(arg))))
       out.push(
         '(Jest and Vitest load test files and what they import themselves, where a module specifier does not reach: attach in a setup file, see docs/probes.md)',
       );
   }
+  if (unloaded.length > 0)
+    out.push(
+      `(probes name modules the program never loaded, so they measured nothing: ${listed(unloaded)}; ` +
+        'a misspelt name, a file path without ./, or a module bundled into another file? see docs/probes.md)',
+    );
   const hidden = data.names.length - shown.length;
   if (hidden > 0) out.push(`… and ${hidden} more names (every name is in the --report and --json outputs)`);
   const worst = worstFirst(data.violations).slice(0, WORST);

@@ -8,6 +8,7 @@ import { reportInternalError } from '../report/errors.js';
 import { sharedRegistry } from '../shared-registry.js';
 import { fileOf, installModuleHooks, moduleHooksAvailable, moduleHooksMissing } from './module-hooks.js';
 import { isCommonJsExports, type ModuleSpecifier, requireCache, requireResolve } from './module-specifier.js';
+import { MODULE_REGISTRY_KEY } from './probed-modules.js';
 import { warnOnce } from './warn-once.js';
 
 /**
@@ -76,11 +77,9 @@ export interface ModuleRegistry {
   ): void;
 }
 
-const REGISTRY_KEY = Symbol.for('tlob.probes.modules');
-
 /** The shared registry (created by the first copy of tlob that needs it). */
 function moduleRegistry(): ModuleRegistry {
-  return sharedRegistry(REGISTRY_KEY, createRegistry);
+  return sharedRegistry(MODULE_REGISTRY_KEY, createRegistry);
 }
 
 function createRegistry(): ModuleRegistry {

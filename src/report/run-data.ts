@@ -40,6 +40,8 @@ export interface ThreadData {
    * is what it had at its last save.
    */
   partial?: boolean;
+  /** The modules the thread's probes name, and whether each loaded (absent: none, or older data). */
+  probedModules?: { module: string; loaded: boolean }[];
 }
 
 /** The data of a whole run: every thread's file, and their names merged. */
@@ -51,6 +53,8 @@ export interface RunData {
   violations: (Violation & { pid: number })[];
   violationsDropped: number;
   threads: ThreadData[];
+  /** Modules that probes name and that loaded in no thread of the run (absent in older data). */
+  unloadedProbeModules?: string[];
 }
 
 /** Accumulates the windows of one name. */
@@ -114,7 +118,16 @@ export function mergeRun(command: string[], threads: ThreadData[]): RunData {
     violations,
     violationsDropped: threads.reduce((n, t) => n + t.violationsDropped, 0),
     threads,
+    unloadedProbeModules: unloadedModules(threads),
   };
+}
+
+/** The modules that threads' probes name and that none of the threads loaded. */
+function unloadedModules(threads: readonly ThreadData[]): string[] {
+  const loaded = new Map<string, boolean>();
+  for (const t of threads)
+    for (const m of t.probedModules ?? []) loaded.set(m.module, m.loaded || loaded.get(m.module) === true);
+  return [...loaded].filter(([, was]) => !was).map(([module]) => module);
 }
 
 /** Percentiles (ns) of one quantity of a name. */

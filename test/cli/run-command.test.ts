@@ -60,6 +60,25 @@ describe('tlob run', () => {
     expect(existsSync(join(dir, 'r.html'))).toBe(true);
   });
 
+  it('says which modules that probes name the program never loaded (a misspelt package, a path without ./)', () => {
+    const dir = scratch();
+    const json = join(dir, 'run.json');
+    const out = runTlob(
+      [
+        ...['run', '-p', WORK_ESM, '-p', 'p expres:application.handle threshold=20ms'],
+        ...['-p', 'p lib.mjs:work threshold=20ms name=bare', '--json', json, 'app.mjs'],
+      ],
+      { env: { WORK: '2' } },
+    );
+    expect(out.status, out.stderr).toBe(0);
+    const data = readRun(json);
+    expect(countOf(data, 'work')).toBe(2);
+    expect(data.unloadedProbeModules).toEqual(['expres', 'lib.mjs']);
+    expect(out.stderr).toContain(
+      '(probes name modules the program never loaded, so they measured nothing: expres, lib.mjs; a misspelt name, a file path without ./, or a module bundled into another file? see docs/probes.md)',
+    );
+  });
+
   it('runs a CommonJS app', () => {
     const json = join(scratch(), 'run.json');
     const out = runTlob(['run', '-p', WORK_CJS, '--json', json, 'app.cjs']);

@@ -35,6 +35,7 @@ const data: RunData = {
   ],
   violationsDropped: 0,
   threads: [],
+  unloadedProbeModules: [],
 };
 
 describe('a violating call still running when its thread wrote its data', () => {
