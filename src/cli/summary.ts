@@ -75,7 +75,16 @@ export function formatSummary(
     cells
       .map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
       .join('  ');
-  const out = ['', bold(`tlob: ${data.threads.length} thread(s) reported`)];
+  const written = data.threads.filter((t) => t.partial !== true).length;
+  // threads that ended without their final write are counted apart, and said why below
+  const out = [
+    '',
+    bold(
+      written === data.threads.length
+        ? `tlob: ${written} thread(s) reported`
+        : `tlob: ${written} thread(s) reported, ${data.threads.length - written} more ended without their final write`,
+    ),
+  ];
   // a worker with no window at its last save lost nothing known (a library's helper thread, as a
   // pino transport's or esbuild's, that its process ends unjoined): left out
   const partial = data.threads.filter(
