@@ -25,7 +25,8 @@ const DURATION_RE = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ns|us|µs|μs|ms|s)\s*$/;
 export function parseDuration(value: unknown, what = 'budget', caller = 'tlob'): number {
   let ns: number;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw invalid(value, what, caller);
+    // as "-5ms" does not parse: a duration is never negative
+    if (!Number.isFinite(value) || value < 0) throw invalid(value, what, caller);
     ns = value * 1e6;
   } else if (typeof value === 'string') {
     const match = DURATION_RE.exec(value);
@@ -46,7 +47,8 @@ export function parseBudget(value: unknown, caller = 'tlob'): number {
     const known = parsedBudgets.get(value);
     if (known !== undefined) return known;
   }
-  const ns = parseDuration(value, 'budget', caller);
+  // a negative number of milliseconds is a number out of the budget's range (not a malformed one)
+  const ns = typeof value === 'number' && value < 0 ? value * 1e6 : parseDuration(value, 'budget', caller);
   if (ns < MIN_BUDGET_NS || ns > MAX_BUDGET_NS) {
     throw new TlobRangeError(
       'ERR_TLOB_BUDGET_RANGE',

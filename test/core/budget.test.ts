@@ -6,6 +6,8 @@ describe('budgets', () => {
     expect(parseDuration('500ns')).toBe(500);
     expect(parseDuration('7200s')).toBe(7_200_000_000_000);
     expect(parseDuration(0)).toBe(0);
+    expect(() => parseDuration(-1)).toThrow(expect.objectContaining({ code: 'ERR_TLOB_INVALID_BUDGET' }));
+    expect(() => parseDuration('-1ms')).toThrow(expect.objectContaining({ code: 'ERR_TLOB_INVALID_BUDGET' }));
     expect(() => parseBudget('500ns')).toThrow(expect.objectContaining({ code: 'ERR_TLOB_BUDGET_RANGE' }));
     expect(() => parseDuration('1h')).toThrow(expect.objectContaining({ code: 'ERR_TLOB_INVALID_BUDGET' }));
   });
