@@ -11,6 +11,7 @@ import { type BenchResults, SCHEMA_VERSION, type TaskResult } from './results.js
 import { formatTable, tableRows, taskKey } from './table.js';
 
 const USAGE = `usage: tlob bench [options] <files...>
+       tlob-bench [options] <files...>
 
 Runs bench files: each default-exports a Bench from 'tlob/bench' (or an array of them), or
 constructs its Benches at top level. Prints a table of every task on stdout (on stderr when

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { TLOB_VERSION } from '../version.js';
 import type { Command } from './command.js';
 import { UsageError } from './usage-error.js';
 
@@ -13,7 +14,7 @@ const commands: Record<string, () => Promise<Command>> = {
 };
 
 async function help(): Promise<string> {
-  const lines = ['Usage: tlob <command> [options]', '', 'Commands:'];
+  const lines = ['Usage: tlob <command> [options]', '       tlob --version', '', 'Commands:'];
   for (const [name, load] of Object.entries(commands))
     lines.push(`  ${name.padEnd(14)}${(await load()).summary}`);
   lines.push('', 'Run `tlob <command> --help` for the options of a command.', '');
@@ -26,6 +27,10 @@ export async function main(argv: string[]): Promise<number> {
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(await help());
     return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(`tlob ${TLOB_VERSION}\n`);
+    return 0;
   }
   const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (load === undefined) {

@@ -29,6 +29,15 @@ describe('tlob commands', () => {
     expect(flag.stderr).toMatch(/^tlob model: Unknown option '--svg'/);
   });
 
+  it('prints its version with --version and -v', () => {
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-v']) {
+      const out = runTlob([flag]);
+      expect(out.status).toBe(0);
+      expect(out.stdout).toBe(`tlob ${version}\n`);
+    }
+  });
+
   it('check-probes accepts good specs and exits 2 with the parser message at a bad one', () => {
     const good = runTlob([
       'check-probes',
