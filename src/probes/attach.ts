@@ -1,3 +1,4 @@
+import { type InspectOptions, inspect } from 'node:util';
 import { describeValue, TlobError, TlobTypeError } from '../report/errors.js';
 import { emitTlobWarning } from '../report/tlob-warning.js';
 import { type CallRunner, createWrapper, type WrapperCore } from './function-wrapper.js';
@@ -95,6 +96,24 @@ export class ProbeBase<Priv = unknown> implements Probe<Priv>, WrapperCore, Modu
     readonly monitor: unknown,
     readonly caller: string,
   ) {}
+
+  /**
+   * What `util.inspect` (and `console.log`) show of the probe: its public fields (`shown`), under
+   * the name of its public type, not its machinery (installs, wrappers, the call site's stats).
+   */
+  [inspect.custom](_depth: number, options: InspectOptions): string {
+    return `${this.publicType} ${inspect(this.shown(), options)}`;
+  }
+
+  /** The name `util.inspect` gives the probe. */
+  protected get publicType(): string {
+    return 'Probe';
+  }
+
+  /** The public fields `util.inspect` shows. */
+  protected shown(): object {
+    return { target: this.target, path: this.path, attached: this.attached, priv: this.priv };
+  }
 
   /** What the probe's wrappers hand each call to while active: the probe itself, by default. */
   get runner(): CallRunner {

@@ -56,6 +56,15 @@ export class TlobProbe extends ProbeBase<undefined> {
     return this.site;
   }
 
+  protected override get publicType(): string {
+    return 'TlobProbe';
+  }
+
+  protected override shown(): object {
+    const { name, budgetNs, target, path, attached } = this;
+    return { name, budgetNs, target, path, attached };
+  }
+
   protected override onInstalled(): void {
     liveTlobProbes.add(this);
     this.active = tlobMonitor.enabled;

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { inspect } from 'node:util';
 import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import { describe, expect, it } from 'vitest';
 import { attach, tlob, type WindowResult } from '../../src/index.js';
@@ -60,6 +61,18 @@ describe('tlob.attach', () => {
       track(tlob.attach(plain, 'db.query', { budget: '1s' })).name,
     ];
     expect(names).toEqual(['Repo.prototype.load', 'Repo.load', 'target.db.query']);
+  });
+
+  it('util.inspect shows a probe by its public fields, not its machinery', () => {
+    const repo = { find() {} };
+    const probe = track(tlob.attach(repo, 'find', { budget: '5ms', name: 'repo.find' }));
+    const shown = inspect(probe);
+    expect(shown).toMatch(/^TlobProbe \{\n\s+name: 'repo\.find',\n\s+budgetNs: 5000000,/);
+    expect(shown).not.toMatch(/site|installs|wrappers|histogram/);
+    const plain = track(attach({ g() {} }, 'g', { entry() {} }, { mine: 1 }));
+    expect(inspect(plain)).toMatch(
+      /^Probe \{\s+target: \{ g: \[Function: g\] \},\s+path: 'g',\s+attached: true,\s+priv: \{ mine: 1 \}\s+\}$/,
+    );
   });
 
   it('nested and concurrent calls each get their own window; tlob.current() is the innermost', async () => {
