@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -242,6 +242,28 @@ describe("the package's declarations", () => {
     symlinkSync(root, join(dir, 'node_modules', 'tlob'), 'dir');
     return dir;
   };
+
+  it('are each listed in docs/types.md: every type an entry point exports', async () => {
+    const listed = readFileSync(join(root, 'docs/types.md'), 'utf8');
+    const missing: string[] = [];
+    for (const entry of ['index', 'bench', 'otel', 'tinybench', 'vitest']) {
+      const declarations = readFileSync(join(root, 'dist', `${entry}.d.ts`), 'utf8');
+      const runtime = await import(join(root, 'dist', `${entry}.js`));
+      const exported = [...declarations.matchAll(/^export (?:type )?\{([^}]*)\}/gm)].flatMap((m) =>
+        (m[1] as string).split(',').map(
+          (part) =>
+            part
+              .trim()
+              .split(/\s+as\s+/)
+              .pop() as string,
+        ),
+      );
+      for (const name of exported)
+        if (name !== '' && !(name in runtime) && !listed.includes(`\`${name}\``))
+          missing.push(`${entry}: ${name}`);
+    }
+    expect(missing).toEqual([]);
+  });
 
   it('compile in a project without Node types (`types: []`, as TypeScript 6 has by default), library files checked too', () => {
     const dir = project('tlob-no-node-types-');
