@@ -1,6 +1,8 @@
+import { syncBuiltinESMExports } from 'node:module';
 import { currentTask, liveTask } from '../context/current-task.js';
 import { outside } from '../context/outside.js';
 import { timerDueNs } from '../context/timer-due.js';
+import { clearTimeout as realClearTimeout, setTimeout as realSetTimeout } from '../real-timers.js';
 
 /** A task that can remember when the timers it sleeps on come due (the tlob window). */
 interface TimerAwareTask {
@@ -9,13 +11,19 @@ interface TimerAwareTask {
 
 const originalTimeout = globalThis.setTimeout;
 const originalInterval = globalThis.setInterval;
+/** `node:timers/promises` as `require` has it: the object its ES module exports are synced from. */
+const timersPromises = process.getBuiltinModule('node:timers/promises') as {
+  setTimeout: (...args: unknown[]) => Promise<unknown>;
+};
+const originalSleep = timersPromises.setTimeout;
 
 /**
  * `setTimeout` (and `setInterval`) as the watchdog sees it: the same timer, and if a window is
  * current, the window keeps it until it runs or is cleared, and the earliest due time of those it
  * keeps (see `Window.timersChanged`). While the thread is blocked, no callback can tell the window
  * that such a timer came due; with this the watchdog counts a sleeping window as waiting from that
- * moment. Only the globals are seen (not `timers/promises`), and of an interval its first run.
+ * moment. Only the globals are seen (and `timers/promises`' `setTimeout`, below), and of an
+ * interval its first run.
  */
 function seen(original: typeof setTimeout): typeof setTimeout {
   function timerSeen(this: unknown, ...args: Parameters<typeof setTimeout>): NodeJS.Timeout {
@@ -36,6 +44,57 @@ function seen(original: typeof setTimeout): typeof setTimeout {
   return timerSeen as unknown as typeof setTimeout;
 }
 
+/** A timer of `timers/promises`, as a window keeps it: due as its shadow, done once aborted. */
+interface SleepTimer {
+  readonly _idleStart: unknown;
+  readonly _idleTimeout: unknown;
+  _destroyed: boolean;
+}
+
+const noop = () => {};
+
+/**
+ * `timers/promises`' `setTimeout` as the watchdog sees it: the same promise, and if a window is
+ * current, the window keeps a record of its timer, which Node does not hand out: its due time is
+ * that of a timer made and cleared at once with the same delay (the loop clock and the delay's
+ * coercion are the same), and it is done once the call's `signal` aborts it. Once it comes due,
+ * the window's continuation forgets it, as for any of its timers.
+ */
+function sleepSeen(this: unknown, ...args: unknown[]): Promise<unknown> {
+  const promise = Reflect.apply(originalSleep, this, args);
+  if (outside.depth > 0) return promise;
+  try {
+    const task = liveTask(currentTask()) as (TimerAwareTask & object) | undefined;
+    if (task !== undefined && 'timersChanged' in task) {
+      const shadow = realSetTimeout(noop, args[0] as number);
+      const shadowed = shadow as unknown as SleepTimer;
+      // read before clearing it, which sets its delay to -1
+      const timer: SleepTimer = {
+        _idleStart: shadowed._idleStart,
+        _idleTimeout: shadowed._idleTimeout,
+        _destroyed: false,
+      };
+      realClearTimeout(shadow);
+      const signal = (args[2] as { signal?: AbortSignal } | undefined)?.signal;
+      if (signal?.aborted === true) return promise;
+      signal?.addEventListener(
+        'abort',
+        () => {
+          timer._destroyed = true;
+        },
+        { once: true },
+      );
+      const due = timerDueNs(timer);
+      if (!Number.isNaN(due))
+        task.timersChanged(Number.NEGATIVE_INFINITY, timer as unknown as NodeJS.Timeout, due);
+    }
+  } catch {
+    // never fail the host's call
+  }
+  return promise;
+}
+Object.defineProperties(sleepSeen, Object.getOwnPropertyDescriptors(originalSleep));
+
 const timeoutSeen = seen(originalTimeout);
 const intervalSeen = seen(originalInterval as unknown as typeof setTimeout) as unknown as typeof setInterval;
 
@@ -44,8 +103,12 @@ export function trackTimers(on: boolean): void {
   if (on) {
     if (globalThis.setTimeout === originalTimeout) globalThis.setTimeout = timeoutSeen;
     if (globalThis.setInterval === originalInterval) globalThis.setInterval = intervalSeen;
+    if (timersPromises.setTimeout === originalSleep) timersPromises.setTimeout = sleepSeen;
   } else {
     if (globalThis.setTimeout === timeoutSeen) globalThis.setTimeout = originalTimeout;
     if (globalThis.setInterval === intervalSeen) globalThis.setInterval = originalInterval;
+    if (timersPromises.setTimeout === sleepSeen) timersPromises.setTimeout = originalSleep;
   }
+  // the named imports of `node:timers/promises` in ES modules follow its exports object
+  syncBuiltinESMExports();
 }

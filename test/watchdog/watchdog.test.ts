@@ -294,6 +294,8 @@ describe('watchdog: a window held up by someone else', () => {
     ['a 10 ms timer, after a 1 ms timer of the window ran', 'two'],
     ['a 10 ms timer, after a 5 ms timer of the window was cleared', 'cleared'],
     ['a 10 ms interval', 'interval'],
+    ["timers/promises' 10 ms setTimeout", 'promises'],
+    ["timers/promises' 10 ms setTimeout, after one of 5 ms was aborted", 'aborted'],
   ])(
     'awaiting %s while another call holds the thread: waiting at the deadline, ~10 ms sleeping, ~40 ms waiting',
     (_, awaited) =>
