@@ -75,14 +75,15 @@ export function formatSummary(
     cells
       .map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
       .join('  ');
-  const written = data.threads.filter((t) => t.partial !== true).length;
-  // threads that ended without their final write are counted apart, and said why below
+  // a thread that saved nothing but its start (a process killed by a signal it does not handle) is
+  // counted apart, and said why below
+  const reported = data.threads.filter((t) => t.partial !== true || t.names.length > 0).length;
   const out = [
     '',
     bold(
-      written === data.threads.length
-        ? `tlob: ${written} thread(s) reported`
-        : `tlob: ${written} thread(s) reported, ${data.threads.length - written} more ended without their final write`,
+      reported === data.threads.length
+        ? `tlob: ${reported} thread(s) reported`
+        : `tlob: ${reported} thread(s) reported, ${data.threads.length - reported} more saved nothing`,
     ),
   ];
   // a worker with no window at its last save lost nothing known (a library's helper thread, as a

@@ -90,9 +90,7 @@ describe('a run no thread wrote data for', () => {
   });
   it('says the program died by a signal before it could write, when it did', () => {
     const killed: RunData = { ...empty, threads: [{ ...main(['app.mjs']), partial: true }] };
-    expect(formatSummary(killed, 'SIGHUP')).toContain(
-      'tlob: 0 thread(s) reported, 1 more ended without their final write',
-    );
+    expect(formatSummary(killed, 'SIGHUP')).toContain('tlob: 0 thread(s) reported, 1 more saved nothing');
     expect(formatSummary(empty, 'SIGABRT')).toContain(
       '(the program was killed by SIGABRT before it could write its data: the abort reactor, process.abort() and fatal errors such as running out of memory end it so)',
     );
