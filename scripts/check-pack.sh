@@ -8,6 +8,7 @@
 # tlob/otel imports without @opentelemetry/api (whose absence otel() reports by name) and loads it
 # only when otel() runs,
 #   - the `tlob` command (package.json "bin") runs,
+#   - examples/ (which the docs link to) ships, and its programs run from node_modules/tlob,
 # and TypeScript (the repo's own) with moduleResolution nodenext type-checks a .mts file importing
 # 'tlob' and a .cts file requiring it, against the packed .d.ts and .d.cts.
 # Usage: bash scripts/check-pack.sh
@@ -103,6 +104,10 @@ for n in "${nodes[@]}"; do
   (cd "$app" && "$n" node_modules/.bin/tlob check-probes 'p pg:Client.prototype.query threshold=20ms' >/dev/null) ||
     { echo "check-pack: the tlob command failed on node $v" >&2; exit 1; }
   echo "node $v: the tlob command runs"
+  # the examples the docs link to ship with the package and import it by its name
+  (cd "$app" && "$n" node_modules/tlob/examples/windows.mjs >/dev/null && "$n" node_modules/tlob/examples/commonjs.cjs >/dev/null) ||
+    { echo "check-pack: an example of the installed package failed on node $v" >&2; exit 1; }
+  echo "node $v: the packaged examples run"
 done
 
 # --- tlob/otel: an optional peer, loaded only when asked for -------------------------------------------

@@ -1,4 +1,5 @@
-import { type Duration, parseBudget, TlobError, TlobRangeError, TlobTypeError, tlob } from '../index.js';
+import { type Duration, toBudgetNs } from '../engine/duration.js';
+import { TlobError, TlobRangeError, TlobTypeError, tlob } from '../index.js';
 import { describeValue as describe } from '../report/errors.js';
 import { checkBoolean, checkOptionsObject } from './check-options.js';
 import { GcWatch } from './gc-watch.js';
@@ -121,7 +122,7 @@ export class Bench {
         `new Bench: expected \`name\` string, got ${describe(this.name)}`,
       );
     }
-    if (options.budget !== undefined) parseBudget(options.budget, 'new Bench');
+    if (options.budget !== undefined) toBudgetNs(options.budget, 'new Bench');
     this.budget = options.budget;
     const signal = options.signal;
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
@@ -180,7 +181,7 @@ export class Bench {
       ...options,
       name,
       fn,
-      budgetNs: budget === undefined ? null : parseBudget(budget, 'bench.add'),
+      budgetNs: budget === undefined ? null : toBudgetNs(budget, 'bench.add'),
     });
     return this;
   }

@@ -1,4 +1,5 @@
-import { parseBudget, TlobTypeError } from '../index.js';
+import { toBudgetNs } from '../engine/duration.js';
+import { TlobTypeError } from '../index.js';
 import { describeValue, refuseUnknownOptions } from '../report/errors.js';
 import type { WithTlobOptions } from './tinybench.js';
 
@@ -42,5 +43,5 @@ export function checkWithTlobOptions(
       `${caller}: expected \`mode\` 'wall' or 'running', got ${describeValue(mode)}`,
     );
   }
-  return { mode, budgetNs: options.budget === undefined ? null : parseBudget(options.budget, caller) };
+  return { mode, budgetNs: options.budget === undefined ? null : toBudgetNs(options.budget, caller) };
 }

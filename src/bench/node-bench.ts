@@ -1,4 +1,5 @@
-import { type Duration, parseBudget, TlobTypeError, tlob, type WindowResult } from '../index.js';
+import { type Duration, toBudgetNs } from '../engine/duration.js';
+import { TlobTypeError, tlob, type WindowResult } from '../index.js';
 import { describeValue } from '../report/errors.js';
 import { checkOptionsObject } from './check-options.js';
 import { isThenable, MEASURE_BUDGET } from './measure-window.js';
@@ -43,7 +44,7 @@ export function nodeBenchSample(
     );
   }
   checkOptionsObject(options, ['budget'], 'nodeBenchSample');
-  const budgetNs = options.budget === undefined ? null : parseBudget(options.budget, 'nodeBenchSample');
+  const budgetNs = options.budget === undefined ? null : toBudgetNs(options.budget, 'nodeBenchSample');
   return (b) => {
     let result: WindowResult | undefined;
     const record = () => {

@@ -22,7 +22,7 @@ const DURATION_RE = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ns|us|µs|μs|ms|s)\s*$/;
  * Parses a duration into nanoseconds: a number is milliseconds, a string needs one of the units
  * `ns`, `us`, `µs`, `ms`, `s`. Throws a `TypeError` (`ERR_TLOB_INVALID_BUDGET`) for anything else.
  */
-export function parseDuration(value: unknown, what = 'budget', caller = 'tlob'): number {
+export function toDurationNs(value: unknown, what: string, caller: string): number {
   let ns: number;
   if (typeof value === 'number') {
     // as "-5ms" does not parse: a duration is never negative
@@ -42,13 +42,13 @@ export function parseDuration(value: unknown, what = 'budget', caller = 'tlob'):
 const parsedBudgets = new Map<string, number>();
 
 /** Parses a budget into nanoseconds and checks the kernel's range, 1 µs to 1 h (`RangeError` outside). */
-export function parseBudget(value: unknown, caller = 'tlob'): number {
+export function toBudgetNs(value: unknown, caller: string): number {
   if (typeof value === 'string') {
     const known = parsedBudgets.get(value);
     if (known !== undefined) return known;
   }
   // a negative number of milliseconds is a number out of the budget's range (not a malformed one)
-  const ns = typeof value === 'number' && value < 0 ? value * 1e6 : parseDuration(value, 'budget', caller);
+  const ns = typeof value === 'number' && value < 0 ? value * 1e6 : toDurationNs(value, 'budget', caller);
   if (ns < MIN_BUDGET_NS || ns > MAX_BUDGET_NS) {
     throw new TlobRangeError(
       'ERR_TLOB_BUDGET_RANGE',
@@ -57,6 +57,23 @@ export function parseBudget(value: unknown, caller = 'tlob'): number {
   }
   if (typeof value === 'string' && parsedBudgets.size < 1024) parsedBudgets.set(value, ns);
   return ns;
+}
+
+/**
+ * A duration in nanoseconds: a number is milliseconds, a string needs one of the units `ns`, `us`,
+ * `µs`, `ms`, `s` (`'250us'`, `'1.5s'`). Never negative; no upper limit. Throws a `TypeError`
+ * (`ERR_TLOB_INVALID_BUDGET`) for anything else.
+ */
+export function parseDuration(value: Duration): number {
+  return toDurationNs(value, 'value', 'parseDuration');
+}
+
+/**
+ * A budget in nanoseconds, parsed as `parseDuration` does and checked against the kernel's range,
+ * 1 µs to 1 h inclusive (a `RangeError`, `ERR_TLOB_BUDGET_RANGE`, outside it).
+ */
+export function parseBudget(value: Duration): number {
+  return toBudgetNs(value, 'parseBudget');
 }
 
 /**

@@ -1,4 +1,4 @@
-import { type Duration, parseBudget } from '../engine/duration.js';
+import { type Duration, toBudgetNs } from '../engine/duration.js';
 import type { CallSite } from '../monitors/tlob/call-site.js';
 import { createSite } from '../monitors/tlob/site.js';
 import { describeValue, refuseUnknownOptions, TlobTypeError } from '../report/errors.js';
@@ -37,7 +37,7 @@ export interface BudgetDecorator {
 export function budget(options: Duration | BudgetOptions): BudgetDecorator {
   const { budget: value, name } = normalize(options);
   // checked now, so that a bad budget or name fails when the class is defined
-  parseBudget(value, '@budget');
+  toBudgetNs(value, '@budget');
   if (name !== undefined && (typeof name !== 'string' || name.length === 0)) {
     throw new TlobTypeError(
       'ERR_TLOB_INVALID_ARG',

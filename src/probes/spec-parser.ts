@@ -1,4 +1,4 @@
-import { parseBudget } from '../engine/duration.js';
+import { toBudgetNs } from '../engine/duration.js';
 import { describeValue, TlobError, TlobTypeError } from '../report/errors.js';
 
 /** One parsed probe spec line. */
@@ -111,7 +111,7 @@ function parseOne(text: string, caller: string): ProbeSpec {
   if (threshold === undefined) fail(caller, text, text.length, 'threshold=DURATION, like threshold=20ms');
   let budgetNs: number;
   try {
-    budgetNs = parseBudget(threshold.value, caller);
+    budgetNs = toBudgetNs(threshold.value, caller);
   } catch (error) {
     fail(caller, text, threshold.at, `a duration from 1us to 1h like 20ms (${(error as Error).message})`);
   }

@@ -11,7 +11,7 @@ import {
 } from 'node:worker_threads';
 import { runOutside } from '../context/outside.js';
 import { deadlines } from '../engine/deadline-queue.js';
-import { type Duration, formatNs, parseDuration } from '../engine/duration.js';
+import { type Duration, formatNs, toDurationNs } from '../engine/duration.js';
 import { moduleFile } from '../module-file.js';
 import { tlobModel } from '../monitors/tlob/model.js';
 import { BUDGET_EXPIRED, type TlobViolation, tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
@@ -405,8 +405,8 @@ function checkOptions(options: unknown): WatchdogOptions & { graceNs?: number } 
     );
   }
   if (o.grace === undefined) return o;
-  const graceNs = parseDuration(o.grace, 'grace', 'tlob.watchdog');
-  // a number of milliseconds is not checked for its sign by `parseDuration` ('-20ms' does not parse)
+  const graceNs = toDurationNs(o.grace, 'grace', 'tlob.watchdog');
+  // a number of milliseconds is not checked for its sign by `toDurationNs` ('-20ms' does not parse)
   if (!(graceNs >= 0 && graceNs <= MAX_GRACE_NS)) {
     throw new TlobTypeError(
       'ERR_TLOB_INVALID_BUDGET',

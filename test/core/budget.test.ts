@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { toBudgetNs } from '../../src/engine/duration.js';
 import { formatNs, parseBudget, parseDuration, tlob } from '../../src/index.js';
 
 describe('budgets', () => {
@@ -10,6 +11,15 @@ describe('budgets', () => {
     expect(() => parseDuration('-1ms')).toThrow(expect.objectContaining({ code: 'ERR_TLOB_INVALID_BUDGET' }));
     expect(() => parseBudget('500ns')).toThrow(expect.objectContaining({ code: 'ERR_TLOB_BUDGET_RANGE' }));
     expect(() => parseDuration('1h')).toThrow(expect.objectContaining({ code: 'ERR_TLOB_INVALID_BUDGET' }));
+  });
+
+  it('the exported parsers take one value and name themselves in their errors', () => {
+    expect([parseBudget.length, parseDuration.length]).toEqual([1, 1]);
+    expect(() => parseBudget('fast')).toThrow(/^parseBudget: expected `budget` like "50ms"/);
+    expect(() => parseBudget(0)).toThrow(/^parseBudget: expected `budget` between 1us and 1h, got 0/);
+    expect(() => parseDuration('fast')).toThrow(/^parseDuration: expected `value` like "50ms"/);
+    // a second argument does not rename the caller
+    expect(() => (parseBudget as (v: unknown, c: string) => number)('fast', 'x')).toThrow(/^parseBudget:/);
   });
 
   it.each([
@@ -42,7 +52,7 @@ describe('budgets', () => {
   ])('rejects %j with a TypeError naming what was expected and given', (input) => {
     let error: unknown;
     try {
-      parseBudget(input, 'tlob.start');
+      toBudgetNs(input, 'tlob.start');
     } catch (e) {
       error = e;
     }

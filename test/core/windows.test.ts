@@ -304,6 +304,34 @@ describe('a window under util.inspect', () => {
       `TlobWindow { name: 'inspected', id: ${result.id}, budgetNs: 1000000000, stopped: true, result: [Object] }`,
     );
   });
+
+  it('JSON.stringify writes the same fields (a logger serializing a window gets no bookkeeping)', () => {
+    const w = tlob.start({ name: 'logged', budget: '1s' });
+    expect(JSON.parse(JSON.stringify({ w }))).toEqual({
+      w: { name: 'logged', id: w.id, budgetNs: 1e9, stopped: false },
+    });
+    const result = w.stop();
+    expect(JSON.parse(JSON.stringify(w))).toEqual({
+      name: 'logged',
+      id: w.id,
+      budgetNs: 1e9,
+      stopped: true,
+      result: JSON.parse(JSON.stringify(result)),
+    });
+  });
+
+  it('a window handed out while tlob is disabled shows the same fields', () => {
+    tlob.disable();
+    try {
+      const w = tlob.start({ name: 'inert', budget: '1s' });
+      expect(inspect(w, { breakLength: Number.POSITIVE_INFINITY })).toBe(
+        `TlobWindow { name: 'inert', id: 0, budgetNs: 1000000000, stopped: false, result: undefined }`,
+      );
+      expect(JSON.parse(JSON.stringify(w))).toEqual({ name: 'inert', id: 0, budgetNs: 1e9, stopped: false });
+    } finally {
+      tlob.enable();
+    }
+  });
 });
 
 describe('an expired window', () => {

@@ -1,4 +1,4 @@
-import { parseBudget } from '../../engine/duration.js';
+import { toBudgetNs } from '../../engine/duration.js';
 import { describeValue, refuseUnknownOptions, TlobTypeError } from '../../report/errors.js';
 import { CallSite } from './call-site.js';
 import type { OnStop } from './window.js';
@@ -50,7 +50,7 @@ export function checkOptions(
   if (known !== undefined) refuseUnknownOptions(options, known, caller);
   const { budget, onStop } = options as Partial<WindowOptions>;
   const name = givenName ?? (options as Partial<WindowOptions>).name ?? defaultName;
-  const budgetNs = parseBudget(budget, caller);
+  const budgetNs = toBudgetNs(budget, caller);
   if (typeof name !== 'string' || name.length === 0) {
     throw new TlobTypeError(
       'ERR_TLOB_INVALID_ARG',

@@ -1,3 +1,4 @@
+import { type InspectOptions, inspect } from 'node:util';
 import { currentTask } from '../../context/current-task.js';
 import { describeValue, TlobTypeError } from '../../report/errors.js';
 import { MAX_NAMES } from '../../report/stats.js';
@@ -6,7 +7,7 @@ import { CallSite } from './call-site.js';
 import { TlobBudgetError, type WindowResult } from './result.js';
 import { checkOptions, createSite, type WindowOptions } from './site.js';
 import { tlobMonitor } from './tlob-monitor.js';
-import { type OnStop, type Window, windowsKept } from './window.js';
+import { type OnStop, type Window, WindowView, windowsKept } from './window.js';
 
 /** A window opened by `tlob.start()`: stop it with `stop()`. */
 export interface TlobWindow {
@@ -52,6 +53,12 @@ class InertWindow implements TlobWindow {
   }
   stop(): WindowResult {
     return this.result;
+  }
+  [inspect.custom](_depth: number, options: InspectOptions): string {
+    return inspect(this.toJSON(), options);
+  }
+  toJSON(): WindowView {
+    return new WindowView(this.name, 0, this.budgetNs, false, undefined);
   }
 }
 

@@ -528,8 +528,12 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
    * `budgetNs`, whether it stopped, and its result once it did), not its bookkeeping.
    */
   [inspect.custom](_depth: number, options: InspectOptions): string {
-    const shown = new WindowView(this.name, this.id, this.budgetNs, this.stopped, this.result);
-    return inspect(shown, options);
+    return inspect(this.toJSON(), options);
+  }
+
+  /** What `JSON.stringify` writes of a window: the same fields as `util.inspect` shows. */
+  toJSON(): WindowView {
+    return new WindowView(this.name, this.id, this.budgetNs, this.stopped, this.result);
   }
 
   /** Leaves the current context. `bound`: `tlob.start` bound the window with `enterWith`. */
@@ -539,8 +543,11 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
   }
 }
 
-/** A window as `util.inspect` shows it (`Window[inspect.custom]`), under the name of its public type. */
-class WindowView {
+/**
+ * A window as `util.inspect` shows it and `JSON.stringify` writes it (`Window.toJSON`), under the
+ * name of its public type.
+ */
+export class WindowView {
   constructor(
     readonly name: string,
     readonly id: number,
