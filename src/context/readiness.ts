@@ -37,6 +37,8 @@ export const marks = {
   foreignReadIdle: false,
   /** The loop's cumulative idle time when last read, in ns. */
   idleSeenNs: Number.NaN,
+  /** The task whose continuation ended last (undefined after a yield outside the hooks). */
+  lastOut: undefined as object | undefined,
 };
 
 /**
@@ -65,6 +67,20 @@ export function resetMarks(now: number): void {
   marks.foreignRan = false;
   marks.foreignReadIdle = false;
   marks.idleSeenNs = nodeTiming.idleTime * 1e6;
+  marks.lastOut = undefined;
+}
+
+/**
+ * Whether a continuation of `task` starting at `now` follows its own last one directly: that one
+ * ended last, no callback of no task ran since, and the loop did not wait idle meanwhile (not read
+ * within `gapNs`). The gap is then the task's own (its `await`'s machinery, the hooks, a garbage
+ * collection or a compile on the way), not time it waited behind other work or slept.
+ */
+export function followsOwn(task: object, now: number): boolean {
+  if (marks.lastOut !== task || marks.foreignRan) return false;
+  // the counter as last read, before the gap: unchanged, no wait ended since (a changed one may
+  // be a wait before the gap: then the gap is told apart as any other continuation's)
+  return now - marks.lastEndNs <= gapNs || nodeTiming.idleTime * 1e6 === marks.idleSeenNs;
 }
 
 /**
@@ -109,6 +125,7 @@ export function noteForeignStart(): void {
 export function noteYield(now: number): void {
   if (now - marks.lastEndNs > gapNs) marks.idleSeenNs = nodeTiming.idleTime * 1e6;
   marks.lastEndNs = now;
+  marks.lastOut = undefined; // the caller's code runs on after the yield
 }
 
 /**

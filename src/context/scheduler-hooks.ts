@@ -7,6 +7,7 @@ import { releaseWhenIdle } from './idle-release.js';
 import { outside, runOutside } from './outside.js';
 import {
   callbackReadyNs,
+  followsOwn,
   marks,
   noteForeignStart,
   noteTopLevelStart,
@@ -91,6 +92,13 @@ function switchIn(promise: Promise<unknown> | undefined): void {
     return;
   }
   const now = nowNs();
+  if (top && followsOwn(task, now)) {
+    // back-to-back continuations of one task (a loop of awaits): no waiting between them
+    for (let t: Task | undefined = task; t !== undefined; t = liveTask(t.parent)) t.resume(now);
+    if (promise === undefined && (apart || !((resource ?? executionAsyncResource()) instanceof Promise)))
+      marks.lastStartNs = now;
+    return;
+  }
   if (top) noteTopLevelStart(now);
   resource ??= executionAsyncResource();
   const reaction = promise !== undefined || (!apart && resource instanceof Promise);
@@ -126,6 +134,7 @@ function after(): void {
   if (task === undefined) return;
   const now = nowNs();
   marks.lastEndNs = now;
+  marks.lastOut = task;
   for (let t: Task | undefined = task; t !== undefined; t = liveTask(t.parent)) t.switchOut(now);
 }
 

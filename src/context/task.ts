@@ -11,6 +11,11 @@ export interface Task {
   readonly sleeping: boolean;
   /** A continuation of the task starts on the thread; `readyNs` is when it became runnable. */
   switchIn(now: number, readyNs: number): void;
+  /**
+   * A continuation of the task starts right after its own last one ended, nothing else having run
+   * between: the gap is the task's own (its `await`'s machinery, the hooks), counted as running.
+   */
+  resume(now: number): void;
   /** The continuation that ran ends. */
   switchOut(now: number): void;
 }

@@ -33,11 +33,14 @@ export function timelineWindows(data: TimelineColumns): TimelineWindow[] {
   const open = new Map<number, { w: TimelineWindow; kind: number; since: number }>();
   let last = 0;
   const close = (o: { w: TimelineWindow; kind: number; since: number }, at: number) => {
-    if (at > o.since || o.w.segments.length === 0) o.w.segments.push(o.kind, o.since, Math.max(at, o.since));
-    else {
-      // a zero-length state: extend the previous segment's end instead of adding an empty one
-      o.w.segments[o.w.segments.length - 1] = Math.max(at, o.since);
-    }
+    const s = o.w.segments;
+    const n = s.length;
+    const end = Math.max(at, o.since);
+    // a zero-length state, or the state of the last segment again from its end (a window that ran
+    // on after its own yield, with no time asleep or waiting): the last segment grows instead of
+    // an empty one or a second one beside it
+    if (n > 0 && (at <= o.since || (s[n - 3] === o.kind && s[n - 1] === o.since))) s[n - 1] = end;
+    else s.push(o.kind, o.since, end);
   };
   for (let i = 0; i < data.kind.length; i++) {
     const kind = data.kind[i] as number;

@@ -135,6 +135,40 @@ describe('where the time goes', () => {
     });
   });
 
+  it('a window alone that awaits in a loop waits for nothing: the gap between its own continuations is running', async () => {
+    // ground truth: nothing else runs and the loop never waits between the continuations (each
+    // `await null` resumes in the same microtask checkpoint), so the window never waits behind
+    // other work, whatever a gap holds (tlob's hooks, a collection, a CPU taken by another
+    // process, all of which count as running as inside the window's code). Only its first
+    // continuation waits, behind the caller's code after the call returned its promise.
+    const awaitLoop = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        spin(0.005);
+        await null;
+      }
+    };
+    await retry(5, async () => {
+      const r = await measure('await-loop', () => awaitLoop(5000));
+      expectSums(r);
+      expect(ms(r.waitingNs)).toBeLessThan(0.5);
+    });
+    // the same, transition by transition: each continuation is switched in as it wakes (a
+    // subscriber makes every window take the path that publishes its transitions)
+    const woke = new Map<number, number>();
+    let waited = 0;
+    const off = tlob.subscribe('event', (e) => {
+      if (e.name !== 'await-loop-events') return;
+      if (e.event === 'wakeup') woke.set(e.id, e.atNs);
+      else if (e.event === 'switch_in' && e.atNs > (woke.get(e.id) ?? e.atNs)) waited++;
+    });
+    try {
+      await measure('await-loop-events', () => awaitLoop(2000));
+    } finally {
+      off();
+    }
+    expect(waited).toBeLessThanOrEqual(1);
+  });
+
   it('a wait that ends with no hook event (Atomics.waitAsync, resolved by a V8 platform task) is sleeping, not running', async () => {
     // the window's `after` is followed directly by its next `before` 30 ms later, the loop idle in
     // between: only a clock read in `before` tells those 30 ms apart from running

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   type TimelineData,
   type TlobViolation,
+  type TraceEvent,
   timeline,
   tlob,
   toChromeTrace,
@@ -216,6 +217,28 @@ describe('timeline', () => {
     const x = trace.traceEvents.find((e) => e.ph === 'X' && e.name === 'on-thread');
     expect(x?.tid).toBe(data.threadId === 0 ? process.pid : process.pid * 1000 + data.threadId);
     expect(x?.dur).toBeGreaterThanOrEqual(1900);
+  });
+
+  it('draws a window that runs on after its own awaits as one running slice, and the trace stays valid', async () => {
+    const { data } = await record(async () => {
+      await tlob.run('awaits', { budget: '1s' }, async () => {
+        for (let i = 0; i < 50; i++) {
+          spin(0.02);
+          await null;
+        }
+      });
+    });
+    const trace = toChromeTrace([data]);
+    checkTrace(trace);
+    // its first continuation waits behind the caller's code after the call returned its promise;
+    // from there on each `await null` resumes in the same checkpoint, with no time between (unless
+    // work of the test runner's ran between), and the running slice goes on
+    const running = trace.traceEvents.filter((e) => e.ph === 'X' && e.name === 'awaits');
+    expect(running.length).toBeLessThan(10);
+    for (let i = 1; i < running.length; i++) {
+      const before = running[i - 1] as TraceEvent;
+      expect((running[i] as TraceEvent).ts).toBeGreaterThan(before.ts + (before.dur as number));
+    }
   });
 
   it('keeps a window whole when its violation time (from epoch ms) lands a little before its last transition', () => {

@@ -266,6 +266,27 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
   }
 
   /** The continuation that ran ends: a running window goes to sleep (a violation, past its budget). */
+  /**
+   * Its own continuation follows the one that just ended, nothing else having run between (see
+   * `followsOwn`): it runs on as if it had not yielded, the gap counted as running.
+   */
+  resume(now: number): void {
+    if (this.state !== S_SLEEPING) {
+      this.switchIn(now, now);
+      return;
+    }
+    if (this.readyNs !== undefined && this.readyNs <= now) this.timersChanged(now);
+    const last = this.lastNs;
+    if (now - this.clockNs < this.limitNs && this.monitoring && !transitions.hasSubscribers) {
+      if (now > last) this.lastNs = now; // the running time grows with it
+      tlobMonitor.moveWithinInvariant(this, S_RUNNING);
+      return;
+    }
+    // at the moment it yielded: no sleep, no wait
+    this.step(E_WAKEUP, last);
+    if (this.state === S_WAITING) this.step(E_SWITCH_IN, last);
+  }
+
   switchOut(now: number): void {
     if (this.state !== S_RUNNING) return;
     // what ran may have cleared or refreshed a timer, and the one it ran for is done
