@@ -102,9 +102,67 @@ function isExecutable(file: string): boolean {
   }
 }
 
+/**
+ * Node's options whose value may come as the next argument (`--import dd-trace/initialize.mjs`):
+ * that value is not the script.
+ */
+const NODE_VALUE_OPTIONS = new Set([
+  '-r',
+  '--require',
+  '--import',
+  '--loader',
+  '--experimental-loader',
+  '-C',
+  '--conditions',
+  '--input-type',
+  '--env-file',
+  '--env-file-if-exists',
+  '--experimental-config-file',
+  '--watch-path',
+  '--disable-warning',
+  '--redirect-warnings',
+  '--title',
+  '--inspect-port',
+  '--dns-result-order',
+  '--unhandled-rejections',
+  '--diagnostic-dir',
+  '--report-dir',
+  '--report-directory',
+  '--report-filename',
+  '--report-signal',
+  '--heapsnapshot-signal',
+  '--icu-data-dir',
+  '--openssl-config',
+  '--secure-heap',
+  '--secure-heap-min',
+  '--stack-trace-limit',
+  '--max-http-header-size',
+  '--test-reporter',
+  '--test-reporter-destination',
+  '--test-name-pattern',
+  '--test-skip-pattern',
+  '--test-concurrency',
+  '--tls-cipher-list',
+  '--tls-keylog',
+]);
+
+/** Node's options after which no operand is a script file (code given inline, or the test runner's files). */
+const NODE_NO_SCRIPT = new Set(['-e', '--eval', '-p', '--print', '--test', '-']);
+
+/** The first operand of node arguments that is the script to run, if any. */
+function scriptOf(args: string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (NODE_NO_SCRIPT.has(arg)) return undefined;
+    if (!arg.startsWith('-')) return arg;
+    if (NODE_VALUE_OPTIONS.has(arg)) i++; // its value
+  }
+  return undefined;
+}
+
 /** Node arguments, checked: the script (the first operand) must exist. */
 function programArgs(args: string[]): string[] {
-  const script = args.find((a) => !a.startsWith('-'));
+  const script = scriptOf(args);
   if (script !== undefined && SCRIPT.test(script) && !existsSync(script)) {
     throw new UsageError('run', `cannot find the script "${script}" (in ${process.cwd()})`);
   }
@@ -299,6 +357,21 @@ function makeDataDirectory(): string {
   }
 }
 
+/**
+ * Removes the run's data directory once its data is read and written out. A process of the program
+ * that outlived the wait (a detached helper, a worker started late) may still write there, which
+ * fails the removal (ENOTEMPTY): tried a few times, then left, with a line saying so.
+ */
+function removeDataDirectory(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+  } catch (error) {
+    process.stderr.write(
+      `tlob: left ${dir} behind (a process of the program still writes there?): ${(error as Error).message}\n`,
+    );
+  }
+}
+
 export const runCommand: Command = {
   summary: 'run a Node.js program under tlob and report where the time of its windows went',
   help,
@@ -339,7 +412,7 @@ export const runCommand: Command = {
     );
     if (ended.error !== undefined) {
       for (const signal of FORWARDED) process.removeListener(signal, relay);
-      rmSync(dir, { recursive: true, force: true });
+      removeDataDirectory(dir);
       const missing = (ended.error as NodeJS.ErrnoException).code === 'ENOENT';
       if (missing) throw new UsageError('run', `cannot find the command "${file}"`);
       throw ended.error;
@@ -353,11 +426,11 @@ export const runCommand: Command = {
     await processesEnded(dir, child.pid, () => signalled, values.quiet === true);
     for (const signal of FORWARDED) process.removeListener(signal, relay).removeListener(signal, stopWaiting);
     const data: RunData = mergeRun([basename(file), ...childArgs], readThreads(dir));
-    rmSync(dir, { recursive: true, force: true });
     if (values.quiet !== true) process.stderr.write(formatSummary(data, ended.signal));
     const { written, failed } = writeOutputs(data, values);
     if (values.quiet !== true && written.length > 0)
       process.stderr.write(`tlob: wrote ${written.join(', ')}\n`);
+    removeDataDirectory(dir);
     if (ended.signal !== null) return dieBy(ended.signal);
     const code = ended.code ?? 1;
     return code === 0 && failed.length > 0 ? 1 : code;

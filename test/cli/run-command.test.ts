@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../src/index.js';
 import { nodeBinary } from '../probes/preload-apps.js';
 import { checkTrace } from '../report/trace-structure.js';
-import { cli, countOf, fixtures, readRun, runTlob, scratch, startTlob } from './run-tlob.js';
+import { cli, countOf, dist, fixtures, readRun, root, runTlob, scratch, startTlob } from './run-tlob.js';
 
 const WORK_ESM = 'p ./lib.mjs:work threshold=20ms name=work';
 
@@ -229,6 +229,38 @@ describe('tlob run', () => {
     } finally {
       process.kill(orphan, 'SIGKILL');
     }
+  });
+
+  it('writes its summary and outputs although a process of the program still writes into its data directory', async () => {
+    const dir = scratch();
+    const json = join(dir, 'busy.json');
+    // a helper outside tlob (no preload, so not waited for) that keeps making files in the run's
+    // data directory, as a detached process of the program that starts worker threads does
+    const writer = join(dir, 'writer.cjs');
+    writeFileSync(
+      writer,
+      `const { writeFileSync } = require('node:fs');
+const end = Date.now() + 3000;
+for (let i = 0; Date.now() < end; i++) {
+  try { writeFileSync(process.argv[2] + '/late-' + (i % 50), 'x'); } catch {}
+}
+`,
+    );
+    const app = join(dir, 'app.cjs');
+    writeFileSync(
+      app,
+      `const { spawn } = require('node:child_process');
+const env = { ...process.env, NODE_OPTIONS: '' };
+spawn(process.execPath, [${JSON.stringify(writer)}, process.env.TLOB_OUTPUT], { detached: true, stdio: 'ignore', env }).unref();
+require(${JSON.stringify(join(dist, 'index.cjs'))}).tlob.run('app', { budget: '1s' }, () => {});
+setTimeout(() => {}, 300);
+`,
+    );
+    const out = runTlob(['run', '--json', json, app], { cwd: root });
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stderr).toMatch(/^app +1 +0 /m);
+    expect(countOf(readRun(json), 'app')).toBe(1);
+    await new Promise((r) => setTimeout(r, 3000)); // the helper's end, before the test's
   });
 
   it('counts a terminated worker thread up to its last save, and says so', () => {
@@ -524,6 +556,10 @@ describe('tlob run', () => {
     const missing = runTlob(['run', 'nope.mjs']);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/^tlob run: cannot find the script "nope\.mjs"/m);
+    // the value of a node option is not the script
+    const afterImport = runTlob(['run', '--', 'node', '--import', 'some-apm/init.mjs', 'nope.mjs']);
+    expect(afterImport.status).toBe(2);
+    expect(afterImport.stderr).toMatch(/^tlob run: cannot find the script "nope\.mjs"/m);
 
     const none = runTlob(['run', '-p', WORK_ESM]);
     expect(none.status).toBe(2);
@@ -532,6 +568,25 @@ describe('tlob run', () => {
     const reactor = runTlob(['run', '-r', 'explode', 'app.mjs']);
     expect(reactor.status).toBe(2);
     expect(reactor.stderr).toMatch(/^tlob run: reactor: expected `reactor` to be one of/m);
+  });
+
+  it('runs node with a preload of a package named by a separate --import or -r value', () => {
+    // an APM's usual set-up: `node --import dd-trace/initialize.mjs app.js`
+    const dir = scratch();
+    mkdirSync(join(dir, 'node_modules/some-apm'), { recursive: true });
+    writeFileSync(
+      join(dir, 'node_modules/some-apm/package.json'),
+      '{ "name": "some-apm", "version": "1.0.0" }',
+    );
+    writeFileSync(join(dir, 'node_modules/some-apm/init.mjs'), "console.log('apm loaded');\n");
+    writeFileSync(join(dir, 'node_modules/some-apm/init.cjs'), "console.log('apm required');\n");
+    writeFileSync(join(dir, 'app.mjs'), "console.log('app ran');\n");
+    const imported = runTlob(['run', '--', 'node', '--import', 'some-apm/init.mjs', 'app.mjs'], { cwd: dir });
+    expect(imported.status, imported.stderr).toBe(0);
+    expect(imported.stdout).toBe('apm loaded\napp ran\n');
+    const required = runTlob(['run', '--', 'node', '-r', 'some-apm/init.cjs', 'app.mjs'], { cwd: dir });
+    expect(required.status, required.stderr).toBe(0);
+    expect(required.stdout).toBe('apm required\napp ran\n');
   });
 
   it('rejects a bad spec in the config file or in TLOB_PROBES with exit 2 before the program runs', () => {
