@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { unwritableReason } from '../output-file.js';
 import { renderReport } from '../report/html-report.js';
 import { writeJsonFile } from '../report/json-file.js';
@@ -16,42 +17,54 @@ interface OutputFiles {
 
 /**
  * Checks, before anything runs, that each output can be written: its directory exists and is
- * writable, and the path is not a directory. Throws a usage error naming the option.
+ * writable, the path is not a directory, no two outputs name one file, and none names one of
+ * `inputs` (the program's script, the data a report is made from), which it would overwrite.
+ * Throws a usage error naming the option.
  */
 export function checkOutputs(
   command: string,
   files: OutputFiles,
   optionOf: (key: keyof OutputFiles) => string,
+  inputs: { file: string; what: string }[] = [],
 ): void {
+  const taken = new Map<string, string>(inputs.map((i) => [resolve(i.file), i.what]));
   for (const key of ['json', 'trace', 'report'] as const) {
     const file = files[key];
     if (file === undefined) continue;
     const reason = unwritableReason(file);
     if (reason !== undefined) throw new UsageError(command, `${optionOf(key)}: ${reason}`);
+    const other = taken.get(resolve(file));
+    if (other !== undefined) throw new UsageError(command, `${optionOf(key)}: ${file} is ${other} already`);
+    taken.set(resolve(file), `the file of ${optionOf(key)}`);
   }
 }
 
 /**
- * Writes the run data (`--json`), the Chrome trace (`--trace`) and the HTML report (`--report`).
- * One that cannot be written is reported on stderr and does not keep the others from being written.
+ * Writes the HTML report (`--report`), the run data (`--json`) and the Chrome trace (`--trace`),
+ * the smallest first (the trace of a long run is hundreds of megabytes). Each goes to a temporary
+ * file beside its path, renamed over it once whole: one that cannot be written (a full disk) leaves
+ * no truncated file, is reported on stderr and does not keep the others from being written.
  */
 export function writeOutputs(data: RunData, files: OutputFiles): { written: string[]; failed: string[] } {
   const written: string[] = [];
   const failed: string[] = [];
   const write = (file: string | undefined, writeTo: (file: string) => void) => {
     if (file === undefined) return;
+    const partial = `${file}.tlob-${process.pid}.tmp`;
     try {
-      writeTo(file);
+      writeTo(partial);
+      renameSync(partial, file);
       written.push(file);
     } catch (error) {
+      rmSync(partial, { force: true });
       failed.push(file);
       process.stderr.write(`tlob: cannot write ${file}: ${(error as Error).message}\n`);
     }
   };
+  write(files.report, (file) => writeFileSync(file, renderReport(data)));
   // in pieces: the text of a run's million transitions is hundreds of megabytes
   write(files.json, (file) => writeJsonFile(file, data));
   write(files.trace, (file) => writeJsonFile(file, toChromeTrace(timelinesOf(data), processLabels(data))));
-  write(files.report, (file) => writeFileSync(file, renderReport(data)));
   return { written, failed };
 }
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { RunData } from '../report/run-data.js';
+import { type RunData, runDataProblem } from '../report/run-data.js';
 import { type Command, parseCommandArgs } from './command.js';
 import { checkOutputs, writeOutputs } from './outputs.js';
 import { UsageError } from './usage-error.js';
@@ -31,17 +31,20 @@ export const reportCommand: Command = {
       throw new UsageError('report', `expected one data file, got ${parsed.positionals.length}`);
     const output = parsed.values.output ?? 'report.html';
     const files = { report: output, trace: parsed.values.trace };
-    checkOutputs('report', files, (key) => (key === 'report' ? '--output' : `--${key}`));
+    checkOutputs('report', files, (key) => (key === 'report' ? '--output' : `--${key}`), [
+      { file: input, what: 'the data to report' },
+    ]);
     let data: RunData;
     try {
       data = JSON.parse(readFileSync(input, 'utf8')) as RunData;
     } catch (error) {
       throw new UsageError('report', `cannot read ${input}: ${(error as Error).message}`);
     }
-    if (data?.version !== 1 || !Array.isArray(data.names) || !Array.isArray(data.threads)) {
+    const problem = runDataProblem(data);
+    if (problem !== undefined) {
       throw new UsageError(
         'report',
-        `expected ${input} to hold the data of \`tlob run --json\`, got something else`,
+        `expected ${input} to hold the data of \`tlob run --json\`, got something else (${problem})`,
       );
     }
     const { written, failed } = writeOutputs(data, files);

@@ -381,8 +381,10 @@ export const runCommand: Command = {
     if (parsed === undefined) return 0;
     const values = parsed.values;
     const extraEnv = checkInput(values);
-    checkOutputs('run', values, (key) => `--${key}`);
     const { file, args: childArgs } = programCommand(program);
+    const script = file === process.execPath || basename(file) === 'node' ? scriptOf(childArgs) : file;
+    const inputs = script === undefined ? [] : [{ file: script, what: 'the program' }];
+    checkOutputs('run', values, (key) => `--${key}`, inputs);
     const dir = makeDataDirectory();
     const wantsTimeline =
       values.trace !== undefined || values.report !== undefined || values.json !== undefined;

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nodeBinary } from '../probes/preload-apps.js';
@@ -129,5 +129,68 @@ describe('tlob commands', () => {
     expect(wrong.status).toBe(2);
     expect(wrong.stderr).toMatch(/expected .*other\.json to hold the data of `tlob run --json`/);
     expect(runTlob(['report']).status).toBe(2);
+
+    // data of the right version with a field missing or of the wrong type: named, not a crash
+    const data = JSON.parse(readFileSync(json, 'utf8'));
+    type Data = any; // edits of parsed JSON
+    const broken = (edit: (d: Data) => void) => {
+      const copy = structuredClone(data);
+      edit(copy);
+      const file = join(dir, 'broken.json');
+      writeFileSync(file, JSON.stringify(copy));
+      return runTlob(['report', file, '-o', join(dir, 'broken.html')]);
+    };
+    const edits: [(d: Data) => void, string][] = [
+      [(d) => delete d.command, 'command: expected an array, got nothing'],
+      [(d) => delete d.violations, 'violations: expected an array, got nothing'],
+      [(d) => delete d.names[0].elapsed, 'names[0].elapsed: expected an object'],
+      [(d) => (d.threads[0] = 'x'), 'threads[0]: expected an object, got "x"'],
+    ];
+    for (const [edit, problem] of edits) {
+      const bad = broken(edit);
+      expect(bad.status, bad.stderr).toBe(2);
+      expect(bad.stderr).toContain(`got something else (${problem}`);
+      expect(bad.stderr).not.toContain('cannot write');
+    }
+    // the report would overwrite its own data
+    const self = runTlob(['report', json, '-o', json]);
+    expect(self.status).toBe(2);
+    expect(self.stderr).toMatch(/--output: .*run\.json is the data to report already/);
+  });
+
+  it('report leaves a file it cannot write whole as it was, and no partial file beside it', () => {
+    const dir = scratch();
+    const json = join(dir, 'run.json');
+    writeFileSync(
+      join(dir, 'many.cjs'),
+      `const { tlob } = require(${JSON.stringify(join(dist, 'index.cjs'))});
+for (let i = 0; i < 5000; i++) tlob.run('w' + (i % 7), { budget: '1s' }, () => {});\n`,
+    );
+    const run = runTlob(['run', '-q', '--json', json, join(dir, 'many.cjs')]);
+    expect(run.status, run.stderr).toBe(0);
+    const trace = join(dir, 'trace.json');
+    writeFileSync(trace, 'the trace of an earlier run');
+    // files of at most 512 KiB: the report fits, the trace of 5,000 windows does not (EFBIG)
+    const out = spawnSync(
+      'bash',
+      [
+        '-c',
+        'ulimit -f 1024 && exec "$0" "$@"',
+        nodeBinary(),
+        join(dist, 'cli.js'),
+        'report',
+        json,
+        '-o',
+        join(dir, 'r.html'),
+        '--trace',
+        trace,
+      ],
+      { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } },
+    );
+    expect(out.status, out.stderr).toBe(1);
+    expect(out.stderr).toMatch(/tlob: cannot write .*trace\.json: EFBIG/);
+    expect(out.stderr).toMatch(/tlob: wrote .*r\.html/);
+    expect(readFileSync(trace, 'utf8')).toBe('the trace of an earlier run');
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });

@@ -37,7 +37,7 @@ describe('examples/cli/server.mjs under npx tlob run', () => {
     expect(out.stdout).toContain('served 44 requests');
     expect(out.stderr).toMatch(/^getUser +40 +\d+ /m);
     expect(out.stderr).toMatch(/^renderReport +4 +\d+ /m);
-    expect(out.stderr).toContain(`tlob: wrote ${json}, ${report}`);
+    expect(out.stderr).toContain(`tlob: wrote ${report}, ${json}`);
     expect(readFileSync(report, 'utf8')).toContain('"name":"getUser"');
     expect(
       readRun(json)

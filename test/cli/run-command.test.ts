@@ -589,6 +589,28 @@ setTimeout(() => {}, 300);
     expect(required.stdout).toBe('apm required\napp ran\n');
   });
 
+  it("refuses two outputs in one file, and an output in the program's own file, before the program runs", () => {
+    const dir = scratch();
+    const { ran, program } = markingProgram(dir);
+    const same = runTlob([
+      'run',
+      '--json',
+      join(dir, 'same.out'),
+      '--trace',
+      join(dir, 'same.out'),
+      ...program,
+    ]);
+    expect(same.status).toBe(2);
+    expect(same.stderr).toMatch(/^tlob run: --trace: .*same\.out is the file of --json already/m);
+    const victim = join(dir, 'victim.mjs');
+    writeFileSync(victim, "console.log('victim ran');\n");
+    const overwrite = runTlob(['run', '--report', victim, victim]);
+    expect(overwrite.status).toBe(2);
+    expect(overwrite.stderr).toMatch(/^tlob run: --report: .*victim\.mjs is the program already/m);
+    expect(readFileSync(victim, 'utf8')).toBe("console.log('victim ran');\n");
+    expect(existsSync(ran)).toBe(false);
+  });
+
   it('rejects a bad spec in the config file or in TLOB_PROBES with exit 2 before the program runs', () => {
     const dir = scratch();
     const config = join(dir, 'bad.json');
