@@ -29,7 +29,7 @@ const MAX_VIOLATIONS = 1000;
  * Collects what `tlob run` reports for this thread: per-name histograms of every finished window
  * (from `tlob:stop`), the violations (from `tlob:error`) and, when asked, the timeline. At exit it
  * writes them to `<dir>/tlob-<pid>-<threadId>.json` with a synchronous write (exit handlers cannot
- * wait). On the main thread the first `SIGINT` or `SIGTERM` writes the data too (without the
+ * wait). On the main thread the first `SIGINT`, `SIGTERM` or `SIGHUP` writes the data too (without the
  * timeline when the program handles the signal itself); when the program has no handler of its own,
  * it then ends the process by the same signal, which Node's default death would do without running
  * any exit handler. After that first one, the signal is left to the program. A thread held in a
@@ -238,7 +238,7 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
     if (!handedOver) process.kill(process.pid, signal);
     return true;
   };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const listener = () => take(signal);
     listeners.set(signal, listener);
     process.on(signal, listener);

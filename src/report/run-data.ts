@@ -125,8 +125,14 @@ export function mergeRun(command: string[], threads: ThreadData[]): RunData {
 /** The modules that threads' probes name and that none of the threads loaded. */
 function unloadedModules(threads: readonly ThreadData[]): string[] {
   const loaded = new Map<string, boolean>();
-  for (const t of threads)
-    for (const m of t.probedModules ?? []) loaded.set(m.module, m.loaded || loaded.get(m.module) === true);
+  for (const t of threads) {
+    for (const m of t.probedModules ?? []) {
+      // a thread that ended without its final write (killed by a signal, `process.abort()`) may
+      // have loaded the module after its last save: its "not loaded" says nothing
+      if (m.loaded) loaded.set(m.module, true);
+      else if (t.partial !== true && !loaded.has(m.module)) loaded.set(m.module, false);
+    }
+  }
   return [...loaded].filter(([, was]) => !was).map(([module]) => module);
 }
 

@@ -380,13 +380,25 @@ setTimeout(() => {}, 300);
     20_000,
   );
 
-  it('writes the outputs when interrupted with SIGINT', async () => {
+  it.each(['SIGINT', 'SIGHUP'] as const)('writes the outputs when interrupted with %s', async (signal) => {
+    // SIGHUP: the terminal or ssh session of the run closed
     const json = join(scratch(), 'run.json');
     const run = await startForever(json);
-    run.child.kill('SIGINT'); // tlob, which hands it to the program
-    expect(await run.exit).toEqual([null, 'SIGINT']);
+    run.child.kill(signal); // tlob, which hands it to the program
+    expect(await run.exit).toEqual([null, signal]);
     expect(countOf(readRun(json), 'work')).toBeGreaterThanOrEqual(5);
     expect(run.stderr()).toMatch(/^work +\d+ +\d+ /m);
+    expect(run.stderr()).not.toMatch(/saved nothing|never loaded/);
+  });
+
+  it('does not call a probe module unloaded when the process that loaded it died before its last save', async () => {
+    const json = join(scratch(), 'run.json');
+    const run = await startForever(json);
+    process.kill(run.pid, 'SIGQUIT'); // the program only: it dies at once, writing nothing
+    expect(await run.exit).toEqual([null, 'SIGQUIT']);
+    expect(run.stderr()).toMatch(/saved nothing/);
+    expect(run.stderr()).not.toMatch(/never loaded/);
+    expect(readRun(json).unloadedProbeModules).toEqual([]);
   });
 
   it('leaves SIGINT to a program that handles it, and still writes the data when it exits', async () => {
