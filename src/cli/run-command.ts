@@ -182,6 +182,9 @@ function checkInput(values: { probe?: string[]; config?: string; reactor?: strin
     // the specs the preload will apply (the config file's, then TLOB_PROBES), parsed here so a
     // bad one is a usage error before the program starts rather than a crash of its preload
     const settings = readPreloadSettings({ ...process.env, ...env });
+    // the config file found here is the run's: a process of the program in another directory (a
+    // workspace's package, a child forked with its own cwd) must not look for one of its own
+    if (settings.file !== undefined) env.TLOB_CONFIG = settings.file;
     const fromEnv = process.env.TLOB_PROBES?.trim() ? 1 : 0;
     const parsed = settings.specs.map((spec, i) => {
       const from = i >= settings.specs.length - fromEnv ? 'TLOB_PROBES' : relative('.', settings.file ?? '');

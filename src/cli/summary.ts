@@ -122,7 +122,8 @@ export function formatSummary(
   if (unloaded.length > 0)
     out.push(
       `(probes name modules the program never loaded, so they measured nothing: ${listed(unloaded)}; ` +
-        'a misspelt name, a file path without ./, or a module bundled into another file? see docs/probes.md)',
+        'a misspelt name, a file path without ./, a relative path from a process in another directory, ' +
+        'or a module bundled into another file? see docs/probes.md)',
     );
   const hidden = data.names.length - shown.length;
   if (hidden > 0) out.push(`… and ${hidden} more names (every name is in the --report and --json outputs)`);

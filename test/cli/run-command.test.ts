@@ -75,7 +75,7 @@ describe('tlob run', () => {
     expect(countOf(data, 'work')).toBe(2);
     expect(data.unloadedProbeModules).toEqual(['expres', 'lib.mjs']);
     expect(out.stderr).toContain(
-      '(probes name modules the program never loaded, so they measured nothing: expres, lib.mjs; a misspelt name, a file path without ./, or a module bundled into another file? see docs/probes.md)',
+      '(probes name modules the program never loaded, so they measured nothing: expres, lib.mjs; a misspelt name, a file path without ./, a relative path from a process in another directory, or a module bundled into another file? see docs/probes.md)',
     );
   });
 
@@ -621,6 +621,29 @@ setTimeout(() => {}, 300);
     expect(overwrite.stderr).toMatch(/^tlob run: --report: .*victim\.mjs is the program already/m);
     expect(readFileSync(victim, 'utf8')).toBe("console.log('victim ran');\n");
     expect(existsSync(ran)).toBe(false);
+  });
+
+  it('applies the config file it found to processes of the program in other directories', () => {
+    const dir = scratch();
+    mkdirSync(join(dir, 'packages/api'), { recursive: true });
+    writeFileSync(join(dir, 'lib.cjs'), 'exports.work = () => 1;\n');
+    writeFileSync(
+      join(dir, 'tlob.config.json'),
+      JSON.stringify({ probes: [`p ${join(dir, 'lib.cjs')}:work threshold=1s name=work`] }),
+    );
+    // a workspace package started in its own directory, as `npm -w api run start` does
+    writeFileSync(
+      join(dir, 'packages/api/server.cjs'),
+      "const { work } = require('../../lib.cjs');\nfor (let i = 0; i < 3; i++) work();\n",
+    );
+    writeFileSync(
+      join(dir, 'main.cjs'),
+      "require('node:child_process').fork('server.cjs', { cwd: require('node:path').join(__dirname, 'packages/api') });\n",
+    );
+    const json = join(dir, 'run.json');
+    const out = runTlob(['run', '--json', json, 'main.cjs'], { cwd: dir });
+    expect(out.status, out.stderr).toBe(0);
+    expect(countOf(readRun(json), 'work')).toBe(3);
   });
 
   it('rejects a bad spec in the config file or in TLOB_PROBES with exit 2 before the program runs', () => {
