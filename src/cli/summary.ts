@@ -127,6 +127,17 @@ export function formatSummary(
     );
   const hidden = data.names.length - shown.length;
   if (hidden > 0) out.push(`… and ${hidden} more names (every name is in the --report and --json outputs)`);
+  // a long run fills each thread's timeline buffer in its first seconds: the trace and the
+  // report's timeline stop there, which nothing else in them makes plain
+  const full = data.threads.filter((t) => (t.timeline?.dropped ?? 0) > 0);
+  if (full.length > 0) {
+    const dropped = full.reduce((sum, t) => sum + (t.timeline?.dropped ?? 0), 0);
+    out.push(
+      `(the timeline of ${full.length} thread(s) filled its buffer: ${dropped.toLocaleString('en-US')} later transitions ` +
+        "are not in the trace nor in the report's timeline, which show the start of the run; the table and the " +
+        'violations count every window)',
+    );
+  }
   const worst = worstFirst(data.violations).slice(0, WORST);
   if (worst.length > 0)
     out.push('', bold(`worst violations (${data.violations.length + data.violationsDropped} in all):`));

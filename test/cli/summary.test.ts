@@ -74,6 +74,27 @@ describe('worker threads that ended without their final write', () => {
   });
 });
 
+describe('a timeline that filled its buffer', () => {
+  it('says how many transitions the trace and report leave out', () => {
+    const thread = {
+      version: 1 as const,
+      pid: 7,
+      ppid: 1,
+      threadId: 0,
+      argv: [],
+      names: [],
+      violations: [],
+      violationsDropped: 0,
+      timeline: { dropped: 31_477_970 } as RunData['threads'][number]['timeline'],
+    };
+    const text = formatSummary({ ...data, threads: [thread, { ...thread, timeline: undefined }] });
+    expect(text).toContain(
+      "(the timeline of 1 thread(s) filled its buffer: 31,477,970 later transitions are not in the trace nor in the report's timeline",
+    );
+    expect(formatSummary({ ...data, threads: [{ ...thread, timeline: undefined }] })).not.toContain('filled');
+  });
+});
+
 describe('a run no thread wrote data for', () => {
   const empty: RunData = { ...data, violations: [], threads: [] };
   /** A main thread that ran `argv` and had no window. */
