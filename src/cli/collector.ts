@@ -2,6 +2,7 @@ import { subscribe } from 'node:diagnostics_channel';
 import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMainThread, threadId } from 'node:worker_threads';
+import { EXPIRE_DUE } from '../engine/deadline-queue.js';
 import type { WindowResult } from '../monitors/tlob/result.js';
 import { probedModules } from '../probes/probed-modules.js';
 import { nowMs, setImmediate, setInterval } from '../real-timers.js';
@@ -189,6 +190,13 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
   const write = () => {
     if (written) return;
     written = true;
+    // windows whose deadline passed while the thread was held until now (or with no watchdog):
+    // their timer will never run, so they are reported now, each as of its deadline
+    try {
+      (globalThis as Record<symbol, (() => void) | undefined>)[EXPIRE_DUE]?.();
+    } catch (error) {
+      reportInternalError('expiring the windows past their deadline at the end of the thread', error);
+    }
     save(false);
   };
   process.on('exit', write);

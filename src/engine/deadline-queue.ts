@@ -88,6 +88,16 @@ export class DeadlineQueue {
     this.keys = keys;
   }
 
+  /**
+   * Expires now every item whose deadline passed, as the timer would: for a thread that is about
+   * to end (its exit, a signal that ends it), whose timer will never run. A thread held past a
+   * deadline until then would otherwise end with those windows over budget and never reported.
+   */
+  expireDue(): void {
+    this.disarm();
+    this.onTimer();
+  }
+
   /** Cancels the armed timer and arms one on the current clock (after `useClock`). */
   reschedule(): void {
     this.disarm();
@@ -101,6 +111,9 @@ export class DeadlineQueue {
   }
 
   private rearm(deadlineNs: number): void {
+    // the thread's queue with deadlines in it: the one the end of the thread expires (another
+    // copy of tlob in the process has its own queue, unused while it shares this one's monitor)
+    if (this === deadlines) (globalThis as Record<symbol, unknown>)[EXPIRE_DUE] ??= expireDue;
     this.disarm();
     this.armedNs = deadlineNs;
     // Node's timers run on a millisecond clock: a delay rounded up from the distance may fire up
@@ -187,3 +200,10 @@ export class DeadlineQueue {
 
 /** The thread's deadline queue: every monitor of this thread shares its one timer. */
 export const deadlines = new DeadlineQueue();
+
+/**
+ * `globalThis[EXPIRE_DUE]`: `deadlines.expireDue` of the copy of tlob whose queue holds the
+ * thread's deadlines, for `tlob run`'s collector, which its preload bundles apart.
+ */
+export const EXPIRE_DUE = Symbol.for('tlob.deadlines.expireDue');
+const expireDue = () => deadlines.expireDue();

@@ -263,6 +263,37 @@ setTimeout(() => {}, 300);
     await new Promise((r) => setTimeout(r, 3000)); // the helper's end, before the test's
   });
 
+  it('reports windows whose budget ran out while the thread was held until it exits', () => {
+    const dir = scratch();
+    const json = join(dir, 'held.json');
+    const app = join(dir, 'held.mjs');
+    // three windows asleep on long timers; their 100 ms budgets run out while the thread is held,
+    // and it ends before their budget timer could run
+    writeFileSync(
+      app,
+      `import { hang, spin } from ${JSON.stringify(join(fixtures, 'lib.mjs'))};
+hang(); hang(); hang();
+setTimeout(() => { spin(400); process.exit(0); }, 10);
+`,
+    );
+    const out = runTlob([
+      'run',
+      '--no-watchdog',
+      '-p',
+      `p ${join(fixtures, 'lib.mjs')}:hang threshold=100ms name=hang`,
+      '--json',
+      json,
+      app,
+    ]);
+    expect(out.stderr).toMatch(/worst violations \(3 in all\)/);
+    const data = readRun(json);
+    expect(data.names.find((n) => n.name === 'hang')?.violations).toBe(3);
+    for (const v of data.violations) {
+      expect(v).toMatchObject({ name: 'hang', state: 'sleeping', event: 'budget_expired', elapsedNs: 100e6 });
+      expect(v.reportedLateNs).toBeGreaterThan(200e6); // found at the end, ~300 ms after the deadline
+    }
+  });
+
   it('counts a terminated worker thread up to its last save, and says so', () => {
     const json = join(scratch(), 'terminated.json');
     // terminated after its save of the second after its calls
