@@ -94,9 +94,11 @@ function sample(windows: TimelineWindow[], max: number): TimelineWindow[] {
   if (windows.length <= max) return windows;
   const over = windows.filter((w) => w.overBudget).slice(0, max / 2);
   const rest = windows.filter((w) => !w.overBudget);
-  const step = rest.length / (max - over.length);
+  const room = max - over.length;
+  const step = rest.length / room;
   const kept = new Set(over);
-  for (let i = 0; i < rest.length; i += step) kept.add(rest[Math.floor(i)] as TimelineWindow);
+  // by index, not by adding up `step`: its rounding made one more than room
+  for (let k = 0; k < room && k < rest.length; k++) kept.add(rest[Math.floor(k * step)] as TimelineWindow);
   return windows.filter((w) => kept.has(w));
 }
 

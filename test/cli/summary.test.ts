@@ -95,6 +95,49 @@ describe('a timeline that filled its buffer', () => {
   });
 });
 
+describe("the report's timeline", () => {
+  it('draws at most 20,000 windows of many', () => {
+    const n = 125_642;
+    const kind: number[] = [];
+    const id: number[] = [];
+    const at: number[] = [];
+    for (let i = 0; i < n; i++) {
+      kind.push(1, 0); // opened running, then stopped
+      id.push(i + 1, i + 1);
+      at.push(i * 100, i * 100 + 50);
+    }
+    const timeline = {
+      pid: 7,
+      threadId: 0,
+      timeOrigin: 1_700_000_000_000,
+      names: ['w'],
+      kind,
+      id,
+      at,
+      name: new Array(2 * n).fill(0),
+      value: new Array(2 * n).fill(0),
+      violations: [],
+      dropped: 0,
+    };
+    const thread = {
+      version: 1 as const,
+      pid: 7,
+      ppid: 1,
+      threadId: 0,
+      argv: [],
+      names: [],
+      violations: [],
+      violationsDropped: 0,
+      timeline,
+    };
+    const model = reportModel({ ...data, violations: [], threads: [thread] });
+    let drawn = 0;
+    for (let i = 0; i < model.timeline.w.length; i += 6 + 2 * (model.timeline.w[i + 5] as number)) drawn++;
+    expect(model.timeline.total).toBe(n);
+    expect(drawn).toBe(20_000);
+  });
+});
+
 describe('a run no thread wrote data for', () => {
   const empty: RunData = { ...data, violations: [], threads: [] };
   /** A main thread that ran `argv` and had no window. */
