@@ -18,7 +18,8 @@ export function describeViolation(v: RunData['violations'][number]): string {
   const ratio = overBudgetRatio(v);
   const late = v.reportedLateNs >= 1e6 ? `, found ${formatNs(v.reportedLateNs)} late` : '';
   return (
-    `"${v.name}" #${v.id} pid ${v.pid}: ${took.ended ? 'took' : 'not ended, took at least'} ` +
+    `"${v.name}" #${v.id} pid ${v.pid}${v.threadId === undefined ? '' : ` worker ${v.threadId}`}: ` +
+    `${took.ended ? 'took' : 'not ended, took at least'} ` +
     `${formatNs(took.ns)}, ${ratio.toFixed(ratio < 10 ? 2 : 1)}x its budget ${ns('budgetNs')} ` +
     `(at the budget: running ${ns('runningNs')}, waiting ${ns('waitingNs')}, sleeping ${ns('sleepingNs')}, ` +
     `in ${v.state}${late})`

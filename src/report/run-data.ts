@@ -50,7 +50,8 @@ export interface RunData {
   command: string[];
   /** Per name, over all processes and threads. */
   names: NameData[];
-  violations: (Violation & { pid: number })[];
+  /** Every thread's violations, with the process's pid (and the thread's id, for a worker thread). */
+  violations: (Violation & { pid: number; threadId?: number })[];
   violationsDropped: number;
   threads: ThreadData[];
   /** Modules that probes name and that loaded in no thread of the run (absent in older data). */
@@ -109,7 +110,9 @@ function mergeNames(lists: readonly NameData[][]): NameData[] {
 export function mergeRun(command: string[], threads: ThreadData[]): RunData {
   threads.sort((a, b) => a.pid - b.pid || a.threadId - b.threadId);
   const violations = threads
-    .flatMap((t) => t.violations.map((v) => ({ ...v, pid: t.pid })))
+    .flatMap((t) =>
+      t.violations.map((v) => ({ ...v, pid: t.pid, ...(t.threadId === 0 ? {} : { threadId: t.threadId }) })),
+    )
     .sort((a, b) => a.at - b.at);
   return {
     version: 1,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatSummary } from '../../src/cli/summary.js';
 import { reportModel } from '../../src/report/report-model.js';
-import type { RunData } from '../../src/report/run-data.js';
+import { mergeRun, type RunData } from '../../src/report/run-data.js';
 import { SparseHistogram } from '../../src/report/sparse-histogram.js';
 
 /** A violation record as the collector keeps it: the split at the deadline, where elapsed is the budget. */
@@ -188,6 +188,28 @@ describe('the worst violations', () => {
       '  "open" #3 pid 7: not ended, took at least 15.0ms, 1.50x its budget 10.0ms (at the budget: running 100us, waiting 0ns, sleeping 9.90ms, in sleeping, found 5.00ms late)',
       '  "big" #1 pid 7: took 33.0ms, 1.10x its budget 30.0ms (at the budget: running 100us, waiting 0ns, sleeping 29.9ms, in sleeping)',
     ]);
+  });
+
+  it("name the worker thread of a violation found in one (a pool's workers share a pid)", () => {
+    const thread = (threadId: number, id: number) => ({
+      version: 1 as const,
+      pid: 7,
+      ppid: 1,
+      threadId,
+      argv: [],
+      names: [],
+      violations: [violation(id, 'job', 10e6, { endedElapsedNs: 20e6 })],
+      violationsDropped: 0,
+      timeline: undefined,
+    });
+    const merged = mergeRun(['node', 'pool.mjs'], [thread(0, 4), thread(3, 5)]);
+    expect(merged.violations.map((v) => [v.id, v.threadId])).toEqual([
+      [4, undefined],
+      [5, 3],
+    ]);
+    const text = formatSummary(merged);
+    expect(text).toContain('  "job" #5 pid 7 worker 3: took 20.0ms');
+    expect(text).toContain('  "job" #4 pid 7: took 20.0ms');
   });
 
   it('are listed worst first in the report, with how long the call took', () => {
