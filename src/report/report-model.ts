@@ -1,3 +1,4 @@
+import { LaneEnds } from './lane-ends.js';
 import {
   type NameData,
   percentiles,
@@ -125,14 +126,12 @@ export function reportModel(data: RunData): ReportModel {
       windows,
       Math.max(1, Math.floor((MAX_TIMELINE_WINDOWS * windows.length) / Math.max(1, total))),
     );
-    const laneEnds: number[] = [];
+    const lanes = new LaneEnds(kept.length);
     // windows over budget take the first lanes, so that a chart too tall to draw every lane still
     // shows them (each pass is in start order, so a lane's windows never overlap)
     const overFirst = [...kept.filter((w) => w.overBudget), ...kept.filter((w) => !w.overBudget)];
     for (const win of overFirst) {
-      let lane = laneEnds.findIndex((end) => end <= win.startNs);
-      if (lane < 0) lane = laneEnds.push(0) - 1;
-      laneEnds[lane] = win.endNs;
+      const lane = lanes.take(win.startNs, win.endNs);
       let ni = nameIndex.get(win.name);
       if (ni === undefined) nameIndex.set(win.name, (ni = names.push(win.name) - 1));
       const us = (ns: number) => Math.round((ns + shift) / 1e3);
@@ -142,8 +141,8 @@ export function reportModel(data: RunData): ReportModel {
       for (let i = 0; i < segs.length; i += 3) w.push(segs[i] as number, us(segs[i + 1] as number));
     }
     const label = `pid ${t.pid} ${t.threadId === 0 ? 'main' : `worker ${t.threadId}`} (tid ${traceTid(t.pid, t.threadId)})`;
-    groups.push({ label, lanes: laneEnds.length });
-    laneBase += laneEnds.length;
+    groups.push({ label, lanes: lanes.count });
+    laneBase += lanes.count;
   }
   const startMs = Number.isFinite(t0)
     ? origin + t0 / 1e6

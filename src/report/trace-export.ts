@@ -1,4 +1,5 @@
 import { describeValue, TlobTypeError } from './errors.js';
+import { MinHeap } from './min-heap.js';
 import type { TimelineColumns } from './timeline.js';
 import { SEG_OVER, SEGMENT_NAMES, type TimelineWindow, timelineWindows } from './timeline-windows.js';
 
@@ -83,6 +84,13 @@ export function toChromeTrace(
   return { traceEvents: [...meta, ...timed], metadata: { 'tlob-dropped': dropped, 'tlob-windows': count } };
 }
 
+/** A lane taken by a window until `endNs`. */
+interface BusyLane {
+  endNs: number;
+  name: string;
+  lane: number;
+}
+
 function threadEvents(
   windows: TimelineWindow[],
   pid: number,
@@ -90,25 +98,21 @@ function threadEvents(
   shift: number,
   out: TraceEvent[],
 ): void {
-  const lanes = new Map<string, number[]>(); // free lane numbers per name
+  const free = new Map<string, MinHeap<number>>(); // free lane numbers per name, lowest first
   const laneIds = new Map<string, string>();
-  const busy: { endNs: number; name: string; lane: number }[] = [];
+  const busy = new MinHeap<BusyLane>((a, b) => a.endNs < b.endNs); // earliest end first
   const running: TraceEvent[] = [];
   let nextLane = 0;
-  // windows come in start order; a lane is free again once the window on it ended
+  // windows come in start order; a lane is free again once the window on it ended, and a window
+  // takes the lowest free lane of its name
   for (const w of windows) {
-    for (let i = busy.length - 1; i >= 0; i--) {
-      const b = busy[i] as { endNs: number; name: string; lane: number };
-      if (b.endNs <= w.startNs) {
-        let free = lanes.get(b.name);
-        if (free === undefined) lanes.set(b.name, (free = []));
-        free.push(b.lane);
-        busy.splice(i, 1);
-      }
+    for (let b = busy.peek(); b !== undefined && b.endNs <= w.startNs; b = busy.peek()) {
+      busy.pop();
+      let lanes = free.get(b.name);
+      if (lanes === undefined) free.set(b.name, (lanes = new MinHeap((x, y) => x < y)));
+      lanes.push(b.lane);
     }
-    const free = lanes.get(w.name);
-    free?.sort((a, b) => b - a);
-    const lane = free?.pop() ?? nextLane++;
+    const lane = free.get(w.name)?.pop() ?? nextLane++;
     busy.push({ endNs: w.endNs, name: w.name, lane });
     const key = `${w.name}\u0000${lane}`;
     let id = laneIds.get(key);
