@@ -76,11 +76,24 @@ describe('a switch past the budget', () => {
   it('is the violation: a continuation that comes past it finds the window `waiting` at `switch_in`', async () => {
     // of no window, and before the window's in the same check phase: the window was ready (woke up)
     // within its budget, and waited past it
-    setImmediate(() => spin(10));
-    const violation = await expectViolation(() =>
-      tlob.run('held-up', { budget: '5ms' }, () => new Promise((resolve) => setImmediate(resolve))),
-    );
-    expect(violation).toMatchObject({ state: 'waiting', event: 'switch_in' });
+    await retry(5, async () => {
+      setImmediate(() => spin(10));
+      let heldMs = 0;
+      const violation = await expectViolation(() => {
+        const opened = performance.now();
+        const call = tlob.run(
+          'held-up',
+          { budget: '5ms' },
+          () => new Promise((resolve) => setImmediate(resolve)),
+        );
+        heldMs = performance.now() - opened;
+        return call;
+      });
+      // ground truth: a thread kept from its CPU while the window opened ran past the budget there
+      // (found at its yield, in `running`), not the scenario
+      if (heldMs >= 4) throw new Error(`the window's opening held the thread ${heldMs.toFixed(1)} ms`);
+      expect(violation).toMatchObject({ state: 'waiting', event: 'switch_in' });
+    });
   });
 });
 
