@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { type RunData, runDataProblem } from '../report/run-data.js';
+import type { RunData } from '../report/run-data.js';
+import { runDataProblem } from '../report/run-data-check.js';
 import { type Command, parseCommandArgs } from './command.js';
 import { checkOutputs, writeOutputs } from './outputs.js';
 import { UsageError } from './usage-error.js';

@@ -265,7 +265,6 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
     } else if (state === S_WAITING) this.step(E_SWITCH_IN, now);
   }
 
-  /** The continuation that ran ends: a running window goes to sleep (a violation, past its budget). */
   /**
    * Its own continuation follows the one that just ended, nothing else having run between (see
    * `followsOwn`): it runs on as if it had not yielded, the gap counted as running.
@@ -287,6 +286,7 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
     if (this.state === S_WAITING) this.step(E_SWITCH_IN, last);
   }
 
+  /** The continuation that ran ends: a running window goes to sleep (a violation, past its budget). */
   switchOut(now: number): void {
     if (this.state !== S_RUNNING) return;
     // what ran may have cleared or refreshed a timer, and the one it ran for is done
