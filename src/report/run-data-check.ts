@@ -42,6 +42,15 @@ function numberAt(o: Record<string, unknown>, key: string, at: string): string |
   return typeof o[key] === 'number' ? undefined : `${at}${key}: expected a number, got ${kindOf(o[key])}`;
 }
 
+/** The first of `keys` of `o` that is not a number, as a problem. */
+function numbersAt(o: Record<string, unknown>, keys: readonly string[], at: string): string | undefined {
+  for (const key of keys) {
+    const problem = numberAt(o, key, at);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
+}
+
 function arrayOf(
   o: Record<string, unknown>,
   key: string,
@@ -61,10 +70,8 @@ function histogramProblem(value: unknown, at: string): string | undefined {
   const problem = objectAt(value, at);
   if (problem !== undefined) return problem;
   const h = value as Record<string, unknown>;
-  for (const key of ['count', 'sum', 'min', 'max']) {
-    const p = numberAt(h, key, `${at}.`);
-    if (p !== undefined) return p;
-  }
+  const numbers = numbersAt(h, ['count', 'sum', 'min', 'max'], `${at}.`);
+  if (numbers !== undefined) return numbers;
   return arrayOf(
     h,
     'buckets',
@@ -78,10 +85,8 @@ function nameProblem(value: unknown, at: string): string | undefined {
   if (problem !== undefined) return problem;
   const n = value as Record<string, unknown>;
   if (typeof n.name !== 'string') return `${at}.name: expected a string, got ${kindOf(n.name)}`;
-  for (const key of ['budgetNs', 'count', 'violations']) {
-    const p = numberAt(n, key, `${at}.`);
-    if (p !== undefined) return p;
-  }
+  const numbers = numbersAt(n, ['budgetNs', 'count', 'violations'], `${at}.`);
+  if (numbers !== undefined) return numbers;
   for (const q of QUANTITIES) {
     const p = histogramProblem(n[q], `${at}.${q}`);
     if (p !== undefined) return p;
@@ -94,21 +99,15 @@ function violationProblem(value: unknown, at: string): string | undefined {
   if (problem !== undefined) return problem;
   const r = value as Record<string, unknown>;
   if (typeof r.name !== 'string') return `${at}.name: expected a string, got ${kindOf(r.name)}`;
-  for (const key of ['id', 'at']) {
-    const p = numberAt(r, key, `${at}.`);
-    if (p !== undefined) return p;
-  }
-  return undefined;
+  return numbersAt(r, ['id', 'at'], `${at}.`);
 }
 
 function threadProblem(value: unknown, at: string): string | undefined {
   const problem = objectAt(value, at);
   if (problem !== undefined) return problem;
   const t = value as Record<string, unknown>;
-  for (const key of ['pid', 'threadId']) {
-    const p = numberAt(t, key, `${at}.`);
-    if (p !== undefined) return p;
-  }
+  const numbers = numbersAt(t, ['pid', 'threadId'], `${at}.`);
+  if (numbers !== undefined) return numbers;
   return (
     arrayOf(
       t,
