@@ -113,7 +113,7 @@ export class DeadlineQueue {
   private rearm(deadlineNs: number): void {
     // the thread's queue with deadlines in it: the one the end of the thread expires (another
     // copy of tlob in the process has its own queue, unused while it shares this one's monitor)
-    if (this === deadlines) (globalThis as Record<symbol, unknown>)[EXPIRE_DUE] ??= expireDue;
+    if (!expireDueShared && this === deadlines) shareExpireDue();
     this.disarm();
     this.armedNs = deadlineNs;
     // Node's timers run on a millisecond clock: a delay rounded up from the distance may fire up
@@ -206,4 +206,10 @@ export const deadlines = new DeadlineQueue();
  * thread's deadlines, for `tlob run`'s collector, which its preload bundles apart.
  */
 export const EXPIRE_DUE = Symbol.for('tlob.deadlines.expireDue');
-const expireDue = () => deadlines.expireDue();
+let expireDueShared = false;
+
+/** Offers `deadlines.expireDue` at `EXPIRE_DUE`, unless a copy of tlob loaded before did (once). */
+function shareExpireDue(): void {
+  expireDueShared = true;
+  (globalThis as Record<symbol, unknown>)[EXPIRE_DUE] ??= () => deadlines.expireDue();
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatSummary } from '../../src/cli/summary.js';
 import { reportModel } from '../../src/report/report-model.js';
-import { mergeRun, type RunData } from '../../src/report/run-data.js';
+import { mergeRun, type RunData, type ThreadData } from '../../src/report/run-data.js';
 import { SparseHistogram } from '../../src/report/sparse-histogram.js';
 
 /** A violation record as the collector keeps it: the split at the deadline, where elapsed is the budget. */
@@ -38,6 +38,22 @@ const data: RunData = {
   unloadedProbeModules: [],
 };
 
+/** One thread's saved data, as the collector writes it: the main thread of pid 7 with nothing in it, unless told. */
+function threadData(fields: Partial<ThreadData> = {}): ThreadData {
+  return {
+    version: 1,
+    pid: 7,
+    ppid: 1,
+    threadId: 0,
+    argv: [],
+    names: [],
+    violations: [],
+    violationsDropped: 0,
+    timeline: undefined,
+    ...fields,
+  };
+}
+
 describe('a violating call still running when its thread wrote its data', () => {
   it('took at least until that write', () => {
     const open = violation(4, 'hung', 10e6, { reportedLateNs: 1e6, runningAtWriteNs: 900e6 });
@@ -47,18 +63,8 @@ describe('a violating call still running when its thread wrote its data', () => 
 });
 
 describe('worker threads that ended without their final write', () => {
-  const thread = (threadId: number, names: RunData['names']) => ({
-    version: 1 as const,
-    pid: 7,
-    ppid: 1,
-    threadId,
-    argv: [],
-    names,
-    violations: [],
-    violationsDropped: 0,
-    timeline: undefined,
-    partial: true,
-  });
+  const thread = (threadId: number, names: RunData['names']) =>
+    threadData({ threadId, names, partial: true });
   it('are named when they had windows, and left out when they had none (a helper thread)', () => {
     const name = { name: 'work', count: 3 } as unknown as RunData['names'][number];
     const text = formatSummary({ ...data, threads: [thread(1, [name]), thread(2, [])] });
@@ -76,17 +82,7 @@ describe('worker threads that ended without their final write', () => {
 
 describe('a timeline that filled its buffer', () => {
   it('says how many transitions the trace and report leave out', () => {
-    const thread = {
-      version: 1 as const,
-      pid: 7,
-      ppid: 1,
-      threadId: 0,
-      argv: [],
-      names: [],
-      violations: [],
-      violationsDropped: 0,
-      timeline: { dropped: 31_477_970 } as RunData['threads'][number]['timeline'],
-    };
+    const thread = threadData({ timeline: { dropped: 31_477_970 } as ThreadData['timeline'] });
     const text = formatSummary({ ...data, threads: [thread, { ...thread, timeline: undefined }] });
     expect(text).toContain(
       "(the timeline of 1 thread(s) filled its buffer: 31,477,970 later transitions are not in the trace nor in the report's timeline",
@@ -119,17 +115,7 @@ describe("the report's timeline", () => {
       violations: [],
       dropped: 0,
     };
-    const thread = {
-      version: 1 as const,
-      pid: 7,
-      ppid: 1,
-      threadId: 0,
-      argv: [],
-      names: [],
-      violations: [],
-      violationsDropped: 0,
-      timeline,
-    };
+    const thread = threadData({ timeline });
     const model = reportModel({ ...data, violations: [], threads: [thread] });
     let drawn = 0;
     for (let i = 0; i < model.timeline.w.length; i += 6 + 2 * (model.timeline.w[i + 5] as number)) drawn++;
@@ -141,17 +127,7 @@ describe("the report's timeline", () => {
 describe('a run no thread wrote data for', () => {
   const empty: RunData = { ...data, violations: [], threads: [] };
   /** A main thread that ran `argv` and had no window. */
-  const main = (argv: string[]): RunData['threads'][number] => ({
-    version: 1,
-    pid: 7,
-    ppid: 1,
-    threadId: 0,
-    argv,
-    names: [],
-    violations: [],
-    violationsDropped: 0,
-    timeline: undefined,
-  });
+  const main = (argv: string[]) => threadData({ argv });
   it('says the program died by a signal before it could write, when it did', () => {
     const killed: RunData = { ...empty, threads: [{ ...main(['app.mjs']), partial: true }] };
     expect(formatSummary(killed, 'SIGHUP')).toContain('tlob: 0 thread(s) reported, 1 more saved nothing');
@@ -191,17 +167,8 @@ describe('the worst violations', () => {
   });
 
   it("name the worker thread of a violation found in one (a pool's workers share a pid)", () => {
-    const thread = (threadId: number, id: number) => ({
-      version: 1 as const,
-      pid: 7,
-      ppid: 1,
-      threadId,
-      argv: [],
-      names: [],
-      violations: [violation(id, 'job', 10e6, { endedElapsedNs: 20e6 })],
-      violationsDropped: 0,
-      timeline: undefined,
-    });
+    const thread = (threadId: number, id: number) =>
+      threadData({ threadId, violations: [violation(id, 'job', 10e6, { endedElapsedNs: 20e6 })] });
     const merged = mergeRun(['node', 'pool.mjs'], [thread(0, 4), thread(3, 5)]);
     expect(merged.violations.map((v) => [v.id, v.threadId])).toEqual([
       [4, undefined],
