@@ -78,7 +78,10 @@ interface MonitorGlue<I extends Instance> {
   ): Violation;
   /** One human line for the log reactor. */
   format(violation: Violation): string;
-  /** Called after a violation has been reacted to and published, before the instance is reset. */
+  /**
+   * Called once a violation's record is built and the instance reset, before the reactor, the ring
+   * and the subscribers get the record (they may act on the instance).
+   */
   onViolation?(instance: I, violation: Violation): void;
   /**
    * Called before a violation's record is built: fields of a detection made elsewhere (the
@@ -217,9 +220,8 @@ export class Monitor<I extends Instance> {
     // a detection made elsewhere (rare) overrides the fields it measured itself
     const violation: Violation = Object.freeze(taken === undefined ? record : { ...record, ...taken });
     this.reset(instance);
-    this.react(violation, taken !== undefined);
-    pushViolation(this.glue.ring, violation);
-    if (this.errors.hasSubscribers) publishGuarded(this.errors, violation);
+    // the glue's bookkeeping first: the reactor and the subscribers may act on the instance
+    // (stop the window whose violation they are handed)
     if (this.glue.onViolation) {
       try {
         this.glue.onViolation(instance, violation);
@@ -227,6 +229,9 @@ export class Monitor<I extends Instance> {
         reportInternalError(`${this.model.name} violation handler`, error);
       }
     }
+    this.react(violation, taken !== undefined);
+    pushViolation(this.glue.ring, violation);
+    if (this.errors.hasSubscribers) publishGuarded(this.errors, violation);
   }
 
   /** `reported`: the detector already wrote the line and acted for `log` and `abort`. */

@@ -72,6 +72,78 @@ describe('reactors', () => {
     ]);
   });
 
+  describe.each([
+    [
+      'a function reactor',
+      (stopIt: (v: TlobViolation) => void) => {
+        tlob.reactor(stopIt); // the reactor goes back to 'nop' after each test
+        return undefined;
+      },
+    ],
+    ['a tlob:error subscriber', (stopIt: (v: TlobViolation) => void) => tlob.subscribe('error', stopIt)],
+  ])('%s that stops the window whose violation it is handed', (_, install) => {
+    let uninstall: (() => void) | undefined;
+    afterEach(() => uninstall?.());
+
+    /** Stops each window of `open` whose violation comes; returns the results those stops gave. */
+    function stopOnViolation(open: Map<number, { stop(): WindowResult }>): WindowResult[] {
+      const results: WindowResult[] = [];
+      uninstall = install((v) => {
+        const w = open.get(v.id);
+        if (w !== undefined) results.push(w.stop());
+      });
+      return results;
+    }
+
+    it('found by the budget timer: the window closes over budget, and later windows nest as before', async () => {
+      tlob.resetStats();
+      const open = new Map<number, { stop(): WindowResult }>();
+      const results = stopOnViolation(open);
+      const w = tlob.start({ budget: '5ms', name: 'stop-on-violation' });
+      open.set(w.id, w);
+      await sleep(30);
+      expect(results).toEqual([
+        expect.objectContaining({ name: 'stop-on-violation', overBudget: true, code: 'EOVERFLOW' }),
+      ]);
+      expect(w.stop()).toBe(results[0]);
+      const stats = tlob.stats().find((s) => s.name === 'stop-on-violation');
+      expect(stats).toMatchObject({ count: 1, violations: 1 });
+      // a window nested in the next one still counts as its parent's running time
+      const outer = tlob.start({ budget: '1s', name: 'outer-after' });
+      let spun = 0;
+      await tlob.run('inner-after', { budget: '1s' }, async () => {
+        await sleep(1);
+        const t0 = performance.now();
+        spin(10);
+        spun = performance.now() - t0;
+      });
+      expect(outer.stop().runningNs / 1e6).toBeGreaterThan(spun - 0.5);
+    });
+
+    it('found by its own stop: one close, one onStop, one tlob:stop, one result', () => {
+      tlob.resetStats();
+      const open = new Map<number, { stop(): WindowResult }>();
+      const results = stopOnViolation(open);
+      const stops: unknown[] = [];
+      const unsubscribe = tlob.subscribe('stop', (r) => stops.push(r));
+      let onStops = 0;
+      const w = tlob.start({ budget: '1ms', name: 'stop-in-own-violation', onStop: () => onStops++ });
+      open.set(w.id, w);
+      spin(2);
+      const result = w.stop();
+      unsubscribe();
+      expect(result).toMatchObject({ overBudget: true, code: 'EOVERFLOW' });
+      expect(results).toEqual([result]);
+      expect(results[0]).toBe(result);
+      expect(stops).toEqual([result]);
+      expect(onStops).toBe(1);
+      expect(tlob.stats().find((s) => s.name === 'stop-in-own-violation')).toMatchObject({
+        count: 1,
+        violations: 1,
+      });
+    });
+  });
+
   it('reactor() returns the previous reactor', () => {
     expect(tlob.reactor('log')).toBe('nop');
     expect(tlob.reactor('nop')).toBe('log');

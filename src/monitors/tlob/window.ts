@@ -502,6 +502,8 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
         // scheduler hooks saw (a listener of an EventEmitter runs in its emitter's context).
         this.switchIn(now, now);
         this.step(E_STOP, now); // a stop past the budget is a violation: `violated` runs first
+        // closed meanwhile by its own violation's reactor or a `tlob:error` subscriber
+        if (this.phase === PHASE_CLOSED) return;
         tlobMonitor.reset(this); // a closed window is parked for good: scheduler events skip it
       }
       // its call ended earlier, but the thread was held before this close: the watchdog may have
@@ -531,7 +533,7 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
   }
 
   /**
-   * A violation was reported (called by the monitor's glue before the instance is reset): the
+   * A violation was found (called by the monitor's glue before the reactor runs): the
    * window leaves `openWindows` and lets the scheduler hooks go, even if it is never closed. On
    * Node 22, where the last window to let them go also turns the storage off, it keeps the storage
    * on until it closes: its call may still ask for `tlob.current()`.
