@@ -39,10 +39,14 @@ export class ViolationRing<V extends Violation = Violation> implements AsyncIter
     return this.#head - this.#tail;
   }
 
-  /** Changes the capacity; records that do not fit any more are dropped and counted. */
+  /**
+   * Changes the capacity; records that do not fit any more are dropped and counted. A refused
+   * capacity throws before the ring is touched.
+   */
   resize(capacity: number): void {
+    const slots = new Array(checkCapacity(capacity));
     const records = this.read();
-    this.#slots = new Array(checkCapacity(capacity));
+    this.#slots = slots;
     this.#head = this.#tail = 0;
     for (const record of records) this.#push(record);
   }

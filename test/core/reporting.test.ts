@@ -431,6 +431,18 @@ describe('violation ring', () => {
     expect(() => new ViolationRing(0)).toThrow(expect.objectContaining({ code: 'ERR_TLOB_INVALID_ARG' }));
     expect(() => tlob.ring.resize(1.5)).toThrow(RangeError);
   });
+
+  it('leaves its records, capacity and drop count as they were when resize refuses a capacity', () => {
+    for (const name of ['resize-1', 'resize-2', 'resize-3']) overBudget(name);
+    const capacity = tlob.ring.capacity;
+    for (const bad of [0, 1.5, -1, 2 ** 24 + 1, Number.NaN]) {
+      expect(() => tlob.ring.resize(bad), String(bad)).toThrow(
+        expect.objectContaining({ code: 'ERR_TLOB_INVALID_ARG' }),
+      );
+    }
+    expect([tlob.ring.length, tlob.ring.capacity, tlob.ring.dropped]).toEqual([3, capacity, 0]);
+    expect(tlob.ring.read().map((r) => r.name)).toEqual(['resize-1', 'resize-2', 'resize-3']);
+  });
 });
 
 describe('stats', () => {
