@@ -58,11 +58,7 @@ export class ViolationRing<V extends Violation = Violation> implements AsyncIter
     }
     this.#slots[this.#head % this.#slots.length] = record;
     this.#head++;
-    if (this.#waiters.length > 0) {
-      const waiters = this.#waiters;
-      this.#waiters = [];
-      for (const wake of waiters) wake();
-    }
+    this.#waiters.shift()?.();
     return true;
   }
 
@@ -78,12 +74,7 @@ export class ViolationRing<V extends Violation = Violation> implements AsyncIter
       );
     }
     const out: V[] = [];
-    while (this.#tail < this.#head && out.length < max) {
-      const i = this.#tail % this.#slots.length;
-      out.push(this.#slots[i] as V);
-      this.#slots[i] = undefined;
-      this.#tail++;
-    }
+    while (this.#tail < this.#head && out.length < max) out.push(this.#take());
     return out;
   }
 
@@ -93,16 +84,26 @@ export class ViolationRing<V extends Violation = Violation> implements AsyncIter
     this.#dropped = 0;
   }
 
-  /** Yields records as they arrive; waits (without polling) while the ring is empty. */
+  /**
+   * Yields records as they arrive; waits (without polling) while the ring is empty. It takes one
+   * record per step, so a record stays in the ring until a consumer receives it: leaving the loop
+   * loses nothing. Each new record wakes one waiting iterator, the one that has waited longest, so
+   * iterators waiting side by side share the records; a woken iterator that finds the record
+   * already read waits again.
+   */
   async *[Symbol.asyncIterator](): AsyncIterator<V> {
     for (;;) {
-      const batch = this.read();
-      if (batch.length > 0) {
-        yield* batch;
-        continue;
-      }
-      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+      if (this.#tail < this.#head) yield this.#take();
+      else await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
+  }
+
+  #take(): V {
+    const i = this.#tail % this.#slots.length;
+    const record = this.#slots[i] as V;
+    this.#slots[i] = undefined;
+    this.#tail++;
+    return record;
   }
 }
 

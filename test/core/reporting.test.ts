@@ -384,17 +384,18 @@ describe('violation ring', () => {
     });
   });
 
+  const v = (id: number) => ({
+    monitor: 'x',
+    name: 'n',
+    id,
+    state: 's',
+    event: 'e',
+    at: 0,
+    reportedLateNs: 0,
+  });
+
   it('drops new records when full and counts them', () => {
     const ring = new ViolationRing(2);
-    const v = (id: number) => ({
-      monitor: 'x',
-      name: 'n',
-      id,
-      state: 's',
-      event: 'e',
-      at: 0,
-      reportedLateNs: 0,
-    });
     expect(pushViolation(ring, v(1))).toBe(true);
     expect(pushViolation(ring, v(2))).toBe(true);
     expect(pushViolation(ring, v(3))).toBe(false);
@@ -412,6 +413,35 @@ describe('violation ring', () => {
     const next = iterator.next();
     setTimeout(() => overBudget('ring-2'), 5);
     expect((await next).value).toMatchObject({ name: 'ring-2' });
+  });
+
+  it('keeps the records a for await loop has not received when the loop is left early', async () => {
+    const ring = new ViolationRing(4);
+    for (const id of [1, 2, 3]) pushViolation(ring, v(id));
+    for await (const record of ring) {
+      expect(record.id).toBe(1);
+      break;
+    }
+    expect([ring.length, ring.dropped]).toEqual([2, 0]);
+    expect(ring.read().map((r) => r.id)).toEqual([2, 3]);
+  });
+
+  it('hands records one at a time to the iterators waiting side by side, the longest waiting first', async () => {
+    const ring = new ViolationRing(4);
+    const a = ring[Symbol.asyncIterator]();
+    const b = ring[Symbol.asyncIterator]();
+    const ids = (next: Promise<IteratorResult<ReturnType<typeof v>>>) => next.then((r) => r.value.id);
+    const both = Promise.all([ids(a.next()), ids(b.next())]);
+    pushViolation(ring, v(1));
+    pushViolation(ring, v(2));
+    expect(await Promise.race([both, sleep(200).then(() => 'one iterator still waiting')])).toEqual([1, 2]);
+    expect(ring.length).toBe(0);
+    // a woken iterator that finds its record already read waits for the next one
+    const third = ids(a.next());
+    pushViolation(ring, v(3));
+    expect(ring.read().map((r) => r.id)).toEqual([3]);
+    pushViolation(ring, v(4));
+    expect(await third).toBe(4);
   });
 
   it('is read-only to its users: no method or property adds a record or changes the drop count', () => {
