@@ -1,7 +1,12 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { otelFromEnvironment } from '../../src/otel/index.js';
-import { runNode } from '../probes/preload-apps.js';
+import { nodeBinary, runNode } from '../probes/preload-apps.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const states = [
@@ -61,6 +66,57 @@ describe('TLOB_OTEL: the preload exports windows to the global providers', () =>
     });
     expect(run.stderr).toBe('');
     expect(JSON.parse(run.stdout)).toEqual([['preload.hanging', 1]]);
+  });
+});
+
+/**
+ * The built package installed apart from any program, as `npx` or a global install has it: in a
+ * temporary `node_modules` with its own dependencies and no `@opentelemetry/api`. Returns its `tlob` command.
+ */
+function installApart(): string {
+  const modules = join(mkdtempSync(join(tmpdir(), 'tlob-apart-')), 'node_modules');
+  const pkg = join(modules, 'tlob');
+  mkdirSync(pkg, { recursive: true });
+  cpSync(join(root, 'dist'), join(pkg, 'dist'), { recursive: true });
+  cpSync(join(root, 'package.json'), join(pkg, 'package.json'));
+  for (const dependency of ['es-module-lexer', 'shimmer'])
+    symlinkSync(join(root, 'node_modules', dependency), join(modules, dependency), 'dir');
+  return join(pkg, 'dist/cli.js');
+}
+
+describe('tlob run --otel with tlob installed apart from the program', () => {
+  const app = join(root, 'test/otel/fixtures/apart-app.mjs');
+  const work = join(root, 'test/otel/fixtures/apart-work.mjs');
+
+  /** Runs `tlob run --otel` of the copy apart in `cwd`; returns what the program printed. */
+  function runApart(cwd: string, program: string[]): unknown {
+    const cli = installApart();
+    // the premise: tlob's own location does not resolve the API
+    expect(() => createRequire(cli).resolve('@opentelemetry/api')).toThrow();
+    const run = spawnSync(
+      nodeBinary(),
+      [cli, 'run', '-q', '--otel', '-r', 'nop', '-p', `p ${work}:work threshold=20ms`, ...program],
+      { cwd, env: { ...process.env, NODE_OPTIONS: '', NO_COLOR: '1' }, encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    return JSON.parse(run.stdout);
+  }
+
+  const exported = {
+    metrics: ['tlob.window.active', 'tlob.window.duration', 'tlob.window.violations'],
+    overBudget: true,
+    events: ['tlob.budget.violation'],
+  };
+
+  it("exports through the providers of the program's @opentelemetry/api, found from its entry script", () => {
+    // a working directory where nothing resolves the API either
+    expect(runApart(mkdtempSync(join(tmpdir(), 'tlob-apart-cwd-')), [app])).toEqual(exported);
+  });
+
+  it('or from the working directory, for a program without an entry script', () => {
+    const program = ['--', 'node', '-e', `import(${JSON.stringify(app)})`];
+    expect(runApart(join(root, 'test/otel/fixtures'), program)).toEqual(exported);
   });
 });
 
