@@ -25,6 +25,10 @@ export const ATTR_WAITING = 'tlob.window.waiting';
 export const ATTR_SLEEPING = 'tlob.window.sleeping';
 export const ATTR_OVER_BUDGET = 'tlob.window.over_budget';
 export const ATTR_VIOLATION_EVENT = 'tlob.violation.event';
+/** Seconds: how long after the deadline (or the event) the violation was found. */
+export const ATTR_REPORTED_LATE = 'tlob.violation.reported_late';
+/** `watchdog` when the watchdog thread found the violation while the thread was blocked. */
+export const ATTR_DETECTED_BY = 'tlob.violation.detected_by';
 /** Stable OpenTelemetry attribute for a stack trace. */
 export const ATTR_STACKTRACE = 'code.stacktrace';
 

@@ -7,8 +7,9 @@ import { DEFAULT_BUCKETS } from './names.js';
 /**
  * Where a window's result goes in traces:
  * - `'attributes'`: onto the span that was active when the window opened;
- * - `'child'`: onto a child span of it per window, from the window's start to its stop;
- * - `'over-budget'`: a child span only for windows over budget;
+ * - `'child'`: onto a child span of it per window, from the window's start to its stop (created at
+ *   the stop, so a window that never stops has none);
+ * - `'over-budget'`: a child span only for windows that stop over budget;
  * - `'none'`: no span work at all.
  * Windows opened outside any active span touch no span in every mode.
  */
@@ -27,8 +28,8 @@ export interface OtelOptions {
    */
   meterProvider?: MeterProvider;
   /**
-   * Where spans and span events go.
-   * @default the global provider (`trace.getTracerProvider()`)
+   * Where child spans go (violation span events go on the span a window runs in).
+   * @default the global provider (`trace.getTracerProvider()`), followed as it is registered or replaced
    */
   tracerProvider?: TracerProvider;
   /**
@@ -50,7 +51,7 @@ export interface OtelOptions {
    */
   spans?: SpanMode;
   /**
-   * Explicit bucket boundaries of `tlob.window.duration`, in seconds, increasing.
+   * Explicit bucket boundaries of `tlob.window.duration`, in seconds (0 or more), increasing.
    * @default 1 µs to 10 s in 1-2.5-5 steps
    */
   buckets?: readonly number[];
@@ -82,13 +83,17 @@ function checkProvider<T>(value: unknown, key: string, method: string): T | unde
   return value as T;
 }
 
+/** Checks the bucket boundaries: durations, so finite numbers of seconds, 0 or more, increasing. */
 function checkBuckets(value: unknown): readonly number[] {
   if (value === undefined) return DEFAULT_BUCKETS;
-  const ok =
-    Array.isArray(value) &&
-    value.length > 0 &&
-    value.every((b, i) => typeof b === 'number' && Number.isFinite(b) && (i === 0 || b > value[i - 1]));
-  if (!ok) throw invalid('`buckets` to be a non-empty array of increasing finite numbers (seconds)', value);
+  if (!Array.isArray(value) || value.length === 0)
+    throw invalid('`buckets` to be a non-empty array of increasing finite numbers (seconds)', value);
+  value.forEach((bound: unknown, i) => {
+    if (typeof bound !== 'number' || !Number.isFinite(bound) || bound < 0)
+      throw invalid(`\`buckets[${i}]\` to be a finite number of seconds, 0 or more`, bound);
+    if (i > 0 && bound <= value[i - 1])
+      throw invalid(`\`buckets[${i}]\` to be greater than \`buckets[${i - 1}]\` (${value[i - 1]})`, bound);
+  });
   return Object.freeze([...value]);
 }
 
@@ -104,7 +109,7 @@ const OTEL_OPTIONS = [
 
 /** Checks `otel()`'s options; throws `ERR_TLOB_INVALID_ARG` naming the first bad one. */
 export function checkOtelOptions(options: unknown): CheckedOptions {
-  if (options !== undefined && (typeof options !== 'object' || options === null))
+  if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options)))
     throw invalid('an options object', options);
   const o = (options ?? {}) as OtelOptions;
   refuseUnknownOptions(o, OTEL_OPTIONS, 'tlob otel');

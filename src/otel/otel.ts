@@ -38,7 +38,10 @@ const inLoadContext = AsyncLocalStorage.snapshot();
 export interface OtelExport {
   /** The options in force (defaults applied; providers `undefined` mean the global ones). */
   readonly options: CheckedOptions;
-  /** Stops exporting: unsubscribes from tlob's channels. Idempotent. */
+  /**
+   * Stops exporting: unsubscribes from tlob's channels. Leaves no span open (a window's child span
+   * is made at its stop); windows still open are not exported. Idempotent.
+   */
   disable(): void;
 }
 

@@ -1,12 +1,14 @@
 import type { Attributes, Context, Span, Tracer, TracerProvider } from '@opentelemetry/api';
 import type { Violation, WindowResult, WindowStart } from '../index.js';
-import type { OtelApi } from './api.js';
+import { apiGlobals, type OtelApi } from './api.js';
 import {
   ATTR_BUDGET,
+  ATTR_DETECTED_BY,
   ATTR_ELAPSED,
   ATTR_ID,
   ATTR_NAME,
   ATTR_OVER_BUDGET,
+  ATTR_REPORTED_LATE,
   ATTR_RUNNING,
   ATTR_SLEEPING,
   ATTR_STACKTRACE,
@@ -31,8 +33,6 @@ interface Tracked {
   /** The span active then. */
   readonly parent: Span;
   readonly startNs: number;
-  /** The window's own span (`'child'`, or `'over-budget'` once it broke its budget). */
-  child: Span | undefined;
 }
 
 /** The global Logs API provider, if an application registered one (`logs.setGlobalLoggerProvider`). */
@@ -70,27 +70,34 @@ function violationAttributes(violation: Violation): Attributes {
   if (typeof ns.runningNs === 'number') attributes[ATTR_RUNNING] = seconds(ns.runningNs);
   if (typeof ns.waitingNs === 'number') attributes[ATTR_WAITING] = seconds(ns.waitingNs);
   if (typeof ns.sleepingNs === 'number') attributes[ATTR_SLEEPING] = seconds(ns.sleepingNs);
+  if (typeof violation.reportedLateNs === 'number')
+    attributes[ATTR_REPORTED_LATE] = seconds(violation.reportedLateNs);
+  if (typeof violation.detectedBy === 'string') attributes[ATTR_DETECTED_BY] = violation.detectedBy;
   if (typeof violation.stack === 'string') attributes[ATTR_STACKTRACE] = violation.stack;
   return attributes;
 }
 
 /**
- * Windows in traces. A window opened inside an active span remembers that span and its context;
- * at its stop the result becomes attributes of the span or of a child span created after the fact
- * from tlob's own clock readings, and a violation becomes an event at the moment it is found: a
- * log-based event correlated with the span when a Logs API provider is there, else a span event.
+ * Windows in traces. A window opened inside an active span remembers that span and its context.
+ * At its stop the result becomes attributes of the span, or of a child span created then, after
+ * the fact, from tlob's own clock readings: no span of tlob's is ever left open. A violation
+ * becomes an event at the moment it is found, in every mode on the span the window opened in (so
+ * it is exported with that span even if the window never stops): a log-based event correlated with
+ * the span when a Logs API provider is there, else a span event.
  */
 export class WindowSpans {
   private readonly tracked = new Map<number, Tracked>();
-  private readonly tracer: Tracer;
+  private tracer: Tracer;
+  /** The API's global TracerProvider slot as last seen; the tracer moves when it changes. */
+  private seenGlobal: unknown = apiGlobals()?.trace;
 
   constructor(
     private readonly api: OtelApi,
-    tracerProvider: TracerProvider | undefined,
+    private readonly explicitProvider: TracerProvider | undefined,
     private readonly mode: SpanMode,
     private readonly loggerProvider: LoggerProviderLike | undefined,
   ) {
-    this.tracer = (tracerProvider ?? api.trace.getTracerProvider()).getTracer(SCOPE);
+    this.tracer = (explicitProvider ?? api.trace.getTracerProvider()).getTracer(SCOPE);
   }
 
   /** Windows tracked now (for tests). */
@@ -103,7 +110,7 @@ export class WindowSpans {
     const parent = this.api.trace.getSpan(context);
     if (parent === undefined || !parent.isRecording()) return;
     if (this.tracked.size >= MAX_TRACKED) this.tracked.delete(this.tracked.keys().next().value as number);
-    this.tracked.set(start.id, { context, parent, startNs: start.startNs, child: undefined });
+    this.tracked.set(start.id, { context, parent, startNs: start.startNs });
   }
 
   stop(result: WindowResult): void {
@@ -114,20 +121,21 @@ export class WindowSpans {
       tracked.parent.setAttributes(resultAttributes(result));
       return;
     }
-    if (this.mode === 'over-budget' && tracked.child === undefined && !result.overBudget) return;
-    const span = this.childOf(tracked, result.name);
-    span.setAttributes(resultAttributes(result));
+    if (this.mode === 'over-budget' && !result.overBudget) return;
+    const span = this.tracerInForce().startSpan(
+      result.name,
+      {
+        startTime: tracked.startNs / 1e6,
+        kind: this.api.SpanKind.INTERNAL,
+        attributes: resultAttributes(result),
+      },
+      tracked.context,
+    );
     span.end((tracked.startNs + result.elapsedNs) / 1e6);
   }
 
   violation(violation: Violation): void {
     const tracked = this.tracked.get(violation.id);
-    const span =
-      tracked === undefined
-        ? undefined
-        : this.mode === 'attributes'
-          ? tracked.parent
-          : this.childOf(tracked, violation.name);
     const attributes = violationAttributes(violation);
     const loggerProvider = this.loggerProvider ?? globalLoggerProvider();
     if (loggerProvider !== undefined) {
@@ -138,23 +146,25 @@ export class WindowSpans {
         severityText: 'WARN',
         body: `tlob: window "${violation.name}" broke its budget`,
         attributes,
-        context:
-          tracked === undefined || span === undefined
-            ? undefined
-            : this.api.trace.setSpan(tracked.context, span),
+        context: tracked?.context,
       });
     } else {
-      span?.addEvent(VIOLATION_EVENT, attributes, violation.at);
+      tracked?.parent.addEvent(VIOLATION_EVENT, attributes, violation.at);
     }
   }
 
-  /** The window's own span, started at the window's start time if it does not exist yet. */
-  private childOf(tracked: Tracked, name: string): Span {
-    tracked.child ??= this.tracer.startSpan(
-      name,
-      { startTime: tracked.startNs / 1e6, kind: this.api.SpanKind.INTERNAL },
-      tracked.context,
-    );
-    return tracked.child;
+  /**
+   * The tracer of the provider in force. Without an explicit provider it follows the global one,
+   * as `WindowMetrics` does: one property read per child span while it stays the same, a new
+   * tracer when an application registers another (a `ProxyTracer` keeps the delegate it found).
+   */
+  private tracerInForce(): Tracer {
+    if (this.explicitProvider !== undefined) return this.tracer;
+    const registered = apiGlobals()?.trace;
+    if (registered !== this.seenGlobal) {
+      this.seenGlobal = registered;
+      this.tracer = this.api.trace.getTracerProvider().getTracer(SCOPE);
+    }
+    return this.tracer;
   }
 }

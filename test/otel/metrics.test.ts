@@ -191,9 +191,49 @@ describe('tlob/otel metrics through a real MeterProvider', () => {
     expect(() => otel({ meterProvider: {} as never })).toThrow(
       /expected `meterProvider` to have a getMeter\(\) method/,
     );
-    expect(() => otel({ buckets: [0.1, 0.01] })).toThrow(/increasing finite numbers/);
     expect(() => otel({ metrics: 'yes' as never })).toThrow(/expected `metrics` to be a boolean, got "yes"/);
     expect(() => otel(42 as never)).toThrow(/expected an options object, got 42 \(number\)/);
+  });
+
+  it.each<[unknown, string]>([
+    [[], 'expected an options object, got an array'],
+    [
+      { buckets: [] },
+      'expected `buckets` to be a non-empty array of increasing finite numbers (seconds), got an array',
+    ],
+    [
+      { buckets: 0.1 },
+      'expected `buckets` to be a non-empty array of increasing finite numbers (seconds), got 0.1 (number)',
+    ],
+    [
+      { buckets: [-1, 0, 1] },
+      'expected `buckets[0]` to be a finite number of seconds, 0 or more, got -1 (number)',
+    ],
+    [
+      { buckets: [0, 0.1, Number.POSITIVE_INFINITY] },
+      'expected `buckets[2]` to be a finite number of seconds, 0 or more, got Infinity (number)',
+    ],
+    [
+      { buckets: [0.001, '0.01'] },
+      'expected `buckets[1]` to be a finite number of seconds, 0 or more, got "0.01" (string)',
+    ],
+    [
+      { buckets: [0.001, 0.1, 0.01] },
+      'expected `buckets[2]` to be greater than `buckets[1]` (0.1), got 0.01 (number)',
+    ],
+    [
+      { buckets: [0.1, 0.1] },
+      'expected `buckets[1]` to be greater than `buckets[0]` (0.1), got 0.1 (number)',
+    ],
+  ])('otel(%j) throws ERR_TLOB_INVALID_ARG: %s', (options, message) => {
+    expect(() => otel(options as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_TLOB_INVALID_ARG', message: `tlob otel: ${message}` }),
+    );
+  });
+
+  it('takes 0 as a bucket boundary (windows that spent no time in a state)', () => {
+    t.exporter = otel({ meterProvider: t.sdk.meterProvider, buckets: [0, 0.001] });
+    expect(t.exporter.options.buckets).toEqual([0, 0.001]);
   });
 
   it('names a missing peer package in one clear error', () => {

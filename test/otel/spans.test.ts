@@ -1,8 +1,13 @@
 import { type Span, trace } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
-import { tlob, type WindowResult } from '../../src/index.js';
-import { type OtelOptions, otel } from '../../src/otel/index.js';
+import { tlob, type Violation, type WindowResult } from '../../src/index.js';
+import { type OtelOptions, otel, type SpanMode } from '../../src/otel/index.js';
 import { retry, sleep, spin } from '../helpers.js';
 import { useSdk } from './sdk.js';
 
@@ -91,7 +96,7 @@ describe('tlob/otel spans through a real TracerProvider', () => {
     });
   });
 
-  it("'over-budget': a child span only for the windows over budget", async () => {
+  it("'over-budget': a child span only for the windows over budget, the violation on the span they ran in", async () => {
     start({ spans: 'over-budget' });
     await inRequest(async () => {
       await window('spans.ok', '1s', 0, 1);
@@ -100,7 +105,64 @@ describe('tlob/otel spans through a real TracerProvider', () => {
     expect(finished('spans.ok')).toHaveLength(0);
     const [late] = finished('spans.late');
     expect(late?.attributes['tlob.window.over_budget']).toBe(true);
-    expect(late?.events.map((e) => e.name)).toEqual(['tlob.budget.violation']);
+    expect(late?.events).toEqual([]);
+    const [request] = finished('request');
+    expect(request?.events.map((e) => [e.name, e.attributes?.['tlob.window.id']])).toEqual([
+      ['tlob.budget.violation', late?.attributes['tlob.window.id']],
+    ]);
+  });
+
+  it.each<SpanMode>(['attributes', 'child', 'over-budget'])(
+    "'%s': the violation of a window that never stops is exported with the span it ran in",
+    async (mode) => {
+      start({ spans: mode });
+      await inRequest(async () => {
+        // a call that hangs: the request gives up on it and ends
+        tlob.run('spans.hung', { budget: '5ms' }, () => new Promise(() => {}));
+        await sleep(30);
+      });
+      const [request] = finished('request');
+      expect(request?.events.map((e) => [e.name, e.attributes?.['tlob.window.name']])).toEqual([
+        ['tlob.budget.violation', 'spans.hung'],
+      ]);
+      expect(finished('spans.hung')).toEqual([]);
+    },
+  );
+
+  it('disable() leaves no span open: a violation found before it is exported, though the window stops after', async () => {
+    start({ spans: 'over-budget' });
+    await inRequest(() =>
+      tlob.run('spans.disabled', { budget: '5ms' }, async () => {
+        await sleep(20);
+        t.exporter?.disable();
+        await sleep(5);
+      }),
+    );
+    const exported = t.sdk.spanExporter.getFinishedSpans();
+    expect(exported.map((s) => [s.name, s.events.map((e) => e.name)])).toEqual([
+      ['request', ['tlob.budget.violation']],
+    ]);
+  });
+
+  it('without a tracerProvider, child spans follow the global TracerProvider as it is replaced', async () => {
+    const first = new InMemorySpanExporter();
+    const second = new InMemorySpanExporter();
+    const provider = (exporter: InMemorySpanExporter) =>
+      new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    try {
+      trace.setGlobalTracerProvider(provider(first));
+      t.exporter = otel({ spans: 'child', metrics: false });
+      await inRequest(() => window('spans.global', '1s', 0, 1));
+      trace.disable();
+      trace.setGlobalTracerProvider(provider(second));
+      await inRequest(() => window('spans.global', '1s', 0, 1));
+      const names = (exporter: InMemorySpanExporter) => exporter.getFinishedSpans().map((s) => s.name);
+      expect(names(first)).toEqual(['spans.global']);
+      expect(names(second)).toEqual(['spans.global']);
+      expect(finished('request')).toHaveLength(2);
+    } finally {
+      trace.disable();
+    }
   });
 
   it("'none', and windows outside any span, touch no span", async () => {
@@ -147,6 +209,49 @@ describe('tlob/otel spans through a real TracerProvider', () => {
       expect(request?.attributes['tlob.window.over_budget']).toBe(true);
     });
   });
+
+  it('a violation found late carries how late, and what found it', async () => {
+    start({ spans: 'attributes' });
+    const violations: Violation[] = [];
+    const off = tlob.subscribe('error', (v) => violations.push(v as Violation));
+    try {
+      // the budget timer is due at 5 ms and runs after the 30 ms spin: found about 25 ms late
+      await inRequest(() =>
+        tlob.run('spans.late-found', { budget: '5ms' }, async () => {
+          await sleep(1);
+          spin(30);
+          await sleep(1);
+        }),
+      );
+    } finally {
+      off();
+    }
+    const [violation] = violations;
+    expect(violation?.reportedLateNs).toBeGreaterThan(0);
+    const [event] = finished('request')[0]?.events ?? [];
+    expect(event?.attributes?.['tlob.violation.reported_late']).toBe((violation?.reportedLateNs ?? 0) / 1e9);
+    expect(event?.attributes?.['tlob.violation.detected_by']).toBeUndefined();
+  });
+
+  it('a violation the watchdog caught in a blocked thread says so', () =>
+    retry(3, async () => {
+      t.sdk.spanExporter.reset();
+      start({ spans: 'attributes' });
+      tlob.watchdog({ stacks: false });
+      try {
+        await tlob.run('spans.warmup', { budget: '1s' }, () => sleep(1));
+        while (!tlob.watchdog().running) await sleep(5);
+        await inRequest(() => tlob.run('spans.blocked', { budget: '20ms' }, () => spin(200)));
+      } finally {
+        tlob.watchdog(false);
+      }
+      const [event] = finished('request')[0]?.events ?? [];
+      expect(event?.attributes).toMatchObject({
+        'tlob.window.name': 'spans.blocked',
+        'tlob.violation.detected_by': 'watchdog',
+      });
+      expect(event?.attributes?.['tlob.violation.reported_late']).toBeGreaterThan(0);
+    }));
 
   it('with a Logs API provider, a violation is a log-based event correlated with the span instead', async () => {
     start({ spans: 'attributes', loggerProvider: t.sdk.loggerProvider });
