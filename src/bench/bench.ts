@@ -3,10 +3,11 @@ import { TlobError, TlobRangeError, TlobTypeError, tlob } from '../index.js';
 import { describeValue as describe } from '../report/errors.js';
 import { checkBoolean, checkOptionsObject } from './check-options.js';
 import { GcWatch } from './gc-watch.js';
+import { LoopDrain } from './loop-drain.js';
 import { Progress } from './progress.js';
 import { BENCH_BRAND, benchRegistry } from './registry.js';
 import { type BenchResults, benchEnvironment, SCHEMA_VERSION, type TaskResult } from './results.js';
-import { type BenchTableRow, tableRows } from './table.js';
+import { type BenchTableRow, tableRows, taskKey } from './table.js';
 import { type BenchHook, type RunLimits, type RunnableTask, runTask } from './task-runner.js';
 
 /** Options of `new Bench(options)`; times are in milliseconds. */
@@ -15,13 +16,13 @@ export interface BenchOptions {
   name?: string;
   /** Minimum time of a task's measured phase, in ms. @default 1000 */
   time?: number;
-  /** Minimum number of measured iterations per task. @default 64 */
+  /** Minimum number of measured iterations per task, at most 1e8 (each sample is kept). @default 64 */
   iterations?: number;
   /** Whether to run a warm-up phase (discarded) before measuring. @default true */
   warmup?: boolean;
   /** Minimum time of the warm-up phase, in ms. @default 250 */
   warmupTime?: number;
-  /** Minimum number of warm-up iterations. @default 16 */
+  /** Minimum number of warm-up iterations, at most 1e8. @default 16 */
   warmupIterations?: number;
   /**
    * Budget every iteration is checked against (tasks may set their own): a number of ms or a
@@ -72,6 +73,12 @@ const BENCH_OPTIONS = [
 ] as const satisfies readonly (keyof BenchOptions)[];
 const TASK_OPTIONS = ['budget', ...HOOKS] as const satisfies readonly (keyof TaskOptions)[];
 
+/**
+ * The largest count option (`iterations`, `warmupIterations`, `concurrency`): every measured
+ * iteration keeps 32 bytes, so 10^8 of them take 3.2 GB; a larger count would never finish.
+ */
+const MAX_COUNT = 1e8;
+
 function checkNumber(value: unknown, what: string, min: number, integer: boolean): number {
   if (typeof value !== 'number' || Number.isNaN(value) || (integer && !Number.isInteger(value))) {
     throw new TlobTypeError(
@@ -90,6 +97,9 @@ function checkNumber(value: unknown, what: string, min: number, integer: boolean
       'ERR_TLOB_INVALID_ARG',
       `new Bench: expected \`${what}\` >= ${min}, got ${value}`,
     );
+  }
+  if (integer && value > MAX_COUNT) {
+    throw new TlobRangeError('ERR_TLOB_INVALID_ARG', `new Bench: expected \`${what}\` <= 1e8, got ${value}`);
   }
   return value;
 }
@@ -115,13 +125,14 @@ export class Bench {
 
   constructor(options: BenchOptions = {}) {
     checkOptionsObject(options, BENCH_OPTIONS, 'new Bench');
-    this.name = options.name ?? '';
-    if (typeof this.name !== 'string') {
+    const name: unknown = options.name === undefined ? '' : options.name;
+    if (typeof name !== 'string') {
       throw new TlobTypeError(
         'ERR_TLOB_INVALID_ARG',
-        `new Bench: expected \`name\` string, got ${describe(this.name)}`,
+        `new Bench: expected \`name\` string, got ${describe(name)}`,
       );
     }
+    this.name = name;
     if (options.budget !== undefined) toBudgetNs(options.budget, 'new Bench');
     this.budget = options.budget;
     const signal = options.signal;
@@ -201,15 +212,26 @@ export class Bench {
     }
     const env = benchEnvironment();
     const gc = new GcWatch();
+    const drain = new LoopDrain();
     const progress = new Progress(this.progress);
     const results: TaskResult[] = [];
+    // the command's Ctrl-C stops the run as the bench's own signal does
+    const interrupt = benchRegistry().interrupt;
+    const own = this.limits.signal;
+    const signal =
+      interrupt === undefined ? own : own === undefined ? interrupt : AbortSignal.any([own, interrupt]);
+    const limits = { ...this.limits, signal };
+    const registry = benchRegistry();
     try {
       for (const task of this.list) {
-        if (this.limits.signal?.aborted) break;
-        results.push(await runTask(this.name, task, this.limits, env.clockResolutionNs, gc, progress));
+        if (signal?.aborted) break;
+        registry.current = taskKey({ bench: this.name, name: task.name });
+        results.push(await runTask(this.name, task, limits, env.clockResolutionNs, gc, progress, drain));
       }
     } finally {
       gc.stop();
+      drain.stop();
+      registry.current = undefined;
     }
     this.last = results;
     this.finishedAt = new Date().toISOString();

@@ -4,6 +4,10 @@ import { sharedRegistry } from '../shared-registry.js';
 interface BenchRegistry {
   collecting: boolean;
   readonly benches: unknown[];
+  /** Aborted by the command's first Ctrl-C: every `bench.run()` then stops as on its own `signal`. */
+  interrupt?: AbortSignal | undefined;
+  /** The `bench › task` a `bench.run()` is in, for the command's message should the process exit. */
+  current?: string | undefined;
 }
 
 const KEY = Symbol.for('tlob.bench.registry');

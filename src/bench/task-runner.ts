@@ -1,5 +1,6 @@
 import { tlob, type WindowResult } from '../index.js';
 import type { GcWatch } from './gc-watch.js';
+import { DRAINED, type LoopDrain, unsettledError } from './loop-drain.js';
 import { isThenable, MEASURE_BUDGET } from './measure-window.js';
 import type { Progress } from './progress.js';
 import type { BenchWarning, TaskResult } from './results.js';
@@ -37,11 +38,11 @@ export interface RunLimits {
 /** Median elapsed below this many clock steps draws a `clock-resolution` warning. */
 const RESOLUTION_FACTOR = 100;
 
-/** Calls a hook and waits for it only when it returned a promise. */
-async function callHook(hook: BenchHook | undefined): Promise<void> {
+/** Calls a hook and waits for it only when it returned a promise (which must settle). */
+async function callHook(hook: BenchHook | undefined, name: string, drain: LoopDrain): Promise<void> {
   if (hook === undefined) return;
   const out = hook();
-  if (isThenable(out)) await out;
+  if (isThenable(out) && (await drain.race(out)) === DRAINED) throw unsettledError(name);
 }
 
 /** What a phase did: its span on the clock, and the first error of the function or a hook, if one threw. */
@@ -58,12 +59,15 @@ interface PhaseEnd {
  * iteration after iteration; only promises are awaited. The first error (of the function or of
  * `beforeEach`/`afterEach`) ends the phase: no loop starts another iteration, and the phase
  * resolves once the iterations in flight in the other loops have finished. An iteration is
- * recorded once its function returned or its promise fulfilled, so the one that threw is not.
+ * recorded once its function returned or its promise fulfilled, so the one that threw is not. When
+ * the event loop runs dry while an iteration's promise is pending, that promise can never settle:
+ * the phase ends with that as its error, leaving the loops that await it behind.
  */
 async function phase(
   task: RunnableTask,
   log: SampleLog,
   limits: RunLimits,
+  drain: LoopDrain,
   timeMs: number,
   minIterations: number,
   rme: number,
@@ -74,8 +78,10 @@ async function phase(
   const signal = limits.signal;
   const start = performance.now();
   const deadline = start + timeMs;
-  let done = false;
+  let done = signal?.aborted === true;
   let failure: PhaseEnd['failure'];
+  // what the loops await, for the error when it never settles
+  let awaiting = '`beforeEach`';
   progress.begin(start);
   const loop = async (): Promise<void> => {
     // one options object per loop: its window's result waits here until the iteration succeeded
@@ -90,15 +96,18 @@ async function phase(
       while (!done) {
         if (beforeEach !== undefined) {
           const before = beforeEach();
+          awaiting = '`beforeEach`';
           if (isThenable(before)) await before;
         }
         const out = tlob.run(name, options, fn);
+        awaiting = 'the function';
         if (isThenable(out)) await out;
         if (result === undefined) throw new Error('tlob bench: an iteration ended without its window');
         log.record(result);
         result = undefined;
         if (afterEach !== undefined) {
           const after = afterEach();
+          awaiting = '`afterEach`';
           if (isThenable(after)) await after;
         }
         const now = performance.now();
@@ -113,11 +122,13 @@ async function phase(
       done = true;
     }
   };
-  if (limits.concurrency === 1) await loop();
-  else {
-    const loops: Promise<void>[] = [];
-    for (let i = 0; i < limits.concurrency; i++) loops.push(loop());
-    await Promise.all(loops); // no loop rejects: each keeps its error in `failure`
+  const loops: Promise<void>[] = [];
+  for (let i = 0; i < limits.concurrency; i++) loops.push(loop());
+  // no loop rejects: each keeps its error in `failure`
+  const all: Promise<unknown> = loops.length === 1 ? (loops[0] as Promise<void>) : Promise.all(loops);
+  if ((await drain.race(all)) === DRAINED) {
+    failure ??= { error: unsettledError(awaiting) };
+    done = true;
   }
   progress.end();
   return { start, end: performance.now(), failure };
@@ -131,18 +142,21 @@ export async function runTask(
   clockResolutionNs: number,
   gc: GcWatch,
   progress: Progress,
+  drain: LoopDrain,
 ): Promise<TaskResult> {
   const log = new SampleLog();
   let failure: PhaseEnd['failure'];
   let span = { start: 0, end: 0 };
   try {
-    await callHook(task.beforeAll);
     try {
+      // inside: `afterAll` cleans up after a `beforeAll` that threw half-way, too
+      await callHook(task.beforeAll, '`beforeAll`', drain);
       if (limits.warmup) {
         const warm = await phase(
           task,
           log,
           limits,
+          drain,
           limits.warmupTime,
           limits.warmupIterations,
           0,
@@ -152,11 +166,13 @@ export async function runTask(
         failure = warm.failure;
         log.reset(); // an error in warm-up leaves the task without measured iterations
       }
-      if (failure === undefined) {
+      // an abort during warm-up starts no measured iteration
+      if (failure === undefined && limits.signal?.aborted !== true) {
         const run = await phase(
           task,
           log,
           limits,
+          drain,
           limits.time,
           limits.iterations,
           limits.rme,
@@ -167,7 +183,7 @@ export async function runTask(
         failure = run.failure;
       }
     } finally {
-      await callHook(task.afterAll);
+      await callHook(task.afterAll, '`afterAll`', drain);
     }
   } catch (thrown) {
     failure ??= { error: thrown }; // the function's error, when afterAll threw after it

@@ -311,6 +311,34 @@ describe('Bench: running a function', () => {
     expect(tasks[0]?.state).toBe('aborted');
   });
 
+  it('an abort during warm-up starts no measured iteration', async () => {
+    const controller = new AbortController();
+    let afterAbort = 0;
+    const bench = new Bench({ ...fast, warmupTime: 10_000, signal: controller.signal }).add('sleep', () => {
+      if (controller.signal.aborted) afterAbort++;
+      return new Promise((r) => setTimeout(r, 20));
+    });
+    setTimeout(() => controller.abort(), 30);
+    const [task] = (await bench.run()).tasks;
+    expect(task).toMatchObject({ state: 'aborted', samples: 0 });
+    expect(afterAbort).toBe(0);
+  });
+
+  it('runs afterAll also when beforeAll threw, and ends the task as errored', async () => {
+    const order: string[] = [];
+    const bench = new Bench(fast).add('x', () => order.push('fn'), {
+      beforeAll: () => {
+        order.push('beforeAll');
+        throw new Error('no fixture');
+      },
+      afterAll: () => order.push('afterAll'),
+    });
+    const [task] = (await bench.run()).tasks;
+    expect(order).toEqual(['beforeAll', 'afterAll']);
+    expect(task).toMatchObject({ state: 'errored', samples: 0 });
+    expect(task?.error).toMatch(/^Error: no fixture/);
+  });
+
   it('warns when the clock dominates the samples, and counts GC during the measurement', async () => {
     let keep: unknown[] = [];
     const bench = new Bench({ ...fast, time: 100 })
@@ -456,6 +484,14 @@ describe('Bench: results and errors', () => {
       invalid(/^bench\.add: unknown option `bugdet` \(did you mean `budget`\?\)/),
     );
     expect(() => new Bench({ zzzzzz: 1 } as never)).toThrow(invalid(/unknown option `zzzzzz`; expected/));
+    expect(() => new Bench({ name: null as never })).toThrow(
+      invalid(/^new Bench: expected `name` string, got null$/),
+    );
+    expect(() => new Bench({ iterations: 1e300 })).toThrow(
+      invalid(/^new Bench: expected `iterations` <= 1e8, got 1e\+300$/),
+    );
+    expect(() => new Bench({ warmupIterations: 1e8 + 1 })).toThrow(invalid(/`warmupIterations` <= 1e8/));
+    expect(new Bench({ iterations: 1e8 }).name).toBe('');
     expect(() => nodeBenchSample('x', () => 1, null as never)).toThrow(
       invalid(/^nodeBenchSample: expected options object, got null$/),
     );
