@@ -6,6 +6,7 @@ import { formatNs } from '../index.js';
 import { unwritableReason } from '../output-file.js';
 import { toBenchmarkAction } from './benchmark-action.js';
 import { type Comparison, compareResults } from './compare.js';
+import { DRAINED, LoopDrain } from './loop-drain.js';
 import { BENCH_BRAND, benchRegistry } from './registry.js';
 import { type BenchResults, SCHEMA_VERSION, type TaskResult } from './results.js';
 import { formatTable, tableRows, taskKey } from './table.js';
@@ -28,7 +29,8 @@ options:
 
 exit codes: 0 ok, 1 a gate failed or a task errored (the reason on stderr), 2 bad usage or input
 (checked before anything runs: an output file that cannot be written, a bench file that fails to
-load, two tasks under one name)`;
+load, two tasks under one name; or a bench that cannot run, an output whose writing failed after
+the run), 130 interrupted by Ctrl-C (what finished is printed and written; Ctrl-C again quits)`;
 
 /** A usage or input problem: printed with the usage hint, exit code 2. */
 class UsageError extends Error {}
@@ -56,16 +58,24 @@ async function loadBenches(files: string[]): Promise<LoadedBench[]> {
   const found = new Map<RunnableBench, string>();
   for (const file of files) {
     const before = registry.benches.length;
+    const drain = new LoopDrain();
     registry.collecting = true;
-    let mod: { default?: unknown };
+    let mod: { default?: unknown } | typeof DRAINED;
     try {
-      mod = await import(pathToFileURL(resolve(file)).href);
+      mod = await drain.race(import(pathToFileURL(resolve(file)).href));
+      if (mod === DRAINED) {
+        throw new UsageError(
+          `cannot load the bench file "${file}": its top-level await never settled (Node's event loop ran dry while it waited)`,
+        );
+      }
     } catch (error) {
+      if (error instanceof UsageError) throw error;
       registry.benches.length = before;
       const why = error instanceof Error ? (error.stack ?? error.message) : String(error);
       throw new UsageError(`cannot load the bench file "${file}": ${why}`);
     } finally {
       registry.collecting = false;
+      drain.stop();
     }
     const exported = Array.isArray(mod.default) ? mod.default : [mod.default];
     const constructed = registry.benches.slice(before);
@@ -100,8 +110,10 @@ function checkKeys(loaded: readonly LoadedBench[]): void {
 function parseRate(value: string, option: string): number {
   const percent = value.endsWith('%');
   const n = Number(percent ? value.slice(0, -1) : value);
-  if (value === '' || !Number.isFinite(n) || n < 0 || (!percent && n > 1)) {
-    throw new UsageError(`--${option}: expected a rate like 0.01 or 1%, got "${value}"`);
+  if (value === '' || !Number.isFinite(n) || n < 0 || n > (percent ? 100 : 1)) {
+    throw new UsageError(
+      `--${option}: expected a rate from 0 to 1 (or 0% to 100%) like 0.01 or 1%, got "${value}"`,
+    );
   }
   return percent ? n / 100 : n;
 }
@@ -147,6 +159,20 @@ function writeJson(file: string, data: unknown): void {
   else writeFileSync(file, text);
 }
 
+/** Writes an output after the run; a failure (a full disk) is returned as one line, not thrown. */
+function writeOutput(option: string, file: string, data: unknown): string | undefined {
+  try {
+    writeJson(file, data);
+    return undefined;
+  } catch (error) {
+    return `--${option}: cannot write "${file}" after the run: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
+
+/** A p-value for the table: `<1e-300` where the computation underflows to 0. */
+const formatP = (p: number): string =>
+  p < 1e-300 ? '<1e-300' : p < 0.001 ? p.toExponential(1) : p.toFixed(3);
+
 function printComparison(comparison: Comparison, out: NodeJS.WritableStream): void {
   const rows = comparison.changes.map((c) => ({
     task: c.task,
@@ -154,11 +180,12 @@ function printComparison(comparison: Comparison, out: NodeJS.WritableStream): vo
     baseline: formatNs(c.baselineNs),
     now: formatNs(c.nowNs),
     change: `${c.changePct >= 0 ? '+' : ''}${c.changePct.toFixed(1)}%`,
-    p: c.p < 0.001 ? c.p.toExponential(1) : c.p.toFixed(3),
+    p: formatP(c.p),
     '': c.stars,
     significant: c.significant ? 'yes' : 'no',
   }));
-  out.write(`\ncompared with the baseline (medians):\n${formatTable(rows)}\n`);
+  if (rows.length > 0) out.write(`\ncompared with the baseline (medians):\n${formatTable(rows)}\n`);
+  else out.write('\ncompared with the baseline: no task and state in both runs to compare\n');
   for (const name of comparison.added) out.write(`${name}: not in the baseline\n`);
   for (const name of comparison.missing) out.write(`${name}: in the baseline, not run now\n`);
   for (const { task, in: where } of comparison.errored) {
@@ -197,7 +224,7 @@ function gateFailures(
       ) {
         reasons.push(
           `${c.task}: ${c.state} p50 ${formatNs(c.baselineNs)} -> ${formatNs(c.nowNs)} ` +
-            `(+${c.changePct.toFixed(1)}%, p=${c.p.toPrecision(2)}) is a regression above --fail-on-regression ${maxRegressionPct}%`,
+            `(+${c.changePct.toFixed(1)}%, p${c.p < 1e-300 ? '' : '='}${formatP(c.p)}) is a regression above --fail-on-regression ${maxRegressionPct}%`,
         );
       }
     }
@@ -205,11 +232,71 @@ function gateFailures(
   return reasons;
 }
 
+/** The exit code of a run stopped by Ctrl-C (128 + SIGINT's number, as a shell reports it). */
+const INTERRUPTED = 130;
+
+/**
+ * Runs the benches one after the other. Meanwhile the first Ctrl-C (SIGINT) aborts the run: the
+ * task in progress stops after its iterations in flight, the rest are skipped, and what finished
+ * is returned; a second one ends the process by the signal, as without the command.
+ */
+async function runBenches(
+  loaded: readonly LoadedBench[],
+): Promise<{ results: BenchResults; interrupted: boolean }> {
+  const registry = benchRegistry();
+  const controller = new AbortController();
+  const onInterrupt = (): void => {
+    if (controller.signal.aborted) {
+      process.off('SIGINT', onInterrupt);
+      process.kill(process.pid, 'SIGINT');
+      return;
+    }
+    process.stderr.write(
+      '\ntlob bench: interrupted: stopping after the iterations in flight, then printing what finished (Ctrl-C again to quit at once)\n',
+    );
+    controller.abort();
+  };
+  registry.interrupt = controller.signal;
+  process.on('SIGINT', onInterrupt);
+  let results: BenchResults | undefined;
+  const tasks: TaskResult[] = [];
+  try {
+    for (const { bench, file } of loaded) {
+      if (controller.signal.aborted) break;
+      try {
+        results = await bench.run();
+      } catch (error) {
+        const why = error instanceof Error ? error.message : String(error);
+        throw new UsageError(
+          `cannot run the bench${bench.name === '' ? '' : ` "${bench.name}"`} of ${file}: ${why}`,
+        );
+      }
+      tasks.push(...results.tasks);
+    }
+  } finally {
+    registry.interrupt = undefined;
+    process.off('SIGINT', onInterrupt);
+  }
+  return { results: { ...(results as BenchResults), tasks }, interrupted: controller.signal.aborted };
+}
+
 /**
  * The `tlob bench` command: runs bench files, prints a table, writes JSON, compares with a
- * baseline and applies the CI gates. Resolves to the exit code (0 ok, 1 a gate failed, 2 usage).
+ * baseline and applies the CI gates. Resolves to the exit code (0 ok, 1 a gate failed or a task
+ * errored, 2 bad usage or input, 130 interrupted by Ctrl-C); it does not reject.
  */
 export async function benchCommand(argv: string[]): Promise<number> {
+  // the process must not end with code 0 while the command is still running: a bench file or a
+  // task that ends it (process.exit()), or a promise nothing can settle that the harness did not see
+  const onExit = (): void => {
+    const current = benchRegistry().current;
+    const where = current === undefined ? '' : ` (in the task "${current}")`;
+    process.stderr.write(
+      `tlob bench: the process exited before the command finished${where}: no results were printed or written\n`,
+    );
+    if (!process.exitCode) process.exitCode = 1;
+  };
+  process.on('exit', onExit);
   try {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -269,29 +356,36 @@ export async function benchCommand(argv: string[]): Promise<number> {
       );
     }
     checkKeys(loaded);
-    let results: BenchResults | undefined;
-    const tasks: TaskResult[] = [];
-    for (const { bench } of loaded) {
-      results = await bench.run();
-      tasks.push(...results.tasks);
-    }
-    const all: BenchResults = { ...(results as BenchResults), tasks };
+    const { results: all, interrupted } = await runBenches(loaded);
+    const tasks = all.tasks;
     report.write(`${formatTable(tableRows(tasks))}\n`);
     for (const t of tasks)
       for (const w of t.warnings) process.stderr.write(`tlob bench: ${taskKey(t)}: ${w.message}\n`);
-    if (values.json !== undefined) writeJson(values.json, all);
+    const unwritten: string[] = [];
+    if (values.json !== undefined) unwritten.push(writeOutput('json', values.json, all) ?? '');
     if (values['benchmark-action'] !== undefined)
-      writeJson(values['benchmark-action'], toBenchmarkAction(all));
+      unwritten.push(
+        writeOutput('benchmark-action', values['benchmark-action'], toBenchmarkAction(all)) ?? '',
+      );
     const comparison = baseline === undefined ? undefined : compareResults(all, baseline, minChange);
     if (comparison !== undefined) printComparison(comparison, report);
     const failures = gateFailures(tasks, comparison, maxViolationRate, maxRegressionPct);
     for (const reason of failures) process.stderr.write(`tlob bench: FAIL ${reason}\n`);
+    for (const reason of unwritten) if (reason !== '') process.stderr.write(`tlob bench: ${reason}\n`);
+    if (interrupted) return INTERRUPTED;
+    if (unwritten.some((reason) => reason !== '')) return 2;
     return failures.length === 0 ? 0 : 1;
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`tlob bench: ${(error as Error).message}\n(tlob bench --help for usage)\n`);
       return 2;
     }
-    throw error;
+    // not the input's fault: a defect of the harness, whose stack says where
+    process.stderr.write(
+      `tlob bench: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    return 2;
+  } finally {
+    process.off('exit', onExit);
   }
 }

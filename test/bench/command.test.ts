@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +14,9 @@ const bin = join(root, 'dist/bench-cli.js');
 const fixture = (name: string) => join(root, 'test/fixtures/bench', name);
 const scratch = mkdtempSync(join(tmpdir(), 'tlob-bench-'));
 
-function benchCli(args: string[], env: Record<string, string> = {}) {
-  const out = spawnSync(process.execPath, [bin, ...args], {
+/** Runs the command in a child node: `tlob-bench` (`[bin]`) or `tlob bench` (`[cli, 'bench']`). */
+function spawnCommand(entry: string[], args: string[], env: Record<string, string> = {}) {
+  const out = spawnSync(process.execPath, [...entry, ...args], {
     cwd: root,
     encoding: 'utf8',
     env: { ...process.env, ...env, NO_COLOR: '1' },
@@ -23,6 +24,15 @@ function benchCli(args: string[], env: Record<string, string> = {}) {
   });
   return { status: out.status, stdout: out.stdout, stderr: out.stderr };
 }
+
+const benchCli = (args: string[], env: Record<string, string> = {}) => spawnCommand([bin], args, env);
+const cli = join(root, 'dist/cli.js');
+const tlobBench = (args: string[]) => spawnCommand([cli, 'bench'], args);
+/** The command under both its names. */
+const both = [
+  ['tlob-bench', benchCli],
+  ['tlob bench', tlobBench],
+] as const;
 
 const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
 
@@ -187,7 +197,7 @@ describe('tlob-bench', () => {
       [['--fail-on-regression', '10', fixture('spin.bench.mjs')], /--fail-on-regression: expected --compare/],
       [
         ['--max-violation-rate', 'lots', fixture('spin.bench.mjs')],
-        /--max-violation-rate: expected a rate like 0.01 or 1%, got "lots"/,
+        /--max-violation-rate: expected a rate from 0 to 1 \(or 0% to 100%\) like 0.01 or 1%, got "lots"/,
       ],
       [['--compare', join(scratch, 'missing.json'), fixture('spin.bench.mjs')], /--compare: cannot read/],
       [['--bogus', fixture('spin.bench.mjs')], /Unknown option '--bogus'/],
@@ -202,21 +212,6 @@ describe('tlob-bench', () => {
 });
 
 describe('tlob-bench and tlob bench alike', () => {
-  const cli = join(root, 'dist/cli.js');
-  const tlobBench = (args: string[]) => {
-    const out = spawnSync(process.execPath, [cli, 'bench', ...args], {
-      cwd: root,
-      encoding: 'utf8',
-      env: { ...process.env, NO_COLOR: '1' },
-      timeout: 60_000,
-    });
-    return { status: out.status, stdout: out.stdout, stderr: out.stderr };
-  };
-  const both = [
-    ['tlob-bench', benchCli],
-    ['tlob bench', tlobBench],
-  ] as const;
-
   it('--json - writes only the JSON on stdout, the table and the comparison on stderr', () => {
     const baseline = join(scratch, 'stdout-baseline.json');
     expect(benchCli(['--json', baseline, fixture('parse-one.bench.mjs')]).status).toBe(0);
@@ -276,9 +271,144 @@ describe('tlob-bench and tlob bench alike', () => {
   });
 });
 
+describe('tlob-bench and tlob bench: runs that cannot finish, and exit codes', () => {
+  it('a task whose promise never settles errors (exit 1): the other tasks run, the table and the JSON are written', () => {
+    for (const [command, bench] of both) {
+      const json = join(scratch, `never-settles-${command.replace(' ', '-')}.json`);
+      const out = bench(['--json', json, fixture('never-settles.bench.mjs')]);
+      expect(out.status, command).toBe(1);
+      expect(out.stdout).toMatch(/^hang › fine +\d+ /m);
+      expect(out.stdout).toMatch(/^hang › lost-callback \(errored\) +0 /m);
+      expect(out.stdout).toMatch(/^hang › after +\d+ /m);
+      expect(out.stderr).toMatch(
+        /^tlob bench: FAIL hang › lost-callback: errored: Error: the function returned a promise that never settled/m,
+      );
+      expect(readJson(json).tasks.map((t: { state: string }) => t.state)).toEqual([
+        'completed',
+        'errored',
+        'completed',
+      ]);
+    }
+  });
+
+  it('bench.run() goes on past a promise that never settles, also without the command', () => {
+    const script = [
+      "import { Bench } from 'tlob/bench';",
+      "const b = new Bench({ time: 10, iterations: 2, warmup: false, progress: false }).add('lost', () => new Promise(() => {}));",
+      'const { tasks: [t] } = await b.run();',
+      'console.log(t.state, t.error);',
+    ].join('\n');
+    const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(out.status).toBe(0);
+    expect(out.stdout).toMatch(/^errored Error: the function returned a promise that never settled/);
+  });
+
+  it('a bench file whose top-level await never settles is input that fails to load (exit 2)', () => {
+    for (const [command, bench] of both) {
+      const out = bench([fixture('tla-hang.bench.mjs')]);
+      expect(out.status, command).toBe(2);
+      expect(out.stderr).toMatch(
+        /cannot load the bench file ".*tla-hang\.bench\.mjs": its top-level await never settled/,
+      );
+    }
+  });
+
+  it('a task that ends the process in the middle of the run does not leave exit code 0', () => {
+    for (const [command, bench] of both) {
+      const out = bench([fixture('exits.bench.mjs')]);
+      expect(out.status, command).toBe(1);
+      expect(out.stderr).toMatch(
+        /^tlob bench: the process exited before the command finished \(in the task "quits › exit"\)/m,
+      );
+    }
+  });
+
+  it('a bench file that leaves tlob disabled exits 2 under both names, with one line and no stack', () => {
+    for (const [command, bench] of both) {
+      const out = bench([fixture('disabled.bench.mjs')]);
+      expect(out.status, command).toBe(2);
+      expect(out.stderr).toMatch(
+        /^tlob bench: cannot run the bench "off" of .*disabled\.bench\.mjs: .*tlob\.disable\(\)/m,
+      );
+      expect(out.stderr).not.toMatch(/\n +at /);
+    }
+  });
+
+  it('an output that fails to be written after the run exits 2 under both names, after the table and the gates', () => {
+    for (const [command, bench] of both) {
+      const out = bench(['--json', '/dev/full', '--max-violation-rate', '0%', fixture('sleep.bench.mjs')]);
+      expect(out.status, command).toBe(2);
+      expect(out.stdout).toMatch(/^io › sleep +\d+ /m);
+      expect(out.stderr).toMatch(/^tlob bench: FAIL io › sleep: violation rate/m);
+      expect(out.stderr).toMatch(/^tlob bench: --json: cannot write "\/dev\/full" after the run: ENOSPC/m);
+      expect(out.stderr).not.toMatch(/\n +at /);
+    }
+  });
+
+  it('the first Ctrl-C stops the run, prints and writes what finished, and exits 130', async () => {
+    const json = join(scratch, 'interrupted.json');
+    const child = spawn(process.execPath, [bin, '--json', json, fixture('long.bench.mjs')], {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      if (stderr.includes('long started\n') && child.signalCode === null)
+        setTimeout(() => child.kill('SIGINT'), 50);
+    });
+    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(status).toBe(130);
+    expect(stderr).toMatch(/^tlob bench: interrupted/m);
+    expect(stdout).toMatch(/^short › tick +\d+ /m);
+    expect(stdout).toMatch(/^long › tick \(aborted\) +\d+ /m);
+    expect(stdout).not.toMatch(/skipped/);
+    expect(
+      readJson(json).tasks.map((t: { bench: string; state: string }) => `${t.bench} ${t.state}`),
+    ).toEqual(['short completed', 'long aborted']);
+  });
+
+  it('refuses a violation rate above 100%', () => {
+    for (const rate of ['150%', '1.5']) {
+      const out = benchCli(['--max-violation-rate', rate, fixture('spin.bench.mjs')]);
+      expect(out.status, rate).toBe(2);
+      expect(out.stderr).toMatch(/--max-violation-rate: expected a rate from 0 to 1 \(or 0% to 100%\)/);
+    }
+  });
+
+  it('--compare prints a p-value that underflows as <1e-300, and says when nothing is comparable', () => {
+    const baseline = join(scratch, 'underflow-baseline.json');
+    expect(benchCli(['--json', baseline, fixture('spin.bench.mjs')]).status).toBe(0);
+    const results = readJson(baseline);
+    const [spin] = results.tasks;
+    // a baseline ten times faster, with no spread and a million samples: p is far below 1e-300
+    const tight = (stats: { p50: number }) => ({ ...stats, p50: stats.p50 / 10, mad: 0 });
+    const faster = { ...spin, samples: 1e6, elapsed: tight(spin.elapsed), running: tight(spin.running) };
+    writeFileSync(baseline, JSON.stringify({ ...results, tasks: [faster] }));
+    const out = benchCli(['--compare', baseline, '--fail-on-regression', '10', fixture('spin.bench.mjs')]);
+    expect(out.status).toBe(1);
+    expect(out.stdout).toMatch(/^cpu › spin +elapsed .* <1e-300 +\*\*\* +yes$/m);
+    expect(out.stdout).not.toMatch(/0\.0e\+0/);
+    expect(out.stderr).toMatch(/^tlob bench: FAIL cpu › spin: elapsed p50 .*, p<1e-300\) is a regression/m);
+    const other = join(scratch, 'other-baseline.json');
+    writeFileSync(other, JSON.stringify({ ...results, tasks: [{ ...spin, name: 'other' }] }));
+    const none = benchCli(['--compare', other, fixture('spin.bench.mjs')]);
+    expect(none.stdout).toMatch(/^compared with the baseline: no task and state in both runs to compare$/m);
+    expect(none.stdout).not.toMatch(/medians/);
+    expect(none.stdout).toMatch(/^cpu › spin: not in the baseline$/m);
+  });
+});
+
 describe('tlob bench', () => {
   it('is the same command under the tlob command: table, gates and exit codes', () => {
-    const cli = join(root, 'dist/cli.js');
     const run = (args: string[]) =>
       spawnSync(process.execPath, [cli, 'bench', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
     const ok = run([fixture('spin.bench.mjs')]);
