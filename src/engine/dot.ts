@@ -22,7 +22,7 @@ export function renderDot(spec: ModelSpec): string {
     lines.push(`\t{node [shape = ${shape}${label}] ${q(state)}};`);
   }
   lines.push(`\t${q(init)} -> ${q(spec.initial)};`);
-  const clock = Object.values(invariants)[0]?.clock ?? 'clk';
+  const clock = Object.values(invariants).find((inv) => inv !== undefined)?.clock ?? 'clk';
   const edges = new Map<string, { from: string; to: string; labels: string[] }>();
   for (const from of spec.states) {
     for (const event of spec.events) {

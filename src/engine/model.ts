@@ -13,11 +13,18 @@ export interface ModelSpec<S extends string = string, E extends string = string>
   readonly initial: S;
   /** Marked (accepting) states, drawn as `doublecircle`. */
   readonly finals: readonly S[];
-  /** `transitions[from][event] = to`; a missing entry is an invalid event in that state. */
+  /**
+   * `transitions[from][event] = to`; a missing entry is an invalid event in that state. An entry
+   * that is `undefined` (a row, or a target) counts as missing, as TypeScript's optional fields
+   * have it.
+   */
   readonly transitions: { readonly [F in S]?: { readonly [V in E]?: S } };
   /** Events that reset the clock on their edge (`event;reset(clk)`). */
   readonly resets?: readonly E[];
-  /** The clock invariant of each constrained state: `clk < limit` where the limit is a per-instance value. */
+  /**
+   * The clock invariant of each constrained state: `clk < limit` where the limit is a per-instance
+   * value. A state whose entry is `undefined` has none.
+   */
   readonly invariants?: { readonly [F in S]?: { readonly clock: string; readonly limit: string } };
 }
 
@@ -59,14 +66,20 @@ export function compileModel<S extends string, E extends string>(spec: ModelSpec
     return i;
   };
   const next = new Int8Array(states.length * events.length).fill(-1);
-  for (const [from, row] of Object.entries(spec.transitions) as [string, Record<string, string>][]) {
+  for (const [from, row] of Object.entries(spec.transitions) as [
+    string,
+    Record<string, string | undefined>,
+  ][]) {
     const f = need(stateIndex, from, 'state');
-    for (const [event, to] of Object.entries(row)) {
-      next[f * events.length + need(eventIndex, event, 'event')] = need(stateIndex, to, 'state');
+    for (const [event, to] of Object.entries(row ?? {})) {
+      if (to !== undefined)
+        next[f * events.length + need(eventIndex, event, 'event')] = need(stateIndex, to, 'state');
     }
   }
   const constrained = new Uint8Array(states.length);
-  for (const state of Object.keys(spec.invariants ?? {})) constrained[need(stateIndex, state, 'state')] = 1;
+  for (const [state, invariant] of Object.entries(spec.invariants ?? {})) {
+    if (invariant !== undefined) constrained[need(stateIndex, state, 'state')] = 1;
+  }
   const resets = new Uint8Array(events.length);
   for (const event of spec.resets ?? []) resets[need(eventIndex, event, 'event')] = 1;
   const final = new Uint8Array(states.length);
@@ -112,15 +125,19 @@ function checkShape(spec: unknown): void {
   names('finals', m.finals);
   if (typeof m.initial !== 'string') fail(at, '`initial` to be a state name', m.initial);
   object('transitions', m.transitions);
+  // an entry that is `undefined` is no entry (an optional field left undefined)
   for (const [from, row] of Object.entries(m.transitions as object)) {
+    if (row === undefined) continue;
     object(`transitions.${from}`, row);
     for (const [event, to] of Object.entries(row as object))
-      if (typeof to !== 'string') fail(at, `\`transitions.${from}.${event}\` to be a state name`, to);
+      if (to !== undefined && typeof to !== 'string')
+        fail(at, `\`transitions.${from}.${event}\` to be a state name`, to);
   }
   if (m.resets !== undefined) names('resets', m.resets);
   if (m.invariants !== undefined) {
     object('invariants', m.invariants);
     for (const [state, inv] of Object.entries(m.invariants as object)) {
+      if (inv === undefined) continue;
       const i = inv as { clock?: unknown; limit?: unknown } | null;
       if (i === null || typeof i !== 'object' || typeof i.clock !== 'string' || typeof i.limit !== 'string')
         fail(at, `\`invariants.${state}\` to be { clock, limit } (two names)`, inv);

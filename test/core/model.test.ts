@@ -129,6 +129,27 @@ describe('tlob model', () => {
     expect(violations).toEqual([expect.objectContaining({ event: BUDGET_EXPIRED, state: 'running' })]);
   });
 
+  it('tlobModelSpec is frozen to its last array and row: it cannot be changed into a model tlob does not run', () => {
+    const rendered = renderDot(tlobModelSpec);
+    const spec = tlobModelSpec as unknown as {
+      states: string[];
+      transitions: Record<string, Record<string, string>>;
+      invariants: Record<string, { limit: string }>;
+    };
+    expect(() => {
+      (spec.transitions.running as Record<string, string>).stop = 'running';
+    }).toThrow(TypeError);
+    expect(() => delete spec.invariants.sleeping).toThrow(TypeError);
+    expect(() => {
+      (spec.invariants.running as { limit: string }).limit = 'NEVER';
+    }).toThrow(TypeError);
+    expect(() => spec.states.push('flying')).toThrow(TypeError);
+    expect(() => {
+      spec.transitions.flying = {};
+    }).toThrow(TypeError);
+    expect(renderDot(tlobModelSpec)).toBe(rendered);
+  });
+
   it('docs/models/tlob.dot is the rendering of the model', () => {
     const file = readFileSync(new URL('../../docs/models/tlob.dot', import.meta.url), 'utf8');
     expect(file).toBe(renderDot(tlobModelSpec));
@@ -197,6 +218,34 @@ describe('renderDot of something that is not a model', () => {
     expect(() => renderDot(spec as ModelSpec)).toThrow(
       expect.objectContaining({ code: 'ERR_TLOB_INVALID_MODEL', message: expect.stringMatching(message) }),
     );
+  });
+});
+
+describe('an entry that is undefined counts as missing, as an optional field left undefined', () => {
+  const spec: ModelSpec<'a' | 'b', 'go' | 'back'> = {
+    name: 'm',
+    states: ['a', 'b'],
+    events: ['go', 'back'],
+    initial: 'a',
+    finals: ['a'],
+    transitions: { a: { go: 'b' } },
+    invariants: { a: { clock: 'clk', limit: 'A_NS' } },
+  };
+  const withUndefined: ModelSpec<'a' | 'b', 'go' | 'back'> = {
+    ...spec,
+    transitions: { a: { go: 'b', back: undefined }, b: undefined },
+    invariants: { b: undefined, a: { clock: 'clk', limit: 'A_NS' } },
+  };
+
+  it('renderDot draws it as without the entry', () => {
+    expect(renderDot(withUndefined)).toBe(renderDot(spec));
+  });
+
+  it('compileModel builds the same tables', () => {
+    const plain = compileModel(spec);
+    const compiled = compileModel(withUndefined);
+    expect(compiled.next).toEqual(plain.next);
+    expect(compiled.constrained).toEqual(plain.constrained);
   });
 });
 

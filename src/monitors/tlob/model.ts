@@ -6,9 +6,10 @@ export type TlobEvent = 'start' | 'stop' | 'switch_in' | 'preempt' | 'sleep' | '
 /**
  * The tlob hybrid automaton (the kernel's post-v3 model): one instance per window, driven by the
  * window's start and stop and by the event loop's scheduling of its continuations, under the
- * invariant `clk < BUDGET_NS()` in every state but `stopped`.
+ * invariant `clk < BUDGET_NS()` in every state but `stopped`. Frozen to the last array and row: the
+ * engine runs this object, so what `renderDot` draws of it is what runs.
  */
-export const tlobModelSpec: ModelSpec<TlobState, TlobEvent> = {
+export const tlobModelSpec: ModelSpec<TlobState, TlobEvent> = freezeDeep({
   name: 'tlob',
   states: ['stopped', 'running', 'waiting', 'sleeping'],
   events: ['start', 'stop', 'switch_in', 'preempt', 'sleep', 'wakeup'],
@@ -26,7 +27,7 @@ export const tlobModelSpec: ModelSpec<TlobState, TlobEvent> = {
     waiting: { clock: 'clk', limit: 'BUDGET_NS' },
     sleeping: { clock: 'clk', limit: 'BUDGET_NS' },
   },
-};
+});
 
 export const tlobModel = compileModel(tlobModelSpec);
 
@@ -39,3 +40,11 @@ export const E_STOP = tlobModel.event('stop');
 export const E_SWITCH_IN = tlobModel.event('switch_in');
 export const E_SLEEP = tlobModel.event('sleep');
 export const E_WAKEUP = tlobModel.event('wakeup');
+
+/** Freezes `value` and every object and array in it. */
+function freezeDeep<T extends object>(value: T): T {
+  for (const field of Object.values(value)) {
+    if (typeof field === 'object' && field !== null) freezeDeep(field);
+  }
+  return Object.freeze(value);
+}
