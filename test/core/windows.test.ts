@@ -3,7 +3,7 @@ import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { storageKeptFor } from '../../src/context/scheduler-hooks.js';
 import { deadlines } from '../../src/engine/deadline-queue.js';
-import { TlobBudgetError, type TlobWindow, tlob, type WindowResult } from '../../src/index.js';
+import { formatNs, TlobBudgetError, type TlobWindow, tlob, type WindowResult } from '../../src/index.js';
 import { descheduledMs } from '../descheduled.js';
 import { collectViolations, expectViolation, ms, retry, runWithTlob, sleep, spin } from '../helpers.js';
 import { useSimulatedClock } from '../simulated-clock.js';
@@ -248,6 +248,20 @@ describe('windows', () => {
       }),
     ).rejects.toBeInstanceOf(TlobBudgetError);
     await expect(tlob.run('async-ok', { budget: '1s' }, async () => 2)).resolves.toBe(2);
+  });
+
+  it("a TlobBudgetError's message writes the budget and the elapsed time as the log line does", () => {
+    tlob.reactor('throw');
+    let caught: unknown;
+    try {
+      tlob.run('sub-ms', { budget: '200us' }, () => spin(2));
+    } catch (error) {
+      caught = error;
+    }
+    const { message, result } = caught as TlobBudgetError;
+    expect(message).toBe(
+      `tlob: window "sub-ms" exceeded its budget of 200us (elapsed ${formatNs(result.elapsedNs)})`,
+    );
   });
 
   it("with the 'throw' reactor, run() of a thenable that breaks its budget rejects with a TlobBudgetError", async () => {

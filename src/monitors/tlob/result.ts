@@ -1,3 +1,4 @@
+import { formatNs } from '../../engine/duration.js';
 import { brandErrorClass, TlobError } from '../../report/errors.js';
 
 /** What `window.stop()` returns: the window's budget, elapsed time and where that time went. */
@@ -38,7 +39,7 @@ export class TlobBudgetError extends TlobError {
   constructor(readonly result: WindowResult) {
     super(
       'ERR_TLOB_BUDGET_EXCEEDED',
-      `tlob: window "${result.name}" exceeded its budget of ${result.budgetNs / 1e6}ms (elapsed ${(result.elapsedNs / 1e6).toFixed(3)}ms)`,
+      `tlob: window "${result.name}" exceeded its budget of ${formatNs(result.budgetNs)} (elapsed ${formatNs(result.elapsedNs)})`,
     );
     this.name = 'TlobBudgetError';
   }
