@@ -1,5 +1,5 @@
 import type { WindowResult, WindowStart } from './monitors/tlob/result.js';
-import { type TlobViolation, tlobMonitor } from './monitors/tlob/tlob-monitor.js';
+import { type TlobViolation, type TransitionEvent, tlobMonitor } from './monitors/tlob/tlob-monitor.js';
 import { checkTlobReactor, type TlobReactor } from './monitors/tlob/tlob-reactor.js';
 import { current, run, start } from './monitors/tlob/window-api.js';
 import { probes, tlobAttach } from './probes/tlob-attach.js';
@@ -10,7 +10,6 @@ import type { ViolationRing as Ring } from './report/ring.js';
 import { type NameStats, statsByName } from './report/stats.js';
 import { subscribe } from './report/subscribe.js';
 import type { TlobWarningMessage } from './report/tlob-warning.js';
-import type { TransitionEvent } from './report/transition-event.js';
 import { violationRing } from './report/violation-ring.js';
 import { watchdog } from './watchdog/watchdog.js';
 

@@ -3,7 +3,7 @@ import { epochMs } from '../clock.js';
 import { reportInternalError } from '../report/errors.js';
 import { RateLimitedLog } from '../report/rate-limited-log.js';
 import { pushViolation, type ViolationRing } from '../report/ring.js';
-import type { TransitionEvent } from '../report/transition-event.js';
+import type { ModelTransitionEvent } from '../report/transition-event.js';
 import type { Violation } from '../report/violation.js';
 import { type Deadlined, deadlines } from './deadline-queue.js';
 import type { CompiledModel } from './model.js';
@@ -58,7 +58,7 @@ interface MonitorGlue<I extends Instance> {
   readonly expiredEvent: string;
   /** Where the monitor publishes its violation records (published only while it has subscribers). */
   readonly errors: Channel;
-  /** Where the monitor publishes its transitions, as `TransitionEvent`s (only while it has subscribers). */
+  /** Where the monitor publishes its transitions, as `ModelTransitionEvent`s (only while it has subscribers). */
   readonly events: Channel;
   /** Where the monitor keeps its violation records. */
   readonly ring: ViolationRing;
@@ -250,7 +250,7 @@ export class Monitor<I extends Instance> {
 
   private publishTransition(instance: I, state: number, event: number, next: number, now: number): void {
     const model = this.model;
-    const payload: TransitionEvent = {
+    const payload: ModelTransitionEvent = {
       monitor: model.name,
       id: instance.id,
       name: instance.name,

@@ -8,7 +8,7 @@ import {
   TlobRangeError,
   TlobTypeError,
 } from './errors.js';
-import type { TransitionEvent } from './transition-event.js';
+import type { ModelTransitionEvent } from './transition-event.js';
 import type { Violation } from './violation.js';
 
 // Kinds of timeline records: a transition into a state (0–3: stopped, running, waiting, sleeping), or these.
@@ -93,7 +93,7 @@ class TimelineRecorder {
   // The subscribers run on the observed call path: a failure of ours is reported, never thrown.
   private readonly onEvent = (message: unknown): void => {
     try {
-      const e = message as TransitionEvent;
+      const e = message as ModelTransitionEvent;
       if (e.monitor === 'tlob') this.push(STATE_INDEX[e.next] ?? 0, e.id, e.atNs, e.name, 0);
     } catch (error) {
       reportInternalError('timeline', error);

@@ -2,8 +2,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterEach, describe, expect, it } from 'vitest';
 import { schedulerHooksEnabled } from '../../src/context/scheduler-hooks.js';
 import type { Task } from '../../src/context/task.js';
-import { tlob, type WindowResult } from '../../src/index.js';
-import type { TransitionEvent } from '../../src/report/transition-event.js';
+import { type TransitionEvent, tlob, type WindowResult } from '../../src/index.js';
 import { expectViolation, retry, sleep, spin } from '../helpers.js';
 import { useSimulatedClock } from '../simulated-clock.js';
 

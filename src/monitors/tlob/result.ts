@@ -1,8 +1,8 @@
 import { formatNs } from '../../engine/duration.js';
 import { brandErrorClass, TlobError } from '../../report/errors.js';
 
-/** What `window.stop()` returns: the window's budget, elapsed time and where that time went. */
-export interface WindowResult {
+/** The fields of every `WindowResult`: the window, its budget, elapsed time and where that time went. */
+interface WindowResultFields {
   /** The window's name (`tlob.start({ name })`, `tlob.run(name, …)`, or the probe's name). */
   readonly name: string;
   /** Unique id of the window in this thread; 0 for the inert window of a disabled monitor. */
@@ -17,11 +17,27 @@ export interface WindowResult {
   readonly waitingNs: number;
   /** Time the window waited on something that was not ready (I/O, timers, other calls). */
   readonly sleepingNs: number;
-  /** True when the window broke its budget (then exactly one violation was reported). */
-  readonly overBudget: boolean;
-  /** `'EOVERFLOW'` when over budget (the kernel's TRACE_STOP return), otherwise `undefined`. */
-  readonly code: 'EOVERFLOW' | undefined;
 }
+
+/**
+ * What `window.stop()` returns: the window's budget, elapsed time and where that time went. A union
+ * on `overBudget`: where it is true, `code` is `'EOVERFLOW'`; where it is false, `undefined`.
+ */
+export type WindowResult = WindowResultFields &
+  (
+    | {
+        /** False: the window kept its budget. */
+        readonly overBudget: false;
+        /** `undefined` within budget. */
+        readonly code: undefined;
+      }
+    | {
+        /** True: the window broke its budget (then exactly one violation was reported). */
+        readonly overBudget: true;
+        /** `'EOVERFLOW'`, the kernel's TRACE_STOP return for a window over budget. */
+        readonly code: 'EOVERFLOW';
+      }
+  );
 
 /** What `tlob:start` carries when a window opens. */
 export interface WindowStart {

@@ -3,6 +3,7 @@ import { formatNs } from '../../engine/duration.js';
 import { Monitor } from '../../engine/monitor.js';
 import type { Reactor } from '../../engine/reactors.js';
 import { channels } from '../../report/channels.js';
+import type { ModelTransitionEvent } from '../../report/transition-event.js';
 import type { Violation } from '../../report/violation.js';
 import { violationRing } from '../../report/violation-ring.js';
 import { S_RUNNING, type TlobEvent, type TlobState, tlobModel } from './model.js';
@@ -40,6 +41,9 @@ export type TlobViolation = {
   /** With the watchdog: the blocked thread's JS stack when it was caught, if it could be read. */
   readonly stack?: string;
 };
+
+/** What `tlob:event` carries: one transition of a window in tlob's model. */
+export type TransitionEvent = ModelTransitionEvent<TlobState, TlobEvent, 'tlob'>;
 
 function format(v: Violation): string {
   const t = v as TlobViolation;

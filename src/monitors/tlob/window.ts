@@ -467,7 +467,8 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
   /** The result of a closed window (built once, on first request). */
   get result(): WindowResult | undefined {
     if (this.phase !== PHASE_CLOSED) return undefined;
-    // frozen: `stop()`, `onStop` and every `tlob:stop` subscriber get this one object
+    // frozen: `stop()`, `onStop` and every `tlob:stop` subscriber get this one object; one literal
+    // for both kinds of result, `code` set from the same `overBudget`
     this.resultObject ??= Object.freeze({
       name: this.name,
       id: this.id,
@@ -478,7 +479,7 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
       sleepingNs: Math.round(this.sleepingNs),
       overBudget: this.overBudget,
       code: this.overBudget ? 'EOVERFLOW' : undefined,
-    });
+    } as WindowResult);
     return this.resultObject;
   }
 
