@@ -144,6 +144,28 @@ describe('reactors', () => {
     });
   });
 
+  it('a tlob:event subscriber that stops the window at its stop transition: one close, within budget', () => {
+    const violations: unknown[] = [];
+    const offError = tlob.subscribe('error', (v) => violations.push(v));
+    let inner: WindowResult | undefined;
+    let w: { stop(): WindowResult } | undefined;
+    const offEvent = tlob.subscribe('event', (e) => {
+      if (e.event !== 'stop' || w === undefined) return;
+      const window = w;
+      w = undefined;
+      inner = window.stop();
+    });
+    let onStops = 0;
+    w = tlob.start({ budget: '1s', name: 'stop-in-own-stop-event', onStop: () => onStops++ });
+    const result = w.stop();
+    offEvent();
+    offError();
+    expect(violations).toEqual([]);
+    expect(result).toMatchObject({ overBudget: false, code: undefined });
+    expect(inner).toBe(result);
+    expect(onStops).toBe(1);
+  });
+
   it('reactor() returns the previous reactor', () => {
     expect(tlob.reactor('log')).toBe('nop');
     expect(tlob.reactor('nop')).toBe('log');

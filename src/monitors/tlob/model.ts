@@ -35,6 +35,7 @@ export const tlobModel = compileModel(tlobModelSpec);
 export const S_RUNNING = tlobModel.state('running');
 export const S_WAITING = tlobModel.state('waiting');
 export const S_SLEEPING = tlobModel.state('sleeping');
+export const S_STOPPED = tlobModel.state('stopped');
 export const E_START = tlobModel.event('start');
 export const E_STOP = tlobModel.event('stop');
 export const E_SWITCH_IN = tlobModel.event('switch_in');

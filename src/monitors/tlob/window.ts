@@ -18,7 +18,16 @@ import { channels } from '../../report/channels.js';
 import { reportInternalError } from '../../report/errors.js';
 import type { CallEndHandler } from './call-path.js';
 import type { CallSite } from './call-site.js';
-import { E_SLEEP, E_STOP, E_SWITCH_IN, E_WAKEUP, S_RUNNING, S_SLEEPING, S_WAITING } from './model.js';
+import {
+  E_SLEEP,
+  E_STOP,
+  E_SWITCH_IN,
+  E_WAKEUP,
+  S_RUNNING,
+  S_SLEEPING,
+  S_STOPPED,
+  S_WAITING,
+} from './model.js';
 import { TlobBudgetError, type WindowResult } from './result.js';
 import { tlobMonitor } from './tlob-monitor.js';
 import { watchdogHooks } from './watchdog-hooks.js';
@@ -501,9 +510,13 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
       } else {
         // close() is called by code of the window, so the window is on the thread whatever the
         // scheduler hooks saw (a listener of an EventEmitter runs in its emitter's context).
-        this.switchIn(now, now);
-        this.step(E_STOP, now); // a stop past the budget is a violation: `violated` runs first
-        // closed meanwhile by its own violation's reactor or a `tlob:error` subscriber
+        // stopped already when a subscriber of its own stop transition (`tlob:event`) stops it again
+        if (this.state !== S_STOPPED) {
+          this.switchIn(now, now);
+          this.step(E_STOP, now); // a stop past the budget is a violation: `violated` runs first
+        }
+        // closed meanwhile by a subscriber of that transition, its violation's reactor or a
+        // `tlob:error` subscriber
         if (this.phase === PHASE_CLOSED) return;
         tlobMonitor.reset(this); // a closed window is parked for good: scheduler events skip it
       }
