@@ -52,9 +52,10 @@ if (environmentSwitch(env, 'TLOB_WATCHDOG', true, 'tlob/register'))
 otelFromEnvironment(env);
 
 const trace = env.TLOB_TRACE;
+const output = env.TLOB_OUTPUT;
 if (trace !== undefined && trace !== '' && trace !== '0') {
   timeline.start();
-  if (trace !== '1') writeTraceAtExit(trace, timeline);
+  // under `tlob run` (`TLOB_OUTPUT`), its collector takes the ending signals
+  if (trace !== '1') writeTraceAtExit(trace, timeline, output === undefined || output === '');
 }
-const output = env.TLOB_OUTPUT;
 if (output !== undefined && output !== '') collectTo(output, timeline);

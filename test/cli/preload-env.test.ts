@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -21,6 +23,35 @@ describe('--import tlob/register with TLOB_TRACE and TLOB_REACTOR', () => {
     const [file] = readdirSync(dir);
     expect(file).toMatch(/^trace-\d+\.json$/);
     const windows = checkTrace(JSON.parse(readFileSync(join(dir, file as string), 'utf8')));
+    expect(windows.map((w) => w.name)).toEqual(['work', 'work', 'work']);
+  });
+
+  it.each([
+    ['ends the process by a signal it does not handle, after writing the trace', false],
+    ['leaves a signal the program handles to it, and writes the trace at its exit', true],
+  ])('TLOB_TRACE=<file>: SIGTERM %s', async (_, handles) => {
+    const dir = scratch();
+    const file = join(dir, 'trace.json');
+    const program =
+      "import { tlob } from 'tlob'; " +
+      "for (let i = 0; i < 3; i++) await tlob.run('work', { budget: '1s' }, () => new Promise((r) => setTimeout(r, 2))); " +
+      (handles ? "process.on('SIGTERM', () => process.exit(0)); " : '') +
+      "setInterval(() => {}, 1000); console.log('ready');";
+    const child = spawn(process.execPath, [`--import=${register}`, '--input-type=module', '-e', program], {
+      cwd: root,
+      env: { ...process.env, TLOB_TRACE: file },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout.on('data', (d) => {
+      if (String(d).includes('ready')) child.kill('SIGTERM');
+    });
+    const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+    expect({ code, signal }, stderr).toEqual(
+      handles ? { code: 0, signal: null } : { code: null, signal: 'SIGTERM' },
+    );
+    const windows = checkTrace(JSON.parse(readFileSync(file, 'utf8')));
     expect(windows.map((w) => w.name)).toEqual(['work', 'work', 'work']);
   });
 
