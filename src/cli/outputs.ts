@@ -72,9 +72,18 @@ function timelinesOf(data: RunData): TimelineData[] {
   return data.threads.flatMap((t) => (t.timeline === undefined ? [] : [t.timeline]));
 }
 
-/** `node app.mjs` per pid, for the process names of the trace. */
+/**
+ * `node app.mjs` per pid, for the process names of the trace; a process started by another of the
+ * run says by which (`node app.mjs (child of 4242)`): a cluster's primary and workers, or a program
+ * that forks itself, run the same command.
+ */
 function processLabels(data: RunData): Map<number, string> {
+  const main = data.threads.filter((t) => t.threadId === 0);
+  const pids = new Set(main.map((t) => t.pid));
   const labels = new Map<number, string>();
-  for (const t of data.threads) if (t.threadId === 0) labels.set(t.pid, `node ${t.argv.join(' ')}`.trim());
+  for (const t of main) {
+    const command = `node ${t.argv.join(' ')}`.trim();
+    labels.set(t.pid, pids.has(t.ppid) ? `${command} (child of ${t.ppid})` : command);
+  }
   return labels;
 }

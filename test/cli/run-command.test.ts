@@ -129,8 +129,10 @@ describe('tlob run', () => {
     const names = JSON.parse(readFileSync(trace, 'utf8')).traceEvents.filter(
       (e: TraceEvent) => e.name === 'process_name',
     );
+    // the child says which process of the run started it
+    const parent = data.threads.find((t) => String(t.argv[0]).endsWith('fork.mjs'))?.pid;
     expect(names.map((e: TraceEvent) => e.args?.name).sort()).toEqual([
-      expect.stringMatching(/^node .*app\.mjs$/),
+      expect.stringMatching(new RegExp(`^node .*app\\.mjs \\(child of ${parent}\\)$`)),
       expect.stringMatching(/^node .*fork\.mjs$/),
     ]);
   });
