@@ -25,14 +25,15 @@ import * as layout from './board-layout.js';
 import { deadlineSplit } from './deadline-split.js';
 import { HELD_VIOLATION_KEY, procStat, RUN_SIGNALS_KEY, type RunSignals } from './run-signals.js';
 import { trackTimers } from './timer-readiness.js';
+import { inheritedUpWord, mainUpWord, setUpWord, UP } from './up-word.js';
 import { type JoinMessage, type WatchdogWorkerData, watchdogMain } from './worker.js';
 
 /** Options of `tlob.watchdog()`. */
 export interface WatchdogOptions {
   /**
-   * Turns the watchdog on or off. The watchdog thread starts in the turn of the event loop after
-   * the first window that has a deadline, outside every window (not at this call); a window opened
-   * before it is up is not watched by it.
+   * Turns the watchdog on or off. The main thread starts the watchdog thread in the turn of the
+   * event loop after its first window that has a deadline or its first worker thread, outside
+   * every window (not at this call); a window opened before it is up is not watched by it.
    * @default true
    */
   enabled?: boolean;
@@ -61,7 +62,7 @@ export interface WatchdogOptions {
 /** What `tlob.watchdog()` returns: the settings in force. */
 export interface WatchdogStatus {
   readonly enabled: boolean;
-  /** Whether the watchdog thread is up and reading this thread's board (it starts in the turn after the first window that has a deadline). */
+  /** Whether the watchdog thread is up and reading this thread's board (it starts in the turn after the main thread's first window that has a deadline or its first worker thread). */
   readonly running: boolean;
   /** Whether the violation line comes with the blocked main thread's stack. */
   readonly stacks: boolean;
@@ -87,6 +88,19 @@ let worker: Worker | undefined;
 /** The start of the watchdog thread, planned for the next turn, until it runs. */
 let pendingStart: NodeJS.Immediate | undefined;
 let started = false;
+/**
+ * The word that says which watchdog thread listens for joins (`up-word.ts`): the main thread's own,
+ * or the one a worker thread was handed; undefined in a worker thread started before the main
+ * thread turned the watchdog on.
+ */
+let upWord: Int32Array | undefined;
+/** Generation of the last watchdog thread the main thread started. */
+let generation = 0;
+/** Generation of the watchdog thread a worker thread joined through its up word, 0 if none. */
+let joinedGeneration = 0;
+/** The main thread has started a worker thread (the `'worker'` listener is on). */
+let workersSeen = false;
+let listensForWorkers = false;
 let stacks = true;
 let timers = true;
 let graceNs = 5e6;
@@ -236,14 +250,20 @@ function osThreadId(): number {
   }
 }
 
+// Atomics.waitAsync is ES2024, past this project's `lib`
+const { waitAsync } = Atomics as unknown as {
+  waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string };
+};
+
 /** Whether the watchdog thread reads the board `b`: it sets the board's `I_JOINED` when it joins it. */
 function joined(b: ThreadBoard): boolean {
   return Atomics.load(b.i32, layout.I_JOINED) === 1;
 }
 
 /**
- * Starts the watchdog thread (main thread) or joins it (worker threads); once, in the turn after
- * the first deadline.
+ * Starts the watchdog thread (main thread), in the turn after its first deadline or after it
+ * started its first worker thread, or joins it (a worker thread started before the main thread
+ * turned the watchdog on: see `followUpWord` for the others); once.
  *
  * A thread keeps no channel open on which the watchdog or another thread could send it a message:
  * a message it received would be dispatched as a `MessageEvent` (on a BroadcastChannel always,
@@ -254,7 +274,8 @@ function joined(b: ThreadBoard): boolean {
  * watchdog tells a thread that it reads its board in the board (`I_JOINED`).
  *
  * The main thread hands its board over in the worker's data and sends later names and its leaving
- * through a port it never listens on.
+ * through a port it never listens on. The watchdog thread says that it listens for the joins of
+ * worker threads in the up word (`up-word.ts`), which they wait on.
  */
 function start(b: ThreadBoard): void {
   started = true;
@@ -266,6 +287,9 @@ function start(b: ThreadBoard): void {
   (globalThis as Record<symbol, unknown>)[Symbol.for(captureKey)] = capture;
   const { port1, port2 } = new MessageChannel();
   port = port1;
+  generation++;
+  const word = upWord ?? mainUpWord();
+  setUpWord(word, -generation); // starting: the new thread sets it to `generation` once it listens
   port1.unref();
   const env = { ...process.env };
   delete env.NODE_OPTIONS; // else a preload in it would run inside the watchdog thread
@@ -279,6 +303,7 @@ function start(b: ThreadBoard): void {
     boards: [joinMessage(b)],
     port: port2,
     runSignals: runSignalsFile(),
+    up: { buffer: word.buffer as SharedArrayBuffer, generation },
   };
   worker = new Worker(`(${watchdogMain.toString()})(${deadlineSplit.toString()}, ${formatNs.toString()})`, {
     eval: true,
@@ -330,13 +355,46 @@ function joinThroughChannel(b: ThreadBoard): void {
     listening.close();
     if (channel === listening) channel = undefined;
   };
-  // Atomics.waitAsync is ES2024, past this project's `lib`
-  const { waitAsync } = Atomics as unknown as {
-    waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string };
-  };
   const r = waitAsync(b.i32, layout.I_JOINED, 0);
   if (r.async) (r.value as Promise<string>).then(stopListening);
   else stopListening();
+}
+
+/**
+ * A worker thread handed the main thread's up word joins each watchdog thread that listens, at
+ * once if one does (when the watchdog is turned on: under the preload, before the thread's first
+ * module, so that even a first window that blocks at once is watched), else in the first turn
+ * after one does, waking on the word. It posts its board on a channel it opens and closes at once,
+ * which receives nothing: no message ever reaches the thread.
+ */
+function followUpWord(b: ThreadBoard, word: Int32Array): void {
+  if (board !== b) return; // turned off (the wait ends when the word next changes)
+  const value = Atomics.load(word, UP);
+  if (value > 0 && value !== joinedGeneration) {
+    joinedGeneration = value;
+    started = true; // later names are posted
+    Atomics.store(b.i32, layout.I_JOINED, 0); // set again by the watchdog that reads the board
+    try {
+      post(joinMessage(b));
+    } catch (error) {
+      reportInternalError('watchdog join', error);
+    }
+  }
+  const r = waitAsync(word, UP, value);
+  if (r.async) (r.value as Promise<string>).then(() => runOutside(followUpWord, b, word));
+  else followUpWord(b, word); // the word moved meanwhile
+}
+
+/**
+ * The main thread started a worker thread (Node's `'worker'` event, on the thread that created it:
+ * a worker thread's own are created after its first): the watchdog thread starts in the next turn,
+ * for the windows of the worker threads, even if this thread opens none.
+ */
+function workerStarted(created: Worker): void {
+  if (created === worker) return; // the watchdog thread itself
+  workersSeen = true;
+  const b = board;
+  if (b !== undefined && !started && pendingStart === undefined) startSoon(b);
 }
 
 /** Sends `message` to the watchdog: on the main thread's port, else on the BroadcastChannel, opened for it if closed. */
@@ -356,10 +414,13 @@ function post(message: object): void {
  * this thread for several milliseconds, which a window open at that moment would be charged as
  * running (a first window of a trivial call was reported over a 2 ms budget). The immediate is
  * unref'd: a program that ends before it runs never starts the thread, and its exit does not wait
- * for the thread's start.
+ * for the thread's start. `held` keeps it ref'd, so that it runs in the next turn even if nothing
+ * else wakes the loop (an unref'd immediate waits for the loop's next wake-up): for worker threads
+ * that wait on the up word while the main thread idles.
  */
-function startSoon(b: ThreadBoard): void {
-  pendingStart = runOutside(setImmediate, () => startPlanned(b)).unref(); // runs outside every window
+function startSoon(b: ThreadBoard, held = false): void {
+  const immediate = runOutside(setImmediate, () => startPlanned(b)); // runs outside every window
+  pendingStart = held ? immediate : immediate.unref();
 }
 
 function startPlanned(b: ThreadBoard): void {
@@ -420,7 +481,11 @@ function status(): WatchdogStatus {
   const enabled = board !== undefined;
   return {
     enabled,
-    running: board !== undefined && joined(board),
+    running:
+      board !== undefined &&
+      joined(board) &&
+      // a worker thread that joined through its up word: the watchdog thread it joined still runs
+      (joinedGeneration === 0 || (upWord !== undefined && Atomics.load(upWord, UP) === joinedGeneration)),
     stacks: enabled && stacks,
     timers: enabled && timers,
     graceNs,
@@ -430,9 +495,10 @@ function status(): WatchdogStatus {
 
 /**
  * Turns the watchdog on (or off, or changes its settings) for this thread and returns the settings
- * in force; with no argument it only returns them. The watchdog thread starts in the turn after
- * the first window that has a deadline (never inside a window) and serves every thread of the
- * process that turned it on.
+ * in force; with no argument it only returns them. The main thread starts the watchdog thread in
+ * the turn after its first window that has a deadline or its first worker thread (never inside a
+ * window); it serves every thread of the process that turned it on (a worker thread joins it
+ * through the main thread's up word, if the main thread turned it on before starting it).
  * @example tlob.watchdog({ grace: '5ms', stacks: true });
  */
 let exitWaits = false;
@@ -468,6 +534,8 @@ export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
       if (pendingStart !== undefined) clearImmediate(pendingStart);
       pendingStart = undefined;
       if (started) post({ type: 'leave', key: token });
+      if (isMainThread && upWord !== undefined) setUpWord(upWord, 0);
+      joinedGeneration = 0;
       channel?.close();
       port?.close();
       void worker?.terminate(); // turned on again, this thread starts a new one
@@ -501,7 +569,8 @@ export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
     },
     reactorSource,
     () => {
-      if (!started && pendingStart === undefined) startSoon(b);
+      // a worker thread with an up word joins through it (`followUpWord`), not at its first window
+      if (!started && pendingStart === undefined && (isMainThread || upWord === undefined)) startSoon(b);
     },
   );
   board = b;
@@ -513,6 +582,18 @@ export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
   deadlines.watcher = b; // the board itself: the queue calls it on every transition of its top
   watchdogHooks.sync = board; // synchronous windows: written into its slots, never queued
   trackTimers(timers);
+  if (isMainThread) {
+    upWord = mainUpWord(); // before the worker threads it starts from now on
+    if (!listensForWorkers) {
+      listensForWorkers = true;
+      process.on('worker', workerStarted);
+    }
+    // turned on again: the worker threads started meanwhile wait for a watchdog thread
+    if (workersSeen) startSoon(b, true);
+  } else {
+    upWord = inheritedUpWord();
+    if (upWord !== undefined) runOutside(followUpWord, b, upWord);
+  }
   return status();
 }
 

@@ -28,6 +28,12 @@ export interface WatchdogWorkerData {
    * process group as the file names it (`g<pgid>`, or '' where not known).
    */
   runSignals: { file: string; key: string; since: number; group: string } | undefined;
+  /**
+   * The main thread's up word (`up-word.ts`) and this thread's generation: once it listens for
+   * joins, the watchdog sets the word from minus its generation to its generation, unless the main
+   * thread turned it off or started another meanwhile.
+   */
+  up?: { buffer: SharedArrayBuffer; generation: number };
 }
 
 /** A thread joins (again) with its board and its names so far. */
@@ -700,5 +706,11 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
   channel.onmessage = (event: unknown) => receive((event as { data: Parameters<typeof receive>[0] }).data);
   data.port.on('message', receive);
   channel.postMessage({ type: 'hello' }); // worker threads that enabled the watchdog before it ran join now
+  if (data.up !== undefined) {
+    // worker threads waiting on the word join now, without a message reaching them
+    const word = new Int32Array(data.up.buffer);
+    if (Atomics.compareExchange(word, 0, -data.up.generation, data.up.generation) === -data.up.generation)
+      Atomics.notify(word, 0);
+  }
   schedule();
 }

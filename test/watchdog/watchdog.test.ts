@@ -208,6 +208,58 @@ describe.each(paths)('watchdog, %s: a window over budget while its own code hold
     }));
 });
 
+describe('watchdog: a pool of worker threads', () => {
+  /**
+   * Runs the `pool` scenario and checks that the watchdog reported each of its 2 worker threads
+   * blocked between the thread's marks of the start and the end of its call of `task` (both
+   * written to fd 2 from the worker thread, as the watchdog writes its lines: their order in the
+   * stream is the order they were written in). A run where it did not is thrown, as the reason of
+   * a retry: a loaded machine may keep the watchdog thread from a CPU for the whole call.
+   */
+  async function reportedWhileBlocked(task: number, env: Record<string, string>, nodeArgs: string[]) {
+    const r = await run('pool', env, nodeArgs);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stderr.split('\n');
+    const threads = [...new Set(lines.flatMap((l) => /^MARK before (\d+) /.exec(l)?.[1] ?? []))];
+    expect(threads).toHaveLength(2);
+    for (const thread of threads) {
+      const from = lines.findIndex((l) => l.startsWith(`MARK before ${thread} ${task} `));
+      const to = lines.findIndex((l) => l.startsWith(`MARK after ${thread} ${task} `));
+      expect(from, r.stderr).toBeGreaterThanOrEqual(0);
+      expect(to, r.stderr).toBeGreaterThan(from);
+      const reported = watchdogLines(lines.slice(from + 1, to).join('\n')).filter((l) =>
+        l.includes(`: thread ${thread} is blocked,`),
+      );
+      if (reported.length === 0)
+        throw new Error(`task ${task} of thread ${thread} not reported while it blocked:\n${r.stderr}`);
+      expect(reported[0]).toMatch(/^tlob: "task" #\d+ over budget 50.0ms: thread \d+ is blocked/);
+    }
+  }
+
+  const ways: [string, Record<string, string>, string[]][] = [
+    ['under the preload', {}, ['--import', 'tlob/register']],
+    ['turned on in code in each thread', { WATCHDOG_IN_CODE: '1' }, []],
+  ];
+
+  it.each(ways)(
+    '%s, the main thread opening no window: a task that blocks a worker thread is reported while it blocks',
+    (_, env, nodeArgs) =>
+      // Nothing starts the watchdog thread on the main thread but its worker threads: it used to
+      // start only at the main thread's first window, and the pool's windows were reported at
+      // their stop. The first task of a thread may block before the watchdog thread is up (both
+      // start together); the second comes after the thread's first turn with it up.
+      retry(3, () => reportedWhileBlocked(1, env, nodeArgs)),
+  );
+
+  it.each(ways)(
+    '%s, the watchdog thread running: the first task of a fresh worker thread, which blocks in the turn its first window opens, is reported while it blocks',
+    (_, env, nodeArgs) =>
+      // A worker thread joins the running watchdog when the watchdog is turned on there: it used
+      // to join in the turn after its first window, which a blocked window never reached.
+      retry(3, () => reportedWhileBlocked(0, { ...env, WARM: '1' }, nodeArgs)),
+  );
+});
+
 describe('watchdog: rate limit', () => {
   it('writes at most 10 reports per second, then how many it suppressed', () =>
     retry(3, async () => {
