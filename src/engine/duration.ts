@@ -52,7 +52,7 @@ export function toBudgetNs(value: unknown, caller: string): number {
   if (ns < MIN_BUDGET_NS || ns > MAX_BUDGET_NS) {
     throw new TlobRangeError(
       'ERR_TLOB_BUDGET_RANGE',
-      `${caller}: expected \`budget\` between 1us and 1h, got ${describeValue(value)}`,
+      `${caller}: expected \`budget\` between 1us and 3600s (1 hour), got ${describeValue(value)}`,
     );
   }
   if (typeof value === 'string' && parsedBudgets.size < 1024) parsedBudgets.set(value, ns);

@@ -17,7 +17,9 @@ export type ProbeSpec =
     }
   | { readonly op: 'remove'; readonly module: string; readonly path: string; readonly text: string };
 
-const PATH_RE = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$/;
+/** A dotted path of JavaScript identifiers (Unicode ones too: `ñame`, `café.put`). */
+const PATH_RE =
+  /^[\p{ID_Start}_$][\p{ID_Continue}$\u200C\u200D]*(?:\.[\p{ID_Start}_$][\p{ID_Continue}$\u200C\u200D]*)*$/u;
 const KEYS = new Set(['threshold', 'name']);
 
 /**
@@ -113,7 +115,7 @@ function parseOne(text: string, caller: string): ProbeSpec {
   try {
     budgetNs = toBudgetNs(threshold.value, caller);
   } catch (error) {
-    fail(caller, text, threshold.at, `a duration from 1us to 1h like 20ms (${(error as Error).message})`);
+    fail(caller, text, threshold.at, `a duration from 1us to 3600s like 20ms (${(error as Error).message})`);
   }
   return {
     op: 'add',

@@ -16,7 +16,9 @@ describe('budgets', () => {
   it('the exported parsers take one value and name themselves in their errors', () => {
     expect([parseBudget.length, parseDuration.length]).toEqual([1, 1]);
     expect(() => parseBudget('fast')).toThrow(/^parseBudget: expected `budget` like "50ms"/);
-    expect(() => parseBudget(0)).toThrow(/^parseBudget: expected `budget` between 1us and 1h, got 0/);
+    expect(() => parseBudget(0)).toThrow(
+      /^parseBudget: expected `budget` between 1us and 3600s \(1 hour\), got 0/,
+    );
     expect(() => parseDuration('fast')).toThrow(/^parseDuration: expected `value` like "50ms"/);
     // a second argument does not rename the caller
     expect(() => (parseBudget as (v: unknown, c: string) => number)('fast', 'x')).toThrow(/^parseBudget:/);

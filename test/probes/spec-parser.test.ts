@@ -36,6 +36,13 @@ describe('probe spec parser', () => {
     ],
     ['', []],
     [' ; \n ', []],
+    // the longest budget, in the largest unit there is
+    ['p pg:query threshold=3600s', [{ budgetNs: 3600e9 }]],
+    // export names are JavaScript identifiers, not only ASCII ones
+    ['p ./m.mjs:ñame threshold=1s', [{ module: './m.mjs', path: 'ñame' }]],
+    ['p ./m.mjs:Café.prototype.ação _fin threshold=1s', [{ path: 'Café.prototype.ação', stopPath: '_fin' }]],
+    ['p ./m.mjs:$名前.x\u200Cy threshold=1s', [{ path: '$名前.x\u200Cy' }]],
+    ['-./m.mjs:ñame', [{ op: 'remove', path: 'ñame' }]],
   ])('%j', (input, expected) => {
     const specs = parseProbeSpecs(input);
     expect(specs).toHaveLength(expected.length);
@@ -49,7 +56,15 @@ describe('probe spec parser', () => {
     ['p pg:Client..query threshold=1ms', 6, 'a dotted property path'],
     ['p pg:query', 11, 'threshold=DURATION'],
     ['p pg:query threshold=fast', 22, 'a duration'],
-    ['p pg:query threshold=7200s', 22, 'a duration from 1us to 1h'],
+    ['p pg:query threshold=7200s', 22, 'a duration from 1us to 3600s like 20ms'],
+    // h is no unit of tlob's durations: the message names the units there are
+    [
+      'p pg:query threshold=1h',
+      22,
+      'a duration from 1us to 3600s like 20ms (parseProbeSpecs: expected `budget` like "50ms" (a number of milliseconds or a string with ns, us, ms or s)',
+    ],
+    ['p pg:1query threshold=1ms', 6, 'a dotted property path'],
+    ['p pg:a-b threshold=1ms', 6, 'a dotted property path'],
     ['p pg:query threshold=1ms threshold=2ms', 26, 'one threshold='],
     ['p pg:query threshold=1ms colour=red', 26, 'threshold= or name='],
     ['p pg:query threshold=1ms stop', 26, 'KEY=VALUE'],
