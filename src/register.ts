@@ -15,9 +15,8 @@
 import * as workerThreads from 'node:worker_threads';
 import { collectTo, writeTraceAtExit } from './cli/collector.js';
 import { timeline, tlob } from './index.js';
-import { checkTlobReactor } from './monitors/tlob/tlob-reactor.js';
 import { otelFromEnvironment } from './otel/index.js';
-import { environmentSwitch } from './probes/preload-config.js';
+import { environmentReactor, environmentSwitch } from './probes/preload-config.js';
 
 /** Where the main thread leaves its `TLOB_*` settings for the worker threads it starts. */
 const SETTINGS_KEY = 'tlob.register.environment';
@@ -41,9 +40,8 @@ function tlobSettings(): NodeJS.ProcessEnv {
 
 const env = tlobSettings();
 tlob.probes.fromEnvironment(env);
-const reactor = env.TLOB_REACTOR;
-if (reactor !== undefined && reactor !== '')
-  tlob.reactor(checkTlobReactor(reactor, 'tlob/register', '`TLOB_REACTOR`'));
+const reactor = environmentReactor(env, 'tlob/register');
+if (reactor !== undefined) tlob.reactor(reactor);
 if (environmentSwitch(env, 'TLOB_WATCHDOG', true, 'tlob/register'))
   tlob.watchdog({
     enabled: true,

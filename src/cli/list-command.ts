@@ -1,16 +1,17 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { formatNs } from '../engine/duration.js';
 import { tlobModelSpec } from '../monitors/tlob/model.js';
-import { readPreloadSettings } from '../probes/preload-config.js';
-import { parseSpecs } from '../probes/spec-parser.js';
+import { planPreload } from '../probes/preload-plan.js';
 import { type Command, parseCommandArgs } from './command.js';
+import { planLines } from './preload-plan-lines.js';
 import { UsageError } from './usage-error.js';
 
 const help = `Usage: tlob list [--config FILE]
 
-Lists the monitors and their models, then the probes the environment would apply
-(TLOB_PROBES and the config file: --config FILE, TLOB_CONFIG, or ./tlob.config.json).
+Lists the monitors and their models, then the probes and the reactor the preload would apply
+(the config file: --config FILE, TLOB_CONFIG, or ./tlob.config.json; then TLOB_PROBES and
+TLOB_REACTOR), the specs replayed in that order as \`tlob run\` does. Exits 2 with the message
+\`tlob run\` would give where it would refuse them.
 `;
 
 export const listCommand: Command = {
@@ -25,7 +26,6 @@ export const listCommand: Command = {
       `  ${spec.name}  task latency over budget: per-call running / waiting / sleeping under clk < BUDGET_NS`,
       `   - model: ${spec.states.length} states (${spec.states.join(', ')}), ${spec.events.length} events (${spec.events.join(', ')})`,
       '   - reactors: log (default), nop, abort, throw, a function',
-      'probes:',
     ];
     const env = { ...process.env };
     const config = parsed.values.config;
@@ -34,22 +34,12 @@ export const listCommand: Command = {
         throw new UsageError('list', `cannot find the config file "${config}"`);
       env.TLOB_CONFIG = config;
     }
-    let probes: string[] = [];
     try {
-      const settings = readPreloadSettings(env);
-      if (settings.file !== undefined) out.push(`  (config ${settings.file})`);
-      for (const s of settings.specs.flatMap((text) => parseSpecs(text, 'tlob list'))) {
-        probes.push(
-          s.op === 'add'
-            ? `  ${s.module}:${s.path}${s.stopPath ? ` .. ${s.stopPath}` : ''}  budget ${formatNs(s.budgetNs)}${s.name ? `  name ${s.name}` : ''}`
-            : `  -${s.module}:${s.path}`,
-        );
-      }
+      out.push(...planLines(planPreload(env)));
     } catch (error) {
       throw new UsageError('list', (error as Error).message);
     }
-    if (probes.length === 0) probes = ['  none (set TLOB_PROBES, or write tlob.config.json)'];
-    process.stdout.write(`${[...out, ...probes].join('\n')}\n`);
+    process.stdout.write(`${out.join('\n')}\n`);
     return 0;
   },
 };

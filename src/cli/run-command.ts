@@ -12,10 +12,9 @@ import {
   statSync,
 } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { checkTlobReactor } from '../monitors/tlob/tlob-reactor.js';
-import { readPreloadSettings } from '../probes/preload-config.js';
-import { type ProbeSpec, parseSpecs } from '../probes/spec-parser.js';
+import { planPreload } from '../probes/preload-plan.js';
 import { mergeRun, type RunData, type ThreadData } from '../report/run-data.js';
 import { procStat, RUN_SIGNALS_FILE } from '../watchdog/run-signals.js';
 import { type Command, type Options, parseCommandArgs } from './command.js';
@@ -169,30 +168,26 @@ function programArgs(args: string[]): string[] {
   return args;
 }
 
-/** Checks the specs and config before anything runs, so a typo fails fast with exit 2. */
+/**
+ * Checks the specs, the config file and the reactor before anything runs, so that what would stop
+ * the program's preload is a usage error (exit 2): the preload's work replayed (`planPreload`), the
+ * config file's specs, then `TLOB_PROBES`, then `-p`, in the order the preload applies them.
+ */
 function checkInput(values: { probe?: string[]; config?: string; reactor?: string }): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   try {
-    const fromFlags = (values.probe ?? []).map((spec) => parseSpecs(spec, 'probe'));
     if (values.config !== undefined) {
       const file = resolve(values.config);
       if (!existsSync(file)) throw new Error(`cannot find the config file "${values.config}"`);
       env.TLOB_CONFIG = file;
     }
-    // the specs the preload will apply (the config file's, then TLOB_PROBES), parsed here so a
-    // bad one is a usage error before the program starts rather than a crash of its preload
-    const settings = readPreloadSettings({ ...process.env, ...env });
-    // the config file found here is the run's: a process of the program in another directory (a
-    // workspace's package, a child forked with its own cwd) must not look for one of its own
-    if (settings.file !== undefined) env.TLOB_CONFIG = settings.file;
-    const fromEnv = process.env.TLOB_PROBES?.trim() ? 1 : 0;
-    const parsed = settings.specs.map((spec, i) => {
-      const from = i >= settings.specs.length - fromEnv ? 'TLOB_PROBES' : relative('.', settings.file ?? '');
-      return parseSpecs(spec, from);
-    });
-    checkAddsAndRemoves([...parsed, ...fromFlags].flat());
     if (values.reactor !== undefined)
       env.TLOB_REACTOR = checkTlobReactor(values.reactor, 'reactor') as string;
+    const flags = (values.probe ?? []).map((text) => ({ text, from: 'probe' }));
+    const plan = planPreload({ ...process.env, ...env }, flags);
+    // the config file found here is the run's: a process of the program in another directory (a
+    // workspace's package, a child forked with its own cwd) must not look for one of its own
+    if (plan.file !== undefined) env.TLOB_CONFIG = plan.file;
   } catch (error) {
     throw new UsageError('run', (error as Error).message);
   }
@@ -202,25 +197,6 @@ function checkInput(values: { probe?: string[]; config?: string; reactor?: strin
       .join(';');
   }
   return env;
-}
-
-/**
- * Applies the specs' adds and removes to a set of probe keys, in the order the preload will (the
- * config file's, then `TLOB_PROBES`, then `-p`): a second probe on one function, or the removal
- * of a probe there is not, would stop the program's preload, so it is a usage error here.
- */
-function checkAddsAndRemoves(specs: ProbeSpec[]): void {
-  const keys = new Set<string>();
-  for (const spec of specs) {
-    const key = `${spec.module}:${spec.path}`;
-    if (spec.op === 'add') {
-      if (keys.has(key))
-        throw new Error(`${spec.text}: ${key} already has a probe (remove it first with -${key})`);
-      keys.add(key);
-    } else if (!keys.delete(key)) {
-      throw new Error(`${spec.text}: no probe ${key} to remove (probes: ${[...keys].join(', ') || 'none'})`);
-    }
-  }
 }
 
 /** How long tlob waits, once the program ended, for the processes it started to end too. */

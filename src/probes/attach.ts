@@ -88,6 +88,8 @@ export class ProbeBase<Priv = unknown> implements Probe<Priv>, WrapperCore, Modu
   private readonly wrappers = new Map<Function, Function>();
   /** Set between `suspend()` and `resume()`. */
   private suspended = false;
+  /** What `refused` does: nothing unless set (`tlob.attach` removes the probe). */
+  onRefused: (() => void) | undefined = undefined;
 
   constructor(
     readonly target: AttachTarget | string,
@@ -279,6 +281,14 @@ export class ProbeBase<Priv = unknown> implements Probe<Priv>, WrapperCore, Modu
   /** Installs on a loaded instance of the module this probe names (called by the module registry). */
   bind(root: ModuleRoot): void {
     this.install(root.object, root.label, root);
+  }
+
+  /**
+   * A loading instance of the module refused the probe (the registry warned why): a probe with no
+   * wrapper in place anywhere then observes nothing, and `onRefused` takes it away.
+   */
+  refused(): void {
+    if (this.attached && this.installs.length === 0) this.onRefused?.();
   }
 
   /** Called once the first wrapper is in place. */

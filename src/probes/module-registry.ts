@@ -30,6 +30,11 @@ export interface ModuleRoot {
 export interface ModuleProbeBinding {
   readonly path: string;
   bind(root: ModuleRoot): void;
+  /**
+   * Called after a loading instance of the module refused the probe (a path it does not resolve,
+   * say) and that was warned about. Optional: a binding of an older copy of tlob may not have it.
+   */
+  refused?(): void;
 }
 
 interface TargetEntry {
@@ -245,6 +250,7 @@ function bindGuarded(binding: ModuleProbeBinding, root: ModuleRoot): void {
         `${root.label}:${binding.path}`,
         `tlob: probe ${root.label}:${binding.path} not applied: ${error.message}`,
       );
+      binding.refused?.();
       return;
     }
     reportInternalError(`probe ${root.label}:${binding.path}`, error);

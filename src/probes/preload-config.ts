@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { checkTlobReactor, type TlobReactor } from '../monitors/tlob/tlob-reactor.js';
 import { describeValue, TlobError, TlobTypeError } from '../report/errors.js';
 
@@ -32,6 +32,16 @@ export function environmentSwitch(
   );
 }
 
+/**
+ * The reactor `TLOB_REACTOR` names, checked (`ERR_TLOB_INVALID_REACTOR` naming `caller`), or
+ * undefined when it is unset or empty. The preload applies it after the config file's.
+ */
+export function environmentReactor(env: NodeJS.ProcessEnv, caller: string): TlobReactor | undefined {
+  const reactor = env.TLOB_REACTOR;
+  if (reactor === undefined || reactor === '') return undefined;
+  return checkTlobReactor(reactor, caller, '`TLOB_REACTOR`');
+}
+
 /** The zero-code configuration: `TLOB_CONFIG`, or `tlob.config.json` in the working directory. */
 interface PreloadConfig {
   /** Probe specs: one string (`;` or newline separated) or an array of them. */
@@ -48,9 +58,17 @@ interface PreloadConfig {
   ringSize?: number;
 }
 
+/** Probe specs as the environment gives them, and where from (the name their errors give). */
+export interface SpecSource {
+  /** Specs, `;` or newline separated. */
+  readonly text: string;
+  /** `TLOB_PROBES`, or the config file's path relative to the working directory. */
+  readonly from: string;
+}
+
 /** What the environment asks for: config file values, then `TLOB_PROBES` specs. */
 interface PreloadSettings {
-  readonly specs: string[];
+  readonly specs: SpecSource[];
   readonly reactor: TlobReactor | undefined;
   readonly ringSize: number | undefined;
   /** The config file read, if any. */
@@ -74,11 +92,13 @@ export function readPreloadSettings(
     throw new TlobError('ERR_TLOB_CONFIG', `tlob: TLOB_CONFIG names ${file}, which does not exist`);
   }
   if (present) config = parseConfig(file);
-  const specs: string[] = [];
-  if (typeof config.probes === 'string') specs.push(config.probes);
-  else if (Array.isArray(config.probes)) specs.push(...config.probes);
+  const specs: SpecSource[] = [];
+  const fromFile = relative(cwd, file);
+  for (const text of typeof config.probes === 'string' ? [config.probes] : (config.probes ?? [])) {
+    specs.push({ text, from: fromFile });
+  }
   const fromEnv = env.TLOB_PROBES;
-  if (fromEnv !== undefined && fromEnv.trim() !== '') specs.push(fromEnv);
+  if (fromEnv !== undefined && fromEnv.trim() !== '') specs.push({ text: fromEnv, from: 'TLOB_PROBES' });
   return { specs, reactor: config.reactor, ringSize: config.ringSize, file: present ? file : undefined };
 }
 

@@ -1,7 +1,7 @@
 import type { CallSite } from '../monitors/tlob/call-site.js';
 import { tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
 import { checkTlobReactor } from '../monitors/tlob/tlob-reactor.js';
-import { describeValue, TlobError, TlobTypeError } from '../report/errors.js';
+import { describeValue, TlobTypeError } from '../report/errors.js';
 import { statsByName } from '../report/stats.js';
 import { violationRing } from '../report/violation-ring.js';
 import { sharedRegistry } from '../shared-registry.js';
@@ -16,7 +16,8 @@ import {
 import { markHooksFromStart } from './module-registry.js';
 import { type Environment, readPreloadSettings } from './preload-config.js';
 import { splitPath } from './property-path.js';
-import { formatProbeSpec, type ProbeSpec, parseSpecs } from './spec-parser.js';
+import { formatProbeSpec, parseSpecs } from './spec-parser.js';
+import { type AddSpec, applySpecs, noProbe } from './spec-set.js';
 import {
   PairStartProbe,
   type PairState,
@@ -47,19 +48,43 @@ export function tlobAttach(
   path: string,
   options: TlobAttachOptions,
 ): TlobProbeHandle {
+  return attachSite(target, path, options, undefined);
+}
+
+/**
+ * `tlobAttach`, with `onRefused` called once the probe went because the module it waited for
+ * refused it when it loaded (see `ProbeBase.refused`).
+ */
+function attachSite(
+  target: AttachTarget | string,
+  path: string,
+  options: TlobAttachOptions,
+  onRefused: (() => void) | undefined,
+): TlobProbeHandle {
   const caller = 'tlob.attach';
   checkTarget(target, caller);
   splitPath(path, caller);
   const defaultName = typeof target === 'string' ? `${target}:${path}` : `${targetLabel(target)}.${path}`;
   const namesBefore = statsByName.size;
   const site = tlobSite({ name: defaultName, ...options }, path, caller);
-  try {
-    return placeTlobProbes(target, path, site, options, caller);
-  } catch (error) {
-    // a refused attach leaves no trace: the stats entry its site created goes too
-    if (statsByName.size > namesBefore && statsByName.get(site.stats.name) === site.stats) {
+  const created = statsByName.size > namesBefore && statsByName.get(site.stats.name) === site.stats;
+  // a refused attach leaves no trace: the stats entry its site created goes too
+  const forgetStats = () => {
+    if (created && site.stats.count === 0 && statsByName.get(site.stats.name) === site.stats) {
       statsByName.delete(site.stats.name);
     }
+  };
+  let handle: TlobProbeHandle | undefined;
+  const refuse = () => {
+    handle?.detach();
+    forgetStats();
+    onRefused?.();
+  };
+  try {
+    handle = placeTlobProbes(target, path, site, options, caller, refuse);
+    return handle;
+  } catch (error) {
+    forgetStats();
     throw error;
   }
 }
@@ -71,6 +96,7 @@ function placeTlobProbes(
   site: CallSite,
   options: TlobAttachOptions,
   caller: string,
+  refuse: () => void,
 ): TlobProbeHandle {
   checkAliasesOption(options, caller);
   const aliases = options.aliases !== false;
@@ -78,6 +104,7 @@ function placeTlobProbes(
   if (stopPath === undefined) {
     const probe = new TlobProbe(target, path, site, caller);
     probe.aliases = aliases;
+    probe.onRefused = refuse;
     placeProbe(probe, target, caller);
     return probe;
   }
@@ -87,6 +114,8 @@ function placeTlobProbes(
   const stop = new PairStopProbe(target, stopPath, pair, caller);
   start.aliases = aliases;
   stop.aliases = aliases;
+  start.onRefused = refuse;
+  stop.onRefused = refuse;
   placeProbe(start, target, caller);
   try {
     placeProbe(stop, target, caller);
@@ -127,41 +156,51 @@ function specProbes(): Map<string, SpecProbe> {
 
 const SPECS_KEY = Symbol.for('tlob.probes.specs');
 
-function addSpec(spec: Extract<ProbeSpec, { op: 'add' }>): string {
-  const key = `${spec.module}:${spec.path}`;
-  const probes = specProbes();
-  if (probes.has(key)) {
-    throw new TlobError(
-      'ERR_TLOB_ALREADY_ATTACHED',
-      `tlob.probes.add: ${key} already has a probe (remove it with -${key})`,
-    );
-  }
-  const handle = tlobAttach(spec.module, spec.path, {
-    budget: spec.threshold,
-    name: spec.name ?? key,
-    stopPath: spec.stopPath,
-  });
-  probes.set(key, {
+/** Attaches the probe of an add spec, as the entry of its key. */
+function placeSpec(spec: AddSpec, key: string): SpecProbe {
+  const handle = attachSite(
+    spec.module,
+    spec.path,
+    { budget: spec.threshold, name: spec.name ?? key, stopPath: spec.stopPath },
+    // refused by the module when it loaded: the probe is gone, so is its spec
+    () => {
+      if (specProbes().get(key)?.handle === handle) specProbes().delete(key);
+    },
+  );
+  return {
     module: spec.module,
     path: spec.path,
     stopPath: spec.stopPath,
     budgetNs: spec.budgetNs,
     name: spec.name,
     handle,
-  });
-  return key;
+  };
+}
+
+/**
+ * Applies specs (the text of `tlob.probes.add`), their errors naming `caller`: all are parsed
+ * first; if one cannot be applied, those already applied are removed again and the error thrown.
+ */
+function addSpecs(specs: string, caller: string): void {
+  const parsed = parseSpecs(specs, caller);
+  const added: string[] = [];
+  try {
+    applySpecs(parsed, specProbes(), caller, placeSpec, detachSpec, added);
+  } catch (error) {
+    for (const key of added) if (specProbes().has(key)) removeKey(key, caller);
+    throw error;
+  }
+}
+
+function detachSpec(probe: SpecProbe): void {
+  probe.handle.detach();
 }
 
 function removeKey(key: string, caller: string): void {
   const probes = specProbes();
   const found = probes.get(key);
-  if (found === undefined) {
-    throw new TlobError(
-      'ERR_TLOB_NOT_FOUND',
-      `${caller}: no probe ${key} (probes: ${[...probes.keys()].join(', ') || 'none'})`,
-    );
-  }
-  found.handle.detach();
+  if (found === undefined) throw noProbe(caller, key, probes);
+  detachSpec(found);
   probes.delete(key);
 }
 
@@ -180,17 +219,7 @@ export const probes = {
         `tlob.probes.add: expected a spec string, got ${describeValue(specs)}`,
       );
     }
-    const parsed = parseSpecs(specs, 'tlob.probes.add');
-    const added: string[] = [];
-    try {
-      for (const spec of parsed) {
-        if (spec.op === 'add') added.push(addSpec(spec));
-        else removeKey(`${spec.module}:${spec.path}`, 'tlob.probes.add');
-      }
-    } catch (error) {
-      for (const key of added) if (specProbes().has(key)) removeKey(key, 'tlob.probes.add');
-      throw error;
-    }
+    addSpecs(specs, 'tlob.probes.add');
   },
 
   /** Removes the probe added for `MODULE:PATH` (`ERR_TLOB_NOT_FOUND` if there is none). */
@@ -221,7 +250,7 @@ export const probes = {
     if (settings.specs.length > 0) markHooksFromStart();
     if (settings.reactor !== undefined) tlobMonitor.tlobReactor = checkTlobReactor(settings.reactor);
     if (settings.ringSize !== undefined) violationRing.resize(settings.ringSize);
-    for (const specs of settings.specs) probes.add(specs);
+    for (const { text, from } of settings.specs) addSpecs(text, from);
   },
 
   /** Removes every probe added by specs. */

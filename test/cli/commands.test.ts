@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { nodeBinary } from '../probes/preload-apps.js';
+import { pathToFileURL } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { nodeBinary, runNode } from '../probes/preload-apps.js';
 import { dist, fixtures, root, runTlob, scratch } from './run-tlob.js';
 
 describe('tlob commands', () => {
@@ -38,15 +39,26 @@ describe('tlob commands', () => {
     }
   });
 
-  it('check-probes accepts good specs and exits 2 with the parser message at a bad one', () => {
+  it('check-probes accepts good specs, prints what each does and the probes they leave, and exits 2 with the parser message at a bad one', () => {
     const good = runTlob([
       'check-probes',
-      'p pg:Client.prototype.query threshold=20ms; -fs:readFile',
+      'p pg:Client.prototype.query threshold=20ms; p fs:readFile threshold=1ms',
+      '-fs:readFile',
       'p ./a.mjs:open close threshold=1s name=door',
     ]);
     expect(good.status, good.stderr).toBe(0);
     expect(good.stdout).toBe(
-      'ok  add pg:Client.prototype.query budget 20.0ms\nok  remove fs:readFile\nok  add ./a.mjs:open .. close budget 1.00s name door\n',
+      [
+        'ok  add pg:Client.prototype.query budget 20.0ms',
+        'ok  add fs:readFile budget 1.00ms',
+        'ok  remove fs:readFile',
+        'ok  add ./a.mjs:open .. close budget 1.00s name door',
+        'probes:',
+        '  pg:Client.prototype.query  budget 20.0ms',
+        '  ./a.mjs:open .. close  budget 1.00s  name door',
+        'reactor: log (the default)',
+        '',
+      ].join('\n'),
     );
     const bad = runTlob(['check-probes', 'p pg:Client.prototype.query threshold=20ms', 'p pg threshold=1ms']);
     expect(bad.status).toBe(2);
@@ -54,11 +66,102 @@ describe('tlob commands', () => {
       /^tlob check-probes: invalid probe spec "p pg threshold=1ms" at column 3: expected MODULE:PATH/,
     );
     expect(runTlob(['check-probes']).status).toBe(2);
-    // a spec that removes a probe is an argument of its own, not an option
+    // a spec that removes a probe is an argument of its own, not an option; with nothing to remove,
+    // `tlob run -p` would refuse it
     const removal = runTlob(['check-probes', '-pg:query']);
-    expect(removal.status, removal.stderr).toBe(0);
-    expect(removal.stdout).toBe('ok  remove pg:query\n');
-    expect(runTlob(['check-probes', '--help']).stdout).toMatch(/^Usage: tlob check-probes SPEC/);
+    expect(removal.status).toBe(2);
+    expect(removal.stderr).toMatch(
+      /^tlob check-probes: -pg:query: no probe pg:query to remove \(probes: none\)\n/,
+    );
+    expect(runTlob(['check-probes', '--help']).stdout).toMatch(
+      /^Usage: tlob check-probes \[--config FILE\] SPEC/,
+    );
+  });
+
+  describe('list and check-probes replay the specs as the preload and tlob run apply them', () => {
+    const register = pathToFileURL(join(dist, 'register.js')).href;
+    let dir = '';
+    beforeAll(() => {
+      dir = scratch();
+      writeFileSync(
+        join(dir, 'a.mjs'),
+        'export function f() {}\nexport function g() {}\nexport function h() {}\n',
+      );
+      writeFileSync(join(dir, 'app.mjs'), "import { f } from './a.mjs';\nf();\n");
+      writeFileSync(
+        join(dir, 'tlob.config.json'),
+        JSON.stringify({
+          probes: ['p ./a.mjs:f threshold=20ms', 'p ./a.mjs:g threshold=1s name=gee'],
+          reactor: 'throw',
+        }),
+      );
+    });
+    const list = (env: Record<string, string> = {}) => runTlob(['list'], { cwd: dir, env });
+    const run = (env: Record<string, string> = {}, args: string[] = []) =>
+      runTlob(['run', '-q', ...args, 'app.mjs'], { cwd: dir, env });
+    const preload = (env: Record<string, string>) =>
+      runNode(dir, [`--import=${register}`, 'app.mjs'], { NODE_OPTIONS: '', ...env });
+    /** What follows "tlob <command>: " on the first line of stderr. */
+    const reason = (stderr: string) => /^tlob [\w-]+: (.*)$/m.exec(stderr)?.[1];
+
+    it('shows the probes the specs leave, not the specs one by one, and the reactor', () => {
+      const out = list();
+      expect(out.status, out.stderr).toBe(0);
+      const file = join(realpathSync(dir), 'tlob.config.json');
+      expect(out.stdout.slice(out.stdout.indexOf('probes:'))).toBe(
+        [
+          'probes:',
+          `  (config ${file})`,
+          '  ./a.mjs:f  budget 20.0ms',
+          '  ./a.mjs:g  budget 1.00s  name gee',
+          `reactor: throw (config ${file})`,
+          '',
+        ].join('\n'),
+      );
+      const replaced = list({ TLOB_PROBES: '-./a.mjs:f; p ./a.mjs:h threshold=5ms', TLOB_REACTOR: 'nop' });
+      expect(replaced.status, replaced.stderr).toBe(0);
+      expect(replaced.stdout).not.toContain('./a.mjs:f');
+      expect(replaced.stdout).toContain('  ./a.mjs:g  budget 1.00s  name gee\n  ./a.mjs:h  budget 5.00ms\n');
+      expect(replaced.stdout).toContain('reactor: nop (TLOB_REACTOR)\n');
+      const checked = runTlob(['check-probes', '-./a.mjs:g', 'p ./a.mjs:g threshold=2s'], { cwd: dir });
+      expect(checked.status, checked.stderr).toBe(0);
+      expect(checked.stdout).toContain('probes:\n');
+      expect(checked.stdout).toContain('  ./a.mjs:f  budget 20.0ms\n  ./a.mjs:g  budget 2.00s\n');
+    });
+
+    it.each([
+      ['a second probe on a function the config probes', { TLOB_PROBES: 'p ./a.mjs:g threshold=5ms' }],
+      ['the removal of a probe there is not', { TLOB_PROBES: '-./a.mjs:zzz' }],
+      ['a reactor the preload rejects', { TLOB_REACTOR: 'bogus' }],
+    ])('refuses %s with exit 2 and the message tlob run gives, as the preload does', (_what, env) => {
+      const listed = list(env);
+      const ran = run(env);
+      expect(ran.status).toBe(2);
+      expect(listed.status).toBe(2);
+      expect(listed.stdout).toBe('');
+      expect(reason(listed.stderr)).toBe(reason(ran.stderr));
+      const started = preload(env);
+      expect(started.status).not.toBe(0);
+      expect(started.stderr).toContain(reason(ran.stderr));
+    });
+
+    it('check-probes refuses two probes on one function, in one argument or after the config, as tlob run -p does', () => {
+      const twice = 'p ./a.mjs:h threshold=20ms; p ./a.mjs:h threshold=30ms';
+      const checked = runTlob(['check-probes', twice], { cwd: dir });
+      expect(checked.status).toBe(2);
+      expect(checked.stdout).toBe('');
+      expect(checked.stderr).toMatch(
+        /^tlob check-probes: p \.\/a\.mjs:h threshold=30ms: \.\/a\.mjs:h already has a probe \(remove it first with -\.\/a\.mjs:h\)\n/,
+      );
+      const ran = run({}, ['-p', twice]);
+      expect(ran.status).toBe(2);
+      expect(ran.stderr).toMatch(
+        /^tlob run: probe: p \.\/a\.mjs:h threshold=30ms: \.\/a\.mjs:h already has a probe/,
+      );
+      const onConfig = runTlob(['check-probes', 'p ./a.mjs:f threshold=1ms'], { cwd: dir });
+      expect(onConfig.status).toBe(2);
+      expect(onConfig.stderr).toContain('./a.mjs:f already has a probe');
+    });
   });
 
   it('model prints the automaton, and with --dot the file docs/model.md shows', () => {

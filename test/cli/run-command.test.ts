@@ -710,7 +710,7 @@ setTimeout(() => { spin(400); process.exit(0); }, 10);
     const missing = runTlob(['run', '--probe=-./lib.mjs:tick', ...program]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(
-      /^tlob run: -\.\/lib\.mjs:tick: no probe \.\/lib\.mjs:tick to remove \(probes: none\)/m,
+      /^tlob run: probe: -\.\/lib\.mjs:tick: no probe \.\/lib\.mjs:tick to remove \(probes: none\)/m,
     );
     const twice = runTlob(['run', '--config', config, '-p', 'p ./lib.mjs:work threshold=5ms', ...program]);
     expect(twice.status).toBe(2);

@@ -246,3 +246,39 @@ describe('zero-code preload: TypeScript run by Node itself (type stripping)', ()
     ]);
   });
 });
+
+describe('module probes that cannot observe the calls they name say so', () => {
+  const lastJson = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1) as string);
+  const warnings = (stderr: string) => stderr.match(/\[TLOB_PROBE\] TlobWarning: .*/g) ?? [];
+
+  it('a probe its module refuses when it loads leaves no trace: no stats entry, not listed, detached', () => {
+    const dir = installFixture('cjs-app');
+    writeFileSync(
+      join(dir, 'refused.js'),
+      [
+        "const { tlob } = require('tlob');",
+        "tlob.reactor('nop');",
+        "const direct = tlob.attach('./lib.js', 'Store.prototype.gett', { budget: '1s', name: 'direct' });",
+        "tlob.probes.add('p ./lib.js:hadle threshold=1s name=spec; p ./lib.js:handle threshold=1s');",
+        "const lib = require('./lib.js');",
+        "lib.handle('a');",
+        'let removal;',
+        "try { tlob.probes.remove('./lib.js:hadle'); } catch (error) { removal = error.code; }",
+        'const stats = tlob.stats().map((s) => [s.name, s.count]);',
+        'console.log(JSON.stringify({ stats, list: tlob.probes.list(), attached: direct.attached, removal }));',
+      ].join('\n'),
+    );
+    const run = runNode(dir, ['refused.js']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(lastJson(run.stdout)).toEqual({
+      stats: [['./lib.js:handle', 1]],
+      list: ['p ./lib.js:handle threshold=1s'],
+      attached: false,
+      removal: 'ERR_TLOB_NOT_FOUND',
+    });
+    const said = warnings(run.stderr);
+    expect(said).toHaveLength(2);
+    expect(said[0]).toMatch(/probe \.\/lib\.js:Store\.prototype\.gett not applied: .*does not resolve/);
+    expect(said[1]).toMatch(/probe \.\/lib\.js:hadle not applied: .*did you mean "handle"/);
+  });
+});
