@@ -14,6 +14,7 @@ import { findProbe, registerProbe, unregisterProbe } from './probe-registry.js';
 import { resolveSlot, type Slot, splitPath } from './property-path.js';
 import { reexportedSlot } from './reexport-slot.js';
 import { checkPatchable, patchSlot, type SlotPatch } from './slot-patch.js';
+import { warnOnce } from './warn-once.js';
 
 /** The handlers and options of `attach`. */
 export interface AttachHandlers<Priv = unknown> {
@@ -147,7 +148,10 @@ export class ProbeBase<Priv = unknown> implements Probe<Priv>, WrapperCore, Modu
         `${this.caller}: \`${where}\` already has a probe of this monitor`,
       );
     }
-    checkPatchable(slot, where, this.caller);
+    checkPatchable(slot, where, this.caller, moduleRoot && (() => namespaceAdvice(moduleRoot, slot)));
+    if (moduleRoot !== undefined && slot.descriptor.value === moduleRoot.object) {
+      warnExportsItself(moduleRoot.label, this.path);
+    }
     const first = this.installs.length === 0;
     this.patch(slot, where, moduleRoot);
     if (this.aliases && !slot.inherited && moduleRoot?.rebindable === undefined) {
@@ -313,6 +317,32 @@ export class ProbeBase<Priv = unknown> implements Probe<Priv>, WrapperCore, Modu
       peelDetached(patch.slot.holder, patch.slot.key);
     }
   }
+}
+
+/**
+ * What to probe instead of a function reached through an ES module namespace that a module exports
+ * (`p zod:z.object`, where zod has `export * as z`): the module's own export of the same function,
+ * if it has one (`zod:object`).
+ */
+function namespaceAdvice(root: ModuleRoot, slot: Slot): string {
+  const own = Reflect.getOwnPropertyDescriptor(root.object, slot.key);
+  const alias =
+    own !== undefined && 'value' in own && own.value === slot.descriptor.value
+      ? `probe ${root.label}:${slot.key}, the same function as the module's own export`
+      : 'probe it by the specifier and path of the module that defines it';
+  return `${alias} (calls through the namespace itself cannot be observed)`;
+}
+
+/**
+ * The function a module probe resolved to is the module's `module.exports` itself, reached through
+ * a property that holds it too (`module.exports.default = fn`, as Fastify does): the property is
+ * patched, but the module's callers get `module.exports`, which cannot be.
+ */
+function warnExportsItself(label: string, path: string): void {
+  warnOnce(
+    `exports-itself:${label}:${path}`,
+    `tlob: probe ${label}:${path} is on \`${label}.${path}\`, which is the module's \`module.exports\` itself: the probe patches the property, but callers of the module (\`require('${label}')()\`, its default import) call \`module.exports\`, which cannot be patched (docs/probes.md, "Module specifiers"); only calls through \`.${path}\` are observed`,
+  );
 }
 
 /** The probe of each wrapper `ProbeBase` created. */

@@ -70,17 +70,27 @@ export function patchSlot(slot: Slot, wrapper: Function, label: string, caller: 
   };
 }
 
-/** Throws `ERR_TLOB_NOT_PATCHABLE` when `patchSlot` cannot put a wrapper in `slot`. */
-export function checkPatchable(slot: Slot, label: string, caller: string): void {
+/**
+ * Throws `ERR_TLOB_NOT_PATCHABLE` when `patchSlot` cannot put a wrapper in `slot`. `namespaceAdvice`
+ * says what to do instead when the slot is an export of an ES module namespace (by default: attach
+ * by module specifier).
+ */
+export function checkPatchable(
+  slot: Slot,
+  label: string,
+  caller: string,
+  namespaceAdvice?: () => string,
+): void {
   const { holder, descriptor, inherited } = slot;
   if (!('value' in descriptor)) {
     throw notPatchable(caller, label, 'is an accessor (getter/setter) property, not a function value');
   }
   if ((holder as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'Module') {
+    const advice = namespaceAdvice?.() ?? 'attach by module specifier instead';
     throw notPatchable(
       caller,
       label,
-      'is an export of an ES module namespace, which is read-only; attach by module specifier instead',
+      `is an export of an ES module namespace, which is read-only; ${advice}`,
     );
   }
   if (inherited && !Object.isExtensible(holder)) {

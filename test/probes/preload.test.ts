@@ -281,4 +281,60 @@ describe('module probes that cannot observe the calls they name say so', () => {
     expect(said[0]).toMatch(/probe \.\/lib\.js:Store\.prototype\.gett not applied: .*does not resolve/);
     expect(said[1]).toMatch(/probe \.\/lib\.js:hadle not applied: .*did you mean "handle"/);
   });
+
+  it('a spec on a property that holds the module.exports function itself (as Fastify has it) warns why its callers are not counted', () => {
+    const dir = installFixture('cjs-app');
+    writeFileSync(
+      join(dir, 'make.js'),
+      'function make() { return 1; }\nmodule.exports = make;\nmodule.exports.default = make;\nmodule.exports.make = make;\n',
+    );
+    writeFileSync(
+      join(dir, 'use-make.js'),
+      [
+        "const make = require('./make.js');",
+        "const { tlob } = require('tlob');",
+        'make();',
+        'make();',
+        'make.default();',
+        'console.log(JSON.stringify(tlob.stats().map((s) => [s.name, s.count])));',
+      ].join('\n'),
+    );
+    const run = runNode(dir, ['--require', 'tlob/register', 'use-make.js'], {
+      TLOB_PROBES: 'p ./make.js:default threshold=1s; p ./lib.js:handle threshold=1s',
+    });
+    expect(run.status, run.stderr).toBe(0);
+    // only the call through the property is seen
+    expect(lastJson(run.stdout)).toEqual([
+      ['./make.js:default', 1],
+      ['./lib.js:handle', 0],
+    ]);
+    const said = warnings(run.stderr);
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(
+      /probe \.\/make\.js:default is on `\.\/make\.js\.default`, which is the module's `module\.exports` itself: .*\(docs\/probes\.md, "Module specifiers"\); only calls through `\.default` are observed/,
+    );
+  });
+
+  it('a path through a namespace a module exports (export * as ns) names the export to probe instead', () => {
+    const dir = installFixture('esm-app');
+    writeFileSync(join(dir, 'ns.mjs'), "export * as ns from './dep.mjs';\nexport * from './dep.mjs';\n");
+    writeFileSync(join(dir, 'ns-only.mjs'), "export * as inner from './dep.mjs';\n");
+    writeFileSync(
+      join(dir, 'ns-app.mjs'),
+      "import { ns, reexported } from './ns.mjs';\nimport { inner } from './ns-only.mjs';\nconsole.log(ns.reexported(1), reexported(2), inner.reexported(3));\n",
+    );
+    const run = runNode(dir, ['--import', 'tlob/register', 'ns-app.mjs'], {
+      TLOB_PROBES: 'p ./ns.mjs:ns.reexported threshold=1s; p ./ns-only.mjs:inner.reexported threshold=1s',
+    });
+    expect(run.status, run.stderr).toBe(0);
+    const said = warnings(run.stderr);
+    expect(said).toHaveLength(2);
+    expect(said[0]).toMatch(
+      /probe \.\/ns\.mjs:ns\.reexported not applied: .*read-only; probe \.\/ns\.mjs:reexported, the same function as the module's own export \(calls through the namespace itself cannot be observed\)/,
+    );
+    expect(said[1]).toMatch(
+      /probe \.\/ns-only\.mjs:inner\.reexported not applied: .*read-only; probe it by the specifier and path of the module that defines it/,
+    );
+    expect(run.stderr).not.toMatch(/attach by module specifier instead/);
+  });
 });
