@@ -47,18 +47,22 @@ export function budget(options: Duration | BudgetOptions): BudgetDecorator {
   return function decorate(target: unknown, context: unknown, descriptor?: PropertyDescriptor): any {
     if (isStandardContext(context)) {
       if (context.kind !== 'method') {
-        throw new TlobTypeError('ERR_TLOB_INVALID_ARG', `@budget: expected a method, got a ${context.kind}`);
+        const article = context.kind === 'accessor' ? 'an' : 'a';
+        throw new TlobTypeError(
+          'ERR_TLOB_INVALID_ARG',
+          `@budget: expected a method, got ${article} ${context.kind}`,
+        );
       }
       return budgeted(target as Function, String(context.name), context.static, value, name);
     }
-    if (descriptor === undefined || typeof descriptor.value !== 'function') {
+    if (
+      descriptor === undefined ||
+      typeof descriptor !== 'object' ||
+      typeof descriptor.value !== 'function'
+    ) {
       throw new TlobTypeError(
         'ERR_TLOB_INVALID_ARG',
-        `@budget: expected a method, got ${
-          descriptor !== undefined && (descriptor.get !== undefined || descriptor.set !== undefined)
-            ? `an accessor (get or set) \`${String(context)}\``
-            : describeValue(descriptor?.value)
-        }`,
+        `@budget: expected a method, got ${legacyKind(target, context, descriptor)}`,
       );
     }
     const isStatic = typeof target === 'function';
@@ -66,6 +70,24 @@ export function budget(options: Duration | BudgetOptions): BudgetDecorator {
     const method = budgeted(descriptor.value, String(context), isStatic, value, name, className);
     return { ...descriptor, value: method };
   } as BudgetDecorator;
+}
+
+/**
+ * What a decorator under `experimentalDecorators` was applied to, when not a method: a class
+ * (`target` alone), a field (no descriptor), a parameter (its index), an accessor, or a property
+ * whose value is not a function.
+ */
+function legacyKind(target: unknown, key: unknown, descriptor: unknown): string {
+  const named = (name: unknown) => (name === undefined ? '' : ` \`${String(name)}\``);
+  if (key === undefined && descriptor === undefined && typeof target === 'function') {
+    return `a class${named(target.name || undefined)}`;
+  }
+  if (typeof descriptor === 'number')
+    return key === undefined ? 'a constructor parameter' : `a parameter of${named(key)}`;
+  if (descriptor === undefined) return `a field${named(key)}`;
+  const { get, set, value } = descriptor as PropertyDescriptor;
+  if (get !== undefined || set !== undefined) return `an accessor (get or set)${named(key)}`;
+  return describeValue(value);
 }
 
 function normalize(options: unknown): { budget: Duration; name: string | undefined } {

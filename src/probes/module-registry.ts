@@ -206,7 +206,7 @@ function checkBypassed(registry: ModuleRegistry, url: string): void {
     // never loaded through the hooks, or loaded from another source than the one they handed back
     warnOnce(
       `bypassed:${url}`,
-      `tlob: module ${entry.specifier.text} loaded without passing through tlob's module hooks, most likely because another loader replaced require.extensions['.js'] (babel-register or tsx, say): its probes were attached only after it loaded, so calls made while it loaded, and functions taken from it then, are not observed; load that loader after tlob/register, or attach with tlob.attach(require('${entry.specifier.text}'), …)`,
+      `tlob: module ${entry.specifier.text} loaded without passing through tlob's module hooks, most likely because another loader compiled it itself (one that replaced require.extensions['.js'] or ['.ts'], as babel-register and tsx do), which no order of the preloads avoids (tlob/register first, as \`tlob run\` loads it, or last): its probes were attached only after it loaded, so calls made while it loaded, and functions taken from it then, are not observed; to observe those, probe a method of an exported class or object (\`Service.prototype.handle\`: its calls go through the object), or run the compiled JavaScript without that loader`,
       'TLOB_HOOKS_BYPASSED',
     );
     registry.cjsLoaded(cached, url);

@@ -68,6 +68,24 @@ describe('@budget argument checks', () => {
     expect(() => budget('1ms')({}, 'x', { get: () => 1 })).toThrow(
       '@budget: expected a method, got an accessor (get or set) `x`',
     );
+    const accessor = { kind: 'accessor', name: 'x', static: false } as unknown as ClassMethodDecoratorContext;
+    expect(() => budget('1ms')(() => {}, accessor)).toThrow('@budget: expected a method, got an accessor');
+    // under experimentalDecorators, as TypeScript's __decorate calls it: a field gets (prototype,
+    // key), a class (constructor), a parameter (prototype, key, index)
+    const legacy = budget('1ms') as unknown as (...args: unknown[]) => unknown;
+    class Decorated {}
+    expect(() => legacy(Decorated.prototype, 'x')).toThrow('@budget: expected a method, got a field `x`');
+    expect(() => legacy(Decorated, 'count')).toThrow('@budget: expected a method, got a field `count`');
+    expect(() => legacy(Decorated)).toThrow('@budget: expected a method, got a class `Decorated`');
+    expect(() => legacy(Decorated.prototype, 'm', 0)).toThrow(
+      '@budget: expected a method, got a parameter of `m`',
+    );
+    expect(() => legacy(Decorated, undefined, 0)).toThrow(
+      '@budget: expected a method, got a constructor parameter',
+    );
+    expect(() => legacy({}, 'n', { value: 5, writable: true })).toThrow(
+      '@budget: expected a method, got 5 (number)',
+    );
     // a misspelt option, as tlob.run and tlob.attach refuse them
     expect(() => budget({ budget: '1ms', nam: 'x' } as never)).toThrow(
       expect.objectContaining({

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { cli } from '../cli/run-tlob.js';
 import { installFixture, runNode } from './preload-apps.js';
 
 interface DualOutput {
@@ -74,10 +75,25 @@ describe('a loader that bypasses the module hooks', () => {
       const warnings = run.stderr.match(/TlobWarning/g) ?? [];
       expect(warnings).toHaveLength(1);
       expect(run.stderr).toMatch(/\[TLOB_HOOKS_BYPASSED\].*\.\/lib\.js.*require\.extensions/);
+      // the order of the preloads changes nothing, and the warning asks for none
+      expect(run.stderr).toMatch(/which no order of the preloads avoids/);
+      expect(run.stderr).not.toMatch(/load that loader after/);
       // the call made while the module loaded is missed; the three later ones are observed
       expect(JSON.parse(lastLine(run.stdout))).toEqual({ sum: 8, stats: [['./lib.js:handle', 3]] });
     });
   }
+
+  it('under tlob run, which preloads tlob/register first, the warning gives advice that applies', () => {
+    const run = runNode(dir, [cli, 'run', '-q', '--', 'node', '--require', './own-loader.js', 'app.js'], {
+      TLOB_PROBES: probes,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr.match(/TlobWarning/g) ?? []).toHaveLength(1);
+    expect(run.stderr).toMatch(
+      /\[TLOB_HOOKS_BYPASSED\].*\.\/lib\.js.*no order of the preloads avoids \(tlob\/register first, as `tlob run` loads it, or last\).*probe a method of an exported class or object/,
+    );
+    expect(run.stderr).not.toMatch(/load that loader after/);
+  });
 
   it('an ES module that took its function by name before the probe bound: the warning says so', () => {
     const args = ['--require', './own-loader.js', '--import', 'tlob/register', 'esm-app.mjs'];
