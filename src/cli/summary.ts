@@ -7,6 +7,7 @@ import {
   violationElapsed,
   worstFirst,
 } from '../report/run-data.js';
+import { runNotes } from '../report/run-notes.js';
 
 /**
  * One line of the worst violations: how long the call took and how many times its budget, then
@@ -87,45 +88,24 @@ export function formatSummary(
         : `tlob: ${reported} thread(s) reported, ${data.threads.length - reported} more saved nothing`,
     ),
   ];
-  // a worker with no window at its last save lost nothing known (a library's helper thread, as a
-  // pino transport's or esbuild's, that its process ends unjoined): left out
-  const partial = data.threads.filter(
-    (t) => t.partial === true && t.threadId !== 0 && (t.names.length > 0 || t.violations.length > 0),
-  );
-  if (partial.length > 0)
-    out.push(
-      `(${partial.length} worker thread(s) ended without their final write, terminated or still running at exit: ` +
-        `their windows are counted up to their last save, which missed at most their last second and at most half of their windows: ` +
-        `${listed(partial.map((t) => `${t.pid}/${t.threadId}`))})`,
-    );
-  const unwritten = data.threads.filter((t) => t.partial === true && t.threadId === 0);
-  if (unwritten.length > 0)
-    out.push(
-      `(${unwritten.length} process(es) ended without writing their data, killed by a signal they do not handle or ` +
-        `still running when tlob stopped waiting for them: ${listed(unwritten.map((t) => String(t.pid)))})`,
-    );
+  const notes = runNotes(data);
+  for (const note of notes.missing) out.push(`(${note})`);
   out.push(bold(line(header)));
   for (const r of rows) out.push(Number(r[2]) > 0 ? red(line(r)) : line(r));
-  const unloaded = data.unloadedProbeModules ?? [];
   if (rows.length === 0 && data.threads.every((t) => t.partial === true) && diedBy !== null)
     // a death by a signal other than SIGINT and SIGTERM runs no exit handler: nothing was written
     out.push(
       `(the program was killed by ${diedBy} before it could write its data${diedBy === 'SIGABRT' ? ': the abort reactor, process.abort() and fatal errors such as running out of memory end it so' : ''})`,
     );
   else if (rows.length === 0) {
-    // a probe on a module that never loaded says why itself, below
-    if (unloaded.length === 0) out.push('(no window finished: did a probe match? see `tlob list`)');
+    // a probe on a module that never loaded, or that no call came through, says why itself, below
+    if (notes.probes.length === 0) out.push('(no window finished: did a probe match? see `tlob list`)');
     if (data.threads.some((t) => t.argv.some((arg) => TEST_RUNNER.test(arg))))
       out.push(
         '(Jest and Vitest load test files and what they import themselves, where a module specifier does not reach: attach in a setup file, see docs/probes.md)',
       );
   }
-  if (unloaded.length > 0)
-    out.push(
-      `(probes name modules the program never loaded, so they measured nothing: ${listed(unloaded)}; ` +
-        'a misspelt name, a file path without ./, a relative path from a process in another directory, ' +
-        'or a module bundled into another file? see docs/probes.md)',
-    );
+  for (const note of notes.probes) out.push(`(${note})`);
   const hidden = data.names.length - shown.length;
   if (hidden > 0) out.push(`… and ${hidden} more names (every name is in the --report and --json outputs)`);
   // a long run fills each thread's timeline buffer in its first seconds: the trace and the
@@ -148,12 +128,3 @@ export function formatSummary(
 
 /** An argument of a process of Jest or Vitest (their command, or a worker's script in their package). */
 const TEST_RUNNER = /(^|[\\/])(jest|vitest|jest-worker|jest-cli)([\\/.]|$)/;
-
-/** How many ids a line of the summary lists (a pool ends its workers by the thousand). */
-const LISTED = 10;
-
-/** The first `LISTED` of `ids`, and how many more. */
-function listed(ids: string[]): string {
-  const more = ids.length - LISTED;
-  return more > 0 ? `${ids.slice(0, LISTED).join(', ')} and ${more} more` : ids.join(', ');
-}

@@ -13,17 +13,44 @@ interface Targets {
   >;
 }
 
+/** A module that probes of a thread name (`probedModules`). */
+export interface ProbedModule {
+  /** As the user wrote it. */
+  module: string;
+  loaded: boolean;
+  /** The probes on it, by path, with the name of their windows. */
+  probes: { path: string; name: string }[];
+}
+
 /**
  * The modules that probes of this thread name (as the user wrote them), each with whether an
- * instance of it has loaded: a module that never loads by the end of a run was most likely
- * misspelt, or is not the one the program loads. Read from the shared registry, so that it sees
- * the probes of whichever copy of tlob made them (the preload's collector is bundled apart).
+ * instance of it has loaded (a module that never loads by the end of a run was most likely
+ * misspelt, or is not the one the program loads) and its probes with their window names (a probe
+ * of a module that loaded, whose name no window of the run has, was never called through). Read
+ * from the shared registry, so that it sees the probes of whichever copy of tlob made them (the
+ * preload's collector is bundled apart).
  */
-export function probedModules(): { module: string; loaded: boolean }[] {
+export function probedModules(): ProbedModule[] {
   const registry = (globalThis as Record<symbol, Targets | undefined>)[MODULE_REGISTRY_KEY];
-  const modules: { module: string; loaded: boolean }[] = [];
-  for (const entry of registry?.targets?.values() ?? [])
-    if (entry.bindings.size > 0)
-      modules.push({ module: entry.specifier.text, loaded: entry.roots.length > 0 });
+  const modules: ProbedModule[] = [];
+  for (const entry of registry?.targets?.values() ?? []) {
+    if (entry.bindings.size === 0) continue;
+    const probes: { path: string; name: string }[] = [];
+    for (const binding of entry.bindings) {
+      const name = windowName(binding);
+      if (name !== undefined) probes.push({ path: (binding as { path: string }).path, name });
+    }
+    modules.push({ module: entry.specifier.text, loaded: entry.roots.length > 0, probes });
+  }
   return modules;
+}
+
+/**
+ * The window name of a tlob probe, or of either probe of a start/stop pair; undefined for others
+ * (a probe of `attach` with handlers of its own).
+ */
+function windowName(binding: unknown): string | undefined {
+  const b = binding as { site?: { name?: unknown }; pair?: { site?: { name?: unknown } } };
+  const name = b.site?.name ?? b.pair?.site?.name;
+  return typeof name === 'string' ? name : undefined;
 }

@@ -40,8 +40,11 @@ export interface ThreadData {
    * is what it had at its last save.
    */
   partial?: boolean;
-  /** The modules the thread's probes name, and whether each loaded (absent: none, or older data). */
-  probedModules?: { module: string; loaded: boolean }[];
+  /**
+   * The modules the thread's probes name, whether each loaded, and its probes with their window
+   * names (absent: none, or older data; `probes` absent in older data).
+   */
+  probedModules?: { module: string; loaded: boolean; probes?: { path: string; name: string }[] }[];
 }
 
 /** The data of a whole run: every thread's file, and their names merged. */
@@ -56,6 +59,11 @@ export interface RunData {
   threads: ThreadData[];
   /** Modules that probes name and that loaded in no thread of the run (absent in older data). */
   unloadedProbeModules?: string[];
+  /**
+   * Probes (`module:path`) on modules that loaded, through which no call came in any thread of the
+   * run: no window of their name (absent in older data).
+   */
+  uncalledProbes?: string[];
 }
 
 /** Accumulates the windows of one name. */
@@ -122,7 +130,30 @@ export function mergeRun(command: string[], threads: ThreadData[]): RunData {
     violationsDropped: threads.reduce((n, t) => n + t.violationsDropped, 0),
     threads,
     unloadedProbeModules: unloadedModules(threads),
+    uncalledProbes: uncalledProbes(threads),
   };
+}
+
+/**
+ * The probes on modules that loaded whose window name has no window nor violation in any thread.
+ * None is told when names went to `(other)` (a probe's may be among them); a probe that loaded in
+ * a thread that ended without its final write may have been called after its last save.
+ */
+function uncalledProbes(threads: readonly ThreadData[]): string[] {
+  const seen = new Set<string>();
+  for (const t of threads) {
+    for (const n of t.names) if (n.count > 0 || n.violations > 0) seen.add(n.name);
+    for (const v of t.violations) seen.add(v.name);
+  }
+  if (seen.has(OTHER_NAME)) return [];
+  const uncalled = new Set<string>();
+  const unsure = new Set<string>();
+  for (const t of threads)
+    for (const m of t.probedModules ?? [])
+      if (m.loaded)
+        for (const p of m.probes ?? [])
+          if (!seen.has(p.name)) (t.partial === true ? unsure : uncalled).add(`${m.module}:${p.path}`);
+  return [...uncalled].filter((probe) => !unsure.has(probe));
 }
 
 /** The modules that threads' probes name and that none of the threads loaded. */

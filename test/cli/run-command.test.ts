@@ -60,6 +60,38 @@ describe('tlob run', () => {
     expect(existsSync(join(dir, 'r.html'))).toBe(true);
   });
 
+  it('says which probes on modules that loaded no call came through (a call from inside the module), in the summary and the report', () => {
+    const dir = scratch();
+    const json = join(dir, 'run.json');
+    const report = join(dir, 'r.html');
+    const out = runTlob(
+      [
+        ...[
+          'run',
+          '-p',
+          WORK_ESM,
+          '-p',
+          'p ./lib.mjs:spin threshold=20ms',
+          '-p',
+          'p ./lib.mjs:hang threshold=1s',
+        ],
+        ...['--json', json, '--report', report, 'app.mjs'],
+      ],
+      { env: { WORK: '2' } },
+    );
+    expect(out.status, out.stderr).toBe(0);
+    const data = readRun(json);
+    expect(countOf(data, 'work')).toBe(2);
+    // work() calls spin() inside lib.mjs, past the probe; nothing calls hang()
+    expect(data.uncalledProbes?.sort()).toEqual(['./lib.mjs:hang', './lib.mjs:spin']);
+    const note =
+      /\(no call came through these probes, on modules that loaded: \.\/lib\.mjs:(spin|hang), \.\/lib\.mjs:(spin|hang); a module probe replaces an export, so calls from inside its own module/;
+    expect(out.stderr).toMatch(note);
+    expect(readFileSync(report, 'utf8')).toMatch(
+      /<section id="notes"><h2>Notes<\/h2><ul><li>no call came through these probes/,
+    );
+  });
+
   it('says which modules that probes name the program never loaded (a misspelt package, a path without ./)', () => {
     const dir = scratch();
     const json = join(dir, 'run.json');

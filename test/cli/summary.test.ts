@@ -80,6 +80,39 @@ describe('worker threads that ended without their final write', () => {
   });
 });
 
+describe('probes no call came through', () => {
+  const probed = (probes: string[]) => [
+    { module: './lib.mjs', loaded: true, probes: probes.map((path) => ({ path, name: path })) },
+  ];
+
+  it('are the probes of modules that loaded whose name no window of any thread has', () => {
+    const run = mergeRun(
+      ['node', 'app.mjs'],
+      [
+        threadData({ probedModules: probed(['a', 'b', 'c']), names: [nameData('a', 2)] }),
+        threadData({ threadId: 1, probedModules: probed(['a', 'b', 'c']), names: [nameData('b', 1)] }),
+      ],
+    );
+    expect(run.uncalledProbes).toEqual(['./lib.mjs:c']);
+  });
+
+  it('are not told when names went to (other), nor for a module a thread loaded before it ended unsaved', () => {
+    const other = mergeRun(
+      ['node'],
+      [threadData({ probedModules: probed(['a']), names: [nameData('(other)', 3)] })],
+    );
+    expect(other.uncalledProbes).toEqual([]);
+    const unsaved = mergeRun(
+      ['node'],
+      [
+        threadData({ probedModules: probed(['a', 'b']) }),
+        threadData({ threadId: 1, partial: true, probedModules: probed(['a']) }),
+      ],
+    );
+    expect(unsaved.uncalledProbes).toEqual(['./lib.mjs:b']);
+  });
+});
+
 describe('a timeline that filled its buffer', () => {
   it('says how many transitions the trace and report leave out', () => {
     const thread = threadData({ timeline: { dropped: 31_477_970 } as ThreadData['timeline'] });
