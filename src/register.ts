@@ -17,6 +17,8 @@ import { collectTo, writeTraceAtExit } from './cli/collector.js';
 import { timeline, tlob } from './index.js';
 import { otelFromEnvironment } from './otel/index.js';
 import { environmentReactor, environmentSwitch } from './probes/preload-config.js';
+import { TlobError } from './report/errors.js';
+import { unsupportedNode } from './supported-node.js';
 
 /** Where the main thread leaves its `TLOB_*` settings for the worker threads it starts. */
 const SETTINGS_KEY = 'tlob.register.environment';
@@ -37,6 +39,10 @@ function tlobSettings(): NodeJS.ProcessEnv {
   workerThreads.setEnvironmentData(SETTINGS_KEY, settings);
   return settings;
 }
+
+const unsupported = unsupportedNode();
+if (unsupported !== undefined)
+  throw new TlobError('ERR_TLOB_UNSUPPORTED_NODE', `tlob/register: ${unsupported}`);
 
 const env = tlobSettings();
 tlob.probes.fromEnvironment(env);

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { unsupportedNode } from '../supported-node.js';
 import { TLOB_VERSION } from '../version.js';
 import type { Command } from './command.js';
 import { UsageError } from './usage-error.js';
@@ -23,6 +24,11 @@ async function help(): Promise<string> {
 
 /** Runs `tlob` with `argv` (without node and the script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  const unsupported = unsupportedNode();
+  if (unsupported !== undefined) {
+    process.stderr.write(`tlob: ${unsupported}\n`);
+    return 2;
+  }
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(await help());

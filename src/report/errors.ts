@@ -15,7 +15,8 @@ export type TlobErrorCode =
   | 'ERR_TLOB_NOT_FOUND'
   | 'ERR_TLOB_CONFIG'
   | 'ERR_TLOB_MISSING_PEER'
-  | 'ERR_TLOB_DISABLED';
+  | 'ERR_TLOB_DISABLED'
+  | 'ERR_TLOB_UNSUPPORTED_NODE';
 
 /**
  * The brand of tlob's error classes, the same in every copy of the package in a process (an ESM
