@@ -61,8 +61,8 @@ export class TlobProbe extends ProbeBase<undefined> {
   }
 
   protected override shown(): object {
-    const { name, budgetNs, target, path, attached } = this;
-    return { name, budgetNs, target, path, attached };
+    const { name, budgetNs, target, path, stopPath, attached } = this;
+    return { name, budgetNs, target, path, stopPath, attached };
   }
 
   protected override onInstalled(): void {

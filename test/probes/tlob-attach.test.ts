@@ -68,6 +68,7 @@ describe('tlob.attach', () => {
     const probe = track(tlob.attach(repo, 'find', { budget: '5ms', name: 'repo.find' }));
     const shown = inspect(probe);
     expect(shown).toMatch(/^TlobProbe \{\n\s+name: 'repo\.find',\n\s+budgetNs: 5000000,/);
+    expect(shown).toMatch(/\n\s+path: 'find',\n\s+stopPath: undefined,\n\s+attached: true\n\}$/);
     expect(shown).not.toMatch(/site|installs|wrappers|histogram/);
     const plain = track(attach({ g() {} }, 'g', { entry() {} }, { mine: 1 }));
     expect(inspect(plain)).toMatch(
