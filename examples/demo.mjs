@@ -1,6 +1,7 @@
-// The README's demo: `npm run demo`. A few windows, some within budget and some over; the
-// violations as they happen (the default 'log' reactor writes one line to stderr, and a
-// `tlob:error` subscriber prints the structured record); the stats table at the end.
+// The README's demo: `node node_modules/tlob/examples/demo.mjs`, or `npm run demo` in a clone.
+// A few windows, some within budget and some over; the violations as they happen (the default
+// 'log' reactor writes one line to stderr, and a `tlob:error` subscriber prints the structured
+// record); the stats table at the end.
 import { tlob } from 'tlob';
 
 /** Holds the JS thread for `ms` milliseconds (CPU-bound work). */

@@ -41,7 +41,7 @@ export function toDurationNs(value: unknown, what: string, caller: string): numb
 /** Budgets already parsed, by their string form: `tlob.start({ budget: '50ms' })` on a hot path. */
 const parsedBudgets = new Map<string, number>();
 
-/** Parses a budget into nanoseconds and checks the kernel's range, 1 µs to 1 h (`RangeError` outside). */
+/** Parses a budget into nanoseconds and checks the kernel's range, 1 µs to 3600 s (`RangeError` outside). */
 export function toBudgetNs(value: unknown, caller: string): number {
   if (typeof value === 'string') {
     const known = parsedBudgets.get(value);
@@ -70,7 +70,7 @@ export function parseDuration(value: Duration): number {
 
 /**
  * A budget in nanoseconds, parsed as `parseDuration` does and checked against the kernel's range,
- * 1 µs to 1 h inclusive (a `RangeError`, `ERR_TLOB_BUDGET_RANGE`, outside it).
+ * 1 µs to 3600 s inclusive (a `RangeError`, `ERR_TLOB_BUDGET_RANGE`, outside it).
  */
 export function parseBudget(value: Duration): number {
   return toBudgetNs(value, 'parseBudget');

@@ -7,7 +7,7 @@ import type { OnStop } from './window.js';
 export interface WindowOptions {
   /**
    * The latency budget: a number of milliseconds, or a string with a unit (`'250us'`, `'50ms'`,
-   * `'1.5s'`, `'20000ns'`). From 1 µs to 1 h.
+   * `'1.5s'`, `'20000ns'`). From 1 µs to 3600 s.
    * @example { budget: '50ms' }
    */
   budget: number | string;
