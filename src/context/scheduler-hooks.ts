@@ -15,6 +15,7 @@ import {
   reactionReadyNs,
   resetMarks,
 } from './readiness.js';
+import { isNativePromise } from './settle-watch.js';
 import type { Task } from './task.js';
 import { calibrateTimerClock } from './timer-due.js';
 
@@ -86,7 +87,7 @@ function switchIn(promise: Promise<unknown> | undefined): void {
       // `Atomics.waitAsync`'s, is the exception): only other callbacks read the loop's idle
       // counter. Where `before` sees reactions too (Node 22), the resource read above tells them
       // apart (a promise of another realm is read as a callback).
-      if (promise === undefined && !(resource instanceof Promise)) noteForeignStart();
+      if (promise === undefined && !isNativePromise(resource)) noteForeignStart();
       else marks.foreignRan = true;
     }
     return;
@@ -95,13 +96,13 @@ function switchIn(promise: Promise<unknown> | undefined): void {
   if (top && followsOwn(task, now)) {
     // back-to-back continuations of one task (a loop of awaits): no waiting between them
     for (let t: Task | undefined = task; t !== undefined; t = liveTask(t.parent)) t.resume(now);
-    if (promise === undefined && (apart || !((resource ?? executionAsyncResource()) instanceof Promise)))
+    if (promise === undefined && (apart || !isNativePromise(resource ?? executionAsyncResource())))
       marks.lastStartNs = now;
     return;
   }
   if (top) noteTopLevelStart(now);
   resource ??= executionAsyncResource();
-  const reaction = promise !== undefined || (!apart && resource instanceof Promise);
+  const reaction = promise !== undefined || (!apart && isNativePromise(resource));
   let ready = -1; // when the continuation became runnable: only a sleeping task needs it
   for (let t: Task | undefined = task; t !== undefined; t = liveTask(t.parent)) {
     if (ready < 0 && t.sleeping) ready = reaction ? reactionReadyNs() : callbackReadyNs(resource, now);

@@ -161,6 +161,30 @@ function withWatcher(existing: Watchers, watcher: SettleWatcher): Watchers {
   return existing;
 }
 
+/**
+ * %Promise.prototype%, taken from a promise an `async function` made: a global `Promise` replaced
+ * before tlob loaded (bluebird, a core-js polyfill, zone.js) does not change it, and nothing can
+ * change the prototype such promises get.
+ */
+export const promisePrototype: Promise<unknown> = Object.getPrototypeOf((async () => {})());
+
+/**
+ * Whether `value` is a native promise of this realm (or of a subclass), whatever the global
+ * `Promise` is now: only those settle through the engine, and so through the settle hook. A
+ * replaced global's promises are thenables.
+ */
+export function isNativePromise(value: unknown): value is Promise<unknown> {
+  return value instanceof NativePromise;
+}
+
+/**
+ * `instanceof` against a function whose `prototype` is %Promise.prototype%: the walk of `value`'s
+ * prototype chain that `instanceof Promise` does, with no `constructor` property read, which a
+ * replacement could have changed.
+ */
+function NativePromise(): void {}
+NativePromise.prototype = promisePrototype;
+
 const AsyncFunction = (async () => {}).constructor;
 const AsyncGeneratorFunction = async function* () {}.constructor;
 

@@ -1,6 +1,7 @@
 import {
   holdSettleHook,
   PatientWatcher,
+  promisePrototype,
   releaseSettleHook,
   watchPatiently,
 } from '../context/settle-watch.js';
@@ -52,8 +53,9 @@ function flush(): void {
 }
 
 function read(promise: Promise<unknown>, observer: SettlementObserver, at: number): void {
-  // Promise.prototype.then, not promise.then: a subclass's own `then` is not ours to run.
-  Promise.prototype.then.call(
+  // %Promise.prototype%.then, not promise.then: a subclass's own `then` is not ours to run; nor the
+  // global `Promise`'s, which may be another implementation (bluebird) that this promise is not of
+  promisePrototype.then.call(
     promise,
     (value: unknown) => observer.outcome(false, value, at),
     (error: unknown) => observer.outcome(true, error, at),

@@ -1,5 +1,5 @@
 import { types } from 'node:util';
-import { isAsyncFunction, isPending, settledJustNow } from '../../context/settle-watch.js';
+import { isAsyncFunction, isNativePromise, isPending, settledJustNow } from '../../context/settle-watch.js';
 import { observeThenable, type ThenableObserver } from './thenable-observer.js';
 
 /*
@@ -43,7 +43,8 @@ export interface CallEndHandler extends ThenableObserver {
  * call now. A native promise ends it when it settles, observed without marking it handled (now, if
  * it had settled already). A thenable that is not a native promise, once the path knows its
  * function returns them (`PATH_THENABLE`), ends it when it reports an outcome to its first `then`
- * caller; before that, it ends at the return. An object made by `new` is a value.
+ * caller; before that, it ends at the return, unless it is a promise of a global `Promise` that
+ * replaced the native one. An object made by `new` is a value.
  */
 export class CallPath {
   /**
@@ -54,6 +55,7 @@ export class CallPath {
    * `async function`, `PATH_PENDING` skips reading their state (`util.inspect`, ~0.7 µs); a window
    * that reaches its deadline checks it then, and a promise that had in fact settled takes the
    * site back. The first thenable that is not a native promise switches to `PATH_THENABLE`.
+   * Native: made by the engine's own %Promise% (`isNativePromise`), whatever the global `Promise` is.
    */
   path: number;
   /**
@@ -73,7 +75,7 @@ export class CallPath {
    */
   ended(end: CallEndHandler, fn: Function, result: unknown, newTarget: Function | undefined): void {
     const path = this.path;
-    if (result instanceof Promise && newTarget === undefined) {
+    if (isNativePromise(result) && newTarget === undefined) {
       this.promised(end, fn, result, path);
     } else if (
       newTarget === undefined &&
@@ -83,14 +85,14 @@ export class CallPath {
     ) {
       if (isForeignPromise(result)) this.promised(end, fn, result as Promise<unknown>, path);
       else if (path !== PATH_THENABLE) {
-        // learnt at the return: this call ends there, later ones wait for the outcome
         this.path = PATH_THENABLE;
         this.streak = 0;
-        end.returned(result);
-      } else if (observeThenable(result, (result as { then: Function }).then, end)) {
-        end.awaitsThenable();
+        // a promise of the program's own global `Promise` is waited for from the first one on;
+        // any other thenable is learnt at the return: this call ends there, later ones wait
+        if (isGlobalPromise(result)) this.observe(end, result);
+        else end.returned(result);
       } else {
-        end.returned(result); // frozen: it cannot be observed
+        this.observe(end, result);
       }
     } else {
       if (path === PATH_ASYNC || path === PATH_PENDING) {
@@ -99,6 +101,12 @@ export class CallPath {
       }
       end.returned(result);
     }
+  }
+
+  /** Waits for the outcome `thenable` reports to its first `then` caller. */
+  private observe(end: CallEndHandler, thenable: object): void {
+    if (observeThenable(thenable, (thenable as { then: Function }).then, end)) end.awaitsThenable();
+    else end.returned(thenable); // frozen: it cannot be observed
   }
 
   private promised(end: CallEndHandler, fn: Function, promise: Promise<unknown>, path: number): void {
@@ -147,4 +155,18 @@ export function hasThen(value: object): boolean {
 /** A native promise of another realm (a `vm` context): not `instanceof Promise`, but one all the same. */
 function isForeignPromise(value: unknown): boolean {
   return types.isPromise(value);
+}
+
+/**
+ * A promise of the global `Promise` that replaced the native one (bluebird, a core-js polyfill,
+ * zone.js): a thenable, but one the program itself calls a promise, so its outcome is waited for
+ * from the first call on. False while the global is the native `Promise`.
+ */
+function isGlobalPromise(value: object): boolean {
+  const Global = globalThis.Promise as unknown;
+  try {
+    return typeof Global === 'function' && value instanceof Global;
+  } catch {
+    return false; // a global without a usable `prototype` or `Symbol.hasInstance`
+  }
 }

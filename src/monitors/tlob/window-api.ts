@@ -1,5 +1,6 @@
 import { type InspectOptions, inspect } from 'node:util';
 import { currentTask } from '../../context/current-task.js';
+import { isNativePromise } from '../../context/settle-watch.js';
 import { describeValue, TlobTypeError } from '../../report/errors.js';
 import { MAX_NAMES } from '../../report/stats.js';
 import { hasThen } from './call-path.js';
@@ -187,7 +188,7 @@ function runThrowing(site: CallSite, fn: Function, onStop: OnStop | undefined): 
   const outcome = new ThrowingOutcome(onStop);
   const value = site.invoke(fn, undefined, NO_ARGS, undefined, outcome.onStop);
   if (outcome.result !== undefined) return outcome.check(value); // closed already
-  if (value instanceof Promise) return value.then((fulfilled) => outcome.afterSettled(fulfilled));
+  if (isNativePromise(value)) return value.then((fulfilled) => outcome.afterSettled(fulfilled));
   // a thenable whose outcome the window waits for: followed through a promise of its own, which
   // is the thenable's first `then` caller (the one the window observes)
   if (isThenable(value)) return Promise.resolve(value).then((fulfilled) => outcome.afterSettled(fulfilled));
