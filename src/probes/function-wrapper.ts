@@ -28,7 +28,7 @@ const SKIPPED_KEYS = new Set<PropertyKey>(['prototype', '__original', '__unwrap'
  * Builds the function that takes the original's place. It behaves as the original for callers:
  * the same `this`, arguments, return value and thrown error; `new` constructs the original with
  * `new.target` mapped back from the wrapper to the original; the same `name`, `length`, own
- * properties, `prototype` object and [[Prototype]]. A function that is not a constructor (arrow,
+ * properties (writable ones forwarded to the original), `prototype` object and [[Prototype]]. A function that is not a constructor (arrow,
  * method, async function) gets a wrapper that is not one either and has no `prototype`.
  */
 export function createWrapper(core: WrapperCore, original: Function): Function {
@@ -59,6 +59,18 @@ export function createWrapper(core: WrapperCore, original: Function): Function {
   return wrapper;
 }
 
+/** An accessor that reads and writes `original[key]`, with the data property's other attributes. */
+function forwarded(original: Function, key: PropertyKey, descriptor: PropertyDescriptor): PropertyDescriptor {
+  return {
+    get: () => Reflect.get(original, key),
+    set: (value: unknown) => {
+      Reflect.set(original, key, value);
+    },
+    enumerable: descriptor.enumerable,
+    configurable: descriptor.configurable,
+  };
+}
+
 /** True when `fn` can be called with `new` (tested without calling it). */
 function isConstructor(fn: Function): boolean {
   try {
@@ -69,12 +81,21 @@ function isConstructor(fn: Function): boolean {
   }
 }
 
-/** Gives `wrapper` the own properties, `prototype` and [[Prototype]] of `original`. */
+/**
+ * Gives `wrapper` the own properties, `prototype` and [[Prototype]] of `original`. A writable data
+ * property (lodash's `memoize(fn).cache`, a counter a function keeps on itself) becomes an accessor
+ * of the original's: a write through the wrapper reaches the original, which reads its own property,
+ * and a read sees the original's current value. `name`, `length`, read-only properties and
+ * accessors are copied as they are.
+ */
 function copyFunctionShape(original: Function, wrapper: Function): void {
   for (const key of Reflect.ownKeys(original)) {
     if (SKIPPED_KEYS.has(key)) continue;
     const descriptor = Reflect.getOwnPropertyDescriptor(original, key);
-    if (descriptor !== undefined) Reflect.defineProperty(wrapper, key, descriptor);
+    if (descriptor === undefined) continue;
+    if (descriptor.writable === true && key !== 'name' && key !== 'length') {
+      Reflect.defineProperty(wrapper, key, forwarded(original, key, descriptor));
+    } else Reflect.defineProperty(wrapper, key, descriptor);
   }
   const prototype = Reflect.getOwnPropertyDescriptor(original, 'prototype');
   if (prototype !== undefined) {

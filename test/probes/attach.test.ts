@@ -1,8 +1,16 @@
 import { channel } from 'node:diagnostics_channel';
+import { createRequire } from 'node:module';
 import shimmer from 'shimmer';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { tlob } from '../../src/index.js';
 import { attach, type Probe } from '../../src/probes/attach.js';
 import type { ProbeCall } from '../../src/probes/observed-call.js';
+
+const require = createRequire(import.meta.url);
+/** lodash's `memoize`, whose documented cache reset is `memoized.cache = new Map()`. */
+const memoize = require('lodash/memoize') as <F extends (...args: any[]) => any>(
+  fn: F,
+) => F & { cache: unknown };
 
 const probes: Probe<any>[] = [];
 function track<T extends Probe<any>>(probe: T): T {
@@ -93,6 +101,59 @@ describe('attach: sync calls', () => {
         .map(String)
         .filter((k) => !k.startsWith('__'));
     expect(ownKeys(wrapped).sort()).toEqual(ownKeys(original).sort());
+  });
+
+  it.each([
+    ['attach', (target: { getUser: Function }) => track(attach(target, 'getUser', recorder().handlers))],
+    [
+      'tlob.attach',
+      (target: { getUser: Function }) => track(tlob.attach(target, 'getUser', { budget: '60s' }) as never),
+    ],
+  ] as const)(
+    "%s: a write to an own property reaches the original, which reads it (lodash.memoize's cache reset)",
+    (_, probe) => {
+      /** How many times the memoized function computed, over the same calls and a cache reset between them. */
+      const run = (withProbe: boolean) => {
+        let computed = 0;
+        const target = { getUser: memoize((id: number) => ({ id, n: ++computed })) };
+        if (withProbe) probe(target);
+        const first = target.getUser(1);
+        expect(target.getUser(1)).toBe(first);
+        target.getUser.cache = new Map();
+        const again = target.getUser(1);
+        return { computed, again: again === first, cache: target.getUser.cache instanceof Map };
+      };
+      expect(run(false)).toEqual({ computed: 2, again: false, cache: true });
+      expect(run(true)).toEqual(run(false));
+    },
+  );
+
+  it('forwards writable own properties as accessors; copies read-only ones, name and length as they are', () => {
+    function original() {}
+    original.count = 1;
+    Object.defineProperty(original, 'fixed', {
+      value: 'f',
+      writable: false,
+      enumerable: true,
+      configurable: true,
+    });
+    const target = { original };
+    track(attach(target, 'original', recorder().handlers));
+    const wrapped = target.original as typeof original & { fixed: string };
+    original.count = 2;
+    expect(wrapped.count).toBe(2);
+    wrapped.count = 3;
+    expect(original.count).toBe(3);
+    const count = Object.getOwnPropertyDescriptor(wrapped, 'count');
+    expect(count).toMatchObject({ enumerable: true, configurable: true });
+    expect(typeof count?.get).toBe('function');
+    expect(Object.getOwnPropertyDescriptor(wrapped, 'fixed')).toEqual(
+      Object.getOwnPropertyDescriptor(original, 'fixed'),
+    );
+    for (const key of ['name', 'length'])
+      expect(Object.getOwnPropertyDescriptor(wrapped, key)).toEqual(
+        Object.getOwnPropertyDescriptor(original, key),
+      );
   });
 
   it('an arrow or async function wrapper has no prototype and is no constructor', () => {
