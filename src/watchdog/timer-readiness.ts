@@ -98,17 +98,39 @@ Object.defineProperties(sleepSeen, Object.getOwnPropertyDescriptors(originalSlee
 const timeoutSeen = seen(originalTimeout);
 const intervalSeen = seen(originalInterval as unknown as typeof setTimeout) as unknown as typeof setInterval;
 
-/** Installs (true) or removes (false) the watching timers; leaves a foreign replacement alone. */
-export function trackTimers(on: boolean): void {
+/**
+ * Installs (true) or removes (false) the watching timers; leaves a foreign replacement alone, and a
+ * slot that cannot be written (a read-only global `setTimeout`, as a hardened program makes it).
+ * Returns the names of the slots it had to install into and could not: timer readiness is off for
+ * their timers. Never throws.
+ */
+export function trackTimers(on: boolean): string[] {
+  const left: string[] = [];
   if (on) {
-    if (globalThis.setTimeout === originalTimeout) globalThis.setTimeout = timeoutSeen;
-    if (globalThis.setInterval === originalInterval) globalThis.setInterval = intervalSeen;
-    if (timersPromises.setTimeout === originalSleep) timersPromises.setTimeout = sleepSeen;
+    if (!replace(globalThis, 'setTimeout', originalTimeout, timeoutSeen)) left.push('setTimeout');
+    if (!replace(globalThis, 'setInterval', originalInterval, intervalSeen)) left.push('setInterval');
+    if (!replace(timersPromises, 'setTimeout', originalSleep, sleepSeen))
+      left.push("timers/promises' setTimeout");
   } else {
-    if (globalThis.setTimeout === timeoutSeen) globalThis.setTimeout = originalTimeout;
-    if (globalThis.setInterval === intervalSeen) globalThis.setInterval = originalInterval;
-    if (timersPromises.setTimeout === sleepSeen) timersPromises.setTimeout = originalSleep;
+    replace(globalThis, 'setTimeout', timeoutSeen, originalTimeout);
+    replace(globalThis, 'setInterval', intervalSeen, originalInterval);
+    replace(timersPromises, 'setTimeout', sleepSeen, originalSleep);
   }
   // the named imports of `node:timers/promises` in ES modules follow its exports object
   syncBuiltinESMExports();
+  return left;
+}
+
+/**
+ * Puts `to` in `holder[key]` if it holds `from`. False only when it held `from` and still does: the
+ * slot is read-only, or a setter refused the value (or threw).
+ */
+function replace(holder: object, key: string, from: unknown, to: unknown): boolean {
+  if (Reflect.get(holder, key) !== from) return true;
+  try {
+    Reflect.set(holder, key, to);
+  } catch {
+    // a setter that throws: the slot stays as it was
+  }
+  return Reflect.get(holder, key) !== from;
 }

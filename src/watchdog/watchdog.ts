@@ -517,6 +517,21 @@ function waitForPendingStack(): void {
     Atomics.wait(b.i32, layout.I_STACK_PENDING, 1, EXIT_WAIT_MS);
 }
 
+/** Timer slots the watchdog could not replace, each warned about once per process. */
+const unwatchedTimers = new Set<string>();
+
+/** `trackTimers(on)`, with one warning for each slot it cannot replace (the watchdog stays on). */
+function watchTimers(on: boolean): void {
+  const left = trackTimers(on).filter((name) => !unwatchedTimers.has(name));
+  if (left.length === 0) return;
+  for (const name of left) unwatchedTimers.add(name);
+  const names = left.map((name) => `\`${name}\``).join(', ');
+  warn(
+    `tlob: timer readiness is off for ${names}: it cannot be replaced (a read-only property); a window ` +
+      'waiting on such a timer while another call blocks the thread is reported sleeping',
+  );
+}
+
 export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
   if (options === undefined) return status();
   const o = checkOptions(options);
@@ -524,7 +539,7 @@ export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
   if (o.stacks !== undefined) stacks = o.stacks;
   if (o.timers !== undefined) {
     timers = o.timers;
-    if (board !== undefined) trackTimers(timers);
+    if (board !== undefined) watchTimers(timers);
   }
   if (o.enabled === false) {
     if (board !== undefined) {
@@ -581,7 +596,7 @@ export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
   }
   deadlines.watcher = b; // the board itself: the queue calls it on every transition of its top
   watchdogHooks.sync = board; // synchronous windows: written into its slots, never queued
-  trackTimers(timers);
+  watchTimers(timers);
   if (isMainThread) {
     upWord = mainUpWord(); // before the worker threads it starts from now on
     if (!listensForWorkers) {

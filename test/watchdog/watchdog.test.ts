@@ -1,4 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { retry } from '../helpers.js';
@@ -706,5 +709,78 @@ describe('watchdog: other threads and a debugger', () => {
     expect(afterwards).toMatch(
       /stack of the blocked thread:\n(\s+at .*\n)*?\s+at execFileSync .*\n\s+at waitForChild \(/,
     );
+  });
+});
+
+describe('watchdog: a program whose global setTimeout is read-only', () => {
+  // A hardened program freezes its globals before anything else loads (`--require` a script that
+  // makes `setTimeout` read-only): the watchdog must neither throw nor stop, and say once that it
+  // could not wrap the timer.
+  const harden =
+    "Object.defineProperty(globalThis, 'setTimeout', { value: globalThis.setTimeout, writable: false, configurable: false });";
+
+  /** Runs `code` (an ES module) in a child node in the repository, after `preload` args; never rejects. */
+  function runCode(
+    code: string,
+    preload: string[],
+  ): Promise<{ status: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        [...preload, '--input-type=module', '-e', code],
+        { cwd: root, env: { ...process.env, NODE_OPTIONS: '', TLOB_REACTOR: 'log' }, timeout: 25_000 },
+        (error, stdout, stderr) =>
+          resolve({ status: error === null ? 0 : (error.code as number), stdout, stderr }),
+      );
+    });
+  }
+
+  it('tlob.watchdog(true) returns, the watchdog is on, and one TLOB_WATCHDOG warning names setTimeout', async () => {
+    const code = `
+      ${harden}
+      const original = globalThis.setTimeout;
+      const { tlob } = await import('tlob');
+      const warnings = [];
+      tlob.subscribe('warning', (w) => warnings.push(w));
+      let threw = null;
+      try { tlob.watchdog(true); tlob.watchdog(false); tlob.watchdog(true); } catch (error) { threw = String(error); }
+      await tlob.run('warm', { budget: '1s' }, () => new Promise((resolve) => setTimeout(resolve, 20)));
+      const spin = (ms) => { const end = performance.now() + ms; while (performance.now() < end); };
+      const probed = { spin };
+      tlob.attach(probed, 'spin', { budget: '20ms', name: 'blocker' });
+      probed.spin(300);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      console.log(JSON.stringify({ threw, status: tlob.watchdog(), same: globalThis.setTimeout === original,
+        warnings: warnings.filter((w) => w.code === 'TLOB_WATCHDOG').map((w) => w.message) }));
+    `;
+    const r = await runCode(code, []);
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim());
+    expect(out.threw).toBe(null);
+    expect(out.status).toMatchObject({ enabled: true, running: true });
+    expect(out.same).toBe(true);
+    expect(out.warnings).toHaveLength(1);
+    expect(out.warnings[0]).toMatch(/timer readiness is off for `setTimeout`/);
+    // the watchdog still catches a blocked call
+    expect(watchdogLines(r.stderr).some((l) => l.startsWith('tlob: "blocker"'))).toBe(true);
+  });
+
+  it('the preload does not crash the program', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tlob-harden-'));
+    try {
+      const preload = join(dir, 'harden.cjs');
+      writeFileSync(preload, harden);
+      const r = await runCode("setTimeout(() => console.log('app ran'), 5);", [
+        '--require',
+        preload,
+        '--import',
+        'tlob/register',
+      ]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toBe('app ran\n');
+      expect(r.stderr).toMatch(/timer readiness is off for `setTimeout`/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
