@@ -161,6 +161,8 @@ export class ObservedCallRunner implements CallRunner {
           ? Reflect.apply(original, thisArg, callArgs)
           : Reflect.construct(original, callArgs, newTarget);
     } catch (error) {
+      // caught, not let through a `finally`: the record of the call (`call.error`, which `ret`
+      // reads) needs the error. Thrown again, it makes Node's report of an uncaught error point here.
       if (watch) leaveObservedCall();
       call.finish('throw', undefined, error);
       throw error;

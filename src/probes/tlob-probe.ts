@@ -144,15 +144,19 @@ export class PairStopProbe extends ProbeBase<undefined> {
     }
     holdSettleHook(); // to recognise a promise that settles before the call returns
     let result: unknown;
+    let returned = false;
     try {
       result =
         newTarget === undefined
           ? Reflect.apply(original, thisArg, args)
           : Reflect.construct(original, args, newTarget);
-    } catch (error) {
-      releaseSettleHook();
-      window.close();
-      throw error;
+      returned = true;
+    } finally {
+      // a throw goes on to the caller uncaught, so that Node reports the line that threw it
+      if (!returned) {
+        releaseSettleHook();
+        window.close();
+      }
     }
     try {
       this.pair.site.ended(window, original, result, newTarget);

@@ -87,7 +87,9 @@ export class CallSite extends CallPath implements WatchedSite {
 
   /**
    * Runs one call of `fn` in a new window of this site, and hands how it ended to `ended`: a
-   * synchronous throw closes the window and is rethrown. Returns or throws exactly what `fn` does.
+   * synchronous throw closes the window and goes on to the caller. Returns or throws exactly what
+   * `fn` does. A throw leaves through `finally`, never caught and thrown again: Node's report of an
+   * uncaught error then points at the line that threw it, not at this file.
    * On the synchronous fast path a call that returns a promise after all has its continuations in
    * the caller's context (the window counts them as sleeping), and the site goes back to the async
    * path. Binds the window with `enterWith` and restores the previous store after the call, as
@@ -147,35 +149,34 @@ export class CallSite extends CallPath implements WatchedSite {
         header[SYNC_DEPTH] = depth + 1;
         if (header[SYNC_IDLE] !== 0) watch.wake();
       }
+      let returned = false;
       try {
         result =
           newTarget === undefined ? Reflect.apply(fn, thisArg, args) : Reflect.construct(fn, args, newTarget);
-      } catch (error) {
+        returned = true;
+      } finally {
         restoreSync(previous);
         if (storesToRestore.size !== 0) restoreStoreAfter(window);
         if (watch !== undefined) watch.header[SYNC_DEPTH] = depth;
-        window.close();
-        throw error;
+        if (!returned) window.close();
       }
-      restoreSync(previous);
-      if (storesToRestore.size !== 0) restoreStoreAfter(window);
-      if (watch !== undefined) watch.header[SYNC_DEPTH] = depth;
     } else {
       holdSettleHook(); // to recognise a promise that settles before the call returns
       const previous = enterSync(undefined);
       taskStorage.enterWith(window);
+      let returned = false;
       try {
         result =
           newTarget === undefined ? Reflect.apply(fn, thisArg, args) : Reflect.construct(fn, args, newTarget);
-      } catch (error) {
+        returned = true;
+      } finally {
         taskStorage.enterWith(store as Task);
         restoreSync(previous);
-        releaseSettleHook();
-        window.close();
-        throw error;
+        if (!returned) {
+          releaseSettleHook();
+          window.close();
+        }
       }
-      taskStorage.enterWith(store as Task);
-      restoreSync(previous);
     }
     try {
       if (callback === undefined) this.ended(window, fn, result, newTarget);

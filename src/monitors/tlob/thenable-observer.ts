@@ -42,6 +42,7 @@ export function observeThenable(thenable: object, then: Function, observer: Then
     try {
       return Reflect.apply(then, this, [fulfilled, rejected, ...rest]);
     } catch (error) {
+      // caught: the outcome reported is this error (the thenable's own `then` threw)
       report(true, error);
       throw error;
     }
