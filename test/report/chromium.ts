@@ -7,24 +7,48 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 /** Debian's chromium, which `.ci/run` installs; the browser tests fail (not skip) without it. */
 export const CHROMIUM = '/usr/bin/chromium';
 
-/** A headless Chromium with a fresh profile, no network helpers, no sandbox (CI runs as root). */
+/** How long one start of Chromium may take before it is killed and started again. */
+export const LAUNCH_TIMEOUT_MS = 25_000;
+
+/**
+ * A headless Chromium with a fresh profile, no network helpers, no sandbox (CI runs as root). It
+ * starts in ~3 s here, but a start now and then hung past the hook's timeout on a loaded machine
+ * (the browser never answered on its pipe): such a start is killed and made again, up to 3 times.
+ */
 export async function launchChromium(): Promise<{ browser: BrowserContext; close(): Promise<void> }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchOnce();
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
+}
+
+async function launchOnce(): Promise<{ browser: BrowserContext; close(): Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), 'tlob-chromium-'));
   // a fresh --user-data-dir: playwright takes it as the persistent context's directory
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  let browser: BrowserContext;
+  try {
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      timeout: LAUNCH_TIMEOUT_MS,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  } catch (error) {
+    rmSync(profile, { recursive: true, force: true });
+    throw error;
+  }
   return {
     browser,
     async close() {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportModel } from '../../src/report/report-model.js';
 import { readRun, root, runTlob, scratch } from '../cli/run-tlob.js';
-import { CHROMIUM, launchChromium, openReport } from './chromium.js';
+import { CHROMIUM, LAUNCH_TIMEOUT_MS, launchChromium, openReport } from './chromium.js';
 
 // The report as users see it: written by `tlob run --report` for a known run, opened from
 // file:// in a real headless Chromium (Debian's, installed by .ci/run; missing, this fails).
@@ -23,26 +23,29 @@ interface Canvas {
 let chromium: Awaited<ReturnType<typeof launchChromium>>;
 let report: string;
 
-beforeAll(async () => {
-  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
-  chromium = await launchChromium();
-  report = join(scratch(), 'report.html');
-  const out = runTlob(
-    [
-      'run',
-      '-q',
-      '-p',
-      'p ./lib.mjs:work threshold=20ms name=work',
-      '-p',
-      'p ./lib.mjs:tick threshold=1s name=tick',
-      '--report',
-      report,
-      'app.mjs',
-    ],
-    { env: { WORK: '12', SLOW: '2', TICKS: '25' } },
-  );
-  expect(out.status, out.stderr).toBe(0);
-});
+beforeAll(
+  async () => {
+    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
+    chromium = await launchChromium();
+    report = join(scratch(), 'report.html');
+    const out = runTlob(
+      [
+        'run',
+        '-q',
+        '-p',
+        'p ./lib.mjs:work threshold=20ms name=work',
+        '-p',
+        'p ./lib.mjs:tick threshold=1s name=tick',
+        '--report',
+        report,
+        'app.mjs',
+      ],
+      { env: { WORK: '12', SLOW: '2', TICKS: '25' } },
+    );
+    expect(out.status, out.stderr).toBe(0);
+  },
+  3 * LAUNCH_TIMEOUT_MS + 30_000,
+); // up to three starts of Chromium, then the run
 
 afterAll(async () => {
   await chromium?.close();
