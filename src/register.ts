@@ -59,7 +59,6 @@ const trace = env.TLOB_TRACE;
 const output = env.TLOB_OUTPUT;
 if (trace !== undefined && trace !== '' && trace !== '0') {
   timeline.start();
-  // under `tlob run` (`TLOB_OUTPUT`), its collector takes the ending signals
-  if (trace !== '1') writeTraceAtExit(trace, timeline, output === undefined || output === '');
+  if (trace !== '1') writeTraceAtExit(trace, timeline);
 }
 if (output !== undefined && output !== '') collectTo(output, timeline);

@@ -271,33 +271,17 @@ export function tracePath(file: string, pid: number, thread: number): string {
 
 /**
  * Writes this thread's timeline as a Chrome trace at exit (`TLOB_TRACE=file` without `tlob run`),
- * to `tracePath(file, …)`. With `onSignals`, on the main thread, the first `SIGINT`, `SIGTERM` or
- * `SIGHUP` that the program does not handle itself writes it too, and then ends the process by that
- * signal: Node's default death by a signal runs no exit handler, and a server is mostly stopped so.
- * (One the program handles is left to it: its exit writes the trace.)
+ * to `tracePath(file, …)`. Not at a signal the program does not handle: listening for one would
+ * keep a program held in a synchronous loop from dying by it, and without `tlob run`, which hands
+ * the signals it receives over through the watchdog, nothing would deliver it then.
  */
-export function writeTraceAtExit(file: string, recorder: typeof Timeline, onSignals: boolean): void {
-  let written = false;
-  const write = () => {
-    if (written) return;
-    written = true;
+export function writeTraceAtExit(file: string, recorder: typeof Timeline): void {
+  process.on('exit', () => {
     const path = tracePath(file, process.pid, isMainThread ? 0 : threadId);
     try {
       writeJsonFile(path, toChromeTrace([recorder.columns()]));
     } catch (error) {
       process.stderr.write(`tlob: cannot write the trace to ${path}: ${(error as Error).message}\n`);
     }
-  };
-  process.on('exit', write);
-  if (!onSignals || !isMainThread) return;
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const listener = () => {
-      // from the first one on, the signal is the program's alone
-      process.removeListener(signal, listener);
-      if (process.listenerCount(signal) > 0) return;
-      write();
-      process.kill(process.pid, signal);
-    };
-    process.on(signal, listener);
-  }
+  });
 }
