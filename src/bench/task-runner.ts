@@ -1,4 +1,5 @@
 import { tlob, type WindowResult } from '../index.js';
+import { setImmediate } from '../real-timers.js';
 import type { GcWatch } from './gc-watch.js';
 import { DRAINED, type LoopDrain, unsettledError } from './loop-drain.js';
 import { isThenable, MEASURE_BUDGET } from './measure-window.js';
@@ -63,6 +64,9 @@ interface PhaseEnd {
  * the event loop runs dry while an iteration's promise is pending, that promise can never settle:
  * the phase ends with that as its error, leaving the loops that await it behind.
  */
+/** How often the loops of a phase with a signal let the event loop turn, at most (`phase`). */
+const TURN_EVERY_MS = 100;
+
 async function phase(
   task: RunnableTask,
   log: SampleLog,
@@ -83,6 +87,12 @@ async function phase(
   // what the loops await, for the error when it never settles
   let awaiting = '`beforeEach`';
   progress.begin(start);
+  /**
+   * When the loops last let the event loop turn: a function that never yields would otherwise keep
+   * the signal's listener (Ctrl-C under `tlob bench`, `AbortSignal.timeout`) from running until the
+   * phase ends. Between iterations, outside every window: no sample includes it.
+   */
+  let turnedAt = start;
   const loop = async (): Promise<void> => {
     // one options object per loop: its window's result waits here until the iteration succeeded
     let result: WindowResult | undefined;
@@ -110,7 +120,11 @@ async function phase(
           awaiting = '`afterEach`';
           if (isThenable(after)) await after;
         }
-        const now = performance.now();
+        let now = performance.now();
+        if (signal !== undefined && now - turnedAt >= TURN_EVERY_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          now = turnedAt = performance.now();
+        }
         if (now >= progress.next) progress.draw(now, name, label, log.count, log.mean);
         if (signal?.aborted) done = true;
         else if (log.count >= minIterations) {

@@ -349,11 +349,14 @@ describe('tlob-bench and tlob bench: runs that cannot finish, and exit codes', (
     }
   });
 
-  it('the first Ctrl-C stops the run, prints and writes what finished, and exits 130', async () => {
-    const json = join(scratch, 'interrupted.json');
+  it.each([
+    ['', '0'],
+    [' (also while a function that never yields runs)', '1'],
+  ])('the first Ctrl-C stops the run, prints and writes what finished, and exits 130%s', async (_, sync) => {
+    const json = join(scratch, `interrupted-${sync}.json`);
     const child = spawn(process.execPath, [bin, '--json', json, fixture('long.bench.mjs')], {
       cwd: root,
-      env: { ...process.env, NO_COLOR: '1' },
+      env: { ...process.env, NO_COLOR: '1', SYNC: sync },
     });
     let stdout = '';
     let stderr = '';
