@@ -215,13 +215,13 @@ export class Bench {
     const drain = new LoopDrain();
     const progress = new Progress(this.progress);
     const results: TaskResult[] = [];
+    const registry = benchRegistry();
     // the command's Ctrl-C stops the run as the bench's own signal does
-    const interrupt = benchRegistry().interrupt;
+    const interrupt = registry.interrupt;
     const own = this.limits.signal;
     const signal =
       interrupt === undefined ? own : own === undefined ? interrupt : AbortSignal.any([own, interrupt]);
     const limits = { ...this.limits, signal };
-    const registry = benchRegistry();
     try {
       for (const task of this.list) {
         if (signal?.aborted) break;

@@ -2,7 +2,7 @@ import { subscribe } from 'node:diagnostics_channel';
 import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMainThread, threadId } from 'node:worker_threads';
-import { EXPIRE_DUE } from '../engine/deadline-queue.js';
+import { EXPIRE_DUE, QUEUED } from '../engine/deadline-queue.js';
 import type { WindowResult } from '../monitors/tlob/result.js';
 import { probedModules } from '../probes/probed-modules.js';
 import { nowMs, setImmediate, setInterval } from '../real-timers.js';
@@ -148,6 +148,7 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
     timeline: recorder?.enabled && withTimeline ? recorder.columns() : undefined,
     ...(partial ? { partial } : {}),
     probedModules: probedModules(),
+    namesInFlight: namesInFlight(),
   });
   /**
    * A window over budget that the watchdog reported while this thread was held, and that the
@@ -253,6 +254,17 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
   }
   const relay: RunSignals = { file: join(dir, RUN_SIGNALS_FILE), take };
   (globalThis as Record<symbol, unknown>)[Symbol.for(RUN_SIGNALS_KEY)] = relay;
+}
+
+/** The names of the windows of this thread still in flight (in its deadline queue), each once. */
+function namesInFlight(): string[] {
+  const queued = (globalThis as Record<symbol, (() => readonly unknown[]) | undefined>)[QUEUED]?.() ?? [];
+  const names = new Set<string>();
+  for (const item of queued) {
+    const name = (item as { name?: unknown }).name;
+    if (typeof name === 'string') names.add(name);
+  }
+  return [...names];
 }
 
 /**

@@ -48,6 +48,11 @@ export class DeadlineQueue {
     return this.items.length;
   }
 
+  /** The items queued now, in heap order (not by deadline); not to be changed. */
+  queued(): readonly Deadlined[] {
+    return this.items;
+  }
+
   /** Adds an item, or moves it if it is already queued. */
   insert(item: Deadlined): void {
     const key = item.deadlineNs;
@@ -206,10 +211,21 @@ export const deadlines = new DeadlineQueue();
  * thread's deadlines, for `tlob run`'s collector, which its preload bundles apart.
  */
 export const EXPIRE_DUE = Symbol.for('tlob.deadlines.expireDue');
+/**
+ * `globalThis[QUEUED]`: the items of that queue now (the windows in flight), for the same
+ * collector, which names the probes no call came through and must not count those of a call
+ * still running.
+ */
+export const QUEUED = Symbol.for('tlob.deadlines.queued');
 let expireDueShared = false;
 
-/** Offers `deadlines.expireDue` at `EXPIRE_DUE`, unless a copy of tlob loaded before did (once). */
+/**
+ * Offers `deadlines.expireDue` at `EXPIRE_DUE` and its items at `QUEUED`, unless a copy of tlob
+ * loaded before did (once).
+ */
 function shareExpireDue(): void {
   expireDueShared = true;
-  (globalThis as Record<symbol, unknown>)[EXPIRE_DUE] ??= () => deadlines.expireDue();
+  const shared = globalThis as Record<symbol, unknown>;
+  shared[EXPIRE_DUE] ??= () => deadlines.expireDue();
+  shared[QUEUED] ??= (): readonly Deadlined[] => deadlines.queued();
 }

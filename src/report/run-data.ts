@@ -45,6 +45,8 @@ export interface ThreadData {
    * names (absent: none, or older data; `probes` absent in older data).
    */
   probedModules?: { module: string; loaded: boolean; probes?: { path: string; name: string }[] }[];
+  /** The names of the thread's windows still in flight when it wrote this (absent in older data). */
+  namesInFlight?: string[];
 }
 
 /** The data of a whole run: every thread's file, and their names merged. */
@@ -135,7 +137,8 @@ export function mergeRun(command: string[], threads: ThreadData[]): RunData {
 }
 
 /**
- * The probes on modules that loaded whose window name has no window nor violation in any thread.
+ * The probes on modules that loaded whose window name has no window, finished or in flight, nor
+ * violation in any thread (two probes of one name count as called if either was).
  * None is told when names went to `(other)` (a probe's may be among them); a probe that loaded in
  * a thread that ended without its final write may have been called after its last save.
  */
@@ -144,6 +147,7 @@ function uncalledProbes(threads: readonly ThreadData[]): string[] {
   for (const t of threads) {
     for (const n of t.names) if (n.count > 0 || n.violations > 0) seen.add(n.name);
     for (const v of t.violations) seen.add(v.name);
+    for (const name of t.namesInFlight ?? []) seen.add(name);
   }
   if (seen.has(OTHER_NAME)) return [];
   const uncalled = new Set<string>();

@@ -20,6 +20,7 @@ export interface RunNotes {
   readonly probes: string[];
 }
 
+/** The notes of a run (`RunNotes`), from its merged data. */
 export function runNotes(data: RunData): RunNotes {
   const missing: string[] = [];
   // a worker with no window at its last save lost nothing known (a library's helper thread, as a

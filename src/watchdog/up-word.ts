@@ -8,7 +8,9 @@ import { getEnvironmentData, setEnvironmentData } from 'node:worker_threads';
  * to the worker threads it starts (nested ones too). It holds the generation of the watchdog thread
  * that listens (a positive number), minus that generation while that thread is starting, and 0
  * while none runs. A worker thread waits on it with `Atomics.waitAsync`, which wakes nothing
- * while the word stays the same and does not hold the thread open.
+ * while the word stays the same and does not hold the thread open: Node 22, 24 and 26 do not count
+ * a pending wait as keeping the loop alive (the `tlob run` tests of worker threads that end by
+ * themselves would hang if a version did).
  */
 const KEY = 'tlob.watchdog.up';
 

@@ -394,6 +394,8 @@ function workerStarted(created: Worker): void {
   if (created === worker) return; // the watchdog thread itself
   workersSeen = true;
   const b = board;
+  // unref'd as after a window: the new worker thread's start and its messages wake this loop, so
+  // the immediate runs in the next turn without holding the process open for it
   if (b !== undefined && !started && pendingStart === undefined) startSoon(b);
 }
 

@@ -92,6 +92,21 @@ describe('tlob run', () => {
     );
   });
 
+  it('does not count a probe whose call is still running when the program is stopped among those no call came through', async () => {
+    const json = join(scratch(), 'in-flight.json');
+    const run = await startUntilReady(
+      ['run', '-p', 'p ./lib.mjs:hang threshold=3600s', '--json', json, 'hung.mjs'],
+      {
+        HUNG_MS: '50',
+      },
+    );
+    run.child.kill('SIGTERM');
+    expect(await run.exit).toEqual([null, 'SIGTERM']);
+    const data = readRun(json);
+    expect(data.threads[0]?.probedModules?.[0]?.loaded, run.stderr()).toBe(true);
+    expect(data.uncalledProbes).toEqual([]);
+  });
+
   it('says which modules that probes name the program never loaded (a misspelt package, a path without ./)', () => {
     const dir = scratch();
     const json = join(dir, 'run.json');
