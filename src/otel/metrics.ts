@@ -7,6 +7,7 @@ import type {
   ObservableUpDownCounter,
 } from '@opentelemetry/api';
 import type { Violation, WindowResult, WindowStart } from '../index.js';
+import { MAX_NAMES, OTHER_NAME } from '../report/stats.js';
 import { apiGlobals, type OtelApi } from './api.js';
 import {
   ATTR_NAME,
@@ -19,10 +20,10 @@ import {
 } from './names.js';
 
 /**
- * Names whose attribute sets and counts of windows in flight are kept (tlob itself keeps stats for
- * at most 1000 names); windows of further names are recorded but not counted in flight.
+ * The window names the metrics carry, as `tlob.stats()`: the first `MAX_NAMES`, and the windows of
+ * further names under `OTHER_NAME`. Each name is a series of every instrument, which a cumulative
+ * reader keeps for good: with a name per URL, memory grew by ~3.5 kB per name.
  */
-const MAX_CACHED_NAMES = 1000;
 
 /** The attribute sets of one window name, built once: no allocation per recorded window. */
 interface NameAttributes {
@@ -126,8 +127,9 @@ export class WindowMetrics {
   private attributes(name: string): NameAttributes {
     let attributes = this.byName.get(name);
     if (attributes === undefined) {
+      if (this.byName.size >= MAX_NAMES && name !== OTHER_NAME) return this.attributes(OTHER_NAME);
       attributes = attributesOf(name);
-      if (this.byName.size < MAX_CACHED_NAMES) this.byName.set(name, attributes);
+      this.byName.set(name, attributes);
     }
     return attributes;
   }
@@ -156,10 +158,11 @@ export class WindowMetrics {
 
   violation(violation: Violation): void {
     this.followGlobal();
-    const byState = this.attributes(violation.name).violations;
+    const named = this.attributes(violation.name);
+    const byState = named.violations;
     let attributes = byState.get(violation.state);
     if (attributes === undefined) {
-      attributes = { [ATTR_NAME]: violation.name, [ATTR_STATE]: violation.state };
+      attributes = { [ATTR_NAME]: named.name[ATTR_NAME] as string, [ATTR_STATE]: violation.state };
       byState.set(violation.state, attributes);
     }
     this.violations.add(1, attributes);

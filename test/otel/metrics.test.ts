@@ -98,6 +98,28 @@ describe('tlob/otel metrics through a real MeterProvider', () => {
     });
   });
 
+  it('carries the first 1000 window names and records the windows of further names under (other), as tlob.stats() does', async () => {
+    // the SDK's own limit (2000 attribute sets per instrument) below the 4 × 1001 sets of the duration
+    t.sdk = await freshSdk([{ instrumentName: 'tlob.window.duration', aggregationCardinalityLimit: 10_000 }]);
+    t.exporter = otel({ meterProvider: t.sdk.meterProvider, spans: 'none' });
+    const open = tlob.start({ budget: '1s', name: 'metrics.names-open' }); // one name in flight from the start
+    for (let i = 0; i < 1200; i++) tlob.run(`metrics.names/${i}`, { budget: '1s' }, () => i);
+    const late = tlob.start({ budget: '1s', name: 'metrics.names/late' });
+    const collected = await t.sdk.metrics();
+    const duration = collected.get('tlob.window.duration');
+    const names = new Set(duration?.dataPoints.map((p) => p.attributes['tlob.window.name']));
+    // at most 1000 names of their own (some taken by the tests before), and (other) beside them
+    expect(names.size).toBeLessThanOrEqual(1001);
+    expect(names.has('(other)')).toBe(true);
+    expect(names.has('metrics.names/1199')).toBe(false);
+    const other = durationPoint(duration, '(other)', 'elapsed');
+    expect(other?.value.count).toBeGreaterThanOrEqual(200);
+    // a window of a further name is counted in flight under (other)
+    expect(sumValue(collected.get('tlob.window.active'), { 'tlob.window.name': '(other)' })).toBe(1);
+    late.stop();
+    open.stop();
+  });
+
   it('counts the windows in flight', async () => {
     const before = tlob.start({ budget: '1s', name: 'metrics.old' });
     t.exporter = otel({ meterProvider: t.sdk.meterProvider, spans: 'none' });
@@ -248,9 +270,9 @@ describe('tlob/otel metrics through a real MeterProvider', () => {
 });
 
 /** A fresh SDK, the export of the old one disabled (a retried timing scenario starts from empty metrics). */
-async function freshSdk(): Promise<Sdk> {
+async function freshSdk(views: Parameters<typeof createSdk>[0] = []): Promise<Sdk> {
   t.exporter?.disable();
   t.exporter = undefined;
   await t.sdk.shutdown();
-  return createSdk();
+  return createSdk(views);
 }

@@ -8,6 +8,7 @@ import {
   MeterProvider,
   type MetricData,
   MetricReader,
+  type ViewOptions,
 } from '@opentelemetry/sdk-metrics';
 import {
   BasicTracerProvider,
@@ -28,12 +29,15 @@ class TestReader extends MetricReader {
   }
 }
 
-/** Real OpenTelemetry SDK providers with in-memory exporters, and the async-hooks context manager. */
-export function createSdk() {
+/**
+ * Real OpenTelemetry SDK providers with in-memory exporters, and the async-hooks context manager;
+ * `views` as the MeterProvider takes them (a higher cardinality limit, say).
+ */
+export function createSdk(views: ViewOptions[] = []) {
   const contextManager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);
   const reader = new TestReader();
-  const meterProvider = new MeterProvider({ readers: [reader] });
+  const meterProvider = new MeterProvider({ readers: [reader], views });
   const spanExporter = new InMemorySpanExporter();
   const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spanExporter)] });
   const logExporter = new InMemoryLogRecordExporter();
