@@ -84,8 +84,8 @@ async function phase(
   const deadline = start + timeMs;
   let done = signal?.aborted === true;
   let failure: PhaseEnd['failure'];
-  // what the loops await, for the error when it never settles
-  let awaiting = '`beforeEach`';
+  // what each loop awaits (undefined once it ended), for the error when it never settles
+  const awaiting: (string | undefined)[] = [];
   progress.begin(start);
   /**
    * When the loops last let the event loop turn: a function that never yields would otherwise keep
@@ -93,7 +93,7 @@ async function phase(
    * phase ends. Between iterations, outside every window: no sample includes it.
    */
   let turnedAt = start;
-  const loop = async (): Promise<void> => {
+  const loop = async (k: number): Promise<void> => {
     // one options object per loop: its window's result waits here until the iteration succeeded
     let result: WindowResult | undefined;
     const options = {
@@ -106,18 +106,18 @@ async function phase(
       while (!done) {
         if (beforeEach !== undefined) {
           const before = beforeEach();
-          awaiting = '`beforeEach`';
+          awaiting[k] = '`beforeEach`';
           if (isThenable(before)) await before;
         }
         const out = tlob.run(name, options, fn);
-        awaiting = 'the function';
+        awaiting[k] = 'the function';
         if (isThenable(out)) await out;
         if (result === undefined) throw new Error('tlob bench: an iteration ended without its window');
         log.record(result);
         result = undefined;
         if (afterEach !== undefined) {
           const after = afterEach();
-          awaiting = '`afterEach`';
+          awaiting[k] = '`afterEach`';
           if (isThenable(after)) await after;
         }
         let now = performance.now();
@@ -137,11 +137,11 @@ async function phase(
     }
   };
   const loops: Promise<void>[] = [];
-  for (let i = 0; i < limits.concurrency; i++) loops.push(loop());
+  for (let k = 0; k < limits.concurrency; k++) loops.push(loop(k).finally(() => (awaiting[k] = undefined)));
   // no loop rejects: each keeps its error in `failure`
   const all: Promise<unknown> = loops.length === 1 ? (loops[0] as Promise<void>) : Promise.all(loops);
   if ((await drain.race(all)) === DRAINED) {
-    failure ??= { error: unsettledError(awaiting) };
+    failure ??= { error: unsettledError(awaiting.find((what) => what !== undefined) ?? 'the function') };
     done = true;
   }
   progress.end();

@@ -307,6 +307,24 @@ describe('tlob-bench and tlob bench: runs that cannot finish, and exit codes', (
     expect(out.stdout).toMatch(/^errored Error: the function returned a promise that never settled/);
   });
 
+  it('with concurrency, names what the loop that never ends awaits, not what another loop did last', () => {
+    // loop 1's first call never settles; loop 2 goes on through its afterEach until the time is up
+    const script = [
+      "import { Bench } from 'tlob/bench';",
+      'let calls = 0;',
+      "const b = new Bench({ time: 50, warmup: false, progress: false, concurrency: 2 }).add('lost-one', () => (calls++ === 0 ? new Promise(() => {}) : undefined), { afterEach: () => Promise.resolve() });",
+      'const { tasks: [t] } = await b.run();',
+      'console.log(t.state, t.error);',
+    ].join('\n');
+    const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stdout).toMatch(/^errored Error: the function returned a promise that never settled/);
+  });
+
   it('a bench file whose top-level await never settles is input that fails to load (exit 2)', () => {
     for (const [command, bench] of both) {
       const out = bench([fixture('tla-hang.bench.mjs')]);
