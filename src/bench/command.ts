@@ -238,7 +238,8 @@ const INTERRUPTED = 130;
 /**
  * Runs the benches one after the other. Meanwhile the first Ctrl-C (SIGINT) aborts the run: the
  * task in progress stops after its iterations in flight, the rest are skipped, and what finished
- * is returned; a second one ends the process by the signal, as without the command.
+ * is returned. Its listener then goes at once, so that a second one is Node's own: it ends the
+ * process by the signal even while an iteration holds the thread (a listener would wait for it).
  */
 async function runBenches(
   loaded: readonly LoadedBench[],
@@ -246,11 +247,7 @@ async function runBenches(
   const registry = benchRegistry();
   const controller = new AbortController();
   const onInterrupt = (): void => {
-    if (controller.signal.aborted) {
-      process.off('SIGINT', onInterrupt);
-      process.kill(process.pid, 'SIGINT');
-      return;
-    }
+    process.off('SIGINT', onInterrupt);
     process.stderr.write(
       '\ntlob bench: interrupted: stopping after the iterations in flight, then printing what finished (Ctrl-C again to quit at once)\n',
     );

@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -395,6 +396,32 @@ describe('tlob-bench and tlob bench: runs that cannot finish, and exit codes', (
     expect(
       readJson(json).tasks.map((t: { bench: string; state: string }) => `${t.bench} ${t.state}`),
     ).toEqual(['short completed', 'long aborted']);
+  });
+
+  it('once the first Ctrl-C was seen, a second one ends the process at once, in the middle of an iteration', async () => {
+    await retry(3, async () => {
+      const child = spawn(process.execPath, [bin, fixture('long.bench.mjs')], {
+        cwd: root,
+        env: { ...process.env, NO_COLOR: '1', SYNC: 'slow' },
+      });
+      let stderr = '';
+      let sent = 0;
+      child.stderr.on('data', (chunk) => {
+        stderr += chunk;
+        // the first while the iteration sleeps, the second once it was seen and the spin began after it
+        if (sent === 0 && stderr.includes('long started\n')) {
+          sent = 1;
+          child.kill('SIGINT');
+        } else if (sent === 1 && /interrupted[\s\S]*spin start\n/.test(stderr)) {
+          sent = 2;
+          child.kill('SIGINT');
+        }
+      });
+      const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+      if (sent < 2) throw new Error(`the first Ctrl-C was not seen before the spin began:\n${stderr}`);
+      expect({ code, signal }).toEqual({ code: null, signal: 'SIGINT' });
+      expect(stderr).not.toContain('spin done');
+    });
   });
 
   it('refuses a violation rate above 100%', () => {
