@@ -37,6 +37,8 @@ export function probedModules(): ProbedModule[] {
     if (entry.bindings.size === 0) continue;
     const probes: { path: string; name: string }[] = [];
     for (const binding of entry.bindings) {
+      // a probe refused (a second one on the same function) or detached counts no call
+      if ((binding as { attached?: unknown }).attached === false) continue;
       const name = windowName(binding);
       if (name !== undefined) probes.push({ path: (binding as { path: string }).path, name });
     }

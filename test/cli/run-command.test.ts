@@ -92,6 +92,18 @@ describe('tlob run', () => {
     );
   });
 
+  it('does not count a probe refused as a second one on the same function, spelt otherwise, among those no call came through', () => {
+    const json = join(scratch(), 'twice.json');
+    const twice = `p ${join(fixtures, 'lib.mjs')}:work threshold=1s name=again`;
+    const out = runTlob(['run', '-p', WORK_ESM, '-p', twice, '--json', json, 'app.mjs'], {
+      env: { WORK: '2' },
+    });
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stderr).toContain('already has a probe');
+    expect(countOf(readRun(json), 'work')).toBe(2);
+    expect(readRun(json).uncalledProbes).toEqual([]);
+  });
+
   it('does not count a probe whose call is still running when the program is stopped among those no call came through', async () => {
     const json = join(scratch(), 'in-flight.json');
     const run = await startUntilReady(
