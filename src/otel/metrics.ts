@@ -19,12 +19,6 @@ import {
   WINDOW_VIOLATIONS,
 } from './names.js';
 
-/**
- * The window names the metrics carry, as `tlob.stats()`: the first `MAX_NAMES`, and the windows of
- * further names under `OTHER_NAME`. Each name is a series of every instrument, which a cumulative
- * reader keeps for good: with a name per URL, memory grew by ~3.5 kB per name.
- */
-
 /** The attribute sets of one window name, built once: no allocation per recorded window. */
 interface NameAttributes {
   readonly name: Attributes;
@@ -124,6 +118,12 @@ export class WindowMetrics {
     for (const attributes of this.byName.values()) result.observe(attributes.active, attributes.name);
   };
 
+  /**
+   * The attribute sets of a window name. The metrics carry the names `tlob.stats()` does: the
+   * first `MAX_NAMES`, and the windows of further names under `OTHER_NAME`. Each name is a series
+   * of every instrument, which a cumulative reader keeps for good: with a name per URL, memory grew
+   * by ~3.5 kB per name.
+   */
   private attributes(name: string): NameAttributes {
     let attributes = this.byName.get(name);
     if (attributes === undefined) {
