@@ -293,35 +293,19 @@ describe('tlob-bench and tlob bench: runs that cannot finish, and exit codes', (
   });
 
   it('bench.run() goes on past a promise that never settles, also without the command', () => {
-    const script = [
-      "import { Bench } from 'tlob/bench';",
-      "const b = new Bench({ time: 10, iterations: 2, warmup: false, progress: false }).add('lost', () => new Promise(() => {}));",
-      'const { tasks: [t] } = await b.run();',
-      'console.log(t.state, t.error);',
-    ].join('\n');
-    const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const out = runFirstTask(
+      "new Bench({ time: 10, iterations: 2, warmup: false, progress: false }).add('lost', () => new Promise(() => {}))",
+    );
     expect(out.status).toBe(0);
     expect(out.stdout).toMatch(/^errored Error: the function returned a promise that never settled/);
   });
 
   it('with concurrency, names what the loop that never ends awaits, not what another loop did last', () => {
     // loop 1's first call never settles; loop 2 goes on through its afterEach until the time is up
-    const script = [
-      "import { Bench } from 'tlob/bench';",
+    const out = runFirstTask(
+      "new Bench({ time: 50, warmup: false, progress: false, concurrency: 2 }).add('lost-one', () => (calls++ === 0 ? new Promise(() => {}) : undefined), { afterEach: () => Promise.resolve() })",
       'let calls = 0;',
-      "const b = new Bench({ time: 50, warmup: false, progress: false, concurrency: 2 }).add('lost-one', () => (calls++ === 0 ? new Promise(() => {}) : undefined), { afterEach: () => Promise.resolve() });",
-      'const { tasks: [t] } = await b.run();',
-      'console.log(t.state, t.error);',
-    ].join('\n');
-    const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    );
     expect(out.status, out.stderr).toBe(0);
     expect(out.stdout).toMatch(/^errored Error: the function returned a promise that never settled/);
   });
@@ -470,3 +454,21 @@ describe('tlob bench', () => {
     expect(bad.stderr).toContain('expected bench files, got none');
   });
 });
+
+/**
+ * Runs `bench` (an expression making a `Bench`, after `setup`) with `bench.run()` in a child process
+ * without the command, which prints its first task's state and error.
+ */
+function runFirstTask(bench: string, setup = '') {
+  const script = [
+    "import { Bench } from 'tlob/bench';",
+    setup,
+    `const { tasks: [t] } = await (${bench}).run();`,
+    'console.log(t.state, t.error);',
+  ].join('\n');
+  return spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+}
