@@ -18,6 +18,14 @@ export const setImmediate = timers.setImmediate;
 export const clearImmediate = timers.clearImmediate;
 export const setInterval = timers.setInterval;
 export const clearInterval = timers.clearInterval;
+/** The class of Node's immediates (not exported by Node): `_destroyed` once run or cleared. */
+export const Immediate: new (...args: never[]) => object = (() => {
+  const probe = setImmediate(() => {});
+  clearImmediate(probe);
+  return probe.constructor as new (
+    ...args: never[]
+  ) => object;
+})();
 export const queueMicrotask: (callback: () => void) => void =
   globalThis.queueMicrotask ?? ((callback) => void Promise.resolve().then(callback));
 

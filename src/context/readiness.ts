@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { nowNs } from '../clock.js';
-import { clearImmediate, setImmediate } from '../real-timers.js';
+import { Immediate } from '../real-timers.js';
 import { timerDueNs } from './timer-due.js';
 
 /**
@@ -51,13 +51,6 @@ export const marks = {
 const gapNs = 10_000;
 
 const nodeTiming = performance.nodeTiming;
-
-const noop = () => {};
-const Immediate = (() => {
-  const probe = setImmediate(noop);
-  clearImmediate(probe);
-  return probe.constructor;
-})();
 
 /** Starts the marks afresh when the hooks are turned on (nothing of the loop was seen while they were off). */
 export function resetMarks(now: number): void {

@@ -4,9 +4,20 @@ import { outside } from '../context/outside.js';
 import { timerDueNs } from '../context/timer-due.js';
 import { clearTimeout as realClearTimeout, setTimeout as realSetTimeout } from '../real-timers.js';
 
-/** A task that can remember when the timers it sleeps on come due (the tlob window). */
+/** A task that can remember when the timers and immediates it sleeps on make it ready (the tlob window). */
 interface TimerAwareTask {
-  timersChanged(runNow: number, timer: NodeJS.Timeout, dueNs: number): void;
+  timersChanged(runNow: number, timer: object, dueNs: number): void;
+}
+
+/** Hands `timer`, ready at `dueNs`, to the current window, if any (never fails the host's call). */
+function noteOnWindow(timer: object, dueNs: number): void {
+  try {
+    const task = liveTask(currentTask()) as (TimerAwareTask & object) | undefined;
+    if (task !== undefined && 'timersChanged' in task)
+      task.timersChanged(Number.NEGATIVE_INFINITY, timer, dueNs);
+  } catch {
+    // never fail the host's call
+  }
 }
 
 const originalTimeout = globalThis.setTimeout;
@@ -14,8 +25,11 @@ const originalInterval = globalThis.setInterval;
 /** `node:timers/promises` as `require` has it: the object its ES module exports are synced from. */
 const timersPromises = process.getBuiltinModule('node:timers/promises') as {
   setTimeout: (...args: unknown[]) => Promise<unknown>;
+  setImmediate: (...args: unknown[]) => Promise<unknown>;
 };
 const originalSleep = timersPromises.setTimeout;
+const originalImmediate = globalThis.setImmediate;
+const originalYield = timersPromises.setImmediate;
 
 /**
  * `setTimeout` (and `setInterval`) as the watchdog sees it: the same timer, and if a window is
@@ -29,15 +43,8 @@ function seen(original: typeof setTimeout): typeof setTimeout {
   function timerSeen(this: unknown, ...args: Parameters<typeof setTimeout>): NodeJS.Timeout {
     const timer = Reflect.apply(original, this, args) as NodeJS.Timeout;
     if (outside.depth > 0) return timer; // tlob's own budget timer
-    try {
-      const task = liveTask(currentTask()) as (TimerAwareTask & object) | undefined;
-      if (task !== undefined && 'timersChanged' in task) {
-        const due = timerDueNs(timer);
-        if (!Number.isNaN(due)) task.timersChanged(Number.NEGATIVE_INFINITY, timer, due);
-      }
-    } catch {
-      // never fail the host's setTimeout
-    }
+    const due = timerDueNs(timer);
+    if (!Number.isNaN(due)) noteOnWindow(timer, due);
     return timer;
   }
   Object.defineProperties(timerSeen, Object.getOwnPropertyDescriptors(original));
@@ -62,31 +69,20 @@ const noop = () => {};
  */
 function sleepSeen(this: unknown, ...args: unknown[]): Promise<unknown> {
   const promise = Reflect.apply(originalSleep, this, args);
-  if (outside.depth > 0) return promise;
+  if (outside.depth > 0 || liveTask(currentTask()) === undefined) return promise;
   try {
-    const task = liveTask(currentTask()) as (TimerAwareTask & object) | undefined;
-    if (task !== undefined && 'timersChanged' in task) {
-      const shadow = realSetTimeout(noop, args[0] as number);
-      const shadowed = shadow as unknown as SleepTimer;
-      // read before clearing it, which sets its delay to -1
-      const timer: SleepTimer = {
-        _idleStart: shadowed._idleStart,
-        _idleTimeout: shadowed._idleTimeout,
-        _destroyed: false,
-      };
-      realClearTimeout(shadow);
-      const signal = (args[2] as { signal?: AbortSignal } | undefined)?.signal;
-      if (signal?.aborted === true) return promise;
-      signal?.addEventListener(
-        'abort',
-        () => {
-          timer._destroyed = true;
-        },
-        { once: true },
-      );
+    const shadow = realSetTimeout(noop, args[0] as number);
+    const shadowed = shadow as unknown as SleepTimer;
+    // read before clearing it, which sets its delay to -1
+    const timer: SleepTimer = {
+      _idleStart: shadowed._idleStart,
+      _idleTimeout: shadowed._idleTimeout,
+      _destroyed: false,
+    };
+    realClearTimeout(shadow);
+    if (forgetOnAbort(timer, args[2])) {
       const due = timerDueNs(timer);
-      if (!Number.isNaN(due))
-        task.timersChanged(Number.NEGATIVE_INFINITY, timer as unknown as NodeJS.Timeout, due);
+      if (!Number.isNaN(due)) noteOnWindow(timer, due);
     }
   } catch {
     // never fail the host's call
@@ -94,6 +90,53 @@ function sleepSeen(this: unknown, ...args: unknown[]): Promise<unknown> {
   return promise;
 }
 Object.defineProperties(sleepSeen, Object.getOwnPropertyDescriptors(originalSleep));
+
+/**
+ * Marks `timer` done once the `signal` of a `timers/promises` call's `options` aborts; false if it
+ * has aborted already.
+ */
+function forgetOnAbort(timer: { _destroyed: boolean }, options: unknown): boolean {
+  const signal = (options as { signal?: AbortSignal } | undefined)?.signal;
+  if (signal?.aborted === true) return false;
+  signal?.addEventListener(
+    'abort',
+    () => {
+      timer._destroyed = true;
+    },
+    { once: true },
+  );
+  return true;
+}
+
+/**
+ * `setImmediate` as the watchdog sees it: the same immediate, and if a window is current, the
+ * window keeps it until it runs or is cleared: a window with an immediate queued is ready (its
+ * continuation waits behind whatever holds the thread), not sleeping.
+ */
+function immediateSeen(this: unknown, ...args: unknown[]): NodeJS.Immediate {
+  const immediate = Reflect.apply(originalImmediate, this, args) as NodeJS.Immediate;
+  if (outside.depth === 0) noteOnWindow(immediate, Number.NEGATIVE_INFINITY);
+  return immediate;
+}
+Object.defineProperties(immediateSeen, Object.getOwnPropertyDescriptors(originalImmediate));
+
+/**
+ * `timers/promises`' `setImmediate` as the watchdog sees it: the same promise, and if a window is
+ * current, the window keeps a record standing for its immediate (Node hands out none), forgotten
+ * when the window next runs (the promise's reaction is its continuation) or its `signal` aborts.
+ */
+function yieldSeen(this: unknown, ...args: unknown[]): Promise<unknown> {
+  const promise = Reflect.apply(originalYield, this, args);
+  if (outside.depth > 0 || liveTask(currentTask()) === undefined) return promise;
+  try {
+    const record = { _destroyed: false };
+    if (forgetOnAbort(record, args[1])) noteOnWindow(record, Number.NEGATIVE_INFINITY);
+  } catch {
+    // never fail the host's call
+  }
+  return promise;
+}
+Object.defineProperties(yieldSeen, Object.getOwnPropertyDescriptors(originalYield));
 
 const timeoutSeen = seen(originalTimeout);
 const intervalSeen = seen(originalInterval as unknown as typeof setTimeout) as unknown as typeof setInterval;
@@ -111,10 +154,15 @@ export function trackTimers(on: boolean): string[] {
     if (!replace(globalThis, 'setInterval', originalInterval, intervalSeen)) left.push('setInterval');
     if (!replace(timersPromises, 'setTimeout', originalSleep, sleepSeen))
       left.push("timers/promises' setTimeout");
+    if (!replace(globalThis, 'setImmediate', originalImmediate, immediateSeen)) left.push('setImmediate');
+    if (!replace(timersPromises, 'setImmediate', originalYield, yieldSeen))
+      left.push("timers/promises' setImmediate");
   } else {
     replace(globalThis, 'setTimeout', timeoutSeen, originalTimeout);
     replace(globalThis, 'setInterval', intervalSeen, originalInterval);
     replace(timersPromises, 'setTimeout', sleepSeen, originalSleep);
+    replace(globalThis, 'setImmediate', immediateSeen, originalImmediate);
+    replace(timersPromises, 'setImmediate', yieldSeen, originalYield);
   }
   // the named imports of `node:timers/promises` in ES modules follow its exports object
   syncBuiltinESMExports();

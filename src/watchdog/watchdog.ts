@@ -50,10 +50,12 @@ export interface WatchdogOptions {
    */
   grace?: Duration;
   /**
-   * Wraps the global `setTimeout` while the watchdog is on, to note the due time of each timer a
-   * window creates: a window sleeping on a timer that came due while another call blocks the
-   * thread is then reported `waiting` from that moment. `false` leaves `setTimeout` the original
-   * function; such a window is then reported `sleeping` up to its deadline.
+   * Wraps the global `setTimeout`, `setInterval` and `setImmediate` (and `timers/promises`'
+   * `setTimeout` and `setImmediate`) while the watchdog is on, to note the due time of each timer a
+   * window creates and each immediate it queues: a window sleeping on a timer that came due, or
+   * with an immediate queued, while another call blocks the thread is then reported `waiting`
+   * from that moment. `false` leaves them the original functions; such a window is then reported
+   * `sleeping` up to its deadline.
    * @default true
    */
   timers?: boolean;
@@ -66,7 +68,7 @@ export interface WatchdogStatus {
   readonly running: boolean;
   /** Whether the violation line comes with the blocked main thread's stack. */
   readonly stacks: boolean;
-  /** Whether the global `setTimeout` is wrapped to note the due times of windows' timers. */
+  /** Whether the global `setTimeout`, `setInterval` and `setImmediate` are wrapped to note windows' timers and immediates. */
   readonly timers: boolean;
   readonly graceNs: number;
   /** Why stacks or the watchdog itself are off although asked for, else undefined. */

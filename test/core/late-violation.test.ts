@@ -147,6 +147,51 @@ describe('a violation found late describes the deadline', () => {
       });
     });
 
+    it('budget timer runs before the window’s immediate: with the immediates seen (the watchdog’s `setImmediate`), waiting from its yield, not sleeping', async () => {
+      await retry(3, async () => {
+        await tlob.run('late-immediate-warm-up', { budget: '1s' }, () => sleep(1));
+        let t0 = 0;
+        let yieldedAt = 0;
+        let heldTo = 0;
+        let run: Promise<unknown> | undefined;
+        const v = await expectViolation(async () => {
+          await new Promise<void>((resolve) => {
+            // both in one check phase: the window's immediate, queued there, runs in the next
+            // turn's, after that turn's timers, which find the deadline passed during the hold
+            setImmediate(() => {
+              t0 = performance.now();
+              run = tlob.run('late-immediate', { budget: '20ms' }, () => new Promise((r) => setImmediate(r)));
+              yieldedAt = performance.now();
+            });
+            setImmediate(() => {
+              spin(60); // another call
+              heldTo = performance.now();
+              resolve();
+            });
+          });
+          await run;
+        });
+        expect(v.event).toBe('budget_expired');
+        expect(v.state).toBe('waiting');
+        expect(ms(v.elapsedNs)).toBeCloseTo(20, 3);
+        expect(v.sleepingNs).toBe(0);
+        // waiting from the yield: all of the budget but what the window ran before it
+        expect(ms(v.waitingNs)).toBeGreaterThanOrEqual(20 - (yieldedAt - t0) - 0.01);
+        expect(ms(v.reportedLateNs)).toBeGreaterThan(heldTo - t0 - 20 - 5);
+      });
+    });
+
+    it('with the immediates seen, an immediate the window cleared does not make it ready', async () => {
+      const v = await expectViolation(() =>
+        tlob.run('cleared-immediate', { budget: '20ms' }, () => {
+          clearImmediate(setImmediate(() => {})); // an immediate the call no longer needs
+          return sleep(60);
+        }),
+      );
+      expect(v.state).toBe('sleeping');
+      expect(ms(v.waitingNs)).toBeLessThan(1);
+    });
+
     it('with the timers seen, a timer the window cleared does not make it ready', async () => {
       const v = await expectViolation(() =>
         tlob.run('cleared-timer', { budget: '20ms' }, () => {

@@ -391,6 +391,39 @@ describe('watchdog: a window held up by someone else', () => {
       }),
   );
 
+  it.each([
+    ['the global `setImmediate`', 'immediate'],
+    ["`timers/promises`' `setImmediate`", 'yield'],
+  ])(
+    'awaiting %s while its caller holds the thread: ready at once, waiting from its yield to the deadline',
+    (_, awaited) =>
+      retry(3, async () => {
+        const r = await run('ready', { TRIALS: '3', AWAITED: awaited });
+        expect(r.status).toBe(0);
+        const inside = blocks(r.stderr);
+        expect(inside).toHaveLength(3);
+        const { records, moments } = JSON.parse(r.stdout.trim()) as {
+          records: unknown[];
+          moments: { start: number; yielded: number }[];
+        };
+        inside.forEach((block, i) => {
+          const line = reportedDuring(block, i);
+          expect(line).toMatch(/^tlob: "ready" #\d+ over budget 50.0ms: the main thread is blocked/);
+          expect(line).toMatch(/ state=waiting /);
+          // nothing to sleep on: the immediate was queued before the window yielded
+          expect(line).toMatch(/ sleeping 0ns /);
+          // waiting from the yield to the deadline: all of it but what the child took up to the yield
+          const { start, yielded } = moments[i] as { start: number; yielded: number };
+          expect(durationMs(/waiting ([\d.]+(?:ns|us|ms|s))/.exec(line)?.[1])).toBeGreaterThan(
+            48 - (yielded - start),
+          );
+        });
+        expect(records).toHaveLength(3);
+        for (const v of records)
+          expect(v).toMatchObject({ name: 'ready', state: 'waiting', detectedBy: 'watchdog', sleepingNs: 0 });
+      }),
+  );
+
   it('its own continuation holding the thread after an await: running at the deadline, the split across its transitions', () =>
     retry(3, async () => {
       const r = await run('resumed', { TRIALS: '3' });
@@ -745,6 +778,8 @@ describe('watchdog: a program whose global setTimeout is read-only', () => {
       let threw = null;
       try { tlob.watchdog(true); tlob.watchdog(false); tlob.watchdog(true); } catch (error) { threw = String(error); }
       await tlob.run('warm', { budget: '1s' }, () => new Promise((resolve) => setTimeout(resolve, 20)));
+      // the watchdog thread starts in the turn after that window; a loaded machine takes its time
+      while (!tlob.watchdog().running) await new Promise((resolve) => setTimeout(resolve, 5));
       const spin = (ms) => { const end = performance.now() + ms; while (performance.now() < end); };
       const probed = { spin };
       tlob.attach(probed, 'spin', { budget: '20ms', name: 'blocker' });

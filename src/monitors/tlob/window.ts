@@ -13,7 +13,7 @@ import {
 import type { Task } from '../../context/task.js';
 import { timerDueNs } from '../../context/timer-due.js';
 import { Instance, publishGuarded } from '../../engine/monitor.js';
-import { queueMicrotask } from '../../real-timers.js';
+import { Immediate, queueMicrotask } from '../../real-timers.js';
 import { channels } from '../../report/channels.js';
 import { reportInternalError } from '../../report/errors.js';
 import type { CallEndHandler } from './call-path.js';
@@ -32,12 +32,15 @@ import { TlobBudgetError, type WindowResult } from './result.js';
 import { tlobMonitor } from './tlob-monitor.js';
 import { watchdogHooks } from './watchdog-hooks.js';
 
-/** A Node timer (`Timeout`) as a window keeps it: `_destroyed` once cleared or run. */
+/**
+ * A Node timer (`Timeout`) or immediate as a window keeps it, or a record standing for one of
+ * `timers/promises`' (Node hands those out to nobody): `_destroyed` once cleared or run.
+ */
 export interface ReadyTimer {
   readonly _destroyed?: boolean;
 }
 
-/** How many timers not yet run a window keeps for the watchdog (see `Window.timersChanged`). */
+/** How many timers and immediates not yet run a window keeps for the watchdog (see `Window.timersChanged`). */
 const READY_TIMERS = 16;
 
 /** `tlob:event`, read at each switch (one property read less than through `channels`). */
@@ -102,14 +105,16 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
   watchedPromise: Promise<unknown> | undefined = undefined;
   /**
    * Earliest due time of the timers in `readyTimers` (read by the watchdog and at the window's
-   * expiry), else undefined: it compares and converts (into the watchdog's `Float64Array`) as NaN
-   * does, where a `NaN` in this field would be a 16 B number box allocated with every window.
+   * expiry; -Infinity with an immediate among them: ready at once), else undefined: it compares
+   * and converts (into the watchdog's `Float64Array`) as NaN does, where a `NaN` in this field
+   * would be a 16 B number box allocated with every window.
    */
   readyNs: number | undefined = undefined;
   /**
-   * The timers the window created that have not run yet (kept by the watchdog's `setTimeout`;
-   * Node's `Timeout`s, `_destroyed` once cleared or run), at most `READY_TIMERS`; undefined until
-   * the first. `readyNs` follows them as they run, are cleared or refreshed (see `timersChanged`).
+   * The timers and immediates the window created that have not run yet (kept by the watchdog's
+   * `setTimeout` and `setImmediate`; `_destroyed` once cleared or run), at most `READY_TIMERS`;
+   * undefined until the first. `readyNs` follows them as they run, are cleared or refreshed (see
+   * `timersChanged`).
    */
   readyTimers: ReadyTimer[] | undefined = undefined;
 
@@ -375,10 +380,12 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
   }
 
   /**
-   * A timer of the window was created (`timer`, due at `dueNs`), or those kept may have changed
-   * (`timer` undefined): forgets the timers that were cleared or have run, and those due by
-   * `runNow` (the one whose callback starts now), reads the due times again (`refresh()` moves
-   * them) and sets `readyNs` to the earliest.
+   * A timer of the window was created (`timer`, due at `dueNs`; an immediate, ready at once, at
+   * -Infinity), or those kept may have changed (`timer` undefined): forgets the timers that were
+   * cleared or have run, and those due by `runNow` (the one whose callback starts now), reads the
+   * due times again (`refresh()` moves them) and sets `readyNs` to the earliest. An immediate is
+   * kept until it runs or is cleared; the record of one of `timers/promises'`, until the window's
+   * next continuation starts (its promise's reaction is one).
    */
   timersChanged(runNow: number, timer?: ReadyTimer, dueNs = Number.NaN): void {
     let timers = this.readyTimers;
@@ -393,19 +400,28 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
     if (timers === undefined) return;
     let earliest = Number.POSITIVE_INFINITY;
     let latest = -1;
+    let latestDue = Number.NEGATIVE_INFINITY;
     let kept = 0;
     for (const t of timers) {
-      const due = timerDueNs(t);
-      if (t._destroyed === true || !(due > runNow)) continue;
+      if (t._destroyed === true) continue;
+      let due = timerDueNs(t);
+      if (Number.isNaN(due)) {
+        // an immediate, or the record of one (no due time: ready once queued)
+        if (runNow !== Number.NEGATIVE_INFINITY && t.constructor !== Immediate) continue;
+        due = Number.NEGATIVE_INFINITY;
+      } else if (!(due > runNow)) continue;
       if (due < earliest) earliest = due;
-      if (latest < 0 || due > timerDueNs(timers[latest])) latest = kept;
+      if (latest < 0 || due > latestDue) {
+        latest = kept;
+        latestDue = due;
+      }
       timers[kept++] = t;
     }
     timers.length = kept;
     if (timer !== undefined) {
       // full: the new timer takes the place of the one due last, if it comes due before it
       if (kept < READY_TIMERS) timers.push(timer);
-      else if (dueNs < timerDueNs(timers[latest])) timers[latest] = timer;
+      else if (dueNs < latestDue) timers[latest] = timer;
       if (dueNs < earliest) earliest = dueNs;
     }
     this.readyNs = earliest === Number.POSITIVE_INFINITY ? undefined : earliest;
