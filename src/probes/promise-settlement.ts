@@ -39,7 +39,8 @@ function enqueue(promise: Promise<unknown>, observer: SettlementObserver, at: nu
   ready.push(promise, observer, at);
   if (!flushScheduled) {
     flushScheduled = true;
-    setImmediate(flush).unref();
+    // not unref'd: a program whose last work was the call still gets its `ret` before it exits
+    setImmediate(flush);
   }
 }
 

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { tlob } from '../../src/index.js';
 import { attach, type Probe } from '../../src/probes/attach.js';
 import type { ProbeCall } from '../../src/probes/observed-call.js';
+import { runWithTlob } from '../helpers.js';
 
 const require = createRequire(import.meta.url);
 /** lodash's `memoize`, whose documented cache reset is `memoized.cache = new Map()`. */
@@ -245,6 +246,16 @@ describe('attach: constructors', () => {
 });
 
 describe('attach: promises', () => {
+  it('a program whose last work is the call still gets its ret before it exits', () => {
+    const out = runWithTlob(`
+      const { attach } = await import(${JSON.stringify(new URL('../../dist/index.js', import.meta.url).href)});
+      const o = { async f() { await null; return 5; } };
+      attach(o, 'f', { ret(c) { console.log('ret', c.end, c.result); } });
+      console.log('caller got', await o.f());
+    `);
+    expect(out).toBe('caller got 5\nret fulfilled 5\n');
+  });
+
   it('returns the very same promise (and subclass instance) and reports the fulfilled value', async () => {
     class MyPromise<T> extends Promise<T> {}
     const value = { v: 1 };
