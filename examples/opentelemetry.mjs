@@ -5,6 +5,9 @@
 //
 // Run: node examples/opentelemetry.mjs   (it prints where its metrics are served; METRICS_PORT
 // picks the port, else a free one; with STAY=1 it keeps serving them after its requests)
+// Outside tlob's repository, install the SDK packages it uses first (versions whose peer ranges
+// agree with each other): npm install @opentelemetry/api@1.9 @opentelemetry/context-async-hooks@2
+//   @opentelemetry/exporter-prometheus@0.223 @opentelemetry/sdk-metrics@2 @opentelemetry/sdk-trace-base@2
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { context, metrics, trace } from '@opentelemetry/api';

@@ -1,6 +1,6 @@
 // What a caller can still tell apart once a function is probed, measured on the npm package
 // `async` (docs/probes.md, "What the caller sees").
-// Run: node examples/probes-demo/what-callers-see.mjs
+// Run: node examples/probes-demo/what-callers-see.mjs   (outside tlob's repository: npm install async first)
 import { createRequire } from 'node:module';
 import { types } from 'node:util';
 import { tlob } from 'tlob';

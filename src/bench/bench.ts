@@ -37,8 +37,12 @@ export interface BenchOptions {
    * mean elapsed time is at most this many percent. @default 0 (run for the whole `time`)
    */
   rme?: number;
-  /** Aborts the run: the current task stops after its iterations in flight, the rest are skipped. */
-  signal?: AbortSignal;
+  /**
+   * An `AbortSignal` that aborts the run: the current task stops after its iterations in flight,
+   * the rest are skipped. (Typed by its `aborted` alone, so that these declarations compile
+   * without Node's types or the DOM library; anything else is refused at run time.)
+   */
+  signal?: { readonly aborted: boolean };
   /** Draw a progress line on stderr. @default whether stderr is a TTY */
   progress?: boolean;
 }

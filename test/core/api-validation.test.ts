@@ -265,39 +265,59 @@ describe("the package's declarations", () => {
     expect(missing).toEqual([]);
   });
 
-  it('compile in a project without Node types (`types: []`, as TypeScript 6 has by default), library files checked too', () => {
-    const dir = project('tlob-no-node-types-');
-    try {
-      writeFileSync(
-        join(dir, 'tsconfig.json'),
-        JSON.stringify({
-          compilerOptions: { target: 'es2022', module: 'nodenext', strict: true, noEmit: true, types: [] },
-          files: ['app.ts'],
-        }),
-      );
-      writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
-      writeFileSync(
-        join(dir, 'app.ts'),
-        [
-          "import { budget, tlob } from 'tlob';",
-          "import { Bench } from 'tlob/bench';",
-          "import { otel } from 'tlob/otel';",
-          "tlob.probes.fromEnvironment({ TLOB_PROBES: '' });",
-          "tlob.subscribe('stop', (r) => r.elapsedNs);",
-          'export const used = [budget, Bench, otel];',
-        ].join('\n'),
-      );
-      const checked = spawnSync(
-        process.execPath,
-        [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'],
-        { cwd: dir, encoding: 'utf8' },
-      );
-      expect(checked.stdout + checked.stderr).toBe('');
-      expect(checked.status).toBe(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  it.each([
+    [
+      'the DOM library (the default)',
+      undefined,
+      ["import { otel } from 'tlob/otel';", "import { withTlob } from 'tlob/tinybench';"],
+      ['otel', 'withTlob'],
+    ],
+    // the OpenTelemetry API's and tinybench's own declarations need `console` and `EventTarget`
+    ['no DOM library either (`lib: ["es2022"]`)', ['es2022'], [], []],
+  ])(
+    'compile in a project without Node types (`types: []`, as TypeScript 6 has by default), with %s, library files checked too',
+    (_, lib, imports, used) => {
+      const dir = project('tlob-no-node-types-');
+      try {
+        writeFileSync(
+          join(dir, 'tsconfig.json'),
+          JSON.stringify({
+            compilerOptions: {
+              target: 'es2022',
+              lib,
+              module: 'nodenext',
+              strict: true,
+              noEmit: true,
+              types: [],
+            },
+            files: ['app.ts'],
+          }),
+        );
+        writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+        writeFileSync(
+          join(dir, 'app.ts'),
+          [
+            "import { budget, tlob } from 'tlob';",
+            "import { Bench } from 'tlob/bench';",
+            "import 'tlob/register';",
+            ...imports,
+            "tlob.probes.fromEnvironment({ TLOB_PROBES: '' });",
+            "tlob.subscribe('stop', (r) => r.elapsedNs);",
+            `export const used = [budget, Bench, ${used.join(', ')}];`,
+          ].join('\n'),
+        );
+        const checked = spawnSync(
+          process.execPath,
+          [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'],
+          { cwd: dir, encoding: 'utf8' },
+        );
+        expect(checked.stdout + checked.stderr).toBe('');
+        expect(checked.status).toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('declare ViolationRing as a type only, as the package exports no such value; type what each channel publishes and the ring holds', () => {
     const dir = project('tlob-ring-type-');
