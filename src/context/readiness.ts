@@ -31,7 +31,7 @@ export const marks = {
   lastStartNs: 0,
   /** When the loop last left an idle wait, as far as can be told: the start of the current busy period. */
   busyStartNs: 0,
-  /** A top-level continuation of no task ran since the last one of a task started. */
+  /** A top-level callback of no task (not a promise reaction) ran since the last one of a task started. */
   foreignRan: false,
   /** A top-level callback of no task read the loop's idle counter since the last one of a task started. */
   foreignReadIdle: false,

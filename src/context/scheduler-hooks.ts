@@ -86,9 +86,12 @@ function switchIn(promise: Promise<unknown> | undefined): void {
       // of the macrotask that settled its promise; one settled by a V8 platform task, such as
       // `Atomics.waitAsync`'s, is the exception): only other callbacks read the loop's idle
       // counter. Where `before` sees reactions too (Node 22), the resource read above tells them
-      // apart (a promise of another realm is read as a callback).
-      if (promise === undefined && !isNativePromise(resource)) noteForeignStart();
-      else marks.foreignRan = true;
+      // apart (a promise of another realm is read as a callback). A reaction runs in the checkpoint
+      // of the macrotask whose start `marks` hold: it leaves the readiness of the reactions after it
+      // as it is, but another task's continuation no longer follows its own last one.
+      if (promise !== undefined || isNativePromise(resource)) marks.lastOut = undefined;
+      else if (store !== undefined && expiredCall(store)) noteExpiredStart();
+      else noteForeignStart();
     }
     return;
   }
@@ -115,6 +118,27 @@ function switchIn(promise: Promise<unknown> | undefined): void {
     marks.foreignRan = false;
     marks.foreignReadIdle = false;
   }
+}
+
+/** Whether `store` or a task above it broke its budget while its call goes on. */
+function expiredCall(store: Task): boolean {
+  for (let t: Task | undefined = store; t !== undefined; t = t.parent) if (t.expired) return true;
+  return false;
+}
+
+/**
+ * A macrotask of a call that broke its budget starts (a timer or I/O callback of its own): it is
+ * not accounted, but its start is read as a task's would be, so that a promise it settles (another
+ * window awaits it) is ready from that start, not from the start of the busy period as behind a
+ * callback of no task. Another task's continuation after it does not follow its own last one.
+ */
+function noteExpiredStart(): void {
+  const now = nowNs();
+  noteTopLevelStart(now);
+  marks.lastStartNs = now;
+  marks.foreignRan = false;
+  marks.foreignReadIdle = false;
+  marks.lastOut = undefined;
 }
 
 function before(): void {

@@ -7,6 +7,11 @@ export interface Task {
   readonly parent: Task | undefined;
   /** False once the task stopped or stopped being monitored: it then ignores every call below. */
   readonly live: boolean;
+  /**
+   * No longer monitored (it broke its budget) while its call goes on: its continuations are not
+   * accounted, but they are the call's own work, whose start is known as a task's would be.
+   */
+  readonly expired: boolean;
   /** True while the task waits on something not ready (it then needs to know when it became ready). */
   readonly sleeping: boolean;
   /** A continuation of the task starts on the thread; `readyNs` is when it became runnable. */

@@ -309,6 +309,37 @@ describe('readiness of continuations that are not timers', () => {
     });
   });
 
+  it('a promise resolved by the timer callback of a window that broke its budget, behind a 30 ms hold: asleep until then', async () => {
+    await retry(5, async () => {
+      let resolveIt: () => void = () => {};
+      const gate = new Promise<void>((r) => {
+        resolveIt = r;
+      });
+      let resolvedAt = 0;
+      let heldTo = 0;
+      let ranAt = 0;
+      const waiter = measure('awaits-expired', async () => {
+        await gate;
+        ranAt = performance.now();
+      });
+      const expired = tlob.run('expires-first', { budget: '2ms' }, async () => {
+        await new Promise((r) => setTimeout(r, 8));
+        resolvedAt = performance.now();
+        resolveIt();
+      });
+      // a hold of no window from 1 ms to ~31 ms: the 8 ms timer, and the promise it resolves, wait for it
+      setTimeout(() => {
+        hold(30);
+        heldTo = performance.now();
+      }, 1);
+      const [r] = await Promise.all([waiter, expired]);
+      if (resolvedAt < heldTo) throw new Error('the timer ran before the hold (the hold began late)');
+      // waiting from the resolution, in the expired window's callback, to the waiter's continuation
+      expect(Math.abs(ms(r.waitingNs) - (ranAt - resolvedAt))).toBeLessThanOrEqual(2);
+      expect(ms(r.sleepingNs)).toBeGreaterThan(heldTo - (ranAt - ms(r.elapsedNs)) - 2);
+    });
+  });
+
   it('an I/O wait on a free loop stays sleeping', async () => {
     // a server outside the window that answers 10 ms after it is asked
     const server = createServer((s) => {

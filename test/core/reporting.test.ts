@@ -277,40 +277,40 @@ describe('channels', () => {
     ]);
   });
 
-  it.each([
-    'tlob.start',
-    'tlob.run',
-  ])('a tlob:event listener that schedules work (as console.log does) is no continuation of the window (%s)', async (how) => {
-    const events: string[] = [];
-    let result: WindowResult | undefined;
-    const unsubs = [
-      tlob.subscribe('event', (e) => {
-        if (e.name !== 'logged') return;
-        events.push(`${e.state} --${e.event}--> ${e.next}`);
-        process.nextTick(() => {}); // what console.log does to write its line
-      }),
-      tlob.subscribe('stop', (r) => {
-        if (r.name === 'logged') result = r;
-      }),
-    ];
-    try {
-      if (how === 'tlob.start') {
-        const w = tlob.start({ budget: '1s', name: 'logged' });
-        await sleep(30);
-        w.stop();
-      } else
-        await tlob.run('logged', { budget: '1s' }, async () => {
+  it.each(['tlob.start', 'tlob.run'])(
+    'a tlob:event listener that schedules work (as console.log does) is no continuation of the window (%s)',
+    async (how) => {
+      const events: string[] = [];
+      let result: WindowResult | undefined;
+      const unsubs = [
+        tlob.subscribe('event', (e) => {
+          if (e.name !== 'logged') return;
+          events.push(`${e.state} --${e.event}--> ${e.next}`);
+          process.nextTick(() => {}); // what console.log does to write its line
+        }),
+        tlob.subscribe('stop', (r) => {
+          if (r.name === 'logged') result = r;
+        }),
+      ];
+      try {
+        if (how === 'tlob.start') {
+          const w = tlob.start({ budget: '1s', name: 'logged' });
           await sleep(30);
-        });
-    } finally {
-      for (const u of unsubs) u();
-    }
-    expect(result?.overBudget).toBe(false);
-    // start, a sleep on the timer, its wakeup and switch-in, a few hops more, the stop: not the
-    // thousands of transitions of a window woken by each of its listener's ticks
-    expect(events.length).toBeLessThan(20);
-    expect(events.at(-1)).toMatch(/--stop--> stopped/);
-  });
+          w.stop();
+        } else
+          await tlob.run('logged', { budget: '1s' }, async () => {
+            await sleep(30);
+          });
+      } finally {
+        for (const u of unsubs) u();
+      }
+      expect(result?.overBudget).toBe(false);
+      // start, a sleep on the timer, its wakeup and switch-in, a few hops more, the stop: not the
+      // thousands of transitions of a window woken by each of its listener's ticks
+      expect(events.length).toBeLessThan(20);
+      expect(events.at(-1)).toMatch(/--stop--> stopped/);
+    },
+  );
 
   it('a subscriber that throws never reaches the caller; tlob.subscribe reports it as a warning', async () => {
     const unsub = tlob.subscribe('error', () => {

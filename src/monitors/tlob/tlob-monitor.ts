@@ -1,8 +1,8 @@
+import { runOutside } from '../../context/outside.js';
 import { deadlines } from '../../engine/deadline-queue.js';
 import { formatNs } from '../../engine/duration.js';
 import { Monitor, type Publisher } from '../../engine/monitor.js';
 import type { Reactor } from '../../engine/reactors.js';
-import { runOutside } from '../../context/outside.js';
 import { channels } from '../../report/channels.js';
 import type { ModelTransitionEvent } from '../../report/transition-event.js';
 import type { Violation } from '../../report/violation.js';

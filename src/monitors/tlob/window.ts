@@ -199,6 +199,10 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
     return this.monitoring && this.phase < PHASE_ENDED;
   }
 
+  get expired(): boolean {
+    return !this.monitoring && this.phase < PHASE_ENDED;
+  }
+
   get sleeping(): boolean {
     return this.state === S_SLEEPING;
   }
