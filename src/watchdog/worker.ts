@@ -259,6 +259,22 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
     return undefined;
   }
 
+  /**
+   * Whether the window of `s` is still where it was read, once claimed: the record unchanged (its
+   * `I_SEQ`), or the synchronous window still in its slot. The thread reports a window itself
+   * under its own claim and moves its record (or its slot) before it releases the claim, so a
+   * window it reported, and any after it, before this claim (more than `I_DONE` tells: only the
+   * last) is told apart here: a claim left on it would never be released, and would keep the
+   * watchdog from the thread for good.
+   */
+  function stillOpen(b: Board, s: Snapshot): boolean {
+    const { i32, f64 } = b;
+    if (s.seq >= 0) return Atomics.load(i32, I_SEQ) === s.seq && i32[I_ID] === s.id;
+    const written = Math.min(Atomics.load(i32, I_SYNC_DEPTH), SYNC_SLOTS);
+    for (let d = 0; d < written; d++) if (f64[F_SYNC + SYNC_FIELDS * d] === s.id) return true;
+    return false;
+  }
+
   /** From when the watchdog may report from the record `s` (read at `t`): see `SETTLE_MS`. */
   function settledAt(b: Board, s: Snapshot, t: number): number {
     if (s.seq !== b.recordSeq) {
@@ -492,8 +508,8 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
       b.f64[L.F_REPORT_BUDGET as number] = s.budget;
       b.i32[L.I_REPORT_NAME as number] = s.name;
       if (Atomics.compareExchange(b.i32, I_CLAIM, 0, s.id) !== 0) continue;
-      if (Atomics.load(b.i32, I_DONE) === s.id) {
-        // the thread reported it itself between our read and the claim
+      if (Atomics.load(b.i32, I_DONE) === s.id || !stillOpen(b, s)) {
+        // the thread reported it itself (or closed it) between our read and the claim
         Atomics.compareExchange(b.i32, I_CLAIM, s.id, 0);
         continue;
       }
