@@ -618,8 +618,11 @@ export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
 
 /**
  * Called when the engine is about to report a violation of `window`. If the watchdog took it, the
- * fields it measured at the deadline (state, split, lateness, stack, `detectedBy`); otherwise
- * undefined, and the watchdog may not take a window until `releaseWatchdogClaim`.
+ * fields of its detection (how late it was found, the stack, `detectedBy`); otherwise undefined,
+ * and the watchdog may not take a window until `releaseWatchdogClaim`. The state and the split at
+ * the deadline stay the thread's own, made now that it moves again: the watchdog's (its line)
+ * knew only the window's transitions and the timers and immediates it made, where the thread also
+ * knows when a promise it awaited settled.
  */
 export function watchdogTakeover(window: Window): Record<string, unknown> | undefined {
   const b = board;
@@ -635,16 +638,7 @@ export function watchdogTakeover(window: Window): Record<string, unknown> | unde
   const f64 = b.f64;
   const deadlineMs = f64[layout.F_REPORT_DEADLINE] as number;
   const detectedMs = f64[layout.F_REPORT_DETECTED] as number;
-  const running = Math.round((f64[layout.F_REPORT_RUNNING] as number) * 1e6);
-  const waiting = Math.round((f64[layout.F_REPORT_WAITING] as number) * 1e6);
-  const sleeping = Math.round((f64[layout.F_REPORT_SLEEPING] as number) * 1e6);
   return {
-    elapsedNs: running + waiting + sleeping,
-    runningNs: running,
-    waitingNs: waiting,
-    sleepingNs: sleeping,
-    state: tlobModel.states[i32[layout.I_REPORT_STATE] as number] ?? 'running',
-    at: deadlineMs,
     reportedLateNs: Math.round((detectedMs - deadlineMs) * 1e6),
     event: BUDGET_EXPIRED,
     detectedBy: 'watchdog',
@@ -672,6 +666,7 @@ export function heldViolation(): TlobViolation | undefined {
   const waiting = Math.round((f64[layout.F_REPORT_WAITING] as number) * 1e6);
   const sleeping = Math.round((f64[layout.F_REPORT_SLEEPING] as number) * 1e6);
   const stack = captured?.id === id ? captured.stack : undefined;
+  const budgetNs = Math.round((f64[layout.F_REPORT_BUDGET] as number) * 1e6);
   return {
     monitor: 'tlob',
     name: b.names[i32[layout.I_REPORT_NAME] as number] ?? '(unknown)',
@@ -680,8 +675,8 @@ export function heldViolation(): TlobViolation | undefined {
     event: BUDGET_EXPIRED,
     at: deadlineMs,
     reportedLateNs: Math.round((detectedMs - deadlineMs) * 1e6),
-    budgetNs: Math.round((f64[layout.F_REPORT_BUDGET] as number) * 1e6),
-    elapsedNs: running + waiting + sleeping,
+    budgetNs,
+    elapsedNs: budgetNs, // the split is as of the deadline (its parts, rounded apart, may sum 1 ns off)
     runningNs: running,
     waitingNs: waiting,
     sleepingNs: sleeping,

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import type { TlobViolation } from '../../src/index.js';
 import { retry } from '../helpers.js';
 
 const scenario = fileURLToPath(new URL('../fixtures/watchdog/scenario.mjs', import.meta.url));
@@ -424,6 +425,33 @@ describe('watchdog: a window held up by someone else', () => {
       }),
   );
 
+  it('awaiting a promise another window resolves at ~5 ms and then holds the thread: the record has the thread’s own split (ready from the resolution), the watchdog’s detection', () =>
+    retry(3, async () => {
+      const r = await run('settled', { TRIALS: '3' });
+      expect(r.status).toBe(0);
+      const inside = blocks(r.stderr);
+      expect(inside).toHaveLength(3);
+      inside.forEach((block, i) => {
+        expect(reportedDuring(block, i)).toMatch(
+          /^tlob: "awaits" #\d+ over budget 20.0ms: the main thread is blocked/,
+        );
+      });
+      const { records, moments } = JSON.parse(r.stdout.trim()) as {
+        records: TlobViolation[];
+        moments: { start: number; resolved: number }[];
+      };
+      expect(records).toHaveLength(3);
+      records.forEach((v, i) => {
+        const { start, resolved } = moments[i] as { start: number; resolved: number };
+        expect(v).toMatchObject({ state: 'waiting', detectedBy: 'watchdog', event: 'budget_expired' });
+        expect(v.elapsedNs).toBe(v.budgetNs);
+        // asleep until the promise was resolved, waiting from then to the deadline
+        expect(Math.abs(v.sleepingNs / 1e6 - (resolved - start))).toBeLessThanOrEqual(2);
+        expect(Math.abs(v.waitingNs / 1e6 - (20 - (resolved - start)))).toBeLessThanOrEqual(2);
+        expect(v.reportedLateNs).toBeGreaterThan(0);
+      });
+    }));
+
   it('its own continuation holding the thread after an await: running at the deadline, the split across its transitions', () =>
     retry(3, async () => {
       const r = await run('resumed', { TRIALS: '3' });
@@ -482,7 +510,7 @@ describe('watchdog: a window held up by someone else', () => {
       });
     }));
 
-  it('with { timers: false }: setTimeout and setInterval stay the original functions, and such a window is reported sleeping up to its deadline', () =>
+  it('with { timers: false }: setTimeout and setInterval stay the original functions, and such a window is reported sleeping up to its deadline (its record, made when the thread moves again, knows better)', () =>
     retry(3, async () => {
       const r = await run('waiting', { TRIALS: '1', TIMERS: '0' });
       expect(r.status).toBe(0);
@@ -495,7 +523,8 @@ describe('watchdog: a window held up by someone else', () => {
       expect(durationMs(/sleeping ([\d.]+(?:ns|us|ms|s))/.exec(line)?.[1])).toBeGreaterThan(
         45 - (yielded - start),
       );
-      expect(records[0]).toMatchObject({ name: 'sleeper', state: 'sleeping', detectedBy: 'watchdog' });
+      // the thread's own split, made when its timer's callback ran: that callback knows its due time
+      expect(records[0]).toMatchObject({ name: 'sleeper', state: 'waiting', detectedBy: 'watchdog' });
       expect(original).toEqual([true, true]);
     }));
 });
