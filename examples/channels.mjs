@@ -1,4 +1,5 @@
-// Channels: tlob:error, tlob:event, tlob:stop, tlob:warning and their payloads (docs/channels.md).
+// Channels: tlob:start, tlob:event, tlob:error, tlob:stop, tlob:warning and their payloads
+// (docs/channels.md).
 // Run: node examples/channels.mjs
 import diagnostics_channel from 'node:diagnostics_channel';
 import { tlob } from 'tlob';
@@ -8,6 +9,9 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // tlob.subscribe guards the listener and returns an unsubscribe function.
 const unsubscribe = [
+  tlob.subscribe('start', (s) => console.log(`tlob:start  ${JSON.stringify(s)}`)),
+  // console.log queues work of its own: a tlob:event listener runs outside every window, so that
+  // work is no continuation of the window it logs
   tlob.subscribe('event', (e) =>
     console.log(
       `tlob:event  #${e.id} ${e.name}: ${e.state} --${e.event}--> ${e.next}${e.final ? ' (final)' : ''}`,
@@ -19,9 +23,10 @@ const unsubscribe = [
 const onError = (v) => console.log(`tlob:error  ${JSON.stringify(v)}`);
 diagnostics_channel.subscribe('tlob:error', onError);
 
-// A window that sleeps on a timer and is stopped in its callback.
+// A window that sleeps on a timer, then stops.
 const w = tlob.start({ budget: '1s', name: 'timer' });
-await new Promise((resolve) => setTimeout(() => resolve(w.stop()), 5));
+await sleep(5);
+w.stop();
 
 // A window that expires while asleep: tlob:error with event=budget_expired, then tlob:stop at the end.
 await tlob.run('slow', { budget: '20ms' }, () => sleep(50));

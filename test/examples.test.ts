@@ -91,6 +91,7 @@ const checks: Record<string, (out: { stdout: string; stderr: string }) => void> 
     expect(stdout).toContain('process warning: tlob: tlob reactor threw: reactor broke');
   },
   'channels.mjs': ({ stdout }) => {
+    expect(stdout).toMatch(/tlob:start {2}\{"name":"timer","id":\d+,"budgetNs":1000000000,/);
     expect(stdout).toContain('timer: stopped --start--> running');
     expect(stdout).toContain('timer: running --stop--> stopped (final)');
     expect(stdout).toMatch(

@@ -48,9 +48,10 @@ export function budget(options: Duration | BudgetOptions): BudgetDecorator {
     if (isStandardContext(context)) {
       if (context.kind !== 'method') {
         const article = context.kind === 'accessor' ? 'an' : 'a';
+        const named = context.name === undefined ? '' : ` \`${String(context.name)}\``;
         throw new TlobTypeError(
           'ERR_TLOB_INVALID_ARG',
-          `@budget: expected a method, got ${article} ${context.kind}`,
+          `@budget: expected a method, got ${article} ${context.kind}${named}`,
         );
       }
       return budgeted(target as Function, String(context.name), context.static, value, name);

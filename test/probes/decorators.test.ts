@@ -64,12 +64,12 @@ describe('@budget argument checks', () => {
     expect(() => budget('fast')).toThrow(expect.objectContaining({ code: 'ERR_TLOB_INVALID_BUDGET' }));
     expect(() => budget({ budget: '1ms', name: '' })).toThrow(/name/);
     const field = { kind: 'field', name: 'x', static: false } as unknown as ClassMethodDecoratorContext;
-    expect(() => budget('1ms')(() => {}, field)).toThrow(/expected a method, got a field/);
+    expect(() => budget('1ms')(() => {}, field)).toThrow('@budget: expected a method, got a field `x`');
     expect(() => budget('1ms')({}, 'x', { get: () => 1 })).toThrow(
       '@budget: expected a method, got an accessor (get or set) `x`',
     );
     const accessor = { kind: 'accessor', name: 'x', static: false } as unknown as ClassMethodDecoratorContext;
-    expect(() => budget('1ms')(() => {}, accessor)).toThrow('@budget: expected a method, got an accessor');
+    expect(() => budget('1ms')(() => {}, accessor)).toThrow('@budget: expected a method, got an accessor `x`');
     // under experimentalDecorators, as TypeScript's __decorate calls it: a field gets (prototype,
     // key), a class (constructor), a parameter (prototype, key, index)
     const legacy = budget('1ms') as unknown as (...args: unknown[]) => unknown;
