@@ -14,7 +14,7 @@ export type { TlobWindow } from './monitors/tlob/window-api.js';
 // Probes: attach/detach, tlob.attach, probe specs, decorators.
 export type { AttachHandlers, AttachTarget, Probe } from './probes/attach.js';
 export type { BudgetDecorator, BudgetOptions } from './probes/decorators.js';
-export type { CallEnd, ProbeCall } from './probes/observed-call.js';
+export type { CallEnd, EndedProbeCall, ProbeCall } from './probes/observed-call.js';
 export type { Environment } from './probes/preload-config.js';
 export { type ProbeSpec, parseProbeSpecs } from './probes/spec-parser.js';
 export type { TlobProbeHandle } from './probes/tlob-attach.js';

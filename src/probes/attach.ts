@@ -9,7 +9,12 @@ import {
   type ModuleRoot,
 } from './module-registry.js';
 import { parseModuleSpecifier } from './module-specifier.js';
-import { type CallHandlers, ObservedCallRunner, type ProbeCall } from './observed-call.js';
+import {
+  type CallHandlers,
+  type EndedProbeCall,
+  ObservedCallRunner,
+  type ProbeCall,
+} from './observed-call.js';
 import { findProbe, registerProbe, unregisterProbe } from './probe-registry.js';
 import { resolveSlot, type Slot, splitPath } from './property-path.js';
 import { reexportedSlot } from './reexport-slot.js';
@@ -21,7 +26,7 @@ export interface AttachHandlers<Priv = unknown> {
   /** Called at every call's entry, before the original runs. */
   entry?: (call: ProbeCall<Probe<Priv>>) => void;
   /** Called once per call when it ends (see `ProbeCall.end`). */
-  ret?: (call: ProbeCall<Probe<Priv>>) => void;
+  ret?: (call: EndedProbeCall<Probe<Priv>>) => void;
   /**
    * Treat the last argument, when it is a function, as the call's completion callback: `ret` runs
    * when it is first called.

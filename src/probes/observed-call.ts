@@ -38,6 +38,12 @@ export interface ProbeCall<Probe = unknown> {
   readonly endedAt: number;
 }
 
+/** A call as `ret` sees it: ended. */
+export interface EndedProbeCall<Probe = unknown> extends ProbeCall<Probe> {
+  /** How the call ended. */
+  readonly end: CallEnd;
+}
+
 /** The handlers of a probe, as `ObservedCall` needs them. */
 export interface CallHandlers {
   readonly label: string;

@@ -1,5 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
+  attach,
+  type CallEnd,
   type TlobEvent,
   type TlobState,
   type TransitionEvent,
@@ -9,6 +11,25 @@ import {
 import { spin } from '../helpers.js';
 
 // What the public types promise, checked by `tsc` (expectTypeOf), and the values that keep it.
+
+describe('attach handlers', () => {
+  it('ret sees an ended call: its end is a CallEnd, not undefined', () => {
+    const ends: CallEnd[] = [];
+    const target = { f: () => 1 };
+    const probe = attach(target, 'f', {
+      entry(call) {
+        expectTypeOf(call.end).toEqualTypeOf<CallEnd | undefined>();
+      },
+      ret(call) {
+        expectTypeOf(call.end).toEqualTypeOf<CallEnd>();
+        ends.push(call.end);
+      },
+    });
+    target.f();
+    probe.detach();
+    expect(ends).toEqual(['return']);
+  });
+});
 
 describe('WindowResult is a union on overBudget', () => {
   const results = (): WindowResult[] => {

@@ -69,7 +69,9 @@ describe('@budget argument checks', () => {
       '@budget: expected a method, got an accessor (get or set) `x`',
     );
     const accessor = { kind: 'accessor', name: 'x', static: false } as unknown as ClassMethodDecoratorContext;
-    expect(() => budget('1ms')(() => {}, accessor)).toThrow('@budget: expected a method, got an accessor `x`');
+    expect(() => budget('1ms')(() => {}, accessor)).toThrow(
+      '@budget: expected a method, got an accessor `x`',
+    );
     // under experimentalDecorators, as TypeScript's __decorate calls it: a field gets (prototype,
     // key), a class (constructor), a parameter (prototype, key, index)
     const legacy = budget('1ms') as unknown as (...args: unknown[]) => unknown;
