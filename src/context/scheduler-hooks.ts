@@ -61,6 +61,14 @@ function promisesApart(): boolean {
 const apart = promisesApart();
 
 /**
+ * While the watchdog is on, a word of its board that counts the continuations that are not
+ * promise reactions (the event loop's callbacks, the macrotasks) as they start: it tells a thread
+ * that is busy, moving from callback to callback, from one that is blocked (see the watchdog's
+ * `I_PROGRESS`). Undefined otherwise: one read per continuation.
+ */
+export const macrotasks: { counter: Int32Array | undefined } = { counter: undefined };
+
+/**
  * A continuation starts. `promise`: the promise whose reaction it is, when the caller knows it;
  * otherwise the resource is read from `executionAsyncResource()`: first, where the store is read
  * from it (`resourceStore`, Node 22), else only for a task's continuation, and it is a promise
@@ -76,6 +84,9 @@ function switchIn(promise: Promise<unknown> | undefined): void {
     resource = promise ?? executionAsyncResource();
     store = storeOf(resource);
   }
+  const counter = macrotasks.counter;
+  if (counter !== undefined && promise === undefined && (apart || !isNativePromise(resource)))
+    counter[0] = (counter[0] as number) + 1;
   // a stopped window stays in the context of what its call left behind (a response's write
   // callbacks, say): only a live task is worth a clock read
   const task = liveTask(store);

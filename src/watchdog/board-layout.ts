@@ -76,8 +76,15 @@ export const I_SYNC_MIN_BUDGET = 14;
 export const I_JOINED = 15;
 /** Watchdog's report of a taken window: the index of its name in the names table. */
 export const I_REPORT_NAME = 16;
+/**
+ * Bumped by the thread at the start of every callback of its event loop that is not a promise
+ * reaction (a macrotask), with a plain store, while the watchdog is on: a thread whose count
+ * moves is busy running callbacks, and its budget timer comes in its turn; one whose count stands
+ * still is held inside one callback, or in a chain of microtasks that never ends.
+ */
+export const I_PROGRESS = 17;
 export const SYNC_SLOTS = SLOTS;
-const INT32_WORDS = I_REPORT_NAME + 1;
+const INT32_WORDS = I_PROGRESS + 1;
 
 /** Float64 slots (index into a `Float64Array` over the same buffer, after the Int32 words). */
 export const F_BASE = 0;

@@ -10,6 +10,7 @@ import {
   Worker,
 } from 'node:worker_threads';
 import { runOutside } from '../context/outside.js';
+import { macrotasks } from '../context/scheduler-hooks.js';
 import { deadlines } from '../engine/deadline-queue.js';
 import { type Duration, formatNs, toDurationNs } from '../engine/duration.js';
 import { moduleFile } from '../module-file.js';
@@ -562,6 +563,7 @@ export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
       port = undefined;
       worker = undefined;
       board = undefined;
+      macrotasks.counter = undefined;
       started = false;
       trackTimers(false);
     }
@@ -593,6 +595,7 @@ export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
     },
   );
   board = b;
+  macrotasks.counter = new Int32Array(b.buffer, layout.I_PROGRESS * 4, 1);
   (globalThis as Record<symbol, unknown>)[Symbol.for(HELD_VIOLATION_KEY)] = heldViolation;
   if (isMainThread && !exitWaits) {
     exitWaits = true;

@@ -80,6 +80,7 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
   const NO_WAKE = L.NO_WAKE as number;
   const F_BASE = L.F_BASE as number;
   const I_PUBLISHES = L.I_PUBLISHES as number;
+  const I_PROGRESS = L.I_PROGRESS as number;
   /**
    * How soon the watchdog looks again at a board it found empty while its thread keeps opening and
    * closing windows: without it, each new window would find the watchdog asleep on nothing and ring it.
@@ -138,6 +139,9 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
     /** `I_SEQ` of the record last read, and when it was first read with it. */
     recordSeq: number;
     recordSince: number;
+    /** The thread's count of macrotasks (`I_PROGRESS`) at the last look, and when it was first seen with it. */
+    progress: number;
+    progressSince: number;
   }
   interface SyncSeen {
     id: number;
@@ -197,6 +201,8 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
       syncLook: Number.POSITIVE_INFINITY,
       recordSeq: -1,
       recordSince: 0,
+      progress: -1,
+      progressSince: 0,
     });
     // tell the thread that the watchdog reads its board: a word, not a message (see `I_JOINED`)
     Atomics.store(i32, L.I_JOINED as number, 1);
@@ -273,6 +279,21 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
     const written = Math.min(Atomics.load(i32, I_SYNC_DEPTH), SYNC_SLOTS);
     for (let d = 0; d < written; d++) if (f64[F_SYNC + SYNC_FIELDS * d] === s.id) return true;
     return false;
+  }
+
+  /**
+   * From when the thread of `b` may count as blocked on its published record, as of a look at `t`:
+   * once its count of macrotasks (`I_PROGRESS`) has stood still for the grace. A thread that keeps
+   * starting callbacks (a saturated server) is busy, not blocked: its budget timer reports the
+   * window in its turn, and the stack of whatever runs at the look would name no culprit.
+   */
+  function stillSince(b: Board, t: number): number {
+    const p = Atomics.load(b.i32, I_PROGRESS);
+    if (p !== b.progress) {
+      b.progress = p;
+      b.progressSince = t;
+    }
+    return b.progressSince + data.graceMs;
   }
 
   /** From when the watchdog may report from the record `s` (read at `t`): see `SETTLE_MS`. */
@@ -432,7 +453,13 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
       const publishes = Atomics.load(b.i32, I_PUBLISHES);
       const s = claimed ? undefined : read(b);
       let wake = Number.POSITIVE_INFINITY;
-      if (s !== undefined) wake = Math.max(s.deadline + data.graceMs, settledAt(b, s, t));
+      // a look at the deadline reads the count of macrotasks, so that a thread held since before
+      // it is reported at the deadline plus the grace
+      if (s !== undefined)
+        wake =
+          t < s.deadline
+            ? Math.max(s.deadline, settledAt(b, s, t))
+            : Math.max(s.deadline + data.graceMs, settledAt(b, s, t), stillSince(b, t));
       else if (!claimed && publishes !== b.publishes) {
         // the board is empty but windows came and went: look again soon rather than be rung by each
         b.publishes = publishes;
@@ -475,7 +502,8 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
     for (const b of boards.values()) {
       if (Atomics.load(b.i32, I_CLAIM) !== 0) continue;
       let s = read(b);
-      if (s === undefined || t < Math.max(s.deadline + data.graceMs, settledAt(b, s, t))) s = undefined;
+      if (s === undefined || t < Math.max(s.deadline + data.graceMs, settledAt(b, s, t), stillSince(b, t)))
+        s = undefined;
       // a synchronous window open past its deadline holds the thread: nothing else can report it
       for (const w of readSync(b, t).open)
         if (
