@@ -1,5 +1,5 @@
 import { subscribe } from 'node:diagnostics_channel';
-import { existsSync, renameSync } from 'node:fs';
+import { appendFileSync, existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMainThread, threadId } from 'node:worker_threads';
 import { EXPIRE_DUE, QUEUED } from '../engine/deadline-queue.js';
@@ -18,6 +18,7 @@ import {
   RUN_SIGNALS_FILE,
   RUN_SIGNALS_KEY,
   type RunSignals,
+  signalAck,
 } from '../watchdog/run-signals.js';
 
 /** How often a worker thread saves its data so far (see `collectTo`). */
@@ -247,12 +248,22 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
     if (!handedOver) process.kill(process.pid, signal);
     return true;
   };
+  const signalsFile = join(dir, RUN_SIGNALS_FILE);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const listener = () => take(signal);
+    const listener = () => {
+      // first thing (this listener was added before the program's): `tlob run` waits for it to
+      // know whether the signal came to the whole process group or to tlob alone
+      try {
+        appendFileSync(signalsFile, `${signalAck(signal, process.pid)} ${Date.now()}\n`);
+      } catch {
+        // the directory is gone: `tlob run` passes the signal on
+      }
+      take(signal);
+    };
     listeners.set(signal, listener);
     process.on(signal, listener);
   }
-  const relay: RunSignals = { file: join(dir, RUN_SIGNALS_FILE), take };
+  const relay: RunSignals = { file: signalsFile, take };
   (globalThis as Record<symbol, unknown>)[Symbol.for(RUN_SIGNALS_KEY)] = relay;
 }
 

@@ -16,7 +16,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { checkTlobReactor } from '../monitors/tlob/tlob-reactor.js';
 import { planPreload } from '../probes/preload-plan.js';
 import { mergeRun, type RunData, type ThreadData } from '../report/run-data.js';
-import { procStat, RUN_SIGNALS_FILE } from '../watchdog/run-signals.js';
+import { procStat, RUN_SIGNALS_FILE, signalAck } from '../watchdog/run-signals.js';
 import { type Command, type Options, parseCommandArgs } from './command.js';
 import { checkOutputs, writeOutputs } from './outputs.js';
 import { splitAtProgram } from './split-argv.js';
@@ -305,6 +305,46 @@ function inTerminalForeground(): boolean {
   return foreground > 0 && foreground === Number(fields[2]);
 }
 
+/** How long `tlob run` waits for the program to say that a signal reached it by itself. */
+const ACK_WAIT_MS = 50;
+
+/**
+ * The acknowledgements the program's main process writes to the run's signals file when the
+ * first signal of a name reaches it by itself (`signalAck`), each used once.
+ */
+class SignalAcks {
+  private readonly used = new Map<string, number>();
+
+  constructor(private readonly dir: string) {}
+
+  /** Whether `signal` reached `pid` by itself (an acknowledgement not used yet comes within `waitMs`). */
+  async received(signal: string, pid: number, waitMs: number): Promise<boolean> {
+    const until = Date.now() + waitMs;
+    for (;;) {
+      const count = this.count(signal, pid);
+      if (count > (this.used.get(signal) ?? 0)) {
+        this.used.set(signal, count);
+        return true;
+      }
+      if (Date.now() >= until) return false;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  private count(signal: string, pid: number): number {
+    let text: string;
+    try {
+      text = readFileSync(join(this.dir, RUN_SIGNALS_FILE), 'utf8');
+    } catch {
+      return 0;
+    }
+    const prefix = signalAck(signal, pid);
+    let count = 0;
+    for (const line of text.split('\n')) if (line.startsWith(`${prefix} `)) count++;
+    return count;
+  }
+}
+
 /**
  * Notes a signal for the watchdogs of the program's processes, which hand it to a main thread held
  * in a synchronous loop (see `run-signals.ts`): `pid`, the process it was passed on to, or, for
@@ -377,12 +417,19 @@ export const runCommand: Command = {
     if (values.otel) env.TLOB_OTEL = '1';
     if (values['no-watchdog']) env.TLOB_WATCHDOG = '0';
     const child = spawn(file, childArgs, { stdio: 'inherit', env });
+    const acks = new SignalAcks(dir);
     const relay = (signal: NodeJS.Signals) => {
       // typed at the terminal, it reached the program too: passed on, it would arrive twice (a
       // second Ctrl-C is "force quit" to many programs)
       const typed = KEYBOARD.has(signal) && inTerminalForeground();
       if (typed || child.pid !== undefined) noteSignal(dir, signal, typed ? undefined : child.pid);
-      if (!typed) child.kill(signal);
+      if (typed || child.pid === undefined) return;
+      // sent to the whole process group (`kill -TERM -<group>`, a CI runner, systemd), it reached
+      // the program by itself, which says so: passed on only when it does not
+      const pid = child.pid;
+      acks.received(signal, pid, ACK_WAIT_MS).then((received) => {
+        if (!received) child.kill(signal);
+      });
     };
     for (const signal of FORWARDED) process.on(signal, relay);
     const ended = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>(

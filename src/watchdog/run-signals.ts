@@ -22,9 +22,16 @@ export const HELD_VIOLATION_KEY = 'tlob.watchdog.heldViolation';
  * The file, in the run's data directory, that `tlob run` appends each signal it receives to: one
  * line each, the signal's name, whom it reached (the pid it was passed on to, or `g` and the
  * process group of the terminal's foreground, for one typed there: Ctrl-C reaches every process of
- * that group) and when (epoch ms): a process started later was not there to get it.
+ * that group) and when (epoch ms): a process started later was not there to get it. A process of
+ * the program appends `a` and its pid instead when the first signal of a name reaches it by itself
+ * (`signalAck`): one sent to the whole process group, which `tlob run` then does not pass on again.
  */
 export const RUN_SIGNALS_FILE = 'signals';
+
+/** What a process's line in `RUN_SIGNALS_FILE` begins with when `signal` reached it by itself (the time follows). */
+export function signalAck(signal: string, pid: number): string {
+  return `${signal} a${pid}`;
+}
 
 /** What is registered at `RUN_SIGNALS_KEY`. */
 export interface RunSignals {
