@@ -91,9 +91,10 @@ interface MonitorGlue<I extends Instance> {
   onViolation?(instance: I, violation: Violation): void;
   /**
    * Called before a violation's record is built: fields of a detection made elsewhere (the
-   * watchdog thread, which already wrote the line and acted for `log` and `abort`), or undefined.
+   * watchdog thread), and whether it already wrote the line and acted for `log` and `abort`; or
+   * undefined.
    */
-  takeover?(instance: I, now: number): Record<string, unknown> | undefined;
+  takeover?(instance: I, now: number): { fields: Record<string, unknown>; reported: boolean } | undefined;
 }
 
 /**
@@ -224,7 +225,7 @@ export class Monitor<I extends Instance> {
     const state = this.model.states[instance.state] as string;
     const record = this.glue.record(instance, at, state, event, epochMs(at), Math.round(now - at));
     // a detection made elsewhere (rare) overrides the fields it measured itself
-    const violation: Violation = Object.freeze(taken === undefined ? record : { ...record, ...taken });
+    const violation: Violation = Object.freeze(taken === undefined ? record : { ...record, ...taken.fields });
     this.reset(instance);
     // the glue's bookkeeping first: the reactor and the subscribers may act on the instance
     // (stop the window whose violation they are handed)
@@ -235,7 +236,7 @@ export class Monitor<I extends Instance> {
         reportInternalError(`${this.model.name} violation handler`, error);
       }
     }
-    this.react(violation, taken !== undefined);
+    this.react(violation, taken?.reported === true);
     pushViolation(this.glue.ring, violation);
     if (this.errors.hasSubscribers) publishGuarded(this.errors, violation);
   }

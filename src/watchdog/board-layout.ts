@@ -83,8 +83,13 @@ export const I_REPORT_NAME = 16;
  * still is held inside one callback, or in a chain of microtasks that never ends.
  */
 export const I_PROGRESS = 17;
+/**
+ * Watchdog's report of a taken window: 1 if it wrote the line (and acted for `abort`), 0 if its
+ * rate limit kept it from doing so: the thread's reactor then reports the window as usual.
+ */
+export const I_REPORT_WRITTEN = 18;
 export const SYNC_SLOTS = SLOTS;
-const INT32_WORDS = I_PROGRESS + 1;
+const INT32_WORDS = I_REPORT_WRITTEN + 1;
 
 /** Float64 slots (index into a `Float64Array` over the same buffer, after the Int32 words). */
 export const F_BASE = 0;

@@ -627,7 +627,9 @@ export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
  * knew only the window's transitions and the timers and immediates it made, where the thread also
  * knows when a promise it awaited settled.
  */
-export function watchdogTakeover(window: Window): Record<string, unknown> | undefined {
+export function watchdogTakeover(
+  window: Window,
+): { fields: Record<string, unknown>; reported: boolean } | undefined {
   const b = board;
   if (b === undefined) return undefined;
   const i32 = b.i32;
@@ -642,10 +644,14 @@ export function watchdogTakeover(window: Window): Record<string, unknown> | unde
   const deadlineMs = f64[layout.F_REPORT_DEADLINE] as number;
   const detectedMs = f64[layout.F_REPORT_DETECTED] as number;
   return {
-    reportedLateNs: Math.round((detectedMs - deadlineMs) * 1e6),
-    event: BUDGET_EXPIRED,
-    detectedBy: 'watchdog',
-    stack: captured?.id === window.id ? captured.stack : undefined,
+    fields: {
+      reportedLateNs: Math.round((detectedMs - deadlineMs) * 1e6),
+      event: BUDGET_EXPIRED,
+      detectedBy: 'watchdog',
+      stack: captured?.id === window.id ? captured.stack : undefined,
+    },
+    // past its rate limit the watchdog wrote no line: the reactor reports the window as usual
+    reported: Atomics.load(b.i32, layout.I_REPORT_WRITTEN) === 1,
   };
 }
 

@@ -527,6 +527,7 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
         s.deadline,
       );
       b.i32[L.I_REPORT_STATE as number] = data.states.indexOf(at.state);
+      b.i32[L.I_REPORT_WRITTEN as number] = writes(s.reactor, t) ? 1 : 0;
       b.f64[L.F_REPORT_RUNNING as number] = at.runningMs;
       b.f64[L.F_REPORT_WAITING as number] = at.waitingMs;
       b.f64[L.F_REPORT_SLEEPING as number] = at.sleepingMs;
@@ -565,6 +566,12 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
    * text of one function, cannot import.
    */
   const reports = { since: Number.NEGATIVE_INFINITY, written: 0, suppressed: 0 };
+
+  /** Whether a report of a window whose thread's reactor is `reactor` would be written at `t`. */
+  function writes(reactor: number, t: number): boolean {
+    if (reactor === L.REACTOR_NOP) return false;
+    return reactor === L.REACTOR_ABORT || t - reports.since >= 1000 || reports.written < REPORTS_PER_SECOND;
+  }
 
   /** Whether a report may be written at `t` (one more of this second's); else it is counted. */
   function admitReport(t: number): boolean {

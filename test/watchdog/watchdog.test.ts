@@ -279,6 +279,20 @@ describe('watchdog: rate limit', () => {
       // and no stack was read for those it suppressed
       expect(r.stderr.match(/stack of the blocked thread:/g) ?? []).toHaveLength(10);
     }));
+
+  it('with the log reactor, the thread writes the line of each window the watchdog did not, once it moves', () =>
+    retry(3, async () => {
+      const r = await run('many-blocked', { REACTOR: 'log' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).violations).toBe(15);
+      const ids = (lines: string[]) => lines.map((l) => Number(/ #(\d+) /.exec(l)?.[1]));
+      const watchdog = ids(watchdogLines(r.stderr).filter((l) => l.includes('is blocked')));
+      const all = ids(r.stderr.split('\n').filter((l) => l.startsWith('tlob: "held" #')));
+      expect(watchdog).toHaveLength(10);
+      // each window once: the watchdog's line, or the thread's
+      expect(new Set(all).size).toBe(15);
+      expect(all).toHaveLength(15);
+    }));
 });
 
 describe('watchdog: worker threads that end', () => {

@@ -57,8 +57,8 @@ export interface WatchedSite {
  * is undefined.
  */
 export const watchdogHooks: {
-  /** Fields of a violation the watchdog caught, or undefined when it did not take this one. */
-  takeover(window: Window, now: number): Record<string, unknown> | undefined;
+  /** Fields of a violation the watchdog caught and whether it wrote its line, or undefined when it did not take this one. */
+  takeover(window: Window, now: number): { fields: Record<string, unknown>; reported: boolean } | undefined;
   /** The window's violation was reported, or it ended without one. */
   releaseClaim(window: Window): void;
   /** Set while a watchdog watches this thread. */
