@@ -114,11 +114,11 @@ export const reportClientScript = String.raw`
   // violations
   var vt = document.getElementById('violations');
   vt.appendChild(el('caption', { class: 'hint' }, 'worst first, by how many times its budget the call took; running, waiting and sleeping are the split when the budget ran out (\u2265: the call had not ended)'));
-  row(vt, ['time', 'name', 'id', 'pid', 'took', 'x budget', 'budget', 'state', 'event', 'found late', 'running', 'waiting', 'sleeping', 'stack'], true);
+  row(vt, ['time', 'name', 'id', 'pid', 'thread', 'took', 'x budget', 'budget', 'state', 'event', 'found late', 'running', 'waiting', 'sleeping', 'stack'], true);
   model.violations.forEach(function (v) {
     var took = (v.ended ? '' : '\u2265 ') + fmt(v.tookNs);
     var times = v.budgetNs > 0 ? (v.tookNs / v.budgetNs).toFixed(2) + 'x' : '';
-    var tr = row(vt, ['+' + v.atMs.toFixed(1) + 'ms', v.name, v.id, v.pid, took, times, fmt(v.budgetNs), v.state, v.event, fmt(v.lateNs), fmt(v.split[1]), fmt(v.split[2]), fmt(v.split[3]), ''], false);
+    var tr = row(vt, ['+' + v.atMs.toFixed(1) + 'ms', v.name, v.id, v.pid, v.thread === 0 ? 'main' : 'worker ' + v.thread, took, times, fmt(v.budgetNs), v.state, v.event, fmt(v.lateNs), fmt(v.split[1]), fmt(v.split[2]), fmt(v.split[3]), ''], false);
     if (v.stack) {
       var d = el('details');
       d.appendChild(el('summary', {}, 'stack'));

@@ -41,6 +41,8 @@ interface ReportModel {
     name: string;
     id: number;
     pid: number;
+    /** The thread the window ran on: 0 for the main thread, else the worker's `threadId`. */
+    thread: number;
     state: string;
     event: string;
     /** At the violation (the budget running out): elapsed, running, waiting, sleeping (ns). */
@@ -168,6 +170,7 @@ export function reportModel(data: RunData): ReportModel {
         name: v.name,
         id: v.id,
         pid: v.pid,
+        thread: v.threadId ?? 0,
         state: v.state,
         event: v.event,
         split: [num(v.elapsedNs), num(v.runningNs), num(v.waitingNs), num(v.sleepingNs)],

@@ -93,6 +93,12 @@ describe('HTML report in Chromium', () => {
     expect(bars.find((b) => b.text.startsWith('tick'))?.classes).toEqual(['running', 'waiting', 'sleeping']);
     expect(await page.locator('#histograms svg line').count()).toBe(2);
     expect(await page.locator('#violations tr').count()).toBeGreaterThanOrEqual(3);
+    // each violation names its process and thread (window ids are per thread)
+    const listed = await page.$$eval('#violations tr', (trs) =>
+      trs.map((tr) => Array.from((tr as unknown as Cells).children, (td) => (td.textContent ?? '').trim())),
+    );
+    expect(listed[0]?.slice(2, 6)).toEqual(['id', 'pid', 'thread', 'took']);
+    expect(listed[1]?.[4]).toBe('main');
 
     // the timeline draws every window: coloured pixels on the canvas
     expect(await page.getAttribute('body', 'data-rendered')).toBe('39');
