@@ -113,6 +113,8 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
   /** Windows stopped and violations seen, for the worker thread's saves: nothing new, no save. */
   let seen = 0;
   let saved = -1;
+  /** The run ended before this thread could save what it saw: said once. */
+  let outlived = false;
   /**
    * A worker thread also saves at once when the count of what it saw reaches a power of two: a
    * pool that ends its workers as soon as they are idle terminates them well within a second of
@@ -184,8 +186,17 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
       renameSync(temporary, file);
     } catch (error) {
       // the directory is gone: the run it was for has ended (a process that outlived it by more
-      // than `tlob run` waits for)
-      if (!existsSync(dir)) return;
+      // than `tlob run` waits for, or that started too late for it to know)
+      if (!existsSync(dir)) {
+        if (!outlived && seen > 0) {
+          outlived = true;
+          const thread = isMainThread ? '' : ` thread ${threadId}`;
+          process.stderr.write(
+            `tlob: process ${process.pid}${thread} outlived its \`tlob run\`, which ended before it could save its data: its windows are not in the run's outputs\n`,
+          );
+        }
+        return;
+      }
       process.stderr.write(`tlob: cannot write the run data to ${dir}: ${(error as Error).message}\n`);
     }
   };

@@ -256,6 +256,16 @@ describe('tlob run', () => {
     expect(run.stderr()).not.toMatch(/cannot write|ended without/);
   });
 
+  it('a child that started as the program ended, too late for the run to wait for it, says its windows are not in the outputs', () => {
+    const json = join(scratch(), 'late.json');
+    const out = runTlob(['run', '-q', '-p', WORK_ESM, '--json', json, 'late-child.mjs']);
+    expect(out.status).toBe(3);
+    expect(countOf(readRun(json), 'work')).toBeUndefined();
+    expect(out.stderr).toMatch(
+      /tlob: process \d+ outlived its `tlob run`, which ended before it could save its data: its windows are not in the run's outputs/,
+    );
+  });
+
   it('says which processes it waits for once the program ended, and stops waiting on a signal', async () => {
     const json = join(scratch(), 'orphan.json');
     const run = startTlob(['run', '--json', json, 'orphan.mjs']);
