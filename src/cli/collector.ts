@@ -79,7 +79,11 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
       n.h.sleeping.record(r.sleepingNs);
       if (r.overBudget && open.size > 0) {
         const v = open.get(r.id);
-        if (v !== undefined && v.name === r.name) v.endedElapsedNs = r.elapsedNs;
+        if (v !== undefined && v.name === r.name) {
+          v.endedElapsedNs = r.elapsedNs;
+          // a save while it ran said how long it had run by then: it has ended since
+          delete v.runningAtWriteNs;
+        }
         open.delete(r.id);
       }
       noteSeen();

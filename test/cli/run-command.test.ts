@@ -256,6 +256,17 @@ describe('tlob run', () => {
     expect(run.stderr()).not.toMatch(/cannot write|ended without/);
   });
 
+  it('a violation whose call ended after a save of its worker thread has how long it took, not how long it had run at that save', () => {
+    const json = join(scratch(), 'worker.json');
+    // the violation (the budget timer, at 20 ms) makes the worker save: its call runs on to 50 ms
+    const out = runTlob(['run', '-q', '-p', WORK_ESM, '--json', json, 'worker-over-budget.mjs']);
+    expect(out.status, out.stderr).toBe(0);
+    const [v] = readRun(json).violations;
+    expect(v?.threadId).toBeGreaterThan(0);
+    expect(Number(v?.endedElapsedNs)).toBeGreaterThanOrEqual(50e6);
+    expect(v?.runningAtWriteNs).toBeUndefined();
+  });
+
   it('a child that started as the program ended, too late for the run to wait for it, says its windows are not in the outputs', () => {
     const json = join(scratch(), 'late.json');
     const out = runTlob(['run', '-q', '-p', WORK_ESM, '--json', json, 'late-child.mjs']);
