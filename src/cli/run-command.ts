@@ -306,42 +306,46 @@ function inTerminalForeground(): boolean {
 }
 
 /** How long `tlob run` waits for the program to say that a signal reached it by itself. */
-const ACK_WAIT_MS = 50;
+const ACK_WAIT_MS = 250;
 
 /**
- * The acknowledgements the program's main process writes to the run's signals file when the
- * first signal of a name reaches it by itself (`signalAck`), each used once.
+ * The acknowledgement the program's main process writes to the run's signals file when the first
+ * signal of a name reaches it, by whatever way (`signalAck`): only the first, so a signal of a
+ * name that reached it before (passed on, typed at the terminal, or sent to the group) is passed on
+ * at once.
  */
 class SignalAcks {
-  private readonly used = new Map<string, number>();
+  /** The names of the signals that reached the program already. */
+  private readonly delivered = new Set<string>();
 
   constructor(private readonly dir: string) {}
 
-  /** Whether `signal` reached `pid` by itself (an acknowledgement not used yet comes within `waitMs`). */
+  /** `signal` reached the program (typed at the terminal: the whole group got it). */
+  reached(signal: string): void {
+    this.delivered.add(signal);
+  }
+
+  /** Whether `signal` reached `pid` by itself: its acknowledgement comes within `waitMs`. */
   async received(signal: string, pid: number, waitMs: number): Promise<boolean> {
+    if (this.delivered.has(signal)) return false;
+    this.delivered.add(signal); // by itself, or passed on now
     const until = Date.now() + waitMs;
     for (;;) {
-      const count = this.count(signal, pid);
-      if (count > (this.used.get(signal) ?? 0)) {
-        this.used.set(signal, count);
-        return true;
-      }
+      if (this.acknowledged(signal, pid)) return true;
       if (Date.now() >= until) return false;
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
 
-  private count(signal: string, pid: number): number {
+  private acknowledged(signal: string, pid: number): boolean {
     let text: string;
     try {
       text = readFileSync(join(this.dir, RUN_SIGNALS_FILE), 'utf8');
     } catch {
-      return 0;
+      return false;
     }
-    const prefix = signalAck(signal, pid);
-    let count = 0;
-    for (const line of text.split('\n')) if (line.startsWith(`${prefix} `)) count++;
-    return count;
+    const prefix = `${signalAck(signal, pid)} `;
+    return text.split('\n').some((line) => line.startsWith(prefix));
   }
 }
 
@@ -423,6 +427,7 @@ export const runCommand: Command = {
       // second Ctrl-C is "force quit" to many programs)
       const typed = KEYBOARD.has(signal) && inTerminalForeground();
       if (typed || child.pid !== undefined) noteSignal(dir, signal, typed ? undefined : child.pid);
+      if (typed) acks.reached(signal);
       if (typed || child.pid === undefined) return;
       // sent to the whole process group (`kill -TERM -<group>`, a CI runner, systemd), it reached
       // the program by itself, which says so: passed on only when it does not

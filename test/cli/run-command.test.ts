@@ -496,27 +496,33 @@ setTimeout(() => { spin(400); process.exit(0); }, 10);
     ['SIGTERM', 'the whole process group', true],
     ['SIGINT', 'the whole process group (no terminal)', true],
     ['SIGTERM', 'tlob alone', false],
-  ] as const)('a %s sent to %s reaches the program once', async (signal, _, group) => {
-    // a process group of its own, as a CI runner's or a service's: tlob and the program in it
-    const child = spawn(nodeBinary(), [cli, 'run', '-q', '--', nodeBinary(), 'counted-signals.mjs'], {
-      cwd: fixtures,
-      env: { ...process.env, NODE_OPTIONS: '', SIGNAL: signal },
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    const ready = new Promise<void>((resolve) =>
-      child.stdout.on('data', (d) => {
-        out += d;
-        if (/ready \d+/.test(out)) resolve();
-      }),
-    );
-    const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    await ready;
-    process.kill(group ? -(child.pid as number) : (child.pid as number), signal);
-    expect(await exit).toBe(0);
-    expect(out).toContain(`${signal} 1\n`);
-  });
+  ] as const)(
+    'a %s sent to %s reaches the program once; a second one sent to tlob alone, once more',
+    async (signal, _, group) => {
+      // a process group of its own, as a CI runner's or a service's: tlob and the program in it
+      const child = spawn(nodeBinary(), [cli, 'run', '-q', '--', nodeBinary(), 'counted-signals.mjs'], {
+        cwd: fixtures,
+        env: { ...process.env, NODE_OPTIONS: '', SIGNAL: signal },
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      const ready = new Promise<void>((resolve) =>
+        child.stdout.on('data', (d) => {
+          out += d;
+          if (/ready \d+/.test(out)) resolve();
+        }),
+      );
+      const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      await ready;
+      process.kill(group ? -(child.pid as number) : (child.pid as number), signal);
+      // within the program's 1 s shutdown, after tlob passed the first on (or waited for it to)
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      process.kill(child.pid as number, signal);
+      expect(await exit).toBe(0);
+      expect(out).toContain(`${signal} 2\n`);
+    },
+  );
 
   it.each(['SIGINT', 'SIGHUP'] as const)('writes the outputs when interrupted with %s', async (signal) => {
     // SIGHUP: the terminal or ssh session of the run closed
