@@ -130,12 +130,21 @@ export function reactionReadyNs(): number {
   return marks.foreignRan ? marks.busyStartNs : Math.max(marks.lastStartNs, marks.busyStartNs);
 }
 
+/**
+ * Whether `resource` is a `process.nextTick` callback's: a plain object up to Node 24, a
+ * `TickObject` from Node 26 on.
+ */
+export function isTick(resource: object): boolean {
+  const proto = Object.getPrototypeOf(resource);
+  return proto === Object.prototype || proto?.constructor?.name === 'TickObject';
+}
+
 /** When the callback running on `resource` (not a promise reaction) became runnable (0: before its task yielded). */
 export function callbackReadyNs(resource: unknown, now: number): number {
   const due = timerDueNs(resource);
   if (!Number.isNaN(due)) return Math.min(due, now);
   if (resource !== null && typeof resource === 'object') {
-    if (resource.constructor === Immediate || Object.getPrototypeOf(resource) === Object.prototype) return 0;
+    if (resource.constructor === Immediate || isTick(resource)) return 0;
   }
   return marks.busyStartNs;
 }

@@ -1,4 +1,4 @@
-import { createHook, executionAsyncResource } from 'node:async_hooks';
+import { AsyncResource, createHook, executionAsyncResource } from 'node:async_hooks';
 import { promiseHooks } from 'node:v8';
 import { nowNs } from '../clock.js';
 import { queueMicrotask } from '../real-timers.js';
@@ -8,6 +8,7 @@ import { outside, runOutside } from './outside.js';
 import {
   callbackReadyNs,
   followsOwn,
+  isTick,
   marks,
   noteForeignStart,
   noteTopLevelStart,
@@ -69,6 +70,15 @@ const apart = promisesApart();
 export const macrotasks: { counter: Int32Array | undefined } = { counter: undefined };
 
 /**
+ * Whether a callback on `resource` is one the event loop started (a timer's, an immediate's, I/O's),
+ * not one that JavaScript ran: a promise reaction, a `process.nextTick` callback, `queueMicrotask`'s or any other `AsyncResource`'s `runInAsyncScope`. A chain of
+ * those never lets the loop turn.
+ */
+function startedByLoop(resource: object): boolean {
+  return !isNativePromise(resource) && !isTick(resource) && !(resource instanceof AsyncResource);
+}
+
+/**
  * A continuation starts. `promise`: the promise whose reaction it is, when the caller knows it;
  * otherwise the resource is read from `executionAsyncResource()`: first, where the store is read
  * from it (`resourceStore`, Node 22), else only for a task's continuation, and it is a promise
@@ -85,8 +95,10 @@ function switchIn(promise: Promise<unknown> | undefined): void {
     store = storeOf(resource);
   }
   const counter = macrotasks.counter;
-  if (counter !== undefined && promise === undefined && (apart || !isNativePromise(resource)))
-    counter[0] = (counter[0] as number) + 1;
+  if (counter !== undefined && top && promise === undefined) {
+    resource ??= executionAsyncResource();
+    if (startedByLoop(resource)) counter[0] = (counter[0] as number) + 1;
+  }
   // a stopped window stays in the context of what its call left behind (a response's write
   // callbacks, say): only a live task is worth a clock read
   const task = liveTask(store);
@@ -148,7 +160,8 @@ function noteExpiredStart(): void {
   noteTopLevelStart(now);
   marks.lastStartNs = now;
   marks.foreignRan = false;
-  marks.foreignReadIdle = false;
+  // its end is not noted (`after` sees no task): the counter read here dates a later idle wait
+  marks.foreignReadIdle = true;
   marks.lastOut = undefined;
 }
 
