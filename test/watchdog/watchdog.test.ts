@@ -64,6 +64,10 @@ interface Moments {
   start: number;
   armed: number;
   yielded: number;
+  /** When the window's other continuation ran, where it has one (0 otherwise). */
+  other: number;
+  /** How long the watchdog's thread waited for a CPU during the trial (0 where the kernel does not say). */
+  watchdogWaitMs: number;
 }
 
 /**
@@ -389,13 +393,19 @@ describe('watchdog: a window held up by someone else', () => {
           // The window sleeps from its yield to its timer's due time, 9–10 ms after it was armed, and
           // waits from then to its deadline, 50 ms after it opened: what the child took from opening
           // the window to arming the timer and to the yield (µs, unless its thread was kept from a
-          // CPU) moves those moments, and only that beyond the quiet-machine tolerance.
-          const { start, armed, yielded } = moments[i] as Moments;
-          expect(sleeping).toBeGreaterThan(7 - (yielded - armed));
+          // CPU) moves those moments, and only that beyond the quiet-machine tolerance. Another
+          // continuation of the window (a 1 ms timer, ready when due; the rejection of an aborted
+          // sleep, ready at the yield) that ran late had the window waiting from when it was ready
+          // until it ran, instead of sleeping, up to the 10 ms timer's due time.
+          const { start, armed, yielded, other, watchdogWaitMs } = moments[i] as Moments;
+          const otherReady = awaited === 'two' ? armed + 1 : yielded;
+          const otherLate = other === 0 ? 0 : Math.max(0, Math.min(other, armed + 10) - otherReady);
+          expect(sleeping).toBeGreaterThan(7 - (yielded - armed) - otherLate);
           expect(sleeping).toBeLessThan(14 + (yielded - armed));
           expect(waiting).toBeGreaterThan(36 - (yielded - start));
-          expect(waiting).toBeLessThan(43);
-          late.push(lateness(line));
+          expect(waiting).toBeLessThan(43 + otherLate);
+          // the line comes once the watchdog's thread gets a CPU after the deadline
+          late.push(lateness(line) - watchdogWaitMs);
         });
         expect(median(late)).toBeLessThanOrEqual(20);
         expect(records).toHaveLength(3);
