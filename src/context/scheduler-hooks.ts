@@ -18,7 +18,7 @@ import {
 } from './readiness.js';
 import { isNativePromise } from './settle-watch.js';
 import type { Task } from './task.js';
-import { calibrateTimerClock } from './timer-due.js';
+import { calibrateTimerClock, timerDueNs } from './timer-due.js';
 
 /**
  * The event loop as the scheduler. `async_hooks` `before`/`after` fire around every continuation
@@ -241,6 +241,17 @@ const disableWhenIdle = releaseWhenIdle(
  */
 export function releaseUnheldHooksNow(): void {
   disableWhenIdle.now();
+}
+
+/**
+ * The due time (ns) of the timer whose callback is the continuation that runs now, or -Infinity
+ * when it is not a timer's callback (a promise reaction, an immediate, an I/O callback). Read only
+ * by a window that keeps timers one of which is due: only that timer's callback, or that of one due
+ * after it, tells that it ran.
+ */
+export function runningTimerDueNs(): number {
+  const due = timerDueNs(executionAsyncResource());
+  return Number.isNaN(due) ? Number.NEGATIVE_INFINITY : due;
 }
 
 /** After a call that used the storage but left no continuation: lets Node 22's storage go when idle. */

@@ -1,8 +1,13 @@
 import { syncBuiltinESMExports } from 'node:module';
 import { currentTask, liveTask } from '../context/current-task.js';
-import { outside } from '../context/outside.js';
+import { outside, runOutside } from '../context/outside.js';
 import { timerDueNs } from '../context/timer-due.js';
-import { clearTimeout as realClearTimeout, setTimeout as realSetTimeout } from '../real-timers.js';
+import {
+  clearImmediate as realClearImmediate,
+  clearTimeout as realClearTimeout,
+  setImmediate as realSetImmediate,
+  setTimeout as realSetTimeout,
+} from '../real-timers.js';
 
 /** A task that can remember when the timers and immediates it sleeps on make it ready (the tlob window). */
 interface TimerAwareTask {
@@ -63,23 +68,27 @@ const noop = () => {};
 /**
  * `timers/promises`' `setTimeout` as the watchdog sees it: the same promise, and if a window is
  * current, the window keeps a record of its timer, which Node does not hand out: its due time is
- * that of a timer made and cleared at once with the same delay (the loop clock and the delay's
- * coercion are the same), and it is done once the call's `signal` aborts it. Once it comes due,
- * the window's continuation forgets it, as for any of its timers.
+ * that of a timer made and cleared at once with the same delay, right before the call makes its
+ * own (the delay's coercion is the same, and the loop clock read then is never later, so the
+ * record is never due after the call's timer, and the window forgets it when that timer's callback
+ * runs; see `Window.switchIn`), and it is done once the call's `signal` aborts it.
  */
 function sleepSeen(this: unknown, ...args: unknown[]): Promise<unknown> {
-  const promise = Reflect.apply(originalSleep, this, args);
-  if (outside.depth > 0 || liveTask(currentTask()) === undefined) return promise;
+  if (outside.depth > 0 || liveTask(currentTask()) === undefined)
+    return Reflect.apply(originalSleep, this, args);
+  let timer: SleepTimer | undefined;
   try {
     const shadow = realSetTimeout(noop, args[0] as number);
     const shadowed = shadow as unknown as SleepTimer;
     // read before clearing it, which sets its delay to -1
-    const timer: SleepTimer = {
-      _idleStart: shadowed._idleStart,
-      _idleTimeout: shadowed._idleTimeout,
-      _destroyed: false,
-    };
+    timer = { _idleStart: shadowed._idleStart, _idleTimeout: shadowed._idleTimeout, _destroyed: false };
     realClearTimeout(shadow);
+  } catch {
+    // never fail the host's call
+  }
+  const promise = Reflect.apply(originalSleep, this, args);
+  if (timer === undefined) return promise;
+  try {
     if (forgetOnAbort(timer, args[2])) {
       const due = timerDueNs(timer);
       if (!Number.isNaN(due)) noteOnWindow(timer, due);
@@ -122,15 +131,30 @@ Object.defineProperties(immediateSeen, Object.getOwnPropertyDescriptors(original
 
 /**
  * `timers/promises`' `setImmediate` as the watchdog sees it: the same promise, and if a window is
- * current, the window keeps a record standing for its immediate (Node hands out none), forgotten
- * when the window next runs (the promise's reaction is its continuation) or its `signal` aborts.
+ * current, the window keeps an immediate of tlob's own, queued outside every window right before
+ * the call queues its own (Node hands that one out to nobody): it runs right before it, in the same
+ * check phase, so the window forgets it then; cleared when the call's `signal` aborts. Not ref'd:
+ * it never keeps the process alive.
  */
 function yieldSeen(this: unknown, ...args: unknown[]): Promise<unknown> {
-  const promise = Reflect.apply(originalYield, this, args);
-  if (outside.depth > 0 || liveTask(currentTask()) === undefined) return promise;
+  if (outside.depth > 0 || liveTask(currentTask()) === undefined)
+    return Reflect.apply(originalYield, this, args);
+  let shadow: NodeJS.Immediate | undefined;
   try {
-    const record = { _destroyed: false };
-    if (forgetOnAbort(record, args[1])) noteOnWindow(record, Number.NEGATIVE_INFINITY);
+    shadow = runOutside(realSetImmediate, noop).unref();
+  } catch {
+    // never fail the host's call
+  }
+  const promise = Reflect.apply(originalYield, this, args);
+  if (shadow === undefined) return promise;
+  try {
+    const kept = shadow;
+    const signal = (args[1] as { signal?: AbortSignal } | undefined)?.signal;
+    if (signal?.aborted === true) realClearImmediate(kept);
+    else {
+      signal?.addEventListener('abort', () => realClearImmediate(kept), { once: true });
+      noteOnWindow(kept, Number.NEGATIVE_INFINITY);
+    }
   } catch {
     // never fail the host's call
   }

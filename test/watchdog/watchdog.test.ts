@@ -594,6 +594,31 @@ describe('watchdog: a window held up by someone else', () => {
     }));
 });
 
+describe('watchdog: a window whose timer came due while its own code held the thread', () => {
+  it.each([
+    ['a promise reaction', 'reaction'],
+    ["the rejection of an aborted timers/promises' setTimeout", 'aborted'],
+  ])('with %s of its own run first: waiting at the deadline, not sleeping', (_, then) =>
+    retry(3, async () => {
+      const r = await run('ready-before-yield', { TRIALS: '3', THEN: then });
+      expect(r.status).toBe(0);
+      const inside = blocks(r.stderr);
+      expect(inside).toHaveLength(3);
+      const { moments } = JSON.parse(r.stdout.trim()) as { moments: { yielded: number; other: number }[] };
+      inside.forEach((block, i) => {
+        const line = reportedDuring(block, i);
+        expect(line).toMatch(/^tlob: "ready" #\d+ over budget 50.0ms/);
+        expect(line).toMatch(/ state=waiting /);
+        // asleep at most from its yield until its other continuation ran: by then its timer was
+        // due, and it stays ready until its callback runs, after the hold
+        const sleeping = durationMs(/sleeping ([\d.]+(?:ns|us|ms|s))/.exec(line)?.[1]);
+        const { yielded, other } = moments[i] as { yielded: number; other: number };
+        expect(sleeping).toBeLessThanOrEqual(other - yielded + 0.5);
+      });
+    }),
+  );
+});
+
 describe('watchdog: costs nothing it should not', () => {
   it.each([
     ['turned on in code', { IN_CODE: '1' }, []],

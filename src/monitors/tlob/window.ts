@@ -2,7 +2,12 @@ import { type InspectOptions, inspect } from 'node:util';
 import { nowNs } from '../../clock.js';
 import { enterSync, isSyncTask, liveTask, taskStorage } from '../../context/current-task.js';
 import { noteYield } from '../../context/readiness.js';
-import { holdSchedulerHooks, releaseSchedulerHooks, releaseStorage } from '../../context/scheduler-hooks.js';
+import {
+  holdSchedulerHooks,
+  releaseSchedulerHooks,
+  releaseStorage,
+  runningTimerDueNs,
+} from '../../context/scheduler-hooks.js';
 import {
   isPending,
   releaseWhenCollected,
@@ -13,7 +18,7 @@ import {
 import type { Task } from '../../context/task.js';
 import { timerDueNs } from '../../context/timer-due.js';
 import { Instance, publishGuarded } from '../../engine/monitor.js';
-import { Immediate, queueMicrotask } from '../../real-timers.js';
+import { queueMicrotask } from '../../real-timers.js';
 import { channels } from '../../report/channels.js';
 import { reportInternalError } from '../../report/errors.js';
 import type { CallEndHandler } from './call-path.js';
@@ -263,8 +268,10 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
    * split and the state are those of the two steps one by one.
    */
   switchIn(now: number, readyNs: number): void {
-    // the timer due first runs now (or another continuation runs before it): forgotten
-    if (this.readyNs !== undefined && this.readyNs <= now) this.timersChanged(now);
+    // a timer it keeps is due: forgotten if this is its callback, or that of a timer due after it
+    // (it ran before). Any other continuation (one queued before the timer came due, which a busy
+    // thread ran only after) leaves it kept: once that continuation ends, the timer is still ready
+    if (this.readyNs !== undefined && this.readyNs <= now) this.timersChanged(runningTimerDueNs());
     const state = this.state;
     if (state === S_SLEEPING) {
       const last = this.lastNs;
@@ -292,7 +299,7 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
       this.switchIn(now, now);
       return;
     }
-    if (this.readyNs !== undefined && this.readyNs <= now) this.timersChanged(now);
+    if (this.readyNs !== undefined && this.readyNs <= now) this.timersChanged(runningTimerDueNs());
     const last = this.lastNs;
     if (now - this.clockNs < this.limitNs && this.monitoring && !transitions.hasSubscribers) {
       if (now > last) this.lastNs = now; // the running time grows with it
@@ -386,10 +393,9 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
   /**
    * A timer of the window was created (`timer`, due at `dueNs`; an immediate, ready at once, at
    * -Infinity), or those kept may have changed (`timer` undefined): forgets the timers that were
-   * cleared or have run, and those due by `runNow` (the one whose callback starts now), reads the
-   * due times again (`refresh()` moves them) and sets `readyNs` to the earliest. An immediate is
-   * kept until it runs or is cleared; the record of one of `timers/promises'`, until the window's
-   * next continuation starts (its promise's reaction is one).
+   * cleared or have run, and those due by `runNow` (the due time of the timer whose callback starts
+   * now: it and those due before it ran), reads the due times again (`refresh()` moves them) and
+   * sets `readyNs` to the earliest. An immediate is kept until it runs or is cleared.
    */
   timersChanged(runNow: number, timer?: ReadyTimer, dueNs = Number.NaN): void {
     let timers = this.readyTimers;
@@ -409,11 +415,9 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
     for (const t of timers) {
       if (t._destroyed === true) continue;
       let due = timerDueNs(t);
-      if (Number.isNaN(due)) {
-        // an immediate, or the record of one (no due time: ready once queued)
-        if (runNow !== Number.NEGATIVE_INFINITY && t.constructor !== Immediate) continue;
-        due = Number.NEGATIVE_INFINITY;
-      } else if (!(due > runNow)) continue;
+      // an immediate has no due time: ready once queued
+      if (Number.isNaN(due)) due = Number.NEGATIVE_INFINITY;
+      else if (!(due > runNow)) continue;
       if (due < earliest) earliest = due;
       if (latest < 0 || due > latestDue) {
         latest = kept;
