@@ -62,17 +62,17 @@ function promisesApart(): boolean {
 const apart = promisesApart();
 
 /**
- * While the watchdog is on, a word of its board that counts the continuations that are not
- * promise reactions (the event loop's callbacks, the macrotasks) as they start: it tells a thread
- * that is busy, moving from callback to callback, from one that is blocked (see the watchdog's
- * `I_PROGRESS`). Undefined otherwise: one read per continuation.
+ * While the watchdog is on, a word of its board that counts the callbacks the event loop starts
+ * (its macrotasks; see `startedByLoop`) as they start: it tells a thread that is busy, moving from
+ * callback to callback, from one that is blocked (see the watchdog's `I_PROGRESS`). Undefined
+ * otherwise: one read per continuation.
  */
 export const macrotasks: { counter: Int32Array | undefined } = { counter: undefined };
 
 /**
  * Whether a callback on `resource` is one the event loop started (a timer's, an immediate's, I/O's),
- * not one that JavaScript ran: a promise reaction, a `process.nextTick` callback, `queueMicrotask`'s or any other `AsyncResource`'s `runInAsyncScope`. A chain of
- * those never lets the loop turn.
+ * not one that JavaScript ran: a promise reaction, a `process.nextTick` callback, `queueMicrotask`'s
+ * or any other `AsyncResource`'s `runInAsyncScope`. A chain of those never lets the loop turn.
  */
 function startedByLoop(resource: object): boolean {
   return !isNativePromise(resource) && !isTick(resource) && !(resource instanceof AsyncResource);
