@@ -1,3 +1,4 @@
+import { runOutside } from './context/outside.js';
 import type { WindowResult, WindowStart } from './monitors/tlob/result.js';
 import { type TlobViolation, type TransitionEvent, tlobMonitor } from './monitors/tlob/tlob-monitor.js';
 import { checkTlobReactor, type TlobReactor } from './monitors/tlob/tlob-reactor.js';
@@ -19,6 +20,18 @@ import { watchdog } from './watchdog/watchdog.js';
  * exports no class to make another (nor to test `instanceof` against).
  */
 export type ViolationRing = Ring<TlobViolation>;
+
+/**
+ * `subscribe`, with a `tlob:event` listener run in the context of no window. A transition is
+ * published from inside the scheduler hooks, in the window's context: what a listener schedules
+ * there (`console.log` queues a `process.nextTick`) would be a continuation of the window, whose
+ * transitions it would publish in turn, and so on until the budget ran out. (tlob's own timeline
+ * subscribes to the channel itself: it schedules nothing.)
+ */
+function subscribeOutside(name: ChannelName, listener: (message: unknown, name: string | symbol) => void) {
+  if (name !== 'event' || typeof listener !== 'function') return subscribe(name, listener);
+  return subscribe(name, (message, channelName) => runOutside(listener, message, channelName));
+}
 
 /** What each tlob channel publishes (docs/channels.md), by the name `tlob.subscribe` takes. */
 export interface ChannelMessages {
@@ -139,7 +152,7 @@ export const tlob = {
    * exception thrown by `listener` is reported as a warning, not as an uncaught exception. Returns
    * the function that unsubscribes.
    */
-  subscribe: subscribe as <N extends ChannelName>(name: N, listener: ChannelListener<N>) => () => void,
+  subscribe: subscribeOutside as <N extends ChannelName>(name: N, listener: ChannelListener<N>) => () => void,
 
   /**
    * The watchdog thread, which reports a budget broken while the event loop is blocked, with the

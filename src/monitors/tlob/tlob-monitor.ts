@@ -1,7 +1,6 @@
-import { runOutside } from '../../context/outside.js';
 import { deadlines } from '../../engine/deadline-queue.js';
 import { formatNs } from '../../engine/duration.js';
-import { Monitor, type Publisher } from '../../engine/monitor.js';
+import { Monitor } from '../../engine/monitor.js';
 import type { Reactor } from '../../engine/reactors.js';
 import { channels } from '../../report/channels.js';
 import type { ModelTransitionEvent } from '../../report/transition-event.js';
@@ -126,30 +125,11 @@ class TlobMonitor extends Monitor<Window> {
   }
 }
 
-/**
- * `tlob:event` as the engine publishes on it: its listeners run in the context of no window. A
- * transition is published from inside the scheduler hooks, in the window's context: what a
- * listener schedules there (`console.log` queues a `process.nextTick`) would be a continuation of
- * the window, whose transitions it would publish in turn, and so on until the budget ran out.
- */
-const transitionChannel: Publisher = {
-  get hasSubscribers() {
-    return channels.event.hasSubscribers;
-  },
-  publish(message) {
-    runOutside(publishTransition, message);
-  },
-};
-
-function publishTransition(message: unknown): void {
-  channels.event.publish(message);
-}
-
 /** The tlob monitor: its violations go to the process's ring and to `tlob:error`, its transitions to `tlob:event`. */
 export const tlobMonitor = new TlobMonitor(tlobModel, {
   expiredEvent: BUDGET_EXPIRED,
   errors: channels.error,
-  events: transitionChannel,
+  events: channels.event,
   ring: violationRing,
   record(window, at, state, event, atMs, reportedLateNs): TlobViolation {
     window.accountUntil(at); // the split at the violation (detail_env_tlob), frozen there
