@@ -52,12 +52,6 @@ export abstract class Instance implements Deadlined {
   }
 }
 
-/** A channel as the engine publishes on it. */
-export interface Publisher {
-  readonly hasSubscribers: boolean;
-  publish(message: unknown): void;
-}
-
 /** What a concrete monitor adds to the generic engine. */
 interface MonitorGlue<I extends Instance> {
   /** The `event` of a violation found by the deadline timer (no model event came before the deadline). */
@@ -65,7 +59,7 @@ interface MonitorGlue<I extends Instance> {
   /** Where the monitor publishes its violation records (published only while it has subscribers). */
   readonly errors: Channel;
   /** Where the monitor publishes its transitions, as `ModelTransitionEvent`s (only while it has subscribers). */
-  readonly events: Publisher;
+  readonly events: Channel;
   /** Where the monitor keeps its violation records. */
   readonly ring: ViolationRing;
   /**
@@ -110,7 +104,7 @@ export class Monitor<I extends Instance> {
   private readonly log = new RateLimitedLog((line) => process.stderr.write(`${line}\n`));
   private readonly eventCount: number;
   private readonly errors: Channel;
-  private readonly events: Publisher;
+  private readonly events: Channel;
 
   constructor(
     readonly model: CompiledModel,

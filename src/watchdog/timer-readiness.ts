@@ -14,15 +14,31 @@ interface TimerAwareTask {
   timersChanged(runNow: number, timer: object, dueNs: number): void;
 }
 
-/** Hands `timer`, ready at `dueNs`, to the current window, if any (never fails the host's call). */
-function noteOnWindow(timer: object, dueNs: number): void {
+/** The current window, if any: none inside tlob's own work (its budget timer, its immediates). */
+function currentWindow(): TimerAwareTask | undefined {
+  if (outside.depth > 0) return undefined;
+  const task = liveTask(currentTask()) as (TimerAwareTask & object) | undefined;
+  return task !== undefined && 'timersChanged' in task ? task : undefined;
+}
+
+/** Hands `timer`, ready at `dueNs`, to `window` (never fails the host's call). */
+function keep(window: TimerAwareTask, timer: object, dueNs: number): void {
   try {
-    const task = liveTask(currentTask()) as (TimerAwareTask & object) | undefined;
-    if (task !== undefined && 'timersChanged' in task)
-      task.timersChanged(Number.NEGATIVE_INFINITY, timer, dueNs);
+    window.timersChanged(Number.NEGATIVE_INFINITY, timer, dueNs);
   } catch {
     // never fail the host's call
   }
+}
+
+/**
+ * Runs `action` once the `signal` of a `timers/promises` call's `options` aborts; false, and
+ * nothing arranged, if it has aborted already.
+ */
+function onAbort(options: unknown, action: () => void): boolean {
+  const signal = (options as { signal?: AbortSignal } | undefined)?.signal;
+  if (signal?.aborted === true) return false;
+  signal?.addEventListener('abort', action, { once: true });
+  return true;
 }
 
 const originalTimeout = globalThis.setTimeout;
@@ -47,9 +63,10 @@ const originalYield = timersPromises.setImmediate;
 function seen(original: typeof setTimeout): typeof setTimeout {
   function timerSeen(this: unknown, ...args: Parameters<typeof setTimeout>): NodeJS.Timeout {
     const timer = Reflect.apply(original, this, args) as NodeJS.Timeout;
-    if (outside.depth > 0) return timer; // tlob's own budget timer
+    const window = currentWindow();
+    if (window === undefined) return timer;
     const due = timerDueNs(timer);
-    if (!Number.isNaN(due)) noteOnWindow(timer, due);
+    if (!Number.isNaN(due)) keep(window, timer, due);
     return timer;
   }
   Object.defineProperties(timerSeen, Object.getOwnPropertyDescriptors(original));
@@ -74,8 +91,8 @@ const noop = () => {};
  * runs; see `Window.switchIn`), and it is done once the call's `signal` aborts it.
  */
 function sleepSeen(this: unknown, ...args: unknown[]): Promise<unknown> {
-  if (outside.depth > 0 || liveTask(currentTask()) === undefined)
-    return Reflect.apply(originalSleep, this, args);
+  const window = currentWindow();
+  if (window === undefined) return Reflect.apply(originalSleep, this, args);
   let timer: SleepTimer | undefined;
   try {
     const shadow = realSetTimeout(noop, args[0] as number);
@@ -89,10 +106,15 @@ function sleepSeen(this: unknown, ...args: unknown[]): Promise<unknown> {
   const promise = Reflect.apply(originalSleep, this, args);
   if (timer === undefined) return promise;
   try {
-    if (forgetOnAbort(timer, args[2])) {
-      const due = timerDueNs(timer);
-      if (!Number.isNaN(due)) noteOnWindow(timer, due);
-    }
+    const kept = timer;
+    const due = timerDueNs(kept);
+    if (
+      !Number.isNaN(due) &&
+      onAbort(args[2], () => {
+        kept._destroyed = true;
+      })
+    )
+      keep(window, kept, due);
   } catch {
     // never fail the host's call
   }
@@ -101,30 +123,14 @@ function sleepSeen(this: unknown, ...args: unknown[]): Promise<unknown> {
 Object.defineProperties(sleepSeen, Object.getOwnPropertyDescriptors(originalSleep));
 
 /**
- * Marks `timer` done once the `signal` of a `timers/promises` call's `options` aborts; false if it
- * has aborted already.
- */
-function forgetOnAbort(timer: { _destroyed: boolean }, options: unknown): boolean {
-  const signal = (options as { signal?: AbortSignal } | undefined)?.signal;
-  if (signal?.aborted === true) return false;
-  signal?.addEventListener(
-    'abort',
-    () => {
-      timer._destroyed = true;
-    },
-    { once: true },
-  );
-  return true;
-}
-
-/**
  * `setImmediate` as the watchdog sees it: the same immediate, and if a window is current, the
  * window keeps it until it runs or is cleared: a window with an immediate queued is ready (its
  * continuation waits behind whatever holds the thread), not sleeping.
  */
 function immediateSeen(this: unknown, ...args: unknown[]): NodeJS.Immediate {
   const immediate = Reflect.apply(originalImmediate, this, args) as NodeJS.Immediate;
-  if (outside.depth === 0) noteOnWindow(immediate, Number.NEGATIVE_INFINITY);
+  const window = currentWindow();
+  if (window !== undefined) keep(window, immediate, Number.NEGATIVE_INFINITY);
   return immediate;
 }
 Object.defineProperties(immediateSeen, Object.getOwnPropertyDescriptors(originalImmediate));
@@ -137,8 +143,8 @@ Object.defineProperties(immediateSeen, Object.getOwnPropertyDescriptors(original
  * it never keeps the process alive.
  */
 function yieldSeen(this: unknown, ...args: unknown[]): Promise<unknown> {
-  if (outside.depth > 0 || liveTask(currentTask()) === undefined)
-    return Reflect.apply(originalYield, this, args);
+  const window = currentWindow();
+  if (window === undefined) return Reflect.apply(originalYield, this, args);
   let shadow: NodeJS.Immediate | undefined;
   try {
     shadow = runOutside(realSetImmediate, noop).unref();
@@ -149,12 +155,8 @@ function yieldSeen(this: unknown, ...args: unknown[]): Promise<unknown> {
   if (shadow === undefined) return promise;
   try {
     const kept = shadow;
-    const signal = (args[1] as { signal?: AbortSignal } | undefined)?.signal;
-    if (signal?.aborted === true) realClearImmediate(kept);
-    else {
-      signal?.addEventListener('abort', () => realClearImmediate(kept), { once: true });
-      noteOnWindow(kept, Number.NEGATIVE_INFINITY);
-    }
+    if (onAbort(args[1], () => realClearImmediate(kept))) keep(window, kept, Number.NEGATIVE_INFINITY);
+    else realClearImmediate(kept);
   } catch {
     // never fail the host's call
   }
