@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { formatNs } from '../index.js';
 import { unwritableReason } from '../output-file.js';
 import { toBenchmarkAction } from './benchmark-action.js';
-import { type Comparison, compareResults } from './compare.js';
+import { type Comparison, compareResults, formatP } from './compare.js';
 import { DRAINED, LoopDrain } from './loop-drain.js';
 import { BENCH_BRAND, benchRegistry } from './registry.js';
 import { type BenchResults, SCHEMA_VERSION, type TaskResult } from './results.js';
@@ -168,10 +168,6 @@ function writeOutput(option: string, file: string, data: unknown): string | unde
     return `--${option}: cannot write "${file}" after the run: ${error instanceof Error ? error.message : String(error)}`;
   }
 }
-
-/** A p-value for the table: `<1e-300` where the computation underflows to 0. */
-const formatP = (p: number): string =>
-  p < 1e-300 ? '<1e-300' : p < 0.001 ? p.toExponential(1) : p.toFixed(3);
 
 function printComparison(comparison: Comparison, out: NodeJS.WritableStream): void {
   const rows = comparison.changes.map((c) => ({

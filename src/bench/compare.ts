@@ -35,6 +35,10 @@ export interface Comparison {
   readonly errored: readonly { readonly task: string; readonly in: 'baseline' | 'now' | 'both' }[];
 }
 
+/** A p-value as the table prints it: `<1e-300` where the computation underflows to 0. */
+export const formatP = (p: number): string =>
+  p < 1e-300 ? '<1e-300' : p < 0.001 ? p.toExponential(1) : p.toFixed(3);
+
 /**
  * A state's median, as the location Welch's test compares, with a spread whose standard error is
  * the median's: for normal data that is 1.2533 σ/√n, and 1.4826 × MAD estimates σ without letting a

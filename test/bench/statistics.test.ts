@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareResults } from '../../src/bench/compare.js';
+import { compareResults, formatP } from '../../src/bench/compare.js';
 import type { BenchResults, TaskResult } from '../../src/bench/results.js';
 import { medianDeviation, quantile, summarize } from '../../src/bench/statistics.js';
 import { stars, tTestP, welchP } from '../../src/bench/welch.js';
@@ -43,6 +43,27 @@ describe('bench statistics', () => {
     expect(welchP({ n: 10, mean: 50, sd: 5 }, { n: 20, mean: 60, sd: 15 })).toBeCloseTo(0.0122, 3);
     expect(welchP({ n: 1, mean: 1, sd: 0 }, { n: 30, mean: 2, sd: 1 })).toBe(1);
     expect([stars(0.0005), stars(0.005), stars(0.03), stars(0.2)]).toEqual(['***', '**', '*', '']);
+  });
+
+  it('a p-value that underflows prints as <1e-300, never as 0', () => {
+    const tight = (p50: number) => ({ ...summarize(Float64Array.of(p50)), p50, mad: 0 });
+    const task = (p50: number, samples: number, mad: number) =>
+      ({
+        bench: 'cpu',
+        name: 'spin',
+        state: 'completed',
+        samples,
+        elapsed: { ...tight(p50), mad },
+        running: { ...tight(p50), mad },
+        waiting: tight(0),
+        sleeping: tight(0),
+      }) as unknown as TaskResult;
+    const run = (t: TaskResult) => ({ tasks: [t] }) as unknown as BenchResults;
+    // ten times slower than a baseline with no spread and a million samples
+    const [change] = compareResults(run(task(1e7, 300, 1e4)), run(task(1e6, 1e6, 0)), 5).changes;
+    expect(change?.p).toBe(0);
+    expect(formatP(change?.p as number)).toBe('<1e-300');
+    expect([formatP(5.8e-268), formatP(0.0004), formatP(0.04)]).toEqual(['5.8e-268', '4.0e-4', '0.040']);
   });
 
   it('compareResults leaves out a task errored in either run, and says in which', () => {
