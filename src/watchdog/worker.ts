@@ -106,6 +106,13 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
   const CONFIRM_MS = 10;
   /** How often the file of signals that reached `tlob run` is read (see `watchRunSignals`). */
   const SIGNAL_POLL_MS = 100;
+  /**
+   * CPU time a thread may have had while its count of macrotasks stood still and still count as
+   * kept from a CPU (see `keptFromCpu`): the loop's own work between its callbacks, when it gets a
+   * CPU back, is microseconds; the kernel brings a running thread's CPU time up to date at each
+   * scheduler tick (every 1–4 ms), so a thread that ran for the grace shows more.
+   */
+  const HELD_CPU_NS = 500_000;
   /** At most this many reports (a line and its stack) per second, as the `log` reactor's lines. */
   const REPORTS_PER_SECOND = 10;
   const I_SYNC_DEPTH = L.I_SYNC_DEPTH as number;
@@ -142,6 +149,10 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
     /** The thread's count of macrotasks (`I_PROGRESS`) at the last look, and when it was first seen with it. */
     progress: number;
     progressSince: number;
+    /** The thread's CPU time (ns) when the count was first seen with its value; NaN where not known. */
+    progressCpuNs: number;
+    /** Not before this time may the thread count as blocked: it was last found kept from a CPU. */
+    recheckAt: number;
   }
   interface SyncSeen {
     id: number;
@@ -203,6 +214,8 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
       recordSince: 0,
       progress: -1,
       progressSince: 0,
+      progressCpuNs: Number.NaN,
+      recheckAt: 0,
     });
     // tell the thread that the watchdog reads its board: a word, not a message (see `I_JOINED`)
     Atomics.store(i32, L.I_JOINED as number, 1);
@@ -292,8 +305,41 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
     if (p !== b.progress) {
       b.progress = p;
       b.progressSince = t;
+      b.progressCpuNs = cpuOf(b)?.cpuNs ?? Number.NaN;
+      b.recheckAt = 0;
     }
-    return b.progressSince + data.graceMs;
+    return Math.max(b.progressSince + data.graceMs, b.recheckAt);
+  }
+
+  /**
+   * The thread of `b` as the kernel sees it (Linux): its state letter (`R`: running or runnable,
+   * `S`/`D`: asleep in a call) and the CPU time it has had, in ns; undefined where `/proc` cannot
+   * tell. Two small file reads (~10 µs each), made only at looks after a deadline.
+   */
+  function cpuOf(b: Board): { state: string; cpuNs: number } | undefined {
+    const task = `/proc/self/task/${b.osThreadId === 0 ? process.pid : b.osThreadId}`;
+    try {
+      const stat = readFileSync(`${task}/stat`, 'latin1');
+      const cpuNs = Number(readFileSync(`${task}/schedstat`, 'latin1').split(' ')[0]);
+      return Number.isFinite(cpuNs) ? { state: stat.charAt(stat.lastIndexOf(')') + 2), cpuNs } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Whether the thread of `b`, whose count stood still since `progressSince`, was in fact kept from
+   * a CPU (a loaded machine, a CPU quota): runnable, and given almost no CPU time since. Such a
+   * thread runs its due timers once it gets a CPU, and its budget timer reports the window, late;
+   * the watchdog looks again a grace later. A thread that had CPU time and started no callback is
+   * held by what it runs; one asleep in a call (`Atomics.wait`, a synchronous read) is held by it.
+   */
+  function keptFromCpu(b: Board, t: number): boolean {
+    if (Number.isNaN(b.progressCpuNs)) return false;
+    const now = cpuOf(b);
+    if (now === undefined || now.state !== 'R' || now.cpuNs - b.progressCpuNs > HELD_CPU_NS) return false;
+    b.recheckAt = t + data.graceMs;
+    return true;
   }
 
   /** From when the watchdog may report from the record `s` (read at `t`): see `SETTLE_MS`. */
@@ -513,6 +559,8 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
         )
           s = w;
       if (s === undefined) continue;
+      // a synchronous window open past its deadline holds the thread whatever the machine does
+      if (s.seq >= 0 && keptFromCpu(b, t)) continue;
       if (!runs(b)) {
         leave(b); // it ended with the window open: no thread is blocked
         continue;
