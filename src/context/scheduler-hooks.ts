@@ -28,10 +28,28 @@ import { calibrateTimerClock, timerDueNs } from './timer-due.js';
  * process about 0.8 µs. The hook is enabled only while at least one task that can have
  * continuations is open, so a process with no window in flight pays nothing.
  *
- * Nested continuations (an `AsyncResource.runInAsyncScope` inside another continuation) are
- * switched in, and switched out only when the outermost one ends.
+ * A nested continuation (an `AsyncResource.runInAsyncScope` inside another continuation: a
+ * callback bound with `AsyncResource.bind`, an `EventEmitterAsyncResource`'s listener, a stream's
+ * `finished` callback) of the task already on the thread changes nothing; one of another task
+ * switches that task in for its length, the one it interrupted waiting meanwhile (see `nested`).
  */
 let depth = 0;
+
+/**
+ * Per nested continuation running now (outermost first), the task it switched onto the thread and
+ * the one it took the thread from, with when; undefined for one that switched nothing.
+ */
+const nested: ({ task: Task; from: Task | undefined; at: number } | undefined)[] = [];
+
+/**
+ * The symbol under which an `AsyncResource` keeps the context it runs its callbacks in (an
+ * `AsyncContextFrame`: a `Map` from each storage to its store), where AsyncContextFrame is used.
+ * `runInAsyncScope` emits `before` before it enters that context, and `after` once it left it, so
+ * the hooks read the store from it (`scopeStore`).
+ */
+const contextFrame = Object.getOwnPropertySymbols(
+  new AsyncResource('tlob', { requireManualDestroy: true }),
+).find((s) => s.description === 'context_frame');
 
 /**
  * The live task the current top-level continuation started with (undefined: none), so that its end
@@ -86,7 +104,10 @@ function startedByLoop(resource: object): boolean {
  */
 function switchIn(promise: Promise<unknown> | undefined): void {
   if (outside.depth > 0) return;
-  const top = ++depth === 1;
+  if (++depth > 1) {
+    switchInNested(promise);
+    return;
+  }
   let resource: object | undefined = promise;
   let store: Task | undefined;
   if (resourceStore === undefined) store = taskStorage.getStore();
@@ -95,38 +116,36 @@ function switchIn(promise: Promise<unknown> | undefined): void {
     store = storeOf(resource);
   }
   const counter = macrotasks.counter;
-  if (counter !== undefined && top && promise === undefined) {
+  if (counter !== undefined && promise === undefined) {
     resource ??= executionAsyncResource();
     if (startedByLoop(resource)) counter[0] = (counter[0] as number) + 1;
   }
   // a stopped window stays in the context of what its call left behind (a response's write
   // callbacks, say): only a live task is worth a clock read
   const task = liveTask(store);
-  if (top) running = task;
+  running = task;
   if (task === undefined) {
-    if (top) {
-      // a promise reaction almost never comes right after an idle wait (it runs in the checkpoint
-      // of the macrotask that settled its promise; one settled by a V8 platform task, such as
-      // `Atomics.waitAsync`'s, is the exception): only other callbacks read the loop's idle
-      // counter. Where `before` sees reactions too (Node 22), the resource read above tells them
-      // apart (a promise of another realm is read as a callback). A reaction runs in the checkpoint
-      // of the macrotask whose start `marks` hold: it leaves the readiness of the reactions after it
-      // as it is, but another task's continuation no longer follows its own last one.
-      if (promise !== undefined || isNativePromise(resource)) marks.lastOut = undefined;
-      else if (store !== undefined && expiredCall(store)) noteExpiredStart();
-      else noteForeignStart();
-    }
+    // a promise reaction almost never comes right after an idle wait (it runs in the checkpoint
+    // of the macrotask that settled its promise; one settled by a V8 platform task, such as
+    // `Atomics.waitAsync`'s, is the exception): only other callbacks read the loop's idle
+    // counter. Where `before` sees reactions too (Node 22), the resource read above tells them
+    // apart (a promise of another realm is read as a callback). A reaction runs in the checkpoint
+    // of the macrotask whose start `marks` hold: it leaves the readiness of the reactions after it
+    // as it is, but another task's continuation no longer follows its own last one.
+    if (promise !== undefined || isNativePromise(resource)) marks.lastOut = undefined;
+    else if (store !== undefined && expiredCall(store)) noteExpiredStart();
+    else noteForeignStart();
     return;
   }
   const now = nowNs();
-  if (top && followsOwn(task, now)) {
+  if (followsOwn(task, now)) {
     // back-to-back continuations of one task (a loop of awaits): no waiting between them
     for (let t: Task | undefined = task; t !== undefined; t = liveTask(t.parent)) t.resume(now);
     if (promise === undefined && (apart || !isNativePromise(resource ?? executionAsyncResource())))
       marks.lastStartNs = now;
     return;
   }
-  if (top) noteTopLevelStart(now);
+  noteTopLevelStart(now);
   resource ??= executionAsyncResource();
   const reaction = promise !== undefined || (!apart && isNativePromise(resource));
   let ready = -1; // when the continuation became runnable: only a sleeping task needs it
@@ -134,13 +153,82 @@ function switchIn(promise: Promise<unknown> | undefined): void {
     if (ready < 0 && t.sleeping) ready = reaction ? reactionReadyNs() : callbackReadyNs(resource, now);
     t.switchIn(now, ready < 0 ? now : ready);
   }
-  if (top) {
-    // a promise reaction runs in the checkpoint of the macrotask that settled its promise: only
-    // a macrotask's start is a readiness for the reactions after it
-    if (!reaction) marks.lastStartNs = now;
-    marks.foreignRan = false;
-    marks.foreignReadIdle = false;
+  // a promise reaction runs in the checkpoint of the macrotask that settled its promise: only
+  // a macrotask's start is a readiness for the reactions after it
+  if (!reaction) marks.lastStartNs = now;
+  marks.foreignRan = false;
+  marks.foreignReadIdle = false;
+}
+
+/** The task on the thread: that of the innermost nested continuation that switched one in, else the outermost's. */
+function onThread(): Task | undefined {
+  for (let i = nested.length - 1; i >= 0; i--) {
+    const entry = nested[i];
+    if (entry !== undefined) return liveTask(entry.task);
   }
+  return liveTask(running === null ? undefined : running);
+}
+
+/** The store of the context `resource`, an `AsyncResource`, runs its callback in. */
+function scopeStore(resource: AsyncResource): Task | undefined {
+  // a Map, but of Node's own primordials: not `instanceof Map`
+  const frame = (resource as unknown as Record<symbol, { get?: unknown } | undefined>)[
+    contextFrame as symbol
+  ];
+  return typeof frame?.get === 'function' ? (frame.get(taskStorage) as Task | undefined) : undefined;
+}
+
+/** Whether `task` is `of` or one of its live parents. */
+function within(task: Task, of: Task | undefined): boolean {
+  for (let t = of; t !== undefined; t = liveTask(t.parent)) if (t === task) return true;
+  return false;
+}
+
+/**
+ * A continuation starts inside another (`runInAsyncScope`). If it belongs to a live task other
+ * than the one on the thread, that task's chain (but what the new one's shares) leaves the thread
+ * and the new one's comes on; `after` undoes it when the nested continuation ends.
+ */
+function switchInNested(promise: Promise<unknown> | undefined): void {
+  let store: Task | undefined;
+  let resource: object | undefined = promise;
+  if (resourceStore !== undefined) {
+    resource = promise ?? executionAsyncResource();
+    store = storeOf(resource);
+  } else if (promise === undefined) {
+    resource = executionAsyncResource();
+    store = resource instanceof AsyncResource ? scopeStore(resource) : taskStorage.getStore();
+  } else store = taskStorage.getStore();
+  const task = liveTask(store);
+  const from = onThread();
+  if (task === undefined || task === from) {
+    nested.push(undefined);
+    return;
+  }
+  const now = nowNs();
+  for (let t = from; t !== undefined; t = liveTask(t.parent)) if (!within(t, task)) t.switchOut(now);
+  const reaction = promise !== undefined || isNativePromise(resource);
+  let ready = -1;
+  for (let t: Task | undefined = task; t !== undefined; t = liveTask(t.parent)) {
+    if (ready < 0 && t.sleeping) ready = reaction ? reactionReadyNs() : callbackReadyNs(resource, now);
+    t.switchIn(now, ready < 0 ? now : ready);
+  }
+  nested.push({ task, from, at: now });
+}
+
+/**
+ * A nested continuation ends: the task it switched in leaves the thread, and the one it took the
+ * thread from comes back, ready since then (it waited while the nested one ran).
+ */
+function switchOutNested(): void {
+  const entry = nested.pop();
+  if (entry === undefined) return;
+  const { task, from, at } = entry;
+  const now = nowNs();
+  for (let t = liveTask(task); t !== undefined; t = liveTask(t.parent))
+    if (!within(t, from)) t.switchOut(now);
+  for (let t = liveTask(from); t !== undefined; t = liveTask(t.parent))
+    if (!within(t, task)) t.switchIn(now, at);
 }
 
 /** Whether `store` or a task above it broke its budget while its call goes on. */
@@ -175,8 +263,13 @@ function promiseBefore(promise: Promise<unknown>): void {
 
 function after(): void {
   if (outside.depth > 0) return;
-  if (depth > 0) depth--;
-  if (depth > 0) return;
+  if (depth > 1) {
+    depth--;
+    switchOutNested();
+    return;
+  }
+  depth = 0;
+  nested.length = 0;
   const started = running;
   running = null;
   const task = liveTask(started === null ? taskStorage.getStore() : started);
@@ -290,6 +383,7 @@ export function holdSchedulerHooks(): void {
     calibrateTimerClock(); // nothing once the offset is precise; one more sample until it is
     enabled = true;
     depth = 0;
+    nested.length = 0;
     running = null;
     resetMarks(nowNs());
     hooks.enable();

@@ -1,4 +1,4 @@
-import { createHook, executionAsyncId } from 'node:async_hooks';
+import { AsyncResource, createHook, executionAsyncId } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -450,5 +450,74 @@ describe('readiness of continuations that are not timers', () => {
         );
       });
     }
+  });
+});
+
+describe('a continuation run inside another (AsyncResource scopes)', () => {
+  it('a callback bound to a window, run by a timer of no window: its own time is running, the timer’s other work is not, and the nextTick it queued waits behind that work', async () => {
+    await retry(5, async () => {
+      let fire: () => void = () => {};
+      const at = { start: 0, fired: 0, boundEnd: 0, timerEnd: 0, tick: 0 };
+      let preempted = 0;
+      // created before the window opens: a timer of no window, like a stream's `close` callback
+      setTimeout(() => {
+        at.fired = performance.now();
+        const from = descheduledMs();
+        fire();
+        spin(10);
+        preempted = descheduledMs() - from;
+        at.timerEnd = performance.now();
+      }, 20);
+      at.start = performance.now();
+      const r = await measure('bound', () => {
+        return new Promise<void>((resolve) => {
+          fire = AsyncResource.bind(() => {
+            spin(10);
+            at.boundEnd = performance.now();
+            process.nextTick(() => {
+              at.tick = performance.now();
+              resolve();
+            });
+          });
+        });
+      });
+      expect(at.tick).toBeGreaterThanOrEqual(at.timerEnd);
+      expect(Math.abs(ms(r.sleepingNs) - (at.fired - at.start))).toBeLessThanOrEqual(2);
+      expect(Math.abs(ms(r.runningNs) - (at.boundEnd - at.fired))).toBeLessThanOrEqual(2 + preempted);
+      expect(Math.abs(ms(r.waitingNs) - (at.tick - at.boundEnd))).toBeLessThanOrEqual(2 + preempted);
+    });
+  });
+
+  it('a callback bound to one window, run inside another window’s callback: each runs its own part, the outer one waits meanwhile', async () => {
+    await retry(5, async () => {
+      let fireInner: () => void = () => {};
+      const at = { fired: 0, innerEnd: 0, outerEnd: 0 };
+      const inner = measure('inner', () => {
+        return new Promise<void>((resolve) => {
+          fireInner = AsyncResource.bind(() => {
+            spin(5);
+            at.innerEnd = performance.now();
+            resolve();
+          });
+        });
+      });
+      const outer = measure('outer', () => {
+        return new Promise<void>((resolve) => {
+          setTimeout(() => {
+            at.fired = performance.now();
+            fireInner();
+            spin(5);
+            at.outerEnd = performance.now();
+            resolve();
+          }, 10);
+        });
+      });
+      const [i, o] = await Promise.all([inner, outer]);
+      const innerMs = at.innerEnd - at.fired;
+      const outerMs = at.outerEnd - at.innerEnd;
+      expect(Math.abs(ms(i.runningNs) - innerMs)).toBeLessThanOrEqual(1.5);
+      expect(Math.abs(ms(o.runningNs) - outerMs)).toBeLessThanOrEqual(1.5);
+      expect(Math.abs(ms(o.waitingNs) - innerMs)).toBeLessThanOrEqual(1.5);
+    });
   });
 });
