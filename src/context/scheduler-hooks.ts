@@ -269,7 +269,7 @@ function after(): void {
     return;
   }
   depth = 0;
-  nested.length = 0;
+  if (nested.length !== 0) nested.length = 0; // an `after` missed (the hooks were turned on inside a scope)
   const started = running;
   running = null;
   const task = liveTask(started === null ? taskStorage.getStore() : started);
