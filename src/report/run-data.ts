@@ -160,18 +160,24 @@ function uncalledProbes(threads: readonly ThreadData[]): string[] {
   return [...uncalled].filter((probe) => !unsure.has(probe));
 }
 
-/** The modules that threads' probes name and that none of the threads loaded. */
+/**
+ * The modules that threads' probes name and that none of the threads loaded. A thread that ended
+ * without its final write (killed by a signal, still running when `tlob run` stopped waiting) may
+ * have loaded a module after its last save: a module it had not loaded then is not told, whatever
+ * the other threads say (`tlob run -- npm start`: npm's own process never loads the server's
+ * modules; the server's process, stopped without its data, may have).
+ */
 function unloadedModules(threads: readonly ThreadData[]): string[] {
   const loaded = new Map<string, boolean>();
+  const unsure = new Set<string>();
   for (const t of threads) {
     for (const m of t.probedModules ?? []) {
-      // a thread that ended without its final write (killed by a signal, `process.abort()`) may
-      // have loaded the module after its last save: its "not loaded" says nothing
       if (m.loaded) loaded.set(m.module, true);
-      else if (t.partial !== true && !loaded.has(m.module)) loaded.set(m.module, false);
+      else if (t.partial === true) unsure.add(m.module);
+      else if (!loaded.has(m.module)) loaded.set(m.module, false);
     }
   }
-  return [...loaded].filter(([, was]) => !was).map(([module]) => module);
+  return [...loaded].filter(([module, was]) => !was && !unsure.has(module)).map(([module]) => module);
 }
 
 /** Percentiles (ns) of one quantity of a name. */

@@ -286,3 +286,24 @@ describe('many names', () => {
     expect(drawn).toContain('n-10');
   });
 });
+
+describe('modules that probes name and no process loaded', () => {
+  const named = (loaded: boolean) => [
+    { module: './lib.mjs', loaded, probes: [{ path: 'work', name: 'work' }] },
+  ];
+  it('are told when every process that names them wrote its data', () => {
+    const run = mergeRun(['npm', 'start'], [threadData({ probedModules: named(false) })]);
+    expect(run.unloadedProbeModules).toEqual(['./lib.mjs']);
+  });
+  it('are not told when a process that had not loaded them at its last save ended without its data (`tlob run -- npm start`)', () => {
+    const run = mergeRun(
+      ['npm', 'start'],
+      [
+        threadData({ pid: 7, probedModules: named(false) }), // npm itself
+        threadData({ pid: 8, partial: true, probedModules: named(false) }), // the server, stopped unsaved
+      ],
+    );
+    expect(run.unloadedProbeModules).toEqual([]);
+    expect(formatSummary(run)).not.toMatch(/never loaded/);
+  });
+});
