@@ -115,7 +115,19 @@ function parseOne(text: string, caller: string): ProbeSpec {
   try {
     budgetNs = toBudgetNs(threshold.value, caller);
   } catch (error) {
-    fail(caller, text, threshold.at, `a duration from 1us to 3600s like 20ms (${(error as Error).message})`);
+    // a spec is text: a number alone has no unit here (the API's numbers of milliseconds do not apply)
+    const value = threshold.value;
+    const got = /^\d+(\.\d+)?$/.test(value)
+      ? `"${value}", a number without a unit (${value}ms?)`
+      : error instanceof RangeError
+        ? `${value}, out of that range`
+        : `"${value}"`;
+    fail(
+      caller,
+      text,
+      threshold.at,
+      `a duration from 1us to 3600s with a unit (ns, us, ms or s), like 20ms; got ${got}`,
+    );
   }
   return {
     op: 'add',

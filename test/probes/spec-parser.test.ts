@@ -56,12 +56,22 @@ describe('probe spec parser', () => {
     ['p pg:Client..query threshold=1ms', 6, 'a dotted property path'],
     ['p pg:query', 11, 'threshold=DURATION'],
     ['p pg:query threshold=fast', 22, 'a duration'],
-    ['p pg:query threshold=7200s', 22, 'a duration from 1us to 3600s like 20ms'],
+    [
+      'p pg:query threshold=7200s',
+      22,
+      'a duration from 1us to 3600s with a unit (ns, us, ms or s), like 20ms; got 7200s, out of that range',
+    ],
     // h is no unit of tlob's durations: the message names the units there are
     [
       'p pg:query threshold=1h',
       22,
-      'a duration from 1us to 3600s like 20ms (parseProbeSpecs: expected `budget` like "50ms" (a number of milliseconds or a string with ns, us, ms or s)',
+      'a duration from 1us to 3600s with a unit (ns, us, ms or s), like 20ms; got "1h"',
+    ],
+    // a number alone is milliseconds to the API, but a spec's threshold needs its unit
+    [
+      'p pg:query threshold=5',
+      22,
+      'a duration from 1us to 3600s with a unit (ns, us, ms or s), like 20ms; got "5", a number without a unit (5ms?)',
     ],
     ['p pg:1query threshold=1ms', 6, 'a dotted property path'],
     ['p pg:a-b threshold=1ms', 6, 'a dotted property path'],
