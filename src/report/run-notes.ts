@@ -31,7 +31,8 @@ export function runNotes(data: RunData): RunNotes {
   if (partial.length > 0)
     missing.push(
       `${partial.length} worker thread(s) ended without their final write, terminated or still running at exit: ` +
-        `their windows are counted up to their last save, which missed at most their last second and at most half of their windows: ` +
+        `their windows are counted up to their last save, which missed at most their last second and at most half of their windows ` +
+        `while they ran (a thread held in a loop saves nothing: the watchdog's lines on stderr name its windows over budget): ` +
         `${listed(partial.map((t) => `${t.pid}/${t.threadId}`))}`,
     );
   const unwritten = data.threads.filter((t) => t.partial === true && t.threadId === 0);
