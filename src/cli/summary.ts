@@ -99,7 +99,10 @@ export function formatSummary(
     );
   else if (rows.length === 0) {
     // a probe on a module that never loaded, or that no call came through, says why itself, below
-    if (notes.probes.length === 0) out.push('(no window finished: did a probe match? see `tlob list`)');
+    if (notes.probes.length === 0)
+      out.push(
+        '(no window finished: did a probe match? a path that does not resolve in its module is refused with a warning on stderr when the module loads; `tlob list` shows the probes the specs set)',
+      );
     if (data.threads.some((t) => t.argv.some((arg) => TEST_RUNNER.test(arg))))
       out.push(
         '(Jest and Vitest load test files and what they import themselves, where a module specifier does not reach: attach in a setup file, see docs/probes.md)',

@@ -170,7 +170,9 @@ describe('a run no thread wrote data for', () => {
     expect(formatSummary(empty, 'SIGABRT')).not.toContain('did a probe match?');
   });
   it('asks whether a probe matched, when it exited', () => {
-    expect(formatSummary(empty)).toContain('(no window finished: did a probe match? see `tlob list`)');
+    expect(formatSummary(empty)).toContain(
+      '(no window finished: did a probe match? a path that does not resolve in its module is refused with a warning on stderr when the module loads; `tlob list` shows the probes the specs set)',
+    );
     expect(formatSummary(empty)).not.toContain('Jest and Vitest');
   });
   it('says where a probe spec does not reach, under a test runner', () => {
