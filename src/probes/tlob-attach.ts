@@ -48,20 +48,21 @@ export function tlobAttach(
   path: string,
   options: TlobAttachOptions,
 ): TlobProbeHandle {
-  return attachSite(target, path, options, undefined);
+  return attachSite(target, path, options, 'tlob.attach', undefined);
 }
 
 /**
- * `tlobAttach`, with `onRefused` called once the probe went because the module it waited for
- * refused it when it loaded (see `ProbeBase.refused`).
+ * `tlobAttach`, its errors and warnings naming `caller` (a spec probe's name its spec and where it
+ * came from), with `onRefused` called once the probe went because the module it waited for refused
+ * it when it loaded (see `ProbeBase.refused`).
  */
 function attachSite(
   target: AttachTarget | string,
   path: string,
   options: TlobAttachOptions,
+  caller: string,
   onRefused: (() => void) | undefined,
 ): TlobProbeHandle {
-  const caller = 'tlob.attach';
   checkTarget(target, caller);
   splitPath(path, caller);
   const defaultName = typeof target === 'string' ? `${target}:${path}` : `${targetLabel(target)}.${path}`;
@@ -156,12 +157,13 @@ function specProbes(): Map<string, SpecProbe> {
 
 const SPECS_KEY = Symbol.for('tlob.probes.specs');
 
-/** Attaches the probe of an add spec, as the entry of its key. */
-function placeSpec(spec: AddSpec, key: string): SpecProbe {
+/** Attaches the probe of an add spec, as the entry of its key; its errors name `where`. */
+function placeSpec(spec: AddSpec, key: string, where: string): SpecProbe {
   const handle = attachSite(
     spec.module,
     spec.path,
     { budget: spec.threshold, name: spec.name ?? key, stopPath: spec.stopPath },
+    where,
     // refused by the module when it loaded: the probe is gone, so is its spec
     () => {
       if (specProbes().get(key)?.handle === handle) specProbes().delete(key);

@@ -168,6 +168,18 @@ describe('zero-code preload: an unchanged ESM app under --import tlob/register',
     expect(run.stderr).toContain('ERR_TLOB_INVALID_SPEC');
     expect(run.stderr).toMatch(/invalid probe spec "p \.\/lib\.mjs:plain threshold=fast" at column 29/);
   });
+
+  it('a path that does not resolve in a builtin stops the app before it starts, naming the spec and where it came from', () => {
+    const run = runNode(dir, ['--import', 'tlob/register', 'app.mjs'], {
+      TLOB_PROBES: 'p node:path:joinn threshold=1ms',
+    });
+    expect(run.status).not.toBe(0);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('ERR_TLOB_NOT_FOUND');
+    expect(run.stderr).toContain(
+      'TLOB_PROBES: p node:path:joinn threshold=1ms: path "joinn" does not resolve: found nothing there at `node:path.joinn` (did you mean "join"?)',
+    );
+  });
 });
 
 describe('zero-code preload: an unchanged CommonJS app under --require tlob/register', () => {

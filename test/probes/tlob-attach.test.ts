@@ -436,6 +436,24 @@ describe('tlob.probes', () => {
       expect.objectContaining({ code: 'ERR_TLOB_ALREADY_ATTACHED' }),
     );
   });
+
+  it('a path that does not resolve in a loaded module is refused naming the spec, as a duplicate is', () => {
+    expect(() =>
+      tlob.probes.add('p node:path:basename threshold=1ms; p node:path:joinn threshold=1ms'),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'ERR_TLOB_NOT_FOUND',
+        message:
+          'tlob.probes.add: p node:path:joinn threshold=1ms: path "joinn" does not resolve: found nothing there at `node:path.joinn` (did you mean "join"?)',
+      }),
+    );
+    tlob.probes.add('p node:path:basename threshold=1ms');
+    expect(() => tlob.probes.add('p node:path:basename threshold=2ms')).toThrow(
+      expect.objectContaining({
+        message: expect.stringMatching(/^tlob\.probes\.add: p node:path:basename threshold=2ms: /),
+      }),
+    );
+  });
 });
 
 describe('tlob.attach with { callback: true }', () => {
