@@ -12,9 +12,9 @@ export function specKey(spec: { readonly module: string; readonly path: string }
 /**
  * Applies parsed specs in order to `set`, the spec probes by `MODULE:PATH`: `place` makes the entry
  * of an add (its errors to name `where`: `caller` and the spec), `unplace` takes away the entry of a
- * removal, and the key of each add goes to `added`. A second probe on one function
- * (`ERR_TLOB_ALREADY_ATTACHED`) or the removal of one there is not (`ERR_TLOB_NOT_FOUND`) throws,
- * naming `caller` and the spec, before anything of that spec is done.
+ * removal. A second probe on one function (`ERR_TLOB_ALREADY_ATTACHED`) or the removal of one there
+ * is not (`ERR_TLOB_NOT_FOUND`) throws, naming `caller` and the spec, before anything of that spec
+ * is done.
  * `tlob.probes.add` attaches through it; the `tlob` command replays the preload's specs through it
  * with entries that attach nothing, so both refuse the same specs with the same message.
  */
@@ -24,7 +24,6 @@ export function applySpecs<T>(
   caller: string,
   place: (spec: AddSpec, key: string, where: string) => T,
   unplace: (entry: T) => void,
-  added: string[] = [],
 ): void {
   for (const spec of specs) {
     const key = specKey(spec);
@@ -37,7 +36,6 @@ export function applySpecs<T>(
         );
       }
       set.set(key, place(spec, key, where));
-      added.push(key);
       continue;
     }
     const found = set.get(key);

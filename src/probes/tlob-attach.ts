@@ -17,7 +17,7 @@ import { markHooksFromStart } from './module-registry.js';
 import { type Environment, readPreloadSettings } from './preload-config.js';
 import { splitPath } from './property-path.js';
 import { formatProbeSpec, parseSpecs } from './spec-parser.js';
-import { type AddSpec, applySpecs, noProbe } from './spec-set.js';
+import { type AddSpec, applySpecs, noProbe, specKey } from './spec-set.js';
 import {
   PairStartProbe,
   type PairState,
@@ -48,7 +48,14 @@ export function tlobAttach(
   path: string,
   options: TlobAttachOptions,
 ): TlobProbeHandle {
-  return attachSite(target, path, options, 'tlob.attach', undefined);
+  return attachSite(target, path, options, 'tlob.attach', undefined).handle;
+}
+
+/** A probe `attachSite` placed, and how to take it back leaving no trace. */
+interface PlacedProbe {
+  readonly handle: TlobProbeHandle;
+  /** Detaches the probe and drops the stats entry it created if no window was counted there. */
+  readonly retract: () => void;
 }
 
 /**
@@ -62,7 +69,7 @@ function attachSite(
   options: TlobAttachOptions,
   caller: string,
   onRefused: (() => void) | undefined,
-): TlobProbeHandle {
+): PlacedProbe {
   checkTarget(target, caller);
   splitPath(path, caller);
   const defaultName = typeof target === 'string' ? `${target}:${path}` : `${targetLabel(target)}.${path}`;
@@ -76,14 +83,17 @@ function attachSite(
     }
   };
   let handle: TlobProbeHandle | undefined;
-  const refuse = () => {
+  const retract = () => {
     handle?.detach();
     forgetStats();
+  };
+  const refuse = () => {
+    retract();
     onRefused?.();
   };
   try {
     handle = placeTlobProbes(target, path, site, options, caller, refuse);
-    return handle;
+    return { handle, retract };
   } catch (error) {
     forgetStats();
     throw error;
@@ -148,6 +158,8 @@ interface SpecProbe {
   readonly budgetNs: number;
   readonly name: string | undefined;
   readonly handle: TlobProbeHandle;
+  /** Takes the probe back as if it had been refused (`PlacedProbe.retract`). */
+  readonly retract: () => void;
 }
 
 /** Probes added by specs, by `MODULE:PATH`, shared by every copy of tlob in the process. */
@@ -159,7 +171,7 @@ const SPECS_KEY = Symbol.for('tlob.probes.specs');
 
 /** Attaches the probe of an add spec, as the entry of its key; its errors name `where`. */
 function placeSpec(spec: AddSpec, key: string, where: string): SpecProbe {
-  const handle = attachSite(
+  const { handle, retract } = attachSite(
     spec.module,
     spec.path,
     { budget: spec.threshold, name: spec.name ?? key, stopPath: spec.stopPath },
@@ -176,20 +188,31 @@ function placeSpec(spec: AddSpec, key: string, where: string): SpecProbe {
     budgetNs: spec.budgetNs,
     name: spec.name,
     handle,
+    retract,
   };
 }
 
 /**
  * Applies specs (the text of `tlob.probes.add`), their errors naming `caller`: all are parsed
- * first; if one cannot be applied, those already applied are removed again and the error thrown.
+ * first; if one cannot be applied, the probes of this call already placed are taken back, leaving
+ * no trace (no stats entry, not listed), and the error thrown.
  */
 function addSpecs(specs: string, caller: string): void {
   const parsed = parseSpecs(specs, caller);
-  const added: string[] = [];
+  const placed: SpecProbe[] = [];
+  const place = (spec: AddSpec, key: string, where: string) => {
+    const entry = placeSpec(spec, key, where);
+    placed.push(entry);
+    return entry;
+  };
   try {
-    applySpecs(parsed, specProbes(), caller, placeSpec, detachSpec, added);
+    applySpecs(parsed, specProbes(), caller, place, detachSpec);
   } catch (error) {
-    for (const key of added) if (specProbes().has(key)) removeKey(key, caller);
+    for (const entry of placed) {
+      entry.retract();
+      const key = specKey(entry);
+      if (specProbes().get(key) === entry) specProbes().delete(key);
+    }
     throw error;
   }
 }

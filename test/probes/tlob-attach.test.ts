@@ -437,6 +437,24 @@ describe('tlob.probes', () => {
     );
   });
 
+  it('a refused call leaves no trace of the specs it had placed: not listed, not patched, no stats entry', () => {
+    const path = require('node:path');
+    const { relative, normalize } = path;
+    const names = () => tlob.stats().map((s) => s.name);
+    const before = names();
+    expect(() =>
+      tlob.probes.add(
+        'p node:path:relative threshold=1ms name=rolled-back; ' +
+          'p node:path:normalize threshold=1ms name=added-and-removed; -node:path:normalize; ' +
+          'p node:path:nope threshold=1ms',
+      ),
+    ).toThrow(expect.objectContaining({ code: 'ERR_TLOB_NOT_FOUND' }));
+    expect(tlob.probes.list()).toEqual([]);
+    expect(path.relative).toBe(relative);
+    expect(path.normalize).toBe(normalize);
+    expect(names()).toEqual(before);
+  });
+
   it('a path that does not resolve in a loaded module is refused naming the spec, as a duplicate is', () => {
     expect(() =>
       tlob.probes.add('p node:path:basename threshold=1ms; p node:path:joinn threshold=1ms'),
