@@ -54,7 +54,7 @@ export function budget(options: Duration | BudgetOptions): BudgetDecorator {
           `@budget: expected a method, got ${article} ${context.kind}${named}`,
         );
       }
-      return budgeted(target as Function, String(context.name), context.static, value, name);
+      return budgeted(target as Function, String(context.name), context.static, value, name, context);
     }
     if (
       descriptor === undefined ||
@@ -109,8 +109,12 @@ function isStandardContext(context: unknown): context is ClassMethodDecoratorCon
 }
 
 /**
- * The replacement method. Without a given name, the site is made at the first call, when the
- * class name is known (a standard decorator does not see the class).
+ * The replacement method. Without a given name, the window is named `Class.key` after the class
+ * that defines the method. `classOrContext` is that class's name under `experimentalDecorators`;
+ * a standard decorator's context does not give the class, so a static method learns it when the
+ * class is defined (from an initializer of the context, run with the class as `this`) and an
+ * instance method at its first call whose `this` tells it (`definingClassName`). A call before that
+ * runs in a window named `anonymous.key`, and the name stays open. Reading the class never throws.
  */
 function budgeted(
   method: Function,
@@ -118,26 +122,78 @@ function budgeted(
   isStatic: boolean,
   value: Duration,
   name: string | undefined,
-  className?: string,
+  classOrContext?: string | ClassMethodDecoratorContext,
 ): Function {
+  const named = (owner: string) => createSite({ budget: value, name: name ?? `${owner}.${key}` }, '@budget');
   let site: CallSite | undefined =
-    name !== undefined || className !== undefined
-      ? createSite({ budget: value, name: name ?? `${className}.${key}` }, '@budget')
-      : undefined;
+    name !== undefined || typeof classOrContext === 'string' ? named(classOrContext as string) : undefined;
+  let unnamed: CallSite | undefined;
   const replacement = {
     // `arguments` passed on instead of a rest array: no array is built per call
     [key](this: unknown): unknown {
-      if (site === undefined) {
-        const owner = isStatic ? (this as Function)?.name : (this as object | undefined)?.constructor?.name;
-        site = createSite({ budget: value, name: `${owner ?? 'anonymous'}.${key}` }, '@budget');
-      }
       // biome-ignore lint/complexity/noArguments: hot path, see above
-      return site.invoke(method, this, arguments, undefined);
+      return (site ?? siteFor(this)).invoke(method, this, arguments, undefined);
     },
   }[key] as Function;
+  const siteFor = (self: unknown): CallSite => {
+    const owner = definingClassName(self, key, replacement, isStatic);
+    if (owner !== undefined) return (site = named(owner));
+    return (unnamed ??= named('anonymous'));
+  };
+  const context = typeof classOrContext === 'object' ? classOrContext : undefined;
+  if (site === undefined && isStatic && typeof context?.addInitializer === 'function') {
+    context.addInitializer(function (this: unknown) {
+      site ??= named(functionName(this) ?? 'anonymous');
+    });
+  }
   // its name as the method's own (`[handle]` for a symbol key, where the key would give `Symbol(handle)`)
   Object.defineProperty(replacement, 'name', { value: method.name });
   Object.defineProperty(replacement, 'length', { value: method.length });
   copyReflectMetadata(method, replacement); // of decorators applied before this one (NestJS's)
   return replacement;
+}
+
+/**
+ * The name of the class that defines `method` as `key`, seen from a call's `this`: walking its
+ * prototype chain (itself included), the first class (a static method) or prototype (an object with
+ * a function as own `constructor`) whose own `key` is the method; where none is (another
+ * decorator wrapped the method after this one), the first whose own `key` is anything. A class
+ * without a name is `'anonymous'`. Undefined when `this` tells nothing (undefined, a primitive, an
+ * object that reaches no `key`) or cannot be read (a revoked proxy, a trap that throws); only own
+ * descriptors are read, so no getter of `this` runs.
+ */
+function definingClassName(
+  self: unknown,
+  key: string,
+  method: Function,
+  isStatic: boolean,
+): string | undefined {
+  if (self === null || (typeof self !== 'object' && typeof self !== 'function')) return undefined;
+  try {
+    let holder: Function | undefined;
+    for (let object: object | null = self; object !== null; object = Reflect.getPrototypeOf(object)) {
+      const own = Reflect.getOwnPropertyDescriptor(object, key);
+      if (own === undefined) continue;
+      const owner: unknown = isStatic
+        ? object
+        : Reflect.getOwnPropertyDescriptor(object, 'constructor')?.value;
+      if (typeof owner !== 'function') continue;
+      if (own.value === method) return functionName(owner) ?? 'anonymous';
+      holder ??= owner;
+    }
+    return holder === undefined ? undefined : (functionName(holder) ?? 'anonymous');
+  } catch {
+    return undefined;
+  }
+}
+
+/** A function's non-empty `name`, else undefined; a `name` getter that throws gives undefined. */
+function functionName(value: unknown): string | undefined {
+  if (typeof value !== 'function') return undefined;
+  try {
+    const name: unknown = value.name;
+    return typeof name === 'string' && name !== '' ? name : undefined;
+  } catch {
+    return undefined;
+  }
 }

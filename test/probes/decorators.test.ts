@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { installFixture, runNode } from './preload-apps.js';
 
 const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
@@ -9,11 +9,15 @@ describe.each([
   ['TC39 standard decorators', 'standard'],
   ['experimentalDecorators', 'legacy'],
 ])('@budget as %s (tsconfig.%s.json)', (_label, flavour) => {
-  it('compiles with tsc and budgets instance and static, sync and async methods', () => {
-    const dir = installFixture('decorators');
+  let dir = '';
+  beforeAll(() => {
+    dir = installFixture('decorators');
     const compile = runNode(dir, [tsc, '-p', `tsconfig.${flavour}.json`]);
     expect(compile.stdout + compile.stderr).toBe('');
     expect(compile.status).toBe(0);
+  });
+
+  it('compiles with tsc and budgets instance and static, sync and async methods', () => {
     const run = runNode(dir, [join(`out-${flavour}`, 'service.js')]);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
@@ -28,6 +32,33 @@ describe.each([
         'Service.parse': 1,
       },
     });
+  });
+
+  it('a call with any `this` returns what the method returns; the window is named after the class that defines it', () => {
+    const run = runNode(dir, [join(`out-${flavour}`, 'this-values.js')]);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    // a standard decorator does not see its class: a static method learns it when the class is
+    // defined, an instance method at the first call whose `this` reaches it; calls before that
+    // are `anonymous.greet`, and do not fix the name
+    const standard = flavour === 'standard';
+    const early = (name: string) => (standard ? `anonymous.${name}` : `Greeter.${name}`);
+    expect(JSON.parse(run.stdout)).toEqual([
+      ['unbound static', 'made a', 'Greeter.make'],
+      ['revoked proxy', 'hi b', early('greet')],
+      ['throwing constructor getter', 'hi c', early('greet')],
+      ['object of another class', 'hi c2', early('greet')],
+      ['primitive', 'hi d', early('greet')],
+      ['undefined', 'hi e', early('greet')],
+      ['null prototype', 'hi f', early('greet')],
+      ['subclass instance', 'dear, hi g', 'Greeter.greet'],
+      ['revoked proxy, once named', 'hi h', 'Greeter.greet'],
+      ['wrapped after @budget, revoked proxy', 'HI i', early('shout')],
+      // the prototype holds the other decorator's wrapper: the class is the first on the way
+      // from `this` with a `shout` of its own, here the subclass that overrides it
+      ['wrapped after @budget, subclass instance', 'DEAR, HI j', standard ? 'Polite.shout' : 'Greeter.shout'],
+      ['wrapped after @budget, inherited by a subclass instance', 'hi k…', 'Greeter.whisper'],
+    ]);
   });
 });
 
