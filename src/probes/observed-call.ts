@@ -1,9 +1,15 @@
+import { isPending } from '../context/settle-watch.js';
 import { type CallEndHandler, CallPath, PATH_THENABLE } from '../monitors/tlob/call-path.js';
 import { isCompletionCallback, wrapCallback } from '../monitors/tlob/completion-callback.js';
 import { nowMs } from '../real-timers.js';
 import { reportInternalError } from '../report/errors.js';
 import type { CallRunner } from './function-wrapper.js';
-import { enterObservedCall, leaveObservedCall, observeSettlement } from './promise-settlement.js';
+import {
+  enterObservedCall,
+  leaveObservedCall,
+  observeSettlement,
+  type SettlementObserver,
+} from './promise-settlement.js';
 
 /**
  * How an observed call ended: a synchronous return or throw, a returned promise or thenable that
@@ -92,6 +98,10 @@ export class ObservedCall implements ProbeCall, CallEndHandler {
 
   awaitsThenable(): void {}
 
+  followPromise(promise: Promise<unknown>): void {
+    observeSettlement(promise, new FollowedPromise(this), isPending(promise));
+  }
+
   outcome(rejected: boolean, value: unknown, at: number): void {
     if (rejected) this.finish('rejected', undefined, value, at);
     else this.finish('fulfilled', value, undefined, at);
@@ -110,6 +120,24 @@ export class ObservedCall implements ProbeCall, CallEndHandler {
     } catch (thrown) {
       reportInternalError(`probe ${this.handlers.label} ret handler`, thrown);
     }
+  }
+}
+
+/**
+ * The promise a thenable's `then` returned to a caller that passed no callback for an outcome: it
+ * settles with that outcome. Read (after Node's unhandled-rejection pass) only if the call has not
+ * ended by then through the callback that was passed, so that no reaction marks it handled for
+ * nothing.
+ */
+class FollowedPromise implements SettlementObserver {
+  constructor(private readonly call: ObservedCall) {}
+
+  get wanted(): boolean {
+    return this.call.end === undefined;
+  }
+
+  outcome(rejected: boolean, value: unknown, at: number): void {
+    this.call.outcome(rejected, value, at);
   }
 }
 

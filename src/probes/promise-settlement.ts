@@ -8,9 +8,11 @@ import {
 import { nowMs, setImmediate } from '../real-timers.js';
 
 /** Receives a promise's outcome once it is known and safe to read. */
-interface SettlementObserver {
+export interface SettlementObserver {
   /** Called after the promise settled; `at` is when it settled (`nowMs()`). */
   outcome(rejected: boolean, value: unknown, at: number): void;
+  /** False once the outcome is no longer needed: the promise is then not read (no reaction on it). */
+  readonly wanted?: boolean;
 }
 
 /*
@@ -54,6 +56,7 @@ function flush(): void {
 }
 
 function read(promise: Promise<unknown>, observer: SettlementObserver, at: number): void {
+  if (observer.wanted === false) return;
   // %Promise.prototype%.then, not promise.then: a subclass's own `then` is not ours to run; nor the
   // global `Promise`'s, which may be another implementation (bluebird) that this promise is not of
   promisePrototype.then.call(

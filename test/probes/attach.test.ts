@@ -384,6 +384,76 @@ describe('attach: thenables and callbacks', () => {
     expect(r.calls.map((c) => [c.end, c.result])).toEqual([['fulfilled', 'v']]);
   });
 
+  it("the thenable's then gets the caller's arguments, as many, a callback wrapped only where one was passed", () => {
+    const f = () => {};
+    const callerArgs: unknown[][] = [
+      [],
+      [f],
+      [f, f],
+      [null, f],
+      [f, undefined],
+      [undefined, undefined],
+      [f, f, 'x'],
+    ];
+    /** What the real `then` got for each of the caller's argument lists: the type of each argument. */
+    const seen = (probe?: (target: { f: () => object }) => Probe<any>) =>
+      callerArgs.map((args) => {
+        let got: string[] = [];
+        const target = {
+          f: () => ({
+            // biome-ignore lint/suspicious/noThenProperty: a thenable is what this test needs
+            then(...received: unknown[]) {
+              got = received.map((a) => typeof a);
+            },
+          }),
+        };
+        if (probe !== undefined) {
+          track(probe(target));
+          target.f(); // the first call: tlob.attach learns that f returns thenables
+        }
+        (target.f() as { then: Function }).then(...args);
+        return got;
+      });
+    const plain = seen();
+    expect(plain).toEqual([
+      [],
+      ['function'],
+      ['function', 'function'],
+      ['object', 'function'],
+      ['function', 'undefined'],
+      ['undefined', 'undefined'],
+      ['function', 'function', 'string'],
+    ]);
+    expect(seen((target) => attach(target, 'f', recorder().handlers))).toEqual(plain);
+    expect(seen((target) => tlob.attach(target, 'f', { budget: '1s' }))).toEqual(plain);
+  });
+
+  it('an outcome the caller passed no callback for is learnt from the native promise then returns', async () => {
+    const error = new Error('no rows');
+    const target = {
+      f: (fail: boolean) => ({
+        // biome-ignore lint/suspicious/noThenProperty: a thenable is what this test needs
+        then(onFulfilled?: (v: string) => unknown, onRejected?: (e: unknown) => unknown) {
+          return (fail ? Promise.reject(error) : Promise.resolve('rows')).then(onFulfilled, onRejected);
+        },
+      }),
+    };
+    const r = recorder();
+    track(attach(target, 'f', r.handlers));
+    // a promise is read after Node's unhandled-rejection pass: each call's `ret` after a settle
+    const rejected = target.f(true).then(() => 'fulfilled');
+    expect(await rejected.catch((e: unknown) => e)).toBe(error);
+    await settle();
+    expect(await target.f(false).then(undefined, () => 'rejected')).toBe('rows');
+    await settle();
+    expect(await target.f(false).then((v: string) => `got ${v}`)).toBe('got rows');
+    expect(r.calls.map((c) => [c.end, c.result, c.error])).toEqual([
+      ['rejected', undefined, error],
+      ['fulfilled', 'rows', undefined],
+      ['fulfilled', 'rows', undefined],
+    ]);
+  });
+
   it('a frozen thenable is returned untouched and reported as a plain return', () => {
     // biome-ignore lint/suspicious/noThenProperty: a thenable is what this test needs
     const thenable = Object.freeze({ then: (resolve: (v: number) => void) => resolve(1) });

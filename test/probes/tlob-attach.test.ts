@@ -547,6 +547,32 @@ describe('tlob.attach on a function that returns thenables (not promises)', () =
   });
 });
 
+describe('tlob.attach on a function that returns thenables: a then caller without onRejected', () => {
+  it('the window ends when the promise then returns rejects', async () => {
+    const results: WindowResult[] = [];
+    const db = {
+      query(ms: number) {
+        return {
+          // biome-ignore lint/suspicious/noThenProperty: a thenable is what this test needs
+          then(onFulfilled?: (v: unknown) => unknown, onRejected?: (e: unknown) => unknown) {
+            const failed = new Promise((_, reject) => setTimeout(reject, ms, new Error('timeout')));
+            return failed.then(onFulfilled, onRejected);
+          },
+        };
+      },
+    };
+    track(tlob.attach(db, 'query', { budget: '1s', name: 'query', onStop: (r) => results.push(r) }));
+    await db.query(1).then(undefined, () => {}); // the first call: ends at the return
+    const seen = await db
+      .query(15)
+      .then(() => 'fulfilled')
+      .catch(() => 'rejected');
+    expect(seen).toBe('rejected');
+    expect(results).toHaveLength(2);
+    expect(results[1]?.elapsedNs).toBeGreaterThan(12e6);
+  });
+});
+
 describe('the callback a callback-style probe passes on', () => {
   it('has the name and length of the caller’s callback, under attach and tlob.attach', () => {
     const seen: { name: string; length: number }[] = [];

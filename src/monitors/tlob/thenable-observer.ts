@@ -1,16 +1,28 @@
-/** Receives a thenable's outcome, as its `then` reports it to the first caller of `then`. */
+import { isNativePromise } from '../../context/settle-watch.js';
 import { nowMs } from '../../real-timers.js';
+
+/** Receives a thenable's outcome, as its `then` reports it to the first caller of `then`. */
 export interface ThenableObserver {
   outcome(rejected: boolean, value: unknown, at: number): void;
+  /**
+   * The first caller of `then` passed no callback for an outcome (`.then(onFulfilled)`), and `then`
+   * returned `promise`, a native promise: that outcome reaches it (it settles as the thenable did),
+   * so the observer watches it without a reaction. Not called once an outcome was reported; an
+   * outcome may still come after it (the callback that was passed), and the first one counts.
+   */
+  followPromise(promise: Promise<unknown>): void;
 }
 
 /**
  * Observes a thenable that is not a native promise without calling its `then` ourselves (some
  * thenables start their work in `then`, or count its calls): an own `then` property is laid over
  * the object until its first caller calls it; that call restores the object as it was and runs the
- * original `then` with the caller's callbacks wrapped to report the outcome. Returns false when the
- * object cannot be shadowed (not extensible, or a non-configurable own `then`); the caller then
- * treats the thenable as a plain return value.
+ * original `then` with the caller's arguments, as many as the caller passed, each callback (a
+ * function) wrapped to report the outcome. An outcome the caller passed no callback for is learnt
+ * from the native promise `then` returns, if it returns one (`followPromise`); otherwise it cannot
+ * be learnt without passing `then` a callback its caller did not. Returns false when the object
+ * cannot be shadowed (not extensible, or a non-configurable own `then`); the caller then treats
+ * the thenable as a plain return value.
  */
 export function observeThenable(thenable: object, then: Function, observer: ThenableObserver): boolean {
   const own = Reflect.getOwnPropertyDescriptor(thenable, 'then');
@@ -21,31 +33,33 @@ export function observeThenable(thenable: object, then: Function, observer: Then
     reported = true;
     observer.outcome(rejected, value, nowMs());
   };
-  const shadow = function (
-    this: unknown,
-    onFulfilled?: unknown,
-    onRejected?: unknown,
-    ...rest: unknown[]
-  ): unknown {
+  const shadow = function (this: unknown, ...args: unknown[]): unknown {
     if (own === undefined) Reflect.deleteProperty(thenable, 'then');
     else Reflect.defineProperty(thenable, 'then', own);
-    const fulfilled = function (this: unknown, ...values: unknown[]): unknown {
-      report(false, values[0]);
-      if (typeof onFulfilled === 'function') return Reflect.apply(onFulfilled, this, values);
-      return values[0];
-    };
-    const rejected = function (this: unknown, ...errors: unknown[]): unknown {
-      report(true, errors[0]);
-      if (typeof onRejected === 'function') return Reflect.apply(onRejected, this, errors);
-      throw errors[0];
-    };
+    const [onFulfilled, onRejected] = args;
+    if (typeof onFulfilled === 'function') {
+      args[0] = function (this: unknown, ...values: unknown[]): unknown {
+        report(false, values[0]);
+        return Reflect.apply(onFulfilled, this, values);
+      };
+    }
+    if (typeof onRejected === 'function') {
+      args[1] = function (this: unknown, ...errors: unknown[]): unknown {
+        report(true, errors[0]);
+        return Reflect.apply(onRejected, this, errors);
+      };
+    }
+    let result: unknown;
     try {
-      return Reflect.apply(then, this, [fulfilled, rejected, ...rest]);
+      result = Reflect.apply(then, this, args);
     } catch (error) {
       // caught: the outcome reported is this error (the thenable's own `then` threw)
       report(true, error);
       throw error;
     }
+    const both = typeof onFulfilled === 'function' && typeof onRejected === 'function';
+    if (!both && !reported && isNativePromise(result)) observer.followPromise(result);
+    return result;
   };
   Object.defineProperty(shadow, 'name', { value: then.name });
   Object.defineProperty(shadow, 'length', { value: then.length });

@@ -467,6 +467,22 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
     this.close();
   }
 
+  /**
+   * The first `then` caller of the thenable the call returned passed no callback for an outcome:
+   * `promise`, what `then` returned, settles with it; the window ends then, unless `outcome` comes
+   * first.
+   */
+  followPromise(promise: Promise<unknown>): void {
+    if (this.phase >= PHASE_ENDED) return;
+    if (!isPending(promise)) {
+      this.close();
+      return;
+    }
+    watchSettled(promise, this);
+    // over its budget already: `violated` ran before there was a promise to give up on
+    if (this.overBudget) releaseWhenCollected(promise);
+  }
+
   /** The call ended at `at`: from now on the window is no longer live, and it closes at `at`. */
   private endAt(at: number, now: boolean): void {
     this.endNs = at;
