@@ -212,6 +212,23 @@ describe('attach: constructors', () => {
     expect(() => (Wrapped as any)(1)).toThrow(TypeError);
   });
 
+  it("leaves the prototype it shares with the original as it is: an instance's constructor is the original", async () => {
+    class Deferred<T> extends Promise<T> {}
+    const ns = { Base, Deferred };
+    const r = recorder();
+    track(attach(ns, 'Base', r.handlers));
+    track(attach(ns, 'Deferred', r.handlers));
+    const instance = new ns.Base(1);
+    expect(ns.Base.prototype).toBe(Base.prototype);
+    expect(instance.constructor).toBe(Base);
+    expect(instance.constructor).not.toBe(ns.Base);
+    // why it stays so: the class's own uses of `constructor` would call the wrapper (a promise
+    // subclass's `then` builds its result with it), each one a call of the probe
+    const deferred = new ns.Deferred<number>((resolve) => resolve(1));
+    expect(await deferred.then((v) => v + 1)).toBe(2);
+    expect(r.entries.map((c) => c.newTarget)).toEqual([Base, Deferred]);
+  });
+
   it('subclasses of the wrapper get their own new.target', () => {
     const ns = { Base };
     track(attach(ns, 'Base', recorder().handlers));
