@@ -317,6 +317,7 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
    * tell. Two small file reads (~10 µs each), made only at looks after a deadline.
    */
   function cpuOf(b: Board): { state: string; cpuNs: number } | undefined {
+    if (b.threadId !== 0 && b.osThreadId === 0) return undefined; // a worker whose tid is not known
     const task = `/proc/self/task/${b.osThreadId === 0 ? process.pid : b.osThreadId}`;
     try {
       const stat = readFileSync(`${task}/stat`, 'latin1');
