@@ -61,6 +61,13 @@ const contextFrame = Object.getOwnPropertySymbols(
 let running: Task | undefined | null = null;
 
 /**
+ * The task last bound with `enterWith` in the continuation running now (`ensureSwitchOut`): where
+ * the storage reads a store from the running resource (Node 22), a nested continuation's `before`
+ * no longer sees the enclosing context, so it is kept here.
+ */
+let bound: Task | undefined;
+
+/**
  * Whether `createHook` can leave promises out (`trackPromises: false`, Node 24 and 26; Node checks
  * the option's type, which tells whether it knows it). Promise reactions are then hooked through
  * `v8.promiseHooks` directly, which hands over the promise and skips what `async_hooks` does for
@@ -124,6 +131,7 @@ function switchIn(promise: Promise<unknown> | undefined): void {
   // callbacks, say): only a live task is worth a clock read
   const task = liveTask(store);
   running = task;
+  bound = undefined;
   if (task === undefined) {
     // a promise reaction almost never comes right after an idle wait (it runs in the checkpoint
     // of the macrotask that settled its promise; one settled by a V8 platform task, such as
@@ -160,13 +168,19 @@ function switchIn(promise: Promise<unknown> | undefined): void {
   marks.foreignReadIdle = false;
 }
 
-/** The task on the thread: that of the innermost nested continuation that switched one in, else the outermost's. */
+/**
+ * The task on the thread as a nested continuation starts: that of the innermost nested continuation
+ * that switched one in, else the outermost's, or, when that is not known (a window bound with
+ * `enterWith` since it started), the enclosing context's: on Node 24 and 26 a nested `before` still
+ * runs in it; on Node 22 the task bound last.
+ */
 function onThread(): Task | undefined {
   for (let i = nested.length - 1; i >= 0; i--) {
     const entry = nested[i];
     if (entry !== undefined) return liveTask(entry.task);
   }
-  return liveTask(running === null ? undefined : running);
+  if (running !== null) return liveTask(running);
+  return liveTask(resourceStore === undefined ? taskStorage.getStore() : bound);
 }
 
 /** The store of the context `resource`, an `AsyncResource`, runs its callback in. */
@@ -269,9 +283,10 @@ function after(): void {
     return;
   }
   depth = 0;
-  if (nested.length !== 0) nested.length = 0; // an `after` missed (the hooks were turned on inside a scope)
+  if (nested.length !== 0) nested.length = 0; // defensive: a nested `after` that never came
   const started = running;
   running = null;
+  bound = undefined;
   const task = liveTask(started === null ? taskStorage.getStore() : started);
   if (task === undefined) return;
   const now = nowNs();
@@ -372,6 +387,7 @@ function switchOutUnswitched(): void {
  */
 export function ensureSwitchOut(task: Task): void {
   running = null; // the continuation now running ends in `task`'s context
+  bound = task;
   const n = unswitched.push(task);
   if (n === 1) runOutside(queueMicrotask, switchOutUnswitched);
   else if (n % 64 === 0) unswitched = unswitched.filter((t) => t.live); // a loop of start/stop

@@ -113,6 +113,8 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
    * scheduler tick (every 1–4 ms), so a thread that ran for the grace shows more.
    */
   const HELD_CPU_NS = 500_000;
+  /** The shortest wait before the watchdog looks again at a thread it found kept from a CPU (a grace of 0). */
+  const RECHECK_MIN_MS = 5;
   /** At most this many reports (a line and its stack) per second, as the `log` reactor's lines. */
   const REPORTS_PER_SECOND = 10;
   const I_SYNC_DEPTH = L.I_SYNC_DEPTH as number;
@@ -317,12 +319,15 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
    * tell. Two small file reads (~10 µs each), made only at looks after a deadline.
    */
   function cpuOf(b: Board): { state: string; cpuNs: number } | undefined {
-    if (b.threadId !== 0 && b.osThreadId === 0) return undefined; // a worker whose tid is not known
+    if (process.platform !== 'linux' || (b.threadId !== 0 && b.osThreadId === 0)) return undefined;
     const task = `/proc/self/task/${b.osThreadId === 0 ? process.pid : b.osThreadId}`;
     try {
       const stat = readFileSync(`${task}/stat`, 'latin1');
-      const cpuNs = Number(readFileSync(`${task}/schedstat`, 'latin1').split(' ')[0]);
-      return Number.isFinite(cpuNs) ? { state: stat.charAt(stat.lastIndexOf(')') + 2), cpuNs } : undefined;
+      const [cpu, , slices] = readFileSync(`${task}/schedstat`, 'latin1').split(' ');
+      const cpuNs = Number(cpu);
+      // a kernel that keeps no scheduler statistics reads "0 0 0"
+      if (!(cpuNs > 0) || !(Number(slices) > 0)) return undefined;
+      return { state: stat.charAt(stat.lastIndexOf(')') + 2), cpuNs };
     } catch {
       return undefined;
     }
@@ -339,7 +344,7 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
     if (Number.isNaN(b.progressCpuNs)) return false;
     const now = cpuOf(b);
     if (now === undefined || now.state !== 'R' || now.cpuNs - b.progressCpuNs > HELD_CPU_NS) return false;
-    b.recheckAt = t + data.graceMs;
+    b.recheckAt = t + Math.max(data.graceMs, RECHECK_MIN_MS);
     return true;
   }
 
@@ -549,8 +554,9 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
     for (const b of boards.values()) {
       if (Atomics.load(b.i32, I_CLAIM) !== 0) continue;
       let s = read(b);
-      if (s === undefined || t < Math.max(s.deadline + data.graceMs, settledAt(b, s, t), stillSince(b, t)))
-        s = undefined;
+      // the count of macrotasks (and the kernel's view of the thread) only once past the deadline
+      if (s !== undefined && t < Math.max(s.deadline + data.graceMs, settledAt(b, s, t))) s = undefined;
+      if (s !== undefined && (t < stillSince(b, t) || keptFromCpu(b, t))) s = undefined;
       // a synchronous window open past its deadline holds the thread: nothing else can report it
       for (const w of readSync(b, t).open)
         if (
@@ -560,8 +566,6 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
         )
           s = w;
       if (s === undefined) continue;
-      // a synchronous window open past its deadline holds the thread whatever the machine does
-      if (s.seq >= 0 && keptFromCpu(b, t)) continue;
       if (!runs(b)) {
         leave(b); // it ended with the window open: no thread is blocked
         continue;
