@@ -13,6 +13,7 @@ import { MAX_NAMES, OTHER_NAME } from '../report/stats.js';
 import type { timeline as Timeline, TimelineColumns } from '../report/timeline.js';
 import { toChromeTrace } from '../report/trace-export.js';
 import type { Violation } from '../report/violation.js';
+import { closeInspectorSessions, reopenInspectorSessions } from '../watchdog/inspector-sessions.js';
 import {
   HELD_VIOLATION_KEY,
   RUN_SIGNALS_FILE,
@@ -23,6 +24,9 @@ import {
 
 /** How often a worker thread saves its data so far (see `collectTo`). */
 const WORKER_SAVE_MS = 1000;
+
+/** Longest the main thread waits for the watchdog's inspector sessions to disconnect before it ends by a signal. */
+const SESSIONS_WAIT_MS = 250;
 
 /** Violation records kept per thread for the report; further ones are only counted. */
 const MAX_VIOLATIONS = 1000;
@@ -260,7 +264,14 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
       return false;
     }
     write();
-    if (!handedOver) process.kill(process.pid, signal);
+    // called inside the watchdog's evaluation, whose session stays connected until it returns: the
+    // watchdog ends the process then
+    if (handedOver) return true;
+    // a watchdog's inspector session still connected when the process ends makes Node print
+    // "Waiting for the debugger to disconnect..."
+    closeInspectorSessions(SESSIONS_WAIT_MS);
+    process.kill(process.pid, signal);
+    reopenInspectorSessions(); // the signal did not end the process
     return true;
   };
   const signalsFile = join(dir, RUN_SIGNALS_FILE);

@@ -24,6 +24,7 @@ import { emitTlobWarning } from '../report/tlob-warning.js';
 import { ThreadBoard } from './board.js';
 import * as layout from './board-layout.js';
 import { deadlineSplit } from './deadline-split.js';
+import { CLOSING, closeInspectorSessions, inspectorSessions, SESSIONS } from './inspector-sessions.js';
 import { HELD_VIOLATION_KEY, procStat, RUN_SIGNALS_KEY, type RunSignals } from './run-signals.js';
 import { trackTimers } from './timer-readiness.js';
 import { inheritedUpWord, mainUpWord, setUpWord, UP } from './up-word.js';
@@ -306,6 +307,7 @@ function start(b: ThreadBoard): void {
     boards: [joinMessage(b)],
     port: port2,
     runSignals: runSignalsFile(),
+    sessions: { buffer: inspectorSessions().buffer as SharedArrayBuffer, count: SESSIONS, closing: CLOSING },
     up: { buffer: word.buffer as SharedArrayBuffer, generation },
   };
   worker = new Worker(`(${watchdogMain.toString()})(${deadlineSplit.toString()}, ${formatNs.toString()})`, {
@@ -512,11 +514,13 @@ let exitWaits = false;
 const EXIT_WAIT_MS = 250;
 
 /**
- * At the main thread's exit: if the watchdog is still waiting for this thread's stack (asked while
- * the thread was blocked, answered when it ran JS again, just before exiting), give it a moment to
- * print it. The stack was read on this thread already; only the worker's write is awaited.
+ * At the main thread's exit: no inspector session of a watchdog thread is left connected (see
+ * `inspector-sessions.ts`), and if the watchdog is still waiting for this thread's stack (asked
+ * while the thread was blocked, answered when it ran JS again, just before exiting), it gets a
+ * moment to print it. The stack was read on this thread already; only the worker's write is awaited.
  */
 function waitForPendingStack(): void {
+  closeInspectorSessions(EXIT_WAIT_MS);
   const b = board;
   if (b !== undefined && Atomics.load(b.i32, layout.I_STACK_PENDING) === 1)
     Atomics.wait(b.i32, layout.I_STACK_PENDING, 1, EXIT_WAIT_MS);

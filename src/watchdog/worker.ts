@@ -28,6 +28,8 @@ export interface WatchdogWorkerData {
    * process group as the file names it (`g<pgid>`, or '' where not known).
    */
   runSignals: { file: string; key: string; since: number; group: string } | undefined;
+  /** The process's count of inspector sessions and its closing flag, at these indexes (`inspector-sessions.ts`). */
+  sessions: { buffer: SharedArrayBuffer; count: number; closing: number };
   /**
    * The main thread's up word (`up-word.ts`) and this thread's generation: once it listens for
    * joins, the watchdog sets the word from minus its generation to its generation, unless the main
@@ -183,6 +185,7 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
   }
 
   const boards = new Map<string, Board>();
+  const sessions = new Int32Array(data.sessions.buffer);
   const now = () => performance.timeOrigin + performance.now();
   let timer: ReturnType<typeof setTimeout> | undefined;
   /** Why the inspector cannot be used here, once known. */
@@ -722,12 +725,26 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
       done(inspectorMissing, undefined);
       return;
     }
+    // counted from before it connects to after it disconnects: the main thread waits on the count
+    // before it ends the process, and sets the closing flag first (see `inspector-sessions.ts`)
+    const { count, closing } = data.sessions;
+    Atomics.add(sessions, count, 1);
+    const release = () => {
+      Atomics.sub(sessions, count, 1);
+      Atomics.notify(sessions, count);
+    };
+    if (Atomics.load(sessions, closing) !== 0) {
+      release();
+      done('the process is exiting', undefined);
+      return;
+    }
     let session: import('node:inspector').Session;
     try {
       const inspector = process.getBuiltinModule('node:inspector');
       session = new inspector.Session();
       session.connectToMainThread();
     } catch (error) {
+      release();
       inspectorMissing = (error as Error).message;
       done(inspectorMissing, undefined);
       return;
@@ -736,6 +753,7 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
       // Disconnect at once: a session left connected to the main thread makes Node print
       // "Waiting for the debugger to disconnect..." when the program exits.
       session.disconnect();
+      release();
       if (error !== null) done(error.message, undefined);
       else done(undefined, (r as { result?: { value?: unknown } } | undefined)?.result?.value);
     });
@@ -758,8 +776,11 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
       } catch {
         return; // no signal yet
       }
-      for (const line of text.split('\n')) {
-        const [signal, to, at] = line.split(' ');
+      const lines = text.split('\n').map((line) => line.split(' '));
+      // one that reached the process by itself went to its listener, which ran: not handed again
+      for (const [signal, to] of lines)
+        if (signal !== undefined && to === `a${process.pid}`) handed.add(signal);
+      for (const [signal, to, at] of lines) {
         const reached = to === String(process.pid) || (run.group !== '' && to === run.group);
         if (signal === undefined || !reached || !(Number(at) >= run.since) || handed.has(signal)) continue;
         handed.add(signal);

@@ -57,6 +57,7 @@ async function watched(): Promise<{ board: ThreadBoard; i32: Int32Array }> {
     ],
     port: port2,
     runSignals: undefined,
+    sessions: { buffer: new SharedArrayBuffer(8), count: 0, closing: 1 },
   };
   worker = new Worker(`(${watchdogMain.toString()})(${deadlineSplit.toString()})`, {
     eval: true,
