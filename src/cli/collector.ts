@@ -264,9 +264,16 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
       return false;
     }
     write();
-    // called inside the watchdog's evaluation, whose session stays connected until it returns: the
-    // watchdog ends the process then
-    if (handedOver) return true;
+    if (handedOver) {
+      // called inside the watchdog's evaluation, whose session stays connected until it returns:
+      // the watchdog ends the process then; a thread that gets to its exit before that signal
+      // lands (the loop returned, nothing left to do) ends by the signal too
+      process.once('exit', () => {
+        closeInspectorSessions(SESSIONS_WAIT_MS);
+        process.kill(process.pid, signal);
+      });
+      return true;
+    }
     // a watchdog's inspector session still connected when the process ends makes Node print
     // "Waiting for the debugger to disconnect..."
     closeInspectorSessions(SESSIONS_WAIT_MS);

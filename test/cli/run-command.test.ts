@@ -643,6 +643,22 @@ setTimeout(() => { spin(400); process.exit(0); }, 10);
     expect(out.stdout).toContain('esm app did 60 calls');
   });
 
+  it('ends by a signal handed over a program that reaches its exit before the watchdog ends it', () => {
+    // as the watchdog hands a signal over; the program then has nothing left to do and exits at
+    // once, well before a watchdog thread would end it (here there is none)
+    const dir = scratch();
+    const take = `globalThis[Symbol.for('tlob.run.signals')].take('SIGINT', true)`;
+    for (let i = 0; i < 3; i++) {
+      const out = spawnSync(nodeBinary(), ['--import', 'tlob/register', '-e', `console.log(${take})`], {
+        cwd: fixtures,
+        env: { ...process.env, NODE_OPTIONS: '', TLOB_OUTPUT: dir, TLOB_WATCHDOG: '0' },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect([out.status, out.signal, out.stdout, out.stderr]).toEqual([null, 'SIGINT', 'true\n', '']);
+    }
+  });
+
   it.each(['SIGTERM', 'SIGINT'] as const)(
     'leaves %s to signal-exit, which cleans up and dies by it, with the data written',
     async (signal) => {
