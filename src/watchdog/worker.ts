@@ -117,6 +117,8 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
   const HELD_CPU_NS = 500_000;
   /** The shortest wait before the watchdog looks again at a thread it found kept from a CPU (a grace of 0). */
   const RECHECK_MIN_MS = 5;
+  /** How long after disconnecting a session the watchdog counts it as connected still (see `evaluateOnMainThread`). */
+  const DISCONNECT_MS = 5;
   /** At most this many reports (a line and its stack) per second, as the `log` reactor's lines. */
   const REPORTS_PER_SECOND = 10;
   const I_SYNC_DEPTH = L.I_SYNC_DEPTH as number;
@@ -753,7 +755,9 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
       // Disconnect at once: a session left connected to the main thread makes Node print
       // "Waiting for the debugger to disconnect..." when the program exits.
       session.disconnect();
-      release();
+      // the main thread handles the disconnection a little later, at an interrupt check (also
+      // while it waits on the count): the count drops once it had time to
+      setTimeout(release, DISCONNECT_MS);
       if (error !== null) done(error.message, undefined);
       else done(undefined, (r as { result?: { value?: unknown } } | undefined)?.result?.value);
     });
