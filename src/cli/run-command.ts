@@ -15,7 +15,13 @@ import { constants, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { checkTlobReactor } from '../monitors/tlob/tlob-reactor.js';
 import { planPreload } from '../probes/preload-plan.js';
-import { mergeRun, type RunData, type ThreadData } from '../report/run-data.js';
+import {
+  addHeldViolations,
+  type HeldViolation,
+  mergeRun,
+  type RunData,
+  type ThreadData,
+} from '../report/run-data.js';
 import { procStat, RUN_SIGNALS_FILE, signalAck } from '../watchdog/run-signals.js';
 import { type Command, type Options, parseCommandArgs } from './command.js';
 import { checkOutputs, writeOutputs } from './outputs.js';
@@ -255,17 +261,25 @@ function isRunning(pid: number): boolean {
   }
 }
 
-/** Reads the files the program's threads wrote; a half-written one is reported and skipped. */
+/**
+ * Reads the files the program's threads wrote, with the violations the watchdog reported for
+ * worker threads held until they ended (`held-*.json`); a half-written file is reported and skipped.
+ */
 function readThreads(dir: string): ThreadData[] {
   const out: ThreadData[] = [];
+  const held: HeldViolation[] = [];
   for (const file of readdirSync(dir)) {
-    if (!file.startsWith('tlob-') || !file.endsWith('.json')) continue;
+    const thread = file.startsWith('tlob-');
+    if (!(thread || file.startsWith('held-')) || !file.endsWith('.json')) continue;
     try {
-      out.push(JSON.parse(readFileSync(join(dir, file), 'utf8')) as ThreadData);
+      const data: unknown = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+      if (thread) out.push(data as ThreadData);
+      else held.push(data as HeldViolation);
     } catch (error) {
       process.stderr.write(`tlob: skipping ${file}: ${(error as Error).message}\n`);
     }
   }
+  addHeldViolations(out, held);
   return out;
 }
 

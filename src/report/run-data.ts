@@ -116,6 +116,33 @@ function mergeNames(lists: readonly NameData[][]): NameData[] {
   return [...merged.values()].map((r) => r.toJSON());
 }
 
+/** A violation the watchdog reported for a window of a worker thread (see `addHeldViolations`). */
+export interface HeldViolation {
+  pid: number;
+  threadId: number;
+  violation: Violation;
+}
+
+/**
+ * Adds to the threads' data the violations the watchdog reported for windows of worker threads that
+ * never reported them themselves (held until they were terminated: their saves run on their own
+ * thread). One the thread's data has already (same id) is left out: the thread's own record wins.
+ */
+export function addHeldViolations(threads: ThreadData[], held: readonly HeldViolation[]): void {
+  for (const { pid, threadId, violation } of held) {
+    const thread = threads.find((t) => t.pid === pid && t.threadId === threadId);
+    if (thread === undefined || thread.violations.some((v) => v.id === violation.id)) continue;
+    thread.violations.push(violation);
+    let name = thread.names.find((n) => n.name === violation.name);
+    if (name === undefined) {
+      name = new NameRecorder(violation.name).toJSON();
+      thread.names.push(name);
+    }
+    name.violations++;
+    if (typeof violation.budgetNs === 'number') name.budgetNs = violation.budgetNs;
+  }
+}
+
 /** Combines the files of the threads of one run. */
 export function mergeRun(command: string[], threads: ThreadData[]): RunData {
   threads.sort((a, b) => a.pid - b.pid || a.threadId - b.threadId);

@@ -32,7 +32,7 @@ export function runNotes(data: RunData): RunNotes {
     missing.push(
       `${partial.length} worker thread(s) ended without their final write, terminated or still running at exit: ` +
         `their windows are counted up to their last save, which missed at most their last second and at most half of their windows ` +
-        `while they ran (a thread held in a loop saves nothing: the watchdog's lines on stderr name its windows over budget): ` +
+        `while they ran (a thread held in a loop saves nothing; its window over budget is kept as the watchdog reported it): ` +
         `${listed(partial.map((t) => `${t.pid}/${t.threadId}`))}`,
     );
   const unwritten = data.threads.filter((t) => t.partial === true && t.threadId === 0);

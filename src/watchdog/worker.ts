@@ -69,7 +69,7 @@ export interface JoinMessage {
 export function watchdogMain(split: typeof deadlineSplit, format: typeof formatNs): void {
   const { workerData, BroadcastChannel, receiveMessageOnPort } =
     process.getBuiltinModule('node:worker_threads');
-  const { existsSync, readFileSync, writeSync } = process.getBuiltinModule('node:fs');
+  const { existsSync, readFileSync, writeFileSync, writeSync } = process.getBuiltinModule('node:fs');
   const { performance } = process.getBuiltinModule('node:perf_hooks');
   const data = workerData as WatchdogWorkerData;
   const L = data.layout as Record<string, number>;
@@ -658,6 +658,7 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
     for (let m = receiveMessageOnPort(data.port); m !== undefined; m = receiveMessageOnPort(data.port))
       learn(m.message as Parameters<typeof receive>[0]);
     const name = b.names[s.name] ?? `#name${s.name}`;
+    if (b.threadId !== 0) keepForRun(b, s, at, name, t);
     const thread = b.threadId === 0 ? 'the main thread' : `thread ${b.threadId}`;
     const abort = s.reactor === L.REACTOR_ABORT;
     // past the rate limit, no line and no stack (whose capture stops the blocked thread)
@@ -692,6 +693,44 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
       if (s.reactor !== L.REACTOR_NOP) write(text);
       if (abort) kill();
     });
+  }
+
+  /**
+   * Under `tlob run`: the record of a worker thread's window reported here, written into the run's
+   * data directory (`held-<pid>-<threadId>-<id>.json`), since the thread saves its data on its own
+   * thread, which may stay held until it is terminated. The run adds it to the thread's data unless
+   * that has the window's violation already (the thread moved again and reported it itself). The
+   * split is at the deadline, as the thread's own record; it had run `runningAtWriteNs` when found.
+   */
+  function keepForRun(b: Board, s: Snapshot, at: ReturnType<typeof split>, name: string, t: number): void {
+    const run = data.runSignals;
+    if (run === undefined) return;
+    const ns = (msValue: number) => Math.round(msValue * 1e6);
+    const violation = {
+      monitor: 'tlob',
+      name,
+      id: s.id,
+      state: at.state,
+      event: 'budget_expired',
+      at: s.deadline,
+      reportedLateNs: ns(t - s.deadline),
+      budgetNs: ns(s.budget),
+      elapsedNs: ns(s.budget),
+      runningNs: ns(at.runningMs),
+      waitingNs: ns(at.waitingMs),
+      sleepingNs: ns(at.sleepingMs),
+      detectedBy: 'watchdog',
+      runningAtWriteNs: ns(t - s.start),
+    };
+    const dir = run.file.slice(0, run.file.lastIndexOf('/') + 1);
+    try {
+      writeFileSync(
+        `${dir}held-${process.pid}-${b.threadId}-${s.id}.json`,
+        JSON.stringify({ pid: process.pid, threadId: b.threadId, violation }),
+      );
+    } catch {
+      // the run's directory is gone (it ended): nothing will read it
+    }
   }
 
   /** Asks the blocked main thread for its stack; `done` gets the lines to print. */

@@ -393,8 +393,21 @@ setTimeout(() => { spin(400); process.exit(0); }, 10);
     expect(run.threads[0]?.timeline).toBeDefined();
     expect(run.threads[1]?.timeline).toBeUndefined();
     expect(out.stderr).toMatch(
-      /tlob: 2 thread\(s\) reported\n\(1 worker thread\(s\) ended without their final write, terminated or still running at exit: their windows are counted up to their last save, which missed at most their last second and at most half of their windows while they ran \(a thread held in a loop saves nothing: the watchdog's lines on stderr name its windows over budget\): \d+\/1\)/,
+      /tlob: 2 thread\(s\) reported\n\(1 worker thread\(s\) ended without their final write, terminated or still running at exit: their windows are counted up to their last save, which missed at most their last second and at most half of their windows while they ran \(a thread held in a loop saves nothing; its window over budget is kept as the watchdog reported it\): \d+\/1\)/,
     );
+  });
+
+  it('keeps the violation the watchdog reported for a worker thread held until the end, which never saved it', () => {
+    const json = join(scratch(), 'held.json');
+    const out = runTlob(['run', '--json', json, 'held-worker.mjs']);
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stderr).toMatch(/"held" #\d+ over budget 50\.0ms: thread 1 is blocked/);
+    const run = readRun(json);
+    const held = run.violations.filter((v) => v.name === 'held');
+    expect(held).toHaveLength(1);
+    expect(held[0]).toMatchObject({ threadId: 1, detectedBy: 'watchdog', budgetNs: 50e6, elapsedNs: 50e6 });
+    expect(run.names.find((n) => n.name === 'held')?.violations).toBe(1);
+    expect(out.stderr).toMatch(/"held" #\d+ pid \d+ worker 1: not ended, took at least/);
   });
 
   it('counts a worker thread terminated as soon as it is idle (a pool without an idle timeout) up to half of its windows at least', () => {

@@ -69,7 +69,7 @@ describe('worker threads that ended without their final write', () => {
     const name = { name: 'work', count: 3 } as unknown as RunData['names'][number];
     const text = formatSummary({ ...data, threads: [thread(1, [name]), thread(2, [])] });
     expect(text).toContain('(1 worker thread(s) ended without their final write');
-    expect(text).toMatch(/name its windows over budget\): 7\/1\)/);
+    expect(text).toMatch(/as the watchdog reported it\): 7\/1\)/);
   });
   it('are listed ten at most (a pool ends its workers by the thousand)', () => {
     const name = { name: 'work', count: 3 } as unknown as RunData['names'][number];
