@@ -61,9 +61,10 @@ const contextFrame = Object.getOwnPropertySymbols(
 let running: Task | undefined | null = null;
 
 /**
- * The task last bound with `enterWith` in the continuation running now (`ensureSwitchOut`): where
- * the storage reads a store from the running resource (Node 22), a nested continuation's `before`
- * no longer sees the enclosing context, so it is kept here.
+ * The task last bound with `enterWith` in the synchronous run going on (`ensureSwitchOut`), read
+ * only while `running` is null, which only that binding makes it inside a continuation: where the
+ * storage reads a store from the running resource (Node 22), a nested continuation's `before` no
+ * longer sees the enclosing context, so it is kept here. Let go with the run's tasks.
  */
 let bound: Task | undefined;
 
@@ -131,7 +132,6 @@ function switchIn(promise: Promise<unknown> | undefined): void {
   // callbacks, say): only a live task is worth a clock read
   const task = liveTask(store);
   running = task;
-  bound = undefined;
   if (task === undefined) {
     // a promise reaction almost never comes right after an idle wait (it runs in the checkpoint
     // of the macrotask that settled its promise; one settled by a V8 platform task, such as
@@ -286,7 +286,6 @@ function after(): void {
   if (nested.length !== 0) nested.length = 0; // defensive: a nested `after` that never came
   const started = running;
   running = null;
-  bound = undefined;
   const task = liveTask(started === null ? taskStorage.getStore() : started);
   if (task === undefined) return;
   const now = nowNs();
@@ -373,6 +372,7 @@ let unswitched: Task[] = [];
 function switchOutUnswitched(): void {
   const tasks = unswitched;
   unswitched = [];
+  bound = undefined;
   const now = nowNs();
   noteYield(now);
   for (const task of tasks) if (task.live) task.switchOut(now);

@@ -488,32 +488,46 @@ describe('a continuation run inside another (AsyncResource scopes)', () => {
     });
   });
 
+  /**
+   * Window `inner` awaits a callback bound to it that spins `innerMs` (recording when it ended in
+   * `at.innerEnd`); window `outer` runs `outerBody(fireInner)` in a timer of its own at 10 ms.
+   */
+  function boundInOuter(
+    innerMs: number,
+    at: { innerEnd: number },
+    outerBody: (fireInner: () => void) => void,
+  ): Promise<WindowResult[]> {
+    let fireInner: () => void = () => {};
+    const inner = measure('inner', () => {
+      return new Promise<void>((resolve) => {
+        fireInner = AsyncResource.bind(() => {
+          spin(innerMs);
+          at.innerEnd = performance.now();
+          resolve();
+        });
+      });
+    });
+    const outer = measure('outer', () => {
+      return new Promise<void>((resolve) => {
+        setTimeout(() => {
+          outerBody(fireInner);
+          resolve();
+        }, 10);
+      });
+    });
+    return Promise.all([inner, outer]);
+  }
+
   it('a callback bound to one window, run inside another window’s callback: each runs its own part, the outer one waits meanwhile', async () => {
     await retry(5, async () => {
-      let fireInner: () => void = () => {};
       const at = { fired: 0, innerEnd: 0, outerEnd: 0 };
-      const inner = measure('inner', () => {
-        return new Promise<void>((resolve) => {
-          fireInner = AsyncResource.bind(() => {
-            spin(5);
-            at.innerEnd = performance.now();
-            resolve();
-          });
-        });
-      });
-      const outer = measure('outer', () => {
-        return new Promise<void>((resolve) => {
-          setTimeout(() => {
-            at.fired = performance.now();
-            fireInner();
-            spin(5);
-            at.outerEnd = performance.now();
-            resolve();
-          }, 10);
-        });
-      });
       const from = descheduledMs();
-      const [i, o] = await Promise.all([inner, outer]);
+      const [i, o] = (await boundInOuter(5, at, (fireInner) => {
+        at.fired = performance.now();
+        fireInner();
+        spin(5);
+        at.outerEnd = performance.now();
+      })) as [WindowResult, WindowResult];
       // a thread kept from a CPU meanwhile is running to the window on it: allowed for
       const slack = 1.5 + descheduledMs() - from;
       const innerMs = at.innerEnd - at.fired;
@@ -526,35 +540,19 @@ describe('a continuation run inside another (AsyncResource scopes)', () => {
 
   it('a callback bound to one window, run after `tlob.start()` in another window’s callback: the started window and its parent wait meanwhile', async () => {
     await retry(5, async () => {
-      let fireInner: () => void = () => {};
       const at = { started: 0, fired: 0, innerEnd: 0, stopped: 0 };
       let started: WindowResult | undefined;
       const from = descheduledMs();
-      const inner = measure('inner', () => {
-        return new Promise<void>((resolve) => {
-          fireInner = AsyncResource.bind(() => {
-            spin(20);
-            at.innerEnd = performance.now();
-            resolve();
-          });
-        });
-      });
-      const outer = measure('outer', () => {
-        return new Promise<void>((resolve) => {
-          setTimeout(() => {
-            at.started = performance.now();
-            const window = tlob.start({ budget: '10s', name: 'started' });
-            spin(5);
-            at.fired = performance.now();
-            fireInner();
-            spin(5);
-            started = window.stop();
-            at.stopped = performance.now();
-            resolve();
-          }, 10);
-        });
-      });
-      const [i, o] = await Promise.all([inner, outer]);
+      const [i, o] = (await boundInOuter(20, at, (fireInner) => {
+        at.started = performance.now();
+        const window = tlob.start({ budget: '10s', name: 'started' });
+        spin(5);
+        at.fired = performance.now();
+        fireInner();
+        spin(5);
+        started = window.stop();
+        at.stopped = performance.now();
+      })) as [WindowResult, WindowResult];
       const slack = 1.5 + descheduledMs() - from;
       const innerMs = at.innerEnd - at.fired;
       const ownMs = at.stopped - at.started - innerMs;
