@@ -204,6 +204,7 @@ export function returnedPending(promise: Promise<unknown>, fn: Function): boolea
 }
 
 const PENDING = /^[^{]*\{\s*<pending>/;
+const REJECTED = /^[^{]*\{\s*<rejected>/;
 const inspectOptions = { depth: 0, customInspect: false, showProxy: false, getters: false } as const;
 
 /**
@@ -216,6 +217,11 @@ export function isPending(promise: Promise<unknown>): boolean {
   // `Promise { <pending> }`, `Sub [Promise] { <pending> }`; on Node 22 own symbol properties
   // (async ids, AsyncLocalStorage stores) follow the state.
   return PENDING.test(inspect(promise, inspectOptions));
+}
+
+/** Whether a native promise has rejected (read as `isPending` reads its state: the slow path). */
+export function isRejected(promise: Promise<unknown>): boolean {
+  return REJECTED.test(inspect(promise, inspectOptions));
 }
 
 /** Stops watching `promise` for `watcher` (a promise that turned out to have settled before it was watched). */

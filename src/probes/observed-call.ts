@@ -1,6 +1,6 @@
-import { isPending } from '../context/settle-watch.js';
 import { type CallEndHandler, CallPath, PATH_THENABLE } from '../monitors/tlob/call-path.js';
 import { isCompletionCallback, wrapCallback } from '../monitors/tlob/completion-callback.js';
+import { FOLLOW_FULFILLED, FOLLOW_REJECTED } from '../monitors/tlob/thenable-observer.js';
 import { nowMs } from '../real-timers.js';
 import { reportInternalError } from '../report/errors.js';
 import type { CallRunner } from './function-wrapper.js';
@@ -98,8 +98,8 @@ export class ObservedCall implements ProbeCall, CallEndHandler {
 
   awaitsThenable(): void {}
 
-  followPromise(promise: Promise<unknown>): void {
-    observeSettlement(promise, new FollowedPromise(this), isPending(promise));
+  followPromise(promise: Promise<unknown>, counts: number): void {
+    observeSettlement(promise, new FollowedPromise(this, counts), true);
   }
 
   outcome(rejected: boolean, value: unknown, at: number): void {
@@ -127,17 +127,23 @@ export class ObservedCall implements ProbeCall, CallEndHandler {
  * The promise a thenable's `then` returned to a caller that passed no callback for an outcome: it
  * settles with that outcome. Read (after Node's unhandled-rejection pass) only if the call has not
  * ended by then through the callback that was passed, so that no reaction marks it handled for
- * nothing.
+ * nothing. A settlement of the kind the caller passed a callback for is not the thenable's outcome
+ * (that callback would have run first): it is let pass.
  */
 class FollowedPromise implements SettlementObserver {
-  constructor(private readonly call: ObservedCall) {}
+  constructor(
+    private readonly call: ObservedCall,
+    /** The kinds of outcome that stand for the thenable's (`FOLLOW_FULFILLED`, `FOLLOW_REJECTED`). */
+    private readonly counts: number,
+  ) {}
 
   get wanted(): boolean {
     return this.call.end === undefined;
   }
 
   outcome(rejected: boolean, value: unknown, at: number): void {
-    this.call.outcome(rejected, value, at);
+    if ((this.counts & (rejected ? FOLLOW_REJECTED : FOLLOW_FULFILLED)) !== 0)
+      this.call.outcome(rejected, value, at);
   }
 }
 

@@ -445,6 +445,31 @@ describe('attach: thenables and callbacks', () => {
     expect(seen((target) => tlob.attach(target, 'f', { budget: '1s' }))).toEqual(plain);
   });
 
+  it('a promise then returns that settles before the callback passed is not the outcome', async () => {
+    const target = {
+      f: (returned: () => Promise<unknown>) => ({
+        // biome-ignore lint/suspicious/noThenProperty: a thenable is what this test needs
+        then(onFulfilled: (v: string) => unknown) {
+          setTimeout(() => onFulfilled('rows'), 10);
+          return returned();
+        },
+      }),
+    };
+    const r = recorder();
+    track(attach(target, 'f', r.handlers));
+    for (const returned of [
+      () => Promise.resolve('other'),
+      () => new Promise((resolve) => setTimeout(resolve, 1, 'other')),
+    ]) {
+      expect(await new Promise((resolve) => target.f(returned).then(resolve))).toBe('rows');
+      await settle();
+    }
+    expect(r.calls.map((c) => [c.end, c.result])).toEqual([
+      ['fulfilled', 'rows'],
+      ['fulfilled', 'rows'],
+    ]);
+  });
+
   it('an outcome the caller passed no callback for is learnt from the native promise then returns', async () => {
     const error = new Error('no rows');
     const target = {

@@ -573,6 +573,43 @@ describe('tlob.attach on a function that returns thenables: a then caller withou
   });
 });
 
+describe('tlob.attach on a function that returns thenables: a then whose promise is not the outcome', () => {
+  /**
+   * A thenable whose `then` calls its `onFulfilled` after `ms` and returns a native promise of its
+   * own that settles otherwise (already fulfilled, or fulfilled after 1 ms): not the outcome's.
+   */
+  const lazy = (ms: number, returned: () => Promise<unknown>, done: number[]) => ({
+    // biome-ignore lint/suspicious/noThenProperty: a thenable is what this test needs
+    then(onFulfilled: (v: string) => unknown) {
+      setTimeout(() => {
+        done.push(performance.now());
+        onFulfilled('rows');
+      }, ms);
+      return returned();
+    },
+  });
+
+  it.each([
+    ['already fulfilled', () => Promise.resolve()],
+    ['fulfilled before the callback', () => sleep(1)],
+  ])(
+    'the window ends at the callback, not when the promise then returned (%s) settles',
+    async (_, returned) => {
+      const results: WindowResult[] = [];
+      const done: number[] = [];
+      const db = { query: (ms: number) => lazy(ms, returned, done) };
+      track(tlob.attach(db, 'query', { budget: '1s', name: 'query', onStop: (r) => results.push(r) }));
+      await new Promise((resolve) => db.query(1).then(resolve)); // the first call: ends at the return
+      const start = performance.now();
+      expect(await new Promise((resolve) => db.query(20).then(resolve))).toBe('rows');
+      await sleep(1);
+      expect(results).toHaveLength(2);
+      const truthMs = (done[1] as number) - start; // the callback came then
+      expect((results[1]?.elapsedNs as number) / 1e6).toBeGreaterThan(truthMs - 1);
+    },
+  );
+});
+
 describe('the callback a callback-style probe passes on', () => {
   it('has the name and length of the caller’s callback, under attach and tlob.attach', () => {
     const seen: { name: string; length: number }[] = [];

@@ -1,4 +1,4 @@
-import { isNativePromise } from '../../context/settle-watch.js';
+import { isNativePromise, isPending } from '../../context/settle-watch.js';
 import { nowMs } from '../../real-timers.js';
 
 /** Receives a thenable's outcome, as its `then` reports it to the first caller of `then`. */
@@ -6,12 +6,20 @@ export interface ThenableObserver {
   outcome(rejected: boolean, value: unknown, at: number): void;
   /**
    * The first caller of `then` passed no callback for an outcome (`.then(onFulfilled)`), and `then`
-   * returned `promise`, a native promise: that outcome reaches it (it settles as the thenable did),
-   * so the observer watches it without a reaction. Not called once an outcome was reported; an
+   * returned `promise`, a native promise still pending: that outcome reaches it (it settles as the
+   * thenable did), so the observer watches it without a reaction. `counts` tells which of its
+   * outcomes stand for the thenable's (`FOLLOW_FULFILLED`, `FOLLOW_REJECTED`, or both): those the
+   * caller passed no callback for; the other kind reaches the callback first, so such a settlement
+   * of `promise` before it is not the thenable's. Not called once an outcome was reported; an
    * outcome may still come after it (the callback that was passed), and the first one counts.
    */
-  followPromise(promise: Promise<unknown>): void;
+  followPromise(promise: Promise<unknown>, counts: number): void;
 }
+
+/** `followPromise`: the fulfilment of the promise followed stands for the thenable's outcome. */
+export const FOLLOW_FULFILLED = 1;
+/** `followPromise`: the rejection of the promise followed stands for the thenable's outcome. */
+export const FOLLOW_REJECTED = 2;
 
 /**
  * Observes a thenable that is not a native promise without calling its `then` ourselves (some
@@ -19,8 +27,10 @@ export interface ThenableObserver {
  * the object until its first caller calls it; that call restores the object as it was and runs the
  * original `then` with the caller's arguments, as many as the caller passed, each callback (a
  * function) wrapped to report the outcome. An outcome the caller passed no callback for is learnt
- * from the native promise `then` returns, if it returns one (`followPromise`); otherwise it cannot
- * be learnt without passing `then` a callback its caller did not. Returns false when the object
+ * from the native promise `then` returns, if it returns one still pending (`followPromise`; a `then`
+ * that keeps the Promises/A+ contract returns a promise that settles only after a callback of its
+ * would have run, so one settled already is not the outcome's); otherwise it cannot be learnt
+ * without passing `then` a callback its caller did not. Returns false when the object
  * cannot be shadowed (not extensible, or a non-configurable own `then`); the caller then treats
  * the thenable as a plain return value.
  */
@@ -57,8 +67,11 @@ export function observeThenable(thenable: object, then: Function, observer: Then
       report(true, error);
       throw error;
     }
-    const both = typeof onFulfilled === 'function' && typeof onRejected === 'function';
-    if (!both && !reported && isNativePromise(result)) observer.followPromise(result);
+    const counts =
+      (typeof onFulfilled === 'function' ? 0 : FOLLOW_FULFILLED) |
+      (typeof onRejected === 'function' ? 0 : FOLLOW_REJECTED);
+    if (counts !== 0 && !reported && isNativePromise(result) && isPending(result))
+      observer.followPromise(result, counts);
     return result;
   };
   Object.defineProperty(shadow, 'name', { value: then.name });

@@ -10,6 +10,7 @@ import {
 } from '../../context/scheduler-hooks.js';
 import {
   isPending,
+  isRejected,
   releaseWhenCollected,
   type SettleWatcher,
   unwatchSettled,
@@ -34,6 +35,7 @@ import {
   S_WAITING,
 } from './model.js';
 import { TlobBudgetError, type WindowResult } from './result.js';
+import { FOLLOW_FULFILLED, FOLLOW_REJECTED } from './thenable-observer.js';
 import { tlobMonitor } from './tlob-monitor.js';
 import { watchdogHooks } from './watchdog-hooks.js';
 
@@ -469,16 +471,16 @@ export class Window extends Instance implements Task, SettleWatcher, CallEndHand
 
   /**
    * The first `then` caller of the thenable the call returned passed no callback for an outcome:
-   * `promise`, what `then` returned, settles with it; the window ends then, unless `outcome` comes
-   * first.
+   * `promise`, what `then` returned (pending), settles with it; the window ends then, unless
+   * `outcome` comes first. A settlement of the kind `counts` leaves out (the caller passed a
+   * callback for it) is not the thenable's, and is let pass.
    */
-  followPromise(promise: Promise<unknown>): void {
+  followPromise(promise: Promise<unknown>, counts: number): void {
     if (this.phase >= PHASE_ENDED) return;
-    if (!isPending(promise)) {
-      this.close();
-      return;
-    }
-    watchSettled(promise, this);
+    watchSettled(
+      promise,
+      counts === (FOLLOW_FULFILLED | FOLLOW_REJECTED) ? this : new FollowedOutcome(this, promise, counts),
+    );
     // over its budget already: `violated` ran before there was a promise to give up on
     if (this.overBudget) releaseWhenCollected(promise);
   }
@@ -666,4 +668,24 @@ function drainCloseQueue(): void {
 /** Closes ended windows in one microtask, outside the promise hook that saw them end. */
 function closeSoon(window: Window): void {
   if (closeQueue.push(window) === 1) queueMicrotask(drainCloseQueue);
+}
+
+/**
+ * Watches the promise a thenable's `then` returned for one kind of outcome only (see
+ * `Window.followPromise`): its settlement of that kind ends the window, at the time it settled. The
+ * settle hook runs before the promise's state is set, so the kind is read in a microtask.
+ */
+class FollowedOutcome implements SettleWatcher {
+  constructor(
+    private readonly window: Window,
+    private readonly promise: Promise<unknown>,
+    private readonly counts: number,
+  ) {}
+
+  settled(now: number): void {
+    queueMicrotask(() => {
+      const kind = isRejected(this.promise) ? FOLLOW_REJECTED : FOLLOW_FULFILLED;
+      if ((this.counts & kind) !== 0) this.window.settled(now);
+    });
+  }
 }
