@@ -1,7 +1,7 @@
 import type { CallSite } from '../monitors/tlob/call-site.js';
 import { tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
 import { checkTlobReactor } from '../monitors/tlob/tlob-reactor.js';
-import { describeValue, TlobTypeError } from '../report/errors.js';
+import { describeValue, reportInternalError, TlobTypeError } from '../report/errors.js';
 import { statsByName } from '../report/stats.js';
 import { violationRing } from '../report/violation-ring.js';
 import { sharedRegistry } from '../shared-registry.js';
@@ -152,6 +152,8 @@ function placeTlobProbes(
 }
 
 interface SpecProbe {
+  /** The spec it was added by. */
+  readonly spec: AddSpec;
   readonly module: string;
   readonly path: string;
   readonly stopPath: string | undefined;
@@ -182,6 +184,7 @@ function placeSpec(spec: AddSpec, key: string, where: string): SpecProbe {
     },
   );
   return {
+    spec,
     module: spec.module,
     path: spec.path,
     stopPath: spec.stopPath,
@@ -195,23 +198,41 @@ function placeSpec(spec: AddSpec, key: string, where: string): SpecProbe {
 /**
  * Applies specs (the text of `tlob.probes.add`), their errors naming `caller`: all are parsed
  * first; if one cannot be applied, the probes of this call already placed are taken back, leaving
- * no trace (no stats entry, not listed), and the error thrown.
+ * no trace (no stats entry, not listed), those it removed are placed again, in their places of the
+ * list, and the error thrown.
  */
 function addSpecs(specs: string, caller: string): void {
   const parsed = parseSpecs(specs, caller);
+  const set = specProbes();
+  const before = [...set];
   const placed: SpecProbe[] = [];
+  const removed: SpecProbe[] = [];
   const place = (spec: AddSpec, key: string, where: string) => {
     const entry = placeSpec(spec, key, where);
     placed.push(entry);
     return entry;
   };
+  const unplace = (entry: SpecProbe) => {
+    detachSpec(entry);
+    if (!placed.includes(entry)) removed.push(entry);
+  };
   try {
-    applySpecs(parsed, specProbes(), caller, place, detachSpec);
+    applySpecs(parsed, set, caller, place, unplace);
   } catch (error) {
-    for (const entry of placed) {
-      entry.retract();
-      const key = specKey(entry);
-      if (specProbes().get(key) === entry) specProbes().delete(key);
+    for (const entry of placed) entry.retract();
+    const again = new Map<SpecProbe, SpecProbe>();
+    for (const entry of removed) {
+      try {
+        again.set(entry, placeSpec(entry.spec, specKey(entry), caller));
+      } catch (thrown) {
+        // its module changed since (a path that no longer resolves): it stays removed
+        reportInternalError(`${caller}: putting back the probe ${specKey(entry)}`, thrown);
+      }
+    }
+    set.clear();
+    for (const [key, entry] of before) {
+      const back = removed.includes(entry) ? again.get(entry) : entry;
+      if (back !== undefined) set.set(key, back);
     }
     throw error;
   }
@@ -234,7 +255,8 @@ export const probes = {
   /**
    * Applies specs separated by `;` or newlines: `p …` adds a probe, `-MODULE:PATH` removes one. All
    * specs are parsed first (a parse error applies none); if one cannot be applied, those of this
-   * call already applied are removed again and the error is thrown.
+   * call already applied are undone (probes added removed, probes removed put back) and the error
+   * is thrown.
    * @example tlob.probes.add('p pg:Client.prototype.query threshold=20ms; p ./app.mjs:handle threshold=50ms');
    */
   add(specs: string): void {

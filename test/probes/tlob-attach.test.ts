@@ -455,6 +455,32 @@ describe('tlob.probes', () => {
     expect(names()).toEqual(before);
   });
 
+  it('a refused call puts back the probes it had removed, in their places, still monitoring', async () => {
+    const path = require('node:path');
+    const original = path.relative;
+    tlob.probes.add(
+      'p node:path:relative threshold=1s name=kept-relative; p node:path:normalize threshold=1s name=kept-normalize',
+    );
+    const listed = tlob.probes.list();
+    expect(() =>
+      tlob.probes.add(
+        '-node:path:relative; p node:path:relative threshold=5s name=replacing; ' +
+          '-node:path:normalize; p node:path:nope threshold=1ms',
+      ),
+    ).toThrow(expect.objectContaining({ code: 'ERR_TLOB_NOT_FOUND' }));
+    expect(tlob.probes.list()).toEqual(listed);
+    expect(path.relative).not.toBe(original);
+    const count = (name: string) => tlob.stats().find((s) => s.name === name)?.count ?? 0;
+    const [relativeCalls, normalizeCalls] = [count('kept-relative'), count('kept-normalize')];
+    expect(path.relative('/a', '/a/b')).toBe('b');
+    expect(path.normalize('/a//b')).toBe('/a/b');
+    expect([count('kept-relative'), count('kept-normalize')]).toEqual([
+      relativeCalls + 1,
+      normalizeCalls + 1,
+    ]);
+    expect(tlob.stats().map((s) => s.name)).not.toContain('replacing');
+  });
+
   it('a path that does not resolve in a loaded module is refused naming the spec, as a duplicate is', () => {
     expect(() =>
       tlob.probes.add('p node:path:basename threshold=1ms; p node:path:joinn threshold=1ms'),
