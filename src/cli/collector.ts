@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { isMainThread, threadId } from 'node:worker_threads';
 import { EXPIRE_DUE, QUEUED } from '../engine/deadline-queue.js';
 import type { WindowResult } from '../monitors/tlob/result.js';
-import { probedModules } from '../probes/probed-modules.js';
+import { probedModules, refusedProbes } from '../probes/probed-modules.js';
 import { nowMs, setImmediate, setInterval } from '../real-timers.js';
 import { reportInternalError } from '../report/errors.js';
 import { writeJsonFile } from '../report/json-file.js';
@@ -159,6 +159,7 @@ export function collectTo(dir: string, recorder: typeof Timeline | undefined): v
     timeline: recorder?.enabled && withTimeline ? recorder.columns() : undefined,
     ...(partial ? { partial } : {}),
     probedModules: probedModules(),
+    refusedProbes: refusedProbes(),
     namesInFlight: namesInFlight(),
   });
   /**

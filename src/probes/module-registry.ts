@@ -8,7 +8,7 @@ import { reportInternalError } from '../report/errors.js';
 import { sharedRegistry } from '../shared-registry.js';
 import { fileOf, installModuleHooks, moduleHooksAvailable, moduleHooksMissing } from './module-hooks.js';
 import { isCommonJsExports, type ModuleSpecifier, requireCache, requireResolve } from './module-specifier.js';
-import { MODULE_REGISTRY_KEY } from './probed-modules.js';
+import { MODULE_REGISTRY_KEY, type RefusedProbe } from './probed-modules.js';
 import { warnOnce } from './warn-once.js';
 
 /**
@@ -37,6 +37,9 @@ export interface ModuleProbeBinding {
   refused?(): void;
 }
 
+/** How many refusals the registry keeps: a spec file applied to many modules may refuse many. */
+const REFUSALS_KEPT = 100;
+
 interface TargetEntry {
   readonly specifier: ModuleSpecifier;
   readonly bindings: Set<ModuleProbeBinding>;
@@ -61,6 +64,11 @@ export interface ModuleRegistry {
    * patches their exports (absent from a registry an older copy of tlob made).
    */
   readonly epilogued?: Set<string>;
+  /**
+   * The probes that a loading instance of their module refused, with why (absent from a registry
+   * an older copy of tlob made): the warning on stderr is easily missed, `tlob run` says it again.
+   */
+  refusals?: RefusedProbe[];
   hooksInstalled: boolean;
   /**
    * True when the hooks were installed before the application's entry module (the preload). This
@@ -94,6 +102,7 @@ function createRegistry(): ModuleRegistry {
     seen: new Set(),
     commonJs: new Set(),
     epilogued: new Set(),
+    refusals: [],
     hooksInstalled: false,
     hooksFromStart: false,
     cjsLoaded(module, url) {
@@ -250,11 +259,25 @@ function bindGuarded(binding: ModuleProbeBinding, root: ModuleRoot): void {
         `${root.label}:${binding.path}`,
         `tlob: probe ${root.label}:${binding.path} not applied: ${error.message}`,
       );
+      noteRefusal(root.label, binding.path, error.message);
       binding.refused?.();
       return;
     }
     reportInternalError(`probe ${root.label}:${binding.path}`, error);
   }
+}
+
+/** Keeps a refusal in the registry, once (an ES facade and its CommonJS instance may both refuse a probe). */
+function noteRefusal(module: string, path: string, reason: string): void {
+  const registry = moduleRegistry();
+  registry.refusals ??= []; // a registry an older copy made
+  const refusals = registry.refusals;
+  if (
+    refusals.length >= REFUSALS_KEPT ||
+    refusals.some((r) => r.module === module && r.path === path && r.reason === reason)
+  )
+    return;
+  refusals.push({ module, path, reason });
 }
 
 /** An error tlob throws for a usage that cannot work (`ERR_TLOB_NOT_FOUND`, `ERR_TLOB_NOT_PATCHABLE`, …). */

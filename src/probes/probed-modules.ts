@@ -1,8 +1,12 @@
 /** The key of the module registry every copy of tlob in the process shares (`module-registry.ts`). */
 export const MODULE_REGISTRY_KEY = Symbol.for('tlob.probes.modules');
 
-/** What of the shared registry `probedModules` reads: its targets, as every copy makes them. */
+/**
+ * What of the shared registry `probedModules` and `refusedProbes` read: its targets, as every copy
+ * makes them, and its refusals (absent from a registry an older copy made).
+ */
 interface Targets {
+  readonly refusals?: readonly RefusedProbe[];
   readonly targets?: ReadonlyMap<
     string,
     {
@@ -45,6 +49,26 @@ export function probedModules(): ProbedModule[] {
     modules.push({ module: entry.specifier.text, loaded: entry.roots.length > 0, probes });
   }
   return modules;
+}
+
+/** A probe that its module refused as it loaded (`refusedProbes`). */
+export interface RefusedProbe {
+  /** As the user wrote it. */
+  module: string;
+  path: string;
+  /** Why: the message of the warning that said so. */
+  reason: string;
+}
+
+/**
+ * The probes of this thread that a loading instance of their module refused (a path it does not
+ * resolve, a function that already has a probe), with why: they measured nothing, which a warning
+ * on stderr said once, among the program's own output. Read from the shared registry, as
+ * `probedModules`.
+ */
+export function refusedProbes(): RefusedProbe[] {
+  const registry = (globalThis as Record<symbol, Targets | undefined>)[MODULE_REGISTRY_KEY];
+  return (registry?.refusals ?? []).map(({ module, path, reason }) => ({ module, path, reason }));
 }
 
 /**

@@ -45,6 +45,11 @@ export interface ThreadData {
    * names (absent: none, or older data; `probes` absent in older data).
    */
   probedModules?: { module: string; loaded: boolean; probes?: { path: string; name: string }[] }[];
+  /**
+   * The thread's probes that a loading instance of their module refused, with the message that
+   * said why (absent: none, or older data).
+   */
+  refusedProbes?: { module: string; path: string; reason: string }[];
   /** The names of the thread's windows still in flight when it wrote this (absent in older data). */
   namesInFlight?: string[];
 }
@@ -66,6 +71,11 @@ export interface RunData {
    * run: no window of their name (absent in older data).
    */
   uncalledProbes?: string[];
+  /**
+   * Probes that a loading instance of their module refused in some thread of the run, once each,
+   * with why (absent in older data).
+   */
+  refusedProbes?: { probe: string; reason: string }[];
 }
 
 /** Accumulates the windows of one name. */
@@ -160,6 +170,7 @@ export function mergeRun(command: string[], threads: ThreadData[]): RunData {
     threads,
     unloadedProbeModules: unloadedModules(threads),
     uncalledProbes: uncalledProbes(threads),
+    refusedProbes: refusedProbes(threads),
   };
 }
 
@@ -185,6 +196,20 @@ function uncalledProbes(threads: readonly ThreadData[]): string[] {
         for (const p of m.probes ?? [])
           if (!seen.has(p.name)) (t.partial === true ? unsure : uncalled).add(`${m.module}:${p.path}`);
   return [...uncalled].filter((probe) => !unsure.has(probe));
+}
+
+/**
+ * The probes (`module:path`) that a loading module refused in any thread, with why, once each (the
+ * processes of one run apply the same specs).
+ */
+function refusedProbes(threads: readonly ThreadData[]): { probe: string; reason: string }[] {
+  const refused = new Map<string, { probe: string; reason: string }>();
+  for (const t of threads)
+    for (const r of t.refusedProbes ?? []) {
+      const probe = `${r.module}:${r.path}`;
+      refused.set(`${probe}\n${r.reason}`, { probe, reason: r.reason });
+    }
+  return [...refused.values()];
 }
 
 /**

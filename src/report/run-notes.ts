@@ -42,6 +42,12 @@ export function runNotes(data: RunData): RunNotes {
         `still running when tlob stopped waiting for them: ${listed(unwritten.map((t) => String(t.pid)))}`,
     );
   const probes: string[] = [];
+  const refused = data.refusedProbes ?? [];
+  if (refused.length > 0)
+    probes.push(
+      `probes refused by their module as it loaded, so they measured nothing: ` +
+        `${listed(refused.map((r) => `${r.probe} (${r.reason})`))}`,
+    );
   const unloaded = data.unloadedProbeModules ?? [];
   if (unloaded.length > 0)
     probes.push(

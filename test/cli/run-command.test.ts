@@ -1,8 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../src/index.js';
+import type { RunData } from '../../src/report/run-data.js';
 import { nodeBinary } from '../probes/preload-apps.js';
 import { checkTrace } from '../report/trace-structure.js';
 import { cli, countOf, dist, fixtures, readRun, root, runTlob, scratch, startTlob } from './run-tlob.js';
@@ -60,36 +61,45 @@ describe('tlob run', () => {
     expect(existsSync(join(dir, 'r.html'))).toBe(true);
   });
 
-  it('says which probes on modules that loaded no call came through (a call from inside the module), in the summary and the report', () => {
+  /** `tlob run` of app.mjs making two calls of `work`, with `WORK_ESM` and `specs`: its output, data and report. */
+  function runWithNotes(specs: string[]): { out: SpawnSyncReturns<string>; data: RunData; report: string } {
     const dir = scratch();
     const json = join(dir, 'run.json');
     const report = join(dir, 'r.html');
-    const out = runTlob(
-      [
-        ...[
-          'run',
-          '-p',
-          WORK_ESM,
-          '-p',
-          'p ./lib.mjs:spin threshold=20ms',
-          '-p',
-          'p ./lib.mjs:hang threshold=1s',
-        ],
-        ...['--json', json, '--report', report, 'app.mjs'],
-      ],
-      { env: { WORK: '2' } },
-    );
+    const probes = [WORK_ESM, ...specs].flatMap((spec) => ['-p', spec]);
+    const out = runTlob(['run', ...probes, '--json', json, '--report', report, 'app.mjs'], {
+      env: { WORK: '2' },
+    });
     expect(out.status, out.stderr).toBe(0);
     const data = readRun(json);
     expect(countOf(data, 'work')).toBe(2);
+    return { out, data, report: readFileSync(report, 'utf8') };
+  }
+
+  it('says which probes on modules that loaded no call came through (a call from inside the module), in the summary and the report', () => {
+    const { out, data, report } = runWithNotes([
+      'p ./lib.mjs:spin threshold=20ms',
+      'p ./lib.mjs:hang threshold=1s',
+    ]);
     // work() calls spin() inside lib.mjs, past the probe; nothing calls hang()
     expect(data.uncalledProbes?.sort()).toEqual(['./lib.mjs:hang', './lib.mjs:spin']);
     const note =
       /\(no call came through these probes, on modules that loaded: \.\/lib\.mjs:(spin|hang), \.\/lib\.mjs:(spin|hang); a module probe replaces an export, so calls from inside its own module/;
     expect(out.stderr).toMatch(note);
-    expect(readFileSync(report, 'utf8')).toMatch(
-      /<section id="notes"><h2>Notes<\/h2><ul><li>no call came through these probes/,
-    );
+    expect(report).toMatch(/<section id="notes"><h2>Notes<\/h2><ul><li>no call came through these probes/);
+  });
+
+  it('says which probes their module refused as it loaded, and why, in the data, the summary and the report', () => {
+    const { out, data, report } = runWithNotes(['p ./lib.mjs:wrok threshold=20ms']);
+    expect(data.refusedProbes).toEqual([
+      { probe: './lib.mjs:wrok', reason: expect.stringMatching(/did you mean "work"/) },
+    ]);
+    // the warning went to stderr as the module loaded; the summary says it again after the table
+    const note =
+      /\(probes refused by their module as it loaded, so they measured nothing: \.\/lib\.mjs:wrok \(.*did you mean "work".*\)\)$/m;
+    expect(out.stderr).toMatch(note);
+    expect(out.stderr.indexOf('probes refused by')).toBeGreaterThan(out.stderr.search(/^work +2 /m));
+    expect(report).toMatch(/<li>probes refused by their module as it loaded[^<]*\.\/lib\.mjs:wrok/);
   });
 
   it('does not count a probe refused as a second one on the same function, spelt otherwise, among those no call came through', () => {
