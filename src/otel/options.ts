@@ -70,10 +70,11 @@ export interface CheckedOptions {
 const SPAN_MODES: readonly string[] = ['attributes', 'child', 'over-budget', 'none'];
 
 function invalid(what: string, value: unknown): TlobTypeError {
-  return new TlobTypeError(
-    'ERR_TLOB_INVALID_ARG',
-    `tlob otel: expected ${what}, got ${describeValue(value)}`,
-  );
+  return invalidGot(what, describeValue(value));
+}
+
+function invalidGot(what: string, got: string): TlobTypeError {
+  return new TlobTypeError('ERR_TLOB_INVALID_ARG', `tlob otel: expected ${what}, got ${got}`);
 }
 
 function checkProvider<T>(value: unknown, key: string, method: string): T | undefined {
@@ -88,12 +89,16 @@ function checkBuckets(value: unknown): readonly number[] {
   if (value === undefined) return DEFAULT_BUCKETS;
   if (!Array.isArray(value) || value.length === 0)
     throw invalid('`buckets` to be a non-empty array of increasing finite numbers (seconds)', value);
-  value.forEach((bound: unknown, i) => {
-    if (typeof bound !== 'number' || !Number.isFinite(bound) || bound < 0)
-      throw invalid(`\`buckets[${i}]\` to be a finite number of seconds, 0 or more`, bound);
+  // by index, not `forEach`: that skips the holes of a sparse array (`[0.1, , 1]`), which would
+  // reach the SDK as `undefined` boundaries
+  for (let i = 0; i < value.length; i++) {
+    const what = `\`buckets[${i}]\` to be a finite number of seconds, 0 or more`;
+    if (!(i in value)) throw invalidGot(what, 'an empty slot (a hole in a sparse array)');
+    const bound: unknown = value[i];
+    if (typeof bound !== 'number' || !Number.isFinite(bound) || bound < 0) throw invalid(what, bound);
     if (i > 0 && bound <= value[i - 1])
       throw invalid(`\`buckets[${i}]\` to be greater than \`buckets[${i - 1}]\` (${value[i - 1]})`, bound);
-  });
+  }
   return Object.freeze([...value]);
 }
 

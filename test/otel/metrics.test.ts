@@ -253,6 +253,23 @@ describe('tlob/otel metrics through a real MeterProvider', () => {
     );
   });
 
+  // biome-ignore-start lint/suspicious/noSparseArray: the holes are the input under test
+  it.each<[string, unknown[], number]>([
+    ['in the middle', [0.001, , 0.1], 1],
+    ['first', [, 0.001, 0.1], 0],
+    ['last (a trailing elision)', [0.001, 0.01, ,], 2],
+  ])('refuses a sparse `buckets` array, naming the index of the hole: %s', (_, buckets, hole) => {
+    expect(buckets).toHaveLength(3);
+    expect(hole in buckets).toBe(false);
+    expect(() => otel({ meterProvider: t.sdk.meterProvider, buckets: buckets as number[] })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_TLOB_INVALID_ARG',
+        message: `tlob otel: expected \`buckets[${hole}]\` to be a finite number of seconds, 0 or more, got an empty slot (a hole in a sparse array)`,
+      }),
+    );
+  });
+  // biome-ignore-end lint/suspicious/noSparseArray: the holes are the input under test
+
   it('takes 0 as a bucket boundary (windows that spent no time in a state)', () => {
     t.exporter = otel({ meterProvider: t.sdk.meterProvider, buckets: [0, 0.001] });
     expect(t.exporter.options.buckets).toEqual([0, 0.001]);
