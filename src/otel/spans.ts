@@ -84,6 +84,12 @@ function violationAttributes(violation: Violation): Attributes {
  * becomes an event at the moment it is found, in every mode on the span the window opened in (so
  * it is exported with that span even if the window never stops): a log-based event correlated with
  * the span when a Logs API provider is there, else a span event.
+ *
+ * A window may outlive its span (a request that gave up on a call, a call left to run on). Once the
+ * span has ended nothing is written onto it: an ended span takes nothing more (the SDK drops the
+ * write and warns through its diagnostic logger). The rest goes on: the metrics count the window
+ * and its violation, a log-based event still carries the span's context, and the window's own
+ * child span (`'child'`, `'over-budget'`) is still made at its stop, under the ended span.
  */
 export class WindowSpans {
   private readonly tracked = new Map<number, Tracked>();
@@ -118,7 +124,7 @@ export class WindowSpans {
     if (tracked === undefined) return;
     this.tracked.delete(result.id);
     if (this.mode === 'attributes') {
-      tracked.parent.setAttributes(resultAttributes(result));
+      if (tracked.parent.isRecording()) tracked.parent.setAttributes(resultAttributes(result));
       return;
     }
     if (this.mode === 'over-budget' && !result.overBudget) return;
@@ -148,8 +154,8 @@ export class WindowSpans {
         attributes,
         context: tracked?.context,
       });
-    } else {
-      tracked?.parent.addEvent(VIOLATION_EVENT, attributes, violation.at);
+    } else if (tracked?.parent.isRecording()) {
+      tracked.parent.addEvent(VIOLATION_EVENT, attributes, violation.at);
     }
   }
 

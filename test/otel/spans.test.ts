@@ -1,4 +1,4 @@
-import { type Span, trace } from '@opentelemetry/api';
+import { DiagLogLevel, diag, type Span, trace } from '@opentelemetry/api';
 import {
   BasicTracerProvider,
   InMemorySpanExporter,
@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { tlob, type Violation, type WindowResult } from '../../src/index.js';
 import { type OtelOptions, otel, type SpanMode } from '../../src/otel/index.js';
 import { retry, sleep, spin } from '../helpers.js';
-import { useSdk } from './sdk.js';
+import { durationPoint, sumValue, useSdk } from './sdk.js';
 
 const t = useSdk();
 
@@ -142,6 +142,77 @@ describe('tlob/otel spans through a real TracerProvider', () => {
     expect(exported.map((s) => [s.name, s.events.map((e) => e.name)])).toEqual([
       ['request', ['tlob.budget.violation']],
     ]);
+  });
+
+  /**
+   * Runs `body` with OpenTelemetry's diagnostic logger recording what is said at WARN and above (the
+   * SDK's complaints: "Cannot execute the operation on ended Span"); returns those messages.
+   */
+  async function sdkWarnings(body: () => Promise<void>): Promise<string[]> {
+    const said: string[] = [];
+    const record = (message: string) => said.push(message);
+    diag.setLogger({ error: record, warn: record, info() {}, debug() {}, verbose() {} }, DiagLogLevel.WARN);
+    try {
+      await body();
+    } finally {
+      diag.disable();
+    }
+    return said;
+  }
+
+  /**
+   * A window of 10 ms budget opened in a span `request` that ends at once, long before the window
+   * breaks its budget (found by the budget timer) and stops 30 ms in. Resolves to its result.
+   */
+  async function outlivingWindow(name: string): Promise<WindowResult> {
+    let stopped: Promise<WindowResult> | undefined;
+    await inRequest(() => {
+      stopped = window(name, '10ms', 0, 30);
+    });
+    expect(finished('request')).toHaveLength(1); // ended before the window broke its budget
+    return stopped as Promise<WindowResult>;
+  }
+
+  it.each<SpanMode>(['attributes', 'child', 'over-budget'])(
+    "'%s': a window that outlives its span writes nothing onto it once ended, and the metrics still count it",
+    async (mode) => {
+      start({ spans: mode, metrics: true });
+      let result: WindowResult | undefined;
+      const warnings = await sdkWarnings(async () => {
+        result = await outlivingWindow('spans.outlived');
+      });
+      expect(warnings).toEqual([]);
+      const [request] = finished('request');
+      expect(request?.attributes).toEqual({});
+      expect(request?.events).toEqual([]);
+      expect(result?.overBudget).toBe(true);
+      // the result and the violation are in the metrics all the same
+      const metrics = await t.sdk.metrics();
+      const name = { 'tlob.window.name': 'spans.outlived' };
+      expect(sumValue(metrics.get('tlob.window.violations'), name)).toBe(1);
+      expect(durationPoint(metrics.get('tlob.window.duration'), 'spans.outlived', 'elapsed')?.value.sum).toBe(
+        (result?.elapsedNs ?? 0) / 1e9,
+      );
+      // in 'child' and 'over-budget', the window's own span is made all the same, under the ended one
+      const children = finished('spans.outlived');
+      expect(children.map((c) => c.parentSpanContext?.spanId)).toEqual(
+        mode === 'attributes' ? [] : [request?.spanContext().spanId],
+      );
+    },
+  );
+
+  it('a window that outlives its span: with a Logs API provider, the violation is still a log record correlated with it', async () => {
+    start({ spans: 'attributes', loggerProvider: t.sdk.loggerProvider });
+    const warnings = await sdkWarnings(async () => {
+      await outlivingWindow('spans.outlived-logged');
+    });
+    expect(warnings).toEqual([]);
+    const [request] = finished('request');
+    const records = t.sdk.logExporter.getFinishedLogRecords();
+    expect(
+      records.map((r) => [r.eventName, r.attributes['tlob.window.name'], r.spanContext?.spanId]),
+    ).toEqual([['tlob.budget.violation', 'spans.outlived-logged', request?.spanContext().spanId]]);
+    expect(request?.attributes).toEqual({});
   });
 
   it('without a tracerProvider, child spans follow the global TracerProvider as it is replaced', async () => {
