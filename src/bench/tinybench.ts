@@ -67,7 +67,9 @@ function isAsyncTask(fn: Fn): boolean {
   try {
     const out = fn();
     if (!isThenable(out)) return false;
-    out.then(undefined, () => {}); // as tinybench does: a rejection here is not unhandled
+    // followed with callbacks, as tinybench does: a thenable may call both (or throw in `then`
+    // when handed none), and a rejection here is not unhandled
+    Promise.resolve(out).catch(() => {});
     return true;
   } catch {
     return false;

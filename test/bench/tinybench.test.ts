@@ -78,6 +78,24 @@ describe('withTlob (tinybench)', () => {
     }
   });
 
+  it('takes a task returning a minimal thenable for asynchronous, as tinybench does, and awaits it', async () => {
+    // a minimal thenable: `setTimeout` throws for a callback that is not a function
+    const timer = () => ({
+      // biome-ignore lint/suspicious/noThenProperty: a thenable is what this test needs
+      then: (resolve: () => void) => void setTimeout(resolve, 3),
+    });
+    const bench = withTlob(new Bench({ ...options, time: 0, iterations: 10 }));
+    bench.add('timer', timer);
+    await bench.run();
+    const task = bench.getTask('timer') as TlobTask;
+    expect(task.result.state).toBe('completed');
+    const latency = (task.result as { latency: { samplesCount: number; p50: number } }).latency;
+    // each sample is a whole 3 ms wait, as tinybench measures an asynchronous task, not the call alone
+    expect(latency.p50).toBeGreaterThan(2);
+    expect(ms(task.tlob.elapsed.p50)).toBeGreaterThan(2);
+    expect(task.tlob.samples).toBe(latency.samplesCount);
+  });
+
   it('types the tasks of the bench it returns as TlobTasks, so that task.tlob needs no cast', () => {
     const bench = withTlob(new Bench(options)).add('parse', () => JSON.parse('{}'));
     expectTypeOf(bench.getTask('parse')).toEqualTypeOf<TlobTask | undefined>();
