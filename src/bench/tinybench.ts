@@ -51,7 +51,8 @@ function measured(name: string, fn: Fn, log: SampleLog, mode: 'wall' | 'running'
       },
       fn,
     );
-    if (isThenable(out)) return out.then(() => asSample(result as WindowResult));
+    // through a promise of its own: a thenable's `then` need not return one to chain on
+    if (isThenable(out)) return Promise.resolve(out).then(() => asSample(result as WindowResult));
     return asSample(result as WindowResult);
   };
 }

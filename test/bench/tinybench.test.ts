@@ -58,6 +58,34 @@ describe('withTlob (tinybench)', () => {
     });
   });
 
+  it("'running' mode waits for a thenable whose then returns nothing, and records its running time", async () => {
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const timer = () => {
+      inFlight++;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      return {
+        // biome-ignore lint/suspicious/noThenProperty: a thenable is what this test needs
+        then(resolve: () => void) {
+          setTimeout(() => {
+            inFlight--;
+            resolve();
+          }, 3);
+        }, // returns undefined: nothing to chain on
+      };
+    };
+    const bench = withTlob(new Bench({ ...options, time: 0, iterations: 10 }), { mode: 'running' });
+    bench.add('timer', timer, { async: true }); // known asynchronous: what is checked is the wait
+    await bench.run();
+    const task = bench.getTask('timer') as TlobTask;
+    const latency = (task.result as { latency: { samplesCount: number; p50: number } }).latency;
+    // one iteration after the other, each sample its window's running time, not the call's wall time
+    expect(mostInFlight).toBe(1);
+    expect(latency.samplesCount).toBe(task.tlob.samples);
+    expect(Math.abs(latency.p50 - ms(task.tlob.running.p50))).toBeLessThan(1e-6);
+    expect(ms(task.tlob.elapsed.p50)).toBeGreaterThan(2);
+  });
+
   it("counts tinybench's samples only, also without warm-up: its async detection call is not one", async () => {
     for (const warmup of [false, true]) {
       let calls = 0;
