@@ -107,13 +107,18 @@ export function withTlob<B extends Tinybench>(bench: B, options: WithTlobOptions
     writable: true,
     value(name: string, fn: Fn, fnOpts: FnOptions = {}): B {
       const log = new SampleLog();
-      const beforeAll = fnOpts.beforeAll;
+      const { beforeAll, afterAll } = fnOpts;
       add.call(bench, name, measured(name, fn, log, mode), {
         ...fnOpts,
         async: fnOpts.async ?? isAsyncTask(fn),
         beforeAll(this: Task, phase) {
           if (phase !== 'warmup') log.reset();
           return beforeAll?.call(this, phase);
+        },
+        afterAll(this: Task, phase) {
+          // also when warm-up threw: tinybench then never measures the task, and leaves no samples
+          if (phase === 'warmup') log.reset();
+          return afterAll?.call(this, phase);
         },
       });
       const task = bench.getTask(name);

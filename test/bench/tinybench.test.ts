@@ -124,6 +124,27 @@ describe('withTlob (tinybench)', () => {
     expect(task.tlob.samples).toBe(latency.samplesCount);
   });
 
+  it('a task whose warm-up threw has no tlob samples: its warm-up iterations are not measured ones', async () => {
+    let calls = 0;
+    const phases: (string | undefined)[] = [];
+    const bench = withTlob(new Bench(options));
+    bench.add(
+      'breaks',
+      () => {
+        if (++calls === 3) throw new Error('call 3 failed');
+      },
+      { afterAll: (phase) => void phases.push(phase) },
+    );
+    await bench.run();
+    const task = bench.getTask('breaks') as TlobTask;
+    // tinybench stops the task at the warm-up's error and never measures it
+    expect(task.result.state).toBe('errored');
+    expect(calls).toBe(3);
+    expect(phases).toEqual(['warmup']); // the task's own afterAll still runs
+    expect(task.tlob).toMatchObject({ samples: 0, violations: 0 });
+    expect(task.tlob.elapsed.max).toBe(0);
+  });
+
   it('types the tasks of the bench it returns as TlobTasks, so that task.tlob needs no cast', () => {
     const bench = withTlob(new Bench(options)).add('parse', () => JSON.parse('{}'));
     expectTypeOf(bench.getTask('parse')).toEqualTypeOf<TlobTask | undefined>();
