@@ -19,7 +19,7 @@ export class Progress {
     if (this.enabled) this.next = now + EVERY_MS;
   }
 
-  /** Redraws the line (called by the loop once `now >= next`). */
+  /** Redraws the line (called by the loop once `now >= next`); `task` is its `bench › task` key. */
   draw(now: number, task: string, phase: string, samples: number, meanNs: number): void {
     this.next = now + EVERY_MS;
     const line = `tlob bench: ${task} (${phase}) ${samples} samples, mean ${formatNs(meanNs)}`;

@@ -7,6 +7,7 @@ import type { Progress } from './progress.js';
 import type { BenchWarning, TaskResult } from './results.js';
 import { SampleLog } from './sample-log.js';
 import { relativeMoe } from './statistics.js';
+import { taskKey } from './table.js';
 import { summarizeLog } from './task-stats.js';
 
 /** A hook around a task's iterations; may return a promise, which is then awaited. */
@@ -76,6 +77,7 @@ async function phase(
   minIterations: number,
   rme: number,
   progress: Progress,
+  key: string,
   label: string,
 ): Promise<PhaseEnd> {
   const { fn, beforeEach, afterEach, name } = task;
@@ -125,7 +127,7 @@ async function phase(
           await new Promise((resolve) => setImmediate(resolve));
           now = turnedAt = performance.now();
         }
-        if (now >= progress.next) progress.draw(now, name, label, log.count, log.mean);
+        if (now >= progress.next) progress.draw(now, key, label, log.count, log.mean);
         if (signal?.aborted) done = true;
         else if (log.count >= minIterations) {
           done = now >= deadline || (rme > 0 && relativeMoe(log.count, log.mean, log.variance) <= rme);
@@ -159,6 +161,8 @@ export async function runTask(
   drain: LoopDrain,
 ): Promise<TaskResult> {
   const log = new SampleLog();
+  // the progress line names the task as the table does: among many benches a task's name alone is ambiguous
+  const key = taskKey({ bench, name: task.name });
   let failure: PhaseEnd['failure'];
   let span = { start: 0, end: 0 };
   try {
@@ -175,6 +179,7 @@ export async function runTask(
           limits.warmupIterations,
           0,
           progress,
+          key,
           'warm-up',
         );
         failure = warm.failure;
@@ -191,6 +196,7 @@ export async function runTask(
           limits.iterations,
           limits.rme,
           progress,
+          key,
           'run',
         );
         span = run;

@@ -393,14 +393,14 @@ async function stderrOf(block: () => Promise<unknown>): Promise<string[]> {
 }
 
 describe('Bench: the progress line', () => {
-  it('redraws one line on stderr while a long task runs, and clears it at the end', async () => {
+  it('redraws one line on stderr while a long task runs, naming it `bench › task`, and clears it at the end', async () => {
     const writes = await stderrOf(() =>
-      new Bench({ ...fast, time: 600, progress: true }).add('spin', () => spin(1)).run(),
+      new Bench({ ...fast, name: 'cpu', time: 600, progress: true }).add('spin', () => spin(1)).run(),
     );
-    const lines = writes.filter((w) => w.includes('tlob bench: spin (run)'));
+    const lines = writes.filter((w) => w.includes('tlob bench: cpu › spin (run)'));
     expect(lines.length).toBeGreaterThanOrEqual(1);
     expect(lines[0]?.startsWith('\r\x1b[2K')).toBe(true);
-    expect(lines[0]?.slice(5)).toMatch(/^tlob bench: spin \(run\) \d+ samples, mean [\d.]+(us|ms)$/);
+    expect(lines[0]?.slice(5)).toMatch(/^tlob bench: cpu › spin \(run\) \d+ samples, mean [\d.]+(us|ms)$/);
     expect(writes.at(-1)).toBe('\r\x1b[2K');
   });
 
