@@ -89,6 +89,21 @@ describe('tlob-bench', () => {
     expect(entries[0].value).toBeGreaterThan(2);
   });
 
+  it('--benchmark-action leaves out a task that errored: its numbers are not a measurement', () => {
+    const file = join(scratch, 'action-errored.json');
+    const out = benchCli([
+      '--benchmark-action',
+      file,
+      fixture('throws.bench.mjs'),
+      fixture('sleep.bench.mjs'),
+    ]);
+    expect(out.status).toBe(1);
+    const names = readJson(file).map((e: { name: string }) => e.name);
+    expect(names.filter((n: string) => n.startsWith('broken'))).toEqual([]);
+    expect(names).toContain('io › sleep - elapsed');
+    expect(names).toContain('fast › noop - violation rate');
+  });
+
   it('--compare flags a 2× slowdown as significant and an identical run as not', async () => {
     const baseline = join(scratch, 'baseline.json');
     await retry(3, async () => {
