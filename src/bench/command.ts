@@ -188,6 +188,11 @@ function printComparison(comparison: Comparison, out: NodeJS.WritableStream): vo
     const when = where === 'both' ? 'in the baseline and now' : where === 'now' ? 'now' : 'in the baseline';
     out.write(`${task}: errored ${when}, not compared\n`);
   }
+  for (const task of comparison.tooFast) {
+    out.write(
+      `${task}: every median under 1 µs in both runs, not compared (batch the function to measure it)\n`,
+    );
+  }
 }
 
 /** The reasons the gates fail, one line each (none: every gate passed). */

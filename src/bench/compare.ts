@@ -33,6 +33,8 @@ export interface Comparison {
   readonly missing: readonly string[];
   /** Tasks of both runs left out since they errored in one or both: their samples are not a measurement. */
   readonly errored: readonly { readonly task: string; readonly in: 'baseline' | 'now' | 'both' }[];
+  /** Tasks of both runs with no state compared: every median under 1 µs in both (see `FLOOR_NS`). */
+  readonly tooFast: readonly string[];
 }
 
 /** A p-value as the table prints it: `<1e-300` where the computation underflows to 0. */
@@ -64,6 +66,7 @@ export function compareResults(
   const changes: StateChange[] = [];
   const added: string[] = [];
   const errored: Comparison['errored'][number][] = [];
+  const tooFast: string[] = [];
   for (const task of current.tasks) {
     const key = taskKey(task);
     const base = before.get(key);
@@ -77,6 +80,7 @@ export function compareResults(
       errored.push({ task: key, in: where });
       continue;
     }
+    const compared = changes.length;
     for (const state of STATES) {
       const a = summary(base, state);
       const b = summary(task, state);
@@ -94,6 +98,7 @@ export function compareResults(
         significant: p < 0.05 && Math.abs(changePct) >= minChangePct,
       });
     }
+    if (changes.length === compared) tooFast.push(key);
   }
-  return { changes, added, missing: [...before.keys()], errored };
+  return { changes, added, missing: [...before.keys()], errored, tooFast };
 }

@@ -206,6 +206,21 @@ describe('tlob-bench', () => {
     }
   });
 
+  it('--compare names a task too fast to compare (every median under 1 µs in both runs)', async () => {
+    const baseline = join(scratch, 'fast-baseline.json');
+    await retry(3, async () => {
+      expect(benchCli(['--json', baseline, fixture('sleep.bench.mjs')]).status).toBe(0);
+      const out = benchCli(['--compare', baseline, fixture('sleep.bench.mjs')]);
+      expect(out.status).toBe(0);
+      const comparison = out.stdout.slice(out.stdout.indexOf('compared with the baseline'));
+      expect(comparison).toMatch(/^io › sleep +elapsed /m);
+      expect(comparison).not.toMatch(/^fast › noop +(elapsed|running|waiting|sleeping) /m);
+      expect(comparison).toMatch(
+        /^fast › noop: every median under 1 µs in both runs, not compared \(batch the function to measure it\)$/m,
+      );
+    });
+  });
+
   it('bad usage or input exits 2 with the reason', () => {
     const cases: [string[], RegExp][] = [
       [[], /expected bench files, got none/],

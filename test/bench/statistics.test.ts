@@ -4,6 +4,21 @@ import type { BenchResults, TaskResult } from '../../src/bench/results.js';
 import { medianDeviation, quantile, summarize } from '../../src/bench/statistics.js';
 import { stars, tTestP, welchP } from '../../src/bench/welch.js';
 
+// A task of a comparison: elapsed and running around `p50`, never waiting or sleeping.
+const stats = (p50: number) => ({ ...summarize(Float64Array.of(p50, p50 * 1.01, p50 * 0.99)), p50 });
+const task = (name: string, state: TaskResult['state'], p50: number) =>
+  ({
+    bench: '',
+    name,
+    state,
+    samples: 3,
+    elapsed: stats(p50),
+    running: stats(p50),
+    waiting: stats(0),
+    sleeping: stats(0),
+  }) as unknown as TaskResult;
+const run = (...tasks: TaskResult[]) => ({ tasks }) as unknown as BenchResults;
+
 describe('bench statistics', () => {
   it('summarizes: mean, extremes, interpolated percentiles, sd and margin of error', () => {
     const s = summarize(Float64Array.from([5, 1, 4, 2, 3]));
@@ -67,19 +82,6 @@ describe('bench statistics', () => {
   });
 
   it('compareResults leaves out a task errored in either run, and says in which', () => {
-    const stats = (p50: number) => ({ ...summarize(Float64Array.of(p50, p50 * 1.01, p50 * 0.99)), p50 });
-    const task = (name: string, state: TaskResult['state'], p50: number) =>
-      ({
-        bench: '',
-        name,
-        state,
-        samples: 3,
-        elapsed: stats(p50),
-        running: stats(p50),
-        waiting: stats(0),
-        sleeping: stats(0),
-      }) as unknown as TaskResult;
-    const run = (...tasks: TaskResult[]) => ({ tasks }) as unknown as BenchResults;
     const baseline = run(
       task('ok', 'completed', 1e6),
       task('base', 'errored', 1e6),
@@ -98,5 +100,16 @@ describe('bench statistics', () => {
     ]);
     const both = compareResults(run(task('x', 'errored', 1e6)), run(task('x', 'errored', 1e6)), 5);
     expect(both).toMatchObject({ changes: [], errored: [{ task: 'x', in: 'both' }] });
+  });
+
+  it('compareResults names a task whose every median is under 1 µs in both runs, instead of dropping it', () => {
+    // 'noop' is under 1 µs in both runs; 'grew' only in the baseline, so it is compared
+    const comparison = compareResults(
+      run(task('noop', 'completed', 400), task('grew', 'completed', 5000)),
+      run(task('noop', 'completed', 300), task('grew', 'completed', 800)),
+      5,
+    );
+    expect(comparison.tooFast).toEqual(['noop']);
+    expect(new Set(comparison.changes.map((c) => c.task))).toEqual(new Set(['grew']));
   });
 });
