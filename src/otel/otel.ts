@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { tlob, type Violation, type WindowResult, type WindowStart } from '../index.js';
-import type { Environment } from '../probes/preload-config.js';
+import { checkEnvironment, type Environment } from '../probes/preload-config.js';
 import { clearInterval, setInterval } from '../real-timers.js';
 import { apiGlobals, loadApi } from './api.js';
 import { WindowMetrics } from './metrics.js';
@@ -132,9 +132,11 @@ function startExport(options: OtelOptions | undefined, atOnce: boolean): OtelExp
 /**
  * What the preload (`tlob/register`) calls: with `TLOB_OTEL=1` starts the export with the global
  * providers and the options of `TLOB_OTEL_SPANS` and `TLOB_OTEL_METRICS`; otherwise does nothing.
- * A bad value of any of the three throws `ERR_TLOB_INVALID_ARG` naming it, even with the export off.
+ * A bad value of any of the three throws `ERR_TLOB_INVALID_ARG` naming it, even with the export off,
+ * as does an `env` that is not an object.
  */
 export function otelFromEnvironment(env: Environment = process.env): OtelExport | undefined {
+  checkEnvironment(env, 'otelFromEnvironment');
   const asked = exportAskedFor(env);
   const options = optionsFromEnvironment(env);
   if (!asked) return undefined;

@@ -9,6 +9,20 @@ import { describeValue, TlobError, TlobTypeError } from '../report/errors.js';
  */
 export type Environment = Readonly<Record<string, string | undefined>>;
 
+/**
+ * `env` as the functions that read the environment take it (`process.env` when not given): an
+ * object, else `ERR_TLOB_INVALID_ARG` naming `caller` (a string such as `'TLOB_OTEL=1'` would
+ * otherwise read as an environment with nothing set, and do nothing without a word).
+ */
+export function checkEnvironment(env: unknown, caller: string): Environment {
+  if (env === null || typeof env !== 'object')
+    throw new TlobTypeError(
+      'ERR_TLOB_INVALID_ARG',
+      `${caller}: expected \`env\` to be an object of environment variables (process.env when not given), got ${describeValue(env)}`,
+    );
+  return env as Environment;
+}
+
 const ON = /^(1|true|yes|on)$/i;
 const OFF = /^(0|false|no|off)$/i;
 

@@ -14,7 +14,7 @@ import {
   targetLabel,
 } from './attach.js';
 import { markHooksFromStart } from './module-registry.js';
-import { type Environment, readPreloadSettings } from './preload-config.js';
+import { checkEnvironment, type Environment, readPreloadSettings } from './preload-config.js';
 import { splitPath } from './property-path.js';
 import { formatProbeSpec, parseSpecs } from './spec-parser.js';
 import { type AddSpec, applySpecs, noProbe, specKey } from './spec-set.js';
@@ -290,9 +290,11 @@ export const probes = {
   /**
    * Applies the zero-code configuration (what `--import tlob/register` does): the config file named
    * by `TLOB_CONFIG`, or `./tlob.config.json` if present (`probes`, `reactor`, `ringSize`), then the
-   * specs in `TLOB_PROBES`. Throws `ERR_TLOB_CONFIG` or `ERR_TLOB_INVALID_SPEC` for bad input.
+   * specs in `TLOB_PROBES`. Throws `ERR_TLOB_CONFIG` or `ERR_TLOB_INVALID_SPEC` for bad input,
+   * `ERR_TLOB_INVALID_ARG` for an `env` that is not an object.
    */
   fromEnvironment(env: Environment = process.env): void {
+    checkEnvironment(env, 'tlob.probes.fromEnvironment');
     const settings = readPreloadSettings(env);
     if (settings.specs.length > 0) markHooksFromStart();
     if (settings.reactor !== undefined) tlobMonitor.tlobReactor = checkTlobReactor(settings.reactor);

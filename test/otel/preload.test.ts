@@ -186,4 +186,16 @@ describe('TLOB_OTEL, TLOB_OTEL_METRICS and TLOB_OTEL_SPANS: the values the prelo
       }),
     );
   });
+
+  it.each<[unknown, string]>([
+    [null, 'null'],
+    ['TLOB_OTEL=1', '"TLOB_OTEL=1" (string)'],
+  ])('an env of %j throws ERR_TLOB_INVALID_ARG instead of reading as an empty environment', (env, got) => {
+    expect(fromEnvironment(env as Record<string, string>)).toEqual(
+      expect.objectContaining({
+        code: 'ERR_TLOB_INVALID_ARG',
+        message: `otelFromEnvironment: expected \`env\` to be an object of environment variables (process.env when not given), got ${got}`,
+      }),
+    );
+  });
 });

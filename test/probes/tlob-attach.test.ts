@@ -287,6 +287,21 @@ describe('tlob.attach', () => {
   });
 });
 
+describe('tlob.probes.fromEnvironment', () => {
+  it.each([null, 'TLOB_PROBES=p node:path:join threshold=1ms'])(
+    'an env of %j throws ERR_TLOB_INVALID_ARG instead of reading as an empty environment',
+    (env) => {
+      expect(() => tlob.probes.fromEnvironment(env as unknown as Record<string, string>)).toThrow(
+        expect.objectContaining({
+          code: 'ERR_TLOB_INVALID_ARG',
+          message: expect.stringMatching(/^tlob\.probes\.fromEnvironment: expected `env` to be an object/),
+        }),
+      );
+      expect(tlob.probes.list()).toEqual([]);
+    },
+  );
+});
+
 describe('module specifiers in this process', () => {
   it('a builtin: require and import both see the wrapper (syncBuiltinESMExports); detach restores both', async () => {
     const path = require('node:path');
