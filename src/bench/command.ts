@@ -369,6 +369,14 @@ export async function benchCommand(argv: string[]): Promise<number> {
     if (comparison !== undefined) printComparison(comparison, report);
     const failures = gateFailures(tasks, comparison, maxViolationRate, maxRegressionPct);
     for (const reason of failures) process.stderr.write(`tlob bench: FAIL ${reason}\n`);
+    if (maxViolationRate !== undefined) {
+      // a task with no budget has no violations: the gate passes it without having checked it
+      const unbudgeted = tasks.filter((t) => t.budgetNs === null).map(taskKey);
+      if (unbudgeted.length > 0)
+        process.stderr.write(
+          `tlob bench: --max-violation-rate checks no budget for ${unbudgeted.join(', ')}: give the bench or the task a \`budget\`\n`,
+        );
+    }
     for (const reason of unwritten) if (reason !== '') process.stderr.write(`tlob bench: ${reason}\n`);
     if (interrupted) return INTERRUPTED;
     if (unwritten.some((reason) => reason !== '')) return 2;

@@ -147,7 +147,16 @@ describe('tlob-bench', () => {
       /^tlob bench: FAIL io › sleep: violation rate \d+\.\d+% \(\d+ of \d+ over 2\.00ms\) is above --max-violation-rate 10\.00%$/m,
     );
     expect(out.stderr).not.toMatch(/FAIL fast/);
+    expect(out.stderr).not.toContain('checks no budget');
     expect(benchCli(['--max-violation-rate', '1', fixture('sleep.bench.mjs')]).status).toBe(0);
+  });
+
+  it('--max-violation-rate says which tasks it checks nothing of, having no budget', () => {
+    const out = benchCli(['--max-violation-rate', '10%', fixture('spin.bench.mjs')]);
+    expect(out.status).toBe(0);
+    expect(out.stderr).toMatch(
+      /^tlob bench: --max-violation-rate checks no budget for cpu › spin: give the bench or the task a `budget`$/m,
+    );
   });
 
   it('refuses, before running, two tasks known by one "bench › task", and a baseline with two', () => {
