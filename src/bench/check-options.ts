@@ -9,7 +9,7 @@ import type { WithTlobOptions } from './tinybench.js';
  */
 export function checkOptionsObject(options: unknown, known: readonly string[], caller: string): void {
   if (options === undefined) return;
-  if (options === null || typeof options !== 'object') {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new TlobTypeError(
       'ERR_TLOB_INVALID_ARG',
       `${caller}: expected options object, got ${describeValue(options)}`,

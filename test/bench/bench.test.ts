@@ -492,6 +492,12 @@ describe('Bench: results and errors', () => {
     );
     expect(() => new Bench({ warmupIterations: 1e8 + 1 })).toThrow(invalid(/`warmupIterations` <= 1e8/));
     expect(new Bench({ iterations: 1e8 }).name).toBe('');
+    expect(() => new Bench([] as never)).toThrow(
+      invalid(/^new Bench: expected options object, got an array$/),
+    );
+    expect(() => new Bench().add('x', () => 1, [] as never)).toThrow(
+      invalid(/expected options object, got an array$/),
+    );
     expect(() => nodeBenchSample('x', () => 1, null as never)).toThrow(
       invalid(/^nodeBenchSample: expected options object, got null$/),
     );
