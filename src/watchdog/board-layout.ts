@@ -88,8 +88,19 @@ export const I_PROGRESS = 17;
  * rate limit kept it from doing so: the thread's reactor then reports the window as usual.
  */
 export const I_REPORT_WRITTEN = 18;
+/**
+ * The watchdog's looks at the board, counted twice each (atomic adds): odd from when a look begins,
+ * before it reads the record or the synchronous slots, even again once it wrote what it decided
+ * (`I_WAKE_AT`, `I_SYNC_IDLE`). tlob itself does not read it: it is ground truth for the tests that
+ * drive a board by hand and publish a window right after the watchdog changed one of those words.
+ * The change was made by the look under way when the count was last read before the change was
+ * seen, or by the next one; a count read by an atomic operation once the window is written (which
+ * orders those plain stores before the watchdog's next add) that is still no further than the end
+ * of that look says the next look will find the window.
+ */
+export const I_LOOKS = 19;
 export const SYNC_SLOTS = SLOTS;
-const INT32_WORDS = I_REPORT_WRITTEN + 1;
+const INT32_WORDS = I_LOOKS + 1;
 
 /** Float64 slots (index into a `Float64Array` over the same buffer, after the Int32 words). */
 export const F_BASE = 0;

@@ -83,6 +83,7 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
   const F_BASE = L.F_BASE as number;
   const I_PUBLISHES = L.I_PUBLISHES as number;
   const I_PROGRESS = L.I_PROGRESS as number;
+  const I_LOOKS = L.I_LOOKS as number;
   /**
    * How soon the watchdog looks again at a board it found empty while its thread keeps opening and
    * closing windows: without it, each new window would find the watchdog asleep on nothing and ring it.
@@ -159,6 +160,8 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
     progressCpuNs: number;
     /** Not before this time may the thread count as blocked: it was last found kept from a CPU. */
     recheckAt: number;
+    /** A look at the board is under way (`I_LOOKS` is odd). */
+    looking: boolean;
   }
   interface SyncSeen {
     id: number;
@@ -223,6 +226,7 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
       progressSince: 0,
       progressCpuNs: Number.NaN,
       recheckAt: 0,
+      looking: false,
     });
     // tell the thread that the watchdog reads its board: a word, not a message (see `I_JOINED`)
     Atomics.store(i32, L.I_JOINED as number, 1);
@@ -537,6 +541,23 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
     }
   }
 
+  /**
+   * A look at the board `b` begins, before it reads the record or the synchronous slots: `I_LOOKS`
+   * turns odd (see `board-layout.ts`). A look that checks the board and then plans runs from the
+   * check to the end of the plan.
+   */
+  function lookBegins(b: Board): void {
+    if (b.looking) return;
+    b.looking = true;
+    Atomics.add(b.i32, I_LOOKS, 1);
+  }
+
+  /** The look at `b` wrote what it decided (`I_WAKE_AT`, `I_SYNC_IDLE`): `I_LOOKS` turns even. */
+  function lookEnds(b: Board): void {
+    b.looking = false;
+    Atomics.add(b.i32, I_LOOKS, 1);
+  }
+
   function schedule(): void {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
@@ -544,10 +565,12 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
     const t = now();
     for (const b of boards.values()) {
       listen(b, Atomics.load(b.i32, I_BELL));
+      lookBegins(b);
       const claimed = Atomics.load(b.i32, I_CLAIM) !== 0;
       // blocked and already reported: the thread rings when it releases the claim
       if (!claimed) earliest = Math.min(earliest, planSync(b, t));
       earliest = Math.min(earliest, planRecord(b, t, claimed));
+      lookEnds(b);
     }
     if (earliest !== Number.POSITIVE_INFINITY)
       timer = setTimeout(check, Math.max(0, Math.ceil(earliest - now())));
@@ -558,6 +581,7 @@ export function watchdogMain(split: typeof deadlineSplit, format: typeof formatN
     const t = now();
     for (const b of boards.values()) {
       if (Atomics.load(b.i32, I_CLAIM) !== 0) continue;
+      lookBegins(b); // ended by the plan that follows, in `schedule`
       let s = read(b);
       // the count of macrotasks (and the kernel's view of the thread) only once past the deadline
       if (s !== undefined && t < Math.max(s.deadline + data.graceMs, settledAt(b, s, t))) s = undefined;
