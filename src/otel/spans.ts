@@ -152,7 +152,8 @@ export class WindowSpans {
         severityText: 'WARN',
         body: `tlob: window "${violation.name}" broke its budget`,
         attributes,
-        context: tracked?.context,
+        // a window tied to no span has none: not whatever context is active where tlob reports
+        context: tracked?.context ?? this.api.ROOT_CONTEXT,
       });
     } else if (tracked?.parent.isRecording()) {
       tracked.parent.addEvent(VIOLATION_EVENT, attributes, violation.at);

@@ -365,6 +365,28 @@ describe('tlob/otel spans through a real TracerProvider', () => {
     expect(finished('request')[0]?.attributes).toEqual({});
   });
 
+  it.each([
+    ['a window opened outside any span', 'attributes', false],
+    ["'none', a window opened inside the span", 'none', true],
+  ] as const)(
+    'a violation found while a span is active that the window has no tie to is logged with no span: %s',
+    async (_, spans, openInside) => {
+      start({ spans, loggerProvider: t.sdk.loggerProvider });
+      let w = openInside ? undefined : tlob.start({ budget: '1ms', name: 'spans.untied' });
+      // the stop finds the violation (no timer runs during the spin) in the request's context
+      await inRequest(() => {
+        w ??= tlob.start({ budget: '1ms', name: 'spans.untied' });
+        spin(3);
+        w.stop();
+      });
+      const records = t.sdk.logExporter.getFinishedLogRecords();
+      expect(records.map((r) => [r.eventName, r.attributes['tlob.violation.event']])).toEqual([
+        ['tlob.budget.violation', 'stop'],
+      ]);
+      expect(records[0]?.spanContext).toBeUndefined();
+    },
+  );
+
   it('the active span comes from the caller of tlob.start too, and nested windows each get their own child', async () => {
     start({ spans: 'child' });
     await inRequest(async () => {
