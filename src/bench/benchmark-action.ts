@@ -17,12 +17,13 @@ const ms = (ns: number): number => Number((ns / 1e6).toPrecision(6));
  * The results in github-action-benchmark's `customSmallerIsBetter` shape: per task, the mean of
  * each state in milliseconds (± its margin of error), and the violation rate when a budget was set.
  * A task that errored is left out: its samples stop at the error (none when warm-up failed), and
- * the action would chart them (zeros, often) as a measurement.
+ * the action would chart them (zeros, often) as a measurement. So is a task with no sample at all
+ * (aborted during its warm-up): its zeros are no measurement either.
  */
 export function toBenchmarkAction(results: BenchResults): BenchmarkActionEntry[] {
   const entries: BenchmarkActionEntry[] = [];
   for (const task of results.tasks) {
-    if (task.state === 'errored') continue;
+    if (task.state === 'errored' || task.samples === 0) continue;
     const key = taskKey(task);
     for (const state of STATES) {
       const s = task[state];

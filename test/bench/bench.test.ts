@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { toBenchmarkAction } from '../../src/bench/benchmark-action.js';
 import { Bench, nodeBenchSample } from '../../src/bench/index.js';
 import { quantile } from '../../src/bench/statistics.js';
 import { tlob } from '../../src/index.js';
@@ -319,9 +320,11 @@ describe('Bench: running a function', () => {
       return new Promise((r) => setTimeout(r, 20));
     });
     setTimeout(() => controller.abort(), 30);
-    const [task] = (await bench.run()).tasks;
-    expect(task).toMatchObject({ state: 'aborted', samples: 0 });
+    const results = await bench.run();
+    expect(results.tasks[0]).toMatchObject({ state: 'aborted', samples: 0 });
     expect(afterAbort).toBe(0);
+    // nothing measured: nothing for github-action-benchmark to chart (it would chart zeros)
+    expect(toBenchmarkAction(results)).toEqual([]);
   });
 
   it('runs afterAll also when beforeAll threw, and ends the task as errored', async () => {
