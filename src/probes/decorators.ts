@@ -54,7 +54,7 @@ export function budget(options: Duration | BudgetOptions): BudgetDecorator {
           `@budget: expected a method, got ${article} ${context.kind}${named}`,
         );
       }
-      return budgeted(target as Function, String(context.name), context.static, value, name, context);
+      return budgeted(target as Function, context.name, context.static, value, name, context);
     }
     if (
       descriptor === undefined ||
@@ -68,7 +68,7 @@ export function budget(options: Duration | BudgetOptions): BudgetDecorator {
     }
     const isStatic = typeof target === 'function';
     const className = isStatic ? (target as Function).name : (target as object).constructor?.name;
-    const method = budgeted(descriptor.value, String(context), isStatic, value, name, className);
+    const method = budgeted(descriptor.value, context as string | symbol, isStatic, value, name, className);
     return { ...descriptor, value: method };
   } as BudgetDecorator;
 }
@@ -118,23 +118,25 @@ function isStandardContext(context: unknown): context is ClassMethodDecoratorCon
  */
 function budgeted(
   method: Function,
-  key: string,
+  key: string | symbol,
   isStatic: boolean,
   value: Duration,
   name: string | undefined,
   classOrContext?: string | ClassMethodDecoratorContext,
 ): Function {
-  const named = (owner: string) => createSite({ budget: value, name: name ?? `${owner}.${key}` }, '@budget');
+  const named = (owner: string) =>
+    createSite({ budget: value, name: name ?? `${owner}.${String(key)}` }, '@budget');
   let site: CallSite | undefined =
     name !== undefined || typeof classOrContext === 'string' ? named(classOrContext as string) : undefined;
   let unnamed: CallSite | undefined;
-  const replacement = {
+  const methods: Record<string | symbol, Function> = {
     // `arguments` passed on instead of a rest array: no array is built per call
     [key](this: unknown): unknown {
       // biome-ignore lint/complexity/noArguments: hot path, see above
       return (site ?? siteFor(this)).invoke(method, this, arguments, undefined);
     },
-  }[key] as Function;
+  };
+  const replacement = methods[key] as Function;
   const siteFor = (self: unknown): CallSite => {
     const owner = definingClassName(self, key, replacement, isStatic);
     if (owner !== undefined) return (site = named(owner));
@@ -164,7 +166,7 @@ function budgeted(
  */
 function definingClassName(
   self: unknown,
-  key: string,
+  key: string | symbol,
   method: Function,
   isStatic: boolean,
 ): string | undefined {

@@ -22,14 +22,16 @@ describe.each([
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({
-      out: ['svc slow 1', 'svc fast 2', 'svc load 3', 4, 'fast', 2],
+      out: ['svc slow 1', 'svc fast 2', 'svc load 3', 4, 'fast', 2, 'svc service'],
       violations: ['Service.load', 'Service.parse', 'Service.slow'],
+      // a method with a symbol key is named after its class too, under either flavour
       counts: {
         'Service.create': 1,
         'Service.slow': 1,
         'service.fast': 1,
         'Service.load': 1,
         'Service.parse': 1,
+        'Service.Symbol(describe)': 1,
       },
     });
   });
