@@ -74,7 +74,8 @@ function attachSite(
   splitPath(path, caller);
   const defaultName = typeof target === 'string' ? `${target}:${path}` : `${targetLabel(target)}.${path}`;
   const namesBefore = statsByName.size;
-  const site = tlobSite({ name: defaultName, ...options }, path, caller);
+  // the default also for a `name` that is there but undefined (an optional setting passed on)
+  const site = tlobSite(options, defaultName, caller);
   const created = statsByName.size > namesBefore && statsByName.get(site.stats.name) === site.stats;
   // a refused attach leaves no trace: the stats entry its site created goes too
   const forgetStats = () => {

@@ -201,8 +201,8 @@ export interface TlobAttachOptions extends WindowOptions {
   aliases?: boolean;
 }
 
-/** Checks `tlob.attach` options and builds the call site; the default name is the path. */
-export function tlobSite(options: unknown, path: string, caller: string): CallSite {
+/** Checks `tlob.attach` options and builds the call site, named `defaultName` unless `options.name` is given. */
+export function tlobSite(options: unknown, defaultName: string, caller: string): CallSite {
   const stopPath = (options as TlobAttachOptions | null)?.stopPath;
   if (stopPath !== undefined && (typeof stopPath !== 'string' || stopPath.length === 0)) {
     throw new TlobTypeError(
@@ -220,8 +220,7 @@ export function tlobSite(options: unknown, path: string, caller: string): CallSi
     }
   }
   const callback = (options as TlobAttachOptions | null)?.callback === true;
-  const name = typeof path === 'string' && path.length > 0 ? path : 'window';
-  return createSite(options, caller, name, callback, ATTACH_OPTIONS);
+  return createSite(options, caller, defaultName, callback, ATTACH_OPTIONS);
 }
 
 /** The options `tlob.attach` takes. */

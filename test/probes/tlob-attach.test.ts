@@ -63,6 +63,22 @@ describe('tlob.attach', () => {
     expect(names).toEqual(['Repo.prototype.load', 'Repo.load', 'target.db.query']);
   });
 
+  it('an options object whose name is undefined (an optional setting passed on) gets the default name', () => {
+    class Store {
+      get() {
+        return 1;
+      }
+    }
+    const configured: { name?: string } = {};
+    const names = [
+      track(tlob.attach(Store.prototype, 'get', { budget: '1s', name: configured.name })).name,
+      track(tlob.attach('node:path', 'relative', { budget: '1s', name: configured.name })).name,
+    ];
+    expect(names).toEqual(['Store.prototype.get', 'node:path:relative']);
+    expect(tlob.stats().map((s) => s.name)).toEqual(expect.arrayContaining(names));
+    expect(tlob.stats().map((s) => s.name)).not.toContain('get');
+  });
+
   it('util.inspect shows a probe by its public fields, not its machinery', () => {
     const repo = { find() {} };
     const probe = track(tlob.attach(repo, 'find', { budget: '5ms', name: 'repo.find' }));
@@ -239,6 +255,9 @@ describe('tlob.attach', () => {
     );
     expect(() => tlob.attach(target, 'g', { budget: '1ms' })).toThrow(
       expect.objectContaining({ code: 'ERR_TLOB_NOT_FOUND' }),
+    );
+    expect(() => tlob.attach(target, 'f', undefined as never)).toThrow(
+      'tlob.attach: expected options like { budget: "50ms" }, got undefined',
     );
     track(tlob.attach(target, 'f', { budget: '1ms' }));
     expect(() => tlob.attach(target, 'f', { budget: '2ms' })).toThrow(
