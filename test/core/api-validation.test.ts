@@ -131,6 +131,27 @@ describe('tlob.run with options that are not an object', () => {
   });
 });
 
+describe('a window name that is not a non-empty string', () => {
+  it.each([
+    ['null', null],
+    ['an empty string', ''],
+    ['a number', 5],
+  ])(
+    '%s is refused by tlob.start and tlob.attach (only an absent name takes the default)',
+    (_label, name) => {
+      const expected = expect.objectContaining({
+        code: 'ERR_TLOB_INVALID_ARG',
+        message: expect.stringMatching(/expected `name` to be a non-empty string, got /),
+      });
+      expect(() => tlob.start({ budget: '5ms', name } as unknown as WindowOptions)).toThrow(expected);
+      const target = { f: () => 1 };
+      expect(() => tlob.attach(target, 'f', { budget: '5ms', name } as never)).toThrow(expected);
+      const w = tlob.start({ budget: '5ms', name: undefined });
+      expect(w.stop().name).toBe('window');
+    },
+  );
+});
+
 describe('tlob.disable options', () => {
   it.each([
     ['a typo', { unpath: true }, /got an object with `unpath`/],

@@ -12,8 +12,9 @@ export interface WindowOptions {
    */
   budget: number | string;
   /**
-   * Name reported in results, violations and stats.
-   * @default 'window'
+   * Name reported in results, violations and stats. Defaults to `'window'` for `tlob.start`, to
+   * `Label.path` (`MODULE:PATH` for a module) for `tlob.attach`; `tlob.run` takes its name as its
+   * first argument and ignores this one.
    */
   name?: string;
   /** Called with the result of each window when it stops. An exception it throws is reported, not thrown. */
@@ -49,7 +50,9 @@ export function checkOptions(
   }
   if (known !== undefined) refuseUnknownOptions(options, known, caller);
   const { budget, onStop } = options as Partial<WindowOptions>;
-  const name = givenName ?? (options as Partial<WindowOptions>).name ?? defaultName;
+  // only an absent name takes the default: `null`, like any other non-string, is refused
+  const optionName = (options as Partial<WindowOptions>).name;
+  const name = givenName ?? (optionName === undefined ? defaultName : optionName);
   const budgetNs = toBudgetNs(budget, caller);
   if (typeof name !== 'string' || name.length === 0) {
     throw new TlobTypeError(
