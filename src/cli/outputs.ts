@@ -15,11 +15,15 @@ interface OutputFiles {
   report?: string | undefined;
 }
 
+/** A file named like a JavaScript or TypeScript module: source, not something an output may replace. */
+const SOURCE_FILE = /\.[cm]?[jt]sx?$/i;
+
 /**
  * Checks, before anything runs, that each output can be written: its directory exists and is
- * writable, the path is not a directory, no two outputs name one file, and none names one of
- * `inputs` (the program's script, the data a report is made from), which it would overwrite.
- * Throws a usage error naming the option.
+ * writable, the path is not a directory, no two outputs name one file, none names one of
+ * `inputs` (the program's script, the data a report is made from), which it would overwrite, and
+ * none is named like a module (`--json lib.mjs app.mjs`, an output option that lost its file name,
+ * would replace a source file of the program). Throws a usage error naming the option.
  */
 export function checkOutputs(
   command: string,
@@ -35,6 +39,11 @@ export function checkOutputs(
     if (reason !== undefined) throw new UsageError(command, `${optionOf(key)}: ${reason}`);
     const other = taken.get(resolve(file));
     if (other !== undefined) throw new UsageError(command, `${optionOf(key)}: ${file} is ${other} already`);
+    if (SOURCE_FILE.test(file))
+      throw new UsageError(
+        command,
+        `${optionOf(key)}: ${file} is named like a JavaScript or TypeScript module, which the output would overwrite (give ${optionOf(key)} the file to write first, like ${optionOf(key)} ${key === 'report' ? 'report.html' : `${key}.json`})`,
+      );
     taken.set(resolve(file), `the file of ${optionOf(key)}`);
   }
 }

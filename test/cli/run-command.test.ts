@@ -806,6 +806,31 @@ setTimeout(() => { spin(400); process.exit(0); }, 10);
     expect(existsSync(ran)).toBe(false);
   });
 
+  it('refuses an output named like a module (an output option that lost its file name) before the program runs', () => {
+    const dir = scratch();
+    // `tlob run --json lib.mjs app.mjs`: --json took a source file of the program for its file
+    const lib = join(dir, 'lib.mjs');
+    writeFileSync(lib, 'export const work = () => 1;\n');
+    writeFileSync(join(dir, 'app.mjs'), "import { work } from './lib.mjs';\nwork();\n");
+    for (const option of ['--json', '--trace', '--report']) {
+      const out = runTlob(['run', option, 'lib.mjs', 'app.mjs'], { cwd: dir });
+      expect(out.status, out.stderr).toBe(2);
+      expect(out.stderr).toMatch(
+        new RegExp(`^tlob run: ${option}: lib\\.mjs is named like a JavaScript or TypeScript module`, 'm'),
+      );
+      expect(readFileSync(lib, 'utf8')).toBe('export const work = () => 1;\n');
+    }
+    // `tlob report data.json -o app.ts` alike
+    const data = join(dir, 'data.json');
+    expect(runTlob(['run', '-q', '--json', data, 'app.mjs'], { cwd: dir }).status).toBe(0);
+    const report = runTlob(['report', data, '-o', 'app.ts'], { cwd: dir });
+    expect(report.status, report.stderr).toBe(2);
+    expect(report.stderr).toMatch(
+      /^tlob report: --output: app\.ts is named like a JavaScript or TypeScript module/m,
+    );
+    expect(existsSync(join(dir, 'app.ts'))).toBe(false);
+  });
+
   it('applies the config file it found to processes of the program in other directories', () => {
     const dir = scratch();
     mkdirSync(join(dir, 'packages/api'), { recursive: true });
