@@ -99,7 +99,15 @@ export function formatSummary(
     );
   else if (rows.length === 0) {
     // a probe on a module that never loaded, or that no call came through, says why itself, below
-    if (notes.probes.length === 0)
+    if (notes.probes.length === 0 && data.threads.length === 0)
+      out.push(
+        '(no Node.js process of the run wrote data: tlob measures the node processes the command starts that keep the NODE_OPTIONS it set)',
+      );
+    else if (notes.probes.length === 0 && data.threads.every(setNoProbe))
+      out.push(
+        "(no window finished, and no probe was set: name the functions to measure with -p, like -p 'p ./lib/db.mjs:query threshold=20ms', or in a tlob.config.json (docs/probes.md), or open windows with tlob's API in the program)",
+      );
+    else if (notes.probes.length === 0)
       out.push(
         '(no window finished: did a probe match? a path that does not resolve in its module is refused with a warning on stderr when the module loads; `tlob list` shows the probes the specs set)',
       );
@@ -127,6 +135,20 @@ export function formatSummary(
     out.push('', bold(`worst violations (${data.violations.length + data.violationsDropped} in all):`));
   for (const v of worst) out.push(`  ${describeViolation(v)}`);
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * Whether a thread wrote all its data and names no probe, applied or refused (no `-p`, config file
+ * or `TLOB_PROBES` spec reached it, and the program set none); a thread that wrote only its start
+ * may have had some.
+ */
+function setNoProbe(t: RunData['threads'][number]): boolean {
+  return (
+    t.partial !== true &&
+    t.probedModules !== undefined &&
+    t.probedModules.length === 0 &&
+    (t.refusedProbes ?? []).length === 0
+  );
 }
 
 /** An argument of a process of Jest or Vitest (their command, or a worker's script in their package). */

@@ -129,6 +129,33 @@ describe('tlob run', () => {
     expect(data.uncalledProbes).toEqual([]);
   });
 
+  it('says that no probe was set, rather than asking whether one matched, for a run without any', () => {
+    const dir = scratch();
+    writeFileSync(
+      join(dir, 'app.mjs'),
+      "await new Promise((r) => setTimeout(r, 5));\nconsole.log('app ran');\n",
+    );
+    const out = runTlob(['run', 'app.mjs'], { cwd: dir });
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stdout).toBe('app ran\n');
+    expect(out.stderr).toContain(
+      '(no window finished, and no probe was set: name the functions to measure with -p',
+    );
+    expect(out.stderr).not.toContain('did a probe match?');
+    // a probe whose path its module does not resolve says so instead
+    writeFileSync(join(dir, 'lib.mjs'), 'export const work = () => 1;\n');
+    writeFileSync(join(dir, 'use.mjs'), "import { work } from './lib.mjs';\nwork();\n");
+    const refused = runTlob(['run', '-p', 'p ./lib.mjs:nosuch threshold=5ms', 'use.mjs'], { cwd: dir });
+    expect(refused.status, refused.stderr).toBe(0);
+    expect(refused.stderr).toContain('(probes refused by their module as it loaded');
+    expect(refused.stderr).not.toContain('no probe was set');
+    // a command that starts no node process
+    const shell = runTlob(['run', '--', 'sh', '-c', 'exit 9'], { cwd: dir });
+    expect(shell.status).toBe(9);
+    expect(shell.stderr).toContain('(no Node.js process of the run wrote data');
+    expect(shell.stderr).not.toContain('did a probe match?');
+  });
+
   it('says which modules that probes name the program never loaded (a misspelt package, a path without ./)', () => {
     const dir = scratch();
     const json = join(dir, 'run.json');

@@ -170,10 +170,33 @@ describe('a run no thread wrote data for', () => {
     expect(formatSummary(empty, 'SIGABRT')).not.toContain('did a probe match?');
   });
   it('asks whether a probe matched, when it exited', () => {
-    expect(formatSummary(empty)).toContain(
-      '(no window finished: did a probe match? a path that does not resolve in its module is refused with a warning on stderr when the module loads; `tlob list` shows the probes the specs set)',
+    // a thread that names its probed modules, none with a note of its own (a probe of `attach`
+    // with handlers of its own has no window name), or that does not say
+    for (const probedModules of [[{ module: './app.mjs', loaded: true, probes: [] }], undefined]) {
+      const text = formatSummary({ ...empty, threads: [threadData({ argv: ['app.mjs'], probedModules })] });
+      expect(text).toContain(
+        '(no window finished: did a probe match? a path that does not resolve in its module is refused with a warning on stderr when the module loads; `tlob list` shows the probes the specs set)',
+      );
+      expect(text).not.toContain('Jest and Vitest');
+    }
+  });
+  it('says that no probe was set, when no thread names one, and that no node process wrote data, when none did', () => {
+    const none = formatSummary({ ...empty, threads: [threadData({ argv: ['app.mjs'], probedModules: [] })] });
+    expect(none).toContain(
+      '(no window finished, and no probe was set: name the functions to measure with -p',
     );
-    expect(formatSummary(empty)).not.toContain('Jest and Vitest');
+    expect(none).not.toContain('did a probe match?');
+    // a thread that wrote only its start may have had probes
+    const unsure = formatSummary({
+      ...empty,
+      threads: [
+        threadData({ argv: ['app.mjs'], probedModules: [] }),
+        threadData({ pid: 8, argv: ['child.mjs'], partial: true }),
+      ],
+    });
+    expect(unsure).not.toContain('no probe was set');
+    expect(formatSummary(empty)).toContain('(no Node.js process of the run wrote data');
+    expect(formatSummary(empty)).not.toContain('did a probe match?');
   });
   it('says where a probe spec does not reach, under a test runner', () => {
     for (const argv of [
