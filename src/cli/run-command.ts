@@ -418,6 +418,9 @@ export const runCommand: Command = {
     if (parsed === undefined) return 0;
     const values = parsed.values;
     const extraEnv = checkInput(values);
+    // `tlob run --json app.mjs`: the output option took the script, which the check of the outputs
+    // says better than that no program came
+    if (program.length === 0) checkOutputs('run', values, (key) => `--${key}`);
     const { file, args: childArgs } = programCommand(program);
     const script = file === process.execPath || basename(file) === 'node' ? scriptOf(childArgs) : file;
     const inputs = script === undefined ? [] : [{ file: script, what: 'the program' }];

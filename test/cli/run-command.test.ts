@@ -847,6 +847,12 @@ setTimeout(() => { spin(400); process.exit(0); }, 10);
       );
       expect(readFileSync(lib, 'utf8')).toBe('export const work = () => 1;\n');
     }
+    // `tlob run --json app.mjs`: the option took the only operand, the script
+    const alone = runTlob(['run', '--json', 'app.mjs'], { cwd: dir });
+    expect(alone.status).toBe(2);
+    expect(alone.stderr).toMatch(
+      /^tlob run: --json: app\.mjs is named like a JavaScript or TypeScript module/m,
+    );
     // `tlob report data.json -o app.ts` alike
     const data = join(dir, 'data.json');
     expect(runTlob(['run', '-q', '--json', data, 'app.mjs'], { cwd: dir }).status).toBe(0);
