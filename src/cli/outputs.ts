@@ -15,6 +15,9 @@ interface OutputFiles {
   report?: string | undefined;
 }
 
+/** The file an output is shown with, in the message that refuses one named like a module. */
+const EXAMPLE_FILE = { json: 'data.json', trace: 'trace.json', report: 'report.html' } as const;
+
 /** A file named like a JavaScript or TypeScript module: source, not something an output may replace. */
 const SOURCE_FILE = /\.[cm]?[jt]sx?$/i;
 
@@ -42,7 +45,7 @@ export function checkOutputs(
     if (SOURCE_FILE.test(file))
       throw new UsageError(
         command,
-        `${optionOf(key)}: ${file} is named like a JavaScript or TypeScript module, which the output would overwrite (give ${optionOf(key)} the file to write first, like ${optionOf(key)} ${key === 'report' ? 'report.html' : `${key}.json`})`,
+        `${optionOf(key)}: ${file} is named like a JavaScript or TypeScript module, which the output would overwrite (give ${optionOf(key)} the file to write first, like ${optionOf(key)} ${EXAMPLE_FILE[key]})`,
       );
     taken.set(resolve(file), `the file of ${optionOf(key)}`);
   }
