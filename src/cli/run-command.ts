@@ -38,7 +38,8 @@ same signal.
 
 Options:
   -p, --probe SPEC     add a probe, in the TLOB_PROBES syntax (repeatable), e.g.
-                       -p 'p ./app.mjs:handle threshold=50ms'
+                       -p 'p ./lib/db.mjs:query threshold=50ms' (a function the
+                       program calls through its module's exports)
   --config FILE        a tlob.config.json to read (probes, reactor, ringSize)
   -r, --reactor NAME   what a violation does: log (default), nop, abort, throw
   --json FILE          write the run data (stats, violations, timeline) as JSON
@@ -51,7 +52,7 @@ Options:
   -h, --help           show this help
 
 Examples:
-  tlob run -p 'p ./server.mjs:handle threshold=20ms' --report report.html server.mjs
+  tlob run -p 'p ./lib/handlers.mjs:handle threshold=20ms' --report report.html server.mjs
   tlob run --trace trace.json -- node --enable-source-maps dist/app.js
 `;
 
