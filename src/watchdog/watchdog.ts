@@ -67,7 +67,7 @@ export interface WatchdogOptions {
 /** What `tlob.watchdog()` returns: the settings in force. */
 export interface WatchdogStatus {
   readonly enabled: boolean;
-  /** Whether the watchdog thread is up and reading this thread's board (it starts after the main thread's first window that has a deadline, in a turn with no window open, or after its first worker thread). */
+  /** Whether the watchdog thread is up and reading this thread's board (it starts in the turn after the main thread's first window that has a deadline or its first worker thread). */
   readonly running: boolean;
   /** Whether the violation line comes with the blocked main thread's stack. */
   readonly stacks: boolean;
@@ -266,8 +266,8 @@ function joined(b: ThreadBoard): boolean {
 }
 
 /**
- * Starts the watchdog thread (main thread), in the first turn with no window open after its first
- * deadline (`startPlanned`) or after it started its first worker thread, or joins it (a worker thread started before the main thread
+ * Starts the watchdog thread (main thread), in the turn after its first deadline or after it
+ * started its first worker thread, or joins it (a worker thread started before the main thread
  * turned the watchdog on: see `followUpWord` for the others); once.
  *
  * A thread keeps no channel open on which the watchdog or another thread could send it a message:
@@ -516,9 +516,9 @@ function status(): WatchdogStatus {
 
 /**
  * Turns the watchdog on (or off, or changes its settings) for this thread and returns the settings
- * in force; with no argument it only returns them. The main thread starts the watchdog thread
- * after its first window that has a deadline or its first worker thread, in a turn with no window
- * open (or 100 ms later); it serves every thread of the process that turned it on (a worker thread joins it
+ * in force; with no argument it only returns them. The main thread starts the watchdog thread in
+ * the turn after its first window that has a deadline or its first worker thread (never inside a
+ * window); it serves every thread of the process that turned it on (a worker thread joins it
  * through the main thread's up word, if the main thread turned it on before starting it).
  * @example tlob.watchdog({ grace: '5ms', stacks: true });
  */
