@@ -9,7 +9,6 @@ import {
   threadId,
   Worker,
 } from 'node:worker_threads';
-import { nowNs } from '../clock.js';
 import { runOutside } from '../context/outside.js';
 import { macrotasks } from '../context/scheduler-hooks.js';
 import { deadlines } from '../engine/deadline-queue.js';
@@ -18,7 +17,7 @@ import { moduleFile } from '../module-file.js';
 import { tlobModel } from '../monitors/tlob/model.js';
 import { BUDGET_EXPIRED, type TlobViolation, tlobMonitor } from '../monitors/tlob/tlob-monitor.js';
 import { watchdogHooks } from '../monitors/tlob/watchdog-hooks.js';
-import { openWindows, type Window } from '../monitors/tlob/window.js';
+import type { Window } from '../monitors/tlob/window.js';
 import { clearImmediate, setImmediate } from '../real-timers.js';
 import { describeValue, reportInternalError, TlobTypeError, unknownOption } from '../report/errors.js';
 import { emitTlobWarning } from '../report/tlob-warning.js';
@@ -426,27 +425,14 @@ function post(message: object): void {
  * else wakes the loop (an unref'd immediate waits for the loop's next wake-up): for worker threads
  * that wait on the up word while the main thread idles.
  */
-function startSoon(b: ThreadBoard, held = false, since = nowNs()): void {
-  // runs outside every window
-  const immediate = runOutside(setImmediate, () => startPlanned(b, held, since));
+function startSoon(b: ThreadBoard, held = false): void {
+  const immediate = runOutside(setImmediate, () => startPlanned(b)); // runs outside every window
   pendingStart = held ? immediate : immediate.unref();
 }
 
-/**
- * How long the main thread waits for a turn with no window open to create the watchdog thread:
- * `new Worker` holds the thread 5–14 ms, and a window open across that turn (sleeping on a timer
- * that comes due meanwhile) would be charged that time as waiting, behind tlob's own work. A
- * program whose windows never leave a turn free gets its thread this long after its first window.
- */
-const START_WAIT_NS = 100e6;
-
-function startPlanned(b: ThreadBoard, held: boolean, since: number): void {
+function startPlanned(b: ThreadBoard): void {
   pendingStart = undefined;
   if (board !== b || started) return; // turned off (and maybe on again) meanwhile
-  if (isMainThread && openWindows.count !== 0 && nowNs() - since < START_WAIT_NS) {
-    startSoon(b, held, since); // the next turn may have none open
-    return;
-  }
   try {
     start(b);
   } catch (error) {
