@@ -1,7 +1,7 @@
 import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { TraceEvent } from '../../src/index.js';
 import type { RunData } from '../../src/report/run-data.js';
 import { nodeBinary } from '../probes/preload-apps.js';
@@ -491,6 +491,16 @@ setTimeout(() => { spin(400); process.exit(0); }, 10);
     const exit = new Promise<[number | null, string | null]>((resolve) =>
       child.on('exit', (c, s) => resolve([c, s])),
     );
+    // also after a test that timed out, which never reaches its own clean-up: a program left
+    // spinning would hold a CPU through the rest of the run
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // ended already
+      }
+    });
     return { child, pid, exit, stderr: () => stderr };
   }
 
