@@ -15,6 +15,8 @@ import { openWindows } from './window.js';
 /** The name of the windows of the warm-up; its statistics are removed again. */
 const WARM_UP_NAME = 'tlob:warm-up';
 
+const NO_ARGS: readonly unknown[] = [];
+
 /**
  * Runs tlob's call path once on each of its main paths, in windows that report nowhere, so that
  * the first window of the process measures its call and not tlob's own first run. V8 compiles a
@@ -39,14 +41,14 @@ export function warmUpCallPath(): void {
   } catch (error) {
     reportInternalError('warming up the call path', error);
   } finally {
-    statsByName.delete(WARM_UP_NAME);
+    forgetStats();
     deadlines.reschedule(); // the queue is empty again: no timer stays armed for these windows
     // and no hook stays on until the loop's next turn: the program's first awaits would pay for it
     releaseUnheldHooksNow();
     releaseUnheldSettleHookNow();
   }
   // unref'd: a program with nothing else to do exits without it
-  runOutside(() => setImmediate(warmUpContinuations).unref());
+  runOutside(setImmediate, warmUpContinuations).unref();
 }
 
 /**
@@ -65,8 +67,8 @@ function warmUpContinuations(): void {
       const site = new CallSite(WARM_UP_NAME, 60e9, undefined, '60s');
       // two at once: each one's continuations also follow the other's (one window alone left
       // 0.2 ms on Node 22)
-      site.invoke(resumeTwice, undefined, [], undefined, forgetStats);
-      site.invoke(resumeTwice, undefined, [], undefined, forgetStats);
+      site.invoke(resumeTwice, undefined, NO_ARGS, undefined, forgetStats);
+      site.invoke(resumeTwice, undefined, NO_ARGS, undefined, forgetStats);
     });
   } catch (error) {
     reportInternalError('warming up the call path', error);
@@ -104,17 +106,16 @@ function nothingCouldSee(): boolean {
 
 function runEachPath(): void {
   const site = new CallSite(WARM_UP_NAME, 60e9, undefined, '60s');
-  const noArgs: unknown[] = [];
   site.path = PATH_SYNC;
-  for (let i = 0; i < 2; i++) site.invoke(returnNothing, undefined, noArgs, undefined);
+  for (let i = 0; i < 2; i++) site.invoke(returnNothing, undefined, NO_ARGS, undefined);
   site.path = PATH_ASYNC;
   let settle = returnNothing as () => void;
   const pending = new Promise<void>((resolve) => {
     settle = resolve;
   });
-  site.invoke(() => pending, undefined, noArgs, undefined);
+  site.invoke(() => pending, undefined, NO_ARGS, undefined);
   settle(); // the window closes in the settle hook, now
-  site.invoke(settleDuringCall, undefined, noArgs, undefined);
+  site.invoke(settleDuringCall, undefined, NO_ARGS, undefined);
 }
 
 function returnNothing(): void {}
