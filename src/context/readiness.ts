@@ -8,7 +8,8 @@ import { timerDueNs } from './timer-due.js';
  * not timestamp readiness, so it is derived, per kind of continuation, from what the scheduler
  * hooks see anyway (see docs/accounting.md for each kind, what is estimated and the measured error):
  *
- * - a timer: its due time, from the loop clock (`timer-due.ts`);
+ * - a timer: its due time, from the loop clock (`timer-due.ts`), or when the loop left an idle
+ *   wait past it, the later;
  * - `setImmediate` and `process.nextTick` callbacks: queued by the task's own code while it ran,
  *   so runnable before the task yielded;
  * - I/O and threadpool completions, and callbacks of other kinds: runnable since the loop last
@@ -142,7 +143,9 @@ export function isTick(resource: object): boolean {
 /** When the callback running on `resource` (not a promise reaction) became runnable (0: before its task yielded). */
 export function callbackReadyNs(resource: unknown, now: number): number {
   const due = timerDueNs(resource);
-  if (!Number.isNaN(due)) return Math.min(due, now);
+  // the loop idled past the due time (Node fires timers on its millisecond clock, its poll wait
+  // rounded up): the thread was free until the busy period began, nothing to wait behind
+  if (!Number.isNaN(due)) return Math.min(Math.max(due, marks.busyStartNs), now);
   if (resource !== null && typeof resource === 'object') {
     if (resource.constructor === Immediate || isTick(resource)) return 0;
   }

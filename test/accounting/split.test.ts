@@ -83,6 +83,41 @@ describe('where the time goes', () => {
     });
   });
 
+  it('timers on a free loop: the time Node fires them after their due time (its millisecond clock) is sleeping, not waiting', async () => {
+    await retry(5, async () => {
+      // ground truth, read where the window yields and where each timer's callback starts: how
+      // long the loop waited idle in between, and how long the thread waited for a CPU
+      const idleMs = () => performance.nodeTiming.idleTime;
+      const reading = () => ({ at: performance.now(), idle: idleMs(), descheduled: descheduledMs() });
+      let gaps = 0;
+      let idle = 0;
+      let preempted = 0;
+      const r = await measure('quiet-timers', async () => {
+        for (let i = 0; i < 5; i++) {
+          let armed = reading();
+          await new Promise<void>((resolve) => {
+            setTimeout(() => {
+              const fired = reading();
+              gaps += fired.at - armed.at;
+              idle += fired.idle - armed.idle;
+              preempted += fired.descheduled - armed.descheduled;
+              resolve();
+            }, 7);
+            armed = reading();
+          });
+        }
+      });
+      // the loop's own work in the gaps (running the timers, a collection, the test runner's
+      // messages) is all the window could have waited behind; each timer fires up to ~1 ms after
+      // its due time, the loop idle meanwhile
+      const busy = gaps - idle;
+      const split = `waiting ${ms(r.waitingNs)}, sleeping ${ms(r.sleepingNs)} ms; from the yields to the callbacks ${gaps} ms, ${idle} ms of it idle, ${preempted} ms descheduled`;
+      expectSums(r);
+      expect(ms(r.waitingNs), split).toBeLessThanOrEqual(busy + preempted + 0.3);
+      expect(ms(r.sleepingNs), split).toBeGreaterThanOrEqual(idle - 0.3);
+    });
+  });
+
   it('a timer that comes due while another call holds the thread counts as waiting from its due time (±2 ms)', async () => {
     await retry(5, async () => {
       let hogEnd = 0;
