@@ -11,7 +11,7 @@ import { BENCH_BRAND, benchRegistry } from './registry.js';
 import { type BenchResults, SCHEMA_VERSION, type TaskResult } from './results.js';
 import { formatTable, tableRows, taskKey } from './table.js';
 
-const USAGE = `usage: tlob bench [options] <files...>
+const USAGE = `Usage: tlob bench [options] <files...>
        tlob-bench [options] <files...>
 
 Runs bench files: each default-exports a Bench from 'tlob/bench' (or an array of them), or
@@ -383,7 +383,9 @@ export async function benchCommand(argv: string[]): Promise<number> {
     return failures.length === 0 ? 0 : 1;
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`tlob bench: ${(error as Error).message}\n(tlob bench --help for usage)\n`);
+      // `util.parseArgs`'s messages start with a capital ("Unknown option '--x'"), tlob's do not
+      const message = (error as Error).message.replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase());
+      process.stderr.write(`tlob bench: ${message}\nRun \`tlob bench --help\` for usage.\n`);
       return 2;
     }
     // not the input's fault: a defect of the harness, whose stack says where

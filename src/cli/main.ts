@@ -22,6 +22,23 @@ async function help(): Promise<string> {
   return lines.join('\n');
 }
 
+/**
+ * Whether `given` is `command` mistyped: one letter added, dropped, changed or two swapped (the
+ * typos of a command name; `runn`, `reprot`, `lsit`).
+ */
+function typo(given: string, command: string): boolean {
+  if (Math.abs(given.length - command.length) > 1) return false;
+  let i = 0;
+  while (i < given.length && given[i] === command[i]) i++;
+  const tail = (a: number, b: number) => given.slice(a) === command.slice(b);
+  return (
+    tail(i + 1, i + 1) ||
+    tail(i + 1, i) ||
+    tail(i, i + 1) ||
+    (given[i] === command[i + 1] && given[i + 1] === command[i] && tail(i + 2, i + 2))
+  );
+}
+
 /** Runs `tlob` with `argv` (without node and the script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const unsupported = unsupportedNode();
@@ -30,6 +47,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const [name, ...rest] = argv;
+  if (name === 'help' && rest.length > 0) return main([...rest, '--help']); // `tlob help run`
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(await help());
     return name === undefined ? 2 : 0;
@@ -40,8 +58,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (load === undefined) {
+    const near = Object.keys(commands).find((command) => typo(name, command));
     process.stderr.write(
-      `tlob: unknown command "${name}" (expected one of ${Object.keys(commands).join(', ')})\n`,
+      `tlob: unknown command "${name}" (${near === undefined ? '' : `did you mean "${near}"? `}expected one of ${Object.keys(commands).join(', ')})\nRun \`tlob --help\` for usage.\n`,
     );
     return 2;
   }

@@ -4,8 +4,9 @@ export class UsageError extends Error {
     readonly command: string,
     message: string,
   ) {
-    // the library's messages start with "tlob: ", and the command prints "tlob <command>: " before it
-    super(message.replace(/^tlob: /, ''));
+    // the library's messages start with "tlob: ", and the command prints "tlob <command>: " before
+    // it; `util.parseArgs`'s start with a capital ("Unknown option '--x'"), tlob's do not
+    super(message.replace(/^tlob: /, '').replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase()));
     this.name = 'UsageError';
   }
 }

@@ -240,14 +240,17 @@ describe('tlob-bench', () => {
         /--max-violation-rate: expected a rate from 0 to 1 \(or 0% to 100%\) like 0.01 or 1%, got "lots"/,
       ],
       [['--compare', join(scratch, 'missing.json'), fixture('spin.bench.mjs')], /--compare: cannot read/],
-      [['--bogus', fixture('spin.bench.mjs')], /Unknown option '--bogus'/],
+      [
+        ['--bogus', fixture('spin.bench.mjs')],
+        /^tlob bench: unknown option '--bogus'.*\nRun `tlob bench --help` for usage\.\n$/s,
+      ],
     ];
     for (const [args, message] of cases) {
       const out = benchCli(args);
       expect(out.status, args.join(' ')).toBe(2);
       expect(out.stderr).toMatch(message);
     }
-    expect(benchCli(['--help']).stdout).toMatch(/^usage: tlob bench \[options\] <files\.\.\.>/);
+    expect(benchCli(['--help']).stdout).toMatch(/^Usage: tlob bench \[options\] <files\.\.\.>/);
   });
 });
 

@@ -23,11 +23,37 @@ describe('tlob commands', () => {
     const unknown = runTlob(['mon']);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toBe(
-      'tlob: unknown command "mon" (expected one of run, report, list, model, check-probes, bench)\n',
+      'tlob: unknown command "mon" (expected one of run, report, list, model, check-probes, bench)\nRun `tlob --help` for usage.\n',
     );
     const flag = runTlob(['model', '--svg']);
     expect(flag.status).toBe(2);
-    expect(flag.stderr).toMatch(/^tlob model: Unknown option '--svg'/);
+    expect(flag.stderr).toBe("tlob model: unknown option '--svg'\nRun `tlob model --help` for usage.\n");
+  });
+
+  it('names the command a mistyped one was meant to be', () => {
+    for (const [typed, meant] of [
+      ['runn', 'run'],
+      ['rn', 'run'],
+      ['reprot', 'report'],
+      ['lsit', 'list'],
+      ['modle', 'model'],
+      ['check-probe', 'check-probes'],
+      ['bench2', 'bench'],
+    ]) {
+      const out = runTlob([typed as string]);
+      expect(out.status, typed).toBe(2);
+      expect(out.stderr, typed).toMatch(
+        new RegExp(`^tlob: unknown command "${typed}" \\(did you mean "${meant}"\\? `),
+      );
+    }
+    expect(runTlob(['xyz']).stderr).not.toMatch(/did you mean/);
+  });
+
+  it("tlob help <command> prints that command's help", () => {
+    const out = runTlob(['help', 'report']);
+    expect(out.status).toBe(0);
+    expect(out.stdout).toBe(runTlob(['report', '--help']).stdout);
+    expect(out.stdout).toMatch(/^Usage: tlob report/);
   });
 
   it('prints its version with --version and -v', () => {

@@ -776,7 +776,7 @@ setTimeout(() => { spin(400); process.exit(0); }, 10);
   it('rejects a bad flag, a bad spec and a missing script with exit 2 and a clear message', () => {
     const flag = runTlob(['run', '--bogus', 'app.mjs']);
     expect(flag.status).toBe(2);
-    expect(flag.stderr).toMatch(/^tlob run: Unknown option '--bogus'/m);
+    expect(flag.stderr).toMatch(/^tlob run: unknown option '--bogus'/m);
     expect(flag.stderr).toContain('Run `tlob run --help` for usage.');
 
     const spec = runTlob(['run', '-p', 'p ./lib.mjs:work threshold=fast', 'app.mjs']);
