@@ -90,7 +90,7 @@ export function formatSummary(
   ];
   const notes = runNotes(data);
   for (const note of notes.missing) out.push(`(${note})`);
-  out.push(bold(line(header)));
+  if (rows.length > 0) out.push(bold(line(header))); // a header over no row reads as a table that lost its rows
   for (const r of rows) out.push(Number(r[2]) > 0 ? red(line(r)) : line(r));
   if (rows.length === 0 && data.threads.every((t) => t.partial === true) && diedBy !== null)
     // a death by a signal other than SIGINT and SIGTERM runs no exit handler: nothing was written

@@ -186,6 +186,10 @@ describe('a run no thread wrote data for', () => {
       '(no window finished, and no probe was set: name the functions to measure with -p',
     );
     expect(none).not.toContain('did a probe match?');
+    expect(none).not.toMatch(/^name +count/m); // no table over no row
+    expect(formatSummary({ ...data, names: [nameData('route', 3)] })).toMatch(
+      /^name +count +violations +p50 +p99 +run p50 +wait p50 +sleep p50$/m,
+    );
     // a thread that wrote only its start may have had probes
     const unsure = formatSummary({
       ...empty,
