@@ -98,7 +98,9 @@ export const reportClientScript = String.raw`
       });
       var bx = x(n.budgetNs);
       s.appendChild(svg('line', { x1: bx, x2: bx, y1: 2, y2: H - pad, stroke: '#c62828', 'stroke-width': 2, 'stroke-dasharray': '4 2' }));
-      var label = svg('text', { x: Math.max(2, Math.min(bx + 3, W - 70)), y: 12, fill: '#c62828', 'font-size': 11 });
+      // right of the line, or left of it where the line is in the right half: never past an edge
+      var right = bx < W / 2;
+      var label = svg('text', { x: right ? bx + 3 : bx - 3, y: 12, fill: '#c62828', 'font-size': 11, 'text-anchor': right ? 'start' : 'end' });
       label.textContent = 'budget ' + fmt(n.budgetNs);
       s.appendChild(label);
       [edges[0] || 1, Math.sqrt((edges[0] || 1) * edges[edges.length - 1]), edges[edges.length - 1]].forEach(function (v, i) {

@@ -92,6 +92,33 @@ describe('HTML report in Chromium', () => {
     expect(work?.widths[3]).toBeGreaterThan(0);
     expect(bars.find((b) => b.text.startsWith('tick'))?.classes).toEqual(['running', 'waiting', 'sleeping']);
     expect(await page.locator('#histograms svg line').count()).toBe(2);
+    // each budget label is whole inside its histogram, beside its line (tick's budget, far above
+    // its windows, puts the line at the right edge)
+    const labels = await page.$$eval('#histograms svg', (svgs) =>
+      svgs.map((svg) => {
+        const inside = svg as unknown as {
+          getAttribute(n: string): string;
+          querySelector(s: string): {
+            getAttribute(n: string): string;
+            getBBox(): { x: number; width: number };
+          } | null;
+        };
+        const box = inside.querySelector('text')?.getBBox();
+        return {
+          width: Number(inside.getAttribute('viewBox').split(' ')[2]),
+          line: Number(inside.querySelector('line')?.getAttribute('x1')),
+          from: box?.x ?? Number.NaN,
+          to: (box?.x ?? Number.NaN) + (box?.width ?? 0),
+        };
+      }),
+    );
+    expect(labels).toHaveLength(2);
+    for (const l of labels) {
+      expect(l.from, JSON.stringify(l)).toBeGreaterThanOrEqual(0);
+      expect(l.to, JSON.stringify(l)).toBeLessThanOrEqual(l.width);
+      expect(l.to <= l.line || l.from >= l.line, JSON.stringify(l)).toBe(true);
+    }
+    expect(labels.some((l) => l.line > l.width / 2)).toBe(true);
     expect(await page.locator('#violations tr').count()).toBeGreaterThanOrEqual(3);
     // each violation names its process and thread (window ids are per thread)
     const listed = await page.$$eval('#violations tr', (trs) =>
