@@ -65,7 +65,7 @@ await Promise.all(
 for (const [who, r] of stops) {
   console.log(
     `  handler ${who}: elapsed ${ms(r.elapsedNs)}ms = running ${ms(r.runningNs)} + waiting ${ms(r.waitingNs)} + ` +
-      `sleeping ${ms(r.sleepingNs)}${r.overBudget ? `  ${r.code}` : ''}`,
+      `sleeping ${ms(r.sleepingNs)}${r.overBudget ? `, over budget (code ${r.code})` : ''}`,
   );
 }
 
