@@ -108,6 +108,13 @@ export class ThreadBoard implements SyncWatch, EarliestWatcher {
 
   /** Set until the first window to watch (synchronous or queued), which calls `onFirst` (the watchdog starts lazily). */
   private cold = true;
+  /**
+   * A worker thread handed the up word: joins a watchdog thread that is up and that it has not
+   * joined yet, as one of its windows opens (a new earliest deadline, or a synchronous call while
+   * the idle flag is set), rather than in the turn its wait on the word resolves in, which a window
+   * that blocks first never reaches; true when it is joined to the one up.
+   */
+  joinCheck: (() => boolean) | undefined = undefined;
   /** The table of sites is full (a warning said so once). */
   private sitesFull = false;
 
@@ -130,6 +137,9 @@ export class ThreadBoard implements SyncWatch, EarliestWatcher {
    * as far as synchronous windows go, and the first call to swap the flag rings it.
    */
   wake(): void {
+    // a worker thread not joined to a watchdog thread that is up leaves the flag set: its next
+    // synchronous call looks again
+    if (this.joinCheck !== undefined && !this.joinCheck()) return;
     if (Atomics.compareExchange(this.i32, I_SYNC_IDLE, 1, 0) === 1) this.ring();
   }
 
@@ -221,6 +231,7 @@ export class ThreadBoard implements SyncWatch, EarliestWatcher {
    */
   earliest(top: Deadlined | undefined): void {
     this.publishEarliest(top as BoardWindow | undefined, this.monitor.reactor);
+    if (this.joinCheck !== undefined) this.joinCheck();
     if (this.cold) {
       this.cold = false;
       this.onFirst();

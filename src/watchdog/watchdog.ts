@@ -375,19 +375,36 @@ function joinThroughChannel(b: ThreadBoard): void {
 function followUpWord(b: ThreadBoard, word: Int32Array): void {
   if (board !== b) return; // turned off (the wait ends when the word next changes)
   const value = Atomics.load(word, UP);
-  if (value > 0 && value !== joinedGeneration) {
-    joinedGeneration = value;
-    started = true; // later names are posted
-    Atomics.store(b.i32, layout.I_JOINED, 0); // set again by the watchdog that reads the board
-    try {
-      post(joinMessage(b));
-    } catch (error) {
-      reportInternalError('watchdog join', error);
-    }
-  }
+  if (value > 0 && value !== joinedGeneration) joinGeneration(b, value);
   const r = waitAsync(word, UP, value);
   if (r.async) (r.value as Promise<string>).then(() => runOutside(followUpWord, b, word));
   else followUpWord(b, word); // the word moved meanwhile
+}
+
+/** A worker thread handed the up word joins the watchdog thread of generation `value`, which is up. */
+function joinGeneration(b: ThreadBoard, value: number): void {
+  joinedGeneration = value;
+  started = true; // later names are posted
+  Atomics.store(b.i32, layout.I_JOINED, 0); // set again by the watchdog that reads the board
+  try {
+    post(joinMessage(b));
+  } catch (error) {
+    reportInternalError('watchdog join', error);
+  }
+}
+
+/**
+ * `ThreadBoard.joinCheck` of a worker thread handed the up word: one of its windows opens, and a
+ * watchdog thread it has not joined is up (it came up while the thread was held, or in the turn
+ * whose first message opened the window): it joins it now, outside every window. Whether the
+ * thread is joined to the one up.
+ */
+function joinUp(b: ThreadBoard, word: Int32Array): boolean {
+  if (board !== b) return false; // turned off
+  const value = Atomics.load(word, UP);
+  if (value <= 0) return false;
+  if (value !== joinedGeneration) runOutside(joinGeneration, b, value);
+  return true;
 }
 
 /**
@@ -618,7 +635,11 @@ export function watchdog(options?: WatchdogOptions | boolean): WatchdogStatus {
     if (workersSeen) startSoon(b, true);
   } else {
     upWord = inheritedUpWord();
-    if (upWord !== undefined) runOutside(followUpWord, b, upWord);
+    if (upWord !== undefined) {
+      const word = upWord;
+      b.joinCheck = () => joinUp(b, word);
+      runOutside(followUpWord, b, word);
+    }
   }
   return status();
 }

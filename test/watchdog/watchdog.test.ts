@@ -225,6 +225,26 @@ describe.each(paths)('watchdog, %s: a window over budget while its own code hold
     }));
 });
 
+describe.each(paths)(
+  'watchdog, %s: a worker thread that turned it on before its thread started',
+  (_, path) => {
+    it('a window that blocks the worker thread before it had a turn with the watchdog thread up is reported while it blocks', () =>
+      // the thread joins the watchdog thread in a turn (its wait on the up word resolves there); a
+      // window that opens first, and blocks, joins it itself
+      retry(3, async () => {
+        const r = await run('lateJoin', path);
+        expect(r.status, r.stderr).toBe(0);
+        const [block] = blocks(r.stderr);
+        expect(watchdogLines(block as string)[0] ?? '', r.stderr).toMatch(
+          /^tlob: "late-join" #\d+ over budget 50.0ms: thread \d+ is blocked/,
+        );
+        const { records } = JSON.parse(r.stdout.trim());
+        expect(records).toHaveLength(1);
+        expect(records[0]).toMatchObject({ name: 'late-join', detectedBy: 'watchdog', state: 'running' });
+      }));
+  },
+);
+
 describe('watchdog: a pool of worker threads', () => {
   /**
    * Runs the `pool` scenario and checks that the watchdog reported each of its 2 worker threads
