@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatNs } from '../index.js';
 import { unwritableReason } from '../output-file.js';
+import { parseArgsMessage } from '../report/errors.js';
 import { toBenchmarkAction } from './benchmark-action.js';
 import { type Comparison, compareResults, formatP } from './compare.js';
 import { DRAINED, LoopDrain } from './loop-drain.js';
@@ -383,9 +384,9 @@ export async function benchCommand(argv: string[]): Promise<number> {
     return failures.length === 0 ? 0 : 1;
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      // `util.parseArgs`'s messages start with a capital ("Unknown option '--x'"), tlob's do not
-      const message = (error as Error).message.replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase());
-      process.stderr.write(`tlob bench: ${message}\nRun \`tlob bench --help\` for usage.\n`);
+      process.stderr.write(
+        `tlob bench: ${parseArgsMessage((error as Error).message)}\nRun \`tlob bench --help\` for usage.\n`,
+      );
       return 2;
     }
     // not the input's fault: a defect of the harness, whose stack says where

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { nearestName } from '../report/errors.js';
 import { unsupportedNode } from '../supported-node.js';
 import { TLOB_VERSION } from '../version.js';
 import type { Command } from './command.js';
@@ -22,23 +23,6 @@ async function help(): Promise<string> {
   return lines.join('\n');
 }
 
-/**
- * Whether `given` is `command` mistyped: one letter added, dropped, changed or two swapped (the
- * typos of a command name; `runn`, `reprot`, `lsit`).
- */
-function typo(given: string, command: string): boolean {
-  if (Math.abs(given.length - command.length) > 1) return false;
-  let i = 0;
-  while (i < given.length && given[i] === command[i]) i++;
-  const tail = (a: number, b: number) => given.slice(a) === command.slice(b);
-  return (
-    tail(i + 1, i + 1) ||
-    tail(i + 1, i) ||
-    tail(i, i + 1) ||
-    (given[i] === command[i + 1] && given[i + 1] === command[i] && tail(i + 2, i + 2))
-  );
-}
-
 /** Runs `tlob` with `argv` (without node and the script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const unsupported = unsupportedNode();
@@ -58,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (load === undefined) {
-    const near = Object.keys(commands).find((command) => typo(name, command));
+    const near = nearestName(name, Object.keys(commands), 1); // a command name is short: one typo
     process.stderr.write(
       `tlob: unknown command "${name}" (${near === undefined ? '' : `did you mean "${near}"? `}expected one of ${Object.keys(commands).join(', ')})\nRun \`tlob --help\` for usage.\n`,
     );

@@ -104,10 +104,22 @@ export function refuseUnknownOptions(options: object, known: readonly string[], 
   );
 }
 
-/** The candidate closest to `name` by edit distance, when it is close enough to be a likely typo. */
-export function nearestName(name: string, candidates: readonly string[]): string | undefined {
+/** A message of `util.parseArgs` ("Unknown option '--x'") as tlob words its own: lower-case first. */
+export function parseArgsMessage(message: string): string {
+  return message.replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase());
+}
+
+/**
+ * The candidate closest to `name` by edit distance (a letter added, dropped or changed, or two
+ * swapped), when it is at most `most` edits away: close enough to be a likely typo.
+ */
+export function nearestName(
+  name: string,
+  candidates: readonly string[],
+  most = Math.max(2, Math.floor(name.length / 3)),
+): string | undefined {
   let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
+  let bestDistance = most + 1;
   const lower = name.toLowerCase();
   for (const candidate of candidates) {
     const distance = editDistance(lower, candidate.toLowerCase());
@@ -119,18 +131,24 @@ export function nearestName(name: string, candidates: readonly string[]): string
   return best;
 }
 
+/** Edits from `a` to `b`: letters added, dropped, changed, and two neighbours swapped (one edit). */
 function editDistance(a: string, b: string): number {
+  let beforePrevious: number[] = [];
   let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min(
+      let d = Math.min(
         (previous[j] as number) + 1,
         (current[j - 1] as number) + 1,
         (previous[j - 1] as number) + cost,
       );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d = Math.min(d, (beforePrevious[j - 2] as number) + 1);
+      current[j] = d;
     }
+    beforePrevious = previous;
     previous = current;
   }
   return previous[b.length] as number;
